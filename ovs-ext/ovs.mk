@@ -1,0 +1,46 @@
+# ovs-ext/ovs.mk: builds the pinned Open vSwitch from Debian's
+# openvswitch-source, once.  Everything of ours links its libopenvswitch.a and
+# the tests run its daemons and utilities.
+#
+# The stamp files make a rebuild a no-op when nothing changed: the source is
+# unpacked once into $(OVS_SRC), configured once and built once.
+
+OVS_VERSION  := 3.1.0
+OVS_TARBALL  := /usr/src/openvswitch/openvswitch.tar.gz
+OVS_SRC      := $(BUILD)/ovs
+OVS_STAMP    := $(BUILD)/.ovs-built
+OVS_LIB      := $(OVS_SRC)/lib/.libs/libopenvswitch.a
+OVS_BIN      := $(OVS_SRC)/utilities
+OVS_CFLAGS   := -isystem $(OVS_SRC) -isystem $(OVS_SRC)/include -isystem $(OVS_SRC)/lib
+OVS_LIBS     := $(OVS_LIB) -lssl -lcrypto -lcap-ng -lm -lpthread -lrt -latomic
+
+$(OVS_TARBALL):
+	@echo "error: $@ is missing; run 'make deps' (needs openvswitch-source)" >&2
+	@exit 1
+
+$(BUILD)/.ovs-unpacked: $(OVS_TARBALL)
+	rm -rf $(OVS_SRC) && mkdir -p $(BUILD)
+	rm -rf $(BUILD)/openvswitch
+	tar -C $(BUILD) -xzf $(OVS_TARBALL)
+	mv $(BUILD)/openvswitch $(OVS_SRC)
+	@v=$$(sed -n 's/^AC_INIT(openvswitch, *\([^,]*\),.*/\1/p' \
+		$(OVS_SRC)/configure.ac); \
+	if [ "$$v" != "$(OVS_VERSION)" ]; then \
+		echo "error: openvswitch-source is OVS '$$v', ovs-vpc is pinned" \
+		     "to $(OVS_VERSION)" >&2; exit 1; fi
+	touch $@
+
+$(BUILD)/.ovs-configured: $(BUILD)/.ovs-unpacked
+	cd $(OVS_SRC) && ./configure --enable-silent-rules \
+		--disable-shared --enable-static > ../ovs-configure.log 2>&1 \
+		|| { tail -30 ../ovs-configure.log; exit 1; }
+	touch $@
+
+$(OVS_STAMP): $(BUILD)/.ovs-configured
+	$(MAKE) -C $(OVS_SRC) -j$$(nproc) all
+	touch $@
+
+$(OVS_LIB): $(OVS_STAMP)
+
+.PHONY: ovs
+ovs: $(OVS_STAMP)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages ovs-vpc needs to build and test, if any is
+# missing (openvswitch-source is OVS 3.1.0, built by ovs-ext/ovs.mk).  Quiet
+# and quick when everything is already there.
+set -euo pipefail
+
+PKGS=(
+  build-essential autoconf automake libtool pkg-config python3
+  openvswitch-source
+  libevent-dev libcmocka-dev libssl-dev libcap-ng-dev
+  iproute2 ethtool tcpdump iputils-ping netcat-openbsd procps jq
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+    || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing packages: ${missing[*]} (run as root to install them)" >&2
+  exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

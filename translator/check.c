@@ -1,0 +1,491 @@
+/* translator/check.c: validation rules that span objects.
+ *
+ * Runs after every object parsed cleanly (translator/intent.c), so every
+ * reference here is resolved and every address valid.  Each rule reports all
+ * of its violations; the paths are the JSON paths of the offending value. */
+
+#include <config.h>
+#include "translator/model.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "openvswitch/hmap.h"
+#include "openvswitch/util.h"
+#include "hash.h"
+#include "packets.h"
+#include "util.h"
+
+void vpc_check_region(struct vpc_region *, struct vpc_errors *);
+
+#define IDX(ARRAY, PTR) ((size_t) ((PTR) - (ARRAY)))
+
+static char *
+prefix_str(const struct vpc_prefix *p)
+{
+    char buf[24];
+    vpc_prefix_format(p, buf);
+    return xasprintf("\"%s\"", buf);
+}
+
+static char *
+ip_str(uint32_t ip)
+{
+    char buf[16];
+    vpc_ip_format(ip, buf);
+    return xasprintf("\"%s\"", buf);
+}
+
+/* A hash set of (key, owner) pairs used to find duplicates in one pass. */
+struct dup_node {
+    struct hmap_node node;
+    uint64_t key;
+    const void *scope;
+    size_t first;               /* Index of the first holder. */
+};
+
+/* Returns the index of the earlier holder of ('scope', 'key') or SIZE_MAX
+ * after recording 'idx' as its holder. */
+static size_t
+dup_check(struct hmap *set, const void *scope, uint64_t key, size_t idx)
+{
+    uint32_t hash = hash_pointer(scope, hash_uint64(key));
+    struct dup_node *d;
+    HMAP_FOR_EACH_WITH_HASH (d, node, hash, set) {
+        if (d->key == key && d->scope == scope) {
+            return d->first;
+        }
+    }
+    d = xmalloc(sizeof *d);
+    d->key = key;
+    d->scope = scope;
+    d->first = idx;
+    hmap_insert(set, &d->node, hash);
+    return SIZE_MAX;
+}
+
+static void
+dup_destroy(struct hmap *set)
+{
+    struct dup_node *d;
+    HMAP_FOR_EACH_POP (d, node, set) {
+        free(d);
+    }
+    hmap_destroy(set);
+}
+
+static void
+check_hosts(struct vpc_region *r, struct vpc_errors *errs)
+{
+    struct hmap seen = HMAP_INITIALIZER(&seen);
+    for (size_t k = 0; k < 2; k++) {
+        struct vpc_host *hosts = k ? r->edges : r->hosts;
+        size_t n = k ? r->n_edges : r->n_hosts;
+        for (size_t i = 0; i < n; i++) {
+            size_t prev = dup_check(&seen, NULL, hosts[i].underlay_ip,
+                                    k * 1000000 + i);
+            if (prev != SIZE_MAX) {
+                char *path = xasprintf("$.%s[%"PRIuSIZE"].underlay_ip",
+                                       k ? "edges" : "hosts", i);
+                char *v = ip_str(hosts[i].underlay_ip);
+                vpc_errors_add(errs, path, v, "underlay address already "
+                               "used by another host or edge");
+                free(path);
+                free(v);
+            }
+        }
+    }
+    dup_destroy(&seen);
+}
+
+static void
+check_vpcs(struct vpc_region *r, struct vpc_errors *errs)
+{
+    struct hmap vnis = HMAP_INITIALIZER(&vnis);
+    for (size_t i = 0; i < r->n_vpcs; i++) {
+        struct vpc_vpc *vpc = &r->vpcs[i];
+        size_t prev = dup_check(&vnis, NULL, vpc->vni, i);
+        if (prev != SIZE_MAX) {
+            char *path = xasprintf("$.vpcs[%"PRIuSIZE"].vni", i);
+            char *v = xasprintf("%"PRIu32, vpc->vni);
+            vpc_errors_add(errs, path, v, "duplicate VNI: already used by "
+                           "%s", r->vpcs[prev].id);
+            free(path);
+            free(v);
+        }
+        if (!vpc->n_blocks) {
+            char *path = xasprintf("$.vpcs[%"PRIuSIZE"].cidr_blocks", i);
+            vpc_errors_add(errs, path, "[]", "a VPC needs at least one "
+                           "CIDR block");
+            free(path);
+        }
+        for (size_t b = 0; b < vpc->n_blocks; b++) {
+            char *path = xasprintf("$.vpcs[%"PRIuSIZE"].cidr_blocks[%"
+                                   PRIuSIZE"]", i, b);
+            char *v = prefix_str(&vpc->blocks[b]);
+            if (vpc->blocks[b].plen < 16 || vpc->blocks[b].plen > 28) {
+                vpc_errors_add(errs, path, v, "a VPC CIDR block must be "
+                               "between /16 and /28");
+            }
+            for (size_t c = 0; c < b; c++) {
+                if (vpc_prefix_overlaps(&vpc->blocks[b], &vpc->blocks[c])) {
+                    vpc_errors_add(errs, path, v, "overlaps cidr_blocks[%"
+                                   PRIuSIZE"] of the same VPC", c);
+                }
+            }
+            free(path);
+            free(v);
+        }
+    }
+    dup_destroy(&vnis);
+}
+
+static bool
+vpc_contains_prefix(const struct vpc_vpc *vpc, const struct vpc_prefix *p)
+{
+    for (size_t b = 0; b < vpc->n_blocks; b++) {
+        if (vpc_prefix_within(p, &vpc->blocks[b])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+vpcs_overlap(const struct vpc_vpc *a, const struct vpc_vpc *b)
+{
+    for (size_t i = 0; i < a->n_blocks; i++) {
+        for (size_t j = 0; j < b->n_blocks; j++) {
+            if (vpc_prefix_overlaps(&a->blocks[i], &b->blocks[j])) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static void
+check_peerings(struct vpc_region *r, struct vpc_errors *errs)
+{
+    struct hmap pairs = HMAP_INITIALIZER(&pairs);
+    for (size_t i = 0; i < r->n_peerings; i++) {
+        struct vpc_peering *pcx = &r->peerings[i];
+        char *path = xasprintf("$.peering_connections[%"PRIuSIZE"]", i);
+        if (pcx->requester == pcx->accepter) {
+            vpc_errors_add(errs, path, NULL, "a VPC cannot peer with itself "
+                           "(%s)", pcx->requester->id);
+        } else if (vpcs_overlap(pcx->requester, pcx->accepter)) {
+            vpc_errors_add(errs, path, NULL, "%s and %s have overlapping "
+                           "CIDR blocks and cannot be peered",
+                           pcx->requester->id, pcx->accepter->id);
+        } else {
+            size_t a = IDX(r->vpcs, pcx->requester);
+            size_t b = IDX(r->vpcs, pcx->accepter);
+            uint64_t key = (uint64_t) MIN(a, b) << 32 | MAX(a, b);
+            size_t prev = dup_check(&pairs, NULL, key, i);
+            if (prev != SIZE_MAX) {
+                vpc_errors_add(errs, path, NULL, "%s and %s are already "
+                               "peered by %s", pcx->requester->id,
+                               pcx->accepter->id, r->peerings[prev].id);
+            }
+        }
+        free(path);
+
+        /* Index the peering on both VPCs. */
+        struct vpc_vpc *ends[2] = { pcx->requester, pcx->accepter };
+        for (size_t e = 0; e < (ends[0] == ends[1] ? 1 : 2); e++) {
+            struct vpc_vpc *v = ends[e];
+            v->peerings = xrealloc(v->peerings,
+                                   (v->n_peerings + 1) * sizeof *v->peerings);
+            v->peerings[v->n_peerings++] = pcx;
+        }
+    }
+    dup_destroy(&pairs);
+}
+
+static void
+check_same_vpc(struct vpc_errors *errs, const char *path, const char *ref_id,
+               const struct vpc_vpc *ref_vpc, const struct vpc_vpc *vpc,
+               const char *what)
+{
+    if (ref_vpc && vpc && ref_vpc != vpc) {
+        char *v = xasprintf("\"%s\"", ref_id);
+        vpc_errors_add(errs, path, v, "%s belongs to %s, not to %s", what,
+                       ref_vpc->id, vpc->id);
+        free(v);
+    }
+}
+
+static void
+check_subnets(struct vpc_region *r, struct vpc_errors *errs)
+{
+    for (size_t i = 0; i < r->n_subnets; i++) {
+        struct vpc_subnet *s = &r->subnets[i];
+        char *path = xasprintf("$.subnets[%"PRIuSIZE"].cidr", i);
+        char *v = prefix_str(&s->cidr);
+        if (!vpc_contains_prefix(s->vpc, &s->cidr)) {
+            vpc_errors_add(errs, path, v, "not inside any CIDR block of %s",
+                           s->vpc->id);
+        } else if (s->cidr.plen > 28) {
+            vpc_errors_add(errs, path, v, "a subnet must be /28 or larger");
+        }
+        for (size_t j = 0; j < i; j++) {
+            const struct vpc_subnet *o = &r->subnets[j];
+            if (o->vpc == s->vpc && vpc_prefix_overlaps(&o->cidr, &s->cidr)) {
+                vpc_errors_add(errs, path, v, "overlaps %s of the same VPC",
+                               o->id);
+            }
+        }
+        free(path);
+        free(v);
+
+        if (s->route_table) {
+            path = xasprintf("$.subnets[%"PRIuSIZE"].route_table", i);
+            check_same_vpc(errs, path, s->route_table->id,
+                           s->route_table->vpc, s->vpc, "route table");
+            free(path);
+        }
+        if (s->nacl) {
+            path = xasprintf("$.subnets[%"PRIuSIZE"].network_acl", i);
+            check_same_vpc(errs, path, s->nacl->id, s->nacl->vpc, s->vpc,
+                           "network ACL");
+            free(path);
+        }
+    }
+}
+
+static void
+check_enis(struct vpc_region *r, struct vpc_errors *errs)
+{
+    struct hmap ips = HMAP_INITIALIZER(&ips);
+    struct hmap macs = HMAP_INITIALIZER(&macs);
+    struct hmap eips = HMAP_INITIALIZER(&eips);
+    for (size_t i = 0; i < r->n_enis; i++) {
+        struct vpc_eni *e = &r->enis[i];
+        const struct vpc_subnet *s = e->subnet;
+        char *path = xasprintf("$.enis[%"PRIuSIZE"].private_ip", i);
+        char *v = ip_str(e->ip);
+        uint32_t off = e->ip - s->cidr.addr;
+        uint32_t size = ~vpc_prefix_mask(&s->cidr) + 1;
+        if (!vpc_prefix_contains(&s->cidr, e->ip)) {
+            char *c = prefix_str(&s->cidr);
+            vpc_errors_add(errs, path, v, "not inside %s (%s)", s->id, c);
+            free(c);
+        } else if (off <= 3 || off == size - 1) {
+            static const char *const why[] = {
+                "network address", "virtual router", "DNS server",
+                "reserved for future use" };
+            vpc_errors_add(errs, path, v, "reserved address of %s (%s): "
+                           "the first four and the last address of a "
+                           "subnet cannot be assigned", s->id,
+                           off <= 3 ? why[off] : "broadcast address");
+        } else {
+            size_t prev = dup_check(&ips, s->vpc, e->ip, i);
+            if (prev != SIZE_MAX) {
+                vpc_errors_add(errs, path, v, "duplicate IP in %s: already "
+                               "assigned to %s", s->vpc->id,
+                               r->enis[prev].id);
+            }
+        }
+        free(path);
+        free(v);
+
+        uint64_t mac = eth_addr_to_uint64(e->mac);
+        size_t prev = dup_check(&macs, NULL, mac, i);
+        if (prev != SIZE_MAX) {
+            path = xasprintf("$.enis[%"PRIuSIZE"].mac", i);
+            v = xasprintf("\""ETH_ADDR_FMT"\"", ETH_ADDR_ARGS(e->mac));
+            vpc_errors_add(errs, path, v, "duplicate MAC: already used by "
+                           "%s", r->enis[prev].id);
+            free(path);
+            free(v);
+        }
+        if (e->has_elastic_ip
+            && dup_check(&eips, NULL, e->elastic_ip, i) != SIZE_MAX) {
+            path = xasprintf("$.enis[%"PRIuSIZE"].elastic_ip", i);
+            v = ip_str(e->elastic_ip);
+            vpc_errors_add(errs, path, v, "elastic IP already associated "
+                           "with another network interface");
+            free(path);
+            free(v);
+        }
+        for (size_t g = 0; g < e->n_sgs; g++) {
+            path = xasprintf("$.enis[%"PRIuSIZE"].security_groups[%"PRIuSIZE
+                             "]", i, g);
+            check_same_vpc(errs, path, e->sgs[g]->id, e->sgs[g]->vpc,
+                           s->vpc, "security group");
+            free(path);
+        }
+    }
+    dup_destroy(&ips);
+    dup_destroy(&macs);
+    dup_destroy(&eips);
+}
+
+static bool
+vpcs_peered(const struct vpc_vpc *a, const struct vpc_vpc *b)
+{
+    for (size_t i = 0; i < a->n_peerings; i++) {
+        if (vpc_peering_other(a->peerings[i], a) == b) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+check_sg_refs(struct vpc_region *r, struct vpc_errors *errs)
+{
+    for (size_t i = 0; i < r->n_sgs; i++) {
+        const struct vpc_sg *sg = &r->sgs[i];
+        for (size_t d = 0; d < 2; d++) {
+            const struct vpc_sg_rule *rules = d ? sg->egress : sg->ingress;
+            size_t n = d ? sg->n_egress : sg->n_ingress;
+            for (size_t k = 0; k < n; k++) {
+                const struct vpc_sg *peer = rules[k].peer_sg;
+                if (peer && peer->vpc != sg->vpc
+                    && !vpcs_peered(peer->vpc, sg->vpc)) {
+                    char *path = xasprintf("$.security_groups[%"PRIuSIZE
+                                           "].%s[%"PRIuSIZE"].security_group",
+                                           i, d ? "egress" : "ingress", k);
+                    char *v = xasprintf("\"%s\"", peer->id);
+                    vpc_errors_add(errs, path, v, "belongs to %s, which is "
+                                   "neither %s nor peered with it",
+                                   peer->vpc->id, sg->vpc->id);
+                    free(path);
+                    free(v);
+                }
+            }
+        }
+    }
+}
+
+static void
+check_route_tables(struct vpc_region *r, struct vpc_errors *errs)
+{
+    for (size_t i = 0; i < r->n_route_tables; i++) {
+        const struct vpc_route_table *rtb = &r->route_tables[i];
+        const struct vpc_vpc *vpc = rtb->vpc;
+        for (size_t k = 0; k < rtb->n_routes; k++) {
+            const struct vpc_route *rt = &rtb->routes[k];
+            char *base = xasprintf("$.route_tables[%"PRIuSIZE"].routes[%"
+                                   PRIuSIZE"]", i, rt->index);
+            char *tpath = xasprintf("%s.target", base);
+            const char *tid = NULL;
+            const struct vpc_vpc *tvpc = NULL;
+            switch (rt->kind) {
+            case VPC_TGT_ENI:
+                tid = rt->eni->id;
+                tvpc = rt->eni->subnet->vpc;
+                break;
+            case VPC_TGT_PEERING:
+                if (rt->peering->requester != vpc
+                    && rt->peering->accepter != vpc) {
+                    char *v = xasprintf("\"%s\"", rt->peering->id);
+                    vpc_errors_add(errs, tpath, v, "peering connection "
+                                   "between %s and %s does not involve %s",
+                                   rt->peering->requester->id,
+                                   rt->peering->accepter->id, vpc->id);
+                    free(v);
+                }
+                break;
+            case VPC_TGT_IGW: case VPC_TGT_NAT: case VPC_TGT_VGW:
+            case VPC_TGT_DX: case VPC_TGT_VPCE:
+                tid = rt->gateway->id;
+                tvpc = rt->gateway->vpc;
+                break;
+            case VPC_TGT_LOCAL: case VPC_TGT_BLACKHOLE:
+                break;
+            }
+            if (tid) {
+                check_same_vpc(errs, tpath, tid, tvpc, vpc, "route target");
+            }
+            free(tpath);
+
+            if (!rt->prefix_list) {
+                char *dpath = xasprintf("%s.destination", base);
+                char *v = prefix_str(&rt->dst);
+                for (size_t b = 0; b < vpc->n_blocks; b++) {
+                    if (rt->dst.plen == vpc->blocks[b].plen
+                        && rt->dst.addr == vpc->blocks[b].addr
+                        && vpc->precedence == VPC_PREC_AWS) {
+                        vpc_errors_add(errs, dpath, v, "equals the local "
+                                       "route of %s, which cannot be "
+                                       "overridden in route_precedence "
+                                       "\"aws\"", vpc->id);
+                    }
+                }
+                for (size_t o = 0; o < k; o++) {
+                    const struct vpc_route *p = &rtb->routes[o];
+                    if (!p->prefix_list && p->dst.plen == rt->dst.plen
+                        && p->dst.addr == rt->dst.addr
+                        && p->origin == rt->origin) {
+                        vpc_errors_add(errs, dpath, v, "duplicate "
+                                       "destination: routes[%"PRIuSIZE"] "
+                                       "of this table has it too",
+                                       p->index);
+                    }
+                }
+                free(dpath);
+                free(v);
+            } else {
+                for (size_t o = 0; o < k; o++) {
+                    if (rtb->routes[o].prefix_list == rt->prefix_list) {
+                        char *dpath = xasprintf("%s.destination_prefix_list",
+                                                base);
+                        char *v = xasprintf("\"%s\"", rt->prefix_list->id);
+                        vpc_errors_add(errs, dpath, v, "duplicate "
+                                       "destination: routes[%"PRIuSIZE"] of "
+                                       "this table has it too",
+                                       rtb->routes[o].index);
+                        free(dpath);
+                        free(v);
+                    }
+                }
+            }
+            free(base);
+        }
+    }
+}
+
+/* Gateways: one internet gateway per VPC, and a reserved VNI each.  The
+ * VNI follows document order (VPC_GW_VNI_BASE + n), which is stable as long
+ * as gateways are appended. */
+static void
+check_gateways(struct vpc_region *r, struct vpc_errors *errs)
+{
+    for (size_t i = 0; i < r->n_gateways; i++) {
+        struct vpc_gateway *gw = &r->gateways[i];
+        gw->vni = VPC_GW_VNI_BASE + i;
+        if (gw->kind != VPC_TGT_IGW) {
+            continue;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (r->gateways[j].kind == VPC_TGT_IGW
+                && r->gateways[j].vpc == gw->vpc) {
+                /* Internet gateways come first in r->gateways, so 'i' is
+                 * also the index in "internet_gateways". */
+                char *path = xasprintf("$.internet_gateways[%"PRIuSIZE
+                                       "].vpc", i);
+                char *v = xasprintf("\"%s\"", gw->vpc->id);
+                vpc_errors_add(errs, path, v, "a VPC has at most one "
+                               "internet gateway; %s is already attached",
+                               r->gateways[j].id);
+                free(path);
+                free(v);
+            }
+        }
+    }
+}
+
+void
+vpc_check_region(struct vpc_region *r, struct vpc_errors *errs)
+{
+    check_hosts(r, errs);
+    check_vpcs(r, errs);
+    check_peerings(r, errs);
+    check_subnets(r, errs);
+    check_enis(r, errs);
+    check_sg_refs(r, errs);
+    check_route_tables(r, errs);
+    check_gateways(r, errs);
+}

@@ -1,0 +1,1203 @@
+/* translator/intent.c: JSON region document -> validated 'struct vpc_region'.
+ *
+ * Loading runs in three passes, and every pass keeps going after an error so
+ * that the user sees every problem at once:
+ *
+ *   1. register: every collection is an array of objects with an "id"; ids
+ *      are checked (prefix, uniqueness) and registered, so that pass 2 can
+ *      resolve references in any order;
+ *   2. parse: each object's fields are type-checked and converted; unknown
+ *      keys, bad addresses and dangling references are reported;
+ *   3. check: rules that span objects (overlaps, reserved addresses,
+ *      duplicates, same-VPC references).
+ *
+ * Each error names the JSON path, the offending value and the rule broken.
+ * If any error was found, the region is destroyed and NULL returned: nothing
+ * downstream ever sees a partly valid document. */
+
+#include <config.h>
+#include "translator/model.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/util.h"
+#include "packets.h"
+#include "util.h"
+
+/* ---------------------------------------------------------------- errors */
+
+void
+vpc_errors_init(struct vpc_errors *e)
+{
+    memset(e, 0, sizeof *e);
+}
+
+void
+vpc_errors_add(struct vpc_errors *e, const char *path, const char *value,
+               const char *rule_fmt, ...)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    ds_put_format(&ds, "%s: ", path);
+    if (value) {
+        ds_put_format(&ds, "%s: ", value);
+    }
+    va_list args;
+    va_start(args, rule_fmt);
+    ds_put_format_valist(&ds, rule_fmt, args);
+    va_end(args);
+
+    if (e->n >= e->allocated) {
+        e->msgs = x2nrealloc(e->msgs, &e->allocated, sizeof *e->msgs);
+    }
+    e->msgs[e->n++] = ds_steal_cstr(&ds);
+}
+
+void
+vpc_errors_destroy(struct vpc_errors *e)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        free(e->msgs[i]);
+    }
+    free(e->msgs);
+    vpc_errors_init(e);
+}
+
+/* ------------------------------------------------------------- the loader */
+
+/* Kinds of object that can be referenced by id. */
+enum obj_kind {
+    OBJ_HOST, OBJ_EDGE, OBJ_VPC, OBJ_SUBNET, OBJ_ENI, OBJ_SG, OBJ_NACL,
+    OBJ_RTB, OBJ_PCX, OBJ_GW, OBJ_PL,
+};
+
+static const char *const obj_kind_names[] = {
+    [OBJ_HOST] = "host", [OBJ_EDGE] = "edge", [OBJ_VPC] = "VPC",
+    [OBJ_SUBNET] = "subnet", [OBJ_ENI] = "network interface",
+    [OBJ_SG] = "security group", [OBJ_NACL] = "network ACL",
+    [OBJ_RTB] = "route table", [OBJ_PCX] = "peering connection",
+    [OBJ_GW] = "gateway", [OBJ_PL] = "prefix list",
+};
+
+struct obj_ref {
+    enum obj_kind kind;
+    void *obj;
+};
+
+/* The collections of a region document, in the order they are loaded.  A
+ * gateway collection has 'gw_kind' set; all of them fill r->gateways. */
+struct collection {
+    const char *key;            /* Top-level key. */
+    const char *id_prefix;      /* "" for free-form ids (hosts, edges). */
+    enum obj_kind kind;
+    int gw_kind;                /* enum vpc_target_kind, or -1. */
+};
+
+static const struct collection collections[] = {
+    { "hosts",               "",       OBJ_HOST,   -1 },
+    { "edges",               "",       OBJ_EDGE,   -1 },
+    { "prefix_lists",        "pl-",    OBJ_PL,     -1 },
+    { "vpcs",                "vpc-",   OBJ_VPC,    -1 },
+    { "peering_connections", "pcx-",   OBJ_PCX,    -1 },
+    { "security_groups",     "sg-",    OBJ_SG,     -1 },
+    { "network_acls",        "acl-",   OBJ_NACL,   -1 },
+    { "route_tables",        "rtb-",   OBJ_RTB,    -1 },
+    { "subnets",             "subnet-", OBJ_SUBNET, -1 },
+    { "enis",                "eni-",   OBJ_ENI,    -1 },
+    { "internet_gateways",   "igw-",   OBJ_GW,     VPC_TGT_IGW },
+    { "nat_gateways",        "nat-",   OBJ_GW,     VPC_TGT_NAT },
+    { "vpn_gateways",        "vgw-",   OBJ_GW,     VPC_TGT_VGW },
+    { "direct_connect",      "dxvif-", OBJ_GW,     VPC_TGT_DX },
+    { "vpc_endpoints",       "vpce-",  OBJ_GW,     VPC_TGT_VPCE },
+};
+#define N_COLLECTIONS ARRAY_SIZE(collections)
+
+struct loader {
+    struct vpc_region *r;
+    struct vpc_errors *errs;
+    const struct json *doc;
+    const struct json *items[N_COLLECTIONS];    /* Arrays, or NULL. */
+    void *objs[N_COLLECTIONS];          /* First object of each. */
+};
+
+static char *
+json_value_str(const struct json *value)
+{
+    return value ? json_to_string(value, JSSF_SORT) : xstrdup("null");
+}
+
+static void OVS_PRINTF_FORMAT(4, 5)
+error_at(struct loader *ld, const char *path, const struct json *value,
+         const char *rule_fmt, ...)
+{
+    char *v = value ? json_value_str(value) : NULL;
+    struct ds rule = DS_EMPTY_INITIALIZER;
+    va_list args;
+    va_start(args, rule_fmt);
+    ds_put_format_valist(&rule, rule_fmt, args);
+    va_end(args);
+    vpc_errors_add(ld->errs, path, v, "%s", ds_cstr(&rule));
+    ds_destroy(&rule);
+    free(v);
+}
+
+/* Path of 'key' inside the object at 'path'. */
+static char *
+subpath(const char *path, const char *key)
+{
+    return xasprintf("%s.%s", path, key);
+}
+
+static char *
+subindex(const char *path, size_t i)
+{
+    return xasprintf("%s[%"PRIuSIZE"]", path, i);
+}
+
+/* Reports every key of 'obj' that is not in the NULL-terminated 'allowed'. */
+static void
+check_keys(struct loader *ld, const struct json *obj, const char *path,
+           const char *const allowed[])
+{
+    const struct shash_node **nodes = shash_sort(json_object(obj));
+    size_t n = shash_count(json_object(obj));
+    for (size_t i = 0; i < n; i++) {
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++) {
+            if (!strcmp(*a, nodes[i]->name)) {
+                ok = true;
+                break;
+            }
+        }
+        if (!ok) {
+            struct ds keys = DS_EMPTY_INITIALIZER;
+            for (const char *const *a = allowed; *a; a++) {
+                ds_put_format(&keys, "%s%s", a == allowed ? "" : ", ", *a);
+            }
+            char *p = subpath(path, nodes[i]->name);
+            error_at(ld, p, NULL, "unknown key (allowed here: %s)",
+                     ds_cstr(&keys));
+            free(p);
+            ds_destroy(&keys);
+        }
+    }
+    free(nodes);
+}
+
+static const char *
+json_type_name(enum json_type type)
+{
+    switch (type) {
+    case JSON_NULL: return "null";
+    case JSON_FALSE: case JSON_TRUE: return "a boolean";
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_STRING: case JSON_SERIALIZED_OBJECT: return "a string";
+    case JSON_N_TYPES: default: return "?";
+    }
+}
+
+/* Returns member 'key' of 'obj' if it has JSON type 'type' (JSON_TRUE stands
+ * for either boolean).  Reports and returns NULL if it has another type, or
+ * if it is missing and 'required'. */
+static const struct json *
+get(struct loader *ld, const struct json *obj, const char *path,
+    const char *key, enum json_type type, bool required)
+{
+    const struct json *v = shash_find_data(json_object(obj), key);
+    if (!v) {
+        if (required) {
+            char *p = subpath(path, key);
+            error_at(ld, p, NULL, "required key is missing");
+            free(p);
+        }
+        return NULL;
+    }
+    bool ok = (type == JSON_TRUE
+               ? v->type == JSON_TRUE || v->type == JSON_FALSE
+               : v->type == type);
+    if (!ok) {
+        char *p = subpath(path, key);
+        error_at(ld, p, v, "must be %s", json_type_name(type));
+        free(p);
+        return NULL;
+    }
+    return v;
+}
+
+static const char *
+get_string(struct loader *ld, const struct json *obj, const char *path,
+           const char *key, bool required)
+{
+    const struct json *v = get(ld, obj, path, key, JSON_STRING, required);
+    return v ? json_string(v) : NULL;
+}
+
+/* Reads integer 'key' into '*out' if it is within [min, max]; otherwise
+ * reports and leaves '*out' unchanged.  Returns true if read. */
+static bool
+get_int(struct loader *ld, const struct json *obj, const char *path,
+        const char *key, bool required, long long min, long long max,
+        int *out)
+{
+    const struct json *v = get(ld, obj, path, key, JSON_INTEGER, required);
+    if (!v) {
+        return false;
+    }
+    if (json_integer(v) < min || json_integer(v) > max) {
+        char *p = subpath(path, key);
+        error_at(ld, p, v, "must be between %lld and %lld", min, max);
+        free(p);
+        return false;
+    }
+    *out = json_integer(v);
+    return true;
+}
+
+static bool
+get_bool(struct loader *ld, const struct json *obj, const char *path,
+         const char *key, bool dflt)
+{
+    const struct json *v = get(ld, obj, path, key, JSON_TRUE, false);
+    return v ? v->type == JSON_TRUE : dflt;
+}
+
+static bool
+parse_prefix_at(struct loader *ld, const struct json *v, const char *path,
+                struct vpc_prefix *out)
+{
+    if (v->type != JSON_STRING || !vpc_prefix_parse(json_string(v), out)) {
+        error_at(ld, path, v, "not an IPv4 prefix a.b.c.d/n with host "
+                 "bits zero");
+        memset(out, 0, sizeof *out);
+        return false;
+    }
+    return true;
+}
+
+static bool
+get_prefix(struct loader *ld, const struct json *obj, const char *path,
+           const char *key, bool required, struct vpc_prefix *out)
+{
+    memset(out, 0, sizeof *out);
+    const struct json *v = get(ld, obj, path, key, JSON_STRING, required);
+    if (!v) {
+        return false;
+    }
+    char *p = subpath(path, key);
+    bool ok = parse_prefix_at(ld, v, p, out);
+    free(p);
+    return ok;
+}
+
+static bool
+get_ip(struct loader *ld, const struct json *obj, const char *path,
+       const char *key, bool required, uint32_t *out)
+{
+    const struct json *v = get(ld, obj, path, key, JSON_STRING, required);
+    if (!v) {
+        return false;
+    }
+    if (!vpc_ip_parse(json_string(v), out)) {
+        char *p = subpath(path, key);
+        error_at(ld, p, v, "not an IPv4 address");
+        free(p);
+        return false;
+    }
+    return true;
+}
+
+/* Parses an array of prefixes 'key' into a new array; '*n' gets its size.
+ * Invalid members are reported and left out. */
+static struct vpc_prefix *
+get_prefixes(struct loader *ld, const struct json *obj, const char *path,
+             const char *key, bool required, size_t *n)
+{
+    *n = 0;
+    const struct json *a = get(ld, obj, path, key, JSON_ARRAY, required);
+    if (!a) {
+        return NULL;
+    }
+    const struct json_array *arr = json_array(a);
+    struct vpc_prefix *out = xcalloc(arr->n + 1, sizeof *out);
+    char *p = subpath(path, key);
+    for (size_t i = 0; i < arr->n; i++) {
+        char *pi = subindex(p, i);
+        if (parse_prefix_at(ld, arr->elems[i], pi, &out[*n])) {
+            (*n)++;
+        }
+        free(pi);
+    }
+    free(p);
+    return out;
+}
+
+/* Resolves the reference in string 'v' at 'path' to an object of 'kind'. */
+static void *
+resolve(struct loader *ld, const struct json *v, const char *path,
+        enum obj_kind kind)
+{
+    const struct obj_ref *ref = shash_find_data(&ld->r->by_id,
+                                                json_string(v));
+    if (!ref) {
+        error_at(ld, path, v, "no %s has this id", obj_kind_names[kind]);
+        return NULL;
+    }
+    if (ref->kind != kind) {
+        error_at(ld, path, v, "is a %s, not a %s",
+                 obj_kind_names[ref->kind], obj_kind_names[kind]);
+        return NULL;
+    }
+    return ref->obj;
+}
+
+static void *
+get_ref(struct loader *ld, const struct json *obj, const char *path,
+        const char *key, bool required, enum obj_kind kind)
+{
+    const struct json *v = get(ld, obj, path, key, JSON_STRING, required);
+    if (!v) {
+        return NULL;
+    }
+    char *p = subpath(path, key);
+    void *target = resolve(ld, v, p, kind);
+    free(p);
+    return target;
+}
+
+/* ---------------------------------------------------- pass 1: registering */
+
+static size_t
+obj_size(enum obj_kind kind)
+{
+    switch (kind) {
+    case OBJ_HOST: case OBJ_EDGE: return sizeof(struct vpc_host);
+    case OBJ_VPC: return sizeof(struct vpc_vpc);
+    case OBJ_SUBNET: return sizeof(struct vpc_subnet);
+    case OBJ_ENI: return sizeof(struct vpc_eni);
+    case OBJ_SG: return sizeof(struct vpc_sg);
+    case OBJ_NACL: return sizeof(struct vpc_nacl);
+    case OBJ_RTB: return sizeof(struct vpc_route_table);
+    case OBJ_PCX: return sizeof(struct vpc_peering);
+    case OBJ_GW: return sizeof(struct vpc_gateway);
+    case OBJ_PL: return sizeof(struct vpc_prefix_list);
+    }
+    OVS_NOT_REACHED();
+}
+
+/* Region arrays, by kind; gateways share one. */
+static void
+set_region_array(struct vpc_region *r, enum obj_kind kind, void *base,
+                 size_t n)
+{
+#define SET(FIELD) r->FIELD = base; r->n_##FIELD = n; break
+    switch (kind) {
+    case OBJ_HOST: SET(hosts);
+    case OBJ_EDGE: SET(edges);
+    case OBJ_VPC: SET(vpcs);
+    case OBJ_SUBNET: SET(subnets);
+    case OBJ_ENI: SET(enis);
+    case OBJ_SG: SET(sgs);
+    case OBJ_NACL: SET(nacls);
+    case OBJ_RTB: SET(route_tables);
+    case OBJ_PCX: SET(peerings);
+    case OBJ_GW: SET(gateways);
+    case OBJ_PL: SET(prefix_lists);
+    }
+#undef SET
+}
+
+static bool
+id_is_valid(const char *id, const char *prefix)
+{
+    size_t plen = strlen(prefix);
+    if (strncmp(id, prefix, plen) || !id[plen] || strlen(id) > 64) {
+        return false;
+    }
+    for (const char *p = id + plen; *p; p++) {
+        if (!(isalnum((unsigned char) *p) || *p == '-' || *p == '_'
+              || *p == '.')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+register_objects(struct loader *ld)
+{
+    static const char *const top_keys[] = {
+        "hosts", "edges", "prefix_lists", "vpcs", "peering_connections",
+        "security_groups", "network_acls", "route_tables", "subnets", "enis",
+        "internet_gateways", "nat_gateways", "vpn_gateways", "direct_connect",
+        "vpc_endpoints", "description", NULL,
+    };
+    check_keys(ld, ld->doc, "$", top_keys);
+
+    /* Size every array first; gateways from five collections share one. */
+    size_t n_gw = 0;
+    for (size_t c = 0; c < N_COLLECTIONS; c++) {
+        ld->items[c] = get(ld, ld->doc, "$", collections[c].key, JSON_ARRAY,
+                           false);
+        if (ld->items[c] && collections[c].kind == OBJ_GW) {
+            n_gw += json_array(ld->items[c])->n;
+        }
+    }
+    struct vpc_gateway *gws = xcalloc(n_gw + 1, sizeof *gws);
+    set_region_array(ld->r, OBJ_GW, gws, n_gw);
+
+    for (size_t c = 0; c < N_COLLECTIONS; c++) {
+        const struct collection *col = &collections[c];
+        size_t n = ld->items[c] ? json_array(ld->items[c])->n : 0;
+        char *base;
+        if (col->kind == OBJ_GW) {
+            base = (char *) gws;
+            gws += n;
+        } else {
+            base = xcalloc(n + 1, obj_size(col->kind));
+            set_region_array(ld->r, col->kind, base, n);
+        }
+        ld->objs[c] = base;
+
+        for (size_t i = 0; i < n; i++) {
+            const struct json *item = json_array(ld->items[c])->elems[i];
+            char *path = xasprintf("$.%s[%"PRIuSIZE"]", col->key, i);
+            if (item->type != JSON_OBJECT) {
+                error_at(ld, path, item, "must be an object");
+                free(path);
+                continue;
+            }
+            const char *id = get_string(ld, item, path, "id", true);
+            /* Every object struct starts with 'char *id'. */
+            void *obj = base + i * obj_size(col->kind);
+            if (id) {
+                char *idpath = subpath(path, "id");
+                if (!id_is_valid(id, col->id_prefix)) {
+                    error_at(ld, idpath, shash_find_data(json_object(item),
+                                                         "id"),
+                             "must be '%s' followed by letters, digits, "
+                             "'-', '_' or '.' (at most 64 characters)",
+                             col->id_prefix[0] ? col->id_prefix : "");
+                } else if (shash_find(&ld->r->by_id, id)) {
+                    error_at(ld, idpath, shash_find_data(json_object(item),
+                                                         "id"),
+                             "duplicate id: ids are unique in a region");
+                } else {
+                    struct obj_ref *ref = xmalloc(sizeof *ref);
+                    ref->kind = col->kind;
+                    ref->obj = obj;
+                    shash_add(&ld->r->by_id, id, ref);
+                }
+                *(char **) obj = xstrdup(id);
+                free(idpath);
+            }
+            free(path);
+        }
+    }
+}
+
+/* ------------------------------------------------------- pass 2: parsing */
+
+static void
+parse_host(struct loader *ld, const struct json *j, const char *path,
+           struct vpc_host *h, bool is_edge)
+{
+    static const char *const keys[] = { "id", "underlay_ip", NULL };
+    check_keys(ld, j, path, keys);
+    get_ip(ld, j, path, "underlay_ip", true, &h->underlay_ip);
+    h->is_edge = is_edge;
+}
+
+static void
+parse_prefix_list(struct loader *ld, const struct json *j, const char *path,
+                  struct vpc_prefix_list *pl)
+{
+    static const char *const keys[] = { "id", "name", "cidrs", NULL };
+    check_keys(ld, j, path, keys);
+    const char *name = get_string(ld, j, path, "name", false);
+    pl->name = xstrdup(name ? name : "");
+    pl->cidrs = get_prefixes(ld, j, path, "cidrs", true, &pl->n_cidrs);
+}
+
+static void
+parse_vpc(struct loader *ld, const struct json *j, const char *path,
+          struct vpc_vpc *vpc)
+{
+    static const char *const keys[] = {
+        "id", "cidr_blocks", "vni", "route_precedence", NULL };
+    check_keys(ld, j, path, keys);
+    vpc->blocks = get_prefixes(ld, j, path, "cidr_blocks", true,
+                               &vpc->n_blocks);
+    int vni = 0;
+    get_int(ld, j, path, "vni", true, 1, VPC_VNI_MAX, &vni);
+    vpc->vni = vni;
+
+    const char *prec = get_string(ld, j, path, "route_precedence", false);
+    vpc->precedence = VPC_PREC_AWS;
+    if (prec && !strcmp(prec, "azure")) {
+        vpc->precedence = VPC_PREC_AZURE;
+    } else if (prec && strcmp(prec, "aws")) {
+        char *p = subpath(path, "route_precedence");
+        error_at(ld, p, shash_find_data(json_object(j), "route_precedence"),
+                 "must be \"aws\" or \"azure\"");
+        free(p);
+    }
+}
+
+static void
+parse_peering(struct loader *ld, const struct json *j, const char *path,
+              struct vpc_peering *pcx)
+{
+    static const char *const keys[] = {
+        "id", "requester_vpc", "accepter_vpc", NULL };
+    check_keys(ld, j, path, keys);
+    pcx->requester = get_ref(ld, j, path, "requester_vpc", true, OBJ_VPC);
+    pcx->accepter = get_ref(ld, j, path, "accepter_vpc", true, OBJ_VPC);
+}
+
+/* Protocol names accepted in rules, as in the AWS API. */
+static bool
+parse_protocol(const struct json *v, int *proto)
+{
+    if (v->type == JSON_INTEGER) {
+        if (json_integer(v) == -1
+            || (json_integer(v) >= 0 && json_integer(v) <= 255)) {
+            *proto = json_integer(v);
+            return true;
+        }
+        return false;
+    }
+    if (v->type != JSON_STRING) {
+        return false;
+    }
+    static const struct { const char *name; int proto; } names[] = {
+        { "tcp", 6 }, { "udp", 17 }, { "icmp", 1 },
+        { "-1", VPC_PROTO_ALL }, { "all", VPC_PROTO_ALL },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        if (!strcmp(json_string(v), names[i].name)) {
+            *proto = names[i].proto;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+parse_rule_match(struct loader *ld, const struct json *j, const char *path,
+                 struct vpc_rule_match *m)
+{
+    m->protocol = VPC_PROTO_ALL;
+    m->from_port = 0;
+    m->to_port = 65535;
+    m->icmp_type = m->icmp_code = -1;
+
+    const struct json *pv = shash_find_data(json_object(j), "protocol");
+    char *pp = subpath(path, "protocol");
+    if (!pv) {
+        error_at(ld, pp, NULL, "required key is missing");
+    } else if (!parse_protocol(pv, &m->protocol)) {
+        error_at(ld, pp, pv, "must be \"tcp\", \"udp\", \"icmp\", \"-1\" "
+                 "(all) or a protocol number 0..255");
+    }
+    free(pp);
+
+    bool ports = m->protocol == 6 || m->protocol == 17;
+    bool has_from = shash_find(json_object(j), "from_port");
+    bool has_to = shash_find(json_object(j), "to_port");
+    if (ports) {
+        get_int(ld, j, path, "from_port", true, 0, 65535, &m->from_port);
+        get_int(ld, j, path, "to_port", true, 0, 65535, &m->to_port);
+        if (m->from_port > m->to_port) {
+            char *p = subpath(path, "to_port");
+            error_at(ld, p, shash_find_data(json_object(j), "to_port"),
+                     "must not be below from_port (%d)", m->from_port);
+            free(p);
+        }
+    } else if (has_from || has_to) {
+        char *p = subpath(path, has_from ? "from_port" : "to_port");
+        error_at(ld, p, NULL, "ports apply only to protocol tcp or udp");
+        free(p);
+    }
+
+    bool icmp = m->protocol == 1;
+    if (icmp) {
+        get_int(ld, j, path, "icmp_type", false, -1, 255, &m->icmp_type);
+        get_int(ld, j, path, "icmp_code", false, -1, 255, &m->icmp_code);
+    } else if (shash_find(json_object(j), "icmp_type")
+               || shash_find(json_object(j), "icmp_code")) {
+        char *p = subpath(path, "icmp_type");
+        error_at(ld, p, NULL, "ICMP type and code apply only to protocol "
+                 "icmp");
+        free(p);
+    }
+}
+
+static struct vpc_sg_rule *
+parse_sg_rules(struct loader *ld, const struct json *j, const char *path,
+               const char *key, size_t *n)
+{
+    static const char *const keys[] = {
+        "protocol", "from_port", "to_port", "icmp_type", "icmp_code",
+        "cidr", "security_group", "description", NULL };
+    *n = 0;
+    const struct json *a = get(ld, j, path, key, JSON_ARRAY, false);
+    if (!a) {
+        return NULL;
+    }
+    const struct json_array *arr = json_array(a);
+    struct vpc_sg_rule *rules = xcalloc(arr->n + 1, sizeof *rules);
+    for (size_t i = 0; i < arr->n; i++) {
+        char *p = xasprintf("%s.%s[%"PRIuSIZE"]", path, key, i);
+        const struct json *rj = arr->elems[i];
+        if (rj->type != JSON_OBJECT) {
+            error_at(ld, p, rj, "must be an object");
+            free(p);
+            continue;
+        }
+        struct vpc_sg_rule *rule = &rules[(*n)++];
+        check_keys(ld, rj, p, keys);
+        parse_rule_match(ld, rj, p, &rule->m);
+        bool has_cidr = shash_find(json_object(rj), "cidr");
+        bool has_sg = shash_find(json_object(rj), "security_group");
+        if (has_cidr == has_sg) {
+            error_at(ld, p, NULL, "a rule needs exactly one of 'cidr' and "
+                     "'security_group'");
+        } else if (has_cidr) {
+            rule->has_cidr = get_prefix(ld, rj, p, "cidr", true,
+                                        &rule->cidr);
+        } else {
+            rule->peer_sg = get_ref(ld, rj, p, "security_group", true,
+                                    OBJ_SG);
+        }
+        free(p);
+    }
+    return rules;
+}
+
+static void
+parse_sg(struct loader *ld, const struct json *j, const char *path,
+         struct vpc_sg *sg)
+{
+    static const char *const keys[] = {
+        "id", "vpc", "description", "ingress", "egress", NULL };
+    check_keys(ld, j, path, keys);
+    sg->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
+    sg->ingress = parse_sg_rules(ld, j, path, "ingress", &sg->n_ingress);
+    sg->egress = parse_sg_rules(ld, j, path, "egress", &sg->n_egress);
+}
+
+static struct vpc_nacl_rule *
+parse_nacl_rules(struct loader *ld, const struct json *j, const char *path,
+                 const char *key, size_t *n)
+{
+    static const char *const keys[] = {
+        "rule_number", "action", "protocol", "from_port", "to_port",
+        "icmp_type", "icmp_code", "cidr", NULL };
+    *n = 0;
+    const struct json *a = get(ld, j, path, key, JSON_ARRAY, false);
+    if (!a) {
+        return NULL;
+    }
+    const struct json_array *arr = json_array(a);
+    struct vpc_nacl_rule *rules = xcalloc(arr->n + 1, sizeof *rules);
+    for (size_t i = 0; i < arr->n; i++) {
+        char *p = xasprintf("%s.%s[%"PRIuSIZE"]", path, key, i);
+        const struct json *rj = arr->elems[i];
+        if (rj->type != JSON_OBJECT) {
+            error_at(ld, p, rj, "must be an object");
+            free(p);
+            continue;
+        }
+        struct vpc_nacl_rule *rule = &rules[(*n)++];
+        check_keys(ld, rj, p, keys);
+        if (get_int(ld, rj, p, "rule_number", true, 1, 32766,
+                    &rule->rule_number)) {
+            for (size_t k = 0; k + 1 < *n; k++) {
+                if (rules[k].rule_number == rule->rule_number) {
+                    char *q = subpath(p, "rule_number");
+                    error_at(ld, q, shash_find_data(json_object(rj),
+                                                    "rule_number"),
+                             "duplicate rule number in %s rules", key);
+                    free(q);
+                }
+            }
+        }
+        const char *action = get_string(ld, rj, p, "action", true);
+        if (action && strcmp(action, "allow") && strcmp(action, "deny")) {
+            char *q = subpath(p, "action");
+            error_at(ld, q, shash_find_data(json_object(rj), "action"),
+                     "must be \"allow\" or \"deny\"");
+            free(q);
+        }
+        rule->allow = action && !strcmp(action, "allow");
+        parse_rule_match(ld, rj, p, &rule->m);
+        get_prefix(ld, rj, p, "cidr", true, &rule->cidr);
+        free(p);
+    }
+    return rules;
+}
+
+static void
+parse_nacl(struct loader *ld, const struct json *j, const char *path,
+           struct vpc_nacl *nacl)
+{
+    static const char *const keys[] = {
+        "id", "vpc", "ingress", "egress", NULL };
+    check_keys(ld, j, path, keys);
+    nacl->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
+    nacl->ingress = parse_nacl_rules(ld, j, path, "ingress",
+                                     &nacl->n_ingress);
+    nacl->egress = parse_nacl_rules(ld, j, path, "egress", &nacl->n_egress);
+}
+
+/* Resolves a route's "target" string into 'rt'.  Returns false on error. */
+static bool
+parse_route_target(struct loader *ld, const struct json *v, const char *path,
+                   struct vpc_route *rt)
+{
+    const char *s = json_string(v);
+    if (!strcmp(s, "local")) {
+        error_at(ld, path, v, "the local route is implicit: every route "
+                 "table already routes each VPC CIDR block locally");
+        return false;
+    }
+    if (!strcmp(s, "blackhole")) {
+        rt->kind = VPC_TGT_BLACKHOLE;
+        return true;
+    }
+    const struct obj_ref *ref = shash_find_data(&ld->r->by_id, s);
+    if (!ref) {
+        error_at(ld, path, v, "no route target has this id (targets: "
+                 "eni-, pcx-, igw-, nat-, vgw-, dxvif-, vpce- ids or "
+                 "\"blackhole\")");
+        return false;
+    }
+    switch (ref->kind) {
+    case OBJ_ENI:
+        rt->kind = VPC_TGT_ENI;
+        rt->eni = ref->obj;
+        return true;
+    case OBJ_PCX:
+        rt->kind = VPC_TGT_PEERING;
+        rt->peering = ref->obj;
+        return true;
+    case OBJ_GW:
+        rt->gateway = ref->obj;
+        rt->kind = rt->gateway->kind;
+        return true;
+    case OBJ_HOST: case OBJ_EDGE: case OBJ_VPC: case OBJ_SUBNET: case OBJ_SG:
+    case OBJ_NACL: case OBJ_RTB: case OBJ_PL:
+    default:
+        error_at(ld, path, v, "a %s cannot be a route target",
+                 obj_kind_names[ref->kind]);
+        return false;
+    }
+}
+
+static void
+parse_route_table(struct loader *ld, const struct json *j, const char *path,
+                  struct vpc_route_table *rtb)
+{
+    static const char *const keys[] = { "id", "vpc", "routes", NULL };
+    static const char *const route_keys[] = {
+        "destination", "destination_prefix_list", "target", "origin", NULL };
+    check_keys(ld, j, path, keys);
+    rtb->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
+
+    const struct json *a = get(ld, j, path, "routes", JSON_ARRAY, false);
+    if (!a) {
+        return;
+    }
+    const struct json_array *arr = json_array(a);
+    rtb->routes = xcalloc(arr->n + 1, sizeof *rtb->routes);
+    for (size_t i = 0; i < arr->n; i++) {
+        char *p = xasprintf("%s.routes[%"PRIuSIZE"]", path, i);
+        const struct json *rj = arr->elems[i];
+        if (rj->type != JSON_OBJECT) {
+            error_at(ld, p, rj, "must be an object");
+            free(p);
+            continue;
+        }
+        check_keys(ld, rj, p, route_keys);
+        struct vpc_route rt = { .index = i, .origin = VPC_ORIGIN_STATIC };
+        bool ok = true;
+        bool has_dst = shash_find(json_object(rj), "destination");
+        bool has_pl = shash_find(json_object(rj), "destination_prefix_list");
+        if (has_dst == has_pl) {
+            error_at(ld, p, NULL, "a route needs exactly one of "
+                     "'destination' and 'destination_prefix_list'");
+            ok = false;
+        } else if (has_dst) {
+            ok = get_prefix(ld, rj, p, "destination", true, &rt.dst);
+        } else {
+            rt.prefix_list = get_ref(ld, rj, p, "destination_prefix_list",
+                                     true, OBJ_PL);
+            ok = rt.prefix_list != NULL;
+        }
+
+        const struct json *tv = get(ld, rj, p, "target", JSON_STRING, true);
+        char *tp = subpath(p, "target");
+        ok = tv && parse_route_target(ld, tv, tp, &rt) && ok;
+        free(tp);
+
+        const char *origin = get_string(ld, rj, p, "origin", false);
+        if (origin && !strcmp(origin, "propagated")) {
+            rt.origin = VPC_ORIGIN_PROPAGATED;
+        } else if (origin && strcmp(origin, "static")) {
+            char *q = subpath(p, "origin");
+            error_at(ld, q, shash_find_data(json_object(rj), "origin"),
+                     "must be \"static\" or \"propagated\"");
+            free(q);
+        }
+        if (ok) {
+            rtb->routes[rtb->n_routes++] = rt;
+        }
+        free(p);
+    }
+}
+
+static void
+parse_subnet(struct loader *ld, const struct json *j, const char *path,
+             struct vpc_subnet *s)
+{
+    static const char *const keys[] = {
+        "id", "vpc", "cidr", "availability_zone", "route_table",
+        "network_acl", NULL };
+    check_keys(ld, j, path, keys);
+    s->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
+    get_prefix(ld, j, path, "cidr", true, &s->cidr);
+    const char *az = get_string(ld, j, path, "availability_zone", false);
+    s->availability_zone = xstrdup(az ? az : "");
+    s->route_table = get_ref(ld, j, path, "route_table", false, OBJ_RTB);
+    s->nacl = get_ref(ld, j, path, "network_acl", false, OBJ_NACL);
+}
+
+static void
+parse_eni(struct loader *ld, const struct json *j, const char *path,
+          struct vpc_eni *e)
+{
+    static const char *const keys[] = {
+        "id", "subnet", "mac", "private_ip", "host", "security_groups",
+        "elastic_ip", "source_dest_check", "description", NULL };
+    check_keys(ld, j, path, keys);
+    e->subnet = get_ref(ld, j, path, "subnet", true, OBJ_SUBNET);
+    e->host = get_ref(ld, j, path, "host", true, OBJ_HOST);
+    get_ip(ld, j, path, "private_ip", true, &e->ip);
+    e->has_elastic_ip = get_ip(ld, j, path, "elastic_ip", false,
+                               &e->elastic_ip);
+    e->source_dest_check = get_bool(ld, j, path, "source_dest_check", true);
+
+    const struct json *mv = get(ld, j, path, "mac", JSON_STRING, true);
+    if (mv) {
+        char *p = subpath(path, "mac");
+        if (!eth_addr_from_string(json_string(mv), &e->mac)) {
+            error_at(ld, p, mv, "not a MAC address xx:xx:xx:xx:xx:xx");
+        } else if (eth_addr_is_multicast(e->mac)
+                   || eth_addr_is_zero(e->mac)) {
+            error_at(ld, p, mv, "must be a unicast, nonzero MAC address");
+        }
+        free(p);
+    }
+
+    const struct json *a = get(ld, j, path, "security_groups", JSON_ARRAY,
+                               false);
+    if (a) {
+        const struct json_array *arr = json_array(a);
+        e->sgs = xcalloc(arr->n + 1, sizeof *e->sgs);
+        for (size_t i = 0; i < arr->n; i++) {
+            char *p = xasprintf("%s.security_groups[%"PRIuSIZE"]", path, i);
+            if (arr->elems[i]->type != JSON_STRING) {
+                error_at(ld, p, arr->elems[i], "must be a string");
+            } else {
+                struct vpc_sg *sg = resolve(ld, arr->elems[i], p, OBJ_SG);
+                if (sg) {
+                    e->sgs[e->n_sgs++] = sg;
+                }
+            }
+            free(p);
+        }
+    }
+}
+
+/* The edge host of gateway 'gw': "edge" if given, else the only edge. */
+static void
+parse_gateway_edge(struct loader *ld, const struct json *j, const char *path,
+                   struct vpc_gateway *gw)
+{
+    if (shash_find(json_object(j), "edge")) {
+        gw->edge = get_ref(ld, j, path, "edge", true, OBJ_EDGE);
+    } else if (ld->r->n_edges == 1) {
+        gw->edge = &ld->r->edges[0];
+    } else {
+        char *p = subpath(path, "edge");
+        error_at(ld, p, NULL, "required key is missing: the region has "
+                 "%"PRIuSIZE" edges, so a gateway must name the one that "
+                 "implements it", ld->r->n_edges);
+        free(p);
+    }
+}
+
+static void
+parse_gateway(struct loader *ld, const struct json *j, const char *path,
+              struct vpc_gateway *gw, enum vpc_target_kind kind)
+{
+    gw->kind = kind;
+    parse_gateway_edge(ld, j, path, gw);
+    uint32_t ip;
+    size_t n;
+    int tag;
+    switch (kind) {
+    case VPC_TGT_IGW: {
+        static const char *const keys[] = { "id", "vpc", "edge", NULL };
+        check_keys(ld, j, path, keys);
+        gw->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
+        break;
+    }
+    case VPC_TGT_NAT: {
+        static const char *const keys[] = {
+            "id", "subnet", "elastic_ip", "edge", NULL };
+        check_keys(ld, j, path, keys);
+        struct vpc_subnet *s = get_ref(ld, j, path, "subnet", true,
+                                       OBJ_SUBNET);
+        gw->vpc = s ? s->vpc : NULL;
+        get_ip(ld, j, path, "elastic_ip", true, &ip);
+        break;
+    }
+    case VPC_TGT_VGW: {
+        static const char *const keys[] = {
+            "id", "vpc", "customer_gateway_ip", "onprem_prefixes",
+            "psk_ref", "edge", NULL };
+        check_keys(ld, j, path, keys);
+        gw->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
+        get_ip(ld, j, path, "customer_gateway_ip", true, &ip);
+        free(get_prefixes(ld, j, path, "onprem_prefixes", true, &n));
+        get_string(ld, j, path, "psk_ref", true);
+        break;
+    }
+    case VPC_TGT_DX: {
+        static const char *const keys[] = {
+            "id", "vpc", "s_tag", "c_tag", "onprem_prefixes", "edge", NULL };
+        check_keys(ld, j, path, keys);
+        gw->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
+        get_int(ld, j, path, "s_tag", true, 1, 4094, &tag);
+        get_int(ld, j, path, "c_tag", true, 1, 4094, &tag);
+        free(get_prefixes(ld, j, path, "onprem_prefixes", true, &n));
+        break;
+    }
+    case VPC_TGT_VPCE: {
+        static const char *const keys[] = {
+            "id", "vpc", "service", "type", "prefix_list", "allowed_subnets",
+            "edge", NULL };
+        check_keys(ld, j, path, keys);
+        gw->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
+        const char *svc = get_string(ld, j, path, "service", true);
+        if (svc && strcmp(svc, "s3") && strcmp(svc, "dynamodb")) {
+            char *p = subpath(path, "service");
+            error_at(ld, p, shash_find_data(json_object(j), "service"),
+                     "must be \"s3\" or \"dynamodb\" (gateway endpoints)");
+            free(p);
+        }
+        const char *type = get_string(ld, j, path, "type", false);
+        if (type && strcmp(type, "gateway")) {
+            char *p = subpath(path, "type");
+            error_at(ld, p, shash_find_data(json_object(j), "type"),
+                     "only \"gateway\" endpoints are supported");
+            free(p);
+        }
+        get_ref(ld, j, path, "prefix_list", true, OBJ_PL);
+        const struct json *a = get(ld, j, path, "allowed_subnets",
+                                   JSON_ARRAY, false);
+        for (size_t i = 0; a && i < json_array(a)->n; i++) {
+            char *p = xasprintf("%s.allowed_subnets[%"PRIuSIZE"]", path, i);
+            const struct json *sv = json_array(a)->elems[i];
+            if (sv->type != JSON_STRING) {
+                error_at(ld, p, sv, "must be a string");
+            } else {
+                resolve(ld, sv, p, OBJ_SUBNET);
+            }
+            free(p);
+        }
+        break;
+    }
+    case VPC_TGT_LOCAL: case VPC_TGT_BLACKHOLE: case VPC_TGT_ENI:
+    case VPC_TGT_PEERING:
+    default:
+        OVS_NOT_REACHED();
+    }
+}
+
+static void
+parse_objects(struct loader *ld)
+{
+    for (size_t c = 0; c < N_COLLECTIONS; c++) {
+        const struct collection *col = &collections[c];
+        size_t n = ld->items[c] ? json_array(ld->items[c])->n : 0;
+        for (size_t i = 0; i < n; i++) {
+            const struct json *j = json_array(ld->items[c])->elems[i];
+            if (j->type != JSON_OBJECT) {
+                continue;
+            }
+            char *path = xasprintf("$.%s[%"PRIuSIZE"]", col->key, i);
+            void *obj = (char *) ld->objs[c] + i * obj_size(col->kind);
+            switch (col->kind) {
+            case OBJ_HOST: parse_host(ld, j, path, obj, false); break;
+            case OBJ_EDGE: parse_host(ld, j, path, obj, true); break;
+            case OBJ_PL: parse_prefix_list(ld, j, path, obj); break;
+            case OBJ_VPC: parse_vpc(ld, j, path, obj); break;
+            case OBJ_PCX: parse_peering(ld, j, path, obj); break;
+            case OBJ_SG: parse_sg(ld, j, path, obj); break;
+            case OBJ_NACL: parse_nacl(ld, j, path, obj); break;
+            case OBJ_RTB: parse_route_table(ld, j, path, obj); break;
+            case OBJ_SUBNET: parse_subnet(ld, j, path, obj); break;
+            case OBJ_ENI: parse_eni(ld, j, path, obj); break;
+            case OBJ_GW: parse_gateway(ld, j, path, obj, col->gw_kind);
+                break;
+            }
+            free(path);
+        }
+    }
+}
+
+/* --------------------------------------------------------------- loading */
+
+void vpc_check_region(struct vpc_region *, struct vpc_errors *);
+
+static struct vpc_region *
+region_from_json(struct json *doc, struct vpc_errors *errs)
+{
+    struct vpc_region *r = xzalloc(sizeof *r);
+    shash_init(&r->by_id);
+    size_t n_errors = errs->n;
+
+    if (doc->type == JSON_STRING) {
+        /* The OVS parser reports syntax errors as a string that already
+         * gives the line and column. */
+        vpc_errors_add(errs, "$", NULL, "malformed JSON: %s",
+                       json_string(doc));
+    } else if (doc->type != JSON_OBJECT) {
+        char *v = json_value_str(doc);
+        vpc_errors_add(errs, "$", v, "a region document must be a JSON "
+                       "object");
+        free(v);
+    } else {
+        struct loader ld = { .r = r, .errs = errs, .doc = doc };
+        register_objects(&ld);
+        parse_objects(&ld);
+        if (errs->n == n_errors) {
+            vpc_check_region(r, errs);
+        }
+    }
+    json_destroy(doc);
+    if (errs->n != n_errors) {
+        vpc_region_destroy(r);
+        return NULL;
+    }
+    return r;
+}
+
+struct vpc_region *
+vpc_region_from_string(const char *string, struct vpc_errors *errs)
+{
+    return region_from_json(json_from_string(string), errs);
+}
+
+struct vpc_region *
+vpc_region_from_file(const char *file_name, struct vpc_errors *errs)
+{
+    struct json *doc = json_from_file(file_name);
+    if (doc->type == JSON_STRING && strstr(json_string(doc), "cannot open")) {
+        vpc_errors_add(errs, file_name, NULL, "%s", json_string(doc));
+        json_destroy(doc);
+        return NULL;
+    }
+    return region_from_json(doc, errs);
+}
+
+static void
+free_ids(void *base, size_t n, size_t size)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(*(char **) ((char *) base + i * size));
+    }
+}
+
+void
+vpc_region_destroy(struct vpc_region *r)
+{
+    if (!r) {
+        return;
+    }
+    for (size_t i = 0; i < r->n_vpcs; i++) {
+        free(r->vpcs[i].blocks);
+        free(r->vpcs[i].peerings);
+    }
+    for (size_t i = 0; i < r->n_subnets; i++) {
+        free(r->subnets[i].availability_zone);
+    }
+    for (size_t i = 0; i < r->n_enis; i++) {
+        free(r->enis[i].sgs);
+    }
+    for (size_t i = 0; i < r->n_sgs; i++) {
+        free(r->sgs[i].ingress);
+        free(r->sgs[i].egress);
+    }
+    for (size_t i = 0; i < r->n_nacls; i++) {
+        free(r->nacls[i].ingress);
+        free(r->nacls[i].egress);
+    }
+    for (size_t i = 0; i < r->n_route_tables; i++) {
+        free(r->route_tables[i].routes);
+    }
+    for (size_t i = 0; i < r->n_prefix_lists; i++) {
+        free(r->prefix_lists[i].name);
+        free(r->prefix_lists[i].cidrs);
+    }
+#define FREE_ARRAY(F) free_ids(r->F, r->n_##F, sizeof *r->F); free(r->F)
+    FREE_ARRAY(hosts);
+    FREE_ARRAY(edges);
+    FREE_ARRAY(vpcs);
+    FREE_ARRAY(subnets);
+    FREE_ARRAY(enis);
+    FREE_ARRAY(sgs);
+    FREE_ARRAY(nacls);
+    FREE_ARRAY(route_tables);
+    FREE_ARRAY(peerings);
+    FREE_ARRAY(gateways);
+    FREE_ARRAY(prefix_lists);
+#undef FREE_ARRAY
+    shash_destroy_free_data(&r->by_id);
+    free(r);
+}
+
+static void *
+find_kind(const struct vpc_region *r, const char *id, enum obj_kind kind)
+{
+    const struct obj_ref *ref = shash_find_data(&r->by_id, id);
+    return ref && ref->kind == kind ? ref->obj : NULL;
+}
+
+struct vpc_host *
+vpc_region_find_host(const struct vpc_region *r, const char *id)
+{
+    struct vpc_host *h = find_kind(r, id, OBJ_HOST);
+    return h ? h : find_kind(r, id, OBJ_EDGE);
+}
+
+struct vpc_eni *
+vpc_region_find_eni(const struct vpc_region *r, const char *id)
+{
+    return find_kind(r, id, OBJ_ENI);
+}
+
+struct vpc_vpc *
+vpc_peering_other(const struct vpc_peering *pcx, const struct vpc_vpc *vpc)
+{
+    return pcx->requester == vpc ? pcx->accepter : pcx->requester;
+}

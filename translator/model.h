@@ -1,0 +1,255 @@
+/* translator/model.h: the validated, in-memory model of a region's intents.
+ *
+ * Purpose.  A region document (JSON, see docs/intents.md) is parsed and
+ * validated by vpc_region_load() into a 'struct vpc_region'.  Everything
+ * downstream (pipeline/, the CLI) works from this model and never looks at
+ * JSON again.  References between objects (a subnet's VPC, an ENI's security
+ * groups, a route's target) are resolved into pointers, so a model that
+ * loaded without errors has no dangling reference.
+ *
+ * Ownership.  The region owns every object and every string in it; free it
+ * with vpc_region_destroy().  Objects live in arrays in document order, and
+ * each array is never resized after loading, so pointers into them stay
+ * valid for the region's lifetime.
+ *
+ * Threading.  None: a region is built once and then only read. */
+
+#ifndef VPC_MODEL_H
+#define VPC_MODEL_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "openvswitch/shash.h"
+#include "openvswitch/types.h"
+
+/* An IPv4 prefix, host byte order.  IPv6 is a later step; the 'family'
+ * field keeps the model ready for it. */
+struct vpc_prefix {
+    uint8_t family;             /* 4 only, for now. */
+    uint8_t plen;               /* 0..32 */
+    uint32_t addr;              /* Network address, host bits zero. */
+};
+
+/* Highest VNI a VPC may use; VNIs above it are reserved for gateway
+ * targets (see docs/pipeline.md, "Gateway-bound traffic"). */
+#define VPC_VNI_MAX 0xefffff
+#define VPC_GW_VNI_BASE 0xf00000
+
+enum vpc_precedence {
+    VPC_PREC_AWS,               /* Local route always wins inside the VPC. */
+    VPC_PREC_AZURE,             /* User-defined > propagated > system. */
+};
+
+struct vpc_host {
+    char *id;
+    uint32_t underlay_ip;
+    bool is_edge;               /* From "edges" rather than "hosts". */
+};
+
+struct vpc_vpc {
+    char *id;
+    struct vpc_prefix *blocks;
+    size_t n_blocks;
+    uint32_t vni;
+    enum vpc_precedence precedence;
+    struct vpc_peering **peerings;      /* Peering connections it is in. */
+    size_t n_peerings;
+};
+
+struct vpc_subnet {
+    char *id;
+    struct vpc_vpc *vpc;
+    struct vpc_prefix cidr;
+    char *availability_zone;
+    struct vpc_route_table *route_table;        /* May be NULL: no routes
+                                                 * but the local ones. */
+    struct vpc_nacl *nacl;                      /* NULL: allow all. */
+};
+
+struct vpc_eni {
+    char *id;
+    struct vpc_subnet *subnet;
+    struct eth_addr mac;
+    uint32_t ip;
+    struct vpc_host *host;
+    struct vpc_sg **sgs;
+    size_t n_sgs;
+    bool has_elastic_ip;
+    uint32_t elastic_ip;
+    bool source_dest_check;
+};
+
+/* IP protocol of a security-group or network-ACL rule; -1 means all. */
+#define VPC_PROTO_ALL (-1)
+
+/* A match on protocol, ports or ICMP type/code and a peer CIDR, shared by
+ * security-group and network-ACL rules. */
+struct vpc_rule_match {
+    int protocol;               /* IPPROTO_* or VPC_PROTO_ALL. */
+    int from_port, to_port;     /* TCP/UDP only; 0..65535. */
+    int icmp_type, icmp_code;   /* ICMP only; -1 = any. */
+};
+
+struct vpc_sg_rule {
+    struct vpc_rule_match m;
+    bool has_cidr;
+    struct vpc_prefix cidr;
+    struct vpc_sg *peer_sg;     /* Or a referenced group's members. */
+};
+
+struct vpc_sg {
+    char *id;
+    struct vpc_vpc *vpc;
+    struct vpc_sg_rule *ingress, *egress;
+    size_t n_ingress, n_egress;
+};
+
+struct vpc_nacl_rule {
+    int rule_number;            /* 1..32766; lowest wins. */
+    bool allow;
+    struct vpc_rule_match m;
+    struct vpc_prefix cidr;
+};
+
+struct vpc_nacl {
+    char *id;
+    struct vpc_vpc *vpc;
+    struct vpc_nacl_rule *ingress, *egress;
+    size_t n_ingress, n_egress;
+};
+
+/* What a route sends traffic to.  X-macro: kind, id prefix, description. */
+#define VPC_TARGET_KINDS                                          \
+    VPC_TARGET(LOCAL,     "local",  "the VPC itself")             \
+    VPC_TARGET(BLACKHOLE, "blackhole", "drop")                    \
+    VPC_TARGET(ENI,       "eni-",   "network interface (appliance)") \
+    VPC_TARGET(PEERING,   "pcx-",   "VPC peering connection")     \
+    VPC_TARGET(IGW,       "igw-",   "internet gateway")           \
+    VPC_TARGET(NAT,       "nat-",   "NAT gateway")                \
+    VPC_TARGET(VGW,       "vgw-",   "VPN gateway")                \
+    VPC_TARGET(DX,        "dxvif-", "Direct Connect virtual interface") \
+    VPC_TARGET(VPCE,      "vpce-",  "gateway VPC endpoint")
+
+enum vpc_target_kind {
+#define VPC_TARGET(KIND, PREFIX, DESC) VPC_TGT_##KIND,
+    VPC_TARGET_KINDS
+#undef VPC_TARGET
+};
+const char *vpc_target_kind_name(enum vpc_target_kind);
+
+/* A gateway of any kind: internet, NAT, VPN, Direct Connect, endpoint.
+ * Only what routing needs is modelled here; the edge issue adds the rest. */
+struct vpc_gateway {
+    char *id;
+    enum vpc_target_kind kind;  /* IGW, NAT, VGW, DX or VPCE. */
+    struct vpc_vpc *vpc;        /* The VPC it serves. */
+    struct vpc_host *edge;      /* Edge host that implements it. */
+    uint32_t vni;               /* Reserved VNI that names it on the wire. */
+};
+
+enum vpc_route_origin {
+    VPC_ORIGIN_SYSTEM,          /* The implicit local route. */
+    VPC_ORIGIN_PROPAGATED,      /* Learned (BGP) routes. */
+    VPC_ORIGIN_STATIC,          /* User-defined. */
+};
+
+struct vpc_route {
+    struct vpc_prefix dst;      /* Unused if 'prefix_list' is set. */
+    struct vpc_prefix_list *prefix_list;
+    enum vpc_target_kind kind;
+    enum vpc_route_origin origin;
+    struct vpc_eni *eni;                /* VPC_TGT_ENI. */
+    struct vpc_peering *peering;        /* VPC_TGT_PEERING. */
+    struct vpc_gateway *gateway;        /* Gateway kinds. */
+    size_t index;               /* Position in the table's "routes". */
+};
+
+struct vpc_route_table {
+    char *id;
+    struct vpc_vpc *vpc;
+    struct vpc_route *routes;
+    size_t n_routes;
+};
+
+struct vpc_peering {
+    char *id;
+    struct vpc_vpc *requester, *accepter;
+};
+
+struct vpc_prefix_list {
+    char *id;
+    char *name;
+    struct vpc_prefix *cidrs;
+    size_t n_cidrs;
+};
+
+#define VPC_ARRAY(TYPE, NAME) TYPE *NAME; size_t n_##NAME
+
+struct vpc_region {
+    VPC_ARRAY(struct vpc_host, hosts);
+    VPC_ARRAY(struct vpc_host, edges);
+    VPC_ARRAY(struct vpc_vpc, vpcs);
+    VPC_ARRAY(struct vpc_subnet, subnets);
+    VPC_ARRAY(struct vpc_eni, enis);
+    VPC_ARRAY(struct vpc_sg, sgs);
+    VPC_ARRAY(struct vpc_nacl, nacls);
+    VPC_ARRAY(struct vpc_route_table, route_tables);
+    VPC_ARRAY(struct vpc_peering, peerings);
+    VPC_ARRAY(struct vpc_gateway, gateways);
+    VPC_ARRAY(struct vpc_prefix_list, prefix_lists);
+
+    struct shash by_id;         /* Every object id -> its object. */
+};
+
+/* Errors: a list of complete messages "PATH: VALUE: RULE". */
+struct vpc_errors {
+    char **msgs;
+    size_t n, allocated;
+};
+
+void vpc_errors_init(struct vpc_errors *);
+void vpc_errors_add(struct vpc_errors *, const char *path, const char *value,
+                    const char *rule_fmt, ...)
+    OVS_PRINTF_FORMAT(4, 5);
+void vpc_errors_destroy(struct vpc_errors *);
+
+/* Loads and validates the region in the JSON text 'string' (or file
+ * 'file_name').  On success returns a new region and leaves 'errors' empty.
+ * On failure returns NULL and appends every error found to 'errors'. */
+struct vpc_region *vpc_region_from_string(const char *string,
+                                          struct vpc_errors *errors);
+struct vpc_region *vpc_region_from_file(const char *file_name,
+                                        struct vpc_errors *errors);
+void vpc_region_destroy(struct vpc_region *);
+
+/* Lookups by id; NULL if absent. */
+struct vpc_host *vpc_region_find_host(const struct vpc_region *,
+                                      const char *id);
+struct vpc_eni *vpc_region_find_eni(const struct vpc_region *, const char *);
+
+/* Returns the other end of 'pcx' seen from 'vpc'. */
+struct vpc_vpc *vpc_peering_other(const struct vpc_peering *pcx,
+                                  const struct vpc_vpc *vpc);
+
+/* Prefix helpers. */
+bool vpc_prefix_parse(const char *s, struct vpc_prefix *);
+bool vpc_ip_parse(const char *s, uint32_t *ip);
+bool vpc_prefix_contains(const struct vpc_prefix *, uint32_t ip);
+bool vpc_prefix_overlaps(const struct vpc_prefix *, const struct vpc_prefix *);
+bool vpc_prefix_within(const struct vpc_prefix *inner,
+                       const struct vpc_prefix *outer);
+uint32_t vpc_prefix_mask(const struct vpc_prefix *);
+void vpc_prefix_format(const struct vpc_prefix *, char buf[24]);
+void vpc_ip_format(uint32_t ip, char buf[16]);
+
+/* The virtual router's address in 'subnet' (first usable, network + 1) and
+ * its MAC in 'vpc' (02:76:70 followed by the VNI). */
+uint32_t vpc_subnet_router_ip(const struct vpc_subnet *);
+struct eth_addr vpc_router_mac(const struct vpc_vpc *);
+
+/* A 32-bit, nonzero, stable number for an object id, used in registers and
+ * cookies so that editing one object does not renumber the others. */
+uint32_t vpc_id_hash(const char *id);
+
+#endif /* translator/model.h */

@@ -1,0 +1,131 @@
+/* translator/prefix.c: IPv4 addresses, prefixes and small helpers of the
+ * model that do not depend on JSON. */
+
+#include <config.h>
+#include "translator/model.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "openvswitch/util.h"
+#include "packets.h"
+
+bool
+vpc_ip_parse(const char *s, uint32_t *ip)
+{
+    struct in_addr in;
+    if (!s || inet_pton(AF_INET, s, &in) != 1) {
+        return false;
+    }
+    *ip = ntohl(in.s_addr);
+    return true;
+}
+
+uint32_t
+vpc_prefix_mask(const struct vpc_prefix *p)
+{
+    return p->plen ? UINT32_MAX << (32 - p->plen) : 0;
+}
+
+/* Parses "a.b.c.d/n".  Fails if host bits are set: "10.0.0.1/16" is almost
+ * always a typo for a host address, and AWS rejects it too. */
+bool
+vpc_prefix_parse(const char *s, struct vpc_prefix *p)
+{
+    char buf[32];
+    const char *slash = s ? strchr(s, '/') : NULL;
+    if (!slash || slash - s >= (int) sizeof buf || !slash[1]) {
+        return false;
+    }
+    memcpy(buf, s, slash - s);
+    buf[slash - s] = '\0';
+
+    char *end;
+    long plen = strtol(slash + 1, &end, 10);
+    if (*end || plen < 0 || plen > 32 || !isdigit((unsigned char) slash[1])) {
+        return false;
+    }
+    uint32_t addr;
+    if (!vpc_ip_parse(buf, &addr)) {
+        return false;
+    }
+    p->family = 4;
+    p->plen = plen;
+    p->addr = addr;
+    return (addr & ~vpc_prefix_mask(p)) == 0;
+}
+
+bool
+vpc_prefix_contains(const struct vpc_prefix *p, uint32_t ip)
+{
+    return (ip & vpc_prefix_mask(p)) == p->addr;
+}
+
+bool
+vpc_prefix_overlaps(const struct vpc_prefix *a, const struct vpc_prefix *b)
+{
+    const struct vpc_prefix *shorter = a->plen <= b->plen ? a : b;
+    const struct vpc_prefix *longer = shorter == a ? b : a;
+    return vpc_prefix_contains(shorter, longer->addr);
+}
+
+bool
+vpc_prefix_within(const struct vpc_prefix *inner,
+                  const struct vpc_prefix *outer)
+{
+    return inner->plen >= outer->plen
+           && vpc_prefix_contains(outer, inner->addr);
+}
+
+void
+vpc_ip_format(uint32_t ip, char buf[16])
+{
+    snprintf(buf, 16, "%u.%u.%u.%u",
+             ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+}
+
+void
+vpc_prefix_format(const struct vpc_prefix *p, char buf[24])
+{
+    char ip[16];
+    vpc_ip_format(p->addr, ip);
+    snprintf(buf, 24, "%s/%u", ip, p->plen);
+}
+
+uint32_t
+vpc_subnet_router_ip(const struct vpc_subnet *subnet)
+{
+    return subnet->cidr.addr + 1;
+}
+
+struct eth_addr
+vpc_router_mac(const struct vpc_vpc *vpc)
+{
+    return (struct eth_addr) { .ea = {
+        0x02, 0x76, 0x70,
+        (vpc->vni >> 16) & 0xff, (vpc->vni >> 8) & 0xff, vpc->vni & 0xff } };
+}
+
+/* FNV-1a, folded so that 0 never comes out (0 means "unset" in registers). */
+uint32_t
+vpc_id_hash(const char *id)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *) id; *p; p++) {
+        h = (h ^ *p) * 16777619u;
+    }
+    return h ? h : 1;
+}
+
+const char *
+vpc_target_kind_name(enum vpc_target_kind kind)
+{
+    switch (kind) {
+#define VPC_TARGET(KIND, PREFIX, DESC) case VPC_TGT_##KIND: return DESC;
+    VPC_TARGET_KINDS
+#undef VPC_TARGET
+    }
+    return "?";
+}

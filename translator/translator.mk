@@ -1,0 +1,3 @@
+# translator/: JSON intents -> validated model (no OVS at run time, but it
+# uses libopenvswitch's JSON parser and containers).
+TRANSLATOR_SRCS := translator/prefix.c translator/intent.c translator/check.c
