@@ -1,19 +1,42 @@
 # ovs-vpc: top-level, non-recursive makefile.  Each directory contributes a
 # <dir>.mk fragment; see README.md for the tour.
+#
+#   make            build OVS 3.1.0 (once) and vpcctl
+#   make check      every test: unit, sandbox, netns (netns needs root)
+#   make demo       the README's main job: sandboxed OVS + example region
+#   make bench      the synthetic-region benchmark (docs/benchmarks.md)
 
 BUILD   ?= build
 CC      ?= gcc
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -Iinclude -I. $(OVS_CFLAGS) -MMD -MP
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -I. $(OVS_CFLAGS) -MMD -MP
 
 .PHONY: all
-all: ovs
+all:
 
 include ovs-ext/ovs.mk
+include translator/translator.mk
+include pipeline/pipeline.mk
+LIB_SRCS := $(TRANSLATOR_SRCS) $(PIPELINE_SRCS)
+include cli/cli.mk
+-include tests/unit/unit.mk
+-include tests/tests.mk
+-include bench/bench.mk
+
+# Our objects need the OVS build (generated headers, config.h) first.
+$(BUILD)/obj/%.o: %.c $(OVS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 .PHONY: deps
 deps:
 	bash scripts/deps.sh
 
-include translator/translator.mk
+.PHONY: clean distclean
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/tests $(VPCCTL)
+distclean:
+	rm -rf $(BUILD)

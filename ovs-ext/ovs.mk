@@ -12,7 +12,8 @@ OVS_STAMP    := $(BUILD)/.ovs-built
 OVS_LIB      := $(OVS_SRC)/lib/.libs/libopenvswitch.a
 OVS_BIN      := $(OVS_SRC)/utilities
 OVS_CFLAGS   := -isystem $(OVS_SRC) -isystem $(OVS_SRC)/include -isystem $(OVS_SRC)/lib
-OVS_LIBS     := $(OVS_LIB) -lssl -lcrypto -lcap-ng -lm -lpthread -lrt -latomic
+# The libraries OVS itself was configured to link (ssl, unbound, cap-ng...).
+OVS_LIBS      = $(OVS_LIB) $(shell sed -n -e "s/^LIBS = //p" -e "s/^SSL_LIBS = //p" -e "s/^CAPNG_LDADD = //p" $(OVS_SRC)/Makefile 2>/dev/null) -lpthread -lrt -latomic
 
 $(OVS_TARBALL):
 	@echo "error: $@ is missing; run 'make deps' (needs openvswitch-source)" >&2

@@ -1,0 +1,417 @@
+/* cli/ovs-client.c: OVSDB bindings, atomic flow install, unixctl. */
+
+#include <config.h>
+#include "cli/ovs-client.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "byte-order.h"
+#include "dirs.h"
+#include "hash.h"
+#include "jsonrpc.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/json.h"
+#include "openvswitch/list.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-print.h"
+#include "openvswitch/ofp-protocol.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/vconn.h"
+#include "openvswitch/util.h"
+#include "socket-util.h"
+#include "stream.h"
+#include "unixctl.h"
+#include "util.h"
+
+static const char *
+rundir(void)
+{
+    const char *env = getenv("OVS_RUNDIR");
+    return env && env[0] ? env : ovs_rundir();
+}
+
+char *
+vpc_default_db(void)
+{
+    return xasprintf("unix:%s/db.sock", rundir());
+}
+
+char *
+vpc_default_switch(const char *bridge)
+{
+    return xasprintf("unix:%s/%s.mgmt", rundir(), bridge);
+}
+
+/* ovs-vswitchd's control socket: "ovs-vswitchd.ctl" if started with
+ * --unixctl=RUNDIR/ovs-vswitchd.ctl, else "ovs-vswitchd.PID.ctl". */
+char *
+vpc_default_vswitchd_ctl(void)
+{
+    char *path = xasprintf("%s/ovs-vswitchd.ctl", rundir());
+    if (!access(path, F_OK)) {
+        return path;
+    }
+    free(path);
+    char *pidfile = xasprintf("%s/ovs-vswitchd.pid", rundir());
+    FILE *f = fopen(pidfile, "r");
+    long pid = 0;
+    if (f) {
+        if (fscanf(f, "%ld", &pid) != 1) {
+            pid = 0;
+        }
+        fclose(f);
+    }
+    free(pidfile);
+    return xasprintf("%s/ovs-vswitchd.%ld.ctl", rundir(), pid);
+}
+
+/* ------------------------------------------------------------------ OVSDB */
+
+static const struct json *
+map_get(const struct json *map, const char *key)
+{
+    /* OVSDB maps are ["map", [[k, v], ...]]. */
+    if (map->type != JSON_ARRAY || json_array(map)->n != 2) {
+        return NULL;
+    }
+    const struct json *pairs = json_array(map)->elems[1];
+    for (size_t i = 0; pairs->type == JSON_ARRAY && i < json_array(pairs)->n;
+         i++) {
+        const struct json *kv = json_array(pairs)->elems[i];
+        if (json_array(kv)->n == 2
+            && json_array(kv)->elems[0]->type == JSON_STRING
+            && !strcmp(json_string(json_array(kv)->elems[0]), key)) {
+            return json_array(kv)->elems[1];
+        }
+    }
+    return NULL;
+}
+
+char *
+vpc_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
+                        size_t *n, int *tunnel_ofport)
+{
+    *bindings = NULL;
+    *n = 0;
+    *tunnel_ofport = 0;
+
+    struct stream *stream;
+    int error = stream_open_block(jsonrpc_stream_open(db, &stream,
+                                                      DSCP_DEFAULT),
+                                  -1, &stream);
+    if (error) {
+        return xasprintf("%s: cannot connect to OVSDB (%s)", db,
+                         ovs_strerror(error));
+    }
+    struct jsonrpc *rpc = jsonrpc_open(stream);
+
+    struct json *op = json_from_string(
+        "{\"op\": \"select\", \"table\": \"Interface\", \"where\": [],"
+        " \"columns\": [\"name\", \"ofport\", \"type\", \"external_ids\"]}");
+    struct json *params = json_array_create_2(
+        json_string_create("Open_vSwitch"), op);
+    struct jsonrpc_msg *request = jsonrpc_create_request("transact", params,
+                                                         NULL);
+    struct jsonrpc_msg *reply;
+    error = jsonrpc_transact_block(rpc, request, &reply);
+    jsonrpc_close(rpc);
+    if (error) {
+        return xasprintf("%s: OVSDB transaction failed (%s)", db,
+                         ovs_strerror(error));
+    }
+
+    char *err = NULL;
+    const struct json *result = reply->result;
+    const struct json *rows = NULL;
+    if (result && result->type == JSON_ARRAY && json_array(result)->n == 1
+        && json_array(result)->elems[0]->type == JSON_OBJECT) {
+        rows = shash_find_data(json_object(json_array(result)->elems[0]),
+                               "rows");
+    }
+    if (!rows || rows->type != JSON_ARRAY) {
+        err = xasprintf("%s: unexpected OVSDB reply", db);
+        goto out;
+    }
+    *bindings = xcalloc(json_array(rows)->n + 1, sizeof **bindings);
+    for (size_t i = 0; i < json_array(rows)->n; i++) {
+        const struct json *row = json_array(rows)->elems[i];
+        const struct json *ofport = shash_find_data(json_object(row),
+                                                    "ofport");
+        const struct json *type = shash_find_data(json_object(row), "type");
+        const struct json *ids = shash_find_data(json_object(row),
+                                                 "external_ids");
+        if (!ofport || ofport->type != JSON_INTEGER
+            || json_integer(ofport) <= 0) {
+            continue;           /* Not (yet) attached. */
+        }
+        const struct json *eni = ids ? map_get(ids, "vpc-eni-id") : NULL;
+        if (eni && eni->type == JSON_STRING) {
+            (*bindings)[*n].eni_id = xstrdup(json_string(eni));
+            (*bindings)[*n].ofport = json_integer(ofport);
+            (*n)++;
+        } else if (type && type->type == JSON_STRING
+                   && !strcmp(json_string(type), "geneve")) {
+            if (*tunnel_ofport) {
+                err = xasprintf("%s: more than one Geneve interface; "
+                                "ovs-vpc needs exactly one", db);
+                goto out;
+            }
+            *tunnel_ofport = json_integer(ofport);
+        }
+    }
+out:
+    jsonrpc_msg_destroy(reply);
+    return err;
+}
+
+/* --------------------------------------------------------------- OpenFlow */
+
+/* A flow, parsed, keyed by what identifies it in an OpenFlow table. */
+struct of_flow {
+    struct hmap_node node;
+    uint8_t table_id;
+    uint16_t priority;
+    struct match match;
+    ovs_be64 cookie;
+    struct ofpact *ofpacts;
+    size_t ofpacts_len;
+    bool seen;
+};
+
+static uint32_t
+of_flow_hash(uint8_t table_id, uint16_t priority, const struct match *m)
+{
+    return match_hash(m, hash_int(table_id << 16 | priority, 0));
+}
+
+static struct of_flow *
+of_flow_find(struct hmap *flows, uint8_t table_id, uint16_t priority,
+             const struct match *m)
+{
+    struct of_flow *f;
+    HMAP_FOR_EACH_WITH_HASH (f, node, of_flow_hash(table_id, priority, m),
+                             flows) {
+        if (f->table_id == table_id && f->priority == priority
+            && match_equal(&f->match, m)) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static void
+of_flows_destroy(struct hmap *flows)
+{
+    struct of_flow *f;
+    HMAP_FOR_EACH_POP (f, node, flows) {
+        free(f->ofpacts);
+        free(f);
+    }
+    hmap_destroy(flows);
+}
+
+/* Parses every flow of 'flows' into 'out'. */
+static char *
+parse_flows(const struct pl_flows *flows, struct hmap *out)
+{
+    size_t n;
+    const struct pl_flow **v = pl_flows_sorted(flows, &n);
+    char *error = NULL;
+    for (size_t i = 0; i < n && !error; i++) {
+        char *s = pl_flow_to_string(v[i]);
+        struct ofputil_flow_mod fm;
+        enum ofputil_protocol usable;
+        error = parse_ofp_flow_mod_str(&fm, s, NULL, NULL, OFPFC_ADD,
+                                       &usable);
+        if (error) {
+            char *e = xasprintf("flow \"%s\" does not parse: %s", s, error);
+            free(error);
+            error = e;
+        } else {
+            struct of_flow *f = xzalloc(sizeof *f);
+            f->table_id = fm.table_id;
+            f->priority = fm.priority;
+            minimatch_expand(&fm.match, &f->match);
+            f->cookie = fm.new_cookie;
+            f->ofpacts = fm.ofpacts;
+            f->ofpacts_len = fm.ofpacts_len;
+            minimatch_destroy(&fm.match);
+            hmap_insert(out, &f->node,
+                        of_flow_hash(f->table_id, f->priority, &f->match));
+        }
+        free(s);
+    }
+    free(v);
+    return error;
+}
+
+static struct ofpbuf *
+encode_flow_mod(const struct of_flow *f, uint16_t command,
+                enum ofputil_protocol protocol)
+{
+    struct ofputil_flow_mod fm = {
+        .priority = f->priority,
+        .new_cookie = command == OFPFC_ADD ? f->cookie : OVS_BE64_MAX,
+        .table_id = f->table_id,
+        .command = command,
+        .buffer_id = UINT32_MAX,
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+        .ofpacts = command == OFPFC_ADD ? f->ofpacts : NULL,
+        .ofpacts_len = command == OFPFC_ADD ? f->ofpacts_len : 0,
+    };
+    minimatch_init(&fm.match, &f->match);
+    struct ofpbuf *msg = ofputil_encode_flow_mod(&fm, protocol);
+    minimatch_destroy(&fm.match);
+    return msg;
+}
+
+char *
+vpc_apply_flows(const char *target, const struct pl_flows *flows,
+                bool dry_run, struct vpc_apply_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    struct hmap desired = HMAP_INITIALIZER(&desired);
+    char *error = parse_flows(flows, &desired);
+    if (error) {
+        of_flows_destroy(&desired);
+        return error;
+    }
+
+    struct vconn *vconn;
+    int retval = vconn_open_block(target, 1u << OFP15_VERSION
+                                  | 1u << OFP14_VERSION, DSCP_DEFAULT, -1,
+                                  &vconn);
+    if (retval) {
+        of_flows_destroy(&desired);
+        return xasprintf("%s: cannot connect (%s)", target,
+                         ovs_strerror(retval));
+    }
+    enum ofputil_protocol protocol
+        = ofputil_protocol_from_ofp_version(vconn_get_version(vconn));
+
+    /* What the switch has now, in every table. */
+    struct ofputil_flow_stats_request fsr = {
+        .out_port = OFPP_ANY, .out_group = OFPG_ANY, .table_id = 0xff,
+    };
+    match_init_catchall(&fsr.match);
+    struct ofputil_flow_stats *fses;
+    size_t n_fses;
+    retval = vconn_dump_flows(vconn, &fsr, protocol, &fses, &n_fses);
+    if (retval) {
+        error = xasprintf("%s: cannot dump flows (%s)", target,
+                          ovs_strerror(retval));
+        goto out;
+    }
+
+    struct ovs_list requests;
+    ovs_list_init(&requests);
+    for (size_t i = 0; i < n_fses; i++) {
+        const struct ofputil_flow_stats *fs = &fses[i];
+        struct of_flow *want = of_flow_find(&desired, fs->table_id,
+                                            fs->priority, &fs->match);
+        if (!want) {
+            struct of_flow old = {
+                .table_id = fs->table_id, .priority = fs->priority,
+                .match = fs->match,
+            };
+            struct ofpbuf *msg = encode_flow_mod(&old, OFPFC_DELETE_STRICT,
+                                                 protocol);
+            ovs_list_push_back(&requests, &msg->list_node);
+            stats->deleted++;
+            continue;
+        }
+        want->seen = true;
+        if (want->cookie == fs->cookie
+            && ofpacts_equal(want->ofpacts, want->ofpacts_len,
+                             fs->ofpacts, fs->ofpacts_len)) {
+            stats->unchanged++;
+        } else {
+            struct ofpbuf *msg = encode_flow_mod(want, OFPFC_ADD, protocol);
+            ovs_list_push_back(&requests, &msg->list_node);
+            stats->modified++;
+        }
+    }
+    struct of_flow *f;
+    HMAP_FOR_EACH (f, node, &desired) {
+        if (!f->seen) {
+            struct ofpbuf *msg = encode_flow_mod(f, OFPFC_ADD, protocol);
+            ovs_list_push_back(&requests, &msg->list_node);
+            stats->added++;
+        }
+    }
+    for (size_t i = 0; i < n_fses; i++) {
+        free(CONST_CAST(struct ofpact *, fses[i].ofpacts));
+    }
+    free(fses);
+
+    if (!dry_run && !ovs_list_is_empty(&requests)) {
+        struct ovs_list errors;
+        retval = vconn_bundle_transact(vconn, &requests,
+                                       OFPBF_ATOMIC | OFPBF_ORDERED, &errors);
+        if (retval || !ovs_list_is_empty(&errors)) {
+            struct ds ds = DS_EMPTY_INITIALIZER;
+            ds_put_format(&ds, "%s: bundle rejected, nothing changed",
+                          target);
+            if (retval) {
+                ds_put_format(&ds, " (%s)", ovs_strerror(retval));
+            }
+            struct ofpbuf *e;
+            LIST_FOR_EACH_POP (e, list_node, &errors) {
+                char *s = ofp_to_string(e->data, e->size, NULL, NULL, 1);
+                ds_put_format(&ds, "\n  %s", s);
+                free(s);
+                ofpbuf_delete(e);
+            }
+            error = ds_steal_cstr(&ds);
+        }
+    }
+    struct ofpbuf *msg;
+    LIST_FOR_EACH_POP (msg, list_node, &requests) {
+        ofpbuf_delete(msg);
+    }
+
+out:
+    vconn_close(vconn);
+    of_flows_destroy(&desired);
+    return error;
+}
+
+/* ---------------------------------------------------------------- unixctl */
+
+char *
+vpc_appctl(const char *path, const char *command, int argc, char *argv[],
+           char **output)
+{
+    *output = NULL;
+    struct jsonrpc *client;
+    int error = unixctl_client_create(path, &client);
+    if (error) {
+        return xasprintf("%s: cannot connect to ovs-vswitchd (%s)", path,
+                         ovs_strerror(error));
+    }
+    char *result = NULL, *err = NULL;
+    error = unixctl_client_transact(client, command, argc, argv, &result,
+                                    &err);
+    jsonrpc_close(client);
+    if (error) {
+        free(result);
+        free(err);
+        return xasprintf("%s: %s failed (%s)", path, command,
+                         ovs_strerror(error));
+    }
+    if (err) {
+        free(result);
+        char *msg = xasprintf("%s: %s", command, err);
+        free(err);
+        return msg;
+    }
+    *output = result ? result : xstrdup("");
+    return NULL;
+}

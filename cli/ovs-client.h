@@ -1,0 +1,46 @@
+/* cli/ovs-client.h: what the tools need from a running Open vSwitch.
+ *
+ * Three conversations, all through libopenvswitch: OVSDB (which ENI is
+ * plugged into which port), OpenFlow (install a flow set atomically, changing
+ * only what differs) and unixctl (ofproto/trace).  Every function returns
+ * NULL on success or a malloc'd error message.  Blocking; no threads. */
+
+#ifndef VPC_OVS_CLIENT_H
+#define VPC_OVS_CLIENT_H 1
+
+#include <stddef.h>
+#include "pipeline/pipeline.h"
+
+/* Reads the port bindings of the switch behind OVSDB 'db' (e.g.
+ * "unix:/var/run/openvswitch/db.sock"): every Interface with
+ * external_ids:vpc-eni-id=ENI and an ofport, and the ofport of the Geneve
+ * tunnel interface.  '*bindings' (and the strings in it) are malloc'd. */
+char *vpc_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
+                              size_t *n, int *tunnel_ofport)
+    OVS_WARN_UNUSED_RESULT;
+
+struct vpc_apply_stats {
+    size_t added, modified, deleted, unchanged;
+};
+
+/* Makes the flow table of the switch at OpenFlow target 'target' (e.g.
+ * "unix:/var/run/openvswitch/br-int.mgmt") equal to 'flows', in one atomic
+ * OpenFlow bundle that adds, modifies and deletes only what differs.  Every
+ * flow is parsed before anything is sent: a flow that does not parse
+ * changes nothing.  With 'dry_run', computes 'stats' but sends nothing. */
+char *vpc_apply_flows(const char *target, const struct pl_flows *flows,
+                      bool dry_run, struct vpc_apply_stats *stats)
+    OVS_WARN_UNUSED_RESULT;
+
+/* Runs unixctl 'command' with 'argv' against the daemon at control socket
+ * 'path'; on success '*output' is its reply. */
+char *vpc_appctl(const char *path, const char *command, int argc,
+                 char *argv[], char **output)
+    OVS_WARN_UNUSED_RESULT;
+
+/* The default locations of a local OVS (OVS_RUNDIR or the build default). */
+char *vpc_default_db(void);
+char *vpc_default_switch(const char *bridge);
+char *vpc_default_vswitchd_ctl(void);
+
+#endif /* cli/ovs-client.h */

@@ -1,0 +1,569 @@
+/* cli/vpcctl.c: the ovs-vpc command line.
+ *
+ *   vpcctl validate FILE
+ *   vpcctl compile FILE --host H
+ *   vpcctl apply FILE --host H
+ *   vpcctl trace FILE --host H 'from eni-x to 10.0.2.7 tcp dport 443'
+ *   vpcctl pipeline-doc
+ *
+ * Commands live in one table (like ovs-ofctl's), each with its usage. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/ovs-client.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/util.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "pipeline/pipeline.h"
+#include "translator/model.h"
+#include "util.h"
+
+/* Options shared by the commands. */
+static const char *opt_host;
+static const char *opt_bridge = "br-int";
+static char *opt_db;
+static char *opt_switch;
+static char *opt_appctl;
+static int opt_tunnel_port = -1;
+static bool opt_annotate;
+static bool opt_dry_run;
+static struct pl_binding *opt_bindings;
+static size_t opt_n_bindings;
+
+struct command {
+    const char *name;
+    const char *args;
+    int min_args, max_args;
+    int (*handler)(int argc, char *argv[]);
+    const char *help;
+};
+
+static const struct command *find_command(const char *);
+static void usage(void);
+
+/* Loads 'file', printing every error.  Returns NULL if invalid. */
+static struct vpc_region *
+load_region(const char *file)
+{
+    struct vpc_errors errs;
+    vpc_errors_init(&errs);
+    struct vpc_region *r = vpc_region_from_file(file, &errs);
+    if (!r) {
+        fprintf(stderr, "%s: %"PRIuSIZE" error%s:\n", file, errs.n,
+                errs.n == 1 ? "" : "s");
+        for (size_t i = 0; i < errs.n; i++) {
+            fprintf(stderr, "  %s\n", errs.msgs[i]);
+        }
+    }
+    vpc_errors_destroy(&errs);
+    return r;
+}
+
+static int
+cmd_validate(int argc OVS_UNUSED, char *argv[])
+{
+    struct vpc_region *r = load_region(argv[1]);
+    if (!r) {
+        return 1;
+    }
+    printf("%s: valid: %"PRIuSIZE" VPCs, %"PRIuSIZE" subnets, %"PRIuSIZE
+           " ENIs, %"PRIuSIZE" security groups, %"PRIuSIZE" route tables, %"
+           PRIuSIZE" hosts\n", argv[1], r->n_vpcs, r->n_subnets, r->n_enis,
+           r->n_sgs, r->n_route_tables, r->n_hosts);
+    vpc_region_destroy(r);
+    return 0;
+}
+
+/* Fills 'cfg' for --host: bindings and tunnel port from --bind and
+ * --tunnel-port if given, else from OVSDB ('need_db' forces OVSDB). */
+static char *
+host_config(struct pl_host_config *cfg, bool need_db,
+            struct pl_binding **owned, size_t *n_owned)
+{
+    memset(cfg, 0, sizeof *cfg);
+    *owned = NULL;
+    *n_owned = 0;
+    if (!opt_host) {
+        return xstrdup("--host is required");
+    }
+    cfg->host_id = opt_host;
+    cfg->mapping = PL_MAP_FLOWS;
+    cfg->bindings = opt_bindings;
+    cfg->n_bindings = opt_n_bindings;
+    cfg->tunnel_ofport = opt_tunnel_port;
+
+    if (need_db || (!opt_n_bindings && opt_tunnel_port < 0) || opt_db) {
+        char *db = opt_db ? xstrdup(opt_db) : vpc_default_db();
+        int tunnel;
+        char *error = vpc_ovsdb_read_bindings(db, owned, n_owned, &tunnel);
+        free(db);
+        if (error) {
+            char *e = xasprintf("%s\n(offline, give --bind ENI=OFPORT and "
+                                "--tunnel-port N instead)", error);
+            free(error);
+            return e;
+        }
+        if (!opt_n_bindings) {
+            cfg->bindings = *owned;
+            cfg->n_bindings = *n_owned;
+        }
+        if (opt_tunnel_port < 0) {
+            cfg->tunnel_ofport = tunnel;
+        }
+    }
+    if (cfg->tunnel_ofport <= 0) {
+        return xstrdup("no Geneve tunnel port: add one to the bridge "
+                       "(type=geneve, options:remote_ip=flow, "
+                       "options:key=flow) or give --tunnel-port");
+    }
+    return NULL;
+}
+
+static void
+free_bindings(struct pl_binding *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(CONST_CAST(char *, b[i].eni_id));
+    }
+    free(b);
+}
+
+/* Loads FILE and compiles --host into 'flows'.  Returns the region, or
+ * NULL after printing why not. */
+static struct vpc_region *
+load_and_compile(const char *file, bool need_db, struct pl_flows *flows)
+{
+    struct vpc_region *r = load_region(file);
+    if (!r) {
+        return NULL;
+    }
+    struct pl_host_config cfg;
+    struct pl_binding *owned;
+    size_t n_owned;
+    char *error = host_config(&cfg, need_db, &owned, &n_owned);
+    if (!error) {
+        error = pl_compile_host(r, &cfg, flows);
+    }
+    free_bindings(owned, n_owned);
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+        vpc_region_destroy(r);
+        return NULL;
+    }
+    return r;
+}
+
+static int
+cmd_compile(int argc OVS_UNUSED, char *argv[])
+{
+    struct pl_flows flows;
+    pl_flows_init(&flows);
+    struct vpc_region *r = load_and_compile(argv[1], false, &flows);
+    if (!r) {
+        pl_flows_destroy(&flows);
+        return 1;
+    }
+    size_t n;
+    const struct pl_flow **v = pl_flows_sorted(&flows, &n);
+    int table = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i]->table != table) {
+            table = v[i]->table;
+            int s = pl_stage_by_table(table);
+            printf("# table %d: %s\n", table, s >= 0 ? pl_stage_label(s)
+                                                     : "?");
+        }
+        if (opt_annotate) {
+            printf("#   from %s\n", v[i]->ref);
+        }
+        char *s = pl_flow_to_string(v[i]);
+        puts(s);
+        free(s);
+    }
+    fprintf(stderr, "%s: %"PRIuSIZE" flows for host %s\n", argv[1], n,
+            opt_host);
+    free(v);
+    pl_flows_destroy(&flows);
+    vpc_region_destroy(r);
+    return 0;
+}
+
+static int
+cmd_apply(int argc OVS_UNUSED, char *argv[])
+{
+    struct pl_flows flows;
+    pl_flows_init(&flows);
+    struct vpc_region *r = load_and_compile(argv[1], true, &flows);
+    if (!r) {
+        pl_flows_destroy(&flows);
+        fprintf(stderr, "vpcctl: nothing applied\n");
+        return 1;
+    }
+    char *target = opt_switch ? xstrdup(opt_switch)
+                              : vpc_default_switch(opt_bridge);
+    struct vpc_apply_stats st;
+    char *error = vpc_apply_flows(target, &flows, opt_dry_run, &st);
+    int status = 0;
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+        status = 1;
+    } else {
+        printf("%s %s: %"PRIuSIZE" flows: %"PRIuSIZE" added, %"PRIuSIZE
+               " modified, %"PRIuSIZE" deleted, %"PRIuSIZE" unchanged\n",
+               opt_dry_run ? "would apply to" : "applied to", target,
+               hmap_count(&flows.flows), st.added, st.modified, st.deleted,
+               st.unchanged);
+    }
+    free(target);
+    pl_flows_destroy(&flows);
+    vpc_region_destroy(r);
+    return status;
+}
+
+/* ------------------------------------------------------------------ trace */
+
+/* Turns "from eni-x to 10.0.2.7 [tcp|udp [dport N] [sport N] | icmp
+ * [type N] | proto N] [ttl N]" or "from eni-x arp 10.0.1.1" into a
+ * microflow for ofproto/trace.  Returns NULL and sets '*error' on failure. */
+static char *
+trace_flow(const struct vpc_region *r, const struct pl_host_config *cfg,
+           const char *spec, char **error)
+{
+    char *copy = xstrdup(spec), *save = NULL;
+    char *words[32];
+    size_t n = 0;
+    for (char *w = strtok_r(copy, " \t", &save); w && n < 32;
+         w = strtok_r(NULL, " \t", &save)) {
+        words[n++] = w;
+    }
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    *error = NULL;
+    const struct vpc_eni *src = NULL;
+    int ofport = -1;
+    if (n < 3 || strcmp(words[0], "from")
+        || !(src = vpc_region_find_eni(r, words[1]))) {
+        *error = xasprintf("\"%s\": expected 'from ENI-ID to IP ...' with an "
+                           "ENI of the region", spec);
+        goto out;
+    }
+    for (size_t i = 0; i < cfg->n_bindings; i++) {
+        if (!strcmp(cfg->bindings[i].eni_id, src->id)) {
+            ofport = cfg->bindings[i].ofport;
+        }
+    }
+    if (ofport < 0 || src->host != vpc_region_find_host(r, cfg->host_id)) {
+        *error = xasprintf("%s is not plugged into host %s", src->id,
+                           cfg->host_id);
+        goto out;
+    }
+    struct eth_addr rmac = vpc_router_mac(src->subnet->vpc);
+    char sip[16];
+    vpc_ip_format(src->ip, sip);
+    uint32_t ip;
+    if (!strcmp(words[2], "arp") && n == 4 && vpc_ip_parse(words[3], &ip)) {
+        ds_put_format(&ds, "in_port=%d,arp,dl_src="ETH_ADDR_FMT","
+                      "dl_dst=ff:ff:ff:ff:ff:ff,arp_op=1,arp_spa=%s,"
+                      "arp_tpa=%s,arp_sha="ETH_ADDR_FMT, ofport,
+                      ETH_ADDR_ARGS(src->mac), sip, words[3],
+                      ETH_ADDR_ARGS(src->mac));
+        goto out;
+    }
+    if (strcmp(words[2], "to") || n < 4 || !vpc_ip_parse(words[3], &ip)) {
+        *error = xasprintf("\"%s\": expected 'to IP' or 'arp IP' after the "
+                           "ENI", spec);
+        goto out;
+    }
+    const char *proto = "icmp";
+    int dport = -1, sport = -1, type = 8, ttl = 64, nw_proto = -1;
+    for (size_t i = 4; i < n; i++) {
+        bool has_arg = i + 1 < n;
+        if (!strcmp(words[i], "tcp") || !strcmp(words[i], "udp")
+            || !strcmp(words[i], "icmp")) {
+            proto = words[i];
+        } else if (!strcmp(words[i], "dport") && has_arg) {
+            dport = atoi(words[++i]);
+        } else if (!strcmp(words[i], "sport") && has_arg) {
+            sport = atoi(words[++i]);
+        } else if (!strcmp(words[i], "type") && has_arg) {
+            type = atoi(words[++i]);
+        } else if (!strcmp(words[i], "ttl") && has_arg) {
+            ttl = atoi(words[++i]);
+        } else if (!strcmp(words[i], "proto") && has_arg) {
+            nw_proto = atoi(words[++i]);
+            proto = "ip";
+        } else {
+            *error = xasprintf("\"%s\": unexpected \"%s\"", spec, words[i]);
+            goto out;
+        }
+    }
+    ds_put_format(&ds, "in_port=%d,dl_src="ETH_ADDR_FMT",dl_dst="
+                  ETH_ADDR_FMT",%s,nw_src=%s,nw_dst=%s,nw_ttl=%d", ofport,
+                  ETH_ADDR_ARGS(src->mac), ETH_ADDR_ARGS(rmac), proto, sip,
+                  words[3], ttl);
+    if (nw_proto >= 0) {
+        ds_put_format(&ds, ",nw_proto=%d", nw_proto);
+    } else if (!strcmp(proto, "icmp")) {
+        ds_put_format(&ds, ",icmp_type=%d,icmp_code=0", type);
+    } else {
+        ds_put_format(&ds, ",tp_src=%d,tp_dst=%d", sport >= 0 ? sport : 40000,
+                      dport >= 0 ? dport : 80);
+    }
+out:
+    free(copy);
+    if (*error) {
+        ds_destroy(&ds);
+        return NULL;
+    }
+    return ds_steal_cstr(&ds);
+}
+
+/* Rewrites ofproto/trace output: each table line gets its stage name and
+ * the intent that made the flow; a verdict closes it. */
+static void
+annotate_trace(const char *out, const struct pl_flows *flows)
+{
+    char *copy = xstrdup(out), *save = NULL;
+    const char *last_stage = NULL, *last_ref = NULL;
+    const char *dp_actions = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        int table, indent = 0;
+        while (line[indent] == ' ') {
+            indent++;
+        }
+        const char *cookie = strstr(line, ", cookie 0x");
+        if (sscanf(line, "%d.", &table) == 1 && strchr(line, '.')
+            && (cookie || strstr(line, "No match"))) {
+            int s = pl_stage_by_table(table);
+            last_stage = s >= 0 ? pl_stage_label(s) : "?";
+            last_ref = NULL;
+            if (cookie) {
+                uint64_t c = strtoull(cookie + 9, NULL, 16);
+                last_ref = pl_flows_ref(flows, c);
+            }
+            printf("%*s[%s] %s%s%s\n", indent, "", last_stage,
+                   line + indent, last_ref ? "   <- " : "",
+                   last_ref ? last_ref : "");
+        } else {
+            if (!strncmp(line, "Datapath actions: ", 18)) {
+                dp_actions = line + 18;
+            }
+            puts(line);
+        }
+    }
+    if (dp_actions) {
+        if (!strcmp(dp_actions, "drop")) {
+            printf("\nVerdict: DROPPED in stage %s%s%s\n",
+                   last_stage ? last_stage : "?",
+                   last_ref ? " by " : "", last_ref ? last_ref : "");
+        } else {
+            printf("\nVerdict: FORWARDED, last stage %s%s%s\n",
+                   last_stage ? last_stage : "?",
+                   last_ref ? " by " : "", last_ref ? last_ref : "");
+        }
+    }
+    free(copy);
+}
+
+static int
+cmd_trace(int argc OVS_UNUSED, char *argv[])
+{
+    struct pl_flows flows;
+    pl_flows_init(&flows);
+    struct vpc_region *r = load_and_compile(argv[1], false, &flows);
+    if (!r) {
+        pl_flows_destroy(&flows);
+        return 1;
+    }
+    struct pl_host_config cfg;
+    struct pl_binding *owned;
+    size_t n_owned;
+    char *error = host_config(&cfg, false, &owned, &n_owned);
+    char *flow = NULL;
+    if (!error) {
+        flow = trace_flow(r, &cfg, argv[2], &error);
+    }
+    char *output = NULL;
+    if (!error) {
+        char *ctl = opt_appctl ? xstrdup(opt_appctl)
+                               : vpc_default_vswitchd_ctl();
+        /* Both conntrack passes see a new connection. */
+        char *args[] = { CONST_CAST(char *, opt_bridge), flow,
+                         "--ct-next", "trk,new", "--ct-next", "trk,new" };
+        printf("Flow: %s\n\n", flow);
+        error = vpc_appctl(ctl, "ofproto/trace", ARRAY_SIZE(args), args,
+                           &output);
+        free(ctl);
+    }
+    int status = 0;
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+        status = 1;
+    } else {
+        annotate_trace(output, &flows);
+    }
+    free(output);
+    free(flow);
+    free_bindings(owned, n_owned);
+    pl_flows_destroy(&flows);
+    vpc_region_destroy(r);
+    return status;
+}
+
+static int
+cmd_pipeline_doc(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+{
+    pl_write_doc(stdout);
+    return 0;
+}
+
+static int
+cmd_help(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+{
+    usage();
+    return 0;
+}
+
+static const struct command commands[] = {
+    { "validate", "FILE", 1, 1, cmd_validate,
+      "check a region document; print every error (JSON path: value: rule)"
+    },
+    { "compile", "FILE --host H", 1, 1, cmd_compile,
+      "print host H's OpenFlow flows (ovs-ofctl syntax; cookies name the "
+      "intent)" },
+    { "apply", "FILE --host H", 1, 1, cmd_apply,
+      "install host H's flows into the running switch: one atomic bundle, "
+      "only what differs" },
+    { "trace", "FILE --host H 'from ENI to IP [tcp|udp dport N|icmp]'", 2, 2,
+      cmd_trace, "run ofproto/trace in the switch, annotated with stages "
+      "and intents" },
+    { "pipeline-doc", "", 0, 0, cmd_pipeline_doc,
+      "print the pipeline's tables (Markdown), from pipeline/stages.def" },
+    { "help", "", 0, 0, cmd_help, "this help" },
+};
+
+static const struct command *
+find_command(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+        if (!strcmp(commands[i].name, name)) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+usage(void)
+{
+    printf("vpcctl: compile VPC intents into Open vSwitch flows\n"
+           "usage: vpcctl [OPTIONS] COMMAND [ARG...]\n\nCommands:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+        printf("  %-13s %s\n  %-13s   %s\n", commands[i].name,
+               commands[i].args, "", commands[i].help);
+    }
+    printf("\nOptions:\n"
+           "  --host=H             the host whose flows to compile\n"
+           "  --bridge=BR          integration bridge (default br-int)\n"
+           "  --db=REMOTE          OVSDB (default unix:$OVS_RUNDIR/db.sock),"
+           "\n"
+           "                       read for ENI bindings "
+           "(Interface external_ids:vpc-eni-id)\n"
+           "                       and the Geneve tunnel port\n"
+           "  --switch=TARGET      OpenFlow target (default "
+           "unix:$OVS_RUNDIR/BR.mgmt)\n"
+           "  --appctl=SOCKET      ovs-vswitchd control socket (for trace)\n"
+           "  --bind=ENI=OFPORT    bind offline, instead of reading OVSDB "
+           "(repeatable)\n"
+           "  --tunnel-port=N      the Geneve port's ofport, offline\n"
+           "  --annotate           compile: name each flow's intent\n"
+           "  --dry-run            apply: report the changes, send nothing\n"
+           "  -h, --help           this help\n"
+           "\nExit status: 0 success, 1 invalid input or failure, 2 usage.\n");
+}
+
+static void
+parse_bind(const char *arg)
+{
+    const char *eq = strrchr(arg, '=');
+    int ofport = eq ? atoi(eq + 1) : 0;
+    if (!eq || eq == arg || ofport <= 0) {
+        ovs_fatal(0, "--bind %s: expected ENI=OFPORT", arg);
+    }
+    opt_bindings = xrealloc(opt_bindings,
+                            (opt_n_bindings + 1) * sizeof *opt_bindings);
+    opt_bindings[opt_n_bindings].eni_id = xmemdup0(arg, eq - arg);
+    opt_bindings[opt_n_bindings].ofport = ofport;
+    opt_n_bindings++;
+}
+
+int
+main(int argc, char *argv[])
+{
+    set_program_name(argv[0]);
+    vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
+    enum { OPT_HOST = 256, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_APPCTL,
+           OPT_BIND, OPT_TUNNEL, OPT_ANNOTATE, OPT_DRY_RUN };
+    static const struct option long_options[] = {
+        { "host", required_argument, NULL, OPT_HOST },
+        { "bridge", required_argument, NULL, OPT_BRIDGE },
+        { "db", required_argument, NULL, OPT_DB },
+        { "switch", required_argument, NULL, OPT_SWITCH },
+        { "appctl", required_argument, NULL, OPT_APPCTL },
+        { "bind", required_argument, NULL, OPT_BIND },
+        { "tunnel-port", required_argument, NULL, OPT_TUNNEL },
+        { "annotate", no_argument, NULL, OPT_ANNOTATE },
+        { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    /* GNU getopt permutes: options may follow the command, as in
+     * "vpcctl compile FILE --host H". */
+    for (;;) {
+        int c = getopt_long(argc, argv, "h", long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case OPT_HOST: opt_host = optarg; break;
+        case OPT_BRIDGE: opt_bridge = optarg; break;
+        case OPT_DB: opt_db = optarg; break;
+        case OPT_SWITCH: opt_switch = optarg; break;
+        case OPT_APPCTL: opt_appctl = optarg; break;
+        case OPT_BIND: parse_bind(optarg); break;
+        case OPT_TUNNEL: opt_tunnel_port = atoi(optarg); break;
+        case OPT_ANNOTATE: opt_annotate = true; break;
+        case OPT_DRY_RUN: opt_dry_run = true; break;
+        case 'h': usage(); return 0;
+        default: fprintf(stderr, "try 'vpcctl --help'\n"); return 2;
+        }
+    }
+
+    if (optind >= argc) {
+        usage();
+        return 2;
+    }
+    const struct command *cmd = find_command(argv[optind]);
+    int n_args = argc - optind - 1;
+    if (!cmd) {
+        fprintf(stderr, "vpcctl: unknown command '%s'; try 'vpcctl "
+                "--help'\n", argv[optind]);
+        return 2;
+    }
+    if (n_args < cmd->min_args || n_args > cmd->max_args) {
+        fprintf(stderr, "vpcctl: usage: vpcctl %s %s\n", cmd->name,
+                cmd->args);
+        return 2;
+    }
+    return cmd->handler(n_args + 1, &argv[optind]);
+}

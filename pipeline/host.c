@@ -1,0 +1,859 @@
+/* pipeline/host.c: builders of the host integration bridge's flows.
+ *
+ * pl_compile_host() gathers what one host needs (its ENIs, the VPCs it has a
+ * presence in and their peers) into a 'struct host_ctx', then calls one
+ * builder per stage in pipeline order.  Each builder says which table and
+ * priorities it writes; all flows go through pl_flow_add(). */
+
+#include <config.h>
+#include "pipeline/pipeline.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/util.h"
+#include "packets.h"
+#include "pipeline/regs.h"
+#include "util.h"
+
+#define T(STAGE) pl_stage_table(PL_##STAGE)
+
+/* A local ENI that is plugged in. */
+struct local_eni {
+    const struct vpc_eni *eni;
+    int ofport;
+};
+
+struct host_ctx {
+    const struct vpc_region *r;
+    const struct pl_host_config *cfg;
+    const struct vpc_host *host;
+    struct pl_flows *fs;
+
+    struct local_eni *locals;   /* Plugged ENIs of this host. */
+    size_t n_locals;
+    bool *vpc_present;          /* By VPC index: has a local ENI. */
+    bool *vpc_in_scope;         /* Present, or peered with a present one. */
+    bool *subnet_local;         /* By subnet index: has a local ENI. */
+    bool *rtb_used;             /* By route table index. */
+};
+
+static size_t
+vpc_index(const struct host_ctx *c, const struct vpc_vpc *vpc)
+{
+    return vpc - c->r->vpcs;
+}
+
+static char *
+ip_s(uint32_t ip)
+{
+    char buf[16];
+    vpc_ip_format(ip, buf);
+    return xstrdup(buf);
+}
+
+static char *
+prefix_s(const struct vpc_prefix *p)
+{
+    char buf[24];
+    if (p->plen == 32) {
+        vpc_ip_format(p->addr, buf);
+    } else {
+        vpc_prefix_format(p, buf);
+    }
+    return xstrdup(buf);
+}
+
+/* Number of a subnet or route table in registers: its id hash. */
+static uint32_t
+subnet_num(const struct vpc_subnet *s)
+{
+    return vpc_id_hash(s->id);
+}
+
+/* A subnet without a route table uses its VPC's implicit table, which holds
+ * only the local routes; it is numbered after the VPC id. */
+static uint32_t
+rtb_num(const struct vpc_subnet *s)
+{
+    return vpc_id_hash(s->route_table ? s->route_table->id : s->vpc->id);
+}
+
+/* -------------------------------------------------- port ranges and rules */
+
+/* Splits [lo, hi] into value/mask pairs for 16-bit port matches, appended to
+ * 'out' as "FIELD=V/M" strings.  Returns the count. */
+static size_t
+port_range_matches(const char *field, int lo, int hi, char ***out)
+{
+    size_t n = 0;
+    *out = NULL;
+    if (lo == 0 && hi == 65535) {
+        *out = xmalloc(sizeof **out);
+        (*out)[n++] = xstrdup("");
+        return n;
+    }
+    while (lo <= hi) {
+        int size = 1;
+        while ((lo & ((size << 1) - 1)) == 0 && lo + (size << 1) - 1 <= hi
+               && size < 65536) {
+            size <<= 1;
+        }
+        *out = xrealloc(*out, (n + 1) * sizeof **out);
+        if (size == 1) {
+            (*out)[n++] = xasprintf(",%s=%d", field, lo);
+        } else {
+            (*out)[n++] = xasprintf(",%s=0x%x/0x%x", field, lo,
+                                    0xffff & ~(size - 1));
+        }
+        lo += size;
+    }
+    return n;
+}
+
+static void
+free_strings(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i]);
+    }
+    free(v);
+}
+
+/* Calls 'cb' with every OpenFlow match fragment (",tcp,tp_dst=..") that
+ * 'm' stands for.  Fragments start with ',' and name the protocol. */
+static size_t
+rule_matches(const struct vpc_rule_match *m, char ***out)
+{
+    if (m->protocol == VPC_PROTO_ALL) {
+        *out = xmalloc(sizeof **out);
+        (*out)[0] = xstrdup(",ip");
+        return 1;
+    }
+    if (m->protocol == 6 || m->protocol == 17) {
+        const char *proto = m->protocol == 6 ? "tcp" : "udp";
+        const char *field = m->protocol == 6 ? "tcp_dst" : "udp_dst";
+        size_t n = port_range_matches(field, m->from_port, m->to_port, out);
+        for (size_t i = 0; i < n; i++) {
+            char *s = xasprintf(",%s%s", proto, (*out)[i]);
+            free((*out)[i]);
+            (*out)[i] = s;
+        }
+        return n;
+    }
+    *out = xmalloc(sizeof **out);
+    if (m->protocol == 1) {
+        struct ds ds = DS_EMPTY_INITIALIZER;
+        ds_put_cstr(&ds, ",icmp");
+        if (m->icmp_type >= 0) {
+            ds_put_format(&ds, ",icmp_type=%d", m->icmp_type);
+        }
+        if (m->icmp_code >= 0) {
+            ds_put_format(&ds, ",icmp_code=%d", m->icmp_code);
+        }
+        (*out)[0] = ds_steal_cstr(&ds);
+    } else {
+        (*out)[0] = xasprintf(",ip,nw_proto=%d", m->protocol);
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- classify */
+
+/* Table classify, priority ENTRY: one flow per plugged ENI, one for the
+ * tunnel.  Priority MISS: drop. */
+static void
+build_classify(struct host_ctx *c)
+{
+    for (size_t i = 0; i < c->n_locals; i++) {
+        const struct local_eni *l = &c->locals[i];
+        const struct vpc_subnet *s = l->eni->subnet;
+        pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, l->eni->id,
+                    xasprintf("in_port=%d", l->ofport),
+                    xasprintf("load:%d->"NXM_SRC_PORT",load:%"PRIu32"->"
+                              NXM_VNI",load:0x%08"PRIx32"->"NXM_SRC_SUBNET
+                              ",load:0x%08"PRIx32"->"NXM_RTB
+                              ",goto_table:%d", l->ofport, s->vpc->vni,
+                              subnet_num(s), rtb_num(s), T(PORT_SEC)));
+    }
+    if (c->cfg->tunnel_ofport > 0) {
+        pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, "tunnel",
+                    xasprintf("in_port=%d", c->cfg->tunnel_ofport),
+                    xasprintf("goto_table:%d", T(RX_VERIFY)));
+    }
+    pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_MISS, "pipeline", xstrdup(""),
+                xstrdup("drop"));
+}
+
+/* ----------------------------------------------------------- port security */
+
+/* Table port_sec, priority ENTRY: own MAC + own IP (ARP requests for own
+ * address, IPv4 from own address); source/dest check off: any IPv4 source.
+ * Priority MISS: drop. */
+static void
+build_port_security(struct host_ctx *c)
+{
+    for (size_t i = 0; i < c->n_locals; i++) {
+        const struct vpc_eni *e = c->locals[i].eni;
+        char *ip = ip_s(e->ip);
+        pl_flow_add(c->fs, PL_PORT_SEC, PL_PRIO_ENTRY, e->id,
+                    xasprintf(REG_SRC_PORT"=%d,arp,dl_src="ETH_ADDR_FMT
+                              ",arp_op=1,arp_spa=%s,arp_sha="ETH_ADDR_FMT,
+                              c->locals[i].ofport, ETH_ADDR_ARGS(e->mac), ip,
+                              ETH_ADDR_ARGS(e->mac)),
+                    xasprintf("goto_table:%d", T(VROUTER)));
+        if (e->source_dest_check) {
+            pl_flow_add(c->fs, PL_PORT_SEC, PL_PRIO_ENTRY, e->id,
+                        xasprintf(REG_SRC_PORT"=%d,ip,dl_src="ETH_ADDR_FMT
+                                  ",nw_src=%s", c->locals[i].ofport,
+                                  ETH_ADDR_ARGS(e->mac), ip),
+                        xasprintf("goto_table:%d", T(VROUTER)));
+        } else {
+            pl_flow_add(c->fs, PL_PORT_SEC, PL_PRIO_ENTRY, e->id,
+                        xasprintf(REG_SRC_PORT"=%d,ip,dl_src="ETH_ADDR_FMT,
+                                  c->locals[i].ofport, ETH_ADDR_ARGS(e->mac)),
+                        xasprintf("goto_table:%d", T(VROUTER)));
+        }
+        free(ip);
+    }
+    pl_flow_add(c->fs, PL_PORT_SEC, PL_PRIO_MISS, "pipeline", xstrdup(""),
+                xstrdup("drop"));
+}
+
+/* ---------------------------------------------------------- virtual router */
+
+/* Table vrouter:
+ *   BYPASS+10  ARP for the ENI's own address (duplicate address detection,
+ *              gratuitous ARP): drop.
+ *   ENTRY      ARP request for an address of the subnet: reply with the
+ *              router MAC; ICMP echo to a router address: reply.
+ *   DEFAULT    other ARP, broadcast and multicast IPv4: drop.
+ *   MISS       IPv4: continue to nacl_out. */
+static void
+build_vrouter(struct host_ctx *c)
+{
+    for (size_t i = 0; i < c->n_locals; i++) {
+        const struct vpc_eni *e = c->locals[i].eni;
+        char *ip = ip_s(e->ip);
+        pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_BYPASS + 10, e->id,
+                    xasprintf(REG_SRC_PORT"=%d,arp,arp_tpa=%s",
+                              c->locals[i].ofport, ip),
+                    xstrdup("drop"));
+        free(ip);
+    }
+
+    const struct vpc_region *r = c->r;
+    for (size_t i = 0; i < r->n_subnets; i++) {
+        const struct vpc_subnet *s = &r->subnets[i];
+        if (!c->vpc_present[vpc_index(c, s->vpc)]) {
+            continue;
+        }
+        struct eth_addr rmac = vpc_router_mac(s->vpc);
+        char *rip = ip_s(vpc_subnet_router_ip(s));
+        char *ref = xasprintf("%s router", s->id);
+        if (c->subnet_local[i]) {
+            char *cidr = prefix_s(&s->cidr);
+            pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_ENTRY, ref,
+                        xasprintf(REG_SRC_SUBNET"=0x%08"PRIx32",arp,arp_op=1,"
+                                  "arp_tpa=%s", subnet_num(s), cidr),
+                        xasprintf("move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+                                  "set_field:"ETH_ADDR_FMT"->eth_src,"
+                                  "set_field:2->arp_op,"
+                                  "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
+                                  "set_field:"ETH_ADDR_FMT"->arp_sha,"
+                                  "move:NXM_OF_ARP_TPA[]->"NXM_SCRATCH","
+                                  "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
+                                  "move:"NXM_SCRATCH"->NXM_OF_ARP_SPA[],"
+                                  "IN_PORT", ETH_ADDR_ARGS(rmac),
+                                  ETH_ADDR_ARGS(rmac)));
+            free(cidr);
+        }
+        pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_ENTRY, ref,
+                    xasprintf(REG_VNI"=%"PRIu32",icmp,nw_dst=%s,icmp_type=8,"
+                              "icmp_code=0", s->vpc->vni, rip),
+                    xasprintf("move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+                              "set_field:"ETH_ADDR_FMT"->eth_src,"
+                              "move:NXM_OF_IP_SRC[]->NXM_OF_IP_DST[],"
+                              "set_field:%s->ip_src,set_field:64->nw_ttl,"
+                              "set_field:0->icmp_type,IN_PORT",
+                              ETH_ADDR_ARGS(rmac), rip));
+        free(ref);
+        free(rip);
+    }
+    pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_DEFAULT, "pipeline",
+                xstrdup("arp"), xstrdup("drop"));
+    pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_DEFAULT, "pipeline",
+                xstrdup("ip,nw_dst=224.0.0.0/4"), xstrdup("drop"));
+    pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_DEFAULT, "pipeline",
+                xstrdup("ip,nw_dst=255.255.255.255"), xstrdup("drop"));
+    pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_MISS, "pipeline", xstrdup("ip"),
+                xasprintf("goto_table:%d", T(NACL_OUT)));
+}
+
+/* ------------------------------------------------------------ network ACLs */
+
+/* Tables nacl_out / nacl_in, for each local subnet with a network ACL:
+ *   BYPASS            peer address inside the subnet: continue.
+ *   NACL_BASE - rule  the rule's verdict (lowest rule number wins).
+ *   DEFAULT           implicit deny.
+ * MISS: subnets without an ACL continue. */
+static void
+build_nacl(struct host_ctx *c, bool egress)
+{
+    enum pl_stage stage = egress ? PL_NACL_OUT : PL_NACL_IN;
+    const char *reg = egress ? REG_SRC_SUBNET : REG_DST_SUBNET;
+    const char *peer = egress ? "nw_dst" : "nw_src";
+    int next = egress ? T(SG_OUT_CT) : T(SG_IN_CT);
+
+    for (size_t i = 0; i < c->r->n_subnets; i++) {
+        const struct vpc_subnet *s = &c->r->subnets[i];
+        if (!c->subnet_local[i] || !s->nacl) {
+            continue;
+        }
+        uint32_t sn = subnet_num(s);
+        char *cidr = prefix_s(&s->cidr);
+        pl_flow_add(c->fs, stage, PL_PRIO_BYPASS, s->id,
+                    xasprintf("%s=0x%08"PRIx32",ip,%s=%s", reg, sn, peer,
+                              cidr),
+                    xasprintf("goto_table:%d", next));
+        free(cidr);
+
+        const struct vpc_nacl *acl = s->nacl;
+        const struct vpc_nacl_rule *rules = egress ? acl->egress
+                                                   : acl->ingress;
+        size_t n = egress ? acl->n_egress : acl->n_ingress;
+        for (size_t k = 0; k < n; k++) {
+            const struct vpc_nacl_rule *rule = &rules[k];
+            char *ref = xasprintf("%s %s rule %d", acl->id,
+                                  egress ? "egress" : "ingress",
+                                  rule->rule_number);
+            char *pfx = prefix_s(&rule->cidr);
+            char **m;
+            size_t nm = rule_matches(&rule->m, &m);
+            for (size_t j = 0; j < nm; j++) {
+                pl_flow_add(c->fs, stage,
+                            PL_PRIO_NACL_BASE - rule->rule_number, ref,
+                            xasprintf("%s=0x%08"PRIx32"%s,%s=%s", reg, sn,
+                                      m[j], peer, pfx),
+                            rule->allow ? xasprintf("goto_table:%d", next)
+                                        : xstrdup("drop"));
+            }
+            free_strings(m, nm);
+            free(pfx);
+            free(ref);
+        }
+        char *ref = xasprintf("%s %s implicit deny", acl->id,
+                              egress ? "egress" : "ingress");
+        pl_flow_add(c->fs, stage, PL_PRIO_DEFAULT, ref,
+                    xasprintf("%s=0x%08"PRIx32",ip", reg, sn),
+                    xstrdup("drop"));
+        free(ref);
+    }
+    pl_flow_add(c->fs, stage, PL_PRIO_MISS, "pipeline", xstrdup("ip"),
+                xasprintf("goto_table:%d", next));
+}
+
+/* --------------------------------------------------------- security groups */
+
+/* Calls back for each prefix a security-group rule's peer stands for: its
+ * CIDR, or every member of the referenced group. */
+static size_t
+sg_rule_peers(const struct host_ctx *c, const struct vpc_sg_rule *rule,
+              char ***out)
+{
+    *out = NULL;
+    if (rule->has_cidr) {
+        *out = xmalloc(sizeof **out);
+        (*out)[0] = prefix_s(&rule->cidr);
+        return 1;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < c->r->n_enis; i++) {
+        const struct vpc_eni *e = &c->r->enis[i];
+        for (size_t g = 0; g < e->n_sgs; g++) {
+            if (e->sgs[g] == rule->peer_sg) {
+                *out = xrealloc(*out, (n + 1) * sizeof **out);
+                (*out)[n++] = ip_s(e->ip);
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+/* Tables sg_out_ct / sg_in_ct, priority MISS: conntrack in the ENI's zone.
+ * Tables sg_out / sg_in:
+ *   BYPASS   invalid: drop; established or related: continue.
+ *   ENTRY    new connection matching an allow rule: commit, continue.
+ *   MISS     drop. */
+static void
+build_security_groups(struct host_ctx *c, bool egress)
+{
+    enum pl_stage ct_stage = egress ? PL_SG_OUT_CT : PL_SG_IN_CT;
+    enum pl_stage stage = egress ? PL_SG_OUT : PL_SG_IN;
+    const char *zone = egress ? ZONE_SRC : ZONE_DST;
+    const char *reg = egress ? REG_SRC_PORT : REG_DST_PORT;
+    const char *peer = egress ? "nw_dst" : "nw_src";
+    int next = egress ? T(ROUTE) : T(DELIVER);
+
+    pl_flow_add(c->fs, ct_stage, PL_PRIO_MISS, "pipeline", xstrdup("ip"),
+                xasprintf("ct(table=%d,zone=%s)", pl_stage_table(stage),
+                          zone));
+    pl_flow_add(c->fs, stage, PL_PRIO_BYPASS + 10, "pipeline",
+                xstrdup("ct_state=+inv+trk"), xstrdup("drop"));
+    pl_flow_add(c->fs, stage, PL_PRIO_BYPASS, "pipeline",
+                xstrdup("ct_state=-new+est+trk"),
+                xasprintf("goto_table:%d", next));
+    pl_flow_add(c->fs, stage, PL_PRIO_BYPASS, "pipeline",
+                xstrdup("ct_state=-new+rel+trk"),
+                xasprintf("goto_table:%d", next));
+
+    for (size_t i = 0; i < c->n_locals; i++) {
+        const struct vpc_eni *e = c->locals[i].eni;
+        for (size_t g = 0; g < e->n_sgs; g++) {
+            const struct vpc_sg *sg = e->sgs[g];
+            const struct vpc_sg_rule *rules = egress ? sg->egress
+                                                     : sg->ingress;
+            size_t n = egress ? sg->n_egress : sg->n_ingress;
+            for (size_t k = 0; k < n; k++) {
+                char *ref = xasprintf("%s %s[%"PRIuSIZE"]", sg->id,
+                                      egress ? "egress" : "ingress", k);
+                char **peers, **m;
+                size_t np = sg_rule_peers(c, &rules[k], &peers);
+                size_t nm = rule_matches(&rules[k].m, &m);
+                for (size_t p = 0; p < np; p++) {
+                    for (size_t j = 0; j < nm; j++) {
+                        pl_flow_add(
+                            c->fs, stage, PL_PRIO_ENTRY, ref,
+                            xasprintf("ct_state=+new-est+trk,%s=%d%s,%s=%s",
+                                      reg, c->locals[i].ofport, m[j], peer,
+                                      peers[p]),
+                            xasprintf("ct(commit,zone=%s),goto_table:%d",
+                                      zone, next));
+                    }
+                }
+                free_strings(peers, np);
+                free_strings(m, nm);
+                free(ref);
+            }
+        }
+    }
+    pl_flow_add(c->fs, stage, PL_PRIO_MISS, "pipeline", xstrdup(""),
+                xstrdup("drop"));
+}
+
+/* ------------------------------------------------------------------- route */
+
+/* Priority of a route: longest prefix first, then the origin's rank in the
+ * VPC's precedence mode.  aws: system (local) > static > propagated, and a
+ * static route can never equal a local one (validated).  azure: user
+ * (static) > propagated (BGP) > system. */
+static int
+route_priority(const struct vpc_vpc *vpc, int plen,
+               enum vpc_route_origin origin)
+{
+    static const int aws[] = {
+        [VPC_ORIGIN_SYSTEM] = 3, [VPC_ORIGIN_STATIC] = 2,
+        [VPC_ORIGIN_PROPAGATED] = 1 };
+    static const int azure[] = {
+        [VPC_ORIGIN_STATIC] = 3, [VPC_ORIGIN_PROPAGATED] = 2,
+        [VPC_ORIGIN_SYSTEM] = 1 };
+    int rank = vpc->precedence == VPC_PREC_AZURE ? azure[origin]
+                                                 : aws[origin];
+    return PL_PRIO_ROUTE_BASE + plen * 10 + rank;
+}
+
+/* The actions of a route to 'rt' from a route table of 'vpc'. */
+static char *
+route_actions(const struct host_ctx *c, const struct vpc_vpc *vpc,
+              const struct vpc_route *rt)
+{
+    switch (rt->kind) {
+    case VPC_TGT_LOCAL:
+        return xasprintf("move:NXM_OF_IP_DST[]->"NXM_NEXTHOP",dec_ttl,"
+                         "goto_table:%d", T(MAPPING));
+    case VPC_TGT_BLACKHOLE:
+        return xstrdup("drop");
+    case VPC_TGT_ENI:
+        return xasprintf("load:0x%08"PRIx32"->"NXM_NEXTHOP",dec_ttl,"
+                         "goto_table:%d", rt->eni->ip, T(MAPPING));
+    case VPC_TGT_PEERING: {
+        const struct vpc_vpc *peer = vpc_peering_other(rt->peering, vpc);
+        return xasprintf("load:%"PRIu32"->"NXM_VNI",move:NXM_OF_IP_DST[]->"
+                         NXM_NEXTHOP",dec_ttl,goto_table:%d", peer->vni,
+                         T(MAPPING));
+    }
+    case VPC_TGT_IGW: case VPC_TGT_NAT: case VPC_TGT_VGW: case VPC_TGT_DX:
+    case VPC_TGT_VPCE: {
+        /* To the edge, with the gateway's reserved VNI: the edge learns
+         * the VPC and the gateway from it (docs/pipeline.md). */
+        struct eth_addr rmac = vpc_router_mac(vpc);
+        char *edge = ip_s(rt->gateway->edge->underlay_ip);
+        char *a = xasprintf("dec_ttl,set_field:"ETH_ADDR_FMT"->eth_src,"
+                            "set_field:%"PRIu32"->tun_id,"
+                            "set_field:%s->tun_dst,output:%d",
+                            ETH_ADDR_ARGS(rmac), rt->gateway->vni, edge,
+                            c->cfg->tunnel_ofport);
+        free(edge);
+        return a;
+    }
+    }
+    OVS_NOT_REACHED();
+}
+
+static void
+add_route(struct host_ctx *c, uint32_t rtb, const struct vpc_vpc *vpc,
+          const struct vpc_prefix *dst, const struct vpc_route *rt,
+          const char *ref)
+{
+    char *pfx = prefix_s(dst);
+    pl_flow_add(c->fs, PL_ROUTE, route_priority(vpc, dst->plen, rt->origin),
+                ref, xasprintf(REG_RTB"=0x%08"PRIx32",ip,nw_dst=%s", rtb,
+                               pfx),
+                route_actions(c, vpc, rt));
+    free(pfx);
+}
+
+/* Table route:
+ *   BYPASS              destination in the source subnet: not routed (no
+ *                       TTL decrement, no route table), to mapping.
+ *   ROUTE_BASE + ...    local routes of each VPC block and the table's
+ *                       routes, longest prefix first.
+ *   MISS                no route: drop. */
+static void
+build_routes(struct host_ctx *c)
+{
+    const struct vpc_region *r = c->r;
+    for (size_t i = 0; i < r->n_subnets; i++) {
+        const struct vpc_subnet *s = &r->subnets[i];
+        if (!c->subnet_local[i]) {
+            continue;
+        }
+        char *cidr = prefix_s(&s->cidr);
+        pl_flow_add(c->fs, PL_ROUTE, PL_PRIO_BYPASS, s->id,
+                    xasprintf(REG_SRC_SUBNET"=0x%08"PRIx32",ip,nw_dst=%s",
+                              subnet_num(s), cidr),
+                    xasprintf("move:NXM_OF_IP_DST[]->"NXM_NEXTHOP","
+                              "goto_table:%d", T(MAPPING)));
+        free(cidr);
+
+        /* Local routes of the subnet's table (or implicit table). */
+        const struct vpc_vpc *vpc = s->vpc;
+        const struct vpc_route local = {
+            .kind = VPC_TGT_LOCAL, .origin = VPC_ORIGIN_SYSTEM };
+        char *ref = xasprintf("%s local", vpc->id);
+        for (size_t b = 0; b < vpc->n_blocks; b++) {
+            add_route(c, rtb_num(s), vpc, &vpc->blocks[b], &local, ref);
+        }
+        free(ref);
+    }
+
+    for (size_t i = 0; i < r->n_route_tables; i++) {
+        const struct vpc_route_table *rtb = &r->route_tables[i];
+        if (!c->rtb_used[i]) {
+            continue;
+        }
+        uint32_t num = vpc_id_hash(rtb->id);
+        for (size_t k = 0; k < rtb->n_routes; k++) {
+            const struct vpc_route *rt = &rtb->routes[k];
+            char *ref = xasprintf("%s routes[%"PRIuSIZE"]", rtb->id,
+                                  rt->index);
+            if (rt->prefix_list) {
+                for (size_t p = 0; p < rt->prefix_list->n_cidrs; p++) {
+                    add_route(c, num, rtb->vpc, &rt->prefix_list->cidrs[p],
+                              rt, ref);
+                }
+            } else {
+                add_route(c, num, rtb->vpc, &rt->dst, rt, ref);
+            }
+            free(ref);
+        }
+    }
+    pl_flow_add(c->fs, PL_ROUTE, PL_PRIO_MISS, "pipeline", xstrdup(""),
+                xstrdup("drop"));
+}
+
+/* ----------------------------------------------------------------- mapping */
+
+static const struct local_eni *
+find_local(const struct host_ctx *c, const struct vpc_eni *e)
+{
+    for (size_t i = 0; i < c->n_locals; i++) {
+        if (c->locals[i].eni == e) {
+            return &c->locals[i];
+        }
+    }
+    return NULL;
+}
+
+/* Table mapping, flows mode, priority ENTRY: one flow per ENI of every VPC
+ * in scope.  Local: set MACs, to dst_lookup.  Remote: set MACs, encapsulate
+ * toward the ENI's host.  MISS: drop (unknown next hop). */
+static void
+build_mapping_flows(struct host_ctx *c)
+{
+    for (size_t i = 0; i < c->r->n_enis; i++) {
+        const struct vpc_eni *e = &c->r->enis[i];
+        const struct vpc_vpc *vpc = e->subnet->vpc;
+        if (!c->vpc_in_scope[vpc_index(c, vpc)]) {
+            continue;
+        }
+        struct eth_addr rmac = vpc_router_mac(vpc);
+        char *ip = ip_s(e->ip);
+        char *macs = xasprintf("set_field:"ETH_ADDR_FMT"->eth_dst,"
+                               "set_field:"ETH_ADDR_FMT"->eth_src",
+                               ETH_ADDR_ARGS(e->mac), ETH_ADDR_ARGS(rmac));
+        char *actions;
+        if (e->host == c->host) {
+            actions = xasprintf("%s,goto_table:%d", macs, T(DST_LOOKUP));
+        } else {
+            char *hip = ip_s(e->host->underlay_ip);
+            actions = xasprintf("%s,set_field:%"PRIu32"->tun_id,"
+                                "set_field:%s->tun_dst,output:%d", macs,
+                                vpc->vni, hip, c->cfg->tunnel_ofport);
+            free(hip);
+        }
+        pl_flow_add(c->fs, PL_MAPPING, PL_PRIO_ENTRY, e->id,
+                    xasprintf(REG_VNI"=%"PRIu32","REG_NEXTHOP"=%s",
+                              vpc->vni, ip),
+                    actions);
+        free(macs);
+        free(ip);
+    }
+    pl_flow_add(c->fs, PL_MAPPING, PL_PRIO_MISS, "pipeline", xstrdup(""),
+                xstrdup("drop"));
+}
+
+/* ------------------------------------------------------------ receive path */
+
+/* Table rx_verify:
+ *   ENTRY    (VNI, outer source, inner source) of a remote ENI of the VPC or
+ *            of a VPC peered with it: load the VNI, to dst_lookup.
+ *   DEFAULT  from a host that holds an ENI of the VPC with source/dest
+ *            check off: any inner source (it forwards for others).
+ *   MISS     drop: spoofed or unknown source. */
+static void
+build_rx_verify(struct host_ctx *c)
+{
+    const struct vpc_region *r = c->r;
+    for (size_t v = 0; v < r->n_vpcs; v++) {
+        const struct vpc_vpc *vpc = &r->vpcs[v];
+        if (!c->vpc_present[v]) {
+            continue;
+        }
+        for (size_t i = 0; i < r->n_enis; i++) {
+            const struct vpc_eni *e = &r->enis[i];
+            const struct vpc_vpc *evpc = e->subnet->vpc;
+            if (e->host == c->host) {
+                continue;
+            }
+            bool peered = false;
+            for (size_t p = 0; p < vpc->n_peerings; p++) {
+                peered |= vpc_peering_other(vpc->peerings[p], vpc) == evpc;
+            }
+            if (evpc != vpc && !peered) {
+                continue;
+            }
+            char *hip = ip_s(e->host->underlay_ip);
+            char *ip = ip_s(e->ip);
+            char *actions = xasprintf("load:%"PRIu32"->"NXM_VNI","
+                                      "goto_table:%d", vpc->vni,
+                                      T(DST_LOOKUP));
+            pl_flow_add(c->fs, PL_RX_VERIFY, PL_PRIO_ENTRY, e->id,
+                        xasprintf("tun_id=%"PRIu32",tun_src=%s,ip,nw_src=%s",
+                                  vpc->vni, hip, ip),
+                        xstrdup(actions));
+            if (!e->source_dest_check && evpc == vpc) {
+                pl_flow_add(c->fs, PL_RX_VERIFY, PL_PRIO_DEFAULT, e->id,
+                            xasprintf("tun_id=%"PRIu32",tun_src=%s,ip",
+                                      vpc->vni, hip),
+                            xstrdup(actions));
+            }
+            free(actions);
+            free(ip);
+            free(hip);
+        }
+    }
+    pl_flow_add(c->fs, PL_RX_VERIFY, PL_PRIO_MISS, "pipeline", xstrdup(""),
+                xstrdup("drop"));
+}
+
+/* Table dst_lookup, priority ENTRY: (VNI, ENI MAC[, ENI IP]) of each plugged
+ * ENI: load its port and subnet, to nacl_in.  MISS: drop. */
+static void
+build_dst_lookup(struct host_ctx *c)
+{
+    for (size_t i = 0; i < c->n_locals; i++) {
+        const struct vpc_eni *e = c->locals[i].eni;
+        char *ip = ip_s(e->ip);
+        char *dst_ip = e->source_dest_check ? xasprintf(",nw_dst=%s", ip)
+                                            : xstrdup("");
+        pl_flow_add(c->fs, PL_DST_LOOKUP, PL_PRIO_ENTRY, e->id,
+                    xasprintf(REG_VNI"=%"PRIu32",ip,dl_dst="ETH_ADDR_FMT"%s",
+                              e->subnet->vpc->vni, ETH_ADDR_ARGS(e->mac),
+                              dst_ip),
+                    xasprintf("load:%d->"NXM_DST_PORT",load:0x%08"PRIx32"->"
+                              NXM_DST_SUBNET",goto_table:%d",
+                              c->locals[i].ofport, subnet_num(e->subnet),
+                              T(NACL_IN)));
+        free(dst_ip);
+        free(ip);
+    }
+    pl_flow_add(c->fs, PL_DST_LOOKUP, PL_PRIO_MISS, "pipeline", xstrdup(""),
+                xstrdup("drop"));
+}
+
+/* Table deliver, priority ENTRY: output to the ENI's port.  MISS: drop. */
+static void
+build_deliver(struct host_ctx *c)
+{
+    for (size_t i = 0; i < c->n_locals; i++) {
+        pl_flow_add(c->fs, PL_DELIVER, PL_PRIO_ENTRY, c->locals[i].eni->id,
+                    xasprintf(REG_DST_PORT"=%d", c->locals[i].ofport),
+                    xasprintf("output:%d", c->locals[i].ofport));
+    }
+    pl_flow_add(c->fs, PL_DELIVER, PL_PRIO_MISS, "pipeline", xstrdup(""),
+                xstrdup("drop"));
+}
+
+/* ----------------------------------------------------------------- compile */
+
+static char *
+host_ctx_init(struct host_ctx *c, const struct vpc_region *r,
+              const struct pl_host_config *cfg, struct pl_flows *fs)
+{
+    memset(c, 0, sizeof *c);
+    c->r = r;
+    c->cfg = cfg;
+    c->fs = fs;
+    c->host = vpc_region_find_host(r, cfg->host_id);
+    if (!c->host || c->host->is_edge) {
+        return xasprintf("%s: no host has this id", cfg->host_id);
+    }
+    c->vpc_present = xcalloc(r->n_vpcs + 1, sizeof *c->vpc_present);
+    c->vpc_in_scope = xcalloc(r->n_vpcs + 1, sizeof *c->vpc_in_scope);
+    c->subnet_local = xcalloc(r->n_subnets + 1, sizeof *c->subnet_local);
+    c->rtb_used = xcalloc(r->n_route_tables + 1, sizeof *c->rtb_used);
+    c->locals = xcalloc(cfg->n_bindings + 1, sizeof *c->locals);
+
+    for (size_t i = 0; i < cfg->n_bindings; i++) {
+        const struct pl_binding *b = &cfg->bindings[i];
+        const struct vpc_eni *e = vpc_region_find_eni(r, b->eni_id);
+        if (!e || e->host != c->host) {
+            continue;           /* Bound to a port, but not ours (now). */
+        }
+        if (b->ofport <= 0 || b->ofport > 0xfeff
+            || b->ofport == cfg->tunnel_ofport) {
+            return xasprintf("%s: ofport %d cannot carry an ENI", b->eni_id,
+                             b->ofport);
+        }
+        if (find_local(c, e)) {
+            return xasprintf("%s: bound to two ports", b->eni_id);
+        }
+        c->locals[c->n_locals].eni = e;
+        c->locals[c->n_locals].ofport = b->ofport;
+        c->n_locals++;
+    }
+    for (size_t i = 0; i < r->n_enis; i++) {
+        const struct vpc_eni *e = &r->enis[i];
+        if (e->host == c->host) {
+            /* A VPC is present as soon as one ENI is placed here, even if
+             * it is not plugged yet: it receives for it. */
+            c->vpc_present[vpc_index(c, e->subnet->vpc)] = true;
+        }
+    }
+    for (size_t i = 0; i < c->n_locals; i++) {
+        const struct vpc_subnet *s = c->locals[i].eni->subnet;
+        c->subnet_local[s - r->subnets] = true;
+        if (s->route_table) {
+            c->rtb_used[s->route_table - r->route_tables] = true;
+        }
+    }
+    for (size_t v = 0; v < r->n_vpcs; v++) {
+        if (!c->vpc_present[v]) {
+            continue;
+        }
+        const struct vpc_vpc *vpc = &r->vpcs[v];
+        c->vpc_in_scope[v] = true;
+        for (size_t p = 0; p < vpc->n_peerings; p++) {
+            const struct vpc_vpc *o = vpc_peering_other(vpc->peerings[p],
+                                                        vpc);
+            c->vpc_in_scope[vpc_index(c, o)] = true;
+        }
+    }
+    return NULL;
+}
+
+static void
+host_ctx_destroy(struct host_ctx *c)
+{
+    free(c->vpc_present);
+    free(c->vpc_in_scope);
+    free(c->subnet_local);
+    free(c->rtb_used);
+    free(c->locals);
+}
+
+/* Subnet and route-table numbers are id hashes; two objects of one host
+ * that hash alike would share flows.  Refuse rather than mis-forward. */
+static char *
+check_numbering(const struct host_ctx *c)
+{
+    const struct vpc_region *r = c->r;
+    size_t n = 0;
+    struct { uint32_t num; const char *id; } *v;
+    v = xmalloc((r->n_subnets * 2 + r->n_vpcs + 1) * sizeof *v);
+    for (size_t i = 0; i < r->n_subnets; i++) {
+        if (c->subnet_local[i]) {
+            v[n].num = subnet_num(&r->subnets[i]);
+            v[n++].id = r->subnets[i].id;
+            v[n].num = rtb_num(&r->subnets[i]);
+            v[n++].id = (r->subnets[i].route_table
+                         ? r->subnets[i].route_table->id
+                         : r->subnets[i].vpc->id);
+        }
+    }
+    char *error = NULL;
+    for (size_t i = 0; i < n && !error; i++) {
+        for (size_t j = 0; j < i && !error; j++) {
+            if (v[i].num == v[j].num && strcmp(v[i].id, v[j].id)) {
+                error = xasprintf("ids %s and %s hash to the same register "
+                                  "value; rename one", v[i].id, v[j].id);
+            }
+        }
+    }
+    free(v);
+    return error;
+}
+
+char *
+pl_compile_host(const struct vpc_region *r, const struct pl_host_config *cfg,
+                struct pl_flows *fs)
+{
+    struct host_ctx c;
+    char *error = host_ctx_init(&c, r, cfg, fs);
+    if (!error) {
+        error = check_numbering(&c);
+    }
+    if (!error) {
+        build_classify(&c);
+        build_port_security(&c);
+        build_vrouter(&c);
+        build_nacl(&c, true);
+        build_security_groups(&c, true);
+        build_routes(&c);
+        build_mapping_flows(&c);
+        build_rx_verify(&c);
+        build_dst_lookup(&c);
+        build_nacl(&c, false);
+        build_security_groups(&c, false);
+        build_deliver(&c);
+        if (fs->error) {
+            error = xstrdup(fs->error);
+        }
+    }
+    host_ctx_destroy(&c);
+    return error;
+}

@@ -1,0 +1,117 @@
+/* pipeline/pipeline.h: the host pipeline, declared once, and the flow set a
+ * host compiles to.
+ *
+ * Purpose.  pl_compile_host() turns a validated region (translator/model.h)
+ * into the OpenFlow flows of one host's integration bridge, as ovs-ofctl
+ * flow text.  Every flow carries a cookie derived from the intent object
+ * that made it, and the flow set keeps the reverse map (cookie -> intent
+ * reference), which 'vpcctl trace' uses to explain what the switch did.
+ *
+ * Ownership.  A 'struct pl_flows' owns its flows and their strings; free it
+ * with pl_flows_destroy().  It keeps pointers into nothing else.
+ *
+ * Threading.  None. */
+
+#ifndef PL_PIPELINE_H
+#define PL_PIPELINE_H 1
+
+#include <stdint.h>
+#include <stdio.h>
+#include "openvswitch/hmap.h"
+#include "translator/model.h"
+
+enum pl_stage {
+#define PL_STAGE(NAME, TABLE, LABEL, DOC) PL_##NAME,
+#include "pipeline/stages.def"
+#undef PL_STAGE
+    PL_N_STAGES
+};
+
+/* The stage's OpenFlow table, label and one-line documentation. */
+int pl_stage_table(enum pl_stage);
+const char *pl_stage_label(enum pl_stage);
+const char *pl_stage_doc(enum pl_stage);
+/* The stage that owns OpenFlow table 'table', or -1. */
+int pl_stage_by_table(int table);
+
+/* Named priority bands, highest first. */
+enum {
+    PL_PRIO_BYPASS = 60000,     /* Short-cuts: intra-subnet, ct verdicts. */
+    PL_PRIO_NACL_BASE = 40000,  /* Minus the NACL rule number. */
+    PL_PRIO_ROUTE_BASE = 1000,  /* Plus 10 * prefix length + rank. */
+    PL_PRIO_ENTRY = 100,        /* Per-object entries (ports, ENIs). */
+    PL_PRIO_DEFAULT = 10,       /* Per-object defaults (implicit deny). */
+    PL_PRIO_MISS = 0,           /* Table miss. */
+};
+
+/* How remote destinations are reached.  FLOWS: one OpenFlow flow per remote
+ * ENI (stock OVS).  The mapping-cache datapath action replaces it later
+ * without touching any other stage. */
+enum pl_mapping_mode {
+    PL_MAP_FLOWS,
+};
+
+struct pl_flow {
+    struct hmap_node node;      /* In pl_flows, by (table, priority, match). */
+    uint8_t table;
+    uint16_t priority;
+    uint64_t cookie;
+    char *match;                /* ovs-ofctl syntax; "" matches all. */
+    char *actions;              /* ovs-ofctl syntax. */
+    const char *ref;            /* Intent reference, owned by pl_flows. */
+};
+
+struct pl_flows {
+    struct hmap flows;
+    struct hmap refs;           /* cookie -> intent reference. */
+    char *error;                /* First conflict found, or NULL. */
+};
+
+void pl_flows_init(struct pl_flows *);
+void pl_flows_destroy(struct pl_flows *);
+
+/* Adds a flow to 'stage'.  Takes ownership of 'match' and 'actions', which
+ * are usually xasprintf() results.  'ref' names the intent object and part
+ * that made the flow (e.g. "sg-web ingress[0]"); the cookie is derived from
+ * it.  Adding the same (table, priority, match) twice with the same actions
+ * is harmless; with different actions it records an error. */
+void pl_flow_add(struct pl_flows *, enum pl_stage, int priority,
+                 const char *ref, char *match, char *actions);
+
+/* The intent reference of a cookie, or NULL. */
+const char *pl_flows_ref(const struct pl_flows *, uint64_t cookie);
+
+/* Returns the flows sorted by table, descending priority, then match.  The
+ * caller frees the array (not the flows). */
+const struct pl_flow **pl_flows_sorted(const struct pl_flows *, size_t *n);
+
+/* Formats 'flow' in ovs-ofctl add-flows syntax. */
+char *pl_flow_to_string(const struct pl_flow *);
+
+/* Where an ENI of this host is plugged: its ofport on the bridge. */
+struct pl_binding {
+    const char *eni_id;
+    int ofport;
+};
+
+struct pl_host_config {
+    const char *host_id;
+    const struct pl_binding *bindings;  /* ENIs without one are unplugged:
+                                         * they get no flows. */
+    size_t n_bindings;
+    int tunnel_ofport;                  /* The bridge's Geneve port. */
+    enum pl_mapping_mode mapping;
+};
+
+/* Compiles the flows of host 'cfg->host_id' into 'flows' (initialized by
+ * the caller).  Returns NULL on success, otherwise a malloc'd message (an
+ * unknown host, a conflict). */
+char *pl_compile_host(const struct vpc_region *,
+                      const struct pl_host_config *cfg,
+                      struct pl_flows *flows)
+    OVS_WARN_UNUSED_RESULT;
+
+/* Writes the pipeline documentation (Markdown) generated from stages.def. */
+void pl_write_doc(FILE *);
+
+#endif /* pipeline/pipeline.h */

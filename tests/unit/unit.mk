@@ -1,0 +1,41 @@
+# tests/unit/unit.mk: cmocka unit tests, one binary per tests/unit/test-*.c.
+#
+# Included by the top-level Makefile, which provides $(BUILD), $(CC),
+# $(ALL_CFLAGS), $(OVS_LIB), $(OVS_LIBS), $(TRANSLATOR_SRCS), $(PIPELINE_SRCS)
+# and the rule $(BUILD)/obj/%.o: %.c.
+#
+#   make check-unit     builds and runs every unit test; fails if any fails.
+
+UNIT_TESTS += $(BUILD)/tests/unit/test-intent
+
+# Our objects that every unit test links.  Recursive ('='), so that it sees
+# PIPELINE_SRCS even if pipeline.mk is included after this file.
+VPC_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(TRANSLATOR_SRCS) $(PIPELINE_SRCS))
+
+# The libraries OVS was configured with (its Makefile's LIBS, e.g.
+# "-latomic -lm -lunbound"): libopenvswitch.a needs them, and OVS_LIBS may
+# not list them all.  Recursive, so it is read when a test is linked, after
+# OVS has been configured.  Repeating a library OVS_LIBS has is harmless.
+OVS_CONFIGURED_LIBS ?= $(shell sed -n 's/^LIBS = //p' $(OVS_SRC)/Makefile 2>/dev/null)
+
+# The prerequisites are expanded a second time, when the rule is used, for the
+# same reason.
+.SECONDEXPANSION:
+$(BUILD)/tests/unit/test-%: tests/unit/test-%.c $$(VPC_OBJS) $$(OVS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(VPC_OBJS) $(OVS_LIBS) \
+		$(OVS_CONFIGURED_LIBS) -lcmocka
+
+-include $(wildcard $(BUILD)/tests/unit/*.d)
+
+.PHONY: check-unit
+check-unit: $(UNIT_TESTS)
+	@failed=; \
+	for t in $(UNIT_TESTS); do \
+		echo "== $$t"; \
+		$$t || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then \
+		echo "FAILED unit tests:$$failed" >&2; exit 1; \
+	fi; \
+	echo "all unit tests passed"
