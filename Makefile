@@ -40,3 +40,7 @@ clean:
 	rm -rf $(BUILD)/obj $(BUILD)/tests $(VPCCTL)
 distclean:
 	rm -rf $(BUILD)
+
+.PHONY: demo
+demo: $(VPCCTL)
+	@bash scripts/demo.sh

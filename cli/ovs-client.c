@@ -329,10 +329,21 @@ vpc_apply_flows(const char *target, const struct pl_flows *flows,
         }
         want->seen = true;
         if (want->cookie == fs->cookie
-            && ofpacts_equal(want->ofpacts, want->ofpacts_len,
+            && ofpacts_equal_stringwise(want->ofpacts, want->ofpacts_len,
                              fs->ofpacts, fs->ofpacts_len)) {
             stats->unchanged++;
         } else {
+            if (getenv("VPCCTL_DEBUG")) {
+                struct ds a = DS_EMPTY_INITIALIZER, b = DS_EMPTY_INITIALIZER;
+                struct ofpact_format_params fa = { .s = &a };
+                struct ofpact_format_params fb = { .s = &b };
+                ofpacts_format(want->ofpacts, want->ofpacts_len, &fa);
+                ofpacts_format(fs->ofpacts, fs->ofpacts_len, &fb);
+                fprintf(stderr, "modify: %s\n    was: %s\n", ds_cstr(&a),
+                        ds_cstr(&b));
+                ds_destroy(&a);
+                ds_destroy(&b);
+            }
             struct ofpbuf *msg = encode_flow_mod(want, OFPFC_ADD, protocol);
             ovs_list_push_back(&requests, &msg->list_node);
             stats->modified++;

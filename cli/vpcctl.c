@@ -327,50 +327,70 @@ out:
 }
 
 /* Rewrites ofproto/trace output: each table line gets its stage name and
- * the intent that made the flow; a verdict closes it. */
+ * the intent that made the flow; a verdict closes it: DROPPED (in which
+ * stage, by which intent), ENCAPSULATED (to which host, with which VNI) or
+ * FORWARDED (to which port). */
 static void
 annotate_trace(const char *out, const struct pl_flows *flows)
 {
     char *copy = xstrdup(out), *save = NULL;
     const char *last_stage = NULL, *last_ref = NULL;
-    const char *dp_actions = NULL;
+    char *dp_actions = NULL, *tun_id = NULL, *tun_dst = NULL;
+    bool after_table = false, flow_drops = false;
     for (char *line = strtok_r(copy, "\n", &save); line;
          line = strtok_r(NULL, "\n", &save)) {
-        int table, indent = 0;
-        while (line[indent] == ' ') {
-            indent++;
-        }
+        int table, indent = strspn(line, " ");
+        const char *body = line + indent;
         const char *cookie = strstr(line, ", cookie 0x");
-        if (sscanf(line, "%d.", &table) == 1 && strchr(line, '.')
+        if (sscanf(body, "%d.", &table) == 1
             && (cookie || strstr(line, "No match"))) {
             int s = pl_stage_by_table(table);
             last_stage = s >= 0 ? pl_stage_label(s) : "?";
-            last_ref = NULL;
-            if (cookie) {
-                uint64_t c = strtoull(cookie + 9, NULL, 16);
-                last_ref = pl_flows_ref(flows, c);
-            }
-            printf("%*s[%s] %s%s%s\n", indent, "", last_stage,
-                   line + indent, last_ref ? "   <- " : "",
-                   last_ref ? last_ref : "");
-        } else {
-            if (!strncmp(line, "Datapath actions: ", 18)) {
-                dp_actions = line + 18;
-            }
-            puts(line);
+            last_ref = cookie ? pl_flows_ref(flows, strtoull(cookie + 9,
+                                                             NULL, 16))
+                              : NULL;
+            printf("%*s[%s] %s%s%s\n", indent, "", last_stage, body,
+                   last_ref ? "   <- " : "", last_ref ? last_ref : "");
+            after_table = true;
+            flow_drops = strstr(line, "No match") != NULL;
+            continue;
         }
-    }
-    if (dp_actions) {
-        if (!strcmp(dp_actions, "drop")) {
-            printf("\nVerdict: DROPPED in stage %s%s%s\n",
-                   last_stage ? last_stage : "?",
-                   last_ref ? " by " : "", last_ref ? last_ref : "");
-        } else {
-            printf("\nVerdict: FORWARDED, last stage %s%s%s\n",
-                   last_stage ? last_stage : "?",
-                   last_ref ? " by " : "", last_ref ? last_ref : "");
+        if (after_table) {
+            flow_drops = flow_drops || !strcmp(body, "drop");
+            after_table = false;
         }
+        if (!strncmp(body, "set_field:", 10) && strstr(body, "->tun_id")) {
+            free(tun_id);
+            tun_id = xmemdup0(body + 10, strstr(body, "->") - body - 10);
+        } else if (!strncmp(body, "set_field:", 10)
+                   && strstr(body, "->tun_dst")) {
+            free(tun_dst);
+            tun_dst = xmemdup0(body + 10, strstr(body, "->") - body - 10);
+        } else if (!strncmp(body, "Datapath actions: ", 18)) {
+            free(dp_actions);
+            dp_actions = xstrdup(body + 18);
+        }
+        puts(line);
     }
+
+    const char *by = last_ref ? " by " : "";
+    const char *ref = last_ref ? last_ref : "";
+    if (!dp_actions) {
+        printf("\nVerdict: UNKNOWN (no datapath actions in the trace)\n");
+    } else if (!strcmp(dp_actions, "drop") || flow_drops) {
+        printf("\nVerdict: DROPPED in stage %s%s%s\n",
+               last_stage ? last_stage : "?", by, ref);
+    } else if (tun_dst && strstr(dp_actions, "tnl_push")) {
+        unsigned long long vni = strtoull(tun_id ? tun_id : "0", NULL, 0);
+        printf("\nVerdict: ENCAPSULATED to %s, VNI %llu, in stage %s%s%s\n",
+               tun_dst, vni, last_stage ? last_stage : "?", by, ref);
+    } else {
+        printf("\nVerdict: FORWARDED in stage %s%s%s\n",
+               last_stage ? last_stage : "?", by, ref);
+    }
+    free(dp_actions);
+    free(tun_id);
+    free(tun_dst);
     free(copy);
 }
 

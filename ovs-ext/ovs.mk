@@ -15,11 +15,15 @@ OVS_CFLAGS   := -isystem $(OVS_SRC) -isystem $(OVS_SRC)/include -isystem $(OVS_S
 # The libraries OVS itself was configured to link (ssl, unbound, cap-ng...).
 OVS_LIBS      = $(OVS_LIB) $(shell sed -n -e "s/^LIBS = //p" -e "s/^SSL_LIBS = //p" -e "s/^CAPNG_LDADD = //p" $(OVS_SRC)/Makefile 2>/dev/null) -lpthread -lrt -latomic
 
-$(OVS_TARBALL):
-	@echo "error: $@ is missing; run 'make deps' (needs openvswitch-source)" >&2
-	@exit 1
+# Installs missing Debian packages first (scripts/deps.sh is quick when
+# nothing is missing).
+$(BUILD)/.deps-ok: scripts/deps.sh
+	bash scripts/deps.sh
+	@mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/.ovs-unpacked: $(OVS_TARBALL)
+$(BUILD)/.ovs-unpacked: | $(BUILD)/.deps-ok
+	@test -f $(OVS_TARBALL) || { echo "error: $(OVS_TARBALL) is missing" \
+		"(package openvswitch-source)" >&2; exit 1; }
 	rm -rf $(OVS_SRC) && mkdir -p $(BUILD)
 	rm -rf $(BUILD)/openvswitch
 	tar -C $(BUILD) -xzf $(OVS_TARBALL)

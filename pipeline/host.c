@@ -172,10 +172,11 @@ build_classify(struct host_ctx *c)
         const struct vpc_subnet *s = l->eni->subnet;
         pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, l->eni->id,
                     xasprintf("in_port=%d", l->ofport),
-                    xasprintf("load:%d->"NXM_SRC_PORT",load:%"PRIu32"->"
-                              NXM_VNI",load:0x%08"PRIx32"->"NXM_SRC_SUBNET
-                              ",load:0x%08"PRIx32"->"NXM_RTB
-                              ",goto_table:%d", l->ofport, s->vpc->vni,
+                    xasprintf("set_field:%d->"REG_SRC_PORT","
+                              "set_field:%"PRIu32"->"REG_VNI","
+                              "set_field:0x%08"PRIx32"->"REG_SRC_SUBNET","
+                              "set_field:0x%08"PRIx32"->"REG_RTB","
+                              "goto_table:%d", l->ofport, s->vpc->vni,
                               subnet_num(s), rtb_num(s), T(PORT_SEC)));
     }
     if (c->cfg->tunnel_ofport > 0) {
@@ -477,13 +478,13 @@ route_actions(const struct host_ctx *c, const struct vpc_vpc *vpc,
     case VPC_TGT_BLACKHOLE:
         return xstrdup("drop");
     case VPC_TGT_ENI:
-        return xasprintf("load:0x%08"PRIx32"->"NXM_NEXTHOP",dec_ttl,"
+        return xasprintf("set_field:0x%08"PRIx32"->"REG_NEXTHOP",dec_ttl,"
                          "goto_table:%d", rt->eni->ip, T(MAPPING));
     case VPC_TGT_PEERING: {
         const struct vpc_vpc *peer = vpc_peering_other(rt->peering, vpc);
-        return xasprintf("load:%"PRIu32"->"NXM_VNI",move:NXM_OF_IP_DST[]->"
-                         NXM_NEXTHOP",dec_ttl,goto_table:%d", peer->vni,
-                         T(MAPPING));
+        return xasprintf("set_field:%"PRIu32"->"REG_VNI","
+                         "move:NXM_OF_IP_DST[]->"NXM_NEXTHOP","
+                         "dec_ttl,goto_table:%d", peer->vni, T(MAPPING));
     }
     case VPC_TGT_IGW: case VPC_TGT_NAT: case VPC_TGT_VGW: case VPC_TGT_DX:
     case VPC_TGT_VPCE: {
@@ -616,8 +617,8 @@ build_mapping_flows(struct host_ctx *c)
             free(hip);
         }
         pl_flow_add(c->fs, PL_MAPPING, PL_PRIO_ENTRY, e->id,
-                    xasprintf(REG_VNI"=%"PRIu32","REG_NEXTHOP"=%s",
-                              vpc->vni, ip),
+                    xasprintf(REG_VNI"=%"PRIu32","REG_NEXTHOP"=0x%08"PRIx32,
+                              vpc->vni, e->ip),
                     actions);
         free(macs);
         free(ip);
@@ -658,7 +659,7 @@ build_rx_verify(struct host_ctx *c)
             }
             char *hip = ip_s(e->host->underlay_ip);
             char *ip = ip_s(e->ip);
-            char *actions = xasprintf("load:%"PRIu32"->"NXM_VNI","
+            char *actions = xasprintf("set_field:%"PRIu32"->"REG_VNI","
                                       "goto_table:%d", vpc->vni,
                                       T(DST_LOOKUP));
             pl_flow_add(c->fs, PL_RX_VERIFY, PL_PRIO_ENTRY, e->id,
@@ -694,8 +695,9 @@ build_dst_lookup(struct host_ctx *c)
                     xasprintf(REG_VNI"=%"PRIu32",ip,dl_dst="ETH_ADDR_FMT"%s",
                               e->subnet->vpc->vni, ETH_ADDR_ARGS(e->mac),
                               dst_ip),
-                    xasprintf("load:%d->"NXM_DST_PORT",load:0x%08"PRIx32"->"
-                              NXM_DST_SUBNET",goto_table:%d",
+                    xasprintf("set_field:%d->"REG_DST_PORT","
+                              "set_field:0x%08"PRIx32"->"REG_DST_SUBNET","
+                              "goto_table:%d",
                               c->locals[i].ofport, subnet_num(e->subnet),
                               T(NACL_IN)));
         free(dst_ip);

@@ -476,14 +476,19 @@ register_objects(struct loader *ld)
             const char *id = get_string(ld, item, path, "id", true);
             /* Every object struct starts with 'char *id'. */
             void *obj = base + i * obj_size(col->kind);
+            if (col->kind == OBJ_GW) {
+                /* Routes are parsed before gateways but need their kind. */
+                ((struct vpc_gateway *) obj)->kind = col->gw_kind;
+            }
             if (id) {
                 char *idpath = subpath(path, "id");
                 if (!id_is_valid(id, col->id_prefix)) {
                     error_at(ld, idpath, shash_find_data(json_object(item),
                                                          "id"),
-                             "must be '%s' followed by letters, digits, "
-                             "'-', '_' or '.' (at most 64 characters)",
-                             col->id_prefix[0] ? col->id_prefix : "");
+                             "must be %s%s%sletters, digits, '-', '_' or "
+                             "'.' (at most 64 characters)",
+                             col->id_prefix[0] ? "'" : "", col->id_prefix,
+                             col->id_prefix[0] ? "' followed by " : "");
                 } else if (shash_find(&ld->r->by_id, id)) {
                     error_at(ld, idpath, shash_find_data(json_object(item),
                                                          "id"),
@@ -632,7 +637,8 @@ parse_rule_match(struct loader *ld, const struct json *j, const char *path,
         get_int(ld, j, path, "icmp_code", false, -1, 255, &m->icmp_code);
     } else if (shash_find(json_object(j), "icmp_type")
                || shash_find(json_object(j), "icmp_code")) {
-        char *p = subpath(path, "icmp_type");
+        char *p = subpath(path, shash_find(json_object(j), "icmp_type")
+                                ? "icmp_type" : "icmp_code");
         error_at(ld, p, NULL, "ICMP type and code apply only to protocol "
                  "icmp");
         free(p);
@@ -1112,7 +1118,7 @@ struct vpc_region *
 vpc_region_from_file(const char *file_name, struct vpc_errors *errs)
 {
     struct json *doc = json_from_file(file_name);
-    if (doc->type == JSON_STRING && strstr(json_string(doc), "cannot open")) {
+    if (doc->type == JSON_STRING && strstr(json_string(doc), "error opening")) {
         vpc_errors_add(errs, file_name, NULL, "%s", json_string(doc));
         json_destroy(doc);
         return NULL;

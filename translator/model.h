@@ -37,7 +37,8 @@ struct vpc_prefix {
 #define VPC_GW_VNI_BASE 0xf00000
 
 enum vpc_precedence {
-    VPC_PREC_AWS,               /* Local route always wins inside the VPC. */
+    VPC_PREC_AWS,               /* Longest prefix; a route equal to a VPC
+                                 * block (its local route) is refused. */
     VPC_PREC_AZURE,             /* User-defined > propagated > system. */
 };
 

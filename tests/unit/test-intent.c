@@ -219,7 +219,8 @@ assert_error_at(const char *json, const char *path, const char *rule,
     struct vpc_region *r = vpc_region_from_string(json, &errs);
     size_t n = errs.n;
     if (r) {
-        print_error("document: %s\n", json);
+        print_error("expected an error with \"%s\" and \"%s\", but the "
+                    "document loaded: %s\n", path, rule, json);
         vpc_region_destroy(r);
         vpc_errors_destroy(&errs);
         _fail(file, line);
@@ -564,10 +565,14 @@ test_bad_id_prefix(void **state)
                  "$.subnets[3].id", "must be 'subnet-'");
     assert_error(DOC(.hosts = HOSTS "," HOST("", "192.168.0.9")),
                  "$.hosts[2].id", "at most 64 characters");
-    assert_error(DOC(.vpcs = VPCS "," VPC("vpc-0123456789012345678901234567"
-                                          "8901234567890123456789012345678"
-                                          "9", "'10.9.0.0/16'", "9")),
+    /* 65 characters; 64 are fine. */
+#define ID60 "012345678901234567890123456789012345678901234567890123456789"
+    assert_error(DOC(.vpcs = VPCS "," VPC("vpc-" ID60 "x", "'10.9.0.0/16'",
+                                          "9")),
                  "$.vpcs[2].id", "at most 64 characters");
+    assert_loads(DOC(.vpcs = VPCS "," VPC("vpc-" ID60, "'10.9.0.0/16'",
+                                          "9")));
+#undef ID60
 }
 
 static void

@@ -26,6 +26,9 @@ $(BUILD)/tests/unit/test-%: tests/unit/test-%.c $$(VPC_OBJS) $$(OVS_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(VPC_OBJS) $(OVS_LIBS) \
 		$(OVS_CONFIGURED_LIBS) -lcmocka
 
+# Keep the objects when only a unit test needed them.
+.PRECIOUS: $(BUILD)/obj/%.o
+
 -include $(wildcard $(BUILD)/tests/unit/*.d)
 
 .PHONY: check-unit

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every example validates; every examples/invalid/X.json is refused and its
+# errors include each line of X.expected.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+VPCCTL=$TOP/build/vpcctl
+fails=0
+for f in "$TOP"/examples/*.json; do
+    if "$VPCCTL" validate "$f" >/dev/null; then echo "  ok   valid: ${f#$TOP/}"
+    else echo "  FAIL valid: ${f#$TOP/}"; fails=$((fails + 1)); fi
+done
+for f in "$TOP"/examples/invalid/*.json; do
+    out=$("$VPCCTL" validate "$f" 2>&1); rc=$?
+    if [ "$rc" -ne 1 ]; then
+        echo "  FAIL ${f#$TOP/}: exit $rc, wanted 1"; fails=$((fails + 1)); continue
+    fi
+    while IFS= read -r want; do
+        [ -z "$want" ] && continue
+        if ! grep -qF -- "$want" <<<"$out"; then
+            echo "  FAIL ${f#$TOP/}: no error containing: $want"
+            fails=$((fails + 1))
+        fi
+    done < "${f%.json}.expected"
+    echo "  ok   invalid: ${f#$TOP/} ($(grep -c '^  ' <<<"$out") errors)"
+done
+[ "$fails" -eq 0 ]

@@ -1,0 +1,149 @@
+# tests/lib.sh: shared helpers for the sandbox and netns tests.  Source it.
+#
+# Every OVS started here lives in its own temp dir and is stopped by its pid
+# file (never pkill).  A test builds its topology in a few lines:
+#
+#   ovs_start host-a                     # ovsdb-server + ovs-vswitchd
+#   sandbox_host host-a 192.168.100.1    # br-int + Geneve + dummy underlay
+#   sandbox_vm host-a vm1 1 eni-web-a    # a dummy port bound to an ENI
+#   vpcctl_on host-a apply examples/web-tier.json --host host-a
+#   trace_on host-a examples/web-tier.json 'from eni-web-a to 10.10.2.10'
+#
+# and asserts with 'expect' (grep) or 'expect_not'.
+
+set -u
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+OVS=$TOP/build/ovs
+VPCCTL=$TOP/build/vpcctl
+export PATH=$OVS/utilities:$OVS/vswitchd:$OVS/ovsdb:$PATH
+
+TEST_DIR=${TEST_DIR:-$(mktemp -d /tmp/ovs-vpc-test.XXXXXX)}
+FAILS=0
+declare -A OVS_DIR=()
+
+# ovs_start NAME [NETNS]: starts ovsdb-server and ovs-vswitchd for NAME in
+# $TEST_DIR/NAME, optionally inside network namespace NETNS.  The dummy
+# datapath is enabled (sandbox); netdev bridges also work (netns lab).
+ovs_start() {
+    local name=$1 ns=${2:-} d=$TEST_DIR/$1
+    local nsexec=()
+    [ -n "$ns" ] && nsexec=(ip netns exec "$ns")
+    mkdir -p "$d"
+    OVS_DIR[$name]=$d
+    ovsdb-tool create "$d/conf.db" "$OVS/vswitchd/vswitch.ovsschema"
+    "${nsexec[@]}" env OVS_RUNDIR="$d" OVS_LOGDIR="$d" OVS_DBDIR="$d" \
+        ovsdb-server "$d/conf.db" --remote="punix:$d/db.sock" \
+        --pidfile="$d/ovsdb-server.pid" --unixctl="$d/ovsdb-server.ctl" \
+        --log-file="$d/ovsdb-server.log" -vconsole:off --detach --no-chdir 2>>"$d/stderr.log"
+    ovs-vsctl --db="unix:$d/db.sock" --no-wait init
+    "${nsexec[@]}" env OVS_RUNDIR="$d" OVS_LOGDIR="$d" OVS_DBDIR="$d" \
+        ovs-vswitchd "unix:$d/db.sock" --enable-dummy --disable-system \
+        --pidfile="$d/ovs-vswitchd.pid" --unixctl="$d/ovs-vswitchd.ctl" \
+        --log-file="$d/ovs-vswitchd.log" -vconsole:off --detach --no-chdir 2>>"$d/stderr.log"
+}
+
+# ovs_stop_all: stops every OVS this test started, by pid file.
+ovs_stop_all() {
+    local name d
+    for name in "${!OVS_DIR[@]}"; do
+        d=${OVS_DIR[$name]}
+        for p in ovs-vswitchd ovsdb-server; do
+            [ -f "$d/$p.pid" ] && kill "$(cat "$d/$p.pid")" 2>/dev/null
+        done
+    done
+    for name in "${!OVS_DIR[@]}"; do
+        d=${OVS_DIR[$name]}
+        for p in ovs-vswitchd ovsdb-server; do
+            for _ in $(seq 50); do
+                [ -f "$d/$p.pid" ] && kill -0 "$(cat "$d/$p.pid")" \
+                    2>/dev/null || break
+                sleep 0.1
+            done
+        done
+    done
+    OVS_DIR=()
+}
+
+# Client commands against NAME's OVS.
+vsctl_on()  { ovs-vsctl --timeout=10 --db="unix:${OVS_DIR[$1]}/db.sock" "${@:2}"; }
+appctl_on() { ovs-appctl -t "${OVS_DIR[$1]}/ovs-vswitchd.ctl" "${@:2}"; }
+ofctl_on()  { OVS_RUNDIR=${OVS_DIR[$1]} ovs-ofctl -O OpenFlow15 "${@:2}"; }
+vpcctl_on() { OVS_RUNDIR=${OVS_DIR[$1]} "$VPCCTL" "${@:2}"; }
+
+# sandbox_host NAME UNDERLAY_IP: br-int with the Geneve port (ofport 1000)
+# and br-phy with dummy underlay port p0 (tx captured in NAME-p0.pcap).
+# Every other underlay address resolves to 02:ee:00:00:00:01.
+sandbox_host() {
+    local name=$1 ip=$2 d=${OVS_DIR[$1]}
+    vsctl_on "$name" \
+        -- add-br br-int -- set bridge br-int datapath_type=dummy \
+           fail-mode=secure \
+        -- add-port br-int vpc-tun -- set interface vpc-tun type=geneve \
+           options:remote_ip=flow options:key=flow ofport_request=1000 \
+        -- add-br br-phy -- set bridge br-phy datapath_type=dummy \
+           other-config:hwaddr=02:aa:00:00:00:01 \
+        -- add-port br-phy p0 -- set interface p0 type=dummy \
+           ofport_request=1 options:tx_pcap="$d/p0.pcap"
+    appctl_on "$name" netdev-dummy/ip4addr br-phy "$ip/24" >/dev/null
+    appctl_on "$name" ovs/route/add "${ip%.*}.0/24" br-phy >/dev/null
+    local i
+    for i in 1 2 3 4 254; do
+        appctl_on "$name" tnl/arp/set br-phy "${ip%.*}.$i" \
+            02:ee:00:00:00:01 >/dev/null
+    done
+    ofctl_on "$name" add-flow br-phy action=normal
+}
+
+# sandbox_vm NAME PORT OFPORT ENI: a dummy VM port on br-int bound to ENI;
+# what OVS sends to the VM is captured in $TEST_DIR/NAME/PORT.pcap.
+sandbox_vm() {
+    local name=$1 port=$2 ofport=$3 eni=$4 d=${OVS_DIR[$1]}
+    vsctl_on "$name" add-port br-int "$port" -- set interface "$port" \
+        type=dummy ofport_request="$ofport" options:tx_pcap="$d/$port.pcap" \
+        external_ids:vpc-eni-id="$eni"
+}
+
+# pcap_text NAME FILE: the packets in a capture, decoded by tcpdump.
+pcap_text() {
+    tcpdump -r "${OVS_DIR[$1]}/$2" -nn -e -v 2>/dev/null
+}
+
+# Assertions.  'expect WHAT PATTERN <<< "$text"' passes if the text matches
+# the extended regexp.
+pass() { printf '  ok   %s\n' "$1"; }
+fail() { printf '  FAIL %s\n' "$1"; FAILS=$((FAILS + 1)); }
+expect() {
+    local what=$1 pattern=$2 text
+    text=$(cat)
+    if grep -Eq -- "$pattern" <<<"$text"; then pass "$what"; else
+        fail "$what (no /$pattern/ in:)"; sed 's/^/       | /' <<<"$text" | tail -25
+    fi
+}
+expect_not() {
+    local what=$1 pattern=$2 text
+    text=$(cat)
+    if grep -Eq -- "$pattern" <<<"$text"; then
+        fail "$what (unexpected /$pattern/ in:)"; sed 's/^/       | /' <<<"$text" | tail -25
+    else pass "$what"; fi
+}
+# expect_status WHAT STATUS CMD...: the command exits with STATUS.
+expect_status() {
+    local what=$1 want=$2; shift 2
+    local out rc
+    out=$("$@" 2>&1); rc=$?
+    if [ "$rc" = "$want" ]; then pass "$what"; else
+        fail "$what (exit $rc, wanted $want)"; sed 's/^/       | /' <<<"$out" | tail -15
+    fi
+}
+
+# finish: stops daemons, reports, exits non-zero on any failure.
+finish() {
+    ovs_stop_all
+    if [ "$FAILS" -ne 0 ]; then
+        echo "  $FAILS check(s) failed; logs in $TEST_DIR"
+        exit 1
+    fi
+    rm -rf "$TEST_DIR"
+    exit 0
+}
+trap 'ovs_stop_all' INT TERM
