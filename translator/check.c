@@ -216,41 +216,91 @@ check_same_vpc(struct vpc_errors *errs, const char *path, const char *ref_id,
 }
 
 static void
+subnet_error(struct vpc_region *r, struct vpc_errors *errs, size_t i,
+             const char *fmt, const char *arg)
+{
+    char *path = xasprintf("$.subnets[%"PRIuSIZE"].cidr", i);
+    char *v = prefix_str(&r->subnets[i].cidr);
+    vpc_errors_add(errs, path, v, fmt, arg);
+    free(path);
+    free(v);
+}
+
+/* Subnet order for the overlap sweep: by VPC, then address, then size. */
+static const struct vpc_region *sort_region;
+
+static int
+compare_subnets(const void *a_, const void *b_)
+{
+    const struct vpc_subnet *a = &sort_region->subnets[*(const size_t *) a_];
+    const struct vpc_subnet *b = &sort_region->subnets[*(const size_t *) b_];
+    if (a->vpc != b->vpc) {
+        return a->vpc < b->vpc ? -1 : 1;
+    }
+    if (a->cidr.addr != b->cidr.addr) {
+        return a->cidr.addr < b->cidr.addr ? -1 : 1;
+    }
+    return a->cidr.plen < b->cidr.plen ? -1 : a->cidr.plen > b->cidr.plen;
+}
+
+static void
 check_subnets(struct vpc_region *r, struct vpc_errors *errs)
 {
     for (size_t i = 0; i < r->n_subnets; i++) {
         struct vpc_subnet *s = &r->subnets[i];
-        char *path = xasprintf("$.subnets[%"PRIuSIZE"].cidr", i);
-        char *v = prefix_str(&s->cidr);
         if (!vpc_contains_prefix(s->vpc, &s->cidr)) {
-            vpc_errors_add(errs, path, v, "not inside any CIDR block of %s",
-                           s->vpc->id);
+            subnet_error(r, errs, i, "not inside any CIDR block of %s",
+                         s->vpc->id);
         } else if (s->cidr.plen > 28) {
-            vpc_errors_add(errs, path, v, "a subnet must be /28 or larger");
+            subnet_error(r, errs, i, "a subnet must be /28 or larger%s", "");
         }
-        for (size_t j = 0; j < i; j++) {
-            const struct vpc_subnet *o = &r->subnets[j];
-            if (o->vpc == s->vpc && vpc_prefix_overlaps(&o->cidr, &s->cidr)) {
-                vpc_errors_add(errs, path, v, "overlaps %s of the same VPC",
-                               o->id);
-            }
-        }
-        free(path);
-        free(v);
-
-        if (s->route_table) {
-            path = xasprintf("$.subnets[%"PRIuSIZE"].route_table", i);
+        if (s->route_table && s->route_table->vpc != s->vpc) {
+            char *path = xasprintf("$.subnets[%"PRIuSIZE"].route_table", i);
             check_same_vpc(errs, path, s->route_table->id,
                            s->route_table->vpc, s->vpc, "route table");
             free(path);
         }
-        if (s->nacl) {
-            path = xasprintf("$.subnets[%"PRIuSIZE"].network_acl", i);
+        if (s->nacl && s->nacl->vpc != s->vpc) {
+            char *path = xasprintf("$.subnets[%"PRIuSIZE"].network_acl", i);
             check_same_vpc(errs, path, s->nacl->id, s->nacl->vpc, s->vpc,
                            "network ACL");
             free(path);
         }
     }
+
+    /* Overlaps within a VPC, in O(n log n): sorted by address, a subnet
+     * overlaps an earlier one iff it starts before the furthest end seen
+     * so far in its VPC.  The error goes to the later of the two in the
+     * document. */
+    size_t *order = xmalloc((r->n_subnets + 1) * sizeof *order);
+    for (size_t i = 0; i < r->n_subnets; i++) {
+        order[i] = i;
+    }
+    sort_region = r;
+    qsort(order, r->n_subnets, sizeof *order, compare_subnets);
+    size_t reach = SIZE_MAX;            /* Subnet with the furthest end. */
+    for (size_t k = 0; k < r->n_subnets; k++) {
+        const struct vpc_subnet *s = &r->subnets[order[k]];
+        if (reach != SIZE_MAX && r->subnets[reach].vpc == s->vpc) {
+            const struct vpc_subnet *o = &r->subnets[reach];
+            uint64_t o_end = (uint64_t) o->cidr.addr
+                             + ((uint64_t) 1 << (32 - o->cidr.plen));
+            if (s->cidr.addr < o_end) {
+                size_t later = MAX(order[k], reach);
+                size_t earlier = MIN(order[k], reach);
+                subnet_error(r, errs, later, "overlaps %s of the same VPC",
+                             r->subnets[earlier].id);
+                continue;       /* 'reach' ends at least as far. */
+            }
+            uint64_t s_end = (uint64_t) s->cidr.addr
+                             + ((uint64_t) 1 << (32 - s->cidr.plen));
+            if (s_end <= o_end) {
+                continue;
+            }
+        }
+        reach = order[k];
+    }
+    free(order);
 }
 
 static void

@@ -163,6 +163,24 @@ static void
 check_keys(struct loader *ld, const struct json *obj, const char *path,
            const char *const allowed[])
 {
+    /* Fast path: every key is known, in any order. */
+    const struct shash_node *node;
+    bool all_known = true;
+    SHASH_FOR_EACH (node, json_object(obj)) {
+        const char *const *a = allowed;
+        while (*a && strcmp(*a, node->name)) {
+            a++;
+        }
+        if (!*a) {
+            all_known = false;
+            break;
+        }
+    }
+    if (all_known) {
+        return;
+    }
+
+    /* Report the unknown keys in sorted order, for stable output. */
     const struct shash_node **nodes = shash_sort(json_object(obj));
     size_t n = shash_count(json_object(obj));
     for (size_t i = 0; i < n; i++) {
@@ -290,6 +308,9 @@ get_prefix(struct loader *ld, const struct json *obj, const char *path,
     if (!v) {
         return false;
     }
+    if (vpc_prefix_parse(json_string(v), out)) {
+        return true;            /* Fast path: no path string needed. */
+    }
     char *p = subpath(path, key);
     bool ok = parse_prefix_at(ld, v, p, out);
     free(p);
@@ -326,15 +347,19 @@ get_prefixes(struct loader *ld, const struct json *obj, const char *path,
     }
     const struct json_array *arr = json_array(a);
     struct vpc_prefix *out = xcalloc(arr->n + 1, sizeof *out);
-    char *p = subpath(path, key);
     for (size_t i = 0; i < arr->n; i++) {
-        char *pi = subindex(p, i);
-        if (parse_prefix_at(ld, arr->elems[i], pi, &out[*n])) {
+        const struct json *e = arr->elems[i];
+        if (e->type == JSON_STRING && vpc_prefix_parse(json_string(e),
+                                                       &out[*n])) {
             (*n)++;
+            continue;
         }
+        char *p = subpath(path, key);
+        char *pi = subindex(p, i);
+        parse_prefix_at(ld, e, pi, &out[*n]);
         free(pi);
+        free(p);
     }
-    free(p);
     return out;
 }
 
@@ -364,6 +389,11 @@ get_ref(struct loader *ld, const struct json *obj, const char *path,
     const struct json *v = get(ld, obj, path, key, JSON_STRING, required);
     if (!v) {
         return NULL;
+    }
+    const struct obj_ref *ref = shash_find_data(&ld->r->by_id,
+                                                json_string(v));
+    if (ref && ref->kind == kind) {
+        return ref->obj;        /* Fast path: no path string needed. */
     }
     char *p = subpath(path, key);
     void *target = resolve(ld, v, p, kind);
