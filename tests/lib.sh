@@ -12,6 +12,8 @@
 # and asserts with 'expect' (grep) or 'expect_not'.
 
 set -u
+# 'cmd | expect ...' must count failures in this shell, not in a subshell.
+shopt -s lastpipe
 TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 OVS=$TOP/build/ovs
 VPCCTL=$TOP/build/vpcctl
@@ -55,8 +57,8 @@ ovs_stop_all() {
         d=${OVS_DIR[$name]}
         for p in ovs-vswitchd ovsdb-server; do
             for _ in $(seq 50); do
-                [ -f "$d/$p.pid" ] && kill -0 "$(cat "$d/$p.pid")" \
-                    2>/dev/null || break
+                pid=$(cat "$d/$p.pid" 2>/dev/null) || break
+                kill -0 "$pid" 2>/dev/null || break
                 sleep 0.1
             done
         done

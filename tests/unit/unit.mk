@@ -7,6 +7,8 @@
 #   make check-unit     builds and runs every unit test; fails if any fails.
 
 UNIT_TESTS += $(BUILD)/tests/unit/test-intent
+UNIT_TESTS += $(BUILD)/tests/unit/test-pipeline
+UNIT_TESTS += $(BUILD)/tests/unit/test-vpc-map
 
 # Our objects that every unit test links.  Recursive ('='), so that it sees
 # PIPELINE_SRCS even if pipeline.mk is included after this file.
@@ -24,6 +26,17 @@ OVS_CONFIGURED_LIBS ?= $(shell sed -n 's/^LIBS = //p' $(OVS_SRC)/Makefile 2>/dev
 $(BUILD)/tests/unit/test-%: tests/unit/test-%.c $$(VPC_OBJS) $$(OVS_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(VPC_OBJS) $(OVS_LIBS) \
+		$(OVS_CONFIGURED_LIBS) -lcmocka
+
+# test-vpc-map tests the mapping cache that goes into ovs-vswitchd: it links
+# only ovs-ext/src/lib/vpc-map*.c and libopenvswitch.a, not the translator.  This
+# explicit rule overrides the pattern rule above.
+VPC_MAP_SRCS = ovs-ext/src/lib/vpc-map.c ovs-ext/src/lib/vpc-map-unixctl.c
+VPC_MAP_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(VPC_MAP_SRCS))
+$(BUILD)/tests/unit/test-vpc-map: tests/unit/test-vpc-map.c $(VPC_MAP_OBJS) \
+		$$(OVS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(VPC_MAP_OBJS) $(OVS_LIBS) \
 		$(OVS_CONFIGURED_LIBS) -lcmocka
 
 # Keep the objects when only a unit test needed them.
