@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli/ovs-client.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/util.h"
@@ -34,6 +35,7 @@ static char *opt_appctl;
 static int opt_tunnel_port = -1;
 static bool opt_annotate;
 static bool opt_dry_run;
+static enum pl_mapping_mode opt_mapping = PL_MAP_FLOWS;
 static struct pl_binding *opt_bindings;
 static size_t opt_n_bindings;
 
@@ -94,7 +96,7 @@ host_config(struct pl_host_config *cfg, bool need_db,
         return xstrdup("--host is required");
     }
     cfg->host_id = opt_host;
-    cfg->mapping = PL_MAP_FLOWS;
+    cfg->mapping = opt_mapping;
     cfg->bindings = opt_bindings;
     cfg->n_bindings = opt_n_bindings;
     cfg->tunnel_ofport = opt_tunnel_port;
@@ -196,6 +198,83 @@ cmd_compile(int argc OVS_UNUSED, char *argv[])
     return 0;
 }
 
+/* Writes host --host's mapping-cache entries to 'out' in the format of
+ * ovs-appctl vpcmap/load: "VNI IP UNDERLAY MAC" per line. */
+static char *
+write_mapping(const struct vpc_region *r, FILE *out, size_t *n_out)
+{
+    struct pl_host_config cfg;
+    struct pl_binding *owned;
+    size_t n_owned, n;
+    struct pl_mapping_entry *entries = NULL;
+    char *error = host_config(&cfg, false, &owned, &n_owned);
+    if (!error) {
+        error = pl_mapping_entries(r, &cfg, &entries, &n);
+    }
+    for (size_t i = 0; !error && i < n; i++) {
+        char ip[16], ul[16];
+        vpc_ip_format(entries[i].ip, ip);
+        vpc_ip_format(entries[i].underlay, ul);
+        fprintf(out, "%"PRIu32" %s %s "ETH_ADDR_FMT"\n", entries[i].vni, ip,
+                ul, ETH_ADDR_ARGS(entries[i].mac));
+    }
+    if (n_out) {
+        *n_out = error ? 0 : n;
+    }
+    free(entries);
+    free_bindings(owned, n_owned);
+    return error;
+}
+
+/* Replaces ovs-vswitchd's mapping cache with host --host's entries, in one
+ * generation swap (vpcmap/load). */
+static char *
+load_mapping_cache(const struct vpc_region *r)
+{
+    char path[] = "/tmp/vpcctl-mapping.XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        return xasprintf("mkstemp: %s", ovs_strerror(errno));
+    }
+    FILE *f = fdopen(fd, "w");
+    size_t n;
+    char *error = write_mapping(r, f, &n);
+    fclose(f);
+    if (!error) {
+        char *ctl = opt_appctl ? xstrdup(opt_appctl)
+                               : vpc_default_vswitchd_ctl();
+        char *args[] = { path }, *reply = NULL;
+        error = vpc_appctl(ctl, "vpcmap/load", 1, args, &reply);
+        if (!error) {
+            printf("mapping cache: %s", reply);
+        }
+        free(reply);
+        free(ctl);
+    }
+    unlink(path);
+    return error;
+}
+
+static int
+cmd_mapping(int argc OVS_UNUSED, char *argv[])
+{
+    struct vpc_region *r = load_region(argv[1]);
+    if (!r) {
+        return 1;
+    }
+    size_t n;
+    char *error = write_mapping(r, stdout, &n);
+    vpc_region_destroy(r);
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+        return 1;
+    }
+    fprintf(stderr, "%s: %"PRIuSIZE" mapping-cache entries for host %s\n",
+            argv[1], n, opt_host);
+    return 0;
+}
+
 static int
 cmd_apply(int argc OVS_UNUSED, char *argv[])
 {
@@ -210,7 +289,14 @@ cmd_apply(int argc OVS_UNUSED, char *argv[])
     char *target = opt_switch ? xstrdup(opt_switch)
                               : vpc_default_switch(opt_bridge);
     struct vpc_apply_stats st;
-    char *error = vpc_apply_flows(target, &flows, opt_dry_run, &st);
+    char *error = NULL;
+    if (opt_mapping == PL_MAP_ACTION && !opt_dry_run) {
+        /* The cache first: the flows that use it must find it full. */
+        error = load_mapping_cache(r);
+    }
+    if (!error) {
+        error = vpc_apply_flows(target, &flows, opt_dry_run, &st);
+    }
     int status = 0;
     if (error) {
         fprintf(stderr, "vpcctl: %s\n", error);
@@ -326,17 +412,33 @@ out:
     return ds_steal_cstr(&ds);
 }
 
-/* Rewrites ofproto/trace output: each table line gets its stage name and
- * the intent that made the flow; a verdict closes it: DROPPED (in which
- * stage, by which intent), ENCAPSULATED (to which host, with which VNI) or
- * FORWARDED (to which port). */
+/* What one ofproto/trace run ended with. */
+struct trace_result {
+    const char *last_stage;     /* Label of the last stage a flow matched. */
+    const char *last_ref;       /* Intent of that flow, or NULL. */
+    bool dropped;               /* The last flow dropped, or no match. */
+    char *dp_actions;           /* "Datapath actions: ..." line. */
+    char *tun_id, *tun_dst;     /* Last set_field to those, if any. */
+};
+
 static void
-annotate_trace(const char *out, const struct pl_flows *flows)
+trace_result_destroy(struct trace_result *tr)
+{
+    free(tr->dp_actions);
+    free(tr->tun_id);
+    free(tr->tun_dst);
+}
+
+/* Prints ofproto/trace output 'out' with each table line labelled by its
+ * stage and the intent that made the flow, and fills 'tr'. */
+static void
+annotate_trace(const char *out, const struct pl_flows *flows,
+               struct trace_result *tr)
 {
     char *copy = xstrdup(out), *save = NULL;
-    const char *last_stage = NULL, *last_ref = NULL;
-    char *dp_actions = NULL, *tun_id = NULL, *tun_dst = NULL;
-    bool after_table = false, flow_drops = false;
+    bool after_table = false;
+
+    memset(tr, 0, sizeof *tr);
     for (char *line = strtok_r(copy, "\n", &save); line;
          line = strtok_r(NULL, "\n", &save)) {
         int table, indent = strspn(line, " ");
@@ -345,53 +447,94 @@ annotate_trace(const char *out, const struct pl_flows *flows)
         if (sscanf(body, "%d.", &table) == 1
             && (cookie || strstr(line, "No match"))) {
             int s = pl_stage_by_table(table);
-            last_stage = s >= 0 ? pl_stage_label(s) : "?";
-            last_ref = cookie ? pl_flows_ref(flows, strtoull(cookie + 9,
-                                                             NULL, 16))
-                              : NULL;
-            printf("%*s[%s] %s%s%s\n", indent, "", last_stage, body,
-                   last_ref ? "   <- " : "", last_ref ? last_ref : "");
+            tr->last_stage = s >= 0 ? pl_stage_label(s) : "?";
+            tr->last_ref = cookie ? pl_flows_ref(flows, strtoull(cookie + 9,
+                                                                 NULL, 16))
+                                  : NULL;
+            printf("%*s[%s] %s%s%s\n", indent, "", tr->last_stage, body,
+                   tr->last_ref ? "   <- " : "",
+                   tr->last_ref ? tr->last_ref : "");
             after_table = true;
-            flow_drops = strstr(line, "No match") != NULL;
+            tr->dropped = strstr(line, "No match") != NULL;
             continue;
         }
         if (after_table) {
-            flow_drops = flow_drops || !strcmp(body, "drop");
+            tr->dropped = tr->dropped || !strcmp(body, "drop");
             after_table = false;
         }
-        if (!strncmp(body, "set_field:", 10) && strstr(body, "->tun_id")) {
-            free(tun_id);
-            tun_id = xmemdup0(body + 10, strstr(body, "->") - body - 10);
-        } else if (!strncmp(body, "set_field:", 10)
-                   && strstr(body, "->tun_dst")) {
-            free(tun_dst);
-            tun_dst = xmemdup0(body + 10, strstr(body, "->") - body - 10);
+        char **dst = (!strncmp(body, "set_field:", 10)
+                      ? (strstr(body, "->tun_id") ? &tr->tun_id
+                         : strstr(body, "->tun_dst") ? &tr->tun_dst : NULL)
+                      : NULL);
+        if (dst) {
+            free(*dst);
+            *dst = xmemdup0(body + 10, strstr(body, "->") - body - 10);
         } else if (!strncmp(body, "Datapath actions: ", 18)) {
-            free(dp_actions);
-            dp_actions = xstrdup(body + 18);
+            free(tr->dp_actions);
+            tr->dp_actions = xstrdup(body + 18);
         }
         puts(line);
     }
-
-    const char *by = last_ref ? " by " : "";
-    const char *ref = last_ref ? last_ref : "";
-    if (!dp_actions) {
-        printf("\nVerdict: UNKNOWN (no datapath actions in the trace)\n");
-    } else if (!strcmp(dp_actions, "drop") || flow_drops) {
-        printf("\nVerdict: DROPPED in stage %s%s%s\n",
-               last_stage ? last_stage : "?", by, ref);
-    } else if (tun_dst && strstr(dp_actions, "tnl_push")) {
-        unsigned long long vni = strtoull(tun_id ? tun_id : "0", NULL, 0);
-        printf("\nVerdict: ENCAPSULATED to %s, VNI %llu, in stage %s%s%s\n",
-               tun_dst, vni, last_stage ? last_stage : "?", by, ref);
-    } else {
-        printf("\nVerdict: FORWARDED in stage %s%s%s\n",
-               last_stage ? last_stage : "?", by, ref);
-    }
-    free(dp_actions);
-    free(tun_id);
-    free(tun_dst);
     free(copy);
+}
+
+static int
+run_trace(const char *flow, const struct pl_flows *flows,
+          struct trace_result *tr)
+{
+    char *ctl = opt_appctl ? xstrdup(opt_appctl) : vpc_default_vswitchd_ctl();
+    /* Both conntrack passes see a new connection. */
+    char *args[] = { CONST_CAST(char *, opt_bridge), CONST_CAST(char *, flow),
+                     "--ct-next", "trk,new", "--ct-next", "trk,new" };
+    char *output;
+    printf("Flow: %s\n\n", flow);
+    char *error = vpc_appctl(ctl, "ofproto/trace", ARRAY_SIZE(args), args,
+                             &output);
+    free(ctl);
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+        return 1;
+    }
+    annotate_trace(output, flows, tr);
+    free(output);
+    return 0;
+}
+
+/* The ENI the mapping cache of host 'cfg' resolves (VNI, 'ip') to. */
+static const struct vpc_eni *
+cache_lookup(const struct vpc_region *r, const struct pl_host_config *cfg,
+             uint32_t vni, uint32_t ip)
+{
+    struct pl_mapping_entry *entries;
+    size_t n;
+    const struct vpc_eni *eni = NULL;
+    char *error = pl_mapping_entries(r, cfg, &entries, &n);
+    for (size_t i = 0; !error && i < n && !eni; i++) {
+        if (entries[i].vni == vni && entries[i].ip == ip) {
+            for (size_t k = 0; k < r->n_enis && !eni; k++) {
+                if (r->enis[k].ip == ip && r->enis[k].subnet->vpc->vni
+                    == vni) {
+                    eni = &r->enis[k];
+                }
+            }
+        }
+    }
+    free(error);
+    free(entries);
+    return eni;
+}
+
+static void
+print_verdict(const struct trace_result *tr, const char *prefix,
+              const char *dst, uint32_t vni, const char *ref)
+{
+    printf("\nVerdict: %s", prefix);
+    if (dst) {
+        printf(" to %s, VNI %"PRIu32",", dst, vni);
+    }
+    printf(" in stage %s%s%s\n", tr->last_stage ? tr->last_stage : "?",
+           ref ? " by " : "", ref ? ref : "");
 }
 
 static int
@@ -412,27 +555,77 @@ cmd_trace(int argc OVS_UNUSED, char *argv[])
     if (!error) {
         flow = trace_flow(r, &cfg, argv[2], &error);
     }
-    char *output = NULL;
-    if (!error) {
-        char *ctl = opt_appctl ? xstrdup(opt_appctl)
-                               : vpc_default_vswitchd_ctl();
-        /* Both conntrack passes see a new connection. */
-        char *args[] = { CONST_CAST(char *, opt_bridge), flow,
-                         "--ct-next", "trk,new", "--ct-next", "trk,new" };
-        printf("Flow: %s\n\n", flow);
-        error = vpc_appctl(ctl, "ofproto/trace", ARRAY_SIZE(args), args,
-                           &output);
-        free(ctl);
-    }
-    int status = 0;
+    struct trace_result tr;
+    memset(&tr, 0, sizeof tr);
+    int status = 1;
     if (error) {
         fprintf(stderr, "vpcctl: %s\n", error);
         free(error);
-        status = 1;
-    } else {
-        annotate_trace(output, &flows);
+    } else if (!run_trace(flow, &flows, &tr)) {
+        status = 0;
+        const char *vpc_encap = (tr.dp_actions
+                                 ? strstr(tr.dp_actions, "vpc_encap(vni=")
+                                 : NULL);
+        const struct vpc_host *self = vpc_region_find_host(r, opt_host);
+        if (!tr.dp_actions) {
+            printf("\nVerdict: UNKNOWN (no datapath actions)\n");
+        } else if (!strcmp(tr.dp_actions, "drop") || tr.dropped) {
+            print_verdict(&tr, "DROPPED", NULL, 0, tr.last_ref);
+        } else if (vpc_encap) {
+            /* The mapping cache decides per packet: resolve it here the
+             * way the datapath will. */
+            uint32_t vni = strtoul(vpc_encap + 14, NULL, 10);
+            const char *to = strstr(flow, ",nw_dst=");
+            uint32_t ip = 0;
+            char ipbuf[16] = "";
+            if (to) {
+                ovs_strlcpy(ipbuf, to + 8, MIN(sizeof ipbuf,
+                                               strcspn(to + 8, ",") + 1));
+                vpc_ip_parse(ipbuf, &ip);
+            }
+            const struct vpc_eni *e = cache_lookup(r, &cfg, vni, ip);
+            if (!e) {
+                printf("\nvpc_encap: no mapping for VNI %"PRIu32" %s: the "
+                       "datapath drops it\n", vni, ipbuf);
+                print_verdict(&tr, "DROPPED", NULL, 0, "the mapping cache");
+            } else if (e->host != self) {
+                char hip[16];
+                vpc_ip_format(e->host->underlay_ip, hip);
+                print_verdict(&tr, "ENCAPSULATED", hip, vni, e->id);
+            } else {
+                /* A local ENI: the datapath loops the packet back in as
+                 * tunnel traffic from this host.  Follow it. */
+                char hip[16];
+                vpc_ip_format(self->underlay_ip, hip);
+                struct eth_addr rmac = vpc_router_mac(e->subnet->vpc);
+                const char *l3 = strstr(flow, ",dl_dst=");
+                l3 = l3 ? strchr(l3 + 1, ',') : "";
+                char *flow2 = xasprintf(
+                    "in_port=%d,tun_id=%"PRIu32",tun_src=%s,tun_dst=%s,"
+                    "dl_src="ETH_ADDR_FMT",dl_dst="ETH_ADDR_FMT"%s",
+                    cfg.tunnel_ofport, vni, hip, hip, ETH_ADDR_ARGS(rmac),
+                    ETH_ADDR_ARGS(e->mac), l3);
+                printf("\nvpc_encap: %s is on this host; the datapath loops "
+                       "the packet back in as tunnel traffic:\n\n", e->id);
+                trace_result_destroy(&tr);
+                memset(&tr, 0, sizeof tr);
+                status = run_trace(flow2, &flows, &tr);
+                free(flow2);
+                if (!status) {
+                    bool drop = (!tr.dp_actions || tr.dropped
+                                 || !strcmp(tr.dp_actions, "drop"));
+                    print_verdict(&tr, drop ? "DROPPED" : "FORWARDED", NULL,
+                                  0, tr.last_ref);
+                }
+            }
+        } else if (tr.tun_dst && strstr(tr.dp_actions, "tnl_push")) {
+            uint32_t vni = strtoul(tr.tun_id ? tr.tun_id : "0", NULL, 0);
+            print_verdict(&tr, "ENCAPSULATED", tr.tun_dst, vni, tr.last_ref);
+        } else {
+            print_verdict(&tr, "FORWARDED", NULL, 0, tr.last_ref);
+        }
     }
-    free(output);
+    trace_result_destroy(&tr);
     free(flow);
     free_bindings(owned, n_owned);
     pl_flows_destroy(&flows);
@@ -467,6 +660,9 @@ static const struct command commands[] = {
     { "trace", "FILE --host H 'from ENI to IP [tcp|udp dport N|icmp]'", 2, 2,
       cmd_trace, "run ofproto/trace in the switch, annotated with stages "
       "and intents" },
+    { "mapping", "FILE --host H", 1, 1, cmd_mapping,
+      "print host H's mapping-cache entries (the format of ovs-appctl "
+      "vpcmap/load)" },
     { "pipeline-doc", "", 0, 0, cmd_pipeline_doc,
       "print the pipeline's tables (Markdown), from pipeline/stages.def" },
     { "help", "", 0, 0, cmd_help, "this help" },
@@ -506,6 +702,10 @@ usage(void)
            "  --bind=ENI=OFPORT    bind offline, instead of reading OVSDB "
            "(repeatable)\n"
            "  --tunnel-port=N      the Geneve port's ofport, offline\n"
+           "  --mapping=MODE       flows (stock OVS, one flow per ENI) or "
+           "action\n"
+           "                       (ovs-ext's vpc_encap + mapping cache; "
+           "apply loads the cache)\n"
            "  --annotate           compile: name each flow's intent\n"
            "  --dry-run            apply: report the changes, send nothing\n"
            "  -h, --help           this help\n"
@@ -533,7 +733,7 @@ main(int argc, char *argv[])
     set_program_name(argv[0]);
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
     enum { OPT_HOST = 256, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_APPCTL,
-           OPT_BIND, OPT_TUNNEL, OPT_ANNOTATE, OPT_DRY_RUN };
+           OPT_BIND, OPT_TUNNEL, OPT_ANNOTATE, OPT_DRY_RUN, OPT_MAPPING };
     static const struct option long_options[] = {
         { "host", required_argument, NULL, OPT_HOST },
         { "bridge", required_argument, NULL, OPT_BRIDGE },
@@ -544,6 +744,7 @@ main(int argc, char *argv[])
         { "tunnel-port", required_argument, NULL, OPT_TUNNEL },
         { "annotate", no_argument, NULL, OPT_ANNOTATE },
         { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+        { "mapping", required_argument, NULL, OPT_MAPPING },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -564,6 +765,17 @@ main(int argc, char *argv[])
         case OPT_TUNNEL: opt_tunnel_port = atoi(optarg); break;
         case OPT_ANNOTATE: opt_annotate = true; break;
         case OPT_DRY_RUN: opt_dry_run = true; break;
+        case OPT_MAPPING:
+            if (!strcmp(optarg, "flows")) {
+                opt_mapping = PL_MAP_FLOWS;
+            } else if (!strcmp(optarg, "action")) {
+                opt_mapping = PL_MAP_ACTION;
+            } else {
+                fprintf(stderr, "vpcctl: --mapping=%s: expected \"flows\" "
+                        "or \"action\"\n", optarg);
+                return 2;
+            }
+            break;
         case 'h': usage(); return 0;
         default: fprintf(stderr, "try 'vpcctl --help'\n"); return 2;
         }

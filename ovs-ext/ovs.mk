@@ -6,6 +6,11 @@
 # unpacked once into $(OVS_SRC), configured once and built once.
 
 OVS_VERSION  := 3.1.0
+# The ovs-vpc extension: patches that hook it into OVS, applied in order to
+# the pristine source, and new files copied into the tree (src/ mirrors the
+# OVS tree: src/lib/x.c -> lib/x.c).
+OVS_PATCHES  := $(sort $(wildcard ovs-ext/patches/*.patch))
+OVS_EXT_SRCS := $(shell find ovs-ext/src -type f 2>/dev/null)
 OVS_TARBALL  := /usr/src/openvswitch/openvswitch.tar.gz
 OVS_SRC      := $(BUILD)/ovs
 OVS_STAMP    := $(BUILD)/.ovs-built
@@ -21,7 +26,7 @@ $(BUILD)/.deps-ok: scripts/deps.sh
 	bash scripts/deps.sh
 	@mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/.ovs-unpacked: | $(BUILD)/.deps-ok
+$(BUILD)/.ovs-unpacked: $(OVS_PATCHES) | $(BUILD)/.deps-ok
 	@test -f $(OVS_TARBALL) || { echo "error: $(OVS_TARBALL) is missing" \
 		"(package openvswitch-source)" >&2; exit 1; }
 	rm -rf $(OVS_SRC) && mkdir -p $(BUILD)
@@ -33,6 +38,13 @@ $(BUILD)/.ovs-unpacked: | $(BUILD)/.deps-ok
 	if [ "$$v" != "$(OVS_VERSION)" ]; then \
 		echo "error: openvswitch-source is OVS '$$v', ovs-vpc is pinned" \
 		     "to $(OVS_VERSION)" >&2; exit 1; fi
+	@for p in $(OVS_PATCHES); do \
+		echo "applying $$p"; \
+		patch -d $(OVS_SRC) -p1 --forward --batch --quiet \
+			< $$p || { echo "error: $$p does not apply to OVS" \
+			"$(OVS_VERSION); the build cannot continue" >&2; \
+			exit 1; }; \
+	done
 	touch $@
 
 $(BUILD)/.ovs-configured: $(BUILD)/.ovs-unpacked
@@ -41,7 +53,13 @@ $(BUILD)/.ovs-configured: $(BUILD)/.ovs-unpacked
 		|| { tail -30 ../ovs-configure.log; exit 1; }
 	touch $@
 
-$(OVS_STAMP): $(BUILD)/.ovs-configured
+# Copies the extension's files into the tree (only those that changed, so
+# that make rebuilds just what depends on them), then builds OVS.
+$(OVS_STAMP): $(BUILD)/.ovs-configured $(OVS_EXT_SRCS)
+	@for f in $(OVS_EXT_SRCS); do \
+		dst=$(OVS_SRC)/$${f#ovs-ext/src/}; \
+		cmp -s $$f $$dst || cp $$f $$dst; \
+	done
 	$(MAKE) -C $(OVS_SRC) -j$$(nproc) all
 	touch $@
 

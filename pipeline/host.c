@@ -447,6 +447,32 @@ build_security_groups(struct host_ctx *c, bool egress)
 
 /* ------------------------------------------------------------------- route */
 
+/* Sends a packet to ENI 'e': router MAC as source, the ENI's MAC as
+ * destination, then local delivery (dst_lookup) or Geneve with the VPC's VNI
+ * toward the ENI's host.  Used by flows-mode mapping entries and, in action
+ * mode, by routes whose target is an ENI (appliance). */
+static char *
+eni_delivery_actions(const struct host_ctx *c, const struct vpc_eni *e)
+{
+    const struct vpc_vpc *vpc = e->subnet->vpc;
+    struct eth_addr rmac = vpc_router_mac(vpc);
+    char *macs = xasprintf("set_field:"ETH_ADDR_FMT"->eth_dst,"
+                           "set_field:"ETH_ADDR_FMT"->eth_src",
+                           ETH_ADDR_ARGS(e->mac), ETH_ADDR_ARGS(rmac));
+    char *actions;
+    if (e->host == c->host) {
+        actions = xasprintf("%s,goto_table:%d", macs, T(DST_LOOKUP));
+    } else {
+        char *hip = ip_s(e->host->underlay_ip);
+        actions = xasprintf("%s,set_field:%"PRIu32"->tun_id,"
+                            "set_field:%s->tun_dst,output:%d", macs,
+                            vpc->vni, hip, c->cfg->tunnel_ofport);
+        free(hip);
+    }
+    free(macs);
+    return actions;
+}
+
 /* Priority of a route: longest prefix first, then the origin's rank in the
  * VPC's precedence mode.  aws: system (local) > static > propagated, and a
  * static route can never equal a local one (validated).  azure: user
@@ -471,20 +497,31 @@ static char *
 route_actions(const struct host_ctx *c, const struct vpc_vpc *vpc,
               const struct vpc_route *rt)
 {
+    /* In ACTION mode the next hop stays in the packet (nw_dst): copying
+     * it into a register would make the datapath flow match it. */
+    bool action = c->cfg->mapping == PL_MAP_ACTION;
+    const char *to_nexthop = action ? ""
+                                    : "move:NXM_OF_IP_DST[]->"NXM_NEXTHOP",";
     switch (rt->kind) {
     case VPC_TGT_LOCAL:
-        return xasprintf("move:NXM_OF_IP_DST[]->"NXM_NEXTHOP",dec_ttl,"
-                         "goto_table:%d", T(MAPPING));
+        return xasprintf("%sdec_ttl,goto_table:%d", to_nexthop, T(MAPPING));
     case VPC_TGT_BLACKHOLE:
         return xstrdup("drop");
     case VPC_TGT_ENI:
+        if (action) {
+            /* The appliance is not the packet's destination: deliver to
+             * it directly, as the flows-mode mapping entry would. */
+            char *to = eni_delivery_actions(c, rt->eni);
+            char *a = xasprintf("dec_ttl,%s", to);
+            free(to);
+            return a;
+        }
         return xasprintf("set_field:0x%08"PRIx32"->"REG_NEXTHOP",dec_ttl,"
                          "goto_table:%d", rt->eni->ip, T(MAPPING));
     case VPC_TGT_PEERING: {
         const struct vpc_vpc *peer = vpc_peering_other(rt->peering, vpc);
-        return xasprintf("set_field:%"PRIu32"->"REG_VNI","
-                         "move:NXM_OF_IP_DST[]->"NXM_NEXTHOP","
-                         "dec_ttl,goto_table:%d", peer->vni, T(MAPPING));
+        return xasprintf("set_field:%"PRIu32"->"REG_VNI",%sdec_ttl,"
+                         "goto_table:%d", peer->vni, to_nexthop, T(MAPPING));
     }
     case VPC_TGT_IGW: case VPC_TGT_NAT: case VPC_TGT_VGW: case VPC_TGT_DX:
     case VPC_TGT_VPCE: {
@@ -536,8 +573,10 @@ build_routes(struct host_ctx *c)
         pl_flow_add(c->fs, PL_ROUTE, PL_PRIO_BYPASS, s->id,
                     xasprintf(REG_SRC_SUBNET"=0x%08"PRIx32",ip,nw_dst=%s",
                               subnet_num(s), cidr),
-                    xasprintf("move:NXM_OF_IP_DST[]->"NXM_NEXTHOP","
-                              "goto_table:%d", T(MAPPING)));
+                    xasprintf("%sgoto_table:%d",
+                              c->cfg->mapping == PL_MAP_ACTION
+                              ? "" : "move:NXM_OF_IP_DST[]->"NXM_NEXTHOP",",
+                              T(MAPPING)));
         free(cidr);
 
         /* Local routes of the subnet's table (or implicit table). */
@@ -590,8 +629,8 @@ find_local(const struct host_ctx *c, const struct vpc_eni *e)
 }
 
 /* Table mapping, flows mode, priority ENTRY: one flow per ENI of every VPC
- * in scope.  Local: set MACs, to dst_lookup.  Remote: set MACs, encapsulate
- * toward the ENI's host.  MISS: drop (unknown next hop). */
+ * in scope, with the actions of eni_delivery_actions().  MISS: drop
+ * (unknown next hop). */
 static void
 build_mapping_flows(struct host_ctx *c)
 {
@@ -601,27 +640,51 @@ build_mapping_flows(struct host_ctx *c)
         if (!c->vpc_in_scope[vpc_index(c, vpc)]) {
             continue;
         }
-        struct eth_addr rmac = vpc_router_mac(vpc);
-        char *ip = ip_s(e->ip);
-        char *macs = xasprintf("set_field:"ETH_ADDR_FMT"->eth_dst,"
-                               "set_field:"ETH_ADDR_FMT"->eth_src",
-                               ETH_ADDR_ARGS(e->mac), ETH_ADDR_ARGS(rmac));
-        char *actions;
-        if (e->host == c->host) {
-            actions = xasprintf("%s,goto_table:%d", macs, T(DST_LOOKUP));
-        } else {
-            char *hip = ip_s(e->host->underlay_ip);
-            actions = xasprintf("%s,set_field:%"PRIu32"->tun_id,"
-                                "set_field:%s->tun_dst,output:%d", macs,
-                                vpc->vni, hip, c->cfg->tunnel_ofport);
-            free(hip);
-        }
         pl_flow_add(c->fs, PL_MAPPING, PL_PRIO_ENTRY, e->id,
                     xasprintf(REG_VNI"=%"PRIu32","REG_NEXTHOP"=0x%08"PRIx32,
                               vpc->vni, e->ip),
-                    actions);
-        free(macs);
-        free(ip);
+                    eni_delivery_actions(c, e));
+    }
+    pl_flow_add(c->fs, PL_MAPPING, PL_PRIO_MISS, "pipeline", xstrdup(""),
+                xstrdup("drop"));
+}
+
+/* A host other than this one, for vpc_encap's header template: any host on
+ * the same underlay will do (docs/pipeline.md). */
+static const struct vpc_host *
+encap_hint(const struct host_ctx *c)
+{
+    for (size_t i = 0; i < c->r->n_hosts; i++) {
+        if (&c->r->hosts[i] != c->host) {
+            return &c->r->hosts[i];
+        }
+    }
+    return c->r->n_edges ? &c->r->edges[0] : NULL;
+}
+
+/* Table mapping, action mode, priority ENTRY: one flow per VPC in scope:
+ * set the router MAC and the VNI, vpc_encap.  MISS: drop. */
+static void
+build_mapping_action(struct host_ctx *c)
+{
+    const struct vpc_host *hint = encap_hint(c);
+    for (size_t v = 0; hint && v < c->r->n_vpcs; v++) {
+        const struct vpc_vpc *vpc = &c->r->vpcs[v];
+        if (!c->vpc_in_scope[v]) {
+            continue;
+        }
+        struct eth_addr rmac = vpc_router_mac(vpc);
+        char *hip = ip_s(hint->underlay_ip);
+        char *ref = xasprintf("%s mapping", vpc->id);
+        pl_flow_add(c->fs, PL_MAPPING, PL_PRIO_ENTRY, ref,
+                    xasprintf(REG_VNI"=%"PRIu32",ip", vpc->vni),
+                    xasprintf("set_field:"ETH_ADDR_FMT"->eth_src,"
+                              "set_field:%"PRIu32"->tun_id,"
+                              "vpc_encap(port=%d,hint=%s)",
+                              ETH_ADDR_ARGS(rmac), vpc->vni,
+                              c->cfg->tunnel_ofport, hip));
+        free(ref);
+        free(hip);
     }
     pl_flow_add(c->fs, PL_MAPPING, PL_PRIO_MISS, "pipeline", xstrdup(""),
                 xstrdup("drop"));
@@ -635,6 +698,42 @@ build_mapping_flows(struct host_ctx *c)
  *   DEFAULT  from a host that holds an ENI of the VPC with source/dest
  *            check off: any inner source (it forwards for others).
  *   MISS     drop: spoofed or unknown source. */
+static void
+build_rx_verify_action(struct host_ctx *c)
+{
+    const struct vpc_region *r = c->r;
+    for (size_t v = 0; v < r->n_vpcs; v++) {
+        const struct vpc_vpc *vpc = &r->vpcs[v];
+        if (!c->vpc_present[v]) {
+            continue;
+        }
+        char *ref = xasprintf("%s verify", vpc->id);
+        pl_flow_add(c->fs, PL_RX_VERIFY, PL_PRIO_DEFAULT, ref,
+                    xasprintf("tun_id=%"PRIu32",ip", vpc->vni),
+                    xasprintf("set_field:%"PRIu32"->"REG_VNI",vpc_verify,"
+                              "goto_table:%d", vpc->vni, T(DST_LOOKUP)));
+        free(ref);
+        /* Hosts of ENIs with source/dest check off send any inner source
+         * (this host too: its local traffic loops back through here). */
+        for (size_t i = 0; i < r->n_enis; i++) {
+            const struct vpc_eni *e = &r->enis[i];
+            if (e->subnet->vpc != vpc || e->source_dest_check) {
+                continue;
+            }
+            char *hip = ip_s(e->host->underlay_ip);
+            pl_flow_add(c->fs, PL_RX_VERIFY, PL_PRIO_ENTRY, e->id,
+                        xasprintf("tun_id=%"PRIu32",tun_src=%s,ip",
+                                  vpc->vni, hip),
+                        xasprintf("set_field:%"PRIu32"->"REG_VNI","
+                                  "goto_table:%d", vpc->vni,
+                                  T(DST_LOOKUP)));
+            free(hip);
+        }
+    }
+    pl_flow_add(c->fs, PL_RX_VERIFY, PL_PRIO_MISS, "pipeline", xstrdup(""),
+                xstrdup("drop"));
+}
+
 static void
 build_rx_verify(struct host_ctx *c)
 {
@@ -839,6 +938,11 @@ pl_compile_host(const struct vpc_region *r, const struct pl_host_config *cfg,
     if (!error) {
         error = check_numbering(&c);
     }
+    if (!error && cfg->mapping == PL_MAP_ACTION && !encap_hint(&c)) {
+        error = xstrdup("mapping mode \"action\" needs another host or an "
+                        "edge in the region (vpc_encap builds its header "
+                        "template toward one)");
+    }
     if (!error) {
         build_classify(&c);
         build_port_security(&c);
@@ -846,8 +950,13 @@ pl_compile_host(const struct vpc_region *r, const struct pl_host_config *cfg,
         build_nacl(&c, true);
         build_security_groups(&c, true);
         build_routes(&c);
-        build_mapping_flows(&c);
-        build_rx_verify(&c);
+        if (cfg->mapping == PL_MAP_ACTION) {
+            build_mapping_action(&c);
+            build_rx_verify_action(&c);
+        } else {
+            build_mapping_flows(&c);
+            build_rx_verify(&c);
+        }
         build_dst_lookup(&c);
         build_nacl(&c, false);
         build_security_groups(&c, false);
@@ -857,5 +966,55 @@ pl_compile_host(const struct vpc_region *r, const struct pl_host_config *cfg,
         }
     }
     host_ctx_destroy(&c);
+    return error;
+}
+
+/* ---------------------------------------------------------- cache entries */
+
+static void
+add_entry(struct pl_mapping_entry **v, size_t *n, size_t *allocated,
+          uint32_t vni, const struct vpc_eni *e)
+{
+    if (*n >= *allocated) {
+        *v = x2nrealloc(*v, allocated, sizeof **v);
+    }
+    (*v)[(*n)++] = (struct pl_mapping_entry) {
+        .vni = vni, .ip = e->ip, .underlay = e->host->underlay_ip,
+        .mac = e->mac,
+    };
+}
+
+char *
+pl_mapping_entries(const struct vpc_region *r,
+                   const struct pl_host_config *cfg,
+                   struct pl_mapping_entry **entries, size_t *n)
+{
+    struct pl_flows unused;
+    struct host_ctx c;
+    size_t allocated = 0;
+
+    *entries = NULL;
+    *n = 0;
+    pl_flows_init(&unused);
+    char *error = host_ctx_init(&c, r, cfg, &unused);
+    if (!error) {
+        for (size_t i = 0; i < r->n_enis; i++) {
+            const struct vpc_eni *e = &r->enis[i];
+            const struct vpc_vpc *vpc = e->subnet->vpc;
+            if (!c.vpc_in_scope[vpc_index(&c, vpc)]) {
+                continue;
+            }
+            add_entry(entries, n, &allocated, vpc->vni, e);
+            for (size_t p = 0; p < vpc->n_peerings; p++) {
+                const struct vpc_vpc *peer
+                    = vpc_peering_other(vpc->peerings[p], vpc);
+                if (c.vpc_present[vpc_index(&c, peer)]) {
+                    add_entry(entries, n, &allocated, peer->vni, e);
+                }
+            }
+        }
+    }
+    host_ctx_destroy(&c);
+    pl_flows_destroy(&unused);
     return error;
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "openvswitch/hmap.h"
+#include "packets.h"
 #include "translator/model.h"
 
 enum pl_stage {
@@ -44,11 +45,20 @@ enum {
     PL_PRIO_MISS = 0,           /* Table miss. */
 };
 
-/* How remote destinations are reached.  FLOWS: one OpenFlow flow per remote
- * ENI (stock OVS).  The mapping-cache datapath action replaces it later
- * without touching any other stage. */
+/* How destinations are found.
+ *
+ * FLOWS: stock OpenFlow.  The mapping stage has one flow per ENI of every
+ * VPC in scope, and rx_verify one per remote ENI: O(remote ENIs) flows.
+ *
+ * ACTION: the ovs-ext mapping cache.  The mapping stage has one flow per VPC
+ * in scope, whose vpc_encap action looks the destination up per packet and
+ * encapsulates toward its host (or loops it back, for a local ENI), and
+ * rx_verify one vpc_verify flow per VPC: O(VPCs) flows, and the datapath
+ * flow does not match the inner destination.  The cache entries come from
+ * pl_mapping_entries().  Needs the patched ovs-vswitchd (ovs-ext/). */
 enum pl_mapping_mode {
     PL_MAP_FLOWS,
+    PL_MAP_ACTION,
 };
 
 struct pl_flow {
@@ -109,6 +119,24 @@ struct pl_host_config {
 char *pl_compile_host(const struct vpc_region *,
                       const struct pl_host_config *cfg,
                       struct pl_flows *flows)
+    OVS_WARN_UNUSED_RESULT;
+
+/* An entry of the mapping cache: (VNI, IP) -> host, and the ENI's MAC. */
+struct pl_mapping_entry {
+    uint32_t vni;
+    uint32_t ip;                /* Host byte order, like the model. */
+    uint32_t underlay;
+    struct eth_addr mac;
+};
+
+/* The cache entries host 'cfg->host_id' needs in ACTION mode: every ENI of
+ * every VPC with a presence on the host, under its VPC's VNI, and, under the
+ * VNI of each such VPC, the ENIs of the VPCs peered with it (so that
+ * vpc_verify accepts their traffic).  Nothing else: a host has no way to
+ * reach a VPC it has no business with.  Returns NULL or an error. */
+char *pl_mapping_entries(const struct vpc_region *,
+                         const struct pl_host_config *cfg,
+                         struct pl_mapping_entry **entries, size_t *n)
     OVS_WARN_UNUSED_RESULT;
 
 /* Writes the pipeline documentation (Markdown) generated from stages.def. */

@@ -70,7 +70,12 @@ ovs_stop_all() {
 vsctl_on()  { ovs-vsctl --timeout=10 --db="unix:${OVS_DIR[$1]}/db.sock" "${@:2}"; }
 appctl_on() { ovs-appctl -t "${OVS_DIR[$1]}/ovs-vswitchd.ctl" "${@:2}"; }
 ofctl_on()  { OVS_RUNDIR=${OVS_DIR[$1]} ovs-ofctl -O OpenFlow15 "${@:2}"; }
-vpcctl_on() { OVS_RUNDIR=${OVS_DIR[$1]} "$VPCCTL" "${@:2}"; }
+# VPC_MAPPING=flows|action picks the mapping mode of every vpcctl call, so
+# that the same tests check both (make check runs them in both modes).
+VPC_MAPPING=${VPC_MAPPING:-flows}
+vpcctl_on() {
+    OVS_RUNDIR=${OVS_DIR[$1]} "$VPCCTL" "${@:2}" --mapping="$VPC_MAPPING"
+}
 
 # sandbox_host NAME UNDERLAY_IP: br-int with the Geneve port (ofport 1000)
 # and br-phy with dummy underlay port p0 (tx captured in NAME-p0.pcap).

@@ -4,7 +4,7 @@
 set -u
 failed=() skipped=()
 for t in "$@"; do
-    echo "== $t"
+    echo "== $t${VPC_MAPPING:+ (mapping: $VPC_MAPPING)}"
     bash "$t"
     case $? in
         0) ;;

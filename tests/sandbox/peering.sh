@@ -36,11 +36,22 @@ t 'from eni-c1 to 10.3.1.20 icmp' \
 P1=$(dp_port host-a vm-a1)
 rx_trace host-a 101 192.168.100.2 02:00:00:0a:01:0a 10.2.1.20 10.1.1.10 | dp_actions \
     | expect "peer b2 -> a1 over VNI 101 is delivered to a1" "^Datapath actions: ct\(commit,zone=1\),$P1$"
-out=$(rx_trace host-a 101 192.168.100.2 02:00:00:0a:01:0a 10.3.1.20 10.1.1.10)
-dp_actions <<<"$out" | expect "c2's address inside VNI 101 is dropped" '^Datapath actions: drop$'
-expect "... by rx_verify" '^ *70\. .*priority 0' <<<"$out"
-expect_not "... before dst_lookup" '^ *75\.' <<<"$out"
-rx_trace host-a 101 192.168.100.9 02:00:00:0a:01:0a 10.2.1.20 10.1.1.10 | dp_actions \
-    | expect "b2's address from a host that does not hold it is dropped" '^Datapath actions: drop$'
+if [ "$VPC_MAPPING" = flows ]; then
+    out=$(rx_trace host-a 101 192.168.100.2 02:00:00:0a:01:0a 10.3.1.20 10.1.1.10)
+    dp_actions <<<"$out" | expect "c2's address inside VNI 101 is dropped" '^Datapath actions: drop$'
+    expect "... by rx_verify" '^ *70\. .*priority 0' <<<"$out"
+    expect_not "... before dst_lookup" '^ *75\.' <<<"$out"
+    rx_trace host-a 101 192.168.100.9 02:00:00:0a:01:0a 10.2.1.20 10.1.1.10 | dp_actions \
+        | expect "b2's address from a host that does not hold it is dropped" '^Datapath actions: drop$'
+fi
+
+# Real Geneve frames on the underlay port (both modes).
+rxp() { rx_packet host-a vm-a1 101 "$1" 02:00:00:0a:01:0a "$2" 10.1.1.10; }
+[ "$(rxp 192.168.100.2 10.2.1.20)" = 1 ] && pass "real frame: peer b2 -> a1 delivered" \
+    || fail "real frame: peer b2 -> a1 delivered"
+[ "$(rxp 192.168.100.2 10.3.1.20)" = 0 ] && pass "real frame: unpeered c2's address in VNI 101 dropped" \
+    || fail "real frame: unpeered c2's address in VNI 101 dropped"
+[ "$(rxp 192.168.100.9 10.2.1.20)" = 0 ] && pass "real frame: b2's address from the wrong host dropped" \
+    || fail "real frame: b2's address from the wrong host dropped"
 
 finish
