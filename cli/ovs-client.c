@@ -272,16 +272,64 @@ encode_flow_mod(const struct of_flow *f, uint16_t command,
     return msg;
 }
 
+struct vpc_flowset {
+    struct hmap flows;          /* Of "struct of_flow". */
+};
+
+char *
+vpc_flowset_parse(const struct pl_flows *flows, struct vpc_flowset **fsp)
+{
+    struct vpc_flowset *fs = xmalloc(sizeof *fs);
+    hmap_init(&fs->flows);
+    char *error = parse_flows(flows, &fs->flows);
+    if (error) {
+        vpc_flowset_destroy(fs);
+        fs = NULL;
+    }
+    *fsp = fs;
+    return error;
+}
+
+void
+vpc_flowset_destroy(struct vpc_flowset *fs)
+{
+    if (fs) {
+        of_flows_destroy(&fs->flows);
+        free(fs);
+    }
+}
+
+size_t
+vpc_flowset_count(const struct vpc_flowset *fs)
+{
+    return hmap_count(&fs->flows);
+}
+
 char *
 vpc_apply_flows(const char *target, const struct pl_flows *flows,
                 bool dry_run, struct vpc_apply_stats *stats)
 {
+    struct vpc_flowset *fs;
     memset(stats, 0, sizeof *stats);
-    struct hmap desired = HMAP_INITIALIZER(&desired);
-    char *error = parse_flows(flows, &desired);
-    if (error) {
-        of_flows_destroy(&desired);
-        return error;
+    char *error = vpc_flowset_parse(flows, &fs);
+    if (!error) {
+        error = vpc_apply_flowset(target, fs, dry_run, stats);
+        vpc_flowset_destroy(fs);
+    }
+    return error;
+}
+
+char *
+vpc_apply_flowset(const char *target, struct vpc_flowset *fs, bool dry_run,
+                  struct vpc_apply_stats *stats)
+{
+    struct hmap *desired_ = &fs->flows;
+    char *error = NULL;
+    memset(stats, 0, sizeof *stats);
+
+    struct of_flow *f;
+    HMAP_FOR_EACH (f, node, desired_) {
+        f->seen = false;
     }
 
     struct vconn *vconn;
@@ -289,7 +337,6 @@ vpc_apply_flows(const char *target, const struct pl_flows *flows,
                                   | 1u << OFP14_VERSION, DSCP_DEFAULT, -1,
                                   &vconn);
     if (retval) {
-        of_flows_destroy(&desired);
         return xasprintf("%s: cannot connect (%s)", target,
                          ovs_strerror(retval));
     }
@@ -314,7 +361,7 @@ vpc_apply_flows(const char *target, const struct pl_flows *flows,
     ovs_list_init(&requests);
     for (size_t i = 0; i < n_fses; i++) {
         const struct ofputil_flow_stats *fs = &fses[i];
-        struct of_flow *want = of_flow_find(&desired, fs->table_id,
+        struct of_flow *want = of_flow_find(desired_, fs->table_id,
                                             fs->priority, &fs->match);
         if (!want) {
             struct of_flow old = {
@@ -349,8 +396,7 @@ vpc_apply_flows(const char *target, const struct pl_flows *flows,
             stats->modified++;
         }
     }
-    struct of_flow *f;
-    HMAP_FOR_EACH (f, node, &desired) {
+    HMAP_FOR_EACH (f, node, desired_) {
         if (!f->seen) {
             struct ofpbuf *msg = encode_flow_mod(f, OFPFC_ADD, protocol);
             ovs_list_push_back(&requests, &msg->list_node);
@@ -390,7 +436,6 @@ vpc_apply_flows(const char *target, const struct pl_flows *flows,
 
 out:
     vconn_close(vconn);
-    of_flows_destroy(&desired);
     return error;
 }
 
@@ -425,4 +470,37 @@ vpc_appctl(const char *path, const char *command, int argc, char *argv[],
     }
     *output = result ? result : xstrdup("");
     return NULL;
+}
+
+/* ---------------------------------------------------------- mapping cache */
+
+void
+vpc_mapping_write(FILE *out, const struct pl_mapping_entry *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char ip[16], ul[16];
+        vpc_ip_format(e[i].ip, ip);
+        vpc_ip_format(e[i].underlay, ul);
+        fprintf(out, "%"PRIu32" %s %s "ETH_ADDR_FMT"\n", e[i].vni, ip, ul,
+                ETH_ADDR_ARGS(e[i].mac));
+    }
+}
+
+char *
+vpc_mapping_load(const char *ctl, const struct pl_mapping_entry *e, size_t n,
+                 char **reply)
+{
+    char path[] = "/tmp/ovs-vpc-mapping.XXXXXX";
+    *reply = NULL;
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        return xasprintf("mkstemp: %s", ovs_strerror(errno));
+    }
+    FILE *f = fdopen(fd, "w");
+    vpc_mapping_write(f, e, n);
+    fclose(f);
+    char *args[] = { path };
+    char *error = vpc_appctl(ctl, "vpcmap/load", 1, args, reply);
+    unlink(path);
+    return error;
 }

@@ -9,6 +9,7 @@
 #define VPC_OVS_CLIENT_H 1
 
 #include <stddef.h>
+#include <stdio.h>
 #include "pipeline/pipeline.h"
 
 /* Reads the port bindings of the switch behind OVSDB 'db' (e.g.
@@ -30,6 +31,25 @@ struct vpc_apply_stats {
  * changes nothing.  With 'dry_run', computes 'stats' but sends nothing. */
 char *vpc_apply_flows(const char *target, const struct pl_flows *flows,
                       bool dry_run, struct vpc_apply_stats *stats)
+    OVS_WARN_UNUSED_RESULT;
+
+/* The same, in two steps, for callers that apply one flow set repeatedly
+ * (the daemon's audit): parse once, apply many times. */
+struct vpc_flowset;
+char *vpc_flowset_parse(const struct pl_flows *, struct vpc_flowset **)
+    OVS_WARN_UNUSED_RESULT;
+char *vpc_apply_flowset(const char *target, struct vpc_flowset *,
+                        bool dry_run, struct vpc_apply_stats *)
+    OVS_WARN_UNUSED_RESULT;
+size_t vpc_flowset_count(const struct vpc_flowset *);
+void vpc_flowset_destroy(struct vpc_flowset *);
+
+/* Mapping cache: writes entries in the format of ovs-appctl vpcmap/load,
+ * and replaces ovs-vswitchd's cache with them in one generation swap
+ * ('*reply' is vpcmap/load's reply). */
+void vpc_mapping_write(FILE *, const struct pl_mapping_entry *, size_t n);
+char *vpc_mapping_load(const char *ctl, const struct pl_mapping_entry *,
+                       size_t n, char **reply)
     OVS_WARN_UNUSED_RESULT;
 
 /* Runs unixctl 'command' with 'argv' against the daemon at control socket

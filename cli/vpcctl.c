@@ -198,30 +198,20 @@ cmd_compile(int argc OVS_UNUSED, char *argv[])
     return 0;
 }
 
-/* Writes host --host's mapping-cache entries to 'out' in the format of
- * ovs-appctl vpcmap/load: "VNI IP UNDERLAY MAC" per line. */
+/* Host --host's mapping-cache entries. */
 static char *
-write_mapping(const struct vpc_region *r, FILE *out, size_t *n_out)
+host_mapping(const struct vpc_region *r, struct pl_mapping_entry **e,
+             size_t *n)
 {
     struct pl_host_config cfg;
     struct pl_binding *owned;
-    size_t n_owned, n;
-    struct pl_mapping_entry *entries = NULL;
+    size_t n_owned;
     char *error = host_config(&cfg, false, &owned, &n_owned);
+    *e = NULL;
+    *n = 0;
     if (!error) {
-        error = pl_mapping_entries(r, &cfg, &entries, &n);
+        error = pl_mapping_entries(r, &cfg, e, n);
     }
-    for (size_t i = 0; !error && i < n; i++) {
-        char ip[16], ul[16];
-        vpc_ip_format(entries[i].ip, ip);
-        vpc_ip_format(entries[i].underlay, ul);
-        fprintf(out, "%"PRIu32" %s %s "ETH_ADDR_FMT"\n", entries[i].vni, ip,
-                ul, ETH_ADDR_ARGS(entries[i].mac));
-    }
-    if (n_out) {
-        *n_out = error ? 0 : n;
-    }
-    free(entries);
     free_bindings(owned, n_owned);
     return error;
 }
@@ -231,27 +221,21 @@ write_mapping(const struct vpc_region *r, FILE *out, size_t *n_out)
 static char *
 load_mapping_cache(const struct vpc_region *r)
 {
-    char path[] = "/tmp/vpcctl-mapping.XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        return xasprintf("mkstemp: %s", ovs_strerror(errno));
-    }
-    FILE *f = fdopen(fd, "w");
+    struct pl_mapping_entry *e;
     size_t n;
-    char *error = write_mapping(r, f, &n);
-    fclose(f);
+    char *error = host_mapping(r, &e, &n);
     if (!error) {
         char *ctl = opt_appctl ? xstrdup(opt_appctl)
                                : vpc_default_vswitchd_ctl();
-        char *args[] = { path }, *reply = NULL;
-        error = vpc_appctl(ctl, "vpcmap/load", 1, args, &reply);
+        char *reply;
+        error = vpc_mapping_load(ctl, e, n, &reply);
         if (!error) {
             printf("mapping cache: %s", reply);
         }
         free(reply);
         free(ctl);
     }
-    unlink(path);
+    free(e);
     return error;
 }
 
@@ -262,8 +246,13 @@ cmd_mapping(int argc OVS_UNUSED, char *argv[])
     if (!r) {
         return 1;
     }
+    struct pl_mapping_entry *e;
     size_t n;
-    char *error = write_mapping(r, stdout, &n);
+    char *error = host_mapping(r, &e, &n);
+    if (!error) {
+        vpc_mapping_write(stdout, e, n);
+    }
+    free(e);
     vpc_region_destroy(r);
     if (error) {
         fprintf(stderr, "vpcctl: %s\n", error);
