@@ -504,3 +504,43 @@ vpc_mapping_load(const char *ctl, const struct pl_mapping_entry *e, size_t n,
     unlink(path);
     return error;
 }
+
+/* ------------------------------------------------------------ drop counts */
+
+char *
+vpc_stage_drops(const char *target, uint64_t drops[PL_N_STAGES])
+{
+    memset(drops, 0, PL_N_STAGES * sizeof *drops);
+    struct vconn *vconn;
+    int retval = vconn_open_block(target, 1u << OFP15_VERSION
+                                  | 1u << OFP14_VERSION, DSCP_DEFAULT, -1,
+                                  &vconn);
+    if (retval) {
+        return xasprintf("%s: cannot connect (%s)", target,
+                         ovs_strerror(retval));
+    }
+    enum ofputil_protocol protocol
+        = ofputil_protocol_from_ofp_version(vconn_get_version(vconn));
+    struct ofputil_flow_stats_request fsr = {
+        .out_port = OFPP_ANY, .out_group = OFPG_ANY, .table_id = 0xff,
+    };
+    match_init_catchall(&fsr.match);
+    struct ofputil_flow_stats *fses;
+    size_t n;
+    retval = vconn_dump_flows(vconn, &fsr, protocol, &fses, &n);
+    vconn_close(vconn);
+    if (retval) {
+        return xasprintf("%s: cannot dump flows (%s)", target,
+                         ovs_strerror(retval));
+    }
+    for (size_t i = 0; i < n; i++) {
+        int stage = pl_stage_by_table(fses[i].table_id);
+        /* An empty action list is "drop". */
+        if (stage >= 0 && !fses[i].ofpacts_len) {
+            drops[stage] += fses[i].packet_count;
+        }
+        free(CONST_CAST(struct ofpact *, fses[i].ofpacts));
+    }
+    free(fses);
+    return NULL;
+}

@@ -58,6 +58,11 @@ char *vpc_appctl(const char *path, const char *command, int argc,
                  char *argv[], char **output)
     OVS_WARN_UNUSED_RESULT;
 
+/* Packets dropped by each stage's drop flows (flows with no actions), from
+ * the switch's flow statistics. */
+char *vpc_stage_drops(const char *target, uint64_t drops[PL_N_STAGES])
+    OVS_WARN_UNUSED_RESULT;
+
 /* The default locations of a local OVS (OVS_RUNDIR or the build default). */
 char *vpc_default_db(void);
 char *vpc_default_switch(const char *bridge);

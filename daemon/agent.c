@@ -1,0 +1,624 @@
+/* daemon/agent.c: vpcd's agent logic (see daemon/agent.h, daemon/vpcd.c). */
+
+#include <config.h>
+#include "daemon/agent.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/util.h"
+#include "openvswitch/vlog.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(vpcd_agent);
+
+static void vpcd_set_error(struct vpcd *, const char *fmt, ...)
+    OVS_PRINTF_FORMAT(2, 3);
+
+static void
+vpcd_set_error(struct vpcd *d, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    free(d->last_error);
+    d->last_error = xvasprintf(fmt, args);
+    va_end(args);
+    VLOG_WARN("%s", d->last_error);
+}
+
+static void
+free_bindings(struct pl_binding *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(CONST_CAST(char *, b[i].eni_id));
+    }
+    free(b);
+}
+
+static bool
+bindings_equal(const struct pl_binding *a, size_t na,
+               const struct pl_binding *b, size_t nb)
+{
+    if (na != nb) {
+        return false;
+    }
+    for (size_t i = 0; i < na; i++) {
+        bool found = false;
+        for (size_t j = 0; j < nb && !found; j++) {
+            found = (a[i].ofport == b[j].ofport
+                     && !strcmp(a[i].eni_id, b[j].eni_id));
+        }
+        if (!found) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Reads the bindings from OVSDB.  Returns true if they changed. */
+static bool
+vpcd_refresh_bindings(struct vpcd *d)
+{
+    struct pl_binding *b;
+    size_t n;
+    int tunnel;
+    char *error = vpc_ovsdb_read_bindings(d->db, &b, &n, &tunnel);
+    if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "%s", error);
+        free(error);
+        return false;
+    }
+    if (tunnel == d->tunnel_ofport
+        && bindings_equal(b, n, d->bindings, d->n_bindings)) {
+        free_bindings(b, n);
+        return false;
+    }
+    free_bindings(d->bindings, d->n_bindings);
+    d->bindings = b;
+    d->n_bindings = n;
+    d->tunnel_ofport = tunnel;
+    return true;
+}
+
+static void
+vpcd_host_config(const struct vpcd *d, struct pl_host_config *cfg)
+{
+    *cfg = (struct pl_host_config) {
+        .host_id = d->host,
+        .bindings = d->bindings,
+        .n_bindings = d->n_bindings,
+        .tunnel_ofport = d->tunnel_ofport,
+        .mapping = d->mapping,
+    };
+}
+
+/* ----------------------------------------------------------- installation */
+
+/* Reads the cache's generation and size from vpcmap/stats. */
+static bool
+vpcd_cache_stats(struct vpcd *d, uint64_t *generation, size_t *entries,
+                 char **text)
+{
+    char *reply;
+    char *error = vpc_appctl(d->vswitchd_ctl, "vpcmap/stats", 0, NULL,
+                             &reply);
+    if (error) {
+        free(error);
+        return false;
+    }
+    const char *g = strstr(reply, "generation=");
+    const char *e = strstr(reply, "entries=");
+    *generation = g ? strtoull(g + 11, NULL, 10) : 0;
+    *entries = e ? strtoull(e + 8, NULL, 10) : 0;
+    if (text) {
+        *text = reply;
+    } else {
+        free(reply);
+    }
+    return g && e;
+}
+
+/* Makes the cache hold d->desired's entries: small differences as
+ * vpcmap/add and vpcmap/del, anything else (or an unknown cache) as one
+ * vpcmap/load, which swaps in a whole generation atomically. */
+static char *
+vpcd_sync_cache(struct vpcd *d)
+{
+    const struct vpcd_state *st = d->desired;
+    struct pl_mapping_entry *set, *del;
+    size_t n_set, n_del;
+    char *error = NULL;
+
+    vpcd_entries_diff(d->loaded, d->cache_known ? d->n_loaded : 0,
+                      st->entries, st->n_entries, &set, &n_set, &del, &n_del);
+    if (!d->cache_known || n_set + n_del > VPCD_INCREMENTAL_MAX) {
+        char *reply;
+        error = vpc_mapping_load(d->vswitchd_ctl, st->entries, st->n_entries,
+                                 &reply);
+        if (!error) {
+            VLOG_INFO("mapping cache: %s", reply);
+        }
+        free(reply);
+    } else {
+        for (size_t i = 0; !error && i < n_del + n_set; i++) {
+            const struct pl_mapping_entry *e = i < n_del ? &del[i]
+                                                         : &set[i - n_del];
+            char vni[16], ip[16], ul[16], mac[18], *reply = NULL;
+            snprintf(vni, sizeof vni, "%"PRIu32, e->vni);
+            vpc_ip_format(e->ip, ip);
+            vpc_ip_format(e->underlay, ul);
+            snprintf(mac, sizeof mac, ETH_ADDR_FMT, ETH_ADDR_ARGS(e->mac));
+            char *args[] = { vni, ip, ul, mac };
+            error = vpc_appctl(d->vswitchd_ctl,
+                               i < n_del ? "vpcmap/del" : "vpcmap/add",
+                               i < n_del ? 2 : 4, args, &reply);
+            free(reply);
+        }
+    }
+    free(set);
+    free(del);
+
+    if (error) {
+        d->cache_known = false;
+        return error;
+    }
+    free(d->loaded);
+    d->loaded = xmemdup(st->entries, (st->n_entries + 1) * sizeof *st->entries);
+    d->n_loaded = st->n_entries;
+    size_t n;
+    d->cache_known = vpcd_cache_stats(d, &d->cache_generation, &n, NULL);
+    return NULL;
+}
+
+/* Installs d->desired: cache first (flows that use it must find it full),
+ * then the flows.  Returns NULL or an error; 'stats' gets the flow diff. */
+static char *
+vpcd_install(struct vpcd *d, struct vpc_apply_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    if (d->mapping == PL_MAP_ACTION) {
+        char *error = vpcd_sync_cache(d);
+        if (error) {
+            return error;
+        }
+    }
+    return vpc_apply_flowset(d->switch_target, d->flowset, false, stats);
+}
+
+static void
+record_latency(struct vpcd *d, double ms)
+{
+    d->latencies[d->n_latencies++ % VPCD_LATENCIES] = ms;
+    d->latency_sum += ms;
+}
+
+static double
+latency_quantile(const struct vpcd *d, double q)
+{
+    size_t n = MIN(d->n_latencies, VPCD_LATENCIES);
+    if (!n) {
+        return 0;
+    }
+    double *v = xmemdup(d->latencies, n * sizeof *v);
+    for (size_t i = 1; i < n; i++) {      /* Insertion sort: n <= 1024. */
+        double x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--) {
+            v[j] = v[j - 1];
+        }
+        v[j] = x;
+    }
+    double r = v[MIN(n - 1, (size_t) (q * n))];
+    free(v);
+    return r;
+}
+
+/* Replaces the desired state by 'st' (valid) and installs it. */
+static char *
+vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
+           struct vpc_apply_stats *stats)
+{
+    struct vpc_flowset *fs;
+    char *error = vpc_flowset_parse(&st->flows, &fs);
+    if (error) {
+        vpcd_state_destroy(st);
+        return error;
+    }
+    bool new_text = !d->desired || strcmp(d->desired->text, st->text);
+    vpcd_state_destroy(d->desired);
+    vpc_flowset_destroy(d->flowset);
+    d->desired = st;
+    d->flowset = fs;
+    if (new_text) {
+        d->version++;
+        if (d->state_file) {
+            int err = vpcd_persist(d->state_file, st->text);
+            if (err) {
+                vpcd_set_error(d, "%s: cannot persist (%s)", d->state_file,
+                               ovs_strerror(err));
+            }
+        }
+    }
+
+    error = vpcd_install(d, stats);
+    d->in_sync = !error;
+    if (error) {
+        d->apply_errors++;
+        vpcd_set_error(d, "version %"PRIu64" (%s) not installed yet: %s",
+                       d->version, origin, error);
+    } else {
+        d->applies++;
+        d->applied_at = time(NULL);
+        VLOG_INFO("applied version %"PRIu64" from %s: %"PRIuSIZE" flows "
+                  "(%"PRIuSIZE" added, %"PRIuSIZE" modified, %"PRIuSIZE
+                  " deleted)", d->version, origin,
+                  hmap_count(&st->flows.flows), stats->added,
+                  stats->modified, stats->deleted);
+    }
+    return error;
+}
+
+/* Validates, compiles and installs 'text'.  Returns the HTTP status; the
+ * response body goes to '*body'. */
+int
+vpcd_apply_text(struct vpcd *d, const char *text, const char *origin,
+                char **body)
+{
+    long long int start = time_usec();
+    vpcd_refresh_bindings(d);
+
+    struct pl_host_config cfg;
+    vpcd_host_config(d, &cfg);
+    struct vpc_errors errors;
+    vpc_errors_init(&errors);
+    struct vpcd_state *st = vpcd_state_build(text, &cfg, &errors);
+    if (!st) {
+        d->rejected++;
+        vpcd_set_error(d, "rejected a document from %s: %"PRIuSIZE
+                       " error(s), first: %s", origin, errors.n,
+                       errors.n ? errors.msgs[0] : "?");
+        *body = vpcd_errors_json(&errors);
+        vpc_errors_destroy(&errors);
+        return 400;
+    }
+    vpc_errors_destroy(&errors);
+
+    struct vpc_apply_stats stats;
+    char *error = vpcd_adopt(d, st, origin, &stats);
+    double ms = (time_usec() - start) / 1000.0;
+    struct json *obj = json_object_create();
+    json_object_put(obj, "version", json_integer_create(d->version));
+    json_object_put(obj, "in_sync", json_boolean_create(!error));
+    if (error) {
+        json_object_put_string(obj, "error", error);
+    } else {
+        record_latency(d, ms);
+        struct json *f = json_object_create();
+        json_object_put(f, "total", json_integer_create(
+                            hmap_count(&d->desired->flows.flows)));
+        json_object_put(f, "added", json_integer_create(stats.added));
+        json_object_put(f, "modified", json_integer_create(stats.modified));
+        json_object_put(f, "deleted", json_integer_create(stats.deleted));
+        json_object_put(obj, "flows", f);
+        json_object_put(obj, "cache_entries",
+                        json_integer_create(d->desired->n_entries));
+        json_object_put(obj, "apply_ms", json_real_create(ms));
+    }
+    *body = json_to_string(obj, JSSF_PRETTY);
+    json_destroy(obj);
+    int status = error ? 202 : 200;
+    free(error);
+    return status;
+}
+
+/* Recompiles the desired document (bindings changed). */
+static void
+vpcd_recompile(struct vpcd *d, const char *why)
+{
+    if (!d->desired) {
+        return;
+    }
+    char *text = xstrdup(d->desired->text), *body;
+    VLOG_INFO("recompiling: %s", why);
+    vpcd_apply_text(d, text, why, &body);
+    free(body);
+    free(text);
+}
+
+/* -------------------------------------------------------------- the audit */
+
+bool
+vpcd_file_changed(struct vpcd *d)
+{
+    struct stat s;
+    if (!d->intents_file || stat(d->intents_file, &s)) {
+        return false;
+    }
+    bool changed = (s.st_mtim.tv_sec != d->file_mtime.tv_sec
+                    || s.st_mtim.tv_nsec != d->file_mtime.tv_nsec
+                    || s.st_size != d->file_size);
+    d->file_mtime = s.st_mtim;
+    d->file_size = s.st_size;
+    return changed;
+}
+
+void
+vpcd_load_file(struct vpcd *d, const char *file, const char *origin)
+{
+    char *text = vpcd_read_file(file);
+    if (!text) {
+        vpcd_set_error(d, "%s: cannot read (%s)", file, ovs_strerror(errno));
+        return;
+    }
+    char *body;
+    int status = vpcd_apply_text(d, text, origin, &body);
+    if (status == 400) {
+        VLOG_WARN("%s: invalid, nothing applied:\n%s", file, body);
+    }
+    free(body);
+    free(text);
+}
+
+void
+vpcd_audit(struct vpcd *d)
+{
+    d->audits++;
+    if (vpcd_file_changed(d)) {
+        vpcd_load_file(d, d->intents_file, "file");
+    }
+    if (vpcd_refresh_bindings(d)) {
+        vpcd_recompile(d, "port bindings changed");
+    }
+    if (!d->desired) {
+        return;
+    }
+
+    bool repaired = false;
+    if (d->mapping == PL_MAP_ACTION) {
+        uint64_t gen;
+        size_t n;
+        if (!vpcd_cache_stats(d, &gen, &n, NULL)) {
+            d->in_sync = false;
+            return;             /* ovs-vswitchd is not there (yet). */
+        }
+        if (!d->cache_known || gen != d->cache_generation
+            || n != d->n_loaded) {
+            VLOG_WARN("mapping cache differs (generation %"PRIu64", %"
+                      PRIuSIZE" entries; expected %"PRIu64", %"PRIuSIZE
+                      "): reloading", gen, n, d->cache_generation,
+                      d->n_loaded);
+            d->cache_known = false;
+            char *error = vpcd_sync_cache(d);
+            if (error) {
+                vpcd_set_error(d, "cache repair failed: %s", error);
+                free(error);
+                d->in_sync = false;
+                return;
+            }
+            repaired = true;
+        }
+    }
+
+    struct vpc_apply_stats st;
+    char *error = vpc_apply_flowset(d->switch_target, d->flowset, false, &st);
+    if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "audit: %s", error);
+        free(error);
+        d->in_sync = false;
+        return;
+    }
+    if (st.added || st.modified || st.deleted) {
+        VLOG_WARN("audit: switch differed from version %"PRIu64": restored "
+                  "%"PRIuSIZE" flows, modified %"PRIuSIZE", removed %"
+                  PRIuSIZE, d->version, st.added, st.modified, st.deleted);
+        repaired = true;
+    }
+    if (repaired) {
+        d->repairs++;
+    }
+    if (!d->in_sync) {
+        VLOG_INFO("in sync with version %"PRIu64, d->version);
+    }
+    d->in_sync = true;
+}
+
+/* ------------------------------------------------------------ HTTP API */
+
+static char *
+error_json(const char *msg)
+{
+    struct json *obj = json_object_create();
+    json_object_put_string(obj, "error", msg);
+    char *s = json_to_string(obj, JSSF_PRETTY);
+    json_destroy(obj);
+    return s;
+}
+
+char *
+vpcd_status_json(const struct vpcd *d)
+{
+    struct json *o = json_object_create();
+    json_object_put_string(o, "host", d->host);
+    json_object_put_string(o, "mapping", d->mapping == PL_MAP_ACTION
+                                         ? "action" : "flows");
+    json_object_put(o, "version", json_integer_create(d->version));
+    json_object_put(o, "in_sync", json_boolean_create(d->in_sync));
+    json_object_put(o, "applied_at", json_integer_create(d->applied_at));
+    json_object_put(o, "flows", json_integer_create(
+                        d->desired ? hmap_count(&d->desired->flows.flows)
+                                   : 0));
+    json_object_put(o, "cache_entries", json_integer_create(
+                        d->desired ? d->desired->n_entries : 0));
+    json_object_put(o, "ports_bound", json_integer_create(d->n_bindings));
+    json_object_put(o, "applies", json_integer_create(d->applies));
+    json_object_put(o, "rejected", json_integer_create(d->rejected));
+    json_object_put(o, "repairs", json_integer_create(d->repairs));
+    json_object_put(o, "audits", json_integer_create(d->audits));
+    json_object_put(o, "apply_ms_p50",
+                    json_real_create(latency_quantile(d, 0.5)));
+    json_object_put(o, "apply_ms_p99",
+                    json_real_create(latency_quantile(d, 0.99)));
+    json_object_put(o, "last_error", d->last_error
+                    ? json_string_create(d->last_error) : json_null_create());
+    char *s = json_to_string(o, JSSF_PRETTY | JSSF_SORT);
+    json_destroy(o);
+    return s;
+}
+
+static void
+metric(struct ds *ds, const char *name, const char *type, const char *help,
+       double value)
+{
+    ds_put_format(ds, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help,
+                  name, type, name, value);
+}
+
+static char *
+metrics_text(struct vpcd *d)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    metric(&ds, "vpcd_version", "gauge", "Version of the intents in force.",
+           d->version);
+    metric(&ds, "vpcd_in_sync", "gauge",
+           "1 if ovs-vswitchd matches the desired state.", d->in_sync);
+    metric(&ds, "vpcd_applies_total", "counter",
+           "Documents installed.", d->applies);
+    metric(&ds, "vpcd_apply_errors_total", "counter",
+           "Valid documents that could not be installed at once.",
+           d->apply_errors);
+    metric(&ds, "vpcd_rejected_total", "counter",
+           "Invalid documents rejected.", d->rejected);
+    metric(&ds, "vpcd_repairs_total", "counter",
+           "Audits that found ovs-vswitchd changed and restored it.",
+           d->repairs);
+    metric(&ds, "vpcd_flows_desired", "gauge",
+           "OpenFlow flows of this host.",
+           d->desired ? hmap_count(&d->desired->flows.flows) : 0);
+    metric(&ds, "vpcd_cache_entries_desired", "gauge",
+           "Mapping-cache entries of this host.",
+           d->desired ? d->desired->n_entries : 0);
+    ds_put_format(&ds, "# HELP vpcd_apply_latency_ms Validate + compile + "
+                  "install time.\n# TYPE vpcd_apply_latency_ms summary\n"
+                  "vpcd_apply_latency_ms{quantile=\"0.5\"} %.3f\n"
+                  "vpcd_apply_latency_ms{quantile=\"0.99\"} %.3f\n"
+                  "vpcd_apply_latency_ms_sum %.3f\n"
+                  "vpcd_apply_latency_ms_count %"PRIu64"\n",
+                  latency_quantile(d, 0.5), latency_quantile(d, 0.99),
+                  d->latency_sum, d->n_latencies);
+
+    uint64_t drops[PL_N_STAGES];
+    char *error = vpc_stage_drops(d->switch_target, drops);
+    if (!error) {
+        ds_put_cstr(&ds, "# HELP vpcd_stage_drops_total Packets dropped by "
+                    "each pipeline stage's drop flows.\n"
+                    "# TYPE vpcd_stage_drops_total counter\n");
+        for (int s = 0; s < PL_N_STAGES; s++) {
+            ds_put_format(&ds, "vpcd_stage_drops_total{stage=\"%s\"} %"
+                          PRIu64"\n", pl_stage_label(s), drops[s]);
+        }
+    }
+    free(error);
+
+    char *stats;
+    uint64_t gen;
+    size_t n;
+    if (d->mapping == PL_MAP_ACTION && vpcd_cache_stats(d, &gen, &n, &stats)) {
+        static const char *const keys[] = {
+            "hits", "misses", "verify_ok", "spoofed" };
+        for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+            char *k = xasprintf("%s=", keys[i]);
+            const char *p = strstr(stats, k);
+            ds_put_format(&ds, "# TYPE vpcd_cache_%s_total counter\n"
+                          "vpcd_cache_%s_total %llu\n", keys[i], keys[i],
+                          p ? strtoull(p + strlen(k), NULL, 10) : 0ULL);
+            free(k);
+        }
+        free(stats);
+    }
+    return ds_steal_cstr(&ds);
+}
+
+int
+vpcd_http(struct vpcd *d, const char *method, const char *path,
+          const char *body, const char **content_type, char **out)
+{
+    bool get = !strcmp(method, "GET"), put = !strcmp(method, "PUT");
+    bool post = !strcmp(method, "POST");
+
+    *content_type = "application/json";
+    if (!strcmp(path, "/v1/intents")) {
+        if (put) {
+            return vpcd_apply_text(d, body, "http", out);
+        } else if (get && d->desired) {
+            *out = xstrdup(d->desired->text);
+            return 200;
+        } else if (get) {
+            *out = error_json("no intents loaded yet");
+            return 404;
+        }
+        *out = error_json("use GET or PUT");
+        return 405;
+    } else if (!strcmp(path, "/v1/validate")) {
+        if (!post) {
+            *out = error_json("use POST");
+            return 405;
+        }
+        struct vpc_errors errors;
+        vpc_errors_init(&errors);
+        int status;
+        *out = vpcd_validate_json(body, &errors, &status);
+        vpc_errors_destroy(&errors);
+        return status;
+    } else if (!strcmp(path, "/v1/status") && get) {
+        *out = vpcd_status_json(d);
+        return 200;
+    } else if (!strcmp(path, "/metrics") && get) {
+        *content_type = "text/plain; version=0.0.4";
+        *out = metrics_text(d);
+        return 200;
+    }
+    *out = error_json("no such resource (try /v1/intents, /v1/validate, "
+                      "/v1/status, /metrics)");
+    return 404;
+}
+
+char *
+vpcd_desired_flows(const struct vpcd *d)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    if (d->desired) {
+        size_t n;
+        const struct pl_flow **v = pl_flows_sorted(&d->desired->flows, &n);
+        for (size_t i = 0; i < n; i++) {
+            char *s = pl_flow_to_string(v[i]);
+            ds_put_format(&ds, "%s\n", s);
+            free(s);
+        }
+        free(v);
+    }
+    return ds_steal_cstr(&ds);
+}
+
+void
+vpcd_destroy(struct vpcd *d)
+{
+    vpcd_state_destroy(d->desired);
+    vpc_flowset_destroy(d->flowset);
+    free(d->loaded);
+    free_bindings(d->bindings, d->n_bindings);
+    free(d->last_error);
+    free(d->state_file);
+    free(d->db);
+    free(d->switch_target);
+    free(d->vswitchd_ctl);
+    free(d->unixctl_path);
+}

@@ -1,0 +1,105 @@
+/* daemon/agent.h: vpcd's agent logic, without its event loop.
+ *
+ * A 'struct vpcd' holds one host agent: its configuration, the desired state
+ * (the last valid document, compiled for this host), what it believes
+ * ovs-vswitchd holds, and statistics.  The functions here validate, compile
+ * and install documents, audit ovs-vswitchd, and answer the HTTP API as a
+ * pure function of (method, path, body), so that unit tests and fuzzers can
+ * drive it without a network.  daemon/vpcd.c adds the libevent loop.
+ *
+ * Threading: none; everything runs on vpcd's one thread. */
+
+#ifndef VPCD_AGENT_H
+#define VPCD_AGENT_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+#include "cli/ovs-client.h"
+#include "daemon/state.h"
+#include "pipeline/pipeline.h"
+
+#define VPCD_TICK_MS 100
+#define VPCD_AUDIT_TICKS 5              /* Audit every 500 ms. */
+#define VPCD_LATENCIES 1024             /* Apply latencies kept. */
+#define VPCD_INCREMENTAL_MAX 256        /* Bigger cache diffs: full load. */
+
+struct vpcd {
+    /* Configuration. */
+    const char *host;
+    const char *bridge;
+    const char *intents_file;           /* Watched, or NULL. */
+    char *state_file;                   /* Persisted document, or NULL. */
+    const char *http_addr;
+    int http_port;
+    char *db, *switch_target, *vswitchd_ctl, *unixctl_path;
+    enum pl_mapping_mode mapping;
+
+    /* Event loop (daemon/vpcd.c). */
+    struct event_base *base;
+    struct evhttp *http;
+    struct event *tick;
+    struct event *sig_hup, *sig_term, *sig_int;
+    struct unixctl_server *unixctl;
+    unsigned int ticks;
+
+    /* Desired state: the last valid document, installed or pending. */
+    struct vpcd_state *desired;
+    struct vpc_flowset *flowset;        /* desired->flows, parsed. */
+    uint64_t version;
+    time_t applied_at;
+    bool in_sync;                       /* Last install/audit succeeded. */
+
+    /* What we believe ovs-vswitchd's cache holds. */
+    struct pl_mapping_entry *loaded;
+    size_t n_loaded;
+    bool cache_known;
+    uint64_t cache_generation;
+
+    /* Port bindings last read from OVSDB. */
+    struct pl_binding *bindings;
+    size_t n_bindings;
+    int tunnel_ofport;
+
+    /* The watched file. */
+    struct timespec file_mtime;
+    off_t file_size;
+
+    /* Statistics. */
+    uint64_t applies, apply_errors, rejected, repairs, audits;
+    double latencies[VPCD_LATENCIES];   /* Milliseconds, ring. */
+    uint64_t n_latencies;
+    double latency_sum;
+    char *last_error;
+};
+
+void vpcd_destroy(struct vpcd *);
+
+/* Validates, compiles and installs document 'text' (from 'origin', for
+ * logs).  Returns an HTTP status: 200 installed, 202 valid and kept but not
+ * installed yet (the audit retries), 400 invalid (nothing changed); the JSON
+ * response goes to '*body'. */
+int vpcd_apply_text(struct vpcd *, const char *text, const char *origin,
+                    char **body);
+
+/* Applies the document in 'file'. */
+void vpcd_load_file(struct vpcd *, const char *file, const char *origin);
+
+/* True if the watched intents file changed since the last call. */
+bool vpcd_file_changed(struct vpcd *);
+
+/* Brings ovs-vswitchd back to the desired state if it differs (see
+ * daemon/vpcd.c for when it runs). */
+void vpcd_audit(struct vpcd *);
+
+/* The HTTP API: answers 'method' ("GET", "PUT", "POST") on 'path' with
+ * request body 'body'.  Returns the status; '*content_type' and '*out'
+ * (malloc'd) are the response. */
+int vpcd_http(struct vpcd *, const char *method, const char *path,
+              const char *body, const char **content_type, char **out);
+
+char *vpcd_status_json(const struct vpcd *);
+char *vpcd_desired_flows(const struct vpcd *);
+
+#endif /* daemon/agent.h */
