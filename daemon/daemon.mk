@@ -7,3 +7,30 @@ $(VPCD): $(patsubst %.c,$(BUILD)/obj/%.o,daemon/vpcd.c $(DAEMON_SRCS) \
 	$(CC) -o $@ $(filter %.o,$^) $(OVS_LIBS) -levent
 
 all: $(VPCD)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: vpcctl, vpcd, the systemd
+# unit, the schema and the docs.  make install-ovs: the (patched) Open
+# vSwitch this tree builds, through its own 'make install'.
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+SBINDIR = $(PREFIX)/sbin
+DOCDIR = $(PREFIX)/share/doc/ovs-vpc
+DATADIR = $(PREFIX)/share/ovs-vpc
+UNITDIR ?= /lib/systemd/system
+
+.PHONY: install install-ovs
+install: $(VPCCTL) $(VPCD)
+	install -D -m 755 $(VPCCTL) $(DESTDIR)$(BINDIR)/vpcctl
+	install -D -m 755 $(VPCD) $(DESTDIR)$(SBINDIR)/vpcd
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+		daemon/systemd/ovs-vpcd.service.in \
+		> $(DESTDIR)$(UNITDIR)/ovs-vpcd.service
+	install -D -m 644 daemon/systemd/ovs-vpcd.default \
+		$(DESTDIR)/etc/default/ovs-vpcd.example
+	install -m 644 README.md NEWS docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 schema/region.schema.json $(DESTDIR)$(DATADIR)/
+	cp -r examples $(DESTDIR)$(DATADIR)/
+
+install-ovs: $(OVS_STAMP)
+	$(MAKE) -C $(OVS_SRC) install DESTDIR=$(abspath $(DESTDIR))

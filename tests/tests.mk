@@ -8,8 +8,8 @@
 SANDBOX_TESTS := $(filter-out tests/sandbox/helpers.sh,$(sort $(wildcard tests/sandbox/*.sh)))
 NETNS_TESTS := $(filter-out tests/netns/lab.sh,$(sort $(wildcard tests/netns/*.sh)))
 
-.PHONY: check check-sandbox check-netns check-examples
-check: check-unit check-examples check-sandbox check-netns
+.PHONY: check check-sandbox check-netns check-examples check-install
+check: check-unit check-examples check-install check-sandbox check-netns
 	@echo "make check: all test layers passed"
 
 # Every example validates; every invalid example fails with the messages its
@@ -26,3 +26,7 @@ check-sandbox: $(VPCCTL)
 check-netns: $(VPCCTL)
 	@VPC_MAPPING=flows bash tests/run.sh $(NETNS_TESTS)
 	@VPC_MAPPING=action bash tests/run.sh $(NETNS_TESTS)
+
+# make install into a temporary DESTDIR.
+check-install: $(VPCCTL) $(VPCD)
+	@bash tests/check-install.sh

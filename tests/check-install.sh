@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# make install into a temporary DESTDIR puts every file where an operator
+# expects it, and the installed binaries run.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+D=$(mktemp -d)
+trap 'rm -rf "$D"' EXIT
+fails=0
+make -s -C "$TOP" install DESTDIR="$D" PREFIX=/usr UNITDIR=/lib/systemd/system >/dev/null || exit 1
+for f in usr/bin/vpcctl usr/sbin/vpcd lib/systemd/system/ovs-vpcd.service \
+         etc/default/ovs-vpcd.example usr/share/doc/ovs-vpc/vpcd.md \
+         usr/share/ovs-vpc/region.schema.json usr/share/ovs-vpc/examples/web-tier.json; do
+    if [ -e "$D/$f" ]; then echo "  ok   installed /$f"; else echo "  FAIL missing /$f"; fails=$((fails + 1)); fi
+done
+grep -q '^ExecStart=/usr/sbin/vpcd ' "$D/lib/systemd/system/ovs-vpcd.service" \
+    && echo "  ok   the unit runs /usr/sbin/vpcd" || { echo "  FAIL unit ExecStart"; fails=$((fails + 1)); }
+"$D/usr/bin/vpcctl" validate "$D/usr/share/ovs-vpc/examples/web-tier.json" >/dev/null \
+    && echo "  ok   installed vpcctl validates an installed example" || { echo "  FAIL installed vpcctl"; fails=$((fails + 1)); }
+"$D/usr/sbin/vpcd" --help | grep -q -- '--host' \
+    && echo "  ok   installed vpcd --help" || { echo "  FAIL installed vpcd"; fails=$((fails + 1)); }
+[ "$fails" -eq 0 ]
