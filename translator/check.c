@@ -312,35 +312,46 @@ check_enis(struct vpc_region *r, struct vpc_errors *errs)
     for (size_t i = 0; i < r->n_enis; i++) {
         struct vpc_eni *e = &r->enis[i];
         const struct vpc_subnet *s = e->subnet;
-        char *path = xasprintf("$.enis[%"PRIuSIZE"].private_ip", i);
-        char *v = ip_str(e->ip);
         uint32_t off = e->ip - s->cidr.addr;
         uint32_t size = ~vpc_prefix_mask(&s->cidr) + 1;
+        const char *rule = NULL;
+        size_t prev = SIZE_MAX;
         if (!vpc_prefix_contains(&s->cidr, e->ip)) {
-            char *c = prefix_str(&s->cidr);
-            vpc_errors_add(errs, path, v, "not inside %s (%s)", s->id, c);
-            free(c);
+            rule = "outside";
         } else if (off <= 3 || off == size - 1) {
+            rule = "reserved";
+        } else {
+            prev = dup_check(&ips, s->vpc, e->ip, i);
+            rule = prev != SIZE_MAX ? "duplicate" : NULL;
+        }
+        if (rule) {
+            /* Strings only for errors: this loop runs for every ENI. */
             static const char *const why[] = {
                 "network address", "virtual router", "DNS server",
                 "reserved for future use" };
-            vpc_errors_add(errs, path, v, "reserved address of %s (%s): "
-                           "the first four and the last address of a "
-                           "subnet cannot be assigned", s->id,
-                           off <= 3 ? why[off] : "broadcast address");
-        } else {
-            size_t prev = dup_check(&ips, s->vpc, e->ip, i);
-            if (prev != SIZE_MAX) {
+            char *path = xasprintf("$.enis[%"PRIuSIZE"].private_ip", i);
+            char *v = ip_str(e->ip);
+            if (!strcmp(rule, "outside")) {
+                char *c = prefix_str(&s->cidr);
+                vpc_errors_add(errs, path, v, "not inside %s (%s)", s->id, c);
+                free(c);
+            } else if (!strcmp(rule, "reserved")) {
+                vpc_errors_add(errs, path, v, "reserved address of %s (%s): "
+                               "the first four and the last address of a "
+                               "subnet cannot be assigned", s->id,
+                               off <= 3 ? why[off] : "broadcast address");
+            } else {
                 vpc_errors_add(errs, path, v, "duplicate IP in %s: already "
                                "assigned to %s", s->vpc->id,
                                r->enis[prev].id);
             }
+            free(path);
+            free(v);
         }
-        free(path);
-        free(v);
+        char *path, *v;
 
         uint64_t mac = eth_addr_to_uint64(e->mac);
-        size_t prev = dup_check(&macs, NULL, mac, i);
+        prev = dup_check(&macs, NULL, mac, i);
         if (prev != SIZE_MAX) {
             path = xasprintf("$.enis[%"PRIuSIZE"].mac", i);
             v = xasprintf("\""ETH_ADDR_FMT"\"", ETH_ADDR_ARGS(e->mac));
@@ -359,11 +370,13 @@ check_enis(struct vpc_region *r, struct vpc_errors *errs)
             free(v);
         }
         for (size_t g = 0; g < e->n_sgs; g++) {
-            path = xasprintf("$.enis[%"PRIuSIZE"].security_groups[%"PRIuSIZE
-                             "]", i, g);
-            check_same_vpc(errs, path, e->sgs[g]->id, e->sgs[g]->vpc,
-                           s->vpc, "security group");
-            free(path);
+            if (e->sgs[g]->vpc != s->vpc) {
+                path = xasprintf("$.enis[%"PRIuSIZE"].security_groups[%"
+                                 PRIuSIZE"]", i, g);
+                check_same_vpc(errs, path, e->sgs[g]->id, e->sgs[g]->vpc,
+                               s->vpc, "security group");
+                free(path);
+            }
         }
     }
     dup_destroy(&ips);

@@ -145,6 +145,38 @@ error_at(struct loader *ld, const char *path, const struct json *value,
     free(v);
 }
 
+/* "BASE.KEY[INDEX]" (or "BASE[INDEX]" if KEY is empty), without printf:
+ * one is built for every object and rule of a document, so it is on the
+ * loader's hot path. */
+static char *
+json_path(const char *base, const char *key, size_t index)
+{
+    char digits[24];
+    size_t nd = 0;
+    do {
+        digits[nd++] = '0' + index % 10;
+        index /= 10;
+    } while (index);
+
+    size_t bl = strlen(base), kl = strlen(key);
+    char *path = xmalloc(bl + kl + nd + 4);
+    char *p = path;
+    memcpy(p, base, bl);
+    p += bl;
+    if (kl) {
+        *p++ = '.';
+        memcpy(p, key, kl);
+        p += kl;
+    }
+    *p++ = '[';
+    while (nd) {
+        *p++ = digits[--nd];
+    }
+    *p++ = ']';
+    *p = '\0';
+    return path;
+}
+
 /* Path of 'key' inside the object at 'path'. */
 static char *
 subpath(const char *path, const char *key)
@@ -155,7 +187,7 @@ subpath(const char *path, const char *key)
 static char *
 subindex(const char *path, size_t i)
 {
-    return xasprintf("%s[%"PRIuSIZE"]", path, i);
+    return json_path(path, "", i);
 }
 
 /* Reports every key of 'obj' that is not in the NULL-terminated 'allowed'. */
@@ -497,7 +529,7 @@ register_objects(struct loader *ld)
 
         for (size_t i = 0; i < n; i++) {
             const struct json *item = json_array(ld->items[c])->elems[i];
-            char *path = xasprintf("$.%s[%"PRIuSIZE"]", col->key, i);
+            char *path = json_path("$", col->key, i);
             if (item->type != JSON_OBJECT) {
                 error_at(ld, path, item, "must be an object");
                 free(path);
@@ -690,7 +722,7 @@ parse_sg_rules(struct loader *ld, const struct json *j, const char *path,
     const struct json_array *arr = json_array(a);
     struct vpc_sg_rule *rules = xcalloc(arr->n + 1, sizeof *rules);
     for (size_t i = 0; i < arr->n; i++) {
-        char *p = xasprintf("%s.%s[%"PRIuSIZE"]", path, key, i);
+        char *p = json_path(path, key, i);
         const struct json *rj = arr->elems[i];
         if (rj->type != JSON_OBJECT) {
             error_at(ld, p, rj, "must be an object");
@@ -744,7 +776,7 @@ parse_nacl_rules(struct loader *ld, const struct json *j, const char *path,
     const struct json_array *arr = json_array(a);
     struct vpc_nacl_rule *rules = xcalloc(arr->n + 1, sizeof *rules);
     for (size_t i = 0; i < arr->n; i++) {
-        char *p = xasprintf("%s.%s[%"PRIuSIZE"]", path, key, i);
+        char *p = json_path(path, key, i);
         const struct json *rj = arr->elems[i];
         if (rj->type != JSON_OBJECT) {
             error_at(ld, p, rj, "must be an object");
@@ -854,7 +886,7 @@ parse_route_table(struct loader *ld, const struct json *j, const char *path,
     const struct json_array *arr = json_array(a);
     rtb->routes = xcalloc(arr->n + 1, sizeof *rtb->routes);
     for (size_t i = 0; i < arr->n; i++) {
-        char *p = xasprintf("%s.routes[%"PRIuSIZE"]", path, i);
+        char *p = json_path(path, "routes", i);
         const struct json *rj = arr->elems[i];
         if (rj->type != JSON_OBJECT) {
             error_at(ld, p, rj, "must be an object");
@@ -948,7 +980,7 @@ parse_eni(struct loader *ld, const struct json *j, const char *path,
         const struct json_array *arr = json_array(a);
         e->sgs = xcalloc(arr->n + 1, sizeof *e->sgs);
         for (size_t i = 0; i < arr->n; i++) {
-            char *p = xasprintf("%s.security_groups[%"PRIuSIZE"]", path, i);
+            char *p = json_path(path, "security_groups", i);
             if (arr->elems[i]->type != JSON_STRING) {
                 error_at(ld, p, arr->elems[i], "must be a string");
             } else {
@@ -1051,7 +1083,7 @@ parse_gateway(struct loader *ld, const struct json *j, const char *path,
         const struct json *a = get(ld, j, path, "allowed_subnets",
                                    JSON_ARRAY, false);
         for (size_t i = 0; a && i < json_array(a)->n; i++) {
-            char *p = xasprintf("%s.allowed_subnets[%"PRIuSIZE"]", path, i);
+            char *p = json_path(path, "allowed_subnets", i);
             const struct json *sv = json_array(a)->elems[i];
             if (sv->type != JSON_STRING) {
                 error_at(ld, p, sv, "must be a string");
@@ -1080,7 +1112,7 @@ parse_objects(struct loader *ld)
             if (j->type != JSON_OBJECT) {
                 continue;
             }
-            char *path = xasprintf("$.%s[%"PRIuSIZE"]", col->key, i);
+            char *path = json_path("$", col->key, i);
             void *obj = (char *) ld->objs[c] + i * obj_size(col->kind);
             switch (col->kind) {
             case OBJ_HOST: parse_host(ld, j, path, obj, false); break;
