@@ -216,6 +216,33 @@ of_flows_destroy(struct hmap *flows)
     hmap_destroy(flows);
 }
 
+/* Parses one compiled flow.  Returns NULL and sets '*error' on failure. */
+static struct of_flow *
+parse_flow(const struct pl_flow *pf, char **error)
+{
+    char *s = pl_flow_to_string(pf);
+    struct ofputil_flow_mod fm;
+    enum ofputil_protocol usable;
+    struct of_flow *f = NULL;
+    *error = parse_ofp_flow_mod_str(&fm, s, NULL, NULL, OFPFC_ADD, &usable);
+    if (*error) {
+        char *e = xasprintf("flow \"%s\" does not parse: %s", s, *error);
+        free(*error);
+        *error = e;
+    } else {
+        f = xzalloc(sizeof *f);
+        f->table_id = fm.table_id;
+        f->priority = fm.priority;
+        minimatch_expand(&fm.match, &f->match);
+        f->cookie = fm.new_cookie;
+        f->ofpacts = fm.ofpacts;
+        f->ofpacts_len = fm.ofpacts_len;
+        minimatch_destroy(&fm.match);
+    }
+    free(s);
+    return f;
+}
+
 /* Parses every flow of 'flows' into 'out'. */
 static char *
 parse_flows(const struct pl_flows *flows, struct hmap *out)
@@ -224,28 +251,11 @@ parse_flows(const struct pl_flows *flows, struct hmap *out)
     const struct pl_flow **v = pl_flows_sorted(flows, &n);
     char *error = NULL;
     for (size_t i = 0; i < n && !error; i++) {
-        char *s = pl_flow_to_string(v[i]);
-        struct ofputil_flow_mod fm;
-        enum ofputil_protocol usable;
-        error = parse_ofp_flow_mod_str(&fm, s, NULL, NULL, OFPFC_ADD,
-                                       &usable);
-        if (error) {
-            char *e = xasprintf("flow \"%s\" does not parse: %s", s, error);
-            free(error);
-            error = e;
-        } else {
-            struct of_flow *f = xzalloc(sizeof *f);
-            f->table_id = fm.table_id;
-            f->priority = fm.priority;
-            minimatch_expand(&fm.match, &f->match);
-            f->cookie = fm.new_cookie;
-            f->ofpacts = fm.ofpacts;
-            f->ofpacts_len = fm.ofpacts_len;
-            minimatch_destroy(&fm.match);
+        struct of_flow *f = parse_flow(v[i], &error);
+        if (f) {
             hmap_insert(out, &f->node,
                         of_flow_hash(f->table_id, f->priority, &f->match));
         }
-        free(s);
     }
     free(v);
     return error;
@@ -543,4 +553,135 @@ vpc_stage_drops(const char *target, uint64_t drops[PL_N_STAGES])
     }
     free(fses);
     return NULL;
+}
+
+/* ------------------------------------------------------- delta install */
+
+static bool
+same_flow(const struct pl_flow *a, const struct pl_flow *b)
+{
+    return a->cookie == b->cookie && !strcmp(a->actions, b->actions);
+}
+
+char *
+vpc_apply_delta(const char *target, const struct pl_flows *old,
+                const struct pl_flows *new, struct vpc_flowset *fs,
+                struct vpc_apply_stats *stats)
+{
+    struct ovs_list adds, dels;     /* Parsed "struct of_flow"s. */
+    char *error = NULL;
+    const struct pl_flow *pf;
+
+    memset(stats, 0, sizeof *stats);
+    ovs_list_init(&adds);
+    ovs_list_init(&dels);
+
+    /* Compare the two compiled sets as text: only what differs is parsed. */
+    struct hmap add_map = HMAP_INITIALIZER(&add_map);
+    HMAP_FOR_EACH (pf, node, &new->flows) {
+        const struct pl_flow *o = pl_flows_find(old, pf->table, pf->priority,
+                                                pf->match);
+        if (o && same_flow(o, pf)) {
+            stats->unchanged++;
+            continue;
+        }
+        struct of_flow *f = parse_flow(pf, &error);
+        if (!f) {
+            goto out;
+        }
+        hmap_insert(&add_map, &f->node,
+                    of_flow_hash(f->table_id, f->priority, &f->match));
+        if (o) {
+            stats->modified++;
+        } else {
+            stats->added++;
+        }
+    }
+    struct hmap del_map = HMAP_INITIALIZER(&del_map);
+    HMAP_FOR_EACH (pf, node, &old->flows) {
+        if (!pl_flows_find(new, pf->table, pf->priority, pf->match)) {
+            struct of_flow *f = parse_flow(pf, &error);
+            if (!f) {
+                of_flows_destroy(&del_map);
+                goto out;
+            }
+            hmap_insert(&del_map, &f->node,
+                        of_flow_hash(f->table_id, f->priority, &f->match));
+            stats->deleted++;
+        }
+    }
+
+    if (!hmap_is_empty(&add_map) || !hmap_is_empty(&del_map)) {
+        struct vconn *vconn;
+        int retval = vconn_open_block(target, 1u << OFP15_VERSION
+                                      | 1u << OFP14_VERSION, DSCP_DEFAULT,
+                                      -1, &vconn);
+        if (retval) {
+            error = xasprintf("%s: cannot connect (%s)", target,
+                              ovs_strerror(retval));
+            of_flows_destroy(&del_map);
+            goto out;
+        }
+        enum ofputil_protocol protocol
+            = ofputil_protocol_from_ofp_version(vconn_get_version(vconn));
+        struct ovs_list requests;
+        ovs_list_init(&requests);
+        struct of_flow *f;
+        HMAP_FOR_EACH (f, node, &del_map) {
+            struct ofpbuf *msg = encode_flow_mod(f, OFPFC_DELETE_STRICT,
+                                                 protocol);
+            ovs_list_push_back(&requests, &msg->list_node);
+        }
+        HMAP_FOR_EACH (f, node, &add_map) {
+            struct ofpbuf *msg = encode_flow_mod(f, OFPFC_ADD, protocol);
+            ovs_list_push_back(&requests, &msg->list_node);
+        }
+        struct ovs_list errors;
+        retval = vconn_bundle_transact(vconn, &requests,
+                                       OFPBF_ATOMIC | OFPBF_ORDERED, &errors);
+        if (retval || !ovs_list_is_empty(&errors)) {
+            error = xasprintf("%s: bundle rejected, nothing changed (%s)",
+                              target, retval ? ovs_strerror(retval)
+                                             : "switch error");
+            struct ofpbuf *e;
+            LIST_FOR_EACH_POP (e, list_node, &errors) {
+                ofpbuf_delete(e);
+            }
+        }
+        struct ofpbuf *msg;
+        LIST_FOR_EACH_POP (msg, list_node, &requests) {
+            ofpbuf_delete(msg);
+        }
+        vconn_close(vconn);
+    }
+
+    if (!error && fs) {
+        /* The parsed set follows: out with the deleted and replaced... */
+        struct of_flow *f, *old_f;
+        HMAP_FOR_EACH (f, node, &del_map) {
+            old_f = of_flow_find(&fs->flows, f->table_id, f->priority,
+                                 &f->match);
+            if (old_f) {
+                hmap_remove(&fs->flows, &old_f->node);
+                free(old_f->ofpacts);
+                free(old_f);
+            }
+        }
+        /* ...and in with the new. */
+        HMAP_FOR_EACH_POP (f, node, &add_map) {
+            old_f = of_flow_find(&fs->flows, f->table_id, f->priority,
+                                 &f->match);
+            if (old_f) {
+                hmap_remove(&fs->flows, &old_f->node);
+                free(old_f->ofpacts);
+                free(old_f);
+            }
+            hmap_insert(&fs->flows, &f->node,
+                        of_flow_hash(f->table_id, f->priority, &f->match));
+        }
+    }
+    of_flows_destroy(&del_map);
+out:
+    of_flows_destroy(&add_map);
+    return error;
 }

@@ -42,6 +42,17 @@ char *vpc_apply_flowset(const char *target, struct vpc_flowset *,
                         bool dry_run, struct vpc_apply_stats *)
     OVS_WARN_UNUSED_RESULT;
 size_t vpc_flowset_count(const struct vpc_flowset *);
+
+/* Installs the difference between compiled flow sets 'old' and 'new' on a
+ * switch that is known to hold 'old' (no flow dump): only the flows whose
+ * text differs are parsed and sent, in one atomic bundle.  On success
+ * updates 'fs' (the parsed form of 'old', or NULL) into the parsed form of
+ * 'new'.  On failure nothing changed on the switch, and 'fs' is unchanged.
+ * The caller's audit (vpc_apply_flowset) catches any drift. */
+char *vpc_apply_delta(const char *target, const struct pl_flows *old,
+                      const struct pl_flows *new, struct vpc_flowset *fs,
+                      struct vpc_apply_stats *)
+    OVS_WARN_UNUSED_RESULT;
 void vpc_flowset_destroy(struct vpc_flowset *);
 
 /* Mapping cache: writes entries in the format of ovs-appctl vpcmap/load,

@@ -178,21 +178,6 @@ vpcd_sync_cache(struct vpcd *d)
     return NULL;
 }
 
-/* Installs d->desired: cache first (flows that use it must find it full),
- * then the flows.  Returns NULL or an error; 'stats' gets the flow diff. */
-static char *
-vpcd_install(struct vpcd *d, struct vpc_apply_stats *stats)
-{
-    memset(stats, 0, sizeof *stats);
-    if (d->mapping == PL_MAP_ACTION) {
-        char *error = vpcd_sync_cache(d);
-        if (error) {
-            return error;
-        }
-    }
-    return vpc_apply_flowset(d->switch_target, d->flowset, false, stats);
-}
-
 static void
 record_latency(struct vpcd *d, double ms)
 {
@@ -221,22 +206,33 @@ latency_quantile(const struct vpcd *d, double q)
     return r;
 }
 
-/* Replaces the desired state by 'st' (valid) and installs it. */
+/* Installs d->desired's flows from scratch: parse them all, diff against a
+ * dump of the switch, send the differences. */
+static char *
+vpcd_install_full(struct vpcd *d, struct vpc_apply_stats *stats)
+{
+    vpc_flowset_destroy(d->flowset);
+    d->flowset = NULL;
+    char *error = vpc_flowset_parse(&d->desired->flows, &d->flowset);
+    return error ? error : vpc_apply_flowset(d->switch_target, d->flowset,
+                                             false, stats);
+}
+
+/* Replaces the desired state by 'st' (valid) and installs it: the cache
+ * first (flows that use it must find it full), then the flows.  If the
+ * switch is known to hold the previous version, only the flows whose text
+ * changed are parsed and sent (vpc_apply_delta: milliseconds); otherwise
+ * everything is diffed against a dump of the switch. */
 static char *
 vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
            struct vpc_apply_stats *stats)
 {
-    struct vpc_flowset *fs;
-    char *error = vpc_flowset_parse(&st->flows, &fs);
-    if (error) {
-        vpcd_state_destroy(st);
-        return error;
-    }
-    bool new_text = !d->desired || strcmp(d->desired->text, st->text);
-    vpcd_state_destroy(d->desired);
-    vpc_flowset_destroy(d->flowset);
+    struct vpcd_state *old = d->desired;
+    bool new_text = !old || strcmp(old->text, st->text);
+    char *error = NULL;
+
+    memset(stats, 0, sizeof *stats);
     d->desired = st;
-    d->flowset = fs;
     if (new_text) {
         d->version++;
         if (d->state_file) {
@@ -248,7 +244,25 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
         }
     }
 
-    error = vpcd_install(d, stats);
+    if (d->mapping == PL_MAP_ACTION) {
+        error = vpcd_sync_cache(d);
+    }
+    if (!error) {
+        if (old && d->in_sync && d->flowset) {
+            error = vpc_apply_delta(d->switch_target, &old->flows,
+                                    &st->flows, d->flowset, stats);
+            if (error) {
+                VLOG_WARN("incremental install failed (%s): installing "
+                          "everything", error);
+                free(error);
+                error = vpcd_install_full(d, stats);
+            }
+        } else {
+            error = vpcd_install_full(d, stats);
+        }
+    }
+    vpcd_state_destroy(old);
+
     d->in_sync = !error;
     if (error) {
         d->apply_errors++;
@@ -408,7 +422,10 @@ vpcd_audit(struct vpcd *d)
     }
 
     struct vpc_apply_stats st;
-    char *error = vpc_apply_flowset(d->switch_target, d->flowset, false, &st);
+    char *error = (d->flowset
+                   ? vpc_apply_flowset(d->switch_target, d->flowset, false,
+                                       &st)
+                   : vpcd_install_full(d, &st));
     if (error) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
         VLOG_WARN_RL(&rl, "audit: %s", error);

@@ -138,6 +138,21 @@ flow_hash(int table, int priority, const char *match)
     return hash_string(match, hash_int(table << 16 | priority, 0));
 }
 
+const struct pl_flow *
+pl_flows_find(const struct pl_flows *fs, int table, int priority,
+              const char *match)
+{
+    const struct pl_flow *f;
+    HMAP_FOR_EACH_WITH_HASH (f, node, flow_hash(table, priority, match),
+                             &fs->flows) {
+        if (f->table == table && f->priority == priority
+            && !strcmp(f->match, match)) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
 void
 pl_flow_add(struct pl_flows *fs, enum pl_stage stage, int priority,
             const char *ref, char *match, char *actions)

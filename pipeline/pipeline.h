@@ -88,6 +88,11 @@ void pl_flows_destroy(struct pl_flows *);
 void pl_flow_add(struct pl_flows *, enum pl_stage, int priority,
                  const char *ref, char *match, char *actions);
 
+/* The flow of 'fs' in OpenFlow table 'table' with 'priority' and 'match',
+ * or NULL. */
+const struct pl_flow *pl_flows_find(const struct pl_flows *fs, int table,
+                                    int priority, const char *match);
+
 /* The intent reference of a cookie, or NULL. */
 const char *pl_flows_ref(const struct pl_flows *, uint64_t cookie);
 
