@@ -14,6 +14,7 @@
 #include "openvswitch/json.h"
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
+#include "packets.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -126,6 +127,48 @@ vpcd_cache_stats(struct vpcd *d, uint64_t *generation, size_t *entries,
     return g && e;
 }
 
+/* Learns what ovs-vswitchd's cache holds from vpcmap/show, so that a vpcd
+ * restart diffs against it instead of reloading it.  Returns false if it
+ * cannot tell. */
+static bool
+vpcd_learn_cache(struct vpcd *d)
+{
+    char *reply;
+    char *error = vpc_appctl(d->vswitchd_ctl, "vpcmap/show", 0, NULL,
+                             &reply);
+    if (error) {
+        free(error);
+        return false;
+    }
+    struct pl_mapping_entry *v = NULL;
+    size_t n = 0, allocated = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(reply, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        struct pl_mapping_entry e = { .vni = 0 };
+        char ip[16], ul[16], mac[18] = "";
+        if (sscanf(line, "vni=%"SCNu32" %15s -> %15s mac=%17s", &e.vni, ip,
+                   ul, mac) < 3
+            || !vpc_ip_parse(ip, &e.ip) || !vpc_ip_parse(ul, &e.underlay)
+            || (mac[0] && !eth_addr_from_string(mac, &e.mac))) {
+            continue;           /* The summary line. */
+        }
+        if (n >= allocated) {
+            v = x2nrealloc(v, &allocated, sizeof *v);
+        }
+        v[n++] = e;
+    }
+    free(reply);
+    /* vpcmap/show sorts by (vni, ip) as we do. */
+    free(d->loaded);
+    d->loaded = v;
+    d->n_loaded = n;
+    size_t count;
+    d->cache_known = vpcd_cache_stats(d, &d->cache_generation, &count, NULL)
+                     && count == n;
+    return d->cache_known;
+}
+
 /* Makes the cache hold d->desired's entries: small differences as
  * vpcmap/add and vpcmap/del, anything else (or an unknown cache) as one
  * vpcmap/load, which swaps in a whole generation atomically. */
@@ -137,6 +180,9 @@ vpcd_sync_cache(struct vpcd *d)
     size_t n_set, n_del;
     char *error = NULL;
 
+    if (!d->cache_known) {
+        vpcd_learn_cache(d);
+    }
     vpcd_entries_diff(d->loaded, d->cache_known ? d->n_loaded : 0,
                       st->entries, st->n_entries, &set, &n_set, &del, &n_del);
     if (!d->cache_known || n_set + n_del > VPCD_INCREMENTAL_MAX) {
@@ -443,7 +489,10 @@ vpcd_audit(struct vpcd *d)
         d->repairs++;
     }
     if (!d->in_sync) {
+        /* A version accepted while ovs-vswitchd was away is installed. */
         VLOG_INFO("in sync with version %"PRIu64, d->version);
+        d->applies++;
+        d->applied_at = time(NULL);
     }
     d->in_sync = true;
 }

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Sandbox: vpcd, the host agent, beside a real ovs-vswitchd (dummy datapath)
+# for host-a of the web tier: install from the watched file, the HTTP API
+# (PUT, validate, status, metrics), refusal of invalid documents (HTTP and
+# file), self-healing (flows deleted behind its back, ovs-vswitchd killed
+# and restarted, the mapping cache flushed), a vpcd restart without churn
+# (persisted state), SIGHUP and its control socket, and a PUT while
+# ovs-vswitchd is down (202, installed when it is back).
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/vpcd-lib.sh"
+EX=$TOP/examples/web-tier.json
+F=$TEST_DIR/intents.json       # the watched file
+
+ovs_start host-a
+sandbox_host host-a 192.168.100.1
+sandbox_vm host-a vm-web 1 eni-web-a
+sandbox_vm host-a vm-client 2 eni-client-a
+D=${OVS_DIR[host-a]}
+
+# sorted_flows: br-int's flows without counters (what vpcd controls).
+sorted_flows() { ofctl_on host-a dump-flows br-int --no-stats | grep cookie= | sort; }
+# write_file SRC: replace the watched file atomically (the audit may stat
+# it at any time).
+write_file() { cp "$1" "$F.tmp" && mv "$F.tmp" "$F"; }
+# flows_match: br-int holds exactly as many flows as vpcd wants.
+flows_match() { [ "$(of_count host-a)" = "$(vpcd_status host-a .flows)" ]; }
+# wait_for CMD... : poll CMD every 20 ms for up to 5 s; sets WAITED_MS.
+wait_for() {
+    local t0 i
+    t0=$(date +%s%N)
+    for i in $(seq 250); do
+        "$@" && break
+        sleep 0.02
+    done
+    WAITED_MS=$((($(date +%s%N) - t0) / 1000000))
+    "$@"
+}
+
+echo "Start from the watched file"
+cp "$EX" "$F"
+vpcd_start host-a "" --intents="$F"
+vpcd_expect_wait "vpcd installs the intents file (in_sync, version 1)" host-a '.in_sync and .version == 1'
+nflows=$(vpcd_status host-a .flows)
+[ "$nflows" -gt 20 ] && [ "$(of_count host-a)" = "$nflows" ] \
+    && pass "br-int holds the $nflows flows that status reports" \
+    || fail "br-int holds $(of_count host-a) flows, status says $nflows"
+vpcd_status host-a .ports_bound | expect "both VM ports are bound" '^2$'
+vpcd_status host-a | expect "status has the apply latency quantiles" '"apply_ms_p99": [0-9.]+'
+grep -E "applied version 1 from file: $nflows flows \\($nflows added" "$D/vpcd.log" \
+    | expect "the log reports the first install" 'applied version 1'
+if [ "$VPC_MAPPING" = action ]; then
+    nentries=$(vpcd_status host-a .cache_entries)
+    appctl_on host-a vpcmap/stats | expect "the mapping cache holds the $nentries entries" "entries=$nentries( |\$)"
+fi
+
+echo "HTTP API: invalid documents change nothing"
+before=$(sorted_flows)
+sed 's/"10.10.1.0\/24"/"10.10.1.0\/33"/' "$EX" > "$TEST_DIR/bad.json"
+vpcd_http host-a PUT /v1/intents "$TEST_DIR/bad.json" >/dev/null
+[ "$VPCD_STATUS" = 400 ] && pass "PUT of an invalid document: 400" \
+    || fail "PUT of an invalid document: $VPCD_STATUS"
+jq -r '.valid, .errors[0]' <<<"$VPCD_BODY" \
+    | expect "the error names the JSON path and the value" '^\$\.subnets\[0\]\.cidr: "10\.10\.1\.0/33"'
+[ "$(sorted_flows)" = "$before" ] && pass "flows unchanged after the refused PUT" \
+    || fail "flows changed after a refused PUT"
+vpcd_status host-a '.version, .rejected' | tr '\n' ' ' \
+    | expect "version unchanged (1), rejected counted (1)" '^1 1 $'
+vpcd_http host-a GET /v1/intents >/dev/null
+[ "$VPCD_STATUS" = 200 ] && [ "$VPCD_BODY" = "$(cat "$EX")" ] \
+    && pass "GET /v1/intents still returns the installed document" \
+    || fail "GET /v1/intents: $VPCD_STATUS, not the installed document"
+echo '{"vpcs": [' > "$TEST_DIR/garbage.json"
+vpcd_http host-a PUT /v1/intents "$TEST_DIR/garbage.json" >/dev/null
+[ "$VPCD_STATUS" = 400 ] && jq -e '.valid == false and (.errors | length) > 0' <<<"$VPCD_BODY" >/dev/null \
+    && pass "PUT of malformed JSON: 400 with errors" \
+    || fail "PUT of malformed JSON: $VPCD_STATUS $VPCD_BODY"
+
+vpcd_http host-a POST /v1/validate "$EX" >/dev/null
+[ "$VPCD_STATUS" = 200 ] && jq -e '.valid == true and .enis == 4' <<<"$VPCD_BODY" >/dev/null \
+    && pass "POST /v1/validate of a good document: 200, valid, 4 ENIs" \
+    || fail "POST /v1/validate of a good document: $VPCD_STATUS $VPCD_BODY"
+vpcd_http host-a POST /v1/validate "$TEST_DIR/bad.json" >/dev/null
+[ "$VPCD_STATUS" = 400 ] && jq -e '.valid == false' <<<"$VPCD_BODY" >/dev/null \
+    && pass "POST /v1/validate of a bad document: 400, not valid" \
+    || fail "POST /v1/validate of a bad document: $VPCD_STATUS $VPCD_BODY"
+vpcd_status host-a .rejected | expect "validate does not count as a rejected apply" '^2$'
+vpcd_http host-a GET /v1/nothing >/dev/null
+[ "$VPCD_STATUS" = 404 ] && pass "unknown resource: 404" || fail "unknown resource: $VPCD_STATUS"
+
+echo "The watched file"
+write_file "$TEST_DIR/bad.json"
+vpcd_expect_wait "an invalid file is rejected (rejected count grows)" host-a '.rejected == 3' 3
+vpcd_status host-a .last_error \
+    | expect "last_error says what was rejected" 'rejected a document from file.*subnets\[0\]\.cidr'
+vpcd_status host-a '.version, .in_sync' | tr '\n' ' ' | expect "still version 1, in sync" '^1 true $'
+[ "$(sorted_flows)" = "$before" ] && pass "flows unchanged after the invalid file" \
+    || fail "flows changed after an invalid file"
+jq '(.security_groups[] | select(.id == "sg-web") | .ingress) += [{"protocol": "tcp", "from_port": 8443, "to_port": 8443, "cidr": "0.0.0.0/0"}]' \
+    "$EX" > "$TEST_DIR/v2.json"
+write_file "$TEST_DIR/v2.json"
+t0=$(date +%s%N)
+wait_for eval 'ofctl_on host-a dump-flows br-int table=91 | grep -q "tp_dst=8443"'
+ms=$((($(date +%s%N) - t0) / 1000000))
+ofctl_on host-a dump-flows br-int table=91 \
+    | expect "a valid change of the file: the new sg_in flow appears (after $ms ms)" 'tp_dst=8443'
+[ "$ms" -le 2000 ] && pass "... within 2 s" || fail "the file change took $ms ms"
+vpcd_expect_wait "... as version 2, in sync" host-a '.in_sync and .version == 2'
+flows_match && pass "br-int holds the flows status reports" \
+    || fail "br-int holds $(of_count host-a) flows, status says $(vpcd_status host-a .flows)"
+
+echo "Self-healing"
+repairs=$(vpcd_status host-a .repairs)
+n91=$(ofctl_on host-a dump-flows br-int table=91 | grep -c cookie=)
+ofctl_on host-a del-flows br-int table=91
+t0=$(date +%s%N)
+wait_for eval '[ "$(ofctl_on host-a dump-flows br-int table=91 | grep -c cookie=)" = "$n91" ]'
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$(ofctl_on host-a dump-flows br-int table=91 | grep -c cookie=)" = "$n91" ] && [ "$ms" -le 1500 ] \
+    && pass "flows of table 91 deleted behind vpcd's back: the $n91 are back in $ms ms" \
+    || fail "table 91 not restored within 1.5 s ($ms ms)"
+vpcd_expect_wait "... and status counts the repair" host-a ".repairs > $repairs"
+grep 'audit: switch differed' "$D/vpcd.log" | expect "... and the log says so" "restored $n91 flows"
+ofctl_on host-a add-flow br-int 'table=5,priority=7,actions=drop'
+wait_for eval '! ofctl_on host-a dump-flows br-int table=5 | grep -q priority=7'
+ofctl_on host-a dump-flows br-int table=5 | expect_not "a stray flow is removed" 'priority=7'
+
+v2flows=$(sorted_flows)
+ovs_restart_vswitchd host-a
+# What sandbox_host set at run time only (not in OVSDB).
+appctl_on host-a netdev-dummy/ip4addr br-phy 192.168.100.1/24 >/dev/null
+appctl_on host-a ovs/route/add 192.168.100.0/24 br-phy >/dev/null
+for i in 1 2 3 4 254; do
+    appctl_on host-a tnl/arp/set br-phy 192.168.100.$i 02:ee:00:00:00:01 >/dev/null
+done
+wait_for eval '[ "$(sorted_flows)" = "$v2flows" ]'
+ms=$((($(date +%s%N) - VSWITCHD_STARTED_NS) / 1000000))
+echo "  restored in $ms ms (ovs-vswitchd kill -9 and restart)"
+[ "$(sorted_flows)" = "$v2flows" ] && [ "$ms" -le 5000 ] \
+    && pass "ovs-vswitchd killed and restarted: every flow back (in $ms ms)" \
+    || fail "flows not restored after the ovs-vswitchd restart ($ms ms)"
+ofctl_on host-a add-flow br-phy action=normal
+vpcd_expect_wait "... and vpcd is in sync again" host-a '.in_sync and .version == 2'
+if [ "$VPC_MAPPING" = action ]; then
+    nentries=$(vpcd_status host-a .cache_entries)
+    wait_for eval 'appctl_on host-a vpcmap/stats | grep -Eq "entries=$nentries( |\$)"'
+    appctl_on host-a vpcmap/stats \
+        | expect "... and the mapping cache is reloaded ($nentries entries, $WAITED_MS ms)" "entries=$nentries( |\$)"
+fi
+
+echo "vpcd restart: no churn"
+sleep 1.2
+dur_before=$(ofctl_on host-a dump-flows br-int | grep -o 'duration=[0-9.]*' | cut -d= -f2 | sort -n | head -1)
+gen_before=$(appctl_on host-a vpcmap/stats 2>/dev/null | grep -o 'generation=[0-9]*')
+vpcd_kill host-a KILL
+mv "$D/vpcd.log" "$D/vpcd.log.1"
+vpcd_start host-a ""        # no --intents: the persisted state
+vpcd_expect_wait "vpcd killed and started again without --intents: in sync" host-a '.in_sync and .version == 1'
+grep 'applied version' "$D/vpcd.log" \
+    | expect "it installed the persisted state and changed no flow" "applied version 1 from persisted state: [0-9]+ flows \\(0 added, 0 modified, 0 deleted\\)"
+vpcd_http host-a GET /v1/intents >/dev/null
+[ "$VPCD_BODY" = "$(cat "$TEST_DIR/v2.json")" ] && pass "the persisted state is the last valid document (the file's version 2)" \
+    || fail "GET /v1/intents after restart is not the last valid document"
+sleep 0.6
+dur_after=$(ofctl_on host-a dump-flows br-int | grep -o 'duration=[0-9.]*' | cut -d= -f2 | sort -n | head -1)
+awk -v a="$dur_after" -v b="$dur_before" 'BEGIN { exit !(a > b) }' \
+    && pass "no flow was re-added: the youngest flow's age grew ($dur_before s -> $dur_after s)" \
+    || fail "some flow was re-added by the restart: youngest flow $dur_before s -> $dur_after s"
+[ "$(sorted_flows)" = "$v2flows" ] && pass "flows identical across the vpcd restart" \
+    || fail "flows changed across the vpcd restart"
+if [ "$VPC_MAPPING" = action ]; then
+    gen_after=$(appctl_on host-a vpcmap/stats | grep -o 'generation=[0-9]*')
+    echo "  mapping cache $gen_before before the vpcd restart, $gen_after after"
+fi
+
+echo "SIGHUP, control socket, metrics"
+applies=$(vpcd_status host-a .applies)
+vpcd_kill host-a HUP
+vpcd_expect_wait "SIGHUP reloads (applies grows)" host-a ".applies > $applies and .in_sync"
+grep 'SIGHUP: reloading' "$D/vpcd.log" | expect "... the persisted state (no --intents)" 'state/intents\.json'
+vpcd_appctl host-a vpcd/status | jq -r .version | expect "vpcd/status over the control socket" '^1$'
+vpcd_appctl host-a vpcd/reload | expect "vpcd/reload" '^version 1, in sync'
+n=$(vpcd_appctl host-a vpcd/dump-flows | grep -c .)
+[ "$n" = "$(vpcd_status host-a .flows)" ] && pass "vpcd/dump-flows prints the $n desired flows" \
+    || fail "vpcd/dump-flows prints $n lines, status says $(vpcd_status host-a .flows) flows"
+vpcd_http host-a GET /metrics >/dev/null
+expect "/metrics: vpcd_applies_total" '^vpcd_applies_total [1-9]' <<<"$VPCD_BODY"
+expect "/metrics: vpcd_stage_drops_total of sg_in" '^vpcd_stage_drops_total\{stage="sg_in"\} [0-9]+$' <<<"$VPCD_BODY"
+expect "/metrics: vpcd_in_sync 1" '^vpcd_in_sync 1$' <<<"$VPCD_BODY"
+
+if [ "$VPC_MAPPING" = action ]; then
+    echo "Mapping cache flushed behind vpcd's back"
+    nentries=$(vpcd_status host-a .cache_entries)
+    repairs=$(vpcd_status host-a .repairs)
+    appctl_on host-a vpcmap/flush >/dev/null
+    appctl_on host-a vpcmap/stats | expect "the cache is empty after vpcmap/flush" 'entries=0( |$)'
+    t0=$(date +%s%N)
+    wait_for eval 'appctl_on host-a vpcmap/stats | grep -Eq "entries=$nentries( |\$)"'
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    appctl_on host-a vpcmap/stats | expect "the cache is reloaded ($nentries entries, $ms ms)" "entries=$nentries( |\$)"
+    [ "$ms" -le 1500 ] && pass "... within 1.5 s" || fail "cache reload took $ms ms"
+    vpcd_expect_wait "... and status counts the repair" host-a ".repairs > $repairs and .in_sync"
+fi
+
+echo "PUT while ovs-vswitchd is down: accepted, installed when it is back"
+ovs_kill_vswitchd host-a
+jq '(.security_groups[] | select(.id == "sg-web") | .ingress) += [{"protocol": "udp", "from_port": 5353, "to_port": 5353, "cidr": "10.10.0.0/16"}]' \
+    "$TEST_DIR/v2.json" > "$TEST_DIR/v3.json"
+vpcd_http host-a PUT /v1/intents "$TEST_DIR/v3.json" >/dev/null
+[ "$VPCD_STATUS" = 202 ] && jq -e '.in_sync == false and .version == 2 and (.error | length) > 0' <<<"$VPCD_BODY" >/dev/null \
+    && pass "PUT with ovs-vswitchd down: 202, version 2, not in sync" \
+    || fail "PUT with ovs-vswitchd down: $VPCD_STATUS $VPCD_BODY"
+vpcd_status host-a .in_sync | expect "status: not in sync" '^false$'
+ovs_start_vswitchd host-a
+vpcd_expect_wait "ovs-vswitchd back: the accepted version is installed" host-a '.in_sync and .version == 2'
+wait_for eval 'ofctl_on host-a dump-flows br-int table=91 | grep -q "tp_dst=5353"'
+ofctl_on host-a dump-flows br-int table=91 | expect "... with its new flow" 'udp.*tp_dst=5353'
+[ "$(of_count host-a)" = "$(vpcd_status host-a .flows)" ] && pass "... and all its flows" \
+    || fail "br-int holds $(of_count host-a) flows, status says $(vpcd_status host-a .flows)"
+
+vpcd_appctl host-a exit
+for i in $(seq 50); do kill -0 "$(vpcd_pid host-a)" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$(vpcd_pid host-a)" 2>/dev/null && fail "vpcd did not exit on 'exit'" || pass "ovs-appctl exit stops vpcd"
+finish
