@@ -155,7 +155,9 @@ vpc_map_load_file(const char *file_name, size_t *n_entries,
                   uint64_t *generation)
 {
     struct vpc_map_batch *batch;
-    struct ds line = DS_EMPTY_INITIALIZER;
+    char *line = NULL;          /* getline() reads in blocks, unlike
+                                 * ds_get_line()'s getc() per character. */
+    size_t line_size = 0;
     char *error = NULL;
     int line_number = 0;
     FILE *stream;
@@ -167,15 +169,16 @@ vpc_map_load_file(const char *file_name, size_t *n_entries,
     }
 
     batch = vpc_map_batch_create();
-    while (!ds_get_line(&line, stream)) {
+    while (getline(&line, &line_size, stream) != -1) {
         struct vpc_map_entry entry;
         char *line_error;
 
         line_number++;
-        if (is_blank_line(ds_cstr(&line))) {
+        line[strcspn(line, "\n")] = '\0';
+        if (is_blank_line(line)) {
             continue;
         }
-        line_error = vpc_map_parse_entry(ds_cstr(&line), &entry);
+        line_error = vpc_map_parse_entry(line, &entry);
         if (line_error) {
             error = xasprintf("%s:%d: %s", file_name, line_number,
                               line_error);
@@ -189,7 +192,7 @@ vpc_map_load_file(const char *file_name, size_t *n_entries,
                           line_number);
     }
     fclose(stream);
-    ds_destroy(&line);
+    free(line);
 
     if (error) {
         vpc_map_batch_destroy(batch);
