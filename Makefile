@@ -23,6 +23,7 @@ include cli/cli.mk
 include daemon/daemon.mk
 -include tests/unit/unit.mk
 -include tests/tests.mk
+-include tests/fuzz/fuzz.mk
 -include bench/bench.mk
 
 # Our objects need the OVS build (generated headers, config.h) first.

@@ -23,3 +23,10 @@ $(BENCH_VPC_MAP): bench/vpc-map-bench.c $(BENCH_VPC_MAP_OBJS) $(OVS_STAMP)
 bench-ovs-ext: $(VPCCTL) $(BENCH_VPC_MAP)
 	VPCCTL=$(abspath $(VPCCTL)) VPC_MAP_BENCH=$(abspath $(BENCH_VPC_MAP)) \
 		bash bench/bench-ovs-ext.sh
+
+# vpcd: PUT-to-installed latency on two hosts, resync after an ovs-vswitchd
+# restart, resident memory (bench/bench-vpcd.sh).
+.PHONY: bench-vpcd
+bench-vpcd: $(VPCCTL) $(VPCD)
+	bash bench/bench-vpcd.sh
+bench: bench-vpcd

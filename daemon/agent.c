@@ -217,7 +217,7 @@ vpcd_sync_cache(struct vpcd *d)
         return error;
     }
     free(d->loaded);
-    d->loaded = xmemdup(st->entries, (st->n_entries + 1) * sizeof *st->entries);
+    d->loaded = xmemdup(st->entries, st->n_entries * sizeof *st->entries);
     d->n_loaded = st->n_entries;
     size_t n;
     d->cache_known = vpcd_cache_stats(d, &d->cache_generation, &n, NULL);
@@ -644,12 +644,17 @@ vpcd_http(struct vpcd *d, const char *method, const char *path,
         *out = vpcd_validate_json(body, &errors, &status);
         vpc_errors_destroy(&errors);
         return status;
-    } else if (!strcmp(path, "/v1/status") && get) {
-        *out = vpcd_status_json(d);
-        return 200;
-    } else if (!strcmp(path, "/metrics") && get) {
-        *content_type = "text/plain; version=0.0.4";
-        *out = metrics_text(d);
+    } else if (!strcmp(path, "/v1/status") || !strcmp(path, "/metrics")) {
+        if (!get) {
+            *out = error_json("use GET");
+            return 405;
+        }
+        if (!strcmp(path, "/v1/status")) {
+            *out = vpcd_status_json(d);
+        } else {
+            *content_type = "text/plain; version=0.0.4";
+            *out = metrics_text(d);
+        }
         return 200;
     }
     *out = error_json("no such resource (try /v1/intents, /v1/validate, "

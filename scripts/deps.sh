@@ -8,7 +8,8 @@ PKGS=(
   build-essential autoconf automake libtool pkg-config python3
   openvswitch-source
   libevent-dev libcmocka-dev libssl-dev libcap-ng-dev
-  iproute2 ethtool tcpdump iputils-ping netcat-openbsd procps jq
+  iproute2 ethtool tcpdump iputils-ping netcat-openbsd procps jq curl
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

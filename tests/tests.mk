@@ -9,7 +9,8 @@ SANDBOX_TESTS := $(filter-out tests/sandbox/helpers.sh,$(sort $(wildcard tests/s
 NETNS_TESTS := $(filter-out tests/netns/lab.sh,$(sort $(wildcard tests/netns/*.sh)))
 
 .PHONY: check check-sandbox check-netns check-examples check-install
-check: check-unit check-examples check-install check-sandbox check-netns
+check: check-unit check-examples check-install check-fuzz check-sandbox \
+		check-netns
 	@echo "make check: all test layers passed"
 
 # Every example validates; every invalid example fails with the messages its

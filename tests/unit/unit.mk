@@ -9,6 +9,7 @@
 UNIT_TESTS += $(BUILD)/tests/unit/test-intent
 UNIT_TESTS += $(BUILD)/tests/unit/test-pipeline
 UNIT_TESTS += $(BUILD)/tests/unit/test-vpc-map
+UNIT_TESTS += $(BUILD)/tests/unit/test-vpcd
 
 # Our objects that every unit test links.  Recursive ('='), so that it sees
 # PIPELINE_SRCS even if pipeline.mk is included after this file.
@@ -37,6 +38,17 @@ $(BUILD)/tests/unit/test-vpc-map: tests/unit/test-vpc-map.c $(VPC_MAP_OBJS) \
 		$$(OVS_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(VPC_MAP_OBJS) $(OVS_LIBS) \
+		$(OVS_CONFIGURED_LIBS) -lcmocka
+
+# test-vpcd tests vpcd's logic (daemon/state.c, daemon/agent.c) and its HTTP
+# API offline: it links the daemon's objects but not daemon/vpcd.c (the
+# libevent loop), so it needs no -levent.  Explicit rule, as above.
+VPCD_TEST_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRCS) \
+		cli/ovs-client.c) $(VPC_OBJS)
+$(BUILD)/tests/unit/test-vpcd: tests/unit/test-vpcd.c $$(VPCD_TEST_OBJS) \
+		$$(OVS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(VPCD_TEST_OBJS) $(OVS_LIBS) \
 		$(OVS_CONFIGURED_LIBS) -lcmocka
 
 # Keep the objects when only a unit test needed them.

@@ -1,0 +1,846 @@
+/* tests/unit/test-vpcd.c: unit tests of vpcd's logic without its event loop
+ * or a running Open vSwitch: daemon/state.c (desired state, cache-entry
+ * diffs, persistence, the validate/errors JSON bodies) and daemon/agent.c's
+ * HTTP API, vpcd_http(), which is a pure function of (method, path, body).
+ *
+ * The HTTP tests drive an "offline" agent: its OVSDB, OpenFlow and
+ * ovs-vswitchd control sockets are unix sockets that do not exist, so every
+ * install fails at once and a valid document is accepted but not installed
+ * (202, in_sync false).  Examples are read relative to $VPC_SRCDIR (default:
+ * the current directory, the top of the tree when run by 'make check-unit'),
+ * as in test-pipeline.c. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "daemon/agent.h"
+#include "daemon/state.h"
+#include "pipeline/pipeline.h"
+#include "translator/model.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/util.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "util.h"
+
+/* Sockets that do not exist: connecting fails at once with ENOENT. */
+#define NO_DB      "unix:/nonexistent/ovs-vpc-test/db.sock"
+#define NO_SWITCH  "unix:/nonexistent/ovs-vpc-test/br-int.mgmt"
+#define NO_CTL     "/nonexistent/ovs-vpc-test/ovs-vswitchd.ctl"
+
+/* ------------------------------------------------------------- helpers */
+
+static const char *
+srcdir(void)
+{
+    const char *s = getenv("VPC_SRCDIR");
+    return s && *s ? s : ".";
+}
+
+static char *
+example_text(const char *example)
+{
+    char *name = xasprintf("%s/examples/%s.json", srcdir(), example);
+    char *text = vpcd_read_file(name);
+    if (!text) {
+        fail_msg("cannot read %s (%s)", name, ovs_strerror(errno));
+    }
+    free(name);
+    return text;
+}
+
+/* web-tier.json with VPC vpc-web's VNI made invalid (0): one error, at
+ * $.vpcs[0].vni. */
+static char *
+invalid_web_tier(void)
+{
+    char *text = example_text("web-tier");
+    const char *vni = "\"vni\": 1010";
+    char *p = strstr(text, vni);
+    assert_non_null(p);
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    ds_put_buffer(&ds, text, p - text);
+    ds_put_cstr(&ds, "\"vni\": 0");
+    ds_put_cstr(&ds, p + strlen(vni));
+    free(text);
+    return ds_steal_cstr(&ds);
+}
+
+/* Parses 'text' as a JSON object; fails the test otherwise. */
+static struct json *
+parse_object(const char *text)
+{
+    struct json *j = json_from_string(text);
+    assert_non_null(j);
+    if (j->type != JSON_OBJECT) {
+        fail_msg("expected a JSON object, got: %s", text);
+    }
+    return j;
+}
+
+static const struct json *
+member(const struct json *obj, const char *key)
+{
+    const struct json *v = shash_find_data(json_object(obj), key);
+    if (!v) {
+        fail_msg("JSON object has no member \"%s\"", key);
+    }
+    return v;
+}
+
+static long long int
+int_member(const struct json *obj, const char *key)
+{
+    const struct json *v = member(obj, key);
+    assert_int_equal(v->type, JSON_INTEGER);
+    return json_integer(v);
+}
+
+static bool
+bool_member(const struct json *obj, const char *key)
+{
+    const struct json *v = member(obj, key);
+    assert_true(v->type == JSON_TRUE || v->type == JSON_FALSE);
+    return v->type == JSON_TRUE;
+}
+
+/* True if some string of JSON array 'arr' contains 'needle'. */
+static bool
+array_has_substring(const struct json *arr, const char *needle)
+{
+    assert_int_equal(arr->type, JSON_ARRAY);
+    for (size_t i = 0; i < json_array(arr)->n; i++) {
+        const struct json *e = json_array(arr)->elems[i];
+        assert_int_equal(e->type, JSON_STRING);
+        if (strstr(json_string(e), needle)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static struct pl_mapping_entry
+entry(uint32_t vni, uint32_t ip, uint32_t underlay, uint8_t mac_last)
+{
+    struct pl_mapping_entry e = {
+        .vni = vni, .ip = ip, .underlay = underlay,
+        .mac = (struct eth_addr) ETH_ADDR_C(02,00,00,00,00,00),
+    };
+    e.mac.ea[5] = mac_last;
+    return e;
+}
+
+static void
+assert_entry_equal(const struct pl_mapping_entry *a,
+                   const struct pl_mapping_entry *b)
+{
+    assert_int_equal(a->vni, b->vni);
+    assert_int_equal(a->ip, b->ip);
+    assert_int_equal(a->underlay, b->underlay);
+    assert_true(eth_addr_equals(a->mac, b->mac));
+}
+
+/* A temporary directory, removed (with the files the tests make) by
+ * rm_tmpdir(). */
+static char *
+make_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *dir = xasprintf("%s/test-vpcd.XXXXXX", base && *base ? base
+                                                                : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    return dir;
+}
+
+static void
+rm_tmpdir(char *dir, const char *const files[])
+{
+    for (size_t i = 0; files[i]; i++) {
+        char *f = xasprintf("%s/%s", dir, files[i]);
+        unlink(f);
+        free(f);
+    }
+    assert_int_equal(rmdir(dir), 0);    /* Fails if anything was left. */
+    free(dir);
+}
+
+/* ------------------------------------------------------ vpcd_entries_diff */
+
+static void
+test_diff_empty(void **state OVS_UNUSED)
+{
+    struct pl_mapping_entry *set, *del;
+    size_t n_set, n_del;
+
+    vpcd_entries_diff(NULL, 0, NULL, 0, &set, &n_set, &del, &n_del);
+    assert_int_equal(n_set, 0);
+    assert_int_equal(n_del, 0);
+    free(set);
+    free(del);
+
+    /* Empty old: everything is set.  Empty new: everything deleted. */
+    struct pl_mapping_entry v[] = {
+        entry(100, 0x0a000001, 0xc0a80001, 1),
+        entry(100, 0x0a000002, 0xc0a80002, 2),
+    };
+    vpcd_entries_diff(NULL, 0, v, 2, &set, &n_set, &del, &n_del);
+    assert_int_equal(n_set, 2);
+    assert_int_equal(n_del, 0);
+    assert_entry_equal(&set[0], &v[0]);
+    assert_entry_equal(&set[1], &v[1]);
+    free(set);
+    free(del);
+
+    vpcd_entries_diff(v, 2, NULL, 0, &set, &n_set, &del, &n_del);
+    assert_int_equal(n_set, 0);
+    assert_int_equal(n_del, 2);
+    assert_entry_equal(&del[0], &v[0]);
+    assert_entry_equal(&del[1], &v[1]);
+    free(set);
+    free(del);
+}
+
+static void
+test_diff_identical(void **state OVS_UNUSED)
+{
+    struct pl_mapping_entry v[] = {
+        entry(100, 0x0a000001, 0xc0a80001, 1),
+        entry(100, 0x0a000002, 0xc0a80002, 2),
+        entry(200, 0x0a000001, 0xc0a80003, 3),
+    };
+    struct pl_mapping_entry w[ARRAY_SIZE(v)];
+    memcpy(w, v, sizeof v);
+
+    struct pl_mapping_entry *set, *del;
+    size_t n_set, n_del;
+    vpcd_entries_diff(v, ARRAY_SIZE(v), w, ARRAY_SIZE(w),
+                      &set, &n_set, &del, &n_del);
+    assert_int_equal(n_set, 0);
+    assert_int_equal(n_del, 0);
+    free(set);
+    free(del);
+}
+
+static void
+test_diff_changes(void **state OVS_UNUSED)
+{
+    /* Sorted by (vni, ip).  The same IP under two VNIs is two keys. */
+    struct pl_mapping_entry old[] = {
+        entry(100, 0x0a000001, 0xc0a80001, 1),  /* Unchanged. */
+        entry(100, 0x0a000002, 0xc0a80002, 2),  /* Underlay changes. */
+        entry(100, 0x0a000003, 0xc0a80001, 3),  /* MAC changes. */
+        entry(100, 0x0a000004, 0xc0a80001, 4),  /* Deleted. */
+        entry(200, 0x0a000001, 0xc0a80001, 5),  /* Deleted (VNI). */
+        entry(300, 0x0a000009, 0xc0a80001, 9),  /* Unchanged, last. */
+    };
+    struct pl_mapping_entry new[] = {
+        entry(50,  0x0a000001, 0xc0a80001, 7),  /* Added, before all. */
+        entry(100, 0x0a000001, 0xc0a80001, 1),
+        entry(100, 0x0a000002, 0xc0a80009, 2),
+        entry(100, 0x0a000003, 0xc0a80001, 33),
+        entry(100, 0x0a000005, 0xc0a80001, 6),  /* Added, between. */
+        entry(300, 0x0a000009, 0xc0a80001, 9),
+        entry(400, 0x0a000001, 0xc0a80001, 8),  /* Added, after all. */
+    };
+
+    struct pl_mapping_entry *set, *del;
+    size_t n_set, n_del;
+    vpcd_entries_diff(old, ARRAY_SIZE(old), new, ARRAY_SIZE(new),
+                      &set, &n_set, &del, &n_del);
+
+    assert_int_equal(n_set, 5);
+    assert_entry_equal(&set[0], &new[0]);
+    assert_entry_equal(&set[1], &new[2]);      /* Underlay. */
+    assert_entry_equal(&set[2], &new[3]);      /* MAC. */
+    assert_entry_equal(&set[3], &new[4]);
+    assert_entry_equal(&set[4], &new[6]);
+
+    assert_int_equal(n_del, 2);
+    assert_entry_equal(&del[0], &old[3]);
+    assert_entry_equal(&del[1], &old[4]);
+    free(set);
+    free(del);
+}
+
+/* ----------------------------------------------- persistence, reading */
+
+static void
+test_persist(void **state OVS_UNUSED)
+{
+    char *dir = make_tmpdir();
+    char *file = xasprintf("%s/state.json", dir);
+    char *tmp = xasprintf("%s.tmp", file);
+    struct stat s;
+
+    assert_int_equal(vpcd_persist(file, "{\"first\": 1}\n"), 0);
+    char *text = vpcd_read_file(file);
+    assert_non_null(text);
+    assert_string_equal(text, "{\"first\": 1}\n");
+    free(text);
+    assert_int_equal(stat(tmp, &s), -1);        /* No .tmp left behind. */
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(stat(file, &s), 0);
+    assert_int_equal(s.st_mode & 0777, 0600);
+
+    /* Overwriting with a shorter text leaves exactly the new text. */
+    assert_int_equal(vpcd_persist(file, "{}"), 0);
+    text = vpcd_read_file(file);
+    assert_string_equal(text, "{}");
+    free(text);
+    assert_int_equal(stat(tmp, &s), -1);
+
+    /* Empty text. */
+    assert_int_equal(vpcd_persist(file, ""), 0);
+    text = vpcd_read_file(file);
+    assert_string_equal(text, "");
+    free(text);
+
+    /* A directory that does not exist: an errno value, nothing created. */
+    char *bad = xasprintf("%s/no-such-dir/state.json", dir);
+    int error = vpcd_persist(bad, "{}");
+    assert_int_equal(error, ENOENT);
+    free(bad);
+
+    /* The target is a directory: rename fails, the .tmp is removed. */
+    char *subdir = xasprintf("%s/a-dir", dir);
+    assert_int_equal(mkdir(subdir, 0700), 0);
+    error = vpcd_persist(subdir, "{}");
+    assert_int_not_equal(error, 0);
+    char *subtmp = xasprintf("%s.tmp", subdir);
+    assert_int_equal(stat(subtmp, &s), -1);
+    assert_int_equal(rmdir(subdir), 0);
+    free(subtmp);
+    free(subdir);
+
+    free(tmp);
+    free(file);
+    rm_tmpdir(dir, (const char *const[]) { "state.json", NULL });
+}
+
+static void
+test_read_file(void **state OVS_UNUSED)
+{
+    char *dir = make_tmpdir();
+    char *file = xasprintf("%s/big", dir);
+
+    /* Bigger than read_file's 64 kB buffer, with a NUL-free pattern. */
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    for (int i = 0; i < 20000; i++) {
+        ds_put_format(&ds, "%d,", i);
+    }
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs(ds_cstr(&ds), f);
+    fclose(f);
+
+    char *text = vpcd_read_file(file);
+    assert_non_null(text);
+    assert_int_equal(strlen(text), ds.length);
+    assert_string_equal(text, ds_cstr(&ds));
+    free(text);
+    ds_destroy(&ds);
+
+    /* Empty file: "" (not NULL). */
+    f = fopen(file, "w");
+    assert_non_null(f);
+    fclose(f);
+    text = vpcd_read_file(file);
+    assert_non_null(text);
+    assert_string_equal(text, "");
+    free(text);
+
+    /* Missing file: NULL and errno. */
+    char *missing = xasprintf("%s/missing", dir);
+    errno = 0;
+    assert_null(vpcd_read_file(missing));
+    assert_int_equal(errno, ENOENT);
+    free(missing);
+
+    free(file);
+    rm_tmpdir(dir, (const char *const[]) { "big", NULL });
+}
+
+/* --------------------------------------------------- JSON bodies of the API */
+
+static void
+test_errors_json(void **state OVS_UNUSED)
+{
+    struct vpc_errors errors;
+    vpc_errors_init(&errors);
+
+    char *s = vpcd_errors_json(&errors);
+    struct json *j = parse_object(s);
+    assert_false(bool_member(j, "valid"));
+    assert_int_equal(member(j, "errors")->type, JSON_ARRAY);
+    assert_int_equal(json_array(member(j, "errors"))->n, 0);
+    assert_int_equal(shash_count(json_object(j)), 2);
+    json_destroy(j);
+    free(s);
+
+    vpc_errors_add(&errors, "$.vpcs[0].vni", "0", "must be between %d and %d",
+                   1, 15728639);
+    vpc_errors_add(&errors, "$.hosts", NULL, "a \"quoted\" word\\");
+    s = vpcd_errors_json(&errors);
+    j = parse_object(s);
+    assert_false(bool_member(j, "valid"));
+    const struct json *arr = member(j, "errors");
+    assert_int_equal(json_array(arr)->n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(json_array(arr)->elems[i]->type, JSON_STRING);
+        assert_string_equal(json_string(json_array(arr)->elems[i]),
+                            errors.msgs[i]);
+    }
+    assert_true(array_has_substring(arr, "$.vpcs[0].vni"));
+    json_destroy(j);
+    free(s);
+    vpc_errors_destroy(&errors);
+}
+
+static void
+test_validate_json(void **state OVS_UNUSED)
+{
+    char *text = example_text("web-tier");
+    struct vpc_errors errors;
+    vpc_errors_init(&errors);
+    int status = 0;
+    char *s = vpcd_validate_json(text, &errors, &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(errors.n, 0);
+    struct json *j = parse_object(s);
+    assert_true(bool_member(j, "valid"));
+    assert_int_equal(int_member(j, "vpcs"), 1);
+    assert_int_equal(int_member(j, "subnets"), 2);
+    assert_int_equal(int_member(j, "enis"), 4);
+    assert_int_equal(int_member(j, "hosts"), 2);
+    json_destroy(j);
+    free(s);
+    vpc_errors_destroy(&errors);
+    free(text);
+
+    text = invalid_web_tier();
+    vpc_errors_init(&errors);
+    s = vpcd_validate_json(text, &errors, &status);
+    assert_int_equal(status, 400);
+    assert_true(errors.n >= 1);
+    j = parse_object(s);
+    assert_false(bool_member(j, "valid"));
+    assert_true(array_has_substring(member(j, "errors"), "$.vpcs[0].vni"));
+    json_destroy(j);
+    free(s);
+    vpc_errors_destroy(&errors);
+    free(text);
+
+    /* Not JSON at all. */
+    vpc_errors_init(&errors);
+    s = vpcd_validate_json("{\"hosts\": [", &errors, &status);
+    assert_int_equal(status, 400);
+    assert_true(errors.n >= 1);
+    j = parse_object(s);
+    assert_false(bool_member(j, "valid"));
+    assert_true(json_array(member(j, "errors"))->n >= 1);
+    json_destroy(j);
+    free(s);
+    vpc_errors_destroy(&errors);
+}
+
+/* -------------------------------------------------------- vpcd_state_build */
+
+static void
+test_state_build(void **state OVS_UNUSED)
+{
+    char *text = example_text("web-tier");
+    struct pl_binding b[] = {
+        { "eni-web-a", 1 }, { "eni-client-a", 2 },
+    };
+
+    for (int mode = 0; mode < 2; mode++) {
+        struct pl_host_config cfg = {
+            .host_id = "host-a", .bindings = b, .n_bindings = 2,
+            .tunnel_ofport = 1000,
+            .mapping = mode ? PL_MAP_ACTION : PL_MAP_FLOWS,
+        };
+        struct vpc_errors errors;
+        vpc_errors_init(&errors);
+        struct vpcd_state *st = vpcd_state_build(text, &cfg, &errors);
+        assert_non_null(st);
+        assert_int_equal(errors.n, 0);
+        assert_string_equal(st->text, text);
+        assert_ptr_not_equal(st->text, text);   /* A copy. */
+        assert_non_null(st->region);
+        assert_int_equal(st->region->n_enis, 4);
+        assert_null(st->flows.error);
+        assert_true(hmap_count(&st->flows.flows) > 0);
+        if (cfg.mapping == PL_MAP_ACTION) {
+            /* vpc-web has ENIs on host-a: all four of its ENIs. */
+            assert_int_equal(st->n_entries, 4);
+            for (size_t i = 1; i < st->n_entries; i++) {
+                const struct pl_mapping_entry *p = &st->entries[i - 1];
+                const struct pl_mapping_entry *q = &st->entries[i];
+                assert_true(p->vni < q->vni
+                            || (p->vni == q->vni && p->ip < q->ip));
+            }
+        } else {
+            assert_int_equal(st->n_entries, 0);
+            assert_null(st->entries);
+        }
+        vpcd_state_destroy(st);
+        vpc_errors_destroy(&errors);
+    }
+
+    /* Invalid document: NULL, with the validation errors. */
+    char *bad = invalid_web_tier();
+    struct pl_host_config cfg = {
+        .host_id = "host-a", .tunnel_ofport = 1000, .mapping = PL_MAP_FLOWS,
+    };
+    struct vpc_errors errors;
+    vpc_errors_init(&errors);
+    assert_null(vpcd_state_build(bad, &cfg, &errors));
+    assert_true(errors.n >= 1);
+    bool found = false;
+    for (size_t i = 0; i < errors.n; i++) {
+        found |= strstr(errors.msgs[i], "$.vpcs[0].vni") != NULL;
+    }
+    assert_true(found);
+    vpc_errors_destroy(&errors);
+    free(bad);
+
+    /* Unknown host: NULL, with a compile error naming the host. */
+    for (int mode = 0; mode < 2; mode++) {
+        cfg.host_id = "host-z";
+        cfg.mapping = mode ? PL_MAP_ACTION : PL_MAP_FLOWS;
+        vpc_errors_init(&errors);
+        assert_null(vpcd_state_build(text, &cfg, &errors));
+        assert_int_equal(errors.n, 1);
+        assert_non_null(strstr(errors.msgs[0], "cannot compile for host "
+                               "host-z"));
+        vpc_errors_destroy(&errors);
+    }
+
+    /* vpcd_state_destroy(NULL) is a no-op. */
+    vpcd_state_destroy(NULL);
+    free(text);
+}
+
+/* ----------------------------------------------------------- the HTTP API */
+
+/* An agent for host-a whose OVS is unreachable; 'state_file' may be NULL. */
+static void
+offline_vpcd(struct vpcd *d, enum pl_mapping_mode mapping,
+             const char *state_file)
+{
+    memset(d, 0, sizeof *d);
+    d->host = "host-a";
+    d->bridge = "br-int";
+    d->intents_file = NULL;
+    d->state_file = state_file ? xstrdup(state_file) : NULL;
+    d->db = xstrdup(NO_DB);
+    d->switch_target = xstrdup(NO_SWITCH);
+    d->vswitchd_ctl = xstrdup(NO_CTL);
+    d->unixctl_path = NULL;
+    d->mapping = mapping;
+}
+
+/* Calls vpcd_http() and checks the status; returns the response body. */
+static char *
+http_at(struct vpcd *d, const char *method, const char *path,
+        const char *body, int expected_status, const char **type,
+        const char *file, int line)
+{
+    const char *content_type = NULL;
+    char *out = NULL;
+    int status = vpcd_http(d, method, path, body, &content_type, &out);
+    if (status != expected_status) {
+        print_error("%s %s: status %d, expected %d; body:\n%s\n", method,
+                    path, status, expected_status, out ? out : "(null)");
+        free(out);
+        _fail(file, line);
+    }
+    assert_non_null(out);
+    assert_non_null(content_type);
+    if (type) {
+        *type = content_type;
+    }
+    return out;
+}
+#define http(D, METHOD, PATH, BODY, STATUS) \
+    http_at(D, METHOD, PATH, BODY, STATUS, NULL, __FILE__, __LINE__)
+#define http_type(D, METHOD, PATH, BODY, STATUS, TYPE) \
+    http_at(D, METHOD, PATH, BODY, STATUS, TYPE, __FILE__, __LINE__)
+
+/* Checks that the status JSON parses and returns it. */
+static struct json *
+get_status(struct vpcd *d)
+{
+    const char *type;
+    char *s = http_type(d, "GET", "/v1/status", "", 200, &type);
+    assert_string_equal(type, "application/json");
+    struct json *j = parse_object(s);
+    free(s);
+    return j;
+}
+
+static void
+test_http_offline(void **state OVS_UNUSED)
+{
+    struct vpcd d;
+    offline_vpcd(&d, PL_MAP_FLOWS, NULL);
+    char *text = example_text("web-tier");
+    char *bad = invalid_web_tier();
+    char *out;
+    const char *type;
+
+    /* Nothing loaded yet. */
+    out = http(&d, "GET", "/v1/intents", "", 404);
+    json_destroy(parse_object(out));
+    free(out);
+
+    struct json *j = get_status(&d);
+    assert_int_equal(int_member(j, "version"), 0);
+    assert_false(bool_member(j, "in_sync"));
+    assert_int_equal(member(j, "last_error")->type, JSON_NULL);
+    json_destroy(j);
+
+    /* A valid document: accepted (version 1) but not installed. */
+    out = http_type(&d, "PUT", "/v1/intents", text, 202, &type);
+    assert_string_equal(type, "application/json");
+    j = parse_object(out);
+    assert_int_equal(int_member(j, "version"), 1);
+    assert_false(bool_member(j, "in_sync"));
+    assert_int_equal(member(j, "error")->type, JSON_STRING);
+    json_destroy(j);
+    free(out);
+    assert_non_null(d.desired);
+    assert_false(d.in_sync);
+    assert_int_equal(d.version, 1);
+    assert_int_equal(d.applies, 0);
+    assert_int_equal(d.apply_errors, 1);
+    assert_non_null(d.last_error);
+
+    out = http(&d, "GET", "/v1/intents", "", 200);
+    assert_string_equal(out, text);
+    free(out);
+
+    /* The same text again: still version 1. */
+    out = http(&d, "PUT", "/v1/intents", text, 202);
+    j = parse_object(out);
+    assert_int_equal(int_member(j, "version"), 1);
+    json_destroy(j);
+    free(out);
+
+    /* An invalid document: 400 with the JSON path; nothing changed. */
+    out = http(&d, "PUT", "/v1/intents", bad, 400);
+    j = parse_object(out);
+    assert_false(bool_member(j, "valid"));
+    assert_true(array_has_substring(member(j, "errors"), "$.vpcs[0].vni"));
+    json_destroy(j);
+    free(out);
+    assert_int_equal(d.rejected, 1);
+    assert_int_equal(d.version, 1);
+
+    out = http(&d, "GET", "/v1/intents", "", 200);
+    assert_string_equal(out, text);
+    free(out);
+
+    /* Not JSON: 400 too. */
+    out = http(&d, "PUT", "/v1/intents", "not json", 400);
+    free(out);
+    assert_int_equal(d.rejected, 2);
+
+    /* POST /v1/validate changes nothing. */
+    out = http(&d, "POST", "/v1/validate", text, 200);
+    j = parse_object(out);
+    assert_true(bool_member(j, "valid"));
+    assert_int_equal(int_member(j, "enis"), 4);
+    json_destroy(j);
+    free(out);
+    out = http(&d, "POST", "/v1/validate", bad, 400);
+    j = parse_object(out);
+    assert_true(array_has_substring(member(j, "errors"), "$.vpcs[0].vni"));
+    json_destroy(j);
+    free(out);
+    assert_int_equal(d.rejected, 2);
+    assert_int_equal(d.version, 1);
+
+    /* Status. */
+    j = get_status(&d);
+    assert_int_equal(int_member(j, "version"), 1);
+    assert_false(bool_member(j, "in_sync"));
+    assert_string_equal(json_string(member(j, "host")), "host-a");
+    assert_string_equal(json_string(member(j, "mapping")), "flows");
+    assert_int_equal(int_member(j, "rejected"), 2);
+    assert_int_equal(int_member(j, "applies"), 0);
+    assert_true(int_member(j, "flows") > 0);
+    assert_int_equal(int_member(j, "ports_bound"), 0);
+    assert_int_equal(member(j, "last_error")->type, JSON_STRING);
+    json_destroy(j);
+
+    /* Metrics. */
+    out = http_type(&d, "GET", "/metrics", "", 200, &type);
+    assert_string_equal(type, "text/plain; version=0.0.4");
+    assert_non_null(strstr(out, "\nvpcd_rejected_total 2\n"));
+    assert_non_null(strstr(out, "\nvpcd_version 1\n"));
+    assert_non_null(strstr(out, "\nvpcd_in_sync 0\n"));
+    assert_non_null(strstr(out, "\nvpcd_apply_errors_total 2\n"));
+    assert_non_null(strstr(out, "# TYPE vpcd_rejected_total counter\n"));
+    /* The switch is unreachable: no stage drops. */
+    assert_null(strstr(out, "vpcd_stage_drops_total"));
+    free(out);
+
+    /* Unknown paths and wrong methods. */
+    out = http(&d, "GET", "/v1/nope", "", 404);
+    json_destroy(parse_object(out));
+    free(out);
+    out = http(&d, "GET", "", "", 404);
+    free(out);
+    out = http(&d, "GET", "/v1/intents/", "", 404);
+    free(out);
+    out = http(&d, "DELETE", "/v1/intents", "", 405);
+    json_destroy(parse_object(out));
+    free(out);
+    out = http(&d, "POST", "/v1/intents", text, 405);
+    free(out);
+    out = http(&d, "GET", "/v1/validate", "", 405);
+    free(out);
+    out = http(&d, "PUT", "/v1/validate", text, 405);
+    free(out);
+    assert_int_equal(d.version, 1);     /* None of those changed anything. */
+
+    /* The desired flows are those of the document, compiled for host-a. */
+    out = vpcd_desired_flows(&d);
+    assert_true(strlen(out) > 0);
+    assert_non_null(strstr(out, "cookie="));
+    free(out);
+
+    /* A second valid document (the VNI changed): version 2. */
+    char *text2 = xstrdup(text);
+    char *p = strstr(text2, "\"vni\": 1010");
+    assert_non_null(p);
+    memcpy(p, "\"vni\": 1011", strlen("\"vni\": 1011"));
+    out = http(&d, "PUT", "/v1/intents", text2, 202);
+    free(out);
+    assert_int_equal(d.version, 2);
+    out = http(&d, "GET", "/v1/intents", "", 200);
+    assert_string_equal(out, text2);
+    free(out);
+    free(text2);
+
+    free(bad);
+    free(text);
+    vpcd_destroy(&d);
+}
+
+/* ACTION mode: the cache cannot be loaded either; the entries are kept. */
+static void
+test_http_offline_action(void **state OVS_UNUSED)
+{
+    struct vpcd d;
+    offline_vpcd(&d, PL_MAP_ACTION, NULL);
+    char *text = example_text("web-tier");
+
+    char *out = http(&d, "PUT", "/v1/intents", text, 202);
+    struct json *j = parse_object(out);
+    assert_false(bool_member(j, "in_sync"));
+    json_destroy(j);
+    free(out);
+    assert_false(d.cache_known);
+
+    j = get_status(&d);
+    assert_string_equal(json_string(member(j, "mapping")), "action");
+    assert_int_equal(int_member(j, "version"), 1);
+    assert_int_equal(int_member(j, "cache_entries"), 4);
+    json_destroy(j);
+
+    out = http(&d, "GET", "/metrics", "", 200);
+    assert_non_null(strstr(out, "\nvpcd_cache_entries_desired 4\n"));
+    assert_null(strstr(out, "vpcd_cache_hits_total"));  /* Unreachable. */
+    free(out);
+
+    /* The audit finds ovs-vswitchd absent and stays out of sync. */
+    vpcd_audit(&d);
+    assert_false(d.in_sync);
+    assert_int_equal(d.audits, 1);
+
+    free(text);
+    vpcd_destroy(&d);
+}
+
+/* With a state file, an accepted document is persisted even though it could
+ * not be installed; a rejected one is not. */
+static void
+test_http_persists(void **state OVS_UNUSED)
+{
+    char *dir = make_tmpdir();
+    char *file = xasprintf("%s/vpcd.state", dir);
+    struct vpcd d;
+    offline_vpcd(&d, PL_MAP_FLOWS, file);
+    char *text = example_text("web-tier");
+    char *bad = invalid_web_tier();
+
+    char *out = http(&d, "PUT", "/v1/intents", text, 202);
+    free(out);
+    char *saved = vpcd_read_file(file);
+    assert_non_null(saved);
+    assert_string_equal(saved, text);
+    free(saved);
+
+    out = http(&d, "PUT", "/v1/intents", bad, 400);
+    free(out);
+    saved = vpcd_read_file(file);
+    assert_string_equal(saved, text);
+    free(saved);
+
+    /* vpcd_load_file() of the persisted state: the same document. */
+    vpcd_load_file(&d, file, "persisted state");
+    assert_int_equal(d.version, 1);
+    assert_string_equal(d.desired->text, text);
+
+    /* A file that cannot be read sets last_error and changes nothing. */
+    char *missing = xasprintf("%s/missing.json", dir);
+    vpcd_load_file(&d, missing, "test");
+    assert_non_null(strstr(d.last_error, "cannot read"));
+    assert_int_equal(d.version, 1);
+    free(missing);
+
+    free(bad);
+    free(text);
+    vpcd_destroy(&d);
+    free(file);
+    rm_tmpdir(dir, (const char *const[]) { "vpcd.state", NULL });
+}
+
+int
+main(int argc OVS_UNUSED, char *argv[])
+{
+    set_program_name(argv[0]);
+    /* The offline agent warns about every failed install; keep the test
+     * output readable. */
+    vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_ERR);
+
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_diff_empty),
+        cmocka_unit_test(test_diff_identical),
+        cmocka_unit_test(test_diff_changes),
+        cmocka_unit_test(test_persist),
+        cmocka_unit_test(test_read_file),
+        cmocka_unit_test(test_errors_json),
+        cmocka_unit_test(test_validate_json),
+        cmocka_unit_test(test_state_build),
+        cmocka_unit_test(test_http_offline),
+        cmocka_unit_test(test_http_offline_action),
+        cmocka_unit_test(test_http_persists),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
