@@ -282,6 +282,46 @@ encode_flow_mod(const struct of_flow *f, uint16_t command,
     return msg;
 }
 
+/* Opens an OpenFlow 1.5 (or 1.4) connection to 'target'. */
+static char *
+open_switch(const char *target, struct vconn **vconnp,
+            enum ofputil_protocol *protocol)
+{
+    int retval = vconn_open_block(target, 1u << OFP15_VERSION
+                                  | 1u << OFP14_VERSION, DSCP_DEFAULT, -1,
+                                  vconnp);
+    if (retval) {
+        return xasprintf("%s: cannot connect (%s)", target,
+                         ovs_strerror(retval));
+    }
+    *protocol = ofputil_protocol_from_ofp_version(vconn_get_version(*vconnp));
+    return NULL;
+}
+
+/* Dumps every flow of every table of the switch behind 'vconn'. */
+static char *
+dump_switch_flows(struct vconn *vconn, enum ofputil_protocol protocol,
+                  struct ofputil_flow_stats **fses, size_t *n)
+{
+    struct ofputil_flow_stats_request fsr = {
+        .out_port = OFPP_ANY, .out_group = OFPG_ANY, .table_id = 0xff,
+    };
+    match_init_catchall(&fsr.match);
+    int retval = vconn_dump_flows(vconn, &fsr, protocol, fses, n);
+    return retval ? xasprintf("%s: cannot dump flows (%s)",
+                              vconn_get_name(vconn), ovs_strerror(retval))
+                  : NULL;
+}
+
+static void
+free_switch_flows(struct ofputil_flow_stats *fses, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(CONST_CAST(struct ofpact *, fses[i].ofpacts));
+    }
+    free(fses);
+}
+
 struct vpc_flowset {
     struct hmap flows;          /* Of "struct of_flow". */
 };
@@ -343,27 +383,17 @@ vpc_apply_flowset(const char *target, struct vpc_flowset *fs, bool dry_run,
     }
 
     struct vconn *vconn;
-    int retval = vconn_open_block(target, 1u << OFP15_VERSION
-                                  | 1u << OFP14_VERSION, DSCP_DEFAULT, -1,
-                                  &vconn);
-    if (retval) {
-        return xasprintf("%s: cannot connect (%s)", target,
-                         ovs_strerror(retval));
+    enum ofputil_protocol protocol;
+    error = open_switch(target, &vconn, &protocol);
+    if (error) {
+        return error;
     }
-    enum ofputil_protocol protocol
-        = ofputil_protocol_from_ofp_version(vconn_get_version(vconn));
 
     /* What the switch has now, in every table. */
-    struct ofputil_flow_stats_request fsr = {
-        .out_port = OFPP_ANY, .out_group = OFPG_ANY, .table_id = 0xff,
-    };
-    match_init_catchall(&fsr.match);
     struct ofputil_flow_stats *fses;
     size_t n_fses;
-    retval = vconn_dump_flows(vconn, &fsr, protocol, &fses, &n_fses);
-    if (retval) {
-        error = xasprintf("%s: cannot dump flows (%s)", target,
-                          ovs_strerror(retval));
+    error = dump_switch_flows(vconn, protocol, &fses, &n_fses);
+    if (error) {
         goto out;
     }
 
@@ -413,14 +443,11 @@ vpc_apply_flowset(const char *target, struct vpc_flowset *fs, bool dry_run,
             stats->added++;
         }
     }
-    for (size_t i = 0; i < n_fses; i++) {
-        free(CONST_CAST(struct ofpact *, fses[i].ofpacts));
-    }
-    free(fses);
+    free_switch_flows(fses, n_fses);
 
     if (!dry_run && !ovs_list_is_empty(&requests)) {
         struct ovs_list errors;
-        retval = vconn_bundle_transact(vconn, &requests,
+        int retval = vconn_bundle_transact(vconn, &requests,
                                        OFPBF_ATOMIC | OFPBF_ORDERED, &errors);
         if (retval || !ovs_list_is_empty(&errors)) {
             struct ds ds = DS_EMPTY_INITIALIZER;
@@ -520,28 +547,20 @@ vpc_mapping_load(const char *ctl, const struct pl_mapping_entry *e, size_t n,
 char *
 vpc_stage_drops(const char *target, uint64_t drops[PL_N_STAGES])
 {
-    memset(drops, 0, PL_N_STAGES * sizeof *drops);
     struct vconn *vconn;
-    int retval = vconn_open_block(target, 1u << OFP15_VERSION
-                                  | 1u << OFP14_VERSION, DSCP_DEFAULT, -1,
-                                  &vconn);
-    if (retval) {
-        return xasprintf("%s: cannot connect (%s)", target,
-                         ovs_strerror(retval));
-    }
-    enum ofputil_protocol protocol
-        = ofputil_protocol_from_ofp_version(vconn_get_version(vconn));
-    struct ofputil_flow_stats_request fsr = {
-        .out_port = OFPP_ANY, .out_group = OFPG_ANY, .table_id = 0xff,
-    };
-    match_init_catchall(&fsr.match);
+    enum ofputil_protocol protocol;
     struct ofputil_flow_stats *fses;
     size_t n;
-    retval = vconn_dump_flows(vconn, &fsr, protocol, &fses, &n);
+
+    memset(drops, 0, PL_N_STAGES * sizeof *drops);
+    char *error = open_switch(target, &vconn, &protocol);
+    if (error) {
+        return error;
+    }
+    error = dump_switch_flows(vconn, protocol, &fses, &n);
     vconn_close(vconn);
-    if (retval) {
-        return xasprintf("%s: cannot dump flows (%s)", target,
-                         ovs_strerror(retval));
+    if (error) {
+        return error;
     }
     for (size_t i = 0; i < n; i++) {
         int stage = pl_stage_by_table(fses[i].table_id);
@@ -549,9 +568,8 @@ vpc_stage_drops(const char *target, uint64_t drops[PL_N_STAGES])
         if (stage >= 0 && !fses[i].ofpacts_len) {
             drops[stage] += fses[i].packet_count;
         }
-        free(CONST_CAST(struct ofpact *, fses[i].ofpacts));
     }
-    free(fses);
+    free_switch_flows(fses, n);
     return NULL;
 }
 
@@ -613,17 +631,13 @@ vpc_apply_delta(const char *target, const struct pl_flows *old,
 
     if (!hmap_is_empty(&add_map) || !hmap_is_empty(&del_map)) {
         struct vconn *vconn;
-        int retval = vconn_open_block(target, 1u << OFP15_VERSION
-                                      | 1u << OFP14_VERSION, DSCP_DEFAULT,
-                                      -1, &vconn);
-        if (retval) {
-            error = xasprintf("%s: cannot connect (%s)", target,
-                              ovs_strerror(retval));
+        enum ofputil_protocol protocol;
+        error = open_switch(target, &vconn, &protocol);
+        if (error) {
             of_flows_destroy(&del_map);
             goto out;
         }
-        enum ofputil_protocol protocol
-            = ofputil_protocol_from_ofp_version(vconn_get_version(vconn));
+        int retval;
         struct ovs_list requests;
         ovs_list_init(&requests);
         struct of_flow *f;
