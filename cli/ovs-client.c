@@ -95,11 +95,11 @@ map_get(const struct json *map, const char *key)
 
 char *
 vpc_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
-                        size_t *n, int *tunnel_ofport)
+                        size_t *n, struct vpc_ovs_ports *ports)
 {
     *bindings = NULL;
     *n = 0;
-    *tunnel_ofport = 0;
+    memset(ports, 0, sizeof *ports);
 
     struct stream *stream;
     int error = stream_open_block(jsonrpc_stream_open(db, &stream,
@@ -151,18 +151,25 @@ vpc_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
             continue;           /* Not (yet) attached. */
         }
         const struct json *eni = ids ? map_get(ids, "vpc-eni-id") : NULL;
-        if (eni && eni->type == JSON_STRING) {
+        const struct json *edge = ids ? map_get(ids, "vpc-edge-port") : NULL;
+        if (edge && edge->type == JSON_STRING
+            && !strcmp(json_string(edge), "uplink")) {
+            ports->uplink = json_integer(ofport);
+        } else if (edge && edge->type == JSON_STRING
+                   && !strcmp(json_string(edge), "dx")) {
+            ports->dx = json_integer(ofport);
+        } else if (eni && eni->type == JSON_STRING) {
             (*bindings)[*n].eni_id = xstrdup(json_string(eni));
             (*bindings)[*n].ofport = json_integer(ofport);
             (*n)++;
         } else if (type && type->type == JSON_STRING
                    && !strcmp(json_string(type), "geneve")) {
-            if (*tunnel_ofport) {
+            if (ports->tunnel) {
                 err = xasprintf("%s: more than one Geneve interface; "
                                 "ovs-vpc needs exactly one", db);
                 goto out;
             }
-            *tunnel_ofport = json_integer(ofport);
+            ports->tunnel = json_integer(ofport);
         }
     }
 out:

@@ -16,8 +16,12 @@
  * "unix:/var/run/openvswitch/db.sock"): every Interface with
  * external_ids:vpc-eni-id=ENI and an ofport, and the ofport of the Geneve
  * tunnel interface.  '*bindings' (and the strings in it) are malloc'd. */
+struct vpc_ovs_ports {
+    int tunnel;                 /* The Geneve interface. */
+    int uplink, dx;             /* Edges: external_ids:vpc-edge-port. */
+};
 char *vpc_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
-                              size_t *n, int *tunnel_ofport)
+                              size_t *n, struct vpc_ovs_ports *)
     OVS_WARN_UNUSED_RESULT;
 
 struct vpc_apply_stats {

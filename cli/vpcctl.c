@@ -33,6 +33,7 @@ static char *opt_db;
 static char *opt_switch;
 static char *opt_appctl;
 static int opt_tunnel_port = -1;
+static int opt_uplink_port, opt_dx_port;
 static bool opt_annotate;
 static bool opt_dry_run;
 static enum pl_mapping_mode opt_mapping = PL_MAP_FLOWS;
@@ -100,11 +101,13 @@ host_config(struct pl_host_config *cfg, bool need_db,
     cfg->bindings = opt_bindings;
     cfg->n_bindings = opt_n_bindings;
     cfg->tunnel_ofport = opt_tunnel_port;
+    cfg->uplink_ofport = opt_uplink_port;
+    cfg->dx_ofport = opt_dx_port;
 
     if (need_db || (!opt_n_bindings && opt_tunnel_port < 0) || opt_db) {
         char *db = opt_db ? xstrdup(opt_db) : vpc_default_db();
-        int tunnel;
-        char *error = vpc_ovsdb_read_bindings(db, owned, n_owned, &tunnel);
+        struct vpc_ovs_ports ports;
+        char *error = vpc_ovsdb_read_bindings(db, owned, n_owned, &ports);
         free(db);
         if (error) {
             char *e = xasprintf("%s\n(offline, give --bind ENI=OFPORT and "
@@ -116,8 +119,11 @@ host_config(struct pl_host_config *cfg, bool need_db,
             cfg->bindings = *owned;
             cfg->n_bindings = *n_owned;
         }
+        cfg->uplink_ofport = opt_uplink_port ? opt_uplink_port
+                                             : ports.uplink;
+        cfg->dx_ofport = opt_dx_port ? opt_dx_port : ports.dx;
         if (opt_tunnel_port < 0) {
-            cfg->tunnel_ofport = tunnel;
+            cfg->tunnel_ofport = ports.tunnel;
         }
     }
     if (cfg->tunnel_ofport <= 0) {
@@ -691,6 +697,11 @@ usage(void)
            "  --bind=ENI=OFPORT    bind offline, instead of reading OVSDB "
            "(repeatable)\n"
            "  --tunnel-port=N      the Geneve port's ofport, offline\n"
+           "  --uplink-port=N, --dx-port=N\n"
+           "                       an edge's uplink and Direct Connect ports,"
+           " offline\n"
+           "                       (else Interface "
+           "external_ids:vpc-edge-port=uplink|dx)\n"
            "  --mapping=MODE       flows (stock OVS, one flow per ENI) or "
            "action\n"
            "                       (ovs-ext's vpc_encap + mapping cache; "
@@ -722,7 +733,8 @@ main(int argc, char *argv[])
     set_program_name(argv[0]);
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
     enum { OPT_HOST = 256, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_APPCTL,
-           OPT_BIND, OPT_TUNNEL, OPT_ANNOTATE, OPT_DRY_RUN, OPT_MAPPING };
+           OPT_BIND, OPT_TUNNEL, OPT_ANNOTATE, OPT_DRY_RUN, OPT_MAPPING,
+           OPT_UPLINK, OPT_DX };
     static const struct option long_options[] = {
         { "host", required_argument, NULL, OPT_HOST },
         { "bridge", required_argument, NULL, OPT_BRIDGE },
@@ -734,6 +746,8 @@ main(int argc, char *argv[])
         { "annotate", no_argument, NULL, OPT_ANNOTATE },
         { "dry-run", no_argument, NULL, OPT_DRY_RUN },
         { "mapping", required_argument, NULL, OPT_MAPPING },
+        { "uplink-port", required_argument, NULL, OPT_UPLINK },
+        { "dx-port", required_argument, NULL, OPT_DX },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -754,6 +768,8 @@ main(int argc, char *argv[])
         case OPT_TUNNEL: opt_tunnel_port = atoi(optarg); break;
         case OPT_ANNOTATE: opt_annotate = true; break;
         case OPT_DRY_RUN: opt_dry_run = true; break;
+        case OPT_UPLINK: opt_uplink_port = atoi(optarg); break;
+        case OPT_DX: opt_dx_port = atoi(optarg); break;
         case OPT_MAPPING:
             if (!strcmp(optarg, "flows")) {
                 opt_mapping = PL_MAP_FLOWS;

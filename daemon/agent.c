@@ -69,15 +69,16 @@ vpcd_refresh_bindings(struct vpcd *d)
 {
     struct pl_binding *b;
     size_t n;
-    int tunnel;
-    char *error = vpc_ovsdb_read_bindings(d->db, &b, &n, &tunnel);
+    struct vpc_ovs_ports ports;
+    char *error = vpc_ovsdb_read_bindings(d->db, &b, &n, &ports);
     if (error) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
         VLOG_WARN_RL(&rl, "%s", error);
         free(error);
         return false;
     }
-    if (tunnel == d->tunnel_ofport
+    if (ports.tunnel == d->ports.tunnel && ports.uplink == d->ports.uplink
+        && ports.dx == d->ports.dx
         && bindings_equal(b, n, d->bindings, d->n_bindings)) {
         free_bindings(b, n);
         return false;
@@ -85,7 +86,7 @@ vpcd_refresh_bindings(struct vpcd *d)
     free_bindings(d->bindings, d->n_bindings);
     d->bindings = b;
     d->n_bindings = n;
-    d->tunnel_ofport = tunnel;
+    d->ports = ports;
     return true;
 }
 
@@ -96,7 +97,9 @@ vpcd_host_config(const struct vpcd *d, struct pl_host_config *cfg)
         .host_id = d->host,
         .bindings = d->bindings,
         .n_bindings = d->n_bindings,
-        .tunnel_ofport = d->tunnel_ofport,
+        .tunnel_ofport = d->ports.tunnel,
+        .uplink_ofport = d->ports.uplink,
+        .dx_ofport = d->ports.dx,
         .mapping = d->mapping,
     };
 }

@@ -60,7 +60,7 @@ struct vpcd {
     /* Port bindings last read from OVSDB. */
     struct pl_binding *bindings;
     size_t n_bindings;
-    int tunnel_ofport;
+    struct vpc_ovs_ports ports;
 
     /* The watched file. */
     struct timespec file_mtime;

@@ -15,6 +15,7 @@
 #include "openvswitch/hmap.h"
 #include "openvswitch/util.h"
 #include "packets.h"
+#include "pipeline/edge.h"
 #include "pipeline/regs.h"
 #include "util.h"
 
@@ -698,6 +699,28 @@ build_mapping_action(struct host_ctx *c)
  *   DEFAULT  from a host that holds an ENI of the VPC with source/dest
  *            check off: any inner source (it forwards for others).
  *   MISS     drop: spoofed or unknown source. */
+/* Table rx_verify, priority ENTRY + 1: traffic of a present VPC from an
+ * edge that implements one of its gateways (internet, NAT, Direct Connect
+ * replies): any inner source; the edge verified it or translated it. */
+static void
+build_rx_from_edges(struct host_ctx *c)
+{
+    const struct vpc_region *r = c->r;
+    for (size_t i = 0; i < r->n_gateways; i++) {
+        const struct vpc_gateway *gw = &r->gateways[i];
+        if (!c->vpc_present[vpc_index(c, gw->vpc)]) {
+            continue;
+        }
+        char *eip = ip_s(gw->edge->underlay_ip);
+        pl_flow_add(c->fs, PL_RX_VERIFY, PL_PRIO_ENTRY + 1, gw->edge->id,
+                    xasprintf("tun_id=%"PRIu32",tun_src=%s,ip",
+                              gw->vpc->vni, eip),
+                    xasprintf("set_field:%"PRIu32"->"REG_VNI","
+                              "goto_table:%d", gw->vpc->vni, T(DST_LOOKUP)));
+        free(eip);
+    }
+}
+
 static void
 build_rx_verify_action(struct host_ctx *c)
 {
@@ -933,6 +956,11 @@ char *
 pl_compile_host(const struct vpc_region *r, const struct pl_host_config *cfg,
                 struct pl_flows *fs)
 {
+    const struct vpc_host *edge = vpc_region_find_host(r, cfg->host_id);
+    if (edge && edge->is_edge) {
+        return pl_compile_edge(r, edge, cfg, fs);
+    }
+
     struct host_ctx c;
     char *error = host_ctx_init(&c, r, cfg, fs);
     if (!error) {
@@ -957,6 +985,7 @@ pl_compile_host(const struct vpc_region *r, const struct pl_host_config *cfg,
             build_mapping_flows(&c);
             build_rx_verify(&c);
         }
+        build_rx_from_edges(&c);
         build_dst_lookup(&c);
         build_nacl(&c, false);
         build_security_groups(&c, false);
@@ -995,6 +1024,10 @@ pl_mapping_entries(const struct vpc_region *r,
 
     *entries = NULL;
     *n = 0;
+    const struct vpc_host *h = vpc_region_find_host(r, cfg->host_id);
+    if (h && h->is_edge) {
+        return NULL;            /* The edge bridge uses no cache. */
+    }
     pl_flows_init(&unused);
     char *error = host_ctx_init(&c, r, cfg, &unused);
     if (!error) {

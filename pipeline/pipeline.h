@@ -116,6 +116,10 @@ struct pl_host_config {
     size_t n_bindings;
     int tunnel_ofport;                  /* The bridge's Geneve port. */
     enum pl_mapping_mode mapping;
+
+    /* Edges only (Interface external_ids:vpc-edge-port=uplink|dx). */
+    int uplink_ofport;                  /* Toward the internet. */
+    int dx_ofport;                      /* Direct Connect trunk. */
 };
 
 /* Compiles the flows of host 'cfg->host_id' into 'flows' (initialized by

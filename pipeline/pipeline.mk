@@ -1,2 +1,2 @@
 # pipeline/: the pipeline declaration and the host flow builders.
-PIPELINE_SRCS := pipeline/flows.c pipeline/host.c
+PIPELINE_SRCS := pipeline/flows.c pipeline/host.c pipeline/edge.c

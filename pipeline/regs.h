@@ -19,6 +19,9 @@
  *   reg7  classify            route                    route table number
  *   reg8  dst_lookup          nacl_in                  dest subnet number
  *
+ * Edge bridge: reg1 (VNI of the VPC), reg6 (the gateway's VNI, loaded by
+ * classify from the tunnel key).
+ *
  * Subnet and route-table numbers are vpc_id_hash() of their ids: stable
  * across unrelated edits, so an incremental apply touches only what changed.
  */
@@ -34,6 +37,7 @@
 #define REG_SRC_SUBNET  "reg5"
 #define REG_RTB         "reg7"
 #define REG_DST_SUBNET  "reg8"
+#define REG_GATEWAY     "reg6"
 
 /* The same registers as NXM fields, for move/load/ct actions. */
 #define NXM_SRC_PORT    "NXM_NX_REG0[]"

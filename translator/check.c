@@ -513,12 +513,61 @@ check_route_tables(struct vpc_region *r, struct vpc_errors *errs)
 /* Gateways: one internet gateway per VPC, and a reserved VNI each.  The
  * VNI follows document order (VPC_GW_VNI_BASE + n), which is stable as long
  * as gateways are appended. */
+/* The JSON path of gateway 'gw': gateways are stored in the order of
+ * their collections in the document. */
+static char *
+gateway_path(const struct vpc_region *r, const struct vpc_gateway *gw,
+             const char *key)
+{
+    static const struct { enum vpc_target_kind kind; const char *name; }
+    cols[] = {
+        { VPC_TGT_IGW, "internet_gateways" }, { VPC_TGT_NAT, "nat_gateways" },
+        { VPC_TGT_VGW, "vpn_gateways" }, { VPC_TGT_DX, "direct_connect" },
+        { VPC_TGT_VPCE, "vpc_endpoints" },
+    };
+    size_t index = 0;
+    for (const struct vpc_gateway *g = r->gateways; g < gw; g++) {
+        index += g->kind == gw->kind;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(cols); i++) {
+        if (cols[i].kind == gw->kind) {
+            return xasprintf("$.%s[%"PRIuSIZE"].%s", cols[i].name, index,
+                             key);
+        }
+    }
+    return xstrdup("$");
+}
+
 static void
 check_gateways(struct vpc_region *r, struct vpc_errors *errs)
 {
     for (size_t i = 0; i < r->n_gateways; i++) {
         struct vpc_gateway *gw = &r->gateways[i];
         gw->vni = VPC_GW_VNI_BASE + i;
+        if (gw->kind == VPC_TGT_VPCE) {
+            for (size_t k = 0; k < gw->n_allowed_subnets; k++) {
+                const struct vpc_subnet *s = gw->allowed_subnets[k];
+                if (s->vpc != gw->vpc) {
+                    char *path = gateway_path(r, gw, "allowed_subnets");
+                    check_same_vpc(errs, path, s->id, s->vpc, gw->vpc,
+                                   "subnet");
+                    free(path);
+                }
+            }
+        }
+        for (size_t j = 0; gw->kind == VPC_TGT_DX && j < i; j++) {
+            const struct vpc_gateway *o = &r->gateways[j];
+            if (o->kind == VPC_TGT_DX && o->edge == gw->edge
+                && o->s_tag == gw->s_tag && o->c_tag == gw->c_tag) {
+                char *path = gateway_path(r, gw, "c_tag");
+                char *v = xasprintf("%d", gw->c_tag);
+                vpc_errors_add(errs, path, v, "S-tag %d and C-tag %d are "
+                               "already used by %s on the same edge",
+                               gw->s_tag, gw->c_tag, o->id);
+                free(path);
+                free(v);
+            }
+        }
         if (gw->kind != VPC_TGT_IGW) {
             continue;
         }

@@ -575,10 +575,41 @@ static void
 parse_host(struct loader *ld, const struct json *j, const char *path,
            struct vpc_host *h, bool is_edge)
 {
-    static const char *const keys[] = { "id", "underlay_ip", NULL };
-    check_keys(ld, j, path, keys);
+    static const char *const host_keys[] = { "id", "underlay_ip", NULL };
+    static const char *const edge_keys[] = {
+        "id", "underlay_ip", "uplink_gateway_mac", "uplink_mac", NULL };
+    check_keys(ld, j, path, is_edge ? edge_keys : host_keys);
     get_ip(ld, j, path, "underlay_ip", true, &h->underlay_ip);
     h->is_edge = is_edge;
+    if (!is_edge) {
+        return;
+    }
+    /* The edge's uplink MAC answers ARP for elastic IPs; by default one
+     * derived from the underlay address (locally administered). */
+    h->uplink_mac = (struct eth_addr) { .ea = {
+        0x02, 0x76, 0x70, 0xee, (h->underlay_ip >> 8) & 0xff,
+        h->underlay_ip & 0xff } };
+    static const char *const mac_keys[] = { "uplink_gateway_mac",
+                                            "uplink_mac" };
+    for (size_t k = 0; k < 2; k++) {
+        const struct json *v = get(ld, j, path, mac_keys[k], JSON_STRING,
+                                   false);
+        struct eth_addr mac;
+        if (!v) {
+            continue;
+        }
+        if (!eth_addr_from_string(json_string(v), &mac)
+            || eth_addr_is_multicast(mac) || eth_addr_is_zero(mac)) {
+            char *p = subpath(path, mac_keys[k]);
+            error_at(ld, p, v, "not a unicast MAC address xx:xx:xx:xx:xx:xx");
+            free(p);
+        } else if (k == 0) {
+            h->uplink_gateway_mac = mac;
+            h->has_uplink_gateway_mac = true;
+        } else {
+            h->uplink_mac = mac;
+        }
+    }
 }
 
 static void
@@ -1018,9 +1049,6 @@ parse_gateway(struct loader *ld, const struct json *j, const char *path,
 {
     gw->kind = kind;
     parse_gateway_edge(ld, j, path, gw);
-    uint32_t ip;
-    size_t n;
-    int tag;
     switch (kind) {
     case VPC_TGT_IGW: {
         static const char *const keys[] = { "id", "vpc", "edge", NULL };
@@ -1035,7 +1063,8 @@ parse_gateway(struct loader *ld, const struct json *j, const char *path,
         struct vpc_subnet *s = get_ref(ld, j, path, "subnet", true,
                                        OBJ_SUBNET);
         gw->vpc = s ? s->vpc : NULL;
-        get_ip(ld, j, path, "elastic_ip", true, &ip);
+        gw->subnet = s;
+        get_ip(ld, j, path, "elastic_ip", true, &gw->elastic_ip);
         break;
     }
     case VPC_TGT_VGW: {
@@ -1044,9 +1073,12 @@ parse_gateway(struct loader *ld, const struct json *j, const char *path,
             "psk_ref", "edge", NULL };
         check_keys(ld, j, path, keys);
         gw->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
-        get_ip(ld, j, path, "customer_gateway_ip", true, &ip);
-        free(get_prefixes(ld, j, path, "onprem_prefixes", true, &n));
-        get_string(ld, j, path, "psk_ref", true);
+        get_ip(ld, j, path, "customer_gateway_ip", true,
+               &gw->customer_gateway_ip);
+        gw->onprem = get_prefixes(ld, j, path, "onprem_prefixes", true,
+                                  &gw->n_onprem);
+        const char *psk = get_string(ld, j, path, "psk_ref", true);
+        gw->psk_ref = psk ? xstrdup(psk) : NULL;
         break;
     }
     case VPC_TGT_DX: {
@@ -1054,9 +1086,10 @@ parse_gateway(struct loader *ld, const struct json *j, const char *path,
             "id", "vpc", "s_tag", "c_tag", "onprem_prefixes", "edge", NULL };
         check_keys(ld, j, path, keys);
         gw->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
-        get_int(ld, j, path, "s_tag", true, 1, 4094, &tag);
-        get_int(ld, j, path, "c_tag", true, 1, 4094, &tag);
-        free(get_prefixes(ld, j, path, "onprem_prefixes", true, &n));
+        get_int(ld, j, path, "s_tag", true, 1, 4094, &gw->s_tag);
+        get_int(ld, j, path, "c_tag", true, 1, 4094, &gw->c_tag);
+        gw->onprem = get_prefixes(ld, j, path, "onprem_prefixes", true,
+                                  &gw->n_onprem);
         break;
     }
     case VPC_TGT_VPCE: {
@@ -1079,16 +1112,22 @@ parse_gateway(struct loader *ld, const struct json *j, const char *path,
                      "only \"gateway\" endpoints are supported");
             free(p);
         }
-        get_ref(ld, j, path, "prefix_list", true, OBJ_PL);
+        gw->service = svc ? xstrdup(svc) : NULL;
+        gw->prefix_list = get_ref(ld, j, path, "prefix_list", true, OBJ_PL);
         const struct json *a = get(ld, j, path, "allowed_subnets",
                                    JSON_ARRAY, false);
+        gw->allowed_subnets = xcalloc((a ? json_array(a)->n : 0) + 1,
+                                      sizeof *gw->allowed_subnets);
         for (size_t i = 0; a && i < json_array(a)->n; i++) {
             char *p = json_path(path, "allowed_subnets", i);
             const struct json *sv = json_array(a)->elems[i];
             if (sv->type != JSON_STRING) {
                 error_at(ld, p, sv, "must be a string");
             } else {
-                resolve(ld, sv, p, OBJ_SUBNET);
+                struct vpc_subnet *s = resolve(ld, sv, p, OBJ_SUBNET);
+                if (s) {
+                    gw->allowed_subnets[gw->n_allowed_subnets++] = s;
+                }
             }
             free(p);
         }
@@ -1222,6 +1261,12 @@ vpc_region_destroy(struct vpc_region *r)
     }
     for (size_t i = 0; i < r->n_route_tables; i++) {
         free(r->route_tables[i].routes);
+    }
+    for (size_t i = 0; i < r->n_gateways; i++) {
+        free(r->gateways[i].onprem);
+        free(r->gateways[i].psk_ref);
+        free(r->gateways[i].service);
+        free(r->gateways[i].allowed_subnets);
     }
     for (size_t i = 0; i < r->n_prefix_lists; i++) {
         free(r->prefix_lists[i].name);

@@ -46,6 +46,11 @@ struct vpc_host {
     char *id;
     uint32_t underlay_ip;
     bool is_edge;               /* From "edges" rather than "hosts". */
+
+    /* Edges only: the uplink toward the internet. */
+    bool has_uplink_gateway_mac;
+    struct eth_addr uplink_gateway_mac; /* Next hop for internet traffic. */
+    struct eth_addr uplink_mac;         /* The edge's own, for proxy ARP. */
 };
 
 struct vpc_vpc {
@@ -147,6 +152,19 @@ struct vpc_gateway {
     struct vpc_vpc *vpc;        /* The VPC it serves. */
     struct vpc_host *edge;      /* Edge host that implements it. */
     uint32_t vni;               /* Reserved VNI that names it on the wire. */
+
+    /* By kind (the edge's data plane, pipeline/edge.c). */
+    uint32_t elastic_ip;        /* NAT: its public address. */
+    struct vpc_subnet *subnet;  /* NAT: where it lives. */
+    int s_tag, c_tag;           /* DX: 802.1ad S-tag, 802.1Q C-tag. */
+    struct vpc_prefix *onprem;  /* VGW, DX: on-premises prefixes. */
+    size_t n_onprem;
+    uint32_t customer_gateway_ip;       /* VGW. */
+    char *psk_ref;                      /* VGW. */
+    char *service;                      /* VPCE: "s3" or "dynamodb". */
+    struct vpc_prefix_list *prefix_list;        /* VPCE. */
+    struct vpc_subnet **allowed_subnets;        /* VPCE policy; none: all. */
+    size_t n_allowed_subnets;
 };
 
 enum vpc_route_origin {

@@ -75,3 +75,31 @@ rx_packet() {
     after=$(pcap_text "$name" "$vm.pcap" | grep -c "$6 > $7: ICMP echo request")
     echo $((after - before))
 }
+
+# frame_hex SRC_MAC DST_MAC SRC_IP DST_IP ICMP_TYPE ICMP_ID [TPID:VID...]:
+# an Ethernet frame with ICMP (type 8 request, 0 reply), optionally behind
+# VLAN tags given outermost first (e.g. 88a8:100 8100:200), as hex.
+frame_hex() {
+    python3 - "$@" <<'PY'
+import struct, sys
+smac, dmac, src, dst, itype, iid = sys.argv[1:7]
+tags = sys.argv[7:]
+ip4 = lambda s: bytes(int(x) for x in s.split('.'))
+mac = lambda s: bytes(int(x, 16) for x in s.split(':'))
+def csum(b):
+    if len(b) % 2: b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+icmp = struct.pack('!BBHHH', int(itype), 0, 0, int(iid), 1) + b'ovs-vpc!'
+icmp = icmp[:2] + struct.pack('!H', csum(icmp)) + icmp[4:]
+h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(icmp), 0, 0, 64, 1, 0, ip4(src), ip4(dst))
+h = h[:10] + struct.pack('!H', csum(h)) + h[12:]
+frame = mac(dmac) + mac(smac)
+for t in tags:
+    tpid, vid = t.split(':')
+    frame += struct.pack('!HH', int(tpid, 16), int(vid))
+frame += b'\x08\x00' + h + icmp
+print(frame.hex())
+PY
+}

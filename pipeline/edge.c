@@ -1,0 +1,414 @@
+/* pipeline/edge.c: builders of the edge bridge ("Blackfoot").
+ *
+ * An edge host (the region's "edges") terminates the gateways: hosts send
+ * gateway-bound packets to it in Geneve with the gateway's reserved VNI
+ * (pipeline/host.c, route stage), and it translates them for the outside
+ * world and back.  Implemented here: internet gateways with elastic IPs
+ * (stateless 1:1 NAT, proxy ARP on the uplink), NAT gateways (conntrack
+ * source NAT), Direct Connect private virtual interfaces (802.1ad Q-in-Q).
+ * Not yet: VPN gateways and gateway endpoints (their traffic is dropped at
+ * edge_out; see README, "What does not work yet"). */
+
+#include <config.h>
+#include "pipeline/edge.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "openvswitch/util.h"
+#include "packets.h"
+#include "pipeline/regs.h"
+#include "util.h"
+
+#define T(STAGE) pl_stage_table(PL_##STAGE)
+
+struct edge_ctx {
+    const struct vpc_region *r;
+    const struct pl_host_config *cfg;
+    const struct vpc_host *edge;
+    struct pl_flows *fs;
+    bool *vpc_served;           /* By VPC index: has a gateway here. */
+};
+
+static char *
+ip_s(uint32_t ip)
+{
+    char buf[16];
+    vpc_ip_format(ip, buf);
+    return xstrdup(buf);
+}
+
+static bool
+served(const struct edge_ctx *c, const struct vpc_vpc *vpc)
+{
+    return c->vpc_served[vpc - c->r->vpcs];
+}
+
+/* Does 'subnet' route anything to gateway 'gw'?  (AWS: only subnets with a
+ * route to the internet gateway are reachable from the internet.) */
+static bool
+subnet_routes_to(const struct vpc_subnet *subnet,
+                 const struct vpc_gateway *gw)
+{
+    const struct vpc_route_table *rtb = subnet->route_table;
+    for (size_t i = 0; rtb && i < rtb->n_routes; i++) {
+        if (rtb->routes[i].gateway == gw) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The internet gateway of 'vpc' on this edge, or NULL. */
+static const struct vpc_gateway *
+vpc_igw(const struct edge_ctx *c, const struct vpc_vpc *vpc)
+{
+    for (size_t i = 0; i < c->r->n_gateways; i++) {
+        const struct vpc_gateway *gw = &c->r->gateways[i];
+        if (gw->kind == VPC_TGT_IGW && gw->vpc == vpc
+            && gw->edge == c->edge) {
+            return gw;
+        }
+    }
+    return NULL;
+}
+
+/* Table classify (edge), priority ENTRY: the tunnel, by gateway VNI: load
+ * the gateway and its VPC, to edge_verify; the uplink and the Direct
+ * Connect port, to edge_in.  MISS: drop. */
+static void
+build_edge_classify(struct edge_ctx *c)
+{
+    for (size_t i = 0; i < c->r->n_gateways; i++) {
+        const struct vpc_gateway *gw = &c->r->gateways[i];
+        if (gw->edge != c->edge) {
+            continue;
+        }
+        pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, gw->id,
+                    xasprintf("in_port=%d,tun_id=%"PRIu32,
+                              c->cfg->tunnel_ofport, gw->vni),
+                    xasprintf("set_field:%"PRIu32"->"REG_GATEWAY","
+                              "set_field:%"PRIu32"->"REG_VNI","
+                              "goto_table:%d", gw->vni, gw->vpc->vni,
+                              T(EDGE_VERIFY)));
+    }
+    if (c->cfg->uplink_ofport > 0) {
+        pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, "uplink",
+                    xasprintf("in_port=%d", c->cfg->uplink_ofport),
+                    xasprintf("goto_table:%d", T(EDGE_IN)));
+    }
+    if (c->cfg->dx_ofport > 0) {
+        pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, "direct-connect",
+                    xasprintf("in_port=%d", c->cfg->dx_ofport),
+                    xasprintf("goto_table:%d", T(EDGE_IN)));
+    }
+    pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_MISS, "pipeline", xstrdup(""),
+                xstrdup("drop"));
+}
+
+/* Table edge_verify, priority ENTRY: (VPC, sending host, inner source) of
+ * every ENI of a VPC served here; DEFAULT: any source from a host that
+ * holds an ENI with source/dest check off.  MISS: drop. */
+static void
+build_edge_verify(struct edge_ctx *c)
+{
+    for (size_t i = 0; i < c->r->n_enis; i++) {
+        const struct vpc_eni *e = &c->r->enis[i];
+        const struct vpc_vpc *vpc = e->subnet->vpc;
+        if (!served(c, vpc)) {
+            continue;
+        }
+        char *hip = ip_s(e->host->underlay_ip);
+        char *ip = ip_s(e->ip);
+        pl_flow_add(c->fs, PL_EDGE_VERIFY, PL_PRIO_ENTRY, e->id,
+                    xasprintf(REG_VNI"=%"PRIu32",tun_src=%s,ip,nw_src=%s",
+                              vpc->vni, hip, ip),
+                    xasprintf("goto_table:%d", T(EDGE_OUT)));
+        if (!e->source_dest_check) {
+            pl_flow_add(c->fs, PL_EDGE_VERIFY, PL_PRIO_DEFAULT, e->id,
+                        xasprintf(REG_VNI"=%"PRIu32",tun_src=%s,ip",
+                                  vpc->vni, hip),
+                        xasprintf("goto_table:%d", T(EDGE_OUT)));
+        }
+        free(ip);
+        free(hip);
+    }
+    pl_flow_add(c->fs, PL_EDGE_VERIFY, PL_PRIO_MISS, "pipeline",
+                xstrdup(""), xstrdup("drop"));
+}
+
+static char *
+to_uplink(const struct edge_ctx *c)
+{
+    return xasprintf("set_field:"ETH_ADDR_FMT"->eth_src,"
+                     "set_field:"ETH_ADDR_FMT"->eth_dst,dec_ttl,output:%d",
+                     ETH_ADDR_ARGS(c->edge->uplink_mac),
+                     ETH_ADDR_ARGS(c->edge->uplink_gateway_mac),
+                     c->cfg->uplink_ofport);
+}
+
+/* Table edge_out:
+ *   ENTRY  internet gateway: per ENI with an elastic IP, the private
+ *          source becomes the elastic IP, out the uplink (an ENI without
+ *          one has no internet access: miss, drop);
+ *          NAT gateway: source NAT to its elastic IP in the gateway's
+ *          conntrack zone, out the uplink;
+ *          Direct Connect: C-tag then S-tag, out the Direct Connect port.
+ *   MISS   drop (also VPN gateways and endpoints, not implemented). */
+static void
+build_edge_out(struct edge_ctx *c)
+{
+    for (size_t i = 0; i < c->r->n_gateways; i++) {
+        const struct vpc_gateway *gw = &c->r->gateways[i];
+        if (gw->edge != c->edge) {
+            continue;
+        }
+        switch (gw->kind) {
+        case VPC_TGT_IGW:
+            if (c->cfg->uplink_ofport <= 0) {
+                break;
+            }
+            for (size_t k = 0; k < c->r->n_enis; k++) {
+                const struct vpc_eni *e = &c->r->enis[k];
+                if (e->subnet->vpc != gw->vpc || !e->has_elastic_ip) {
+                    continue;
+                }
+                char *ip = ip_s(e->ip), *eip = ip_s(e->elastic_ip);
+                char *up = to_uplink(c);
+                char *ref = xasprintf("%s %s", gw->id, e->id);
+                pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, ref,
+                            xasprintf(REG_GATEWAY"=%"PRIu32",ip,nw_src=%s",
+                                      gw->vni, ip),
+                            xasprintf("set_field:%s->ip_src,%s", eip, up));
+                free(ref);
+                free(up);
+                free(eip);
+                free(ip);
+            }
+            break;
+        case VPC_TGT_NAT: {
+            if (c->cfg->uplink_ofport <= 0) {
+                break;
+            }
+            char *eip = ip_s(gw->elastic_ip), *up = to_uplink(c);
+            pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, gw->id,
+                        xasprintf(REG_GATEWAY"=%"PRIu32",ip", gw->vni),
+                        xasprintf("ct(commit,zone=%"PRIuSIZE","
+                                  "nat(src=%s)),%s",
+                                  (size_t) (gw - c->r->gateways) + 1, eip,
+                                  up));
+            free(up);
+            free(eip);
+            break;
+        }
+        case VPC_TGT_DX:
+            if (c->cfg->dx_ofport <= 0) {
+                break;
+            }
+            pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, gw->id,
+                        xasprintf(REG_GATEWAY"=%"PRIu32",ip", gw->vni),
+                        xasprintf("dec_ttl,push_vlan:0x8100,"
+                                  "set_field:%d->vlan_vid,"
+                                  "push_vlan:0x88a8,"
+                                  "set_field:%d->vlan_vid,output:%d",
+                                  0x1000 | gw->c_tag, 0x1000 | gw->s_tag,
+                                  c->cfg->dx_ofport));
+            break;
+        case VPC_TGT_VGW: case VPC_TGT_VPCE:
+        case VPC_TGT_LOCAL: case VPC_TGT_BLACKHOLE: case VPC_TGT_ENI:
+        case VPC_TGT_PEERING:
+            break;
+        }
+    }
+    pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_MISS, "pipeline", xstrdup(""),
+                xstrdup("drop"));
+}
+
+/* ARP reply from the uplink MAC for 'ip'. */
+static void
+add_proxy_arp(struct edge_ctx *c, uint32_t ip, const char *ref)
+{
+    char *s = ip_s(ip);
+    struct eth_addr mac = c->edge->uplink_mac;
+    pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, ref,
+                xasprintf("in_port=%d,arp,arp_op=1,arp_tpa=%s",
+                          c->cfg->uplink_ofport, s),
+                xasprintf("move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+                          "set_field:"ETH_ADDR_FMT"->eth_src,"
+                          "set_field:2->arp_op,"
+                          "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
+                          "set_field:"ETH_ADDR_FMT"->arp_sha,"
+                          "move:NXM_OF_ARP_TPA[]->"NXM_SCRATCH","
+                          "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
+                          "move:"NXM_SCRATCH"->NXM_OF_ARP_SPA[],IN_PORT",
+                          ETH_ADDR_ARGS(mac), ETH_ADDR_ARGS(mac)));
+    free(s);
+}
+
+/* Table edge_in, from the uplink:
+ *   ENTRY  ARP for an elastic IP or a NAT gateway's address: proxy reply;
+ *          to an elastic IP whose ENI's subnet routes to the VPC's internet
+ *          gateway: the private IP replaces it, to edge_mapping;
+ *          to a NAT gateway's address: conntrack (un-NAT), edge_nat_in.
+ *   From Direct Connect:
+ *   ENTRY  the S-tag of a virtual interface: pop it, to edge_dx_in.
+ *   MISS   drop. */
+static void
+build_edge_in(struct edge_ctx *c)
+{
+    int up = c->cfg->uplink_ofport;
+    for (size_t i = 0; up > 0 && i < c->r->n_enis; i++) {
+        const struct vpc_eni *e = &c->r->enis[i];
+        const struct vpc_gateway *igw = vpc_igw(c, e->subnet->vpc);
+        if (!e->has_elastic_ip || !igw || !subnet_routes_to(e->subnet, igw)) {
+            continue;
+        }
+        char *ref = xasprintf("%s %s", igw->id, e->id);
+        char *eip = ip_s(e->elastic_ip), *ip = ip_s(e->ip);
+        add_proxy_arp(c, e->elastic_ip, ref);
+        pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, ref,
+                    xasprintf("in_port=%d,ip,nw_dst=%s", up, eip),
+                    xasprintf("set_field:%s->ip_dst,set_field:%"PRIu32"->"
+                              REG_VNI",dec_ttl,goto_table:%d", ip,
+                              e->subnet->vpc->vni, T(EDGE_MAPPING)));
+        free(ip);
+        free(eip);
+        free(ref);
+    }
+    for (size_t i = 0; i < c->r->n_gateways; i++) {
+        const struct vpc_gateway *gw = &c->r->gateways[i];
+        if (gw->edge != c->edge) {
+            continue;
+        }
+        if (gw->kind == VPC_TGT_NAT && up > 0) {
+            char *eip = ip_s(gw->elastic_ip);
+            add_proxy_arp(c, gw->elastic_ip, gw->id);
+            pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, gw->id,
+                        xasprintf("in_port=%d,ip,nw_dst=%s", up, eip),
+                        xasprintf("ct(zone=%"PRIuSIZE",nat,table=%d)",
+                                  (size_t) (gw - c->r->gateways) + 1,
+                                  T(EDGE_NAT_IN)));
+            free(eip);
+        } else if (gw->kind == VPC_TGT_DX && c->cfg->dx_ofport > 0) {
+            pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, gw->id,
+                        xasprintf("in_port=%d,dl_vlan=%d", c->cfg->dx_ofport,
+                                  gw->s_tag),
+                        xasprintf("pop_vlan,goto_table:%d", T(EDGE_DX_IN)));
+        }
+    }
+    pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_MISS, "pipeline", xstrdup(""),
+                xstrdup("drop"));
+}
+
+/* Table edge_nat_in, per NAT gateway: replies (established or related) in
+ * its zone go on to the VPC; anything else (unsolicited) is dropped. */
+static void
+build_edge_nat_in(struct edge_ctx *c)
+{
+    for (size_t i = 0; i < c->r->n_gateways; i++) {
+        const struct vpc_gateway *gw = &c->r->gateways[i];
+        if (gw->edge != c->edge || gw->kind != VPC_TGT_NAT) {
+            continue;
+        }
+        static const char *const states[] = { "-new+est", "-new+rel" };
+        for (size_t k = 0; k < ARRAY_SIZE(states); k++) {
+            pl_flow_add(c->fs, PL_EDGE_NAT_IN, PL_PRIO_ENTRY, gw->id,
+                        xasprintf("ct_state=%s+rpl+trk,ct_zone=%"PRIuSIZE
+                                  ",ip", states[k],
+                                  (size_t) (gw - c->r->gateways) + 1),
+                        xasprintf("set_field:%"PRIu32"->"REG_VNI",dec_ttl,"
+                                  "goto_table:%d", gw->vpc->vni,
+                                  T(EDGE_MAPPING)));
+        }
+    }
+    pl_flow_add(c->fs, PL_EDGE_NAT_IN, PL_PRIO_MISS, "pipeline",
+                xstrdup(""), xstrdup("drop"));
+}
+
+/* Table edge_dx_in, per virtual interface and on-premises prefix: the
+ * C-tag, an on-premises source: pop, to edge_mapping in the VPC. */
+static void
+build_edge_dx_in(struct edge_ctx *c)
+{
+    for (size_t i = 0; c->cfg->dx_ofport > 0 && i < c->r->n_gateways; i++) {
+        const struct vpc_gateway *gw = &c->r->gateways[i];
+        if (gw->edge != c->edge || gw->kind != VPC_TGT_DX) {
+            continue;
+        }
+        for (size_t p = 0; p < gw->n_onprem; p++) {
+            char buf[24];
+            vpc_prefix_format(&gw->onprem[p], buf);
+            pl_flow_add(c->fs, PL_EDGE_DX_IN, PL_PRIO_ENTRY, gw->id,
+                        xasprintf("in_port=%d,dl_vlan=%d,ip,nw_src=%s",
+                                  c->cfg->dx_ofport, gw->c_tag, buf),
+                        xasprintf("pop_vlan,set_field:%"PRIu32"->"REG_VNI","
+                                  "dec_ttl,goto_table:%d", gw->vpc->vni,
+                                  T(EDGE_MAPPING)));
+        }
+    }
+    pl_flow_add(c->fs, PL_EDGE_DX_IN, PL_PRIO_MISS, "pipeline", xstrdup(""),
+                xstrdup("drop"));
+}
+
+/* Table edge_mapping, priority ENTRY: per ENI of a VPC served here: its
+ * MAC, the router MAC, Geneve with the VPC's VNI to its host.  MISS: drop. */
+static void
+build_edge_mapping(struct edge_ctx *c)
+{
+    for (size_t i = 0; i < c->r->n_enis; i++) {
+        const struct vpc_eni *e = &c->r->enis[i];
+        const struct vpc_vpc *vpc = e->subnet->vpc;
+        if (!served(c, vpc)) {
+            continue;
+        }
+        struct eth_addr rmac = vpc_router_mac(vpc);
+        char *ip = ip_s(e->ip), *hip = ip_s(e->host->underlay_ip);
+        pl_flow_add(c->fs, PL_EDGE_MAPPING, PL_PRIO_ENTRY, e->id,
+                    xasprintf(REG_VNI"=%"PRIu32",ip,nw_dst=%s", vpc->vni,
+                              ip),
+                    xasprintf("set_field:"ETH_ADDR_FMT"->eth_dst,"
+                              "set_field:"ETH_ADDR_FMT"->eth_src,"
+                              "set_field:%"PRIu32"->tun_id,"
+                              "set_field:%s->tun_dst,output:%d",
+                              ETH_ADDR_ARGS(e->mac), ETH_ADDR_ARGS(rmac),
+                              vpc->vni, hip, c->cfg->tunnel_ofport));
+        free(hip);
+        free(ip);
+    }
+    pl_flow_add(c->fs, PL_EDGE_MAPPING, PL_PRIO_MISS, "pipeline",
+                xstrdup(""), xstrdup("drop"));
+}
+
+char *
+pl_compile_edge(const struct vpc_region *r, const struct vpc_host *edge,
+                const struct pl_host_config *cfg, struct pl_flows *fs)
+{
+    struct edge_ctx c = { .r = r, .cfg = cfg, .edge = edge, .fs = fs };
+    if (cfg->tunnel_ofport <= 0) {
+        return xasprintf("edge %s: no Geneve tunnel port", edge->id);
+    }
+    for (size_t i = 0; i < r->n_gateways; i++) {
+        const struct vpc_gateway *gw = &r->gateways[i];
+        if (gw->edge == edge && !edge->has_uplink_gateway_mac
+            && (gw->kind == VPC_TGT_IGW || gw->kind == VPC_TGT_NAT)) {
+            return xasprintf("edge %s implements %s but has no "
+                             "uplink_gateway_mac (the next hop toward the "
+                             "internet)", edge->id, gw->id);
+        }
+    }
+    c.vpc_served = xcalloc(r->n_vpcs + 1, sizeof *c.vpc_served);
+    for (size_t i = 0; i < r->n_gateways; i++) {
+        if (r->gateways[i].edge == edge) {
+            c.vpc_served[r->gateways[i].vpc - r->vpcs] = true;
+        }
+    }
+    build_edge_classify(&c);
+    build_edge_verify(&c);
+    build_edge_out(&c);
+    build_edge_in(&c);
+    build_edge_nat_in(&c);
+    build_edge_dx_in(&c);
+    build_edge_mapping(&c);
+    free(c.vpc_served);
+    return fs->error ? xstrdup(fs->error) : NULL;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Sandbox: the edge bridge (examples/edge.json) with real frames: internet
+# gateway with elastic IPs (1:1 NAT both ways, proxy ARP), NAT gateway
+# (conntrack source NAT, replies only), Direct Connect (802.1ad Q-in-Q),
+# and a host accepting the edge's traffic.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/helpers.sh"
+EX=$TOP/examples/edge.json
+IGW=15728640 NAT=15728641 DX=15728642        # 0xf00000 + gateway position
+GW=02:99:00:00:00:01 UP=02:76:70:ee:00:fe    # uplink next hop, edge uplink
+
+ovs_start edge-1
+sandbox_host edge-1 192.168.100.254
+D=${OVS_DIR[edge-1]}
+vsctl_on edge-1 set Open_vSwitch . other_config:vlan-limit=2 \
+    -- add-port br-int uplink -- set interface uplink type=dummy ofport_request=2 \
+       options:tx_pcap="$D/uplink.pcap" external_ids:vpc-edge-port=uplink \
+    -- add-port br-int dx -- set interface dx type=dummy ofport_request=3 \
+       options:tx_pcap="$D/dx.pcap" external_ids:vpc-edge-port=dx
+vpcctl_on edge-1 apply "$EX" --host edge-1 | expect "apply on the edge" ' [1-9][0-9]* added'
+
+from_host() {   # from_host VNI HOST_IP INNER_SRC INNER_DST: Geneve to the edge
+    appctl_on edge-1 netdev-dummy/receive p0 \
+        "$(geneve_hex "$1" "$2" 192.168.100.254 02:76:70:00:0b:d6 "$3" "$4")" >/dev/null
+}
+on() {          # on PORT FRAME-ARGS...: a frame arriving on PORT
+    local port=$1; shift
+    appctl_on edge-1 netdev-dummy/receive "$port" "$(frame_hex "$@")" >/dev/null
+}
+count() { sleep 0.3; pcap_text edge-1 "$1" | grep -Ec -- "$2"; }
+
+echo "Internet gateway"
+from_host $IGW 192.168.100.1 10.30.1.10 8.8.8.8
+wait_pcap edge-1 uplink.pcap '203.0.113.10 > 8.8.8.8' \
+    | expect "out: the elastic IP replaces the private source" '203\.0\.113\.10 > 8\.8\.8\.8: ICMP echo request'
+pcap_text edge-1 uplink.pcap | expect "... toward the uplink's next hop" "$UP > $GW"
+from_host $IGW 192.168.100.1 10.30.1.11 8.8.8.8
+[ "$(count uplink.pcap '10\.30\.1\.11|> 8\.8\.8\.8')" = 1 ] && pass "an ENI without elastic IP does not reach the internet" \
+    || fail "an ENI without elastic IP reached the internet"
+from_host $IGW 192.168.100.2 10.30.1.10 8.8.8.8
+[ "$(count uplink.pcap '> 8\.8\.8\.8')" = 1 ] && pass "a source from the wrong host is dropped at the edge" \
+    || fail "spoofed source from host-b left the edge"
+appctl_on edge-1 netdev-dummy/receive uplink \
+    "eth(src=$GW,dst=ff:ff:ff:ff:ff:ff),eth_type(0x0806),arp(sip=203.0.113.1,tip=203.0.113.10,op=1,sha=$GW,tha=00:00:00:00:00:00)" >/dev/null
+wait_pcap edge-1 uplink.pcap 'is-at' | expect "proxy ARP answers for the elastic IP" 'Reply 203\.0\.113\.10 is-at 02:76:70:ee:00:fe'
+on uplink $GW $UP 8.8.8.8 203.0.113.10 8 5
+wait_pcap edge-1 p0.pcap '8.8.8.8 > 10.30.1.10' \
+    | expect "in: the private IP replaces the elastic IP, Geneve to host-a with the VPC's VNI" \
+      '192\.168\.100\.254\.[0-9]+ > 192\.168\.100\.1\.6081: Geneve.*vni 0xbd6'
+pcap_text edge-1 p0.pcap | expect "... inner packet to the ENI" '8\.8\.8\.8 > 10\.30\.1\.10: ICMP echo request'
+on uplink $GW $UP 8.8.8.8 203.0.113.11 8 5
+[ "$(count p0.pcap '> 10\.30\.2\.10')" = 0 ] && pass "an elastic IP in a subnet without a route to the IGW is not reachable" \
+    || fail "eni-app (private subnet) was reached from the internet"
+
+echo "NAT gateway"
+from_host $NAT 192.168.100.2 10.30.2.10 8.8.4.4
+wait_pcap edge-1 uplink.pcap '203.0.113.20 > 8.8.4.4' \
+    | expect "out: source NAT to the NAT gateway's address" '203\.0\.113\.20 > 8\.8\.4\.4: ICMP echo request'
+on uplink $GW $UP 8.8.4.4 203.0.113.20 0 1
+wait_pcap edge-1 p0.pcap '8.8.4.4 > 10.30.2.10' \
+    | expect "the reply is un-NATed and sent to host-b" '8\.8\.4\.4 > 10\.30\.2\.10: ICMP echo reply'
+before=$(count p0.pcap '8\.8\.4\.4 >')
+on uplink $GW $UP 8.8.4.4 203.0.113.20 8 7
+[ "$(count p0.pcap '8\.8\.4\.4 >')" = "$before" ] && pass "unsolicited inbound to the NAT gateway is dropped" \
+    || fail "unsolicited inbound passed the NAT gateway"
+
+echo "Direct Connect"
+from_host $DX 192.168.100.2 10.30.2.10 172.16.5.5
+wait_pcap edge-1 dx.pcap '172.16.5.5' \
+    | expect "out: S-tag 100 (0x88a8) then C-tag 200 (0x8100)" 'ethertype 802\.1Q-QinQ \(0x88a8\).*vlan 100.*ethertype 802\.1Q \(0x8100\).*vlan 200'
+pcap_text edge-1 dx.pcap | expect "... carrying the VPC's packet" '10\.30\.2\.10 > 172\.16\.5\.5: ICMP echo request'
+on dx 02:cc:00:00:00:01 $UP 172.16.5.5 10.30.2.10 0 1 88a8:100 8100:200
+wait_pcap edge-1 p0.pcap '172.16.5.5 > 10.30.2.10' \
+    | expect "in: both tags popped, Geneve to host-b" '172\.16\.5\.5 > 10\.30\.2\.10: ICMP echo reply'
+on dx 02:cc:00:00:00:01 $UP 10.99.0.1 10.30.2.10 0 1 88a8:100 8100:200
+[ "$(count p0.pcap '10\.99\.0\.1 >')" = 0 ] && pass "a source outside the on-premises prefixes is dropped" \
+    || fail "a non-on-premises source came in over Direct Connect"
+on dx 02:cc:00:00:00:01 $UP 172.16.5.5 10.30.2.10 0 1 88a8:100 8100:201
+[ "$(count p0.pcap '172\.16\.5\.5 >')" = 1 ] && pass "an unknown C-tag is dropped" \
+    || fail "an unknown C-tag came in"
+
+echo "Hosts accept the edge's traffic"
+ovs_start host-a
+sandbox_host host-a 192.168.100.1
+sandbox_vm host-a vm-web 1 eni-web
+vpcctl_on host-a apply "$EX" --host host-a >/dev/null
+n=$(rx_packet host-a vm-web 3030 192.168.100.254 02:00:00:30:01:0a 8.8.8.8 10.30.1.10)
+[ "$n" = 1 ] && pass "internet traffic from the edge is delivered to eni-web" \
+    || fail "internet traffic from the edge is delivered to eni-web ($n)"
+n=$(rx_packet host-a vm-web 3030 192.168.100.2 02:00:00:30:01:0a 8.8.8.8 10.30.1.10)
+[ "$n" = 0 ] && pass "the same from a host is not" || fail "the same from host-b was delivered"
+finish
