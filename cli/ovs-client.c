@@ -158,6 +158,9 @@ vpc_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
         } else if (edge && edge->type == JSON_STRING
                    && !strcmp(json_string(edge), "dx")) {
             ports->dx = json_integer(ofport);
+        } else if (edge && edge->type == JSON_STRING
+                   && !strcmp(json_string(edge), "vpn")) {
+            ports->vpn = json_integer(ofport);
         } else if (eni && eni->type == JSON_STRING) {
             (*bindings)[*n].eni_id = xstrdup(json_string(eni));
             (*bindings)[*n].ofport = json_integer(ofport);

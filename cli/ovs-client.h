@@ -18,7 +18,7 @@
  * tunnel interface.  '*bindings' (and the strings in it) are malloc'd. */
 struct vpc_ovs_ports {
     int tunnel;                 /* The Geneve interface. */
-    int uplink, dx;             /* Edges: external_ids:vpc-edge-port. */
+    int uplink, dx, vpn;        /* Edges: external_ids:vpc-edge-port. */
 };
 char *vpc_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
                               size_t *n, struct vpc_ovs_ports *)

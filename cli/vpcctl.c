@@ -4,6 +4,7 @@
  *   vpcctl compile FILE --host H
  *   vpcctl apply FILE --host H
  *   vpcctl trace FILE --host H 'from eni-x to 10.0.2.7 tcp dport 443'
+ *   vpcctl vpn-config FILE --host EDGE [DIR]
  *   vpcctl pipeline-doc
  *
  * Commands live in one table (like ovs-ofctl's), each with its usage. */
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/ovs-client.h"
+#include "cli/vpn-config.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
@@ -33,7 +35,8 @@ static char *opt_db;
 static char *opt_switch;
 static char *opt_appctl;
 static int opt_tunnel_port = -1;
-static int opt_uplink_port, opt_dx_port;
+static int opt_uplink_port, opt_dx_port, opt_vpn_port;
+static const char *opt_psk_dir;
 static bool opt_annotate;
 static bool opt_dry_run;
 static enum pl_mapping_mode opt_mapping = PL_MAP_FLOWS;
@@ -103,6 +106,7 @@ host_config(struct pl_host_config *cfg, bool need_db,
     cfg->tunnel_ofport = opt_tunnel_port;
     cfg->uplink_ofport = opt_uplink_port;
     cfg->dx_ofport = opt_dx_port;
+    cfg->vpn_ofport = opt_vpn_port;
 
     if (need_db || (!opt_n_bindings && opt_tunnel_port < 0) || opt_db) {
         char *db = opt_db ? xstrdup(opt_db) : vpc_default_db();
@@ -122,6 +126,7 @@ host_config(struct pl_host_config *cfg, bool need_db,
         cfg->uplink_ofport = opt_uplink_port ? opt_uplink_port
                                              : ports.uplink;
         cfg->dx_ofport = opt_dx_port ? opt_dx_port : ports.dx;
+        cfg->vpn_ofport = opt_vpn_port ? opt_vpn_port : ports.vpn;
         if (opt_tunnel_port < 0) {
             cfg->tunnel_ofport = ports.tunnel;
         }
@@ -629,6 +634,28 @@ cmd_trace(int argc OVS_UNUSED, char *argv[])
 }
 
 static int
+cmd_vpn_config(int argc, char *argv[])
+{
+    if (!opt_host) {
+        fprintf(stderr, "vpcctl: vpn-config: --host is required\n");
+        return 2;
+    }
+    struct vpc_region *r = load_region(argv[1]);
+    if (!r) {
+        return 1;
+    }
+    char *error = vpn_config(r, opt_host, opt_psk_dir,
+                             argc > 2 ? argv[2] : NULL);
+    vpc_region_destroy(r);
+    if (error) {
+        fprintf(stderr, "vpcctl: vpn-config: %s\n", error);
+        free(error);
+        return 1;
+    }
+    return 0;
+}
+
+static int
 cmd_pipeline_doc(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
 {
     pl_write_doc(stdout);
@@ -658,6 +685,9 @@ static const struct command commands[] = {
     { "mapping", "FILE --host H", 1, 1, cmd_mapping,
       "print host H's mapping-cache entries (the format of ovs-appctl "
       "vpcmap/load)" },
+    { "vpn-config", "FILE --host EDGE [DIR]", 1, 2, cmd_vpn_config,
+      "the edge's strongSwan configuration (strongswan.conf, swanctl.conf) "
+      "for its VPN gateways: printed, or written to DIR" },
     { "pipeline-doc", "", 0, 0, cmd_pipeline_doc,
       "print the pipeline's tables (Markdown), from pipeline/stages.def" },
     { "help", "", 0, 0, cmd_help, "this help" },
@@ -697,11 +727,14 @@ usage(void)
            "  --bind=ENI=OFPORT    bind offline, instead of reading OVSDB "
            "(repeatable)\n"
            "  --tunnel-port=N      the Geneve port's ofport, offline\n"
-           "  --uplink-port=N, --dx-port=N\n"
-           "                       an edge's uplink and Direct Connect ports,"
-           " offline\n"
+           "  --uplink-port=N, --dx-port=N, --vpn-port=N\n"
+           "                       an edge's uplink, Direct Connect and VPN "
+           "ports, offline\n"
            "                       (else Interface "
-           "external_ids:vpc-edge-port=uplink|dx)\n"
+           "external_ids:vpc-edge-port=uplink|dx|vpn)\n"
+           "  --psk-dir=DIR        vpn-config: where relative psk_ref files "
+           "are\n"
+           "                       (default "VPN_DEFAULT_PSK_DIR")\n"
            "  --mapping=MODE       flows (stock OVS, one flow per ENI) or "
            "action\n"
            "                       (ovs-ext's vpc_encap + mapping cache; "
@@ -734,7 +767,7 @@ main(int argc, char *argv[])
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
     enum { OPT_HOST = 256, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_APPCTL,
            OPT_BIND, OPT_TUNNEL, OPT_ANNOTATE, OPT_DRY_RUN, OPT_MAPPING,
-           OPT_UPLINK, OPT_DX };
+           OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR };
     static const struct option long_options[] = {
         { "host", required_argument, NULL, OPT_HOST },
         { "bridge", required_argument, NULL, OPT_BRIDGE },
@@ -748,6 +781,8 @@ main(int argc, char *argv[])
         { "mapping", required_argument, NULL, OPT_MAPPING },
         { "uplink-port", required_argument, NULL, OPT_UPLINK },
         { "dx-port", required_argument, NULL, OPT_DX },
+        { "vpn-port", required_argument, NULL, OPT_VPN },
+        { "psk-dir", required_argument, NULL, OPT_PSK_DIR },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -770,6 +805,8 @@ main(int argc, char *argv[])
         case OPT_DRY_RUN: opt_dry_run = true; break;
         case OPT_UPLINK: opt_uplink_port = atoi(optarg); break;
         case OPT_DX: opt_dx_port = atoi(optarg); break;
+        case OPT_VPN: opt_vpn_port = atoi(optarg); break;
+        case OPT_PSK_DIR: opt_psk_dir = optarg; break;
         case OPT_MAPPING:
             if (!strcmp(optarg, "flows")) {
                 opt_mapping = PL_MAP_FLOWS;

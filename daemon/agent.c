@@ -78,7 +78,7 @@ vpcd_refresh_bindings(struct vpcd *d)
         return false;
     }
     if (ports.tunnel == d->ports.tunnel && ports.uplink == d->ports.uplink
-        && ports.dx == d->ports.dx
+        && ports.dx == d->ports.dx && ports.vpn == d->ports.vpn
         && bindings_equal(b, n, d->bindings, d->n_bindings)) {
         free_bindings(b, n);
         return false;
@@ -100,6 +100,7 @@ vpcd_host_config(const struct vpcd *d, struct pl_host_config *cfg)
         .tunnel_ofport = d->ports.tunnel,
         .uplink_ofport = d->ports.uplink,
         .dx_ofport = d->ports.dx,
+        .vpn_ofport = d->ports.vpn,
         .mapping = d->mapping,
     };
 }

@@ -5,9 +5,10 @@
  * (pipeline/host.c, route stage), and it translates them for the outside
  * world and back.  Implemented here: internet gateways with elastic IPs
  * (stateless 1:1 NAT, proxy ARP on the uplink), NAT gateways (conntrack
- * source NAT), Direct Connect private virtual interfaces (802.1ad Q-in-Q).
- * Not yet: VPN gateways and gateway endpoints (their traffic is dropped at
- * edge_out; see README, "What does not work yet"). */
+ * source NAT), Direct Connect private virtual interfaces (802.1ad Q-in-Q),
+ * VPN gateways (plain IP to and from the edge's IPsec endpoint through the
+ * VPN port, pipeline/vpn.h).  Not yet: gateway endpoints (their traffic is
+ * dropped at edge_out; see README, "What does not work yet"). */
 
 #include <config.h>
 #include "pipeline/edge.h"
@@ -18,6 +19,7 @@
 #include "openvswitch/util.h"
 #include "packets.h"
 #include "pipeline/regs.h"
+#include "pipeline/vpn.h"
 #include "util.h"
 
 #define T(STAGE) pl_stage_table(PL_##STAGE)
@@ -74,8 +76,8 @@ vpc_igw(const struct edge_ctx *c, const struct vpc_vpc *vpc)
 }
 
 /* Table classify (edge), priority ENTRY: the tunnel, by gateway VNI: load
- * the gateway and its VPC, to edge_verify; the uplink and the Direct
- * Connect port, to edge_in.  MISS: drop. */
+ * the gateway and its VPC, to edge_verify; the uplink, the Direct Connect
+ * port and the VPN port, to edge_in.  MISS: drop. */
 static void
 build_edge_classify(struct edge_ctx *c)
 {
@@ -100,6 +102,11 @@ build_edge_classify(struct edge_ctx *c)
     if (c->cfg->dx_ofport > 0) {
         pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, "direct-connect",
                     xasprintf("in_port=%d", c->cfg->dx_ofport),
+                    xasprintf("goto_table:%d", T(EDGE_IN)));
+    }
+    if (c->cfg->vpn_ofport > 0) {
+        pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, "vpn",
+                    xasprintf("in_port=%d", c->cfg->vpn_ofport),
                     xasprintf("goto_table:%d", T(EDGE_IN)));
     }
     pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_MISS, "pipeline", xstrdup(""),
@@ -147,14 +154,38 @@ to_uplink(const struct edge_ctx *c)
                      c->cfg->uplink_ofport);
 }
 
+/* Table edge_out, VPN gateway 'gw': to an on-premises prefix, out the VPN
+ * port to the edge's kernel, which routes it into the IPsec tunnel (the
+ * IPsec policy covers VPC -> on-premises only, so anything else would leak
+ * in clear: it misses here and is dropped). */
+static void
+build_edge_out_vgw(struct edge_ctx *c, const struct vpc_gateway *gw)
+{
+    if (c->cfg->vpn_ofport <= 0) {
+        return;
+    }
+    for (size_t p = 0; p < gw->n_onprem; p++) {
+        char buf[24];
+        vpc_prefix_format(&gw->onprem[p], buf);
+        pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, gw->id,
+                    xasprintf(REG_GATEWAY"=%"PRIu32",ip,nw_dst=%s",
+                              gw->vni, buf),
+                    xasprintf("set_field:"PL_VPN_BRIDGE_MAC"->eth_src,"
+                              "set_field:"PL_VPN_PORT_MAC"->eth_dst,"
+                              "dec_ttl,output:%d", c->cfg->vpn_ofport));
+    }
+}
+
 /* Table edge_out:
  *   ENTRY  internet gateway: per ENI with an elastic IP, the private
  *          source becomes the elastic IP, out the uplink (an ENI without
  *          one has no internet access: miss, drop);
  *          NAT gateway: source NAT to its elastic IP in the gateway's
  *          conntrack zone, out the uplink;
- *          Direct Connect: C-tag then S-tag, out the Direct Connect port.
- *   MISS   drop (also VPN gateways and endpoints, not implemented). */
+ *          Direct Connect: C-tag then S-tag, out the Direct Connect port;
+ *          VPN gateway: per on-premises prefix, plain IP to the edge's
+ *          kernel (and so to IPsec) out the VPN port.
+ *   MISS   drop (also gateway endpoints, not implemented). */
 static void
 build_edge_out(struct edge_ctx *c)
 {
@@ -214,7 +245,10 @@ build_edge_out(struct edge_ctx *c)
                                   0x1000 | gw->c_tag, 0x1000 | gw->s_tag,
                                   c->cfg->dx_ofport));
             break;
-        case VPC_TGT_VGW: case VPC_TGT_VPCE:
+        case VPC_TGT_VGW:
+            build_edge_out_vgw(c, gw);
+            break;
+        case VPC_TGT_VPCE:
         case VPC_TGT_LOCAL: case VPC_TGT_BLACKHOLE: case VPC_TGT_ENI:
         case VPC_TGT_PEERING:
             break;
@@ -245,6 +279,53 @@ add_proxy_arp(struct edge_ctx *c, uint32_t ip, const char *ref)
     free(s);
 }
 
+/* Table edge_in, from the VPN port: what the edge's kernel routes back from
+ * the IPsec tunnel.  The kernel ARPs for its next hop on the port: every
+ * request is answered with PL_VPN_BRIDGE_MAC.  IP passes only from an
+ * on-premises prefix of a VPN gateway to a CIDR block of its VPC (IPsec
+ * already checked the traffic selectors; this keeps the edge's own stack
+ * from injecting anything else into a VPC). */
+static void
+build_edge_in_vpn(struct edge_ctx *c)
+{
+    int vpn = c->cfg->vpn_ofport;
+    bool any = false;
+    for (size_t i = 0; vpn > 0 && i < c->r->n_gateways; i++) {
+        const struct vpc_gateway *gw = &c->r->gateways[i];
+        if (gw->edge != c->edge || gw->kind != VPC_TGT_VGW) {
+            continue;
+        }
+        any = true;
+        for (size_t p = 0; p < gw->n_onprem; p++) {
+            char src[24];
+            vpc_prefix_format(&gw->onprem[p], src);
+            for (size_t b = 0; b < gw->vpc->n_blocks; b++) {
+                char dst[24];
+                vpc_prefix_format(&gw->vpc->blocks[b], dst);
+                pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, gw->id,
+                            xasprintf("in_port=%d,ip,nw_src=%s,nw_dst=%s",
+                                      vpn, src, dst),
+                            xasprintf("set_field:%"PRIu32"->"REG_VNI","
+                                      "dec_ttl,goto_table:%d", gw->vpc->vni,
+                                      T(EDGE_MAPPING)));
+            }
+        }
+    }
+    if (any) {
+        pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, "vpn",
+                    xasprintf("in_port=%d,arp,arp_op=1", vpn),
+                    xasprintf("move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+                              "set_field:"PL_VPN_BRIDGE_MAC"->eth_src,"
+                              "set_field:2->arp_op,"
+                              "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
+                              "set_field:"PL_VPN_BRIDGE_MAC"->arp_sha,"
+                              "move:NXM_OF_ARP_TPA[]->"NXM_SCRATCH","
+                              "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
+                              "move:"NXM_SCRATCH"->NXM_OF_ARP_SPA[],"
+                              "IN_PORT"));
+    }
+}
+
 /* Table edge_in, from the uplink:
  *   ENTRY  ARP for an elastic IP or a NAT gateway's address: proxy reply;
  *          to an elastic IP whose ENI's subnet routes to the VPC's internet
@@ -252,6 +333,10 @@ add_proxy_arp(struct edge_ctx *c, uint32_t ip, const char *ref)
  *          to a NAT gateway's address: conntrack (un-NAT), edge_nat_in.
  *   From Direct Connect:
  *   ENTRY  the S-tag of a virtual interface: pop it, to edge_dx_in.
+ *   From the VPN port (build_edge_in_vpn):
+ *   ENTRY  any ARP request: answered with the bridge's MAC;
+ *          per VPN gateway, on-premises prefix and VPC CIDR block: to
+ *          edge_mapping in the gateway's VPC.
  *   MISS   drop. */
 static void
 build_edge_in(struct edge_ctx *c)
@@ -296,6 +381,7 @@ build_edge_in(struct edge_ctx *c)
                         xasprintf("pop_vlan,goto_table:%d", T(EDGE_DX_IN)));
         }
     }
+    build_edge_in_vpn(c);
     pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_MISS, "pipeline", xstrdup(""),
                 xstrdup("drop"));
 }

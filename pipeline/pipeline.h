@@ -117,9 +117,10 @@ struct pl_host_config {
     int tunnel_ofport;                  /* The bridge's Geneve port. */
     enum pl_mapping_mode mapping;
 
-    /* Edges only (Interface external_ids:vpc-edge-port=uplink|dx). */
+    /* Edges only (Interface external_ids:vpc-edge-port=uplink|dx|vpn). */
     int uplink_ofport;                  /* Toward the internet. */
     int dx_ofport;                      /* Direct Connect trunk. */
+    int vpn_ofport;                     /* To the IPsec endpoint (VPN). */
 };
 
 /* Compiles the flows of host 'cfg->host_id' into 'flows' (initialized by

@@ -10,6 +10,7 @@ PKGS=(
   libevent-dev libcmocka-dev libssl-dev libcap-ng-dev
   iproute2 ethtool tcpdump iputils-ping netcat-openbsd procps jq curl
   clang-14 libclang-rt-14-dev
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins
 )
 
 missing=()
