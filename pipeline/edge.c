@@ -75,6 +75,49 @@ vpc_igw(const struct edge_ctx *c, const struct vpc_vpc *vpc)
     return NULL;
 }
 
+/* The underlay address of the service behind gateway endpoint 'gw'. */
+static uint32_t
+vpce_service_ip(const struct edge_ctx *c, const struct vpc_gateway *gw)
+{
+    return (gw->service && !strcmp(gw->service, "s3") ? c->edge->s3_ip
+            : c->edge->dynamodb_ip);
+}
+
+/* Table edge_out, gateway endpoint 'gw', priority ENTRY: a source allowed
+ * by the endpoint's policy (its allowed subnets; none listed: the whole
+ * VPC), to a prefix of the service's prefix list: Geneve to the service
+ * with the endpoint's VNI (which names the endpoint, and so the VPC), the
+ * source unchanged. */
+static void
+build_edge_out_vpce(struct edge_ctx *c, const struct vpc_gateway *gw)
+{
+    uint32_t svc = vpce_service_ip(c, gw);
+    const struct vpc_prefix_list *pl = gw->prefix_list;
+    char *sip = ip_s(svc);
+    for (size_t d = 0; pl && d < pl->n_cidrs; d++) {
+        char dst[24];
+        vpc_prefix_format(&pl->cidrs[d], dst);
+        size_t n_src = gw->n_allowed_subnets ? gw->n_allowed_subnets
+                                             : gw->vpc->n_blocks;
+        for (size_t k = 0; k < n_src; k++) {
+            char src[24];
+            vpc_prefix_format(gw->n_allowed_subnets
+                              ? &gw->allowed_subnets[k]->cidr
+                              : &gw->vpc->blocks[k], src);
+            pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, gw->id,
+                        xasprintf(REG_GATEWAY"=%"PRIu32",ip,nw_src=%s,"
+                                  "nw_dst=%s", gw->vni, src, dst),
+                        /* In from the tunnel, out to the tunnel: OpenFlow
+                         * never outputs to the input port, so clear it. */
+                        xasprintf("dec_ttl,set_field:%"PRIu32"->tun_id,"
+                                  "set_field:%s->tun_dst,"
+                                  "set_field:0->in_port,output:%d",
+                                  gw->vni, sip, c->cfg->tunnel_ofport));
+        }
+    }
+    free(sip);
+}
+
 /* Table classify (edge), priority ENTRY: the tunnel, by gateway VNI: load
  * the gateway and its VPC, to edge_verify; the uplink, the Direct Connect
  * port and the VPN port, to edge_in.  MISS: drop. */
@@ -93,6 +136,22 @@ build_edge_classify(struct edge_ctx *c)
                               "set_field:%"PRIu32"->"REG_VNI","
                               "goto_table:%d", gw->vni, gw->vpc->vni,
                               T(EDGE_VERIFY)));
+    }
+    /* Replies of a gateway endpoint's service come back with the
+     * endpoint's VNI from the service's address: edge_in. */
+    for (size_t i = 0; i < c->r->n_gateways; i++) {
+        const struct vpc_gateway *gw = &c->r->gateways[i];
+        if (gw->edge == c->edge && gw->kind == VPC_TGT_VPCE) {
+            char *sip = ip_s(vpce_service_ip(c, gw));
+            pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY + 1, gw->id,
+                        xasprintf("in_port=%d,tun_id=%"PRIu32",tun_src=%s",
+                                  c->cfg->tunnel_ofport, gw->vni, sip),
+                        xasprintf("set_field:%"PRIu32"->"REG_GATEWAY","
+                                  "set_field:%"PRIu32"->"REG_VNI","
+                                  "goto_table:%d", gw->vni, gw->vpc->vni,
+                                  T(EDGE_IN)));
+            free(sip);
+        }
     }
     if (c->cfg->uplink_ofport > 0) {
         pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, "uplink",
@@ -185,7 +244,7 @@ build_edge_out_vgw(struct edge_ctx *c, const struct vpc_gateway *gw)
  *          Direct Connect: C-tag then S-tag, out the Direct Connect port;
  *          VPN gateway: per on-premises prefix, plain IP to the edge's
  *          kernel (and so to IPsec) out the VPN port.
- *   MISS   drop (also gateway endpoints, not implemented). */
+ *   MISS   drop. */
 static void
 build_edge_out(struct edge_ctx *c)
 {
@@ -249,6 +308,8 @@ build_edge_out(struct edge_ctx *c)
             build_edge_out_vgw(c, gw);
             break;
         case VPC_TGT_VPCE:
+            build_edge_out_vpce(c, gw);
+            break;
         case VPC_TGT_LOCAL: case VPC_TGT_BLACKHOLE: case VPC_TGT_ENI:
         case VPC_TGT_PEERING:
             break;
@@ -338,6 +399,34 @@ build_edge_in_vpn(struct edge_ctx *c)
  *          per VPN gateway, on-premises prefix and VPC CIDR block: to
  *          edge_mapping in the gateway's VPC.
  *   MISS   drop. */
+/* Table edge_in, gateway endpoint replies (classify loaded reg6 and reg1):
+ * from a prefix of the service to the VPC's blocks, to edge_mapping. */
+static void
+build_edge_in_vpce(struct edge_ctx *c)
+{
+    for (size_t i = 0; i < c->r->n_gateways; i++) {
+        const struct vpc_gateway *gw = &c->r->gateways[i];
+        if (gw->edge != c->edge || gw->kind != VPC_TGT_VPCE
+            || !gw->prefix_list) {
+            continue;
+        }
+        for (size_t s = 0; s < gw->prefix_list->n_cidrs; s++) {
+            for (size_t b = 0; b < gw->vpc->n_blocks; b++) {
+                char src[24], dst[24];
+                vpc_prefix_format(&gw->prefix_list->cidrs[s], src);
+                vpc_prefix_format(&gw->vpc->blocks[b], dst);
+                pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, gw->id,
+                            xasprintf("in_port=%d,"REG_GATEWAY"=%"PRIu32","
+                                      "ip,nw_src=%s,nw_dst=%s",
+                                      c->cfg->tunnel_ofport, gw->vni, src,
+                                      dst),
+                            xasprintf("dec_ttl,goto_table:%d",
+                                      T(EDGE_MAPPING)));
+            }
+        }
+    }
+}
+
 static void
 build_edge_in(struct edge_ctx *c)
 {
@@ -455,7 +544,8 @@ build_edge_mapping(struct edge_ctx *c)
                     xasprintf("set_field:"ETH_ADDR_FMT"->eth_dst,"
                               "set_field:"ETH_ADDR_FMT"->eth_src,"
                               "set_field:%"PRIu32"->tun_id,"
-                              "set_field:%s->tun_dst,output:%d",
+                              "set_field:%s->tun_dst,"
+                              "set_field:0->in_port,output:%d",
                               ETH_ADDR_ARGS(e->mac), ETH_ADDR_ARGS(rmac),
                               vpc->vni, hip, c->cfg->tunnel_ofport));
         free(hip);
@@ -481,6 +571,13 @@ pl_compile_edge(const struct vpc_region *r, const struct vpc_host *edge,
                              "uplink_gateway_mac (the next hop toward the "
                              "internet)", edge->id, gw->id);
         }
+        if (gw->edge == edge && gw->kind == VPC_TGT_VPCE
+            && !(strcmp(gw->service, "s3") ? edge->dynamodb_ip
+                                           : edge->s3_ip)) {
+            return xasprintf("edge %s implements %s but its \"services\" "
+                             "give no address for %s", edge->id, gw->id,
+                             gw->service);
+        }
     }
     c.vpc_served = xcalloc(r->n_vpcs + 1, sizeof *c.vpc_served);
     for (size_t i = 0; i < r->n_gateways; i++) {
@@ -492,6 +589,7 @@ pl_compile_edge(const struct vpc_region *r, const struct vpc_host *edge,
     build_edge_verify(&c);
     build_edge_out(&c);
     build_edge_in(&c);
+    build_edge_in_vpce(&c);
     build_edge_nat_in(&c);
     build_edge_dx_in(&c);
     build_edge_mapping(&c);

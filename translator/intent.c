@@ -577,7 +577,8 @@ parse_host(struct loader *ld, const struct json *j, const char *path,
 {
     static const char *const host_keys[] = { "id", "underlay_ip", NULL };
     static const char *const edge_keys[] = {
-        "id", "underlay_ip", "uplink_gateway_mac", "uplink_mac", NULL };
+        "id", "underlay_ip", "uplink_gateway_mac", "uplink_mac", "services",
+        NULL };
     check_keys(ld, j, path, is_edge ? edge_keys : host_keys);
     get_ip(ld, j, path, "underlay_ip", true, &h->underlay_ip);
     h->is_edge = is_edge;
@@ -589,6 +590,16 @@ parse_host(struct loader *ld, const struct json *j, const char *path,
     h->uplink_mac = (struct eth_addr) { .ea = {
         0x02, 0x76, 0x70, 0xee, (h->underlay_ip >> 8) & 0xff,
         h->underlay_ip & 0xff } };
+    const struct json *svc = get(ld, j, path, "services", JSON_OBJECT,
+                                 false);
+    if (svc) {
+        static const char *const svc_keys[] = { "s3", "dynamodb", NULL };
+        char *p = subpath(path, "services");
+        check_keys(ld, svc, p, svc_keys);
+        get_ip(ld, svc, p, "s3", false, &h->s3_ip);
+        get_ip(ld, svc, p, "dynamodb", false, &h->dynamodb_ip);
+        free(p);
+    }
     static const char *const mac_keys[] = { "uplink_gateway_mac",
                                             "uplink_mac" };
     for (size_t k = 0; k < 2; k++) {

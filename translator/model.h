@@ -51,6 +51,9 @@ struct vpc_host {
     bool has_uplink_gateway_mac;
     struct eth_addr uplink_gateway_mac; /* Next hop for internet traffic. */
     struct eth_addr uplink_mac;         /* The edge's own, for proxy ARP. */
+    uint32_t s3_ip, dynamodb_ip;        /* Underlay addresses of the
+                                         * services that gateway endpoints
+                                         * reach (0: none). */
 };
 
 struct vpc_vpc {

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/helpers.sh"
 EX=$TOP/examples/edge.json
-IGW=15728640 NAT=15728641 DX=15728642        # 0xf00000 + gateway position
+IGW=15728640 NAT=15728641 DX=15728642 VPCE=15728643  # 0xf00000 + position
 GW=02:99:00:00:00:01 UP=02:76:70:ee:00:fe    # uplink next hop, edge uplink
 
 ovs_start edge-1
@@ -78,6 +78,24 @@ on dx 02:cc:00:00:00:01 $UP 10.99.0.1 10.30.2.10 0 1 88a8:100 8100:200
 on dx 02:cc:00:00:00:01 $UP 172.16.5.5 10.30.2.10 0 1 88a8:100 8100:201
 [ "$(count p0.pcap '172\.16\.5\.5 >')" = 1 ] && pass "an unknown C-tag is dropped" \
     || fail "an unknown C-tag came in"
+
+echo "Gateway endpoint (S3)"
+appctl_on edge-1 tnl/arp/set br-phy 192.168.100.200 02:ee:00:00:00:01 >/dev/null
+from_host $VPCE 192.168.100.2 10.30.2.10 52.216.1.1
+wait_pcap edge-1 p0.pcap '10.30.2.10 > 52.216.1.1' \
+    | expect "to the S3 service in Geneve with the endpoint's VNI" \
+      '192\.168\.100\.254\.[0-9]+ > 192\.168\.100\.200\.6081: Geneve.*vni 0xf00003'
+pcap_text edge-1 p0.pcap | expect "... the source unchanged" '10\.30\.2\.10 > 52\.216\.1\.1: ICMP echo request'
+from_host $VPCE 192.168.100.1 10.30.1.10 52.216.1.1
+[ "$(count p0.pcap '10\.30\.1\.10 > 52\.216')" = 0 ] \
+    && pass "the endpoint policy refuses a subnet it does not allow" \
+    || fail "subnet-public reached S3 despite the endpoint policy"
+from_host $VPCE 192.168.100.200 52.216.1.1 10.30.2.10
+wait_pcap edge-1 p0.pcap '52.216.1.1 > 10.30.2.10' \
+    | expect "the service's reply goes to host-b with the VPC's VNI" '52\.216\.1\.1 > 10\.30\.2\.10: ICMP echo request'
+from_host $VPCE 192.168.100.9 52.216.1.1 10.30.2.10
+[ "$(count p0.pcap '52\.216\.1\.1 > 10\.30\.2\.10')" = 1 ] \
+    && pass "the same from another address is dropped" || fail "a non-service source was let in"
 
 echo "Hosts accept the edge's traffic"
 ovs_start host-a
