@@ -709,3 +709,35 @@ out:
     of_flows_destroy(&add_map);
     return error;
 }
+
+char *
+vpc_flow_counters(const char *target, struct vpc_flow_counter **out,
+                  size_t *n_out)
+{
+    struct vconn *vconn;
+    enum ofputil_protocol protocol;
+    struct ofputil_flow_stats *fses;
+    size_t n;
+
+    *out = NULL;
+    *n_out = 0;
+    char *error = open_switch(target, &vconn, &protocol);
+    if (error) {
+        return error;
+    }
+    error = dump_switch_flows(vconn, protocol, &fses, &n);
+    vconn_close(vconn);
+    if (error) {
+        return error;
+    }
+    *out = xcalloc(n + 1, sizeof **out);
+    for (size_t i = 0; i < n; i++) {
+        (*out)[i] = (struct vpc_flow_counter) {
+            .table = fses[i].table_id, .cookie = ntohll(fses[i].cookie),
+            .packets = fses[i].packet_count, .bytes = fses[i].byte_count,
+        };
+    }
+    *n_out = n;
+    free_switch_flows(fses, n);
+    return NULL;
+}

@@ -78,6 +78,16 @@ char *vpc_appctl(const char *path, const char *command, int argc,
 char *vpc_stage_drops(const char *target, uint64_t drops[PL_N_STAGES])
     OVS_WARN_UNUSED_RESULT;
 
+/* Every flow's table, cookie and counters on the switch at 'target'. */
+struct vpc_flow_counter {
+    uint8_t table;
+    uint64_t cookie;
+    uint64_t packets, bytes;
+};
+char *vpc_flow_counters(const char *target, struct vpc_flow_counter **,
+                        size_t *n)
+    OVS_WARN_UNUSED_RESULT;
+
 /* The default locations of a local OVS (OVS_RUNDIR or the build default). */
 char *vpc_default_db(void);
 char *vpc_default_switch(const char *bridge);

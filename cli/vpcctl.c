@@ -655,6 +655,105 @@ cmd_vpn_config(int argc, char *argv[])
     return 0;
 }
 
+static const char *
+gateway_kind(enum vpc_target_kind kind)
+{
+    return (kind == VPC_TGT_IGW ? "igw" : kind == VPC_TGT_NAT ? "nat"
+            : kind == VPC_TGT_VGW ? "vgw" : kind == VPC_TGT_DX ? "dx"
+            : kind == VPC_TGT_VPCE ? "vpce" : "?");
+}
+
+/* Per-gateway counters of an edge: packets and bytes through each
+ * gateway's flows (by the cookies of the compiled flows), out and in, and
+ * for NAT gateways the conntrack entries (translations) in use. */
+static int
+cmd_gateway_stats(int argc OVS_UNUSED, char *argv[])
+{
+    struct pl_flows flows;
+    pl_flows_init(&flows);
+    struct vpc_region *r = load_and_compile(argv[1], false, &flows);
+    if (!r) {
+        pl_flows_destroy(&flows);
+        return 1;
+    }
+    const struct vpc_host *edge = vpc_region_find_host(r, opt_host);
+    char *target = opt_switch ? xstrdup(opt_switch)
+                              : vpc_default_switch(opt_bridge);
+    struct vpc_flow_counter *fc;
+    size_t n;
+    char *error = !edge || !edge->is_edge
+                  ? xasprintf("%s is not an edge", opt_host)
+                  : vpc_flow_counters(target, &fc, &n);
+    free(target);
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+        pl_flows_destroy(&flows);
+        vpc_region_destroy(r);
+        return 1;
+    }
+    printf("%-22s %-6s %12s %14s %12s %14s %s\n", "gateway", "kind",
+           "out packets", "out bytes", "in packets", "in bytes",
+           "NAT translations");
+    for (size_t g = 0; g < r->n_gateways; g++) {
+        const struct vpc_gateway *gw = &r->gateways[g];
+        if (gw->edge != edge) {
+            continue;
+        }
+        uint64_t pk[2] = { 0, 0 }, by[2] = { 0, 0 };
+        size_t idlen = strlen(gw->id);
+        for (size_t i = 0; i < n; i++) {
+            const char *ref = pl_flows_ref(&flows, fc[i].cookie);
+            if (!ref || strncmp(ref, gw->id, idlen)
+                || (ref[idlen] && ref[idlen] != ' ')) {
+                continue;
+            }
+            /* Each packet once: out at edge_out, in at the gateway's
+             * last inbound stage (after conntrack for NAT, after the
+             * C-tag for Direct Connect); proxy ARP is not traffic. */
+            int s = pl_stage_by_table(fc[i].table);
+            int in_stage = (gw->kind == VPC_TGT_NAT ? PL_EDGE_NAT_IN
+                            : gw->kind == VPC_TGT_DX ? PL_EDGE_DX_IN
+                            : PL_EDGE_IN);
+            bool arp = strlen(ref) > 4 && !strcmp(ref + strlen(ref) - 4,
+                                                  " arp");
+            int dir = arp ? -1 : s == PL_EDGE_OUT ? 0 : s == in_stage ? 1
+                                                                      : -1;
+            if (dir >= 0) {
+                pk[dir] += fc[i].packets;
+                by[dir] += fc[i].bytes;
+            }
+        }
+        char nat[32] = "-";
+        if (gw->kind == VPC_TGT_NAT) {
+            char *ctl = opt_appctl ? xstrdup(opt_appctl)
+                                   : vpc_default_vswitchd_ctl();
+            char *zone = xasprintf("zone=%"PRIuSIZE, g + 1), *out;
+            char *args[] = { zone };
+            char *err = vpc_appctl(ctl, "dpctl/dump-conntrack", 1, args,
+                                   &out);
+            if (!err) {
+                size_t lines = 0;
+                for (const char *p = out; *p; p++) {
+                    lines += *p == '\n';
+                }
+                snprintf(nat, sizeof nat, "%"PRIuSIZE, lines);
+                free(out);
+            }
+            free(err);
+            free(zone);
+            free(ctl);
+        }
+        printf("%-22s %-6s %12"PRIu64" %14"PRIu64" %12"PRIu64" %14"PRIu64
+               " %s\n", gw->id, gateway_kind(gw->kind), pk[0], by[0], pk[1],
+               by[1], nat);
+    }
+    free(fc);
+    pl_flows_destroy(&flows);
+    vpc_region_destroy(r);
+    return 0;
+}
+
 static int
 cmd_pipeline_doc(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
 {
@@ -688,6 +787,8 @@ static const struct command commands[] = {
     { "vpn-config", "FILE --host EDGE [DIR]", 1, 2, cmd_vpn_config,
       "the edge's strongSwan configuration (strongswan.conf, swanctl.conf) "
       "for its VPN gateways: printed, or written to DIR" },
+    { "gateway-stats", "FILE --host EDGE", 1, 1, cmd_gateway_stats,
+      "per-gateway packets and bytes out and in, NAT translations in use" },
     { "pipeline-doc", "", 0, 0, cmd_pipeline_doc,
       "print the pipeline's tables (Markdown), from pipeline/stages.def" },
     { "help", "", 0, 0, cmd_help, "this help" },

@@ -291,19 +291,29 @@ build_edge_out(struct edge_ctx *c)
             free(eip);
             break;
         }
-        case VPC_TGT_DX:
+        case VPC_TGT_DX: {
             if (c->cfg->dx_ofport <= 0) {
                 break;
             }
+            /* From the edge's MAC to the customer router's, if known. */
+            char *macs = (gw->has_peer_mac
+                          ? xasprintf("set_field:"ETH_ADDR_FMT"->eth_src,"
+                                      "set_field:"ETH_ADDR_FMT"->eth_dst,",
+                                      ETH_ADDR_ARGS(c->edge->uplink_mac),
+                                      ETH_ADDR_ARGS(gw->peer_mac))
+                          : xstrdup(""));
             pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, gw->id,
                         xasprintf(REG_GATEWAY"=%"PRIu32",ip", gw->vni),
-                        xasprintf("dec_ttl,push_vlan:0x8100,"
+                        xasprintf("dec_ttl,%s"
+                                  "push_vlan:0x8100,"
                                   "set_field:%d->vlan_vid,"
                                   "push_vlan:0x88a8,"
                                   "set_field:%d->vlan_vid,output:%d",
-                                  0x1000 | gw->c_tag, 0x1000 | gw->s_tag,
-                                  c->cfg->dx_ofport));
+                                  macs, 0x1000 | gw->c_tag,
+                                  0x1000 | gw->s_tag, c->cfg->dx_ofport));
+            free(macs);
             break;
+        }
         case VPC_TGT_VGW:
             build_edge_out_vgw(c, gw);
             break;
@@ -321,8 +331,9 @@ build_edge_out(struct edge_ctx *c)
 
 /* ARP reply from the uplink MAC for 'ip'. */
 static void
-add_proxy_arp(struct edge_ctx *c, uint32_t ip, const char *ref)
+add_proxy_arp(struct edge_ctx *c, uint32_t ip, const char *gw_ref)
 {
+    char *ref = xasprintf("%s arp", gw_ref);
     char *s = ip_s(ip);
     struct eth_addr mac = c->edge->uplink_mac;
     pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, ref,
@@ -338,6 +349,7 @@ add_proxy_arp(struct edge_ctx *c, uint32_t ip, const char *ref)
                           "move:"NXM_SCRATCH"->NXM_OF_ARP_SPA[],IN_PORT",
                           ETH_ADDR_ARGS(mac), ETH_ADDR_ARGS(mac)));
     free(s);
+    free(ref);
 }
 
 /* Table edge_in, from the VPN port: what the edge's kernel routes back from

@@ -1094,9 +1094,19 @@ parse_gateway(struct loader *ld, const struct json *j, const char *path,
     }
     case VPC_TGT_DX: {
         static const char *const keys[] = {
-            "id", "vpc", "s_tag", "c_tag", "onprem_prefixes", "edge", NULL };
+            "id", "vpc", "s_tag", "c_tag", "onprem_prefixes",
+            "customer_router_mac", "edge", NULL };
         check_keys(ld, j, path, keys);
         gw->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
+        const struct json *mv = get(ld, j, path, "customer_router_mac",
+                                    JSON_STRING, false);
+        if (mv && (!eth_addr_from_string(json_string(mv), &gw->peer_mac)
+                   || eth_addr_is_multicast(gw->peer_mac))) {
+            char *p = subpath(path, "customer_router_mac");
+            error_at(ld, p, mv, "not a unicast MAC address");
+            free(p);
+        }
+        gw->has_peer_mac = mv != NULL;
         get_int(ld, j, path, "s_tag", true, 1, 4094, &gw->s_tag);
         get_int(ld, j, path, "c_tag", true, 1, 4094, &gw->c_tag);
         gw->onprem = get_prefixes(ld, j, path, "onprem_prefixes", true,

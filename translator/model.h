@@ -160,6 +160,8 @@ struct vpc_gateway {
     uint32_t elastic_ip;        /* NAT: its public address. */
     struct vpc_subnet *subnet;  /* NAT: where it lives. */
     int s_tag, c_tag;           /* DX: 802.1ad S-tag, 802.1Q C-tag. */
+    bool has_peer_mac;          /* DX: the customer router's MAC, or the */
+    struct eth_addr peer_mac;   /* ...frames keep their MACs. */
     struct vpc_prefix *onprem;  /* VGW, DX: on-premises prefixes. */
     size_t n_onprem;
     uint32_t customer_gateway_ip;       /* VGW. */

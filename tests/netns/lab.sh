@@ -240,3 +240,97 @@ lab_cleanup() {
 }
 trap lab_cleanup EXIT
 trap 'lab_cleanup; exit 130' INT TERM
+
+# --- Helpers for non-VM namespaces and captures (tests/netns/edge.sh). ---
+
+# lab_node NAME: a plain netns NAME (an outside router or host, not a VM of
+# the VPC): loopback up, no IPv6, rp_filter off.
+lab_node() {
+    local ns
+    ns=$(lab_ns "$1")
+    lab_netns "$ns" || return 1
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+        net.ipv6.conf.default.disable_ipv6=1 \
+        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+}
+
+# lab_veth NAME1 DEV1 NAME2 DEV2: a veth pair between the netns of NAME1
+# and NAME2 (hosts, VMs or nodes), both ends up with tx checksum offload
+# off (no partial checksums from a kernel into OVS).
+lab_veth() {
+    local n1 n2
+    n1=$(lab_ns "$1"); n2=$(lab_ns "$3")
+    ip link add "$2" netns "$n1" type veth peer name "$4" netns "$n2" \
+        || { fail "veth $1:$2 - $3:$4"; return 1; }
+    LAB_VETHS+=("$n1 $2")
+    ip netns exec "$n1" ethtool -K "$2" tx off >/dev/null 2>&1
+    ip netns exec "$n2" ethtool -K "$4" tx off >/dev/null 2>&1
+    ip -n "$n1" link set "$2" up
+    ip -n "$n2" link set "$4" up
+}
+
+# lab_capture NAME FILE TCPDUMP-ARGS...: tcpdump (-l -nn -e, immediate
+# mode) in NAME's netns in the background, its text in FILE; returns once it
+# listens.  Its pid is in LAB_LAST_PID (stop it with lab_stop).
+lab_capture() {
+    local name=$1 file=$2 i
+    shift 2
+    lab_bg "$name" tcpdump --immediate-mode -l -nn -e "$@" > "$file" 2> "$file.err"
+    for i in $(seq 60); do
+        grep -q 'listening on' "$file.err" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    fail "tcpdump in $name did not start: $(cat "$file.err")"
+}
+
+# lab_stop PID: stop one background process started by lab_bg (tcpdump
+# flushes its output on SIGTERM) and wait until it is gone.
+lab_stop() {
+    local i
+    kill "$1" 2>/dev/null
+    for i in $(seq 40); do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.05
+    done
+}
+
+# lab_wait_file FILE PATTERN [TENTHS]: wait (default 3 s) until FILE
+# matches the extended regexp PATTERN; status 0 if it did.
+lab_wait_file() {
+    local i
+    for i in $(seq "${3:-30}"); do
+        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# lab_vlan_limit HOST N: other_config:vlan-limit=N on HOST's OVS (N=2 for
+# 802.1ad Q-in-Q), then restart its ovs-vswitchd.  OVS probes how many VLAN
+# headers the netdev datapath takes ("Max VLAN headers" in
+# dpif/show-dp-features) once, when the first bridge is created, under the
+# vlan-limit of that moment, and never again: lab_host creates the bridges at
+# once, so without the restart it stays 1.  Packets still pass (upcalls
+# translate the packet, both tags), but the revalidators translate the
+# datapath flows' keys with the outer tag only, so dump-flows credits the
+# drop rule of the inner-tag table with what was forwarded.  Call it before
+# lab_warm and lab_apply (a restart loses OpenFlow flows and tunnel
+# neighbours).
+lab_vlan_limit() {
+    local name=$1 n=$2 d=${OVS_DIR[$1]} pid i
+    vsctl_on "$name" set Open_vSwitch . other_config:vlan-limit="$n"
+    pid=$(cat "$d/ovs-vswitchd.pid")
+    kill "$pid"
+    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    ip netns exec "$(lab_ns "$name")" env OVS_RUNDIR="$d" OVS_LOGDIR="$d" \
+        OVS_DBDIR="$d" ovs-vswitchd "unix:$d/db.sock" --enable-dummy \
+        --disable-system --pidfile="$d/ovs-vswitchd.pid" \
+        --unixctl="$d/ovs-vswitchd.ctl" --log-file="$d/ovs-vswitchd.log" \
+        -vconsole:off --detach --no-chdir 2>>"$d/stderr.log"
+    for i in $(seq 50); do
+        appctl_on "$name" dpif/show-dp-features br-int 2>/dev/null \
+            | grep -q "^Max VLAN headers: $n\$" && return 0
+        sleep 0.1
+    done
+    fail "$name: ovs-vswitchd did not come back with $n VLAN headers"
+}

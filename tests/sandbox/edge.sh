@@ -10,10 +10,12 @@ IGW=15728640 NAT=15728641 DX=15728642 VPCE=15728643  # 0xf00000 + position
 GW=02:99:00:00:00:01 UP=02:76:70:ee:00:fe    # uplink next hop, edge uplink
 
 ovs_start edge-1
+# Before any bridge exists: OVS probes the datapath's VLAN depth once, when
+# the first bridge is created (docs/pipeline.md, "The edge bridge").
+vsctl_on edge-1 set Open_vSwitch . other_config:vlan-limit=2
 sandbox_host edge-1 192.168.100.254
 D=${OVS_DIR[edge-1]}
-vsctl_on edge-1 set Open_vSwitch . other_config:vlan-limit=2 \
-    -- add-port br-int uplink -- set interface uplink type=dummy ofport_request=2 \
+vsctl_on edge-1 add-port br-int uplink -- set interface uplink type=dummy ofport_request=2 \
        options:tx_pcap="$D/uplink.pcap" external_ids:vpc-edge-port=uplink \
     -- add-port br-int dx -- set interface dx type=dummy ofport_request=3 \
        options:tx_pcap="$D/dx.pcap" external_ids:vpc-edge-port=dx
@@ -67,7 +69,7 @@ on uplink $GW $UP 8.8.4.4 203.0.113.20 8 7
 echo "Direct Connect"
 from_host $DX 192.168.100.2 10.30.2.10 172.16.5.5
 wait_pcap edge-1 dx.pcap '172.16.5.5' \
-    | expect "out: S-tag 100 (0x88a8) then C-tag 200 (0x8100)" 'ethertype 802\.1Q-QinQ \(0x88a8\).*vlan 100.*ethertype 802\.1Q \(0x8100\).*vlan 200'
+    | expect "out: from the edge to the customer router, S-tag 100 (0x88a8) then C-tag 200 (0x8100)" '02:76:70:ee:00:fe > 02:cc:00:00:00:01, ethertype 802\.1Q-QinQ \(0x88a8\).*vlan 100.*ethertype 802\.1Q \(0x8100\).*vlan 200'
 pcap_text edge-1 dx.pcap | expect "... carrying the VPC's packet" '10\.30\.2\.10 > 172\.16\.5\.5: ICMP echo request'
 on dx 02:cc:00:00:00:01 $UP 172.16.5.5 10.30.2.10 0 1 88a8:100 8100:200
 wait_pcap edge-1 p0.pcap '172.16.5.5 > 10.30.2.10' \
@@ -96,6 +98,14 @@ wait_pcap edge-1 p0.pcap '52.216.1.1 > 10.30.2.10' \
 from_host $VPCE 192.168.100.9 52.216.1.1 10.30.2.10
 [ "$(count p0.pcap '52\.216\.1\.1 > 10\.30\.2\.10')" = 1 ] \
     && pass "the same from another address is dropped" || fail "a non-service source was let in"
+
+echo "Per-gateway counters"
+stats=$(vpcctl_on edge-1 gateway-stats "$EX" --host edge-1); echo "$stats" > "$TEST_DIR/stats.txt"
+awk '$1 == "igw-shop" && $3 == 1 && $5 == 1' <<<"$stats" | expect "igw-shop: one packet each way (refused ones not counted)" igw-shop
+awk '$1 == "nat-shop" && $3 == 1 && $5 == 1 && $7 == 1' <<<"$stats" \
+    | expect "nat-shop: one packet each way, one translation in use" nat-shop
+awk '$1 == "dxvif-shop" && $3 == 1 && $5 == 1' <<<"$stats" | expect "dxvif-shop: one packet each way" dxvif-shop
+awk '$1 == "vpce-s3" && $3 == 1 && $5 == 1' <<<"$stats" | expect "vpce-s3: one packet each way" vpce-s3
 
 echo "Hosts accept the edge's traffic"
 ovs_start host-a
