@@ -153,20 +153,18 @@ build_edge_classify(struct edge_ctx *c)
             free(sip);
         }
     }
-    if (c->cfg->uplink_ofport > 0) {
-        pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, "uplink",
-                    xasprintf("in_port=%d", c->cfg->uplink_ofport),
-                    xasprintf("goto_table:%d", T(EDGE_IN)));
-    }
-    if (c->cfg->dx_ofport > 0) {
-        pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, "direct-connect",
-                    xasprintf("in_port=%d", c->cfg->dx_ofport),
-                    xasprintf("goto_table:%d", T(EDGE_IN)));
-    }
-    if (c->cfg->vpn_ofport > 0) {
-        pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, "vpn",
-                    xasprintf("in_port=%d", c->cfg->vpn_ofport),
-                    xasprintf("goto_table:%d", T(EDGE_IN)));
+    /* The edge's other ports all lead to edge_in. */
+    const struct { const char *name; int ofport; } ports[] = {
+        { "uplink", c->cfg->uplink_ofport },
+        { "direct-connect", c->cfg->dx_ofport },
+        { "vpn", c->cfg->vpn_ofport },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(ports); i++) {
+        if (ports[i].ofport > 0) {
+            pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, ports[i].name,
+                        xasprintf("in_port=%d", ports[i].ofport),
+                        xasprintf("goto_table:%d", T(EDGE_IN)));
+        }
     }
     pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_MISS, "pipeline", xstrdup(""),
                 xstrdup("drop"));
