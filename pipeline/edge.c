@@ -477,7 +477,11 @@ build_edge_in(struct edge_ctx *c)
             pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, gw->id,
                         xasprintf("in_port=%d,dl_vlan=%d", c->cfg->dx_ofport,
                                   gw->s_tag),
-                        xasprintf("pop_vlan,goto_table:%d", T(EDGE_DX_IN)));
+                        /* Keep the S-tag: the C-tag alone does not name
+                         * the virtual interface. */
+                        xasprintf("set_field:%d->"REG_DX_STAG",pop_vlan,"
+                                  "goto_table:%d", gw->s_tag,
+                                  T(EDGE_DX_IN)));
         }
     }
     build_edge_in_vpn(c);
@@ -524,8 +528,9 @@ build_edge_dx_in(struct edge_ctx *c)
             char buf[24];
             vpc_prefix_format(&gw->onprem[p], buf);
             pl_flow_add(c->fs, PL_EDGE_DX_IN, PL_PRIO_ENTRY, gw->id,
-                        xasprintf("in_port=%d,dl_vlan=%d,ip,nw_src=%s",
-                                  c->cfg->dx_ofport, gw->c_tag, buf),
+                        xasprintf("in_port=%d,"REG_DX_STAG"=%d,dl_vlan=%d,"
+                                  "ip,nw_src=%s", c->cfg->dx_ofport,
+                                  gw->s_tag, gw->c_tag, buf),
                         xasprintf("pop_vlan,set_field:%"PRIu32"->"REG_VNI","
                                   "dec_ttl,goto_table:%d", gw->vpc->vni,
                                   T(EDGE_MAPPING)));

@@ -20,7 +20,8 @@
  *   reg8  dst_lookup          nacl_in                  dest subnet number
  *
  * Edge bridge: reg1 (VNI of the VPC), reg6 (the gateway's VNI, loaded by
- * classify from the tunnel key).
+ * classify from the tunnel key), reg7 (the S-tag of a Direct Connect frame,
+ * loaded by edge_in before it pops it, read by edge_dx_in).
  *
  * Subnet and route-table numbers are vpc_id_hash() of their ids: stable
  * across unrelated edits, so an incremental apply touches only what changed.
@@ -38,6 +39,7 @@
 #define REG_RTB         "reg7"
 #define REG_DST_SUBNET  "reg8"
 #define REG_GATEWAY     "reg6"
+#define REG_DX_STAG     "reg7"
 
 /* The same registers as NXM fields, for move/load/ct actions. */
 #define NXM_SRC_PORT    "NXM_NX_REG0[]"
