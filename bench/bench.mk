@@ -30,3 +30,11 @@ bench-ovs-ext: $(VPCCTL) $(BENCH_VPC_MAP)
 bench-vpcd: $(VPCCTL) $(VPCD)
 	bash bench/bench-vpcd.sh
 bench: bench-vpcd
+
+# Edge: pps through the edge bridge (plain forwarding, elastic IP, NAT
+# gateway) and TCP connections/s through elastic IP vs NAT gateway, real
+# packets in the netns lab (bench/bench-edge.sh; root).
+.PHONY: bench-edge
+bench-edge: $(VPCCTL)
+	bash bench/bench-edge.sh
+bench: bench-edge
