@@ -557,30 +557,19 @@ vpc_mapping_load(const char *ctl, const struct pl_mapping_entry *e, size_t n,
 char *
 vpc_stage_drops(const char *target, uint64_t drops[PL_N_STAGES])
 {
-    struct vconn *vconn;
-    enum ofputil_protocol protocol;
-    struct ofputil_flow_stats *fses;
+    struct vpc_flow_counter *fc;
     size_t n;
 
     memset(drops, 0, PL_N_STAGES * sizeof *drops);
-    char *error = open_switch(target, &vconn, &protocol);
-    if (error) {
-        return error;
-    }
-    error = dump_switch_flows(vconn, protocol, &fses, &n);
-    vconn_close(vconn);
-    if (error) {
-        return error;
-    }
-    for (size_t i = 0; i < n; i++) {
-        int stage = pl_stage_by_table(fses[i].table_id);
-        /* An empty action list is "drop". */
-        if (stage >= 0 && !fses[i].ofpacts_len) {
-            drops[stage] += fses[i].packet_count;
+    char *error = vpc_flow_counters(target, &fc, &n);
+    for (size_t i = 0; !error && i < n; i++) {
+        int stage = pl_stage_by_table(fc[i].table);
+        if (stage >= 0 && fc[i].drop) {
+            drops[stage] += fc[i].packets;
         }
     }
-    free_switch_flows(fses, n);
-    return NULL;
+    free(fc);
+    return error;
 }
 
 /* ------------------------------------------------------- delta install */
@@ -733,7 +722,8 @@ vpc_flow_counters(const char *target, struct vpc_flow_counter **out,
     *out = xcalloc(n + 1, sizeof **out);
     for (size_t i = 0; i < n; i++) {
         (*out)[i] = (struct vpc_flow_counter) {
-            .table = fses[i].table_id, .cookie = ntohll(fses[i].cookie),
+            .table = fses[i].table_id, .drop = !fses[i].ofpacts_len,
+            .cookie = ntohll(fses[i].cookie),
             .packets = fses[i].packet_count, .bytes = fses[i].byte_count,
         };
     }

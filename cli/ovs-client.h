@@ -81,6 +81,7 @@ char *vpc_stage_drops(const char *target, uint64_t drops[PL_N_STAGES])
 /* Every flow's table, cookie and counters on the switch at 'target'. */
 struct vpc_flow_counter {
     uint8_t table;
+    bool drop;                  /* No actions. */
     uint64_t cookie;
     uint64_t packets, bytes;
 };
