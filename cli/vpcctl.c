@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cli/export-ovn.h"
 #include "cli/ovs-client.h"
 #include "cli/vpn-config.h"
 #include "openvswitch/dynamic-string.h"
@@ -761,6 +762,8 @@ cmd_pipeline_doc(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     return 0;
 }
 
+static int cmd_export_ovn(int argc OVS_UNUSED, char *argv[]) { return export_ovn_file(argv[1]); }
+
 static int
 cmd_help(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
 {
@@ -791,6 +794,8 @@ static const struct command commands[] = {
       "per-gateway packets and bytes out and in, NAT translations in use" },
     { "pipeline-doc", "", 0, 0, cmd_pipeline_doc,
       "print the pipeline's tables (Markdown), from pipeline/stages.def" },
+    { "export-ovn", "FILE", 1, 1, cmd_export_ovn,
+      "print an ovsdb-client transact array creating the region in OVN NB" },
     { "help", "", 0, 0, cmd_help, "this help" },
 };
 

@@ -11,6 +11,7 @@ PKGS=(
   iproute2 ethtool tcpdump iputils-ping netcat-openbsd procps jq curl
   clang-14 libclang-rt-14-dev
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
+  ovn-central
 )
 
 missing=()

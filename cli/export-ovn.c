@@ -1,0 +1,579 @@
+/* cli/export-ovn.c: the region's intents as one OVN Northbound transaction.
+ *
+ * The output is an ovsdb-client transact argument, ["OVN_Northbound", op...],
+ * made only of "insert" operations with named-uuid references between them,
+ * children before parents.  It is meant for an empty NB database: it does
+ * not look at or delete what is already there.  docs/ovn.md has the mapping
+ * and the list of what is not exported.
+ *
+ * Mapping, in short:
+ *   VPC            -> Logical_Router (name = VPC id)
+ *   subnet         -> Logical_Switch (name = subnet id) + Logical_Router_Port
+ *                     "lrp-SUBNET" (router IP/plen, router MAC) + switch port
+ *                     "rtr-SUBNET" of type "router"
+ *   ENI            -> Logical_Switch_Port (name = ENI id), addresses and
+ *                     port_security "MAC IP"
+ *   security group -> Port_Group pg_ID + allow-related ACLs + default drops;
+ *                     a referenced group also gets Address_Set as_ID
+ *   route table    -> Logical_Router_Static_Route with route_table = id,
+ *                     options:route_table on its subnets' router ports
+ *   peering        -> a pair of peered router ports on 169.254.0.0/16 /30s
+ *   elastic IP     -> NAT dnat_and_snat
+ *
+ * Every row carries external_ids:ovs-vpc-id, the intent it comes from. */
+
+#include <config.h>
+
+#include "cli/export-ovn.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/util.h"
+#include "packets.h"
+#include "util.h"
+
+/* Priorities of the security-group ACLs (as OpenStack Neutron's). */
+#define ACL_PRIO_ALLOW 1002
+#define ACL_PRIO_DROP  1001
+
+/* Transit network of peering connection #i: 169.254.0.0 + 4i, /30. */
+#define PCX_TRANSIT_BASE 0xa9fe0000u
+#define PCX_MAX 16384
+
+static struct json *
+named_uuid(const char *fmt, ...) OVS_PRINTF_FORMAT(1, 2);
+
+static struct json *
+named_uuid(const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    char *name = xvasprintf(fmt, args);
+    va_end(args);
+
+    struct json *j = json_array_create_2(json_string_create("named-uuid"),
+                                         json_string_create(name));
+    free(name);
+    return j;
+}
+
+static struct json *
+set_of(struct json *array)
+{
+    return json_array_create_2(json_string_create("set"), array);
+}
+
+/* ["map", [["ovs-vpc-id", ID]]], plus one more pair if 'k2' is nonnull. */
+static struct json *
+map_2(const char *k1, const char *v1, const char *k2, const char *v2)
+{
+    struct json *pairs = json_array_create_empty();
+    json_array_add(pairs, json_array_create_2(json_string_create(k1),
+                                              json_string_create(v1)));
+    if (k2) {
+        json_array_add(pairs, json_array_create_2(json_string_create(k2),
+                                                  json_string_create(v2)));
+    }
+    return json_array_create_2(json_string_create("map"), pairs);
+}
+
+static struct json *
+ext_ids(const char *id)
+{
+    return map_2("ovs-vpc-id", id, NULL, NULL);
+}
+
+static void
+insert(struct json *ops, const char *table, struct json *uuid_name,
+       struct json *row)
+{
+    struct json *op = json_object_create();
+    json_object_put_string(op, "op", "insert");
+    json_object_put_string(op, "table", table);
+    json_object_put_string(op, "uuid-name",
+                           json_string(json_array(uuid_name)->elems[1]));
+    json_object_put(op, "row", row);
+    json_array_add(ops, op);
+    json_destroy(uuid_name);
+}
+
+/* An OVN identifier (port group, address set) for object 'id'. */
+static char *
+ovn_ident(const char *prefix, const char *id)
+{
+    char *s = xasprintf("%s_%s", prefix, id);
+    for (char *p = s; *p; p++) {
+        if (!isalnum((unsigned char) *p) && *p != '_') {
+            *p = '_';
+        }
+    }
+    return s;
+}
+
+static char *
+ip_str(uint32_t ip)
+{
+    char buf[16];
+    vpc_ip_format(ip, buf);
+    return xstrdup(buf);
+}
+
+static char *
+prefix_str(const struct vpc_prefix *p)
+{
+    char buf[24];
+    vpc_prefix_format(p, buf);
+    return xstrdup(buf);
+}
+
+static char *
+mac_str(struct eth_addr mac)
+{
+    return xasprintf(ETH_ADDR_FMT, ETH_ADDR_ARGS(mac));
+}
+
+static size_t
+index_of_vpc(const struct vpc_region *r, const struct vpc_vpc *vpc)
+{
+    return vpc - r->vpcs;
+}
+
+/* The transit address of 'vpc''s side of peering #i. */
+static uint32_t
+pcx_ip(const struct vpc_peering *pcx, size_t i, const struct vpc_vpc *vpc)
+{
+    return PCX_TRANSIT_BASE + 4 * i + (vpc == pcx->requester ? 1 : 2);
+}
+
+static char *
+pcx_lrp_name(const struct vpc_peering *pcx, const struct vpc_vpc *vpc)
+{
+    return xasprintf("lrp-%s-%s", pcx->id, vpc->id);
+}
+
+/* The ACL match of a security-group rule, seen from port group 'pg'. */
+static char *
+sg_rule_match(const char *pg, const struct vpc_sg_rule *rule, bool ingress)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    const char *peer = ingress ? "ip4.src" : "ip4.dst";
+
+    ds_put_format(&s, "%s == @%s && ip4", ingress ? "outport" : "inport", pg);
+    if (rule->peer_sg) {
+        char *as = ovn_ident("as", rule->peer_sg->id);
+        ds_put_format(&s, " && %s == $%s", peer, as);
+        free(as);
+    } else if (rule->has_cidr && rule->cidr.plen > 0) {
+        char *c = prefix_str(&rule->cidr);
+        ds_put_format(&s, " && %s == %s", peer, c);
+        free(c);
+    }
+
+    const struct vpc_rule_match *m = &rule->m;
+    if (m->protocol == IPPROTO_TCP || m->protocol == IPPROTO_UDP) {
+        const char *l4 = m->protocol == IPPROTO_TCP ? "tcp" : "udp";
+        ds_put_format(&s, " && %s", l4);
+        if (m->from_port == m->to_port) {
+            ds_put_format(&s, " && %s.dst == %d", l4, m->from_port);
+        } else if (m->from_port > 0 || m->to_port < 65535) {
+            ds_put_format(&s, " && %s.dst >= %d && %s.dst <= %d",
+                          l4, m->from_port, l4, m->to_port);
+        }
+    } else if (m->protocol == IPPROTO_ICMP) {
+        ds_put_cstr(&s, " && icmp4");
+        if (m->icmp_type >= 0) {
+            ds_put_format(&s, " && icmp4.type == %d", m->icmp_type);
+        }
+        if (m->icmp_code >= 0) {
+            ds_put_format(&s, " && icmp4.code == %d", m->icmp_code);
+        }
+    } else if (m->protocol != VPC_PROTO_ALL) {
+        ds_put_format(&s, " && ip.proto == %d", m->protocol);
+    }
+    return ds_steal_cstr(&s);
+}
+
+static struct json *
+acl_row(const char *direction, int priority, const char *action,
+        char *match, const char *id, const char *rule)
+{
+    struct json *row = json_object_create();
+    json_object_put_string(row, "direction", direction);
+    json_object_put(row, "priority", json_integer_create(priority));
+    json_object_put_string(row, "action", action);
+    json_object_put_string(row, "match", match);
+    json_object_put(row, "external_ids",
+                    map_2("ovs-vpc-id", id, "ovs-vpc-rule", rule));
+    free(match);
+    return row;
+}
+
+static bool
+sg_is_referenced(const struct vpc_region *r, const struct vpc_sg *sg)
+{
+    for (size_t i = 0; i < r->n_sgs; i++) {
+        const struct vpc_sg *g = &r->sgs[i];
+        for (size_t j = 0; j < g->n_ingress + g->n_egress; j++) {
+            const struct vpc_sg_rule *rule = (j < g->n_ingress
+                                              ? &g->ingress[j]
+                                              : &g->egress[j - g->n_ingress]);
+            if (rule->peer_sg == sg) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static bool
+eni_in_sg(const struct vpc_eni *eni, const struct vpc_sg *sg)
+{
+    for (size_t k = 0; k < eni->n_sgs; k++) {
+        if (eni->sgs[k] == sg) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Appends the static route(s) of 'rt''s route #j to 'ops' and their
+ * references to 'routes' (the VPC router's static_routes).  Routes to
+ * gateways and local routes are not exported. */
+static void
+export_route(const struct vpc_region *r, const struct vpc_route_table *rt,
+             size_t t, size_t j, struct json *ops, struct json *routes)
+{
+    const struct vpc_route *route = &rt->routes[j];
+    char *nexthop;
+    switch (route->kind) {
+    case VPC_TGT_BLACKHOLE:
+        nexthop = xstrdup("discard");
+        break;
+    case VPC_TGT_ENI:
+        nexthop = ip_str(route->eni->ip);
+        break;
+    case VPC_TGT_PEERING: {
+        const struct vpc_peering *pcx = route->peering;
+        size_t i = pcx - r->peerings;
+        if (i >= PCX_MAX) {
+            return;
+        }
+        nexthop = ip_str(pcx_ip(pcx, i, vpc_peering_other(pcx, rt->vpc)));
+        break;
+    }
+    case VPC_TGT_LOCAL:
+    case VPC_TGT_IGW:
+    case VPC_TGT_NAT:
+    case VPC_TGT_VGW:
+    case VPC_TGT_DX:
+    case VPC_TGT_VPCE:
+    default:
+        return;
+    }
+
+    const struct vpc_prefix *dsts = &route->dst;
+    size_t n_dsts = 1;
+    if (route->prefix_list) {
+        dsts = route->prefix_list->cidrs;
+        n_dsts = route->prefix_list->n_cidrs;
+    }
+    char *rule = xasprintf("routes[%"PRIuSIZE"]", route->index);
+    for (size_t k = 0; k < n_dsts; k++) {
+        struct json *row = json_object_create();
+        char *dst = prefix_str(&dsts[k]);
+        json_object_put_string(row, "ip_prefix", dst);
+        json_object_put_string(row, "nexthop", nexthop);
+        json_object_put_string(row, "route_table", rt->id);
+        json_object_put(row, "external_ids",
+                        map_2("ovs-vpc-id", rt->id, "ovs-vpc-rule", rule));
+        free(dst);
+        struct json *u = named_uuid("route_%"PRIuSIZE"_%"PRIuSIZE"_%"PRIuSIZE,
+                                    t, j, k);
+        json_array_add(routes, json_clone(u));
+        insert(ops, "Logical_Router_Static_Route", u, row);
+    }
+    free(rule);
+    free(nexthop);
+}
+
+static void
+export_vpc(const struct vpc_region *r, size_t v, struct json *ops)
+{
+    const struct vpc_vpc *vpc = &r->vpcs[v];
+    struct json *lr_ports = json_array_create_empty();
+    struct json *lr_routes = json_array_create_empty();
+    struct json *lr_nats = json_array_create_empty();
+    char *router_mac = mac_str(vpc_router_mac(vpc));
+
+    /* Subnets: a switch with its ENIs' ports and a router port. */
+    for (size_t s = 0; s < r->n_subnets; s++) {
+        const struct vpc_subnet *sn = &r->subnets[s];
+        if (sn->vpc != vpc) {
+            continue;
+        }
+        struct json *ls_ports = json_array_create_empty();
+
+        for (size_t e = 0; e < r->n_enis; e++) {
+            const struct vpc_eni *eni = &r->enis[e];
+            if (eni->subnet != sn) {
+                continue;
+            }
+            char *mac = mac_str(eni->mac);
+            char *ip = ip_str(eni->ip);
+            char *addr = xasprintf("%s %s", mac, ip);
+            struct json *row = json_object_create();
+            json_object_put_string(row, "name", eni->id);
+            json_object_put_string(row, "addresses", addr);
+            /* source_dest_check off (an appliance): no port security. */
+            json_object_put(row, "port_security",
+                            eni->source_dest_check
+                            ? json_string_create(addr)
+                            : set_of(json_array_create_empty()));
+            if (eni->host) {
+                json_object_put(row, "options",
+                                map_2("requested-chassis", eni->host->id,
+                                      NULL, NULL));
+            }
+            json_object_put(row, "external_ids", ext_ids(eni->id));
+            struct json *u = named_uuid("lsp_eni_%"PRIuSIZE, e);
+            json_array_add(ls_ports, json_clone(u));
+            insert(ops, "Logical_Switch_Port", u, row);
+
+            if (eni->has_elastic_ip) {
+                char *eip = ip_str(eni->elastic_ip);
+                row = json_object_create();
+                json_object_put_string(row, "type", "dnat_and_snat");
+                json_object_put_string(row, "external_ip", eip);
+                json_object_put_string(row, "logical_ip", ip);
+                json_object_put(row, "external_ids", ext_ids(eni->id));
+                u = named_uuid("nat_eni_%"PRIuSIZE, e);
+                json_array_add(lr_nats, json_clone(u));
+                insert(ops, "NAT", u, row);
+                free(eip);
+            }
+            free(addr);
+            free(ip);
+            free(mac);
+        }
+
+        char *lrp_name = xasprintf("lrp-%s", sn->id);
+        char *rtr_name = xasprintf("rtr-%s", sn->id);
+
+        /* The switch's port toward the router. */
+        struct json *row = json_object_create();
+        json_object_put_string(row, "name", rtr_name);
+        json_object_put_string(row, "type", "router");
+        json_object_put_string(row, "addresses", "router");
+        json_object_put(row, "options",
+                        map_2("router-port", lrp_name, NULL, NULL));
+        json_object_put(row, "external_ids", ext_ids(sn->id));
+        struct json *u = named_uuid("lsp_rtr_%"PRIuSIZE, s);
+        json_array_add(ls_ports, json_clone(u));
+        insert(ops, "Logical_Switch_Port", u, row);
+
+        /* The switch. */
+        row = json_object_create();
+        json_object_put_string(row, "name", sn->id);
+        json_object_put(row, "ports", set_of(ls_ports));
+        json_object_put(row, "external_ids",
+                        map_2("ovs-vpc-id", sn->id, "ovs-vpc-az",
+                              sn->availability_zone
+                              ? sn->availability_zone : ""));
+        insert(ops, "Logical_Switch", named_uuid("ls_%"PRIuSIZE, s), row);
+
+        /* The router's port in the subnet. */
+        struct vpc_prefix rip = sn->cidr;
+        rip.addr = vpc_subnet_router_ip(sn);
+        char *rip_s = ip_str(rip.addr);
+        char *network = xasprintf("%s/%d", rip_s, sn->cidr.plen);
+        row = json_object_create();
+        json_object_put_string(row, "name", lrp_name);
+        json_object_put_string(row, "mac", router_mac);
+        json_object_put_string(row, "networks", network);
+        if (sn->route_table) {
+            json_object_put(row, "options",
+                            map_2("route_table", sn->route_table->id,
+                                  NULL, NULL));
+        }
+        json_object_put(row, "external_ids", ext_ids(sn->id));
+        u = named_uuid("lrp_%"PRIuSIZE, s);
+        json_array_add(lr_ports, json_clone(u));
+        insert(ops, "Logical_Router_Port", u, row);
+        free(network);
+        free(rip_s);
+        free(lrp_name);
+        free(rtr_name);
+    }
+
+    /* Peering: one router port per side, peered with the other side's. */
+    for (size_t p = 0; p < r->n_peerings && p < PCX_MAX; p++) {
+        const struct vpc_peering *pcx = &r->peerings[p];
+        if (pcx->requester != vpc && pcx->accepter != vpc) {
+            continue;
+        }
+        const struct vpc_vpc *other = vpc_peering_other(pcx, vpc);
+        char *name = pcx_lrp_name(pcx, vpc);
+        char *peer = pcx_lrp_name(pcx, other);
+        char *ip = ip_str(pcx_ip(pcx, p, vpc));
+        char *network = xasprintf("%s/30", ip);
+        int side = vpc == pcx->requester ? 1 : 2;
+        char *mac = xasprintf("02:76:7f:%02x:%02x:%02x",
+                              (unsigned) (p >> 8) & 0xff,
+                              (unsigned) p & 0xff, side);
+        struct json *row = json_object_create();
+        json_object_put_string(row, "name", name);
+        json_object_put_string(row, "mac", mac);
+        json_object_put_string(row, "networks", network);
+        json_object_put_string(row, "peer", peer);
+        json_object_put(row, "external_ids", ext_ids(pcx->id));
+        struct json *u = named_uuid("lrp_pcx_%"PRIuSIZE"_%d", p, side);
+        json_array_add(lr_ports, json_clone(u));
+        insert(ops, "Logical_Router_Port", u, row);
+        free(mac);
+        free(network);
+        free(ip);
+        free(peer);
+        free(name);
+    }
+
+    /* Route tables. */
+    for (size_t t = 0; t < r->n_route_tables; t++) {
+        const struct vpc_route_table *rt = &r->route_tables[t];
+        if (rt->vpc != vpc) {
+            continue;
+        }
+        for (size_t j = 0; j < rt->n_routes; j++) {
+            export_route(r, rt, t, j, ops, lr_routes);
+        }
+    }
+
+    struct json *row = json_object_create();
+    json_object_put_string(row, "name", vpc->id);
+    json_object_put(row, "ports", set_of(lr_ports));
+    json_object_put(row, "static_routes", set_of(lr_routes));
+    json_object_put(row, "nat", set_of(lr_nats));
+    char *vni = xasprintf("%"PRIu32, vpc->vni);
+    json_object_put(row, "external_ids",
+                    map_2("ovs-vpc-id", vpc->id, "ovs-vpc-vni", vni));
+    free(vni);
+    insert(ops, "Logical_Router",
+           named_uuid("lr_%"PRIuSIZE, index_of_vpc(r, vpc)), row);
+    free(router_mac);
+}
+
+static void
+export_sg(const struct vpc_region *r, size_t g, struct json *ops)
+{
+    const struct vpc_sg *sg = &r->sgs[g];
+    char *pg = ovn_ident("pg", sg->id);
+    struct json *acls = json_array_create_empty();
+
+    for (size_t j = 0; j < sg->n_ingress + sg->n_egress; j++) {
+        bool ingress = j < sg->n_ingress;
+        size_t k = ingress ? j : j - sg->n_ingress;
+        const struct vpc_sg_rule *rule = (ingress ? &sg->ingress[k]
+                                          : &sg->egress[k]);
+        char *name = xasprintf("%s[%"PRIuSIZE"]",
+                               ingress ? "ingress" : "egress", k);
+        struct json *row = acl_row(ingress ? "to-lport" : "from-lport",
+                                   ACL_PRIO_ALLOW, "allow-related",
+                                   sg_rule_match(pg, rule, ingress),
+                                   sg->id, name);
+        struct json *u = named_uuid("acl_%"PRIuSIZE"_%c_%"PRIuSIZE, g,
+                                    ingress ? 'i' : 'e', k);
+        json_array_add(acls, json_clone(u));
+        insert(ops, "ACL", u, row);
+        free(name);
+    }
+
+    /* What no rule allows is dropped, both ways (IP only: ARP passes). */
+    struct json *row = acl_row("to-lport", ACL_PRIO_DROP, "drop",
+                               xasprintf("outport == @%s && ip", pg),
+                               sg->id, "default-drop-ingress");
+    struct json *u = named_uuid("acl_%"PRIuSIZE"_drop_i", g);
+    json_array_add(acls, json_clone(u));
+    insert(ops, "ACL", u, row);
+    row = acl_row("from-lport", ACL_PRIO_DROP, "drop",
+                  xasprintf("inport == @%s && ip", pg),
+                  sg->id, "default-drop-egress");
+    u = named_uuid("acl_%"PRIuSIZE"_drop_e", g);
+    json_array_add(acls, json_clone(u));
+    insert(ops, "ACL", u, row);
+
+    struct json *ports = json_array_create_empty();
+    struct json *ips = json_array_create_empty();
+    for (size_t e = 0; e < r->n_enis; e++) {
+        if (eni_in_sg(&r->enis[e], sg)) {
+            json_array_add(ports, named_uuid("lsp_eni_%"PRIuSIZE, e));
+            char *ip = ip_str(r->enis[e].ip);
+            json_array_add(ips, json_string_create(ip));
+            free(ip);
+        }
+    }
+
+    row = json_object_create();
+    json_object_put_string(row, "name", pg);
+    json_object_put(row, "ports", set_of(ports));
+    json_object_put(row, "acls", set_of(acls));
+    json_object_put(row, "external_ids", ext_ids(sg->id));
+    insert(ops, "Port_Group", named_uuid("pg_%"PRIuSIZE, g), row);
+
+    if (sg_is_referenced(r, sg)) {
+        char *as = ovn_ident("as", sg->id);
+        row = json_object_create();
+        json_object_put_string(row, "name", as);
+        json_object_put(row, "addresses", set_of(ips));
+        json_object_put(row, "external_ids", ext_ids(sg->id));
+        insert(ops, "Address_Set", named_uuid("as_%"PRIuSIZE, g), row);
+        free(as);
+    } else {
+        json_destroy(ips);
+    }
+    free(pg);
+}
+
+char *
+export_ovn(const struct vpc_region *r)
+{
+    struct json *ops = json_array_create_empty();
+    json_array_add(ops, json_string_create("OVN_Northbound"));
+    for (size_t v = 0; v < r->n_vpcs; v++) {
+        export_vpc(r, v, ops);
+    }
+    for (size_t g = 0; g < r->n_sgs; g++) {
+        export_sg(r, g, ops);
+    }
+    char *s = json_to_string(ops, JSSF_SORT);
+    json_destroy(ops);
+    return s;
+}
+
+int
+export_ovn_file(const char *file)
+{
+    struct vpc_errors errs;
+    vpc_errors_init(&errs);
+    struct vpc_region *r = vpc_region_from_file(file, &errs);
+    if (!r) {
+        fprintf(stderr, "%s: %"PRIuSIZE" error%s:\n", file, errs.n,
+                errs.n == 1 ? "" : "s");
+        for (size_t i = 0; i < errs.n; i++) {
+            fprintf(stderr, "  %s\n", errs.msgs[i]);
+        }
+        vpc_errors_destroy(&errs);
+        return 1;
+    }
+    vpc_errors_destroy(&errs);
+    char *s = export_ovn(r);
+    puts(s);
+    free(s);
+    vpc_region_destroy(r);
+    return 0;
+}

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Sandbox: 'vpcctl export-ovn' loaded into a real OVN Northbound database.
+# For each example, a fresh NB database (from OVN's own schema) is served by
+# the ovsdb-server built in build/ovs, the exported transaction is applied
+# with ovsdb-client, and the result is read back with ovn-nbctl.
+# Skips (77) without ovn-nbctl or the NB schema (package ovn-central).
+. "$(dirname "$0")/../lib.sh"
+
+NB_SCHEMA=${NB_SCHEMA:-/usr/share/ovn/ovn-nb.ovsschema}
+for tool in ovsdb-server ovsdb-client ovsdb-tool ovn-nbctl jq; do
+    command -v "$tool" >/dev/null || { echo "  skip: no $tool"; exit 77; }
+done
+[ -f "$NB_SCHEMA" ] || { echo "  skip: no $NB_SCHEMA"; exit 77; }
+
+NB=$TEST_DIR/nb
+mkdir -p "$NB"
+
+nb_start() {
+    rm -f "$NB/nb.db"
+    ovsdb-tool create "$NB/nb.db" "$NB_SCHEMA"
+    ovsdb-server "$NB/nb.db" --remote="punix:$NB/nb.sock" \
+        --pidfile="$NB/nb.pid" --unixctl="$NB/nb.ctl" \
+        --log-file="$NB/nb.log" -vconsole:off --detach --no-chdir \
+        2>>"$NB/stderr.log"
+}
+nb_stop() {
+    local pid
+    pid=$(cat "$NB/nb.pid" 2>/dev/null) || return 0
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$NB/nb.pid"
+}
+trap 'nb_stop; ovs_stop_all' INT TERM
+nbctl() { ovn-nbctl --timeout=10 --db="unix:$NB/nb.sock" "$@"; }
+count() { nbctl --bare --columns=_uuid list "$1" | grep -c . || true; }
+
+for ex in "$TOP"/examples/*.json; do
+    name=$(basename "$ex" .json)
+    echo "$name:"
+    nb_start
+    txn=$("$VPCCTL" export-ovn "$ex")
+    "$VPCCTL" export-ovn "$ex" | cmp -s - <(echo "$txn") \
+        && pass "$name: output is deterministic" \
+        || fail "$name: output differs between runs"
+    out=$(ovsdb-client transact "unix:$NB/nb.sock" "$txn" 2>&1)
+    echo "$out" | expect "$name: transaction applied" '^\[\{"uuid"'
+    echo "$out" | expect_not "$name: no error in the transaction" '"error"'
+
+    n_vpcs=$(jq '.vpcs | length' "$ex")
+    n_subnets=$(jq '.subnets | length' "$ex")
+    n_enis=$(jq '.enis | length' "$ex")
+    n_pcx=$(jq '.peering_connections // [] | length' "$ex")
+    n_sgs=$(jq '.security_groups // [] | length' "$ex")
+
+    [ "$(count Logical_Router)" = "$n_vpcs" ] \
+        && pass "$name: $n_vpcs logical routers" \
+        || fail "$name: $(count Logical_Router) logical routers, want $n_vpcs"
+    [ "$(count Logical_Switch)" = "$n_subnets" ] \
+        && pass "$name: $n_subnets logical switches" \
+        || fail "$name: $(count Logical_Switch) logical switches, want $n_subnets"
+    want=$((n_enis + n_subnets))
+    [ "$(count Logical_Switch_Port)" = "$want" ] \
+        && pass "$name: $want switch ports (ENIs + router ports)" \
+        || fail "$name: $(count Logical_Switch_Port) switch ports, want $want"
+    want=$((n_subnets + 2 * n_pcx))
+    [ "$(count Logical_Router_Port)" = "$want" ] \
+        && pass "$name: $want router ports (subnets + 2 per peering)" \
+        || fail "$name: $(count Logical_Router_Port) router ports, want $want"
+    [ "$(count Port_Group)" = "$n_sgs" ] \
+        && pass "$name: $n_sgs port groups" \
+        || fail "$name: $(count Port_Group) port groups, want $n_sgs"
+
+    # The first ENI: addresses and port security "MAC IP".
+    eni=$(jq -r '.enis[0].id' "$ex")
+    addr="$(jq -r '.enis[0].mac + " " + .enis[0].private_ip' "$ex")"
+    nbctl lsp-get-addresses "$eni" \
+        | expect "$name: $eni addresses" "^$addr\$"
+    if [ "$(jq -r '.enis[0] | if has("source_dest_check")
+                   then .source_dest_check else true end' "$ex")" = true ]; then
+        nbctl lsp-get-port-security "$eni" \
+            | expect "$name: $eni port security" "^$addr\$"
+    else
+        nbctl lsp-get-port-security "$eni" \
+            | expect_not "$name: $eni (source_dest_check off): no port security" .
+    fi
+    nbctl show | expect "$name: every switch is attached to its router" \
+        'router-port: lrp-'
+    nb_stop
+done
+
+# web-tier in detail.
+EX=$TOP/examples/web-tier.json
+echo "web-tier details:"
+nb_start
+ovsdb-client transact "unix:$NB/nb.sock" "$("$VPCCTL" export-ovn "$EX")" \
+    >/dev/null 2>&1
+acls=$(nbctl acl-list pg_sg_web)
+expect "sg-web: tcp 443 ingress is allow-related" \
+    'to-lport +1002 \(outport == @pg_sg_web && ip4 && tcp && tcp.dst == 443\) allow-related' <<<"$acls"
+expect "sg-web: ping from the VPC" \
+    'ip4.src == 10.10.0.0/16 && icmp4 && icmp4.type == 8\) allow-related' <<<"$acls"
+expect "sg-web: all egress" \
+    'from-lport +1002 \(inport == @pg_sg_web && ip4\) allow-related' <<<"$acls"
+expect "sg-web: default drop in" 'to-lport +1001 \(outport == @pg_sg_web && ip\) drop' <<<"$acls"
+expect "sg-web: default drop out" 'from-lport +1001 \(inport == @pg_sg_web && ip\) drop' <<<"$acls"
+nbctl acl-list pg_sg_app | expect "sg-app: 8080 from sg-web by address set" \
+    'ip4.src == \$as_sg_web && tcp && tcp.dst == 8080\) allow-related'
+nbctl --bare --columns=addresses find Address_Set name=as_sg_web \
+    | expect "as_sg_web holds sg-web's members" '10.10.1.10.*10.10.1.11|10.10.1.11.*10.10.1.10'
+nbctl --bare --columns=ports list Port_Group pg_sg_web | wc -w \
+    | expect "pg_sg_web has sg-web's two ENIs" '^2$'
+nbctl lrp-list vpc-web | expect "vpc-web has subnet-web's router port" 'lrp-subnet-web'
+nbctl --bare --columns=networks,mac list Logical_Router_Port lrp-subnet-web \
+    | tr '\n' ' ' | expect "router port: .1/24, MAC 02:76:70 + VNI 1010" \
+    '02:76:70:00:03:f2.*10.10.1.1/24|10.10.1.1/24.*02:76:70:00:03:f2'
+nbctl lr-nat-list vpc-web | expect "elastic IP as dnat_and_snat" \
+    'dnat_and_snat +203.0.113.10 +10.10.1.10'
+nb_stop
+
+# peering: routes to the peer router over the peered ports.
+EX=$TOP/examples/peering.json
+echo "peering details:"
+nb_start
+ovsdb-client transact "unix:$NB/nb.sock" "$("$VPCCTL" export-ovn "$EX")" \
+    >/dev/null 2>&1
+nbctl lr-route-list vpc-a | expect "vpc-a routes 10.2.0.0/16 to vpc-b" \
+    '10.2.0.0/16 +169.254.0.2'
+nbctl --bare --columns=peer list Logical_Router_Port lrp-pcx-ab-vpc-a \
+    | expect "peering ports are peered" '^lrp-pcx-ab-vpc-b$'
+nb_stop
+
+# Bad input: an error, nothing on stdout.
+out=$("$VPCCTL" export-ovn "$TOP/examples/invalid/references.json" 2>/dev/null)
+rc=$?
+[ "$rc" = 1 ] && [ -z "$out" ] && pass "invalid region: exit 1, no output" \
+    || fail "invalid region: exit $rc, output '${out:0:60}'"
+
+finish
