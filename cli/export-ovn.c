@@ -554,26 +554,3 @@ export_ovn(const struct vpc_region *r)
     json_destroy(ops);
     return s;
 }
-
-int
-export_ovn_file(const char *file)
-{
-    struct vpc_errors errs;
-    vpc_errors_init(&errs);
-    struct vpc_region *r = vpc_region_from_file(file, &errs);
-    if (!r) {
-        fprintf(stderr, "%s: %"PRIuSIZE" error%s:\n", file, errs.n,
-                errs.n == 1 ? "" : "s");
-        for (size_t i = 0; i < errs.n; i++) {
-            fprintf(stderr, "  %s\n", errs.msgs[i]);
-        }
-        vpc_errors_destroy(&errs);
-        return 1;
-    }
-    vpc_errors_destroy(&errs);
-    char *s = export_ovn(r);
-    puts(s);
-    free(s);
-    vpc_region_destroy(r);
-    return 0;
-}

@@ -11,8 +11,4 @@
  * content equivalent to 'r'.  Deterministic for a given region. */
 char *export_ovn(const struct vpc_region *r);
 
-/* Loads 'file' (printing its errors to stderr) and prints export_ovn() of
- * it on stdout.  Returns an exit status: 0 on success, 1 if invalid. */
-int export_ovn_file(const char *file);
-
 #endif /* cli/export-ovn.h */

@@ -149,13 +149,16 @@ free_bindings(struct pl_binding *b, size_t n)
     free(b);
 }
 
-/* Loads FILE and compiles --host into 'flows'.  Returns the region, or
- * NULL after printing why not. */
+/* Loads FILE and compiles --host into 'flows' (initialized here).  Returns
+ * the region, or NULL after printing why not; then 'flows' needs no
+ * cleanup. */
 static struct vpc_region *
 load_and_compile(const char *file, bool need_db, struct pl_flows *flows)
 {
+    pl_flows_init(flows);
     struct vpc_region *r = load_region(file);
     if (!r) {
+        pl_flows_destroy(flows);
         return NULL;
     }
     struct pl_host_config cfg;
@@ -170,6 +173,7 @@ load_and_compile(const char *file, bool need_db, struct pl_flows *flows)
         fprintf(stderr, "vpcctl: %s\n", error);
         free(error);
         vpc_region_destroy(r);
+        pl_flows_destroy(flows);
         return NULL;
     }
     return r;
@@ -179,10 +183,8 @@ static int
 cmd_compile(int argc OVS_UNUSED, char *argv[])
 {
     struct pl_flows flows;
-    pl_flows_init(&flows);
     struct vpc_region *r = load_and_compile(argv[1], false, &flows);
     if (!r) {
-        pl_flows_destroy(&flows);
         return 1;
     }
     size_t n;
@@ -280,10 +282,8 @@ static int
 cmd_apply(int argc OVS_UNUSED, char *argv[])
 {
     struct pl_flows flows;
-    pl_flows_init(&flows);
     struct vpc_region *r = load_and_compile(argv[1], true, &flows);
     if (!r) {
-        pl_flows_destroy(&flows);
         fprintf(stderr, "vpcctl: nothing applied\n");
         return 1;
     }
@@ -542,10 +542,8 @@ static int
 cmd_trace(int argc OVS_UNUSED, char *argv[])
 {
     struct pl_flows flows;
-    pl_flows_init(&flows);
     struct vpc_region *r = load_and_compile(argv[1], false, &flows);
     if (!r) {
-        pl_flows_destroy(&flows);
         return 1;
     }
     struct pl_host_config cfg;
@@ -671,10 +669,8 @@ static int
 cmd_gateway_stats(int argc OVS_UNUSED, char *argv[])
 {
     struct pl_flows flows;
-    pl_flows_init(&flows);
     struct vpc_region *r = load_and_compile(argv[1], false, &flows);
     if (!r) {
-        pl_flows_destroy(&flows);
         return 1;
     }
     const struct vpc_host *edge = vpc_region_find_host(r, opt_host);
@@ -762,7 +758,19 @@ cmd_pipeline_doc(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     return 0;
 }
 
-static int cmd_export_ovn(int argc OVS_UNUSED, char *argv[]) { return export_ovn_file(argv[1]); }
+static int
+cmd_export_ovn(int argc OVS_UNUSED, char *argv[])
+{
+    struct vpc_region *r = load_region(argv[1]);
+    if (!r) {
+        return 1;
+    }
+    char *s = export_ovn(r);
+    puts(s);
+    free(s);
+    vpc_region_destroy(r);
+    return 0;
+}
 
 static int
 cmd_help(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
