@@ -87,14 +87,7 @@ cat > "$EX" <<'EOF'
 EOF
 "$VPCCTL" validate "$EX" | expect "the region is valid" 'valid: 2 VPCs'
 
-ovs_start edge-1
-vsctl_on edge-1 set Open_vSwitch . other_config:vlan-limit=2   # before any bridge
-sandbox_host edge-1 192.168.100.254
-D=${OVS_DIR[edge-1]}
-vsctl_on edge-1 add-port br-int uplink -- set interface uplink type=dummy ofport_request=2 \
-       options:tx_pcap="$D/uplink.pcap" external_ids:vpc-edge-port=uplink \
-    -- add-port br-int dx -- set interface dx type=dummy ofport_request=3 \
-       options:tx_pcap="$D/dx.pcap" external_ids:vpc-edge-port=dx
+sandbox_edge edge-1 192.168.100.254
 vpcctl_on edge-1 apply "$EX" --host edge-1 | expect "apply on the edge" ' [1-9][0-9]* added'
 ofctl_on edge-1 dump-flows br-int table=0 \
     | expect "classify: igw-b's VNI loads vpc-b (sanity check of the VNI numbering)" \

@@ -9,16 +9,7 @@ EX=$TOP/examples/edge.json
 IGW=15728640 NAT=15728641 DX=15728642 VPCE=15728643  # 0xf00000 + position
 GW=02:99:00:00:00:01 UP=02:76:70:ee:00:fe    # uplink next hop, edge uplink
 
-ovs_start edge-1
-# Before any bridge exists: OVS probes the datapath's VLAN depth once, when
-# the first bridge is created (docs/pipeline.md, "The edge bridge").
-vsctl_on edge-1 set Open_vSwitch . other_config:vlan-limit=2
-sandbox_host edge-1 192.168.100.254
-D=${OVS_DIR[edge-1]}
-vsctl_on edge-1 add-port br-int uplink -- set interface uplink type=dummy ofport_request=2 \
-       options:tx_pcap="$D/uplink.pcap" external_ids:vpc-edge-port=uplink \
-    -- add-port br-int dx -- set interface dx type=dummy ofport_request=3 \
-       options:tx_pcap="$D/dx.pcap" external_ids:vpc-edge-port=dx
+sandbox_edge edge-1 192.168.100.254
 vpcctl_on edge-1 apply "$EX" --host edge-1 | expect "apply on the edge" ' [1-9][0-9]* added'
 
 from_host() {   # from_host VNI HOST_IP INNER_SRC INNER_DST: Geneve to the edge

@@ -103,3 +103,23 @@ frame += b'\x08\x00' + h + icmp
 print(frame.hex())
 PY
 }
+
+# sandbox_edge NAME UNDERLAY_IP: a sandbox host (sandbox_host) set up as an
+# edge: vlan-limit=2 before any bridge exists (OVS probes the datapath's
+# VLAN depth once, when the first bridge is created), and dummy ports
+# "uplink" (ofport 2) and "dx" (ofport 3) tagged for vpcctl, their tx
+# captured in uplink.pcap and dx.pcap.
+sandbox_edge() {
+    local name=$1 d
+    ovs_start "$name"
+    vsctl_on "$name" set Open_vSwitch . other_config:vlan-limit=2
+    sandbox_host "$name" "$2"
+    d=${OVS_DIR[$name]}
+    vsctl_on "$name" \
+        -- add-port br-int uplink -- set interface uplink type=dummy \
+           ofport_request=2 options:tx_pcap="$d/uplink.pcap" \
+           external_ids:vpc-edge-port=uplink \
+        -- add-port br-int dx -- set interface dx type=dummy \
+           ofport_request=3 options:tx_pcap="$d/dx.pcap" \
+           external_ids:vpc-edge-port=dx
+}
