@@ -401,7 +401,9 @@ trace_flow(const struct vpc_region *r, const struct pl_host_config *cfg,
     } else if (!strcmp(proto, "icmp")) {
         ds_put_format(&ds, ",icmp_type=%d,icmp_code=0", type);
     } else {
-        ds_put_format(&ds, ",tp_src=%d,tp_dst=%d", sport >= 0 ? sport : 40000,
+        /* "tp_src" means tcp_src to OVS's flow parser: name the field. */
+        ds_put_format(&ds, ",%s_src=%d,%s_dst=%d", proto,
+                      sport >= 0 ? sport : 40000, proto,
                       dport >= 0 ? dport : 80);
     }
 out:
