@@ -829,14 +829,24 @@ build_dst_lookup(struct host_ctx *c)
                 xstrdup("drop"));
 }
 
-/* Table deliver, priority ENTRY: output to the ENI's port.  MISS: drop. */
+/* Table deliver, priority ENTRY: output to the ENI's port.  An appliance
+ * (source/dest check off) can be routed its own packets back (a route whose
+ * target is the sender): OpenFlow skips "output" to the input port, so at
+ * ENTRY + 1 that case sends with "in_port".  MISS: drop. */
 static void
 build_deliver(struct host_ctx *c)
 {
     for (size_t i = 0; i < c->n_locals; i++) {
+        int port = c->locals[i].ofport;
         pl_flow_add(c->fs, PL_DELIVER, PL_PRIO_ENTRY, c->locals[i].eni->id,
-                    xasprintf(REG_DST_PORT"=%d", c->locals[i].ofport),
-                    xasprintf("output:%d", c->locals[i].ofport));
+                    xasprintf(REG_DST_PORT"=%d", port),
+                    xasprintf("output:%d", port));
+        if (!c->locals[i].eni->source_dest_check) {
+            pl_flow_add(c->fs, PL_DELIVER, PL_PRIO_ENTRY + 1,
+                        c->locals[i].eni->id,
+                        xasprintf(REG_DST_PORT"=%d,in_port=%d", port, port),
+                        xstrdup("in_port"));
+        }
     }
     pl_flow_add(c->fs, PL_DELIVER, PL_PRIO_MISS, "pipeline", xstrdup(""),
                 xstrdup("drop"));
