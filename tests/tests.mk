@@ -31,3 +31,14 @@ check-netns: $(VPCCTL)
 # make install into a temporary DESTDIR.
 check-install: $(VPCCTL) $(VPCD)
 	@bash tests/check-install.sh
+
+# The differential test against OVN at scale: 40 random regions, every
+# probe, both mapping modes (tests/ovn-diff/README.md).  'make check' runs
+# the examples and three seeds.
+OVN_DIFF_LARGE_SEEDS ?= $(shell seq 1 40)
+.PHONY: check-ovn-diff
+check-ovn-diff: $(VPCCTL)
+	@OVN_DIFF_SEEDS="$(OVN_DIFF_LARGE_SEEDS)" OVN_DIFF_MAX=0 VPC_MAPPING=flows \
+		bash tests/run.sh tests/sandbox/ovn-diff.sh
+	@OVN_DIFF_SEEDS="$(OVN_DIFF_LARGE_SEEDS)" OVN_DIFF_MAX=0 VPC_MAPPING=action \
+		bash tests/run.sh tests/sandbox/ovn-diff.sh

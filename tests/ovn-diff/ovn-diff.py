@@ -318,14 +318,21 @@ def explain(region, src, dst, ours, ovn):
     if target and target.split("-")[0] in ("igw", "nat", "vgw", "dxvif",
                                            "vpce") and ovn[0] == "drop":
         return "gateway-route"
-    # 2. OVN routes a router's own ICMP reply through the route table of
-    #    the port it came in on; ours answers in the vrouter stage.  A
-    #    route for the source's own address (blackhole, appliance) then
-    #    takes the reply away in OVN only.
+    # 2. A ping to a subnet's router: ours answers in vrouter, before
+    #    security groups and routing.  OVN's request passes the ENI's
+    #    egress ACLs, and the router's reply is routed through the table
+    #    of the port it came in on (a route for the source's own address,
+    #    blackhole or appliance, takes it away).
     if ours == ("deliver", (src["id"],)) and ovn[0] == "drop" \
-            and Ovn.is_router_ip(None, dst, vpc, region) \
-            and region.route_for(src, src["private_ip"]):
-        return "router-reply-routed"
+            and Ovn.is_router_ip(None, dst, vpc, region):
+        return "router-ping"
+    # 2b. Inside one subnet there is no routing in ours (as in AWS: route
+    #    tables act between subnets).  OVN sends the packet, addressed to
+    #    the router MAC, through the router, where a more specific route
+    #    (blackhole, appliance) applies.
+    if route and ipaddress.ip_address(dst) in ipaddress.ip_network(
+            sub["cidr"]) and ours[0] in ("deliver", "drop"):
+        return "intra-subnet-not-routed"
     # 3. Network ACLs are not exported.
     if ours == ("drop", "nacl_out") or ours == ("drop", "rx:nacl_in") \
             or ours == ("drop", "nacl_in"):
@@ -365,6 +372,7 @@ def main():
     counts = {"agree": 0, "explained": 0, "unexplained": 0}
     reasons = {}
     kinds = {}
+    ovn_delivered = 0
     for src_id, dst, proto, port in probes(region, rnd, dirs, args.max):
         src = region.enis[src_id]
         a, a_out = ours.verdict(src, dst, proto, port)
@@ -372,6 +380,7 @@ def main():
         what = "%s -> %s %s%s" % (src_id, dst, proto,
                                   "" if proto == "icmp" else " %d" % port)
         kinds[a[0]] = kinds.get(a[0], 0) + 1
+        ovn_delivered += b[0] == "deliver"
         if a[0] == "error" or b[0] == "error":
             counts["unexplained"] += 1
             print("ERROR %s: ours %s, ovn %s" % (what, a, b))
@@ -406,6 +415,12 @@ def main():
         "".join(" %s=%d" % kv for kv in sorted(reasons.items())),
         counts["unexplained"],
         " ".join("%s=%d" % kv for kv in sorted(kinds.items()))))
+    # A broken set-up (no bindings, no flows, no SB) drops everything on
+    # both sides and would "agree": every region here delivers something.
+    if not kinds.get("deliver") or not ovn_delivered:
+        print("no probe was delivered by %s: the set-up is broken"
+              % ("ours" if not kinds.get("deliver") else "OVN"))
+        return 1
     return 1 if counts["unexplained"] or not total else 0
 
 
