@@ -38,3 +38,26 @@ bench: bench-vpcd
 bench-edge: $(VPCCTL)
 	bash bench/bench-edge.sh
 bench: bench-edge
+
+# ovs-vpc vs OVN: the same regions through vpcctl/vpcd and through OVN
+# 23.03 (NB/SB ovsdb-server, ovn-northd, ovn-controller on the same OVS
+# build): convergence, flows, memory, add-one-ENI latency, megaflows,
+# cycles per packet (bench/bench-ovn.sh; results in bench/out/bench-ovn.*,
+# the plot in docs/bench-ovn.svg).  ovn-controller is not installed: it is
+# taken from Debian's ovn-host package without installing it (which would
+# pull in openvswitch-switch and its service).  SIZES="1000" for a quick run.
+OVN_CONTROLLER = $(BUILD)/ovn-host/usr/bin/ovn-controller
+$(OVN_CONTROLLER):
+	@mkdir -p $(BUILD)/ovn-host
+	cd $(BUILD)/ovn-host && rm -f ovn-host_*.deb && apt-get download ovn-host \
+		&& dpkg-deb -x ovn-host_*.deb .
+	@touch $@
+
+.PHONY: bench-ovn
+bench-ovn: $(VPCCTL) $(VPCD) $(OVN_CONTROLLER)
+	bash scripts/deps.sh --bench
+	OVN_CONTROLLER=$(abspath $(OVN_CONTROLLER)) bash bench/bench-ovn.sh
+	@if command -v gnuplot >/dev/null; then \
+		gnuplot -e "dat='bench/out/bench-ovn.dat'; out='docs/bench-ovn.svg'" \
+			bench/ovn/plot.gp && echo "plot: docs/bench-ovn.svg"; fi
+bench: bench-ovn

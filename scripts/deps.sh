@@ -2,6 +2,8 @@
 # Installs the Debian 12 packages ovs-vpc needs to build and test, if any is
 # missing (openvswitch-source is OVS 3.1.0, built by ovs-ext/ovs.mk).  Quiet
 # and quick when everything is already there.
+#   scripts/deps.sh --bench   only the benchmarks' extra packages (gnuplot,
+#                             for make bench-ovn's plot), nothing else.
 set -euo pipefail
 
 PKGS=(
@@ -13,6 +15,9 @@ PKGS=(
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
   ovn-central
 )
+if [ "${1:-}" = --bench ]; then
+  PKGS=(gnuplot-nox)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -114,7 +114,7 @@ with open(sys.argv[1].rsplit(".", 1)[0] + ".dat", "w") as f:
     for s in sizes:
         def v(sysname, k):
             x = get(s, sysname, k)
-            if sysname == "ovn" and k == "t_converge_s" and get(s, "ovn", "converged") != "1":
+            if sysname == "ovn" and get(s, "ovn", "converged") != "1":
                 return "NaN"
             return "NaN" if x is None else x
         f.write("%d %s %s %s %s %s %s\n" % (
