@@ -153,4 +153,4 @@ finish() {
     rm -rf "$TEST_DIR"
     exit 0
 }
-trap 'ovs_stop_all' INT TERM
+trap 'ovs_stop_all; exit 143' INT TERM
