@@ -42,6 +42,8 @@
 /* Priorities of the security-group ACLs (as OpenStack Neutron's). */
 #define ACL_PRIO_ALLOW 1002
 #define ACL_PRIO_DROP  1001
+/* Network ACLs: rule N at 32767 - N (the lowest number wins). */
+#define ACL_PRIO_NACL_TOP 32767
 
 /* Transit network of peering connection #i: 169.254.0.0 + 4i, /30. */
 #define PCX_TRANSIT_BASE 0xa9fe0000u
@@ -158,6 +160,8 @@ pcx_lrp_name(const struct vpc_peering *pcx, const struct vpc_vpc *vpc)
     return xasprintf("lrp-%s-%s", pcx->id, vpc->id);
 }
 
+static void put_l4_match(struct ds *, const struct vpc_rule_match *);
+
 /* The ACL match of a security-group rule, seen from port group 'pg'. */
 static char *
 sg_rule_match(const char *pg, const struct vpc_sg_rule *rule, bool ingress)
@@ -176,28 +180,34 @@ sg_rule_match(const char *pg, const struct vpc_sg_rule *rule, bool ingress)
         free(c);
     }
 
-    const struct vpc_rule_match *m = &rule->m;
+    put_l4_match(&s, &rule->m);
+    return ds_steal_cstr(&s);
+}
+
+/* Appends " && ..." for the protocol, ports, ICMP type/code of 'm'. */
+static void
+put_l4_match(struct ds *s, const struct vpc_rule_match *m)
+{
     if (m->protocol == IPPROTO_TCP || m->protocol == IPPROTO_UDP) {
         const char *l4 = m->protocol == IPPROTO_TCP ? "tcp" : "udp";
-        ds_put_format(&s, " && %s", l4);
+        ds_put_format(s, " && %s", l4);
         if (m->from_port == m->to_port) {
-            ds_put_format(&s, " && %s.dst == %d", l4, m->from_port);
+            ds_put_format(s, " && %s.dst == %d", l4, m->from_port);
         } else if (m->from_port > 0 || m->to_port < 65535) {
-            ds_put_format(&s, " && %s.dst >= %d && %s.dst <= %d",
+            ds_put_format(s, " && %s.dst >= %d && %s.dst <= %d",
                           l4, m->from_port, l4, m->to_port);
         }
     } else if (m->protocol == IPPROTO_ICMP) {
-        ds_put_cstr(&s, " && icmp4");
+        ds_put_cstr(s, " && icmp4");
         if (m->icmp_type >= 0) {
-            ds_put_format(&s, " && icmp4.type == %d", m->icmp_type);
+            ds_put_format(s, " && icmp4.type == %d", m->icmp_type);
         }
         if (m->icmp_code >= 0) {
-            ds_put_format(&s, " && icmp4.code == %d", m->icmp_code);
+            ds_put_format(s, " && icmp4.code == %d", m->icmp_code);
         }
     } else if (m->protocol != VPC_PROTO_ALL) {
-        ds_put_format(&s, " && ip.proto == %d", m->protocol);
+        ds_put_format(s, " && ip.proto == %d", m->protocol);
     }
-    return ds_steal_cstr(&s);
 }
 
 static struct json *
@@ -213,6 +223,75 @@ acl_row(const char *direction, int priority, const char *action,
                     map_2("ovs-vpc-id", id, "ovs-vpc-rule", rule));
     free(match);
     return row;
+}
+
+/* The condition of network-ACL rule 'rule': "ip4", its peer CIDR (source
+ * for ingress, destination for egress) and protocol. */
+static char *
+nacl_rule_cond(const struct vpc_nacl_rule *rule, bool ingress)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&s, "ip4");
+    if (rule->cidr.plen > 0) {
+        char *c = prefix_str(&rule->cidr);
+        ds_put_format(&s, " && %s == %s", ingress ? "ip4.src" : "ip4.dst", c);
+        free(c);
+    }
+    put_l4_match(&s, &rule->m);
+    return ds_steal_cstr(&s);
+}
+
+/* Appends to 'ops' (and their names to 'acls') the ACLs of subnet 'sn''s
+ * network ACL in one direction.  They sit on the switch's router port,
+ * where no security group ACL matches, in the stage the security groups do
+ * not use for that direction: egress (the subnet's ENIs to outside it) is
+ * to-lport on the router port, while SG egress is from-lport on the ENIs;
+ * ingress (from outside the subnet into it) is from-lport on the router
+ * port, while SG ingress is to-lport on the ENIs.  So a packet meets both,
+ * in order, as in our pipeline.  In that stage the highest priority wins,
+ * which is the NACL's own rule: the lowest rule number decides (priority
+ * 32767 - rule number), allow or drop; priority 0 is the implicit deny.
+ * Traffic inside the subnet is not filtered, as in ours.  OVN does not
+ * send traffic of router ports through conntrack: the rules stay
+ * stateless. */
+static void
+export_nacl(const struct vpc_subnet *sn, size_t s_idx, bool ingress,
+            struct json *ops, struct json *acls)
+{
+    const struct vpc_nacl *acl = sn->nacl;
+    const struct vpc_nacl_rule *rules = ingress ? acl->ingress : acl->egress;
+    size_t n = ingress ? acl->n_ingress : acl->n_egress;
+    char *cidr = prefix_str(&sn->cidr);
+    char *base = xasprintf("%s == \"rtr-%s\" && ip4 && %s != %s",
+                           ingress ? "inport" : "outport", sn->id,
+                           ingress ? "ip4.src" : "ip4.dst", cidr);
+    const char *dir = ingress ? "from-lport" : "to-lport";
+    const char *way = ingress ? "ingress" : "egress";
+
+    /* k == n: the implicit deny, after every rule. */
+    for (size_t k = 0; k <= n; k++) {
+        const struct vpc_nacl_rule *rule = k < n ? &rules[k] : NULL;
+        char *match, *name;
+        if (rule) {
+            char *c = nacl_rule_cond(rule, ingress);
+            match = xasprintf("%s && %s", base, c);
+            name = xasprintf("%s rule %d", way, rule->rule_number);
+            free(c);
+        } else {
+            match = xstrdup(base);
+            name = xasprintf("%s implicit deny", way);
+        }
+        struct json *u = named_uuid("acl_nacl_%"PRIuSIZE"_%s_%"PRIuSIZE,
+                                    s_idx, way, k);
+        json_array_add(acls, json_clone(u));
+        insert(ops, "ACL", u,
+               acl_row(dir, rule ? ACL_PRIO_NACL_TOP - rule->rule_number : 0,
+                       rule && rule->allow ? "allow" : "drop", match,
+                       acl->id, name));
+        free(name);
+    }
+    free(base);
+    free(cidr);
 }
 
 static bool
@@ -378,10 +457,18 @@ export_vpc(const struct vpc_region *r, size_t v, struct json *ops)
         json_array_add(ls_ports, json_clone(u));
         insert(ops, "Logical_Switch_Port", u, row);
 
+        /* The subnet's network ACL, as drop ACLs on the switch. */
+        struct json *ls_acls = json_array_create_empty();
+        if (sn->nacl) {
+            export_nacl(sn, s, true, ops, ls_acls);
+            export_nacl(sn, s, false, ops, ls_acls);
+        }
+
         /* The switch. */
         row = json_object_create();
         json_object_put_string(row, "name", sn->id);
         json_object_put(row, "ports", set_of(ls_ports));
+        json_object_put(row, "acls", set_of(ls_acls));
         json_object_put(row, "external_ids",
                         map_2("ovs-vpc-id", sn->id, "ovs-vpc-az",
                               sn->availability_zone

@@ -94,28 +94,20 @@ map_get(const struct json *map, const char *key)
 }
 
 char *
-vpc_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
-                        size_t *n, struct vpc_ovs_ports *ports)
+vpc_ovsdb_transact(const char *db, struct json *params,
+                   struct jsonrpc_msg **replyp)
 {
-    *bindings = NULL;
-    *n = 0;
-    memset(ports, 0, sizeof *ports);
-
+    *replyp = NULL;
     struct stream *stream;
     int error = stream_open_block(jsonrpc_stream_open(db, &stream,
                                                       DSCP_DEFAULT),
                                   -1, &stream);
     if (error) {
+        json_destroy(params);
         return xasprintf("%s: cannot connect to OVSDB (%s)", db,
                          ovs_strerror(error));
     }
     struct jsonrpc *rpc = jsonrpc_open(stream);
-
-    struct json *op = json_from_string(
-        "{\"op\": \"select\", \"table\": \"Interface\", \"where\": [],"
-        " \"columns\": [\"name\", \"ofport\", \"type\", \"external_ids\"]}");
-    struct json *params = json_array_create_2(
-        json_string_create("Open_vSwitch"), op);
     struct jsonrpc_msg *request = jsonrpc_create_request("transact", params,
                                                          NULL);
     struct jsonrpc_msg *reply;
@@ -125,8 +117,36 @@ vpc_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
         return xasprintf("%s: OVSDB transaction failed (%s)", db,
                          ovs_strerror(error));
     }
+    if (reply->error) {
+        char *s = json_to_string(reply->error, 0);
+        char *err = xasprintf("%s: OVSDB error: %s", db, s);
+        free(s);
+        jsonrpc_msg_destroy(reply);
+        return err;
+    }
+    *replyp = reply;
+    return NULL;
+}
 
-    char *err = NULL;
+char *
+vpc_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
+                        size_t *n, struct vpc_ovs_ports *ports)
+{
+    *bindings = NULL;
+    *n = 0;
+    memset(ports, 0, sizeof *ports);
+
+    struct json *op = json_from_string(
+        "{\"op\": \"select\", \"table\": \"Interface\", \"where\": [],"
+        " \"columns\": [\"name\", \"ofport\", \"type\", \"external_ids\"]}");
+    struct jsonrpc_msg *reply;
+    char *err = vpc_ovsdb_transact(db, json_array_create_2(
+                                       json_string_create("Open_vSwitch"), op),
+                                   &reply);
+    if (err) {
+        return err;
+    }
+
     const struct json *result = reply->result;
     const struct json *rows = NULL;
     if (result && result->type == JSON_ARRAY && json_array(result)->n == 1

@@ -20,6 +20,14 @@ struct vpc_ovs_ports {
     int tunnel;                 /* The Geneve interface. */
     int uplink, dx, vpn;        /* Edges: external_ids:vpc-edge-port. */
 };
+/* Sends the OVSDB "transact" request 'params' (["DB", op...], consumed) to
+ * 'db' and waits for the reply; on success '*reply' is the caller's. */
+struct jsonrpc_msg;
+struct json;
+char *vpc_ovsdb_transact(const char *db, struct json *params,
+                         struct jsonrpc_msg **reply)
+    OVS_WARN_UNUSED_RESULT;
+
 char *vpc_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
                               size_t *n, struct vpc_ovs_ports *)
     OVS_WARN_UNUSED_RESULT;

@@ -21,6 +21,9 @@
 #include "cli/export-ovn.h"
 #include "cli/ovs-client.h"
 #include "cli/vpn-config.h"
+#include "jsonrpc.h"
+#include "openvswitch/json.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
@@ -768,10 +771,51 @@ cmd_export_ovn(int argc OVS_UNUSED, char *argv[])
         return 1;
     }
     char *s = export_ovn(r);
-    puts(s);
-    free(s);
     vpc_region_destroy(r);
-    return 0;
+    if (!opt_db) {
+        puts(s);
+        free(s);
+        return 0;
+    }
+
+    /* --db: send it ourselves.  A large region's transaction is megabytes,
+     * beyond what one argument of 'ovsdb-client transact' may hold. */
+    struct json *txn = json_from_string(s);
+    free(s);
+    struct jsonrpc_msg *reply;
+    char *error = vpc_ovsdb_transact(opt_db, txn, &reply);
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+        return 1;
+    }
+    /* The transaction is atomic: one failed operation (say a name already
+     * in use) fails it all; its error names the operation. */
+    const struct json *result = reply->result;
+    size_t n_ops = 0;
+    int status = 0;
+    for (size_t i = 0; result && result->type == JSON_ARRAY
+                       && i < json_array(result)->n; i++) {
+        const struct json *op = json_array(result)->elems[i];
+        const struct json *err = (op->type == JSON_OBJECT
+                                  ? shash_find_data(json_object(op), "error")
+                                  : NULL);
+        if (err) {
+            char *e = json_to_string(op, JSSF_SORT);
+            fprintf(stderr, "vpcctl: %s: transaction failed, nothing "
+                    "changed: operation %"PRIuSIZE": %s\n", opt_db, i, e);
+            free(e);
+            status = 1;
+            break;
+        }
+        n_ops++;
+    }
+    if (!status) {
+        printf("loaded into %s: %"PRIuSIZE" rows, one transaction\n",
+               opt_db, n_ops);
+    }
+    jsonrpc_msg_destroy(reply);
+    return status;
 }
 
 static int
@@ -804,8 +848,9 @@ static const struct command commands[] = {
       "per-gateway packets and bytes out and in, NAT translations in use" },
     { "pipeline-doc", "", 0, 0, cmd_pipeline_doc,
       "print the pipeline's tables (Markdown), from pipeline/stages.def" },
-    { "export-ovn", "FILE", 1, 1, cmd_export_ovn,
-      "print an ovsdb-client transact array creating the region in OVN NB" },
+    { "export-ovn", "FILE [--db=OVN-NB]", 1, 1, cmd_export_ovn,
+      "print an ovsdb-client transact array creating the region in OVN NB; "
+      "with --db, load it there (one transaction)" },
     { "help", "", 0, 0, cmd_help, "this help" },
 };
 
@@ -836,7 +881,8 @@ usage(void)
            "\n"
            "                       read for ENI bindings "
            "(Interface external_ids:vpc-eni-id)\n"
-           "                       and the Geneve tunnel port\n"
+           "                       and the Geneve tunnel port; export-ovn: the OVN\n"
+           "                       northbound database to load the region into\n"
            "  --switch=TARGET      OpenFlow target (default "
            "unix:$OVS_RUNDIR/BR.mgmt)\n"
            "  --appctl=SOCKET      ovs-vswitchd control socket (for trace)\n"

@@ -63,6 +63,37 @@ def sg_rule(rnd, direction, vpc, groups):
     return rule
 
 
+def nacl(rnd, acl_id, vpc):
+    """A network ACL where order matters: an allow before a deny of the
+    same port, denies of ports and ranges, sometimes no catch-all allow
+    (the implicit deny then decides)."""
+    ssh_from = rnd.choice(["10.1.0.0/16", vpc["cidr_blocks"][0]])
+    ingress = [{"rule_number": 90, "action": "deny", "protocol": "tcp",
+                "from_port": 22, "to_port": 22, "cidr": "0.0.0.0/0"}]
+    if rnd.random() < 0.5:
+        ingress.append({"rule_number": 80, "action": "allow",
+                        "protocol": "tcp", "from_port": 22, "to_port": 22,
+                        "cidr": ssh_from})
+    if rnd.random() < 0.5:
+        ingress.append({"rule_number": 95, "action": "deny",
+                        "protocol": "tcp", "from_port": 5000,
+                        "to_port": 6000, "cidr": "10.0.0.0/8"})
+    ingress.append({"rule_number": 100, "action": "allow", "protocol": "-1",
+                    "cidr": "0.0.0.0/0"})
+    if rnd.random() < 0.5:
+        egress = [{"rule_number": 100, "action": "allow", "protocol": "-1",
+                   "cidr": "0.0.0.0/0"}]
+    else:
+        egress = [{"rule_number": 10, "action": "deny", "protocol": "udp",
+                   "from_port": 53, "to_port": 53, "cidr": "0.0.0.0/0"},
+                  {"rule_number": 20, "action": "allow", "protocol": "tcp",
+                   "from_port": 0, "to_port": 65535, "cidr": "10.0.0.0/8"},
+                  {"rule_number": 30, "action": "allow", "protocol": "icmp",
+                   "icmp_type": 8, "cidr": "0.0.0.0/0"}]
+    return {"id": acl_id, "vpc": vpc["id"], "ingress": ingress,
+            "egress": egress}
+
+
 def generate(seed):
     rnd = random.Random(seed)
     doc = {
@@ -173,17 +204,9 @@ def generate(seed):
         for sub in own:
             if rnd.random() < 0.8:
                 sub["route_table"] = rtb["id"]
-        if rnd.random() < 0.2:
-            acl = {"id": "acl-%d" % v, "vpc": vpc["id"],
-                   "ingress": [{"rule_number": 90, "action": "deny",
-                                "protocol": "tcp", "from_port": 22,
-                                "to_port": 22, "cidr": "0.0.0.0/0"},
-                               {"rule_number": 100, "action": "allow",
-                                "protocol": "-1", "cidr": "0.0.0.0/0"}],
-                   "egress": [{"rule_number": 100, "action": "allow",
-                               "protocol": "-1", "cidr": "0.0.0.0/0"}]}
-            doc["network_acls"].append(acl)
-            own[0]["network_acl"] = acl["id"]
+        if rnd.random() < 0.3:
+            doc["network_acls"].append(nacl(rnd, "acl-%d" % v, vpc))
+            own[0]["network_acl"] = "acl-%d" % v
 
     if doc["internet_gateways"]:
         doc["edges"].append({"id": EDGE[0], "underlay_ip": EDGE[1]})

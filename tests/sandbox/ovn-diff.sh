@@ -49,13 +49,14 @@ ovn_stop() {
         rm -f "$OVN/$p.pid"
     done
 }
-trap 'ovn_stop; ovs_stop_all' INT TERM
+trap 'ovn_stop; ovs_stop_all; exit 143' INT TERM
 
 # diff_region NAME FILE: sets up both sides for region FILE and compares.
 diff_region() {
     local name=$1 file=$2 host ip i hosts=() eni out status
     # Each region in its own directory (ovs_start and ovn_start use these).
-    local TEST_DIR=$ROOT/${name// /-} OVN=$ROOT/${name// /-}/ovn
+    local TEST_DIR=$ROOT/${name// /-}
+    OVN=$TEST_DIR/ovn     # global: the INT/TERM trap stops it
     "$VPCCTL" validate "$file" >/dev/null \
         || { fail "$name: the region validates"; return; }
     # Ours: one ovs-vswitchd per host; each ENI a dummy port on its host.

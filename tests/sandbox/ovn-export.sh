@@ -30,7 +30,7 @@ nb_stop() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     rm -f "$NB/nb.pid"
 }
-trap 'nb_stop; ovs_stop_all' INT TERM
+trap 'nb_stop; ovs_stop_all; exit 143' INT TERM
 nbctl() { ovn-nbctl --timeout=10 --db="unix:$NB/nb.sock" "$@"; }
 count() { nbctl --bare --columns=_uuid list "$1" | grep -c . || true; }
 
@@ -115,6 +115,16 @@ nbctl --bare --columns=networks,mac list Logical_Router_Port lrp-subnet-web \
     '02:76:70:00:03:f2.*10.10.1.1/24|10.10.1.1/24.*02:76:70:00:03:f2'
 nbctl lr-nat-list vpc-web | expect "elastic IP as dnat_and_snat" \
     'dnat_and_snat +203.0.113.10 +10.10.1.10'
+acls=$(nbctl acl-list subnet-app)
+expect "acl-app ingress rule 90 (deny ssh): from-lport on the router port, 32767 - 90" \
+    'from-lport +32677 \(inport == "rtr-subnet-app" && ip4 && ip4.src != 10.10.2.0/24 && ip4 && tcp && tcp.dst == 22\) drop' <<<"$acls"
+expect "acl-app ingress rule 100 (allow all)" \
+    'from-lport +32667 \(inport == "rtr-subnet-app" && ip4 && ip4.src != 10.10.2.0/24 && ip4\) allow$' <<<"$acls"
+expect "acl-app egress: to-lport on the router port" \
+    'to-lport +32677 \(outport == "rtr-subnet-app" && ip4 && ip4.dst != 10.10.2.0/24 && ip4 && tcp && tcp.dst == 22\) drop' <<<"$acls"
+expect "acl-app implicit deny at priority 0" \
+    'to-lport +0 \(outport == "rtr-subnet-app" && ip4 && ip4.dst != 10.10.2.0/24\) drop' <<<"$acls"
+nbctl acl-list subnet-web | expect "subnet-web (no network ACL) has no ACL" '^$'
 nb_stop
 
 # peering: routes to the peer router over the peered ports.
@@ -127,6 +137,26 @@ nbctl lr-route-list vpc-a | expect "vpc-a routes 10.2.0.0/16 to vpc-b" \
     '10.2.0.0/16 +169.254.0.2'
 nbctl --bare --columns=peer list Logical_Router_Port lrp-pcx-ab-vpc-a \
     | expect "peering ports are peered" '^lrp-pcx-ab-vpc-b$'
+nb_stop
+
+# --db: vpcctl loads the transaction itself.  A region of 1,000 ENIs is
+# ~0.7 MB of JSON, more than one argument of ovsdb-client may hold.
+echo "export-ovn --db:"
+python3 "$TOP/bench/gen-region.py" --vpcs 100 --enis 1000 --hosts 10 \
+    --seed 1 --out "$TEST_DIR/big.json" >/dev/null
+nb_start
+"$VPCCTL" export-ovn "$TEST_DIR/big.json" --db="unix:$NB/nb.sock" \
+    | expect "a 1,000-ENI region loads in one transaction" '^loaded into .*: [0-9]+ rows, one transaction$'
+[ "$(count Logical_Switch_Port)" -gt 1000 ] \
+    && pass "its ENIs are in NB ($(count Logical_Switch_Port) switch ports)" \
+    || fail "$(count Logical_Switch_Port) switch ports in NB"
+before=$(count Logical_Switch_Port)
+out=$("$VPCCTL" export-ovn "$TEST_DIR/big.json" --db="unix:$NB/nb.sock" 2>&1)
+rc=$?
+[ "$rc" = 1 ] && pass "loading it twice fails (exit 1)" || fail "loading twice: exit $rc"
+expect "... naming the failed operation" 'transaction failed, nothing changed: operation [0-9]+: .*constraint violation' <<<"$out"
+[ "$(count Logical_Switch_Port)" = "$before" ] && pass "... and changes nothing" \
+    || fail "a failed load changed NB"
 nb_stop
 
 # Bad input: an error, nothing on stdout.
