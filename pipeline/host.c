@@ -832,7 +832,7 @@ build_dst_lookup(struct host_ctx *c)
 /* Table deliver, priority ENTRY: output to the ENI's port.  An appliance
  * (source/dest check off) can be routed its own packets back (a route whose
  * target is the sender): OpenFlow skips "output" to the input port, so at
- * ENTRY + 1 that case sends with "in_port".  MISS: drop. */
+ * ENTRY + 1 that case sends with "IN_PORT".  MISS: drop. */
 static void
 build_deliver(struct host_ctx *c)
 {
@@ -845,7 +845,7 @@ build_deliver(struct host_ctx *c)
             pl_flow_add(c->fs, PL_DELIVER, PL_PRIO_ENTRY + 1,
                         c->locals[i].eni->id,
                         xasprintf(REG_DST_PORT"=%d,in_port=%d", port, port),
-                        xstrdup("in_port"));
+                        xstrdup("IN_PORT"));
         }
     }
     pl_flow_add(c->fs, PL_DELIVER, PL_PRIO_MISS, "pipeline", xstrdup(""),
