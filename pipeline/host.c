@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "openvswitch/dynamic-string.h"
+#include "hash.h"
 #include "openvswitch/hmap.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/util.h"
 #include "packets.h"
 #include "pipeline/edge.h"
@@ -385,11 +387,92 @@ sg_rule_peers(const struct host_ctx *c, const struct vpc_sg_rule *rule,
     return n;
 }
 
+/* Conjunctive matches of rules that name a group (OpenFlow "conjunction"):
+ * one flow per (ENI port, protocol/port match) and one per group member,
+ * instead of one per pair.  Several rules may need the same clause flow
+ * (the same member, the same port); OpenFlow holds one flow per match, so
+ * clauses are collected here by match and added once, their conjunction()
+ * actions joined. */
+struct sg_conj {
+    struct shash clauses;       /* Match -> struct sg_clause. */
+    struct hmap ids;            /* struct sg_conj_id, ids in use. */
+};
+
+struct sg_clause {
+    char *ref;                  /* Intent of the first rule that needs it. */
+    struct ds actions;
+};
+
+struct sg_conj_id {
+    struct hmap_node node;
+    uint32_t id;
+};
+
+/* A conjunction id for 'key' (stable across compiles: a hash, moved on to
+ * the next free value if taken, so that two rules never share one). */
+static uint32_t
+sg_conj_id(struct sg_conj *sc, const char *key)
+{
+    uint32_t id = hash_string(key, 0);
+    for (;;) {
+        struct sg_conj_id *e;
+        bool taken = false;
+        HMAP_FOR_EACH_WITH_HASH (e, node, hash_int(id, 0), &sc->ids) {
+            taken |= e->id == id;
+        }
+        if (!taken) {
+            e = xmalloc(sizeof *e);
+            e->id = id;
+            hmap_insert(&sc->ids, &e->node, hash_int(id, 0));
+            return id;
+        }
+        id++;
+    }
+}
+
+static void
+sg_clause_add(struct sg_conj *sc, const char *ref, char *match,
+              uint32_t id, int dim)
+{
+    struct sg_clause *cl = shash_find_data(&sc->clauses, match);
+    if (!cl) {
+        cl = xmalloc(sizeof *cl);
+        cl->ref = xstrdup(ref);
+        ds_init(&cl->actions);
+        shash_add(&sc->clauses, match, cl);
+    } else {
+        ds_put_char(&cl->actions, ',');
+    }
+    ds_put_format(&cl->actions, "conjunction(%"PRIu32",%d/2)", id, dim);
+    free(match);
+}
+
+/* Adds the collected clause flows to table 'stage' and frees 'sc'. */
+static void
+sg_conj_flush(struct host_ctx *c, enum pl_stage stage, struct sg_conj *sc)
+{
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &sc->clauses) {
+        struct sg_clause *cl = node->data;
+        pl_flow_add(c->fs, stage, PL_PRIO_ENTRY - 1, cl->ref,
+                    xstrdup(node->name), ds_steal_cstr(&cl->actions));
+        free(cl->ref);
+    }
+    shash_destroy_free_data(&sc->clauses);
+    struct sg_conj_id *e;
+    HMAP_FOR_EACH_POP (e, node, &sc->ids) {
+        free(e);
+    }
+    hmap_destroy(&sc->ids);
+}
+
 /* Tables sg_out_ct / sg_in_ct, priority MISS: conntrack in the ENI's zone.
  * Tables sg_out / sg_in:
- *   BYPASS   invalid: drop; established or related: continue.
- *   ENTRY    new connection matching an allow rule: commit, continue.
- *   MISS     drop. */
+ *   BYPASS     invalid: drop; established or related: continue.
+ *   ENTRY      new connection matching an allow rule: commit, continue.
+ *   ENTRY - 1  the same for rules that name a group of several members,
+ *              as conjunctive matches (conj_id flow and its clauses).
+ *   MISS       drop. */
 static void
 build_security_groups(struct host_ctx *c, bool egress)
 {
@@ -412,6 +495,8 @@ build_security_groups(struct host_ctx *c, bool egress)
                 xstrdup("ct_state=-new+rel+trk"),
                 xasprintf("goto_table:%d", next));
 
+    struct sg_conj conj = { SHASH_INITIALIZER(&conj.clauses),
+                            HMAP_INITIALIZER(&conj.ids) };
     for (size_t i = 0; i < c->n_locals; i++) {
         const struct vpc_eni *e = c->locals[i].eni;
         for (size_t g = 0; g < e->n_sgs; g++) {
@@ -425,7 +510,32 @@ build_security_groups(struct host_ctx *c, bool egress)
                 char **peers, **m;
                 size_t np = sg_rule_peers(c, &rules[k], &peers);
                 size_t nm = rule_matches(&rules[k].m, &m);
-                for (size_t p = 0; p < np; p++) {
+                int port = c->locals[i].ofport;
+                size_t n_single = np;   /* Peers as plain flows. */
+                if (rules[k].peer_sg && np > 1) {
+                    char *key = xasprintf("%d %s", port, ref);
+                    uint32_t id = sg_conj_id(&conj, key);
+                    free(key);
+                    pl_flow_add(c->fs, stage, PL_PRIO_ENTRY - 1, ref,
+                                xasprintf("conj_id=%"PRIu32",ip", id),
+                                xasprintf("ct(commit,zone=%s),goto_table:%d",
+                                          zone, next));
+                    for (size_t j = 0; j < nm; j++) {
+                        sg_clause_add(&conj, ref, xasprintf(
+                                          "ct_state=+new-est+trk,%s=%d%s",
+                                          reg, port, m[j]), id, 1);
+                    }
+                    char *members = xasprintf("%s members",
+                                              rules[k].peer_sg->id);
+                    for (size_t p = 0; p < np; p++) {
+                        sg_clause_add(&conj, members, xasprintf(
+                                          "ct_state=+new-est+trk,ip,%s=%s",
+                                          peer, peers[p]), id, 2);
+                    }
+                    free(members);
+                    n_single = 0;
+                }
+                for (size_t p = 0; p < n_single; p++) {
                     for (size_t j = 0; j < nm; j++) {
                         pl_flow_add(
                             c->fs, stage, PL_PRIO_ENTRY, ref,
@@ -442,6 +552,7 @@ build_security_groups(struct host_ctx *c, bool egress)
             }
         }
     }
+    sg_conj_flush(c, stage, &conj);
     pl_flow_add(c->fs, stage, PL_PRIO_MISS, "pipeline", xstrdup(""),
                 xstrdup("drop"));
 }

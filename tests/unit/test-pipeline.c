@@ -385,7 +385,7 @@ enum fld {
     F_IN_PORT, F_REG0, F_DL_SRC = F_REG0 + 16, F_DL_DST, F_DL_TYPE,
     F_NW_PROTO, F_NW_SRC, F_NW_DST, F_NW_TTL, F_TP_DST, F_ICMP_TYPE,
     F_ICMP_CODE, F_ARP_OP, F_ARP_SHA, F_ARP_THA, F_TUN_ID, F_TUN_SRC,
-    F_TUN_DST, F_CT_STATE, N_FLDS
+    F_TUN_DST, F_CT_STATE, F_CONJ_ID, N_FLDS
 };
 enum kind { K_NUM, K_IP, K_MAC, K_CT };
 enum prereq { P_NONE, P_IP, P_IP_ARP, P_ARP, P_TCP, P_UDP, P_ICMP };
@@ -428,6 +428,7 @@ static const struct field {
     { "tun_src", NULL, F_TUN_SRC, K_IP, P_NONE },
     { "tun_dst", NULL, F_TUN_DST, K_IP, P_NONE },
     { "ct_state", NULL, F_CT_STATE, K_CT, P_NONE },
+    { "conj_id", NULL, F_CONJ_ID, K_NUM, P_NONE },
 };
 
 static const struct field reg_fields[16] = {
@@ -690,6 +691,64 @@ split_actions(const char *s, char out[][128], size_t max)
     return n;
 }
 
+/* OpenFlow conjunctive matches in 'table': if the clause flows ("actions=
+ * conjunction(ID,K/N),...") that 'pkt' matches complete every dimension
+ * of some ID, and no ordinary flow of a higher priority matches, sets
+ * pkt's conj_id to that ID (for the "conj_id=ID" flow) and returns it.
+ * At most one conjunction may complete (else the test fails: OVS would
+ * pick one arbitrarily). */
+static uint32_t
+sim_conjunction(const struct sim *sim, int table, uint64_t *pkt)
+{
+    /* (id, dimension) pairs seen; ids with n_dims. */
+    struct { uint32_t id; int n, seen; int prio; } ids[256];
+    size_t n_ids = 0;
+    int best_plain = -1;
+    for (size_t i = 0; i < sim->n; i++) {
+        const struct sim_flow *sf = &sim->flows[i];
+        if (sf->f->table != table || !sim_flow_matches(sf, pkt)) {
+            continue;
+        }
+        const char *a = sf->f->actions;
+        if (!strstr(a, "conjunction(")) {
+            if (!strstr(sf->f->match, "conj_id=")) {
+                best_plain = MAX(best_plain, sf->f->priority);
+            }
+            continue;
+        }
+        for (const char *p = a; (p = strstr(p, "conjunction(")); p++) {
+            unsigned int id;
+            int k, n;
+            if (sscanf(p, "conjunction(%u,%d/%d)", &id, &k, &n) != 3) {
+                fail_msg("flow simulator: cannot run \"%s\"", a);
+            }
+            size_t j;
+            for (j = 0; j < n_ids && ids[j].id != id; j++) {
+                continue;
+            }
+            if (j == n_ids) {
+                assert_true(n_ids < ARRAY_SIZE(ids));
+                ids[n_ids++] = (typeof(ids[0])) { id, n, 0,
+                                                  sf->f->priority };
+            }
+            ids[j].seen |= 1 << (k - 1);
+        }
+    }
+    uint32_t found = 0;
+    for (size_t j = 0; j < n_ids; j++) {
+        if (ids[j].seen == (1 << ids[j].n) - 1
+            && ids[j].prio > best_plain) {
+            if (found) {
+                fail_msg("flow simulator: conjunctions %u and %u both "
+                         "complete in table %d", found, ids[j].id, table);
+            }
+            found = ids[j].id;
+        }
+    }
+    pkt[F_CONJ_ID] = found;
+    return found;
+}
+
 /* Runs 'pkt' through 'sim' from table 0, appending the flows hit to 'v'. */
 static void
 sim_run(const struct sim *sim, const struct pl_flows *fs, uint64_t *pkt,
@@ -699,9 +758,12 @@ sim_run(const struct sim *sim, const struct pl_flows *fs, uint64_t *pkt,
     v->output = false;
     for (int steps = 0; steps < 32; steps++) {
         const struct sim_flow *hit = NULL;
+        pkt[F_CONJ_ID] = 0;
+        sim_conjunction(sim, table, pkt);
         for (size_t i = 0; i < sim->n; i++) {
             const struct sim_flow *sf = &sim->flows[i];
-            if (sf->f->table != table || !sim_flow_matches(sf, pkt)) {
+            if (sf->f->table != table || !sim_flow_matches(sf, pkt)
+                || strstr(sf->f->actions, "conjunction(")) {
                 continue;
             }
             if (!hit) {
@@ -1323,16 +1385,32 @@ test_sg_group_reference(void **state)
     struct pl_flows fs;
     compile(r, "host-b", &fs);
 
+    /* sg-web has two members: a conjunctive match.  The rule's own flows:
+     * conj_id -> commit, and the port/protocol clause; the members' clause
+     * flows are named after the group. */
     const struct pl_flow *v[8];
     size_t n = collect_flows(&fs, PL_SG_IN, "sg-app ingress[0]", v, 8);
+    assert_int_equal(n, 2);
+    const struct pl_flow *conj = strstr(v[0]->match, "conj_id=") ? v[0] : v[1];
+    const struct pl_flow *port = conj == v[0] ? v[1] : v[0];
+    unsigned int id;
+    assert_int_equal(sscanf(conj->match, "conj_id=%u,ip", &id), 1);
+    assert_non_null(strstr(conj->actions, "ct(commit"));
+    char *want = xasprintf("conjunction(%u,1/2)", id);
+    assert_non_null(strstr(port->match, ",tcp,tcp_dst=8080"));
+    assert_non_null(strstr(port->actions, want));
+    free(want);
+    n = collect_flows(&fs, PL_SG_IN, "sg-web members", v, 8);
     assert_int_equal(n, 2);     /* eni-web-a, eni-web-b. */
     bool seen_a = false, seen_b = false;
+    want = xasprintf("conjunction(%u,2/2)", id);
     for (size_t i = 0; i < n; i++) {
-        assert_non_null(strstr(v[i]->match, ",tcp,tcp_dst=8080,"));
+        assert_non_null(strstr(v[i]->actions, want));
         seen_a |= strstr(v[i]->match, "nw_src=10.10.1.10") != NULL;
         seen_b |= strstr(v[i]->match, "nw_src=10.10.1.11") != NULL;
         assert_null(strstr(v[i]->match, "10.10.1.20"));   /* client-a */
     }
+    free(want);
     assert_true(seen_a && seen_b);
     /* Only the ENIs of host-b get their groups' flows: sg-web's on host-b
      * (eni-web-b, port 1), not on eni-app-b (port 2). */
