@@ -35,6 +35,7 @@
 #include <netinet/in.h>
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/util.h"
 #include "packets.h"
 #include "util.h"
@@ -44,6 +45,15 @@
 #define ACL_PRIO_DROP  1001
 /* Network ACLs: rule N at 32767 - N (the lowest number wins). */
 #define ACL_PRIO_NACL_TOP 32767
+
+/* The edge's stand-in: one gateway router per VPC with gateways, linked to
+ * the VPC's router by a /30 at 100.64.0.0 + 4 * (VPC index) (.1 the VPC's
+ * side, .2 the gateway router's), and to its edge's external switch
+ * (198.18.0.0/15, the next hop out 198.18.0.1) at 198.18.0.2 + index. */
+#define GW_TRANSIT_BASE 0x64400000u
+#define EXT_NET_BASE    0xc6120000u
+#define EXT_NET_PLEN    15
+#define GW_MAX          (1u << 17)
 
 /* Transit network of peering connection #i: 169.254.0.0 + 4i, /30. */
 #define PCX_TRANSIT_BASE 0xa9fe0000u
@@ -161,6 +171,37 @@ pcx_lrp_name(const struct vpc_peering *pcx, const struct vpc_vpc *vpc)
 }
 
 static void put_l4_match(struct ds *, const struct vpc_rule_match *);
+
+static bool
+is_gateway_kind(enum vpc_target_kind kind)
+{
+    return (kind == VPC_TGT_IGW || kind == VPC_TGT_NAT || kind == VPC_TGT_VGW
+            || kind == VPC_TGT_DX || kind == VPC_TGT_VPCE);
+}
+
+/* The edge that stands behind 'vpc''s gateway router (the edge of its first
+ * gateway with one), or NULL if the VPC needs no gateway router: no route
+ * to a gateway, no elastic IP. */
+static const struct vpc_host *
+vpc_gateway_edge(const struct vpc_region *r, const struct vpc_vpc *vpc)
+{
+    bool needed = false;
+    for (size_t t = 0; t < r->n_route_tables && !needed; t++) {
+        const struct vpc_route_table *rt = &r->route_tables[t];
+        for (size_t j = 0; rt->vpc == vpc && j < rt->n_routes; j++) {
+            needed |= is_gateway_kind(rt->routes[j].kind);
+        }
+    }
+    for (size_t e = 0; e < r->n_enis && !needed; e++) {
+        needed |= r->enis[e].subnet->vpc == vpc && r->enis[e].has_elastic_ip;
+    }
+    for (size_t g = 0; needed && g < r->n_gateways; g++) {
+        if (r->gateways[g].vpc == vpc && r->gateways[g].edge) {
+            return r->gateways[g].edge;
+        }
+    }
+    return NULL;
+}
 
 /* The ACL match of a security-group rule, seen from port group 'pg'. */
 static char *
@@ -322,6 +363,33 @@ eni_in_sg(const struct vpc_eni *eni, const struct vpc_sg *sg)
     return false;
 }
 
+/* True if route table 'rt' holds, besides its route #j, a route for exactly
+ * 'dst' of a higher origin (static beats propagated, in both precedence
+ * modes).  OVN has no origins: two routes for one prefix would be ECMP. */
+static bool
+route_outranked(const struct vpc_route_table *rt, size_t j,
+                const struct vpc_prefix *dst)
+{
+    for (size_t k = 0; k < rt->n_routes; k++) {
+        const struct vpc_route *o = &rt->routes[k];
+        if (k == j || o->origin <= rt->routes[j].origin) {
+            continue;
+        }
+        const struct vpc_prefix *d = &o->dst;
+        size_t n = 1;
+        if (o->prefix_list) {
+            d = o->prefix_list->cidrs;
+            n = o->prefix_list->n_cidrs;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (d[i].plen == dst->plen && d[i].addr == dst->addr) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 /* Appends the static route(s) of 'rt''s route #j to 'ops' and their
  * references to 'routes' (the VPC router's static_routes).  Routes to
  * gateways and local routes are not exported. */
@@ -347,12 +415,20 @@ export_route(const struct vpc_region *r, const struct vpc_route_table *rt,
         nexthop = ip_str(pcx_ip(pcx, i, vpc_peering_other(pcx, rt->vpc)));
         break;
     }
-    case VPC_TGT_LOCAL:
     case VPC_TGT_IGW:
     case VPC_TGT_NAT:
     case VPC_TGT_VGW:
     case VPC_TGT_DX:
-    case VPC_TGT_VPCE:
+    case VPC_TGT_VPCE: {
+        /* To the VPC's gateway router (export_gateway_router()). */
+        size_t v = index_of_vpc(r, rt->vpc);
+        if (v >= GW_MAX || !vpc_gateway_edge(r, rt->vpc)) {
+            return;
+        }
+        nexthop = ip_str(GW_TRANSIT_BASE + 4 * v + 2);
+        break;
+    }
+    case VPC_TGT_LOCAL:
     default:
         return;
     }
@@ -365,6 +441,9 @@ export_route(const struct vpc_region *r, const struct vpc_route_table *rt,
     }
     char *rule = xasprintf("routes[%"PRIuSIZE"]", route->index);
     for (size_t k = 0; k < n_dsts; k++) {
+        if (route_outranked(rt, j, &dsts[k])) {
+            continue;
+        }
         struct json *row = json_object_create();
         char *dst = prefix_str(&dsts[k]);
         json_object_put_string(row, "ip_prefix", dst);
@@ -382,13 +461,170 @@ export_route(const struct vpc_region *r, const struct vpc_route_table *rt,
     free(nexthop);
 }
 
+/* A router port row. */
+static struct json *
+lrp_row(const char *name, const char *mac, uint32_t ip, int plen,
+        const char *peer, const char *id)
+{
+    char *ip_s = ip_str(ip);
+    char *network = xasprintf("%s/%d", ip_s, plen);
+    struct json *row = json_object_create();
+    json_object_put_string(row, "name", name);
+    json_object_put_string(row, "mac", mac);
+    json_object_put_string(row, "networks", network);
+    if (peer) {
+        json_object_put_string(row, "peer", peer);
+    }
+    json_object_put(row, "external_ids", ext_ids(id));
+    free(network);
+    free(ip_s);
+    return row;
+}
+
 static void
-export_vpc(const struct vpc_region *r, size_t v, struct json *ops)
+static_route(struct json *ops, struct json *routes, const char *uuid_name,
+             const struct vpc_prefix *dst, uint32_t nexthop, const char *id)
+{
+    char *d = prefix_str(dst);
+    char *nh = ip_str(nexthop);
+    struct json *row = json_object_create();
+    json_object_put_string(row, "ip_prefix", d);
+    json_object_put_string(row, "nexthop", nh);
+    json_object_put(row, "external_ids", ext_ids(id));
+    struct json *u = named_uuid("%s", uuid_name);
+    json_array_add(routes, json_clone(u));
+    insert(ops, "Logical_Router_Static_Route", u, row);
+    free(nh);
+    free(d);
+}
+
+/* The edge's stand-in for VPC #v: gateway router "gw-VPC" pinned to the
+ * edge's chassis (options:chassis), peered with the VPC's router over a
+ * transit /30 (the VPC side's port is appended to 'lr_ports'), with a port
+ * on the edge's external switch (its switch port appended to 'ext_ports'),
+ * routes back to the VPC's blocks and a default route out, the elastic IPs'
+ * dnat_and_snat ('nats') and the NAT gateways' snat of the subnets whose
+ * tables route to them. */
+static void
+export_gateway_router(const struct vpc_region *r, size_t v,
+                      const struct vpc_host *edge, struct json *nats,
+                      struct json *ops, struct json *lr_ports,
+                      struct json *ext_ports)
+{
+    const struct vpc_vpc *vpc = &r->vpcs[v];
+    char *gw = xasprintf("gw-%s", vpc->id);
+    char *vpc_side = xasprintf("lrp-gw-%s", vpc->id);
+    char *gw_side = xasprintf("lrp-%s-gw", vpc->id);
+    char *ext_side = xasprintf("lrp-%s-ext", vpc->id);
+    char *mac1 = xasprintf("02:76:7e:%02x:%02x:01", (unsigned) (v >> 8) & 0xff,
+                           (unsigned) v & 0xff);
+    char *mac2 = xasprintf("02:76:7e:%02x:%02x:02", (unsigned) (v >> 8) & 0xff,
+                           (unsigned) v & 0xff);
+    char *mac3 = xasprintf("02:76:7d:%02x:%02x:%02x",
+                           (unsigned) (v >> 16) & 0xff,
+                           (unsigned) (v >> 8) & 0xff, (unsigned) v & 0xff);
+    uint32_t transit = GW_TRANSIT_BASE + 4 * v;
+    struct json *gw_ports = json_array_create_empty();
+    struct json *gw_routes = json_array_create_empty();
+
+    struct json *u = named_uuid("lrp_gw_%"PRIuSIZE"_vpc", v);
+    json_array_add(lr_ports, json_clone(u));
+    insert(ops, "Logical_Router_Port", u,
+           lrp_row(vpc_side, mac1, transit + 1, 30, gw_side, vpc->id));
+    u = named_uuid("lrp_gw_%"PRIuSIZE"_gw", v);
+    json_array_add(gw_ports, json_clone(u));
+    insert(ops, "Logical_Router_Port", u,
+           lrp_row(gw_side, mac2, transit + 2, 30, vpc_side, vpc->id));
+    u = named_uuid("lrp_gw_%"PRIuSIZE"_ext", v);
+    json_array_add(gw_ports, json_clone(u));
+    insert(ops, "Logical_Router_Port", u,
+           lrp_row(ext_side, mac3, EXT_NET_BASE + 2 + v, EXT_NET_PLEN, NULL,
+                   edge->id));
+
+    /* Its port on the edge's external switch. */
+    struct json *row = json_object_create();
+    char *lsp = xasprintf("ext-%s", vpc->id);
+    json_object_put_string(row, "name", lsp);
+    json_object_put_string(row, "type", "router");
+    json_object_put_string(row, "addresses", "router");
+    json_object_put(row, "options", map_2("router-port", ext_side,
+                                          NULL, NULL));
+    json_object_put(row, "external_ids", ext_ids(vpc->id));
+    u = named_uuid("lsp_ext_%"PRIuSIZE, v);
+    json_array_add(ext_ports, json_clone(u));
+    insert(ops, "Logical_Switch_Port", u, row);
+    free(lsp);
+
+    /* Back to the VPC; everything else out. */
+    for (size_t b = 0; b < vpc->n_blocks; b++) {
+        char *name = xasprintf("route_gw_%"PRIuSIZE"_%"PRIuSIZE, v, b);
+        static_route(ops, gw_routes, name, &vpc->blocks[b], transit + 1,
+                     vpc->id);
+        free(name);
+    }
+    struct vpc_prefix any = { .family = 4, .plen = 0, .addr = 0 };
+    char *name = xasprintf("route_gw_%"PRIuSIZE"_default", v);
+    static_route(ops, gw_routes, name, &any, EXT_NET_BASE + 1, edge->id);
+    free(name);
+
+    /* NAT gateways: source NAT of every subnet whose table routes to it. */
+    for (size_t g = 0; g < r->n_gateways; g++) {
+        const struct vpc_gateway *nat = &r->gateways[g];
+        if (nat->vpc != vpc || nat->kind != VPC_TGT_NAT) {
+            continue;
+        }
+        for (size_t sn = 0; sn < r->n_subnets; sn++) {
+            const struct vpc_subnet *subnet = &r->subnets[sn];
+            const struct vpc_route_table *rt = subnet->route_table;
+            bool routed = false;
+            for (size_t j = 0; rt && j < rt->n_routes; j++) {
+                routed |= rt->routes[j].gateway == nat;
+            }
+            if (subnet->vpc != vpc || !routed) {
+                continue;
+            }
+            char *eip = ip_str(nat->elastic_ip);
+            char *cidr = prefix_str(&subnet->cidr);
+            row = json_object_create();
+            json_object_put_string(row, "type", "snat");
+            json_object_put_string(row, "external_ip", eip);
+            json_object_put_string(row, "logical_ip", cidr);
+            json_object_put(row, "external_ids", ext_ids(nat->id));
+            u = named_uuid("nat_gw_%"PRIuSIZE"_%"PRIuSIZE, g, sn);
+            json_array_add(nats, json_clone(u));
+            insert(ops, "NAT", u, row);
+            free(cidr);
+            free(eip);
+        }
+    }
+
+    row = json_object_create();
+    json_object_put_string(row, "name", gw);
+    json_object_put(row, "ports", set_of(gw_ports));
+    json_object_put(row, "static_routes", set_of(gw_routes));
+    json_object_put(row, "nat", set_of(nats));
+    json_object_put(row, "options", map_2("chassis", edge->id, NULL, NULL));
+    json_object_put(row, "external_ids",
+                    map_2("ovs-vpc-id", vpc->id, "ovs-vpc-edge", edge->id));
+    insert(ops, "Logical_Router", named_uuid("lr_gw_%"PRIuSIZE, v), row);
+
+    free(mac3);
+    free(mac2);
+    free(mac1);
+    free(ext_side);
+    free(gw_side);
+    free(vpc_side);
+    free(gw);
+}
+
+static void
+export_vpc(const struct vpc_region *r, size_t v, struct json *ops,
+           struct shash *ext_ports)
 {
     const struct vpc_vpc *vpc = &r->vpcs[v];
     struct json *lr_ports = json_array_create_empty();
     struct json *lr_routes = json_array_create_empty();
-    struct json *lr_nats = json_array_create_empty();
+    struct json *gw_nats = json_array_create_empty();   /* Elastic IPs. */
     char *router_mac = mac_str(vpc_router_mac(vpc));
 
     /* Subnets: a switch with its ENIs' ports and a router port. */
@@ -433,7 +669,7 @@ export_vpc(const struct vpc_region *r, size_t v, struct json *ops)
                 json_object_put_string(row, "logical_ip", ip);
                 json_object_put(row, "external_ids", ext_ids(eni->id));
                 u = named_uuid("nat_eni_%"PRIuSIZE, e);
-                json_array_add(lr_nats, json_clone(u));
+                json_array_add(gw_nats, json_clone(u));
                 insert(ops, "NAT", u, row);
                 free(eip);
             }
@@ -541,11 +777,23 @@ export_vpc(const struct vpc_region *r, size_t v, struct json *ops)
         }
     }
 
+    /* Gateways: the edge's stand-in. */
+    const struct vpc_host *edge = vpc_gateway_edge(r, vpc);
+    if (edge && v < GW_MAX) {
+        struct json *ports = shash_find_data(ext_ports, edge->id);
+        if (!ports) {
+            ports = json_array_create_empty();
+            shash_add(ext_ports, edge->id, ports);
+        }
+        export_gateway_router(r, v, edge, gw_nats, ops, lr_ports, ports);
+    } else {
+        json_destroy(gw_nats);  /* Elastic IPs without an edge. */
+    }
+
     struct json *row = json_object_create();
     json_object_put_string(row, "name", vpc->id);
     json_object_put(row, "ports", set_of(lr_ports));
     json_object_put(row, "static_routes", set_of(lr_routes));
-    json_object_put(row, "nat", set_of(lr_nats));
     char *vni = xasprintf("%"PRIu32, vpc->vni);
     json_object_put(row, "external_ids",
                     map_2("ovs-vpc-id", vpc->id, "ovs-vpc-vni", vni));
@@ -631,9 +879,54 @@ export_ovn(const struct vpc_region *r)
 {
     struct json *ops = json_array_create_empty();
     json_array_add(ops, json_string_create("OVN_Northbound"));
+    struct shash ext_ports = SHASH_INITIALIZER(&ext_ports);
     for (size_t v = 0; v < r->n_vpcs; v++) {
-        export_vpc(r, v, ops);
+        export_vpc(r, v, ops, &ext_ports);
     }
+    /* Each edge's external switch: the gateway routers' ports and a
+     * localnet port (network_name = the switch's name) for the uplink. */
+    struct shash_node *node;
+    size_t n_edge = 0;
+    SHASH_FOR_EACH (node, &ext_ports) {
+        struct json *ports = node->data;
+        char *ls = xasprintf("ext-%s", node->name);
+        char *ln = xasprintf("ln-ext-%s", node->name);
+        struct json *row = json_object_create();
+        json_object_put_string(row, "name", ln);
+        json_object_put_string(row, "type", "localnet");
+        /* The upstream router, the gateway routers' next hop, is out
+         * there: its address is known (the edge's uplink gateway MAC, if
+         * given), so northd resolves it without ARP. */
+        const struct vpc_host *edge = vpc_region_find_host(r, node->name);
+        char *up_mac = (edge && edge->has_uplink_gateway_mac
+                        ? mac_str(edge->uplink_gateway_mac)
+                        : xstrdup("02:76:7d:ff:ff:ff"));
+        char *up_ip = ip_str(EXT_NET_BASE + 1);
+        char *up = xasprintf("%s %s", up_mac, up_ip);
+        json_object_put(row, "addresses", set_of(json_array_create_2(
+                                                     json_string_create(up),
+                                                     json_string_create(
+                                                         "unknown"))));
+        free(up);
+        free(up_ip);
+        free(up_mac);
+        json_object_put(row, "options", map_2("network_name", ls, NULL, NULL));
+        json_object_put(row, "external_ids", ext_ids(node->name));
+        struct json *u = named_uuid("lsp_ln_%"PRIuSIZE, n_edge);
+        json_array_add(ports, json_clone(u));
+        insert(ops, "Logical_Switch_Port", u, row);
+
+        row = json_object_create();
+        json_object_put_string(row, "name", ls);
+        json_object_put(row, "ports", set_of(ports));
+        json_object_put(row, "external_ids", ext_ids(node->name));
+        insert(ops, "Logical_Switch", named_uuid("ls_ext_%"PRIuSIZE, n_edge),
+               row);
+        n_edge++;
+        free(ln);
+        free(ls);
+    }
+    shash_destroy(&ext_ports);
     for (size_t g = 0; g < r->n_sgs; g++) {
         export_sg(r, g, ops);
     }

@@ -214,7 +214,7 @@ class Ours:
             return self.deliveries(host, dp[-1] if dp else None, stage), out
         # ENCAPSULATED: follow the packet to the host that holds 'ref'.
         if to in self.r.edges:
-            return ("edge", self.r.edges[to]), out
+            return ("edge",), out
         rx_host = self.r.host_by_ip.get(to)
         eni = self.r.enis.get(ref)
         if not eni and dp:
@@ -304,6 +304,8 @@ class Ovn:
                                "ct_dnat_in_czone", "ct_snat_in_czone")
                          for b in stack):
                 enis.add(m.group(1))
+        if any(e.startswith("ln-ext-") for e in enis):
+            return ("edge",)    # Out the edge's external switch.
         return ("deliver", tuple(sorted(enis))) if enis else ("drop", "ovn")
 
 
@@ -314,13 +316,6 @@ def explain(region, src, dst, ours, ovn):
     sub = region.subnets[src["subnet"]]
     vpc = region.vpc_of(src)
     route = region.route_for(src, dst)
-    target = route[1]["target"] if route else None
-    # 1. Gateway routes are not exported (no external network in OVN).
-    if ours[0] == "edge" and ovn[0] == "drop":
-        return "gateway-route"
-    if target and target.split("-")[0] in ("igw", "nat", "vgw", "dxvif",
-                                           "vpce") and ovn[0] == "drop":
-        return "gateway-route"
     # 2. A ping to a subnet's router: ours answers in vrouter, before
     #    security groups and routing.  OVN's request passes the ENI's
     #    egress ACLs, and the router's reply is routed through the table
@@ -346,8 +341,6 @@ def explain(region, src, dst, ours, ovn):
                     and ipaddress.ip_address(dst) in ipaddress.ip_network(
                         s["cidr"]):
                 return "connected-route-wins"
-    if vpc.get("route_precedence") == "azure":
-        return "azure-precedence"
     return None
 
 

@@ -33,6 +33,14 @@ nb_stop() {
 trap 'nb_stop; ovs_stop_all; exit 143' INT TERM
 nbctl() { ovn-nbctl --timeout=10 --db="unix:$NB/nb.sock" "$@"; }
 count() { nbctl --bare --columns=_uuid list "$1" | grep -c . || true; }
+# count_vpc TABLE: rows of TABLE that are not the edges' stand-ins (gateway
+# routers "gw-*", their ports "lrp-gw-*", "lrp-*-gw", "lrp-*-ext", the
+# external switches "ext-*" and their ports "ext-*", "ln-ext-*").
+count_vpc() {
+    nbctl --bare --columns=name list "$1" \
+        | grep -Ev '^(gw-|lrp-gw-|ext-|ln-ext-)|^lrp-.*-(gw|ext)$' \
+        | grep -c . || true
+}
 
 for ex in "$TOP"/examples/*.json; do
     name=$(basename "$ex" .json)
@@ -52,20 +60,20 @@ for ex in "$TOP"/examples/*.json; do
     n_pcx=$(jq '.peering_connections // [] | length' "$ex")
     n_sgs=$(jq '.security_groups // [] | length' "$ex")
 
-    [ "$(count Logical_Router)" = "$n_vpcs" ] \
+    [ "$(count_vpc Logical_Router)" = "$n_vpcs" ] \
         && pass "$name: $n_vpcs logical routers" \
-        || fail "$name: $(count Logical_Router) logical routers, want $n_vpcs"
-    [ "$(count Logical_Switch)" = "$n_subnets" ] \
+        || fail "$name: $(count_vpc Logical_Router) logical routers, want $n_vpcs"
+    [ "$(count_vpc Logical_Switch)" = "$n_subnets" ] \
         && pass "$name: $n_subnets logical switches" \
-        || fail "$name: $(count Logical_Switch) logical switches, want $n_subnets"
+        || fail "$name: $(count_vpc Logical_Switch) logical switches, want $n_subnets"
     want=$((n_enis + n_subnets))
-    [ "$(count Logical_Switch_Port)" = "$want" ] \
+    [ "$(count_vpc Logical_Switch_Port)" = "$want" ] \
         && pass "$name: $want switch ports (ENIs + router ports)" \
-        || fail "$name: $(count Logical_Switch_Port) switch ports, want $want"
+        || fail "$name: $(count_vpc Logical_Switch_Port) switch ports, want $want"
     want=$((n_subnets + 2 * n_pcx))
-    [ "$(count Logical_Router_Port)" = "$want" ] \
+    [ "$(count_vpc Logical_Router_Port)" = "$want" ] \
         && pass "$name: $want router ports (subnets + 2 per peering)" \
-        || fail "$name: $(count Logical_Router_Port) router ports, want $want"
+        || fail "$name: $(count_vpc Logical_Router_Port) router ports, want $want"
     [ "$(count Port_Group)" = "$n_sgs" ] \
         && pass "$name: $n_sgs port groups" \
         || fail "$name: $(count Port_Group) port groups, want $n_sgs"
@@ -113,8 +121,19 @@ nbctl lrp-list vpc-web | expect "vpc-web has subnet-web's router port" 'lrp-subn
 nbctl --bare --columns=networks,mac list Logical_Router_Port lrp-subnet-web \
     | tr '\n' ' ' | expect "router port: .1/24, MAC 02:76:70 + VNI 1010" \
     '02:76:70:00:03:f2.*10.10.1.1/24|10.10.1.1/24.*02:76:70:00:03:f2'
-nbctl lr-nat-list vpc-web | expect "elastic IP as dnat_and_snat" \
+nbctl lr-nat-list gw-vpc-web | expect "elastic IP as dnat_and_snat on the gateway router" \
     'dnat_and_snat +203.0.113.10 +10.10.1.10'
+nbctl --bare --columns=options list Logical_Router gw-vpc-web \
+    | expect "gw-vpc-web is pinned to the edge's chassis" '^chassis=edge-1$'
+nbctl lr-route-list vpc-web | expect "rtb-web's 0.0.0.0/0 -> igw-web goes to the gateway router" \
+    '0.0.0.0/0 +100.64.0.2 .*'
+nbctl lr-route-list gw-vpc-web | expect "gw-vpc-web routes vpc-web's block back" \
+    '10.10.0.0/16 +100.64.0.1'
+nbctl lr-route-list gw-vpc-web | expect "... and the rest out to the upstream router" \
+    '0.0.0.0/0 +198.18.0.1'
+nbctl lsp-get-addresses ln-ext-edge-1 | expect "edge-1's localnet port knows the upstream router" \
+    '198.18.0.1'
+nbctl lsp-list ext-edge-1 | expect "gw-vpc-web is on edge-1's external switch" '\(ext-vpc-web\)'
 acls=$(nbctl acl-list subnet-app)
 expect "acl-app ingress rule 90 (deny ssh): from-lport on the router port, 32767 - 90" \
     'from-lport +32677 \(inport == "rtr-subnet-app" && ip4 && ip4.src != 10.10.2.0/24 && ip4 && tcp && tcp.dst == 22\) drop' <<<"$acls"
