@@ -179,28 +179,146 @@ is_gateway_kind(enum vpc_target_kind kind)
             || kind == VPC_TGT_DX || kind == VPC_TGT_VPCE);
 }
 
-/* The edge that stands behind 'vpc''s gateway router (the edge of its first
- * gateway with one), or NULL if the VPC needs no gateway router: no route
- * to a gateway, no elastic IP. */
-static const struct vpc_host *
-vpc_gateway_edge(const struct vpc_region *r, const struct vpc_vpc *vpc)
+/* By VPC index, the edge that stands behind the VPC's gateway router (the
+ * edge of its first gateway with one), or NULL if the VPC needs no gateway
+ * router: no route to a gateway, no elastic IP.  One pass over the region;
+ * free() the result. */
+static const struct vpc_host **
+gateway_edges(const struct vpc_region *r)
 {
-    bool needed = false;
-    for (size_t t = 0; t < r->n_route_tables && !needed; t++) {
+    bool *needed = xcalloc(r->n_vpcs + 1, sizeof *needed);
+    for (size_t t = 0; t < r->n_route_tables; t++) {
         const struct vpc_route_table *rt = &r->route_tables[t];
-        for (size_t j = 0; rt->vpc == vpc && j < rt->n_routes; j++) {
-            needed |= is_gateway_kind(rt->routes[j].kind);
+        for (size_t j = 0; j < rt->n_routes; j++) {
+            needed[index_of_vpc(r, rt->vpc)]
+                |= is_gateway_kind(rt->routes[j].kind);
         }
     }
-    for (size_t e = 0; e < r->n_enis && !needed; e++) {
-        needed |= r->enis[e].subnet->vpc == vpc && r->enis[e].has_elastic_ip;
+    for (size_t e = 0; e < r->n_enis; e++) {
+        needed[index_of_vpc(r, r->enis[e].subnet->vpc)]
+            |= r->enis[e].has_elastic_ip;
     }
-    for (size_t g = 0; needed && g < r->n_gateways; g++) {
-        if (r->gateways[g].vpc == vpc && r->gateways[g].edge) {
-            return r->gateways[g].edge;
+    const struct vpc_host **edges = xcalloc(r->n_vpcs + 1, sizeof *edges);
+    for (size_t g = 0; g < r->n_gateways; g++) {
+        size_t v = index_of_vpc(r, r->gateways[g].vpc);
+        if (needed[v] && !edges[v]) {
+            edges[v] = r->gateways[g].edge;
         }
     }
-    return NULL;
+    free(needed);
+    return edges;
+}
+
+/* Item indexes grouped by a key index (CSR): the items of key k are
+ * items[start[k]] .. items[start[k + 1] - 1], in increasing order. */
+struct bucket {
+    size_t *start;
+    size_t *items;
+};
+
+struct pair {
+    size_t key, item;
+};
+
+/* Builds 'b' over 'n_keys' keys from the 'n' pairs (counting sort). */
+static void
+bucket_init(struct bucket *b, size_t n_keys, const struct pair *pairs,
+            size_t n)
+{
+    b->start = xcalloc(n_keys + 2, sizeof *b->start);
+    b->items = xmalloc((n + 1) * sizeof *b->items);
+    for (size_t i = 0; i < n; i++) {
+        b->start[pairs[i].key + 2]++;
+    }
+    for (size_t k = 2; k < n_keys + 2; k++) {
+        b->start[k] += b->start[k - 1];
+    }
+    for (size_t i = 0; i < n; i++) {
+        b->items[b->start[pairs[i].key + 1]++] = pairs[i].item;
+    }
+}
+
+static void
+bucket_destroy(struct bucket *b)
+{
+    free(b->start);
+    free(b->items);
+}
+
+#define BUCKET_FOR_EACH(ITEM, B, KEY)                                   \
+    for (size_t i_##ITEM = (B)->start[KEY], ITEM;                       \
+         i_##ITEM < (B)->start[(KEY) + 1]                               \
+             && ((ITEM) = (B)->items[i_##ITEM], true);                  \
+         i_##ITEM++)
+
+/* What the export looks up per object, computed once (a region of 100,000
+ * ENIs would otherwise be scanned per subnet and per group). */
+struct export_ctx {
+    const struct vpc_region *r;
+    const struct vpc_host **edges;      /* By VPC: gateway_edges(). */
+    struct bucket subnets_by_vpc;
+    struct bucket enis_by_subnet;
+    struct bucket rtbs_by_vpc;
+    struct bucket enis_by_sg;
+    bool *sg_referenced;                /* By SG: named by some rule. */
+};
+
+static void
+export_ctx_init(struct export_ctx *x, const struct vpc_region *r)
+{
+    x->r = r;
+    x->edges = gateway_edges(r);
+
+    size_t n = r->n_subnets + r->n_enis + r->n_route_tables;
+    for (size_t e = 0; e < r->n_enis; e++) {
+        n += r->enis[e].n_sgs;
+    }
+    struct pair *p = xmalloc((n + 1) * sizeof *p);
+
+    for (size_t s = 0; s < r->n_subnets; s++) {
+        p[s] = (struct pair) { index_of_vpc(r, r->subnets[s].vpc), s };
+    }
+    bucket_init(&x->subnets_by_vpc, r->n_vpcs, p, r->n_subnets);
+    for (size_t e = 0; e < r->n_enis; e++) {
+        p[e] = (struct pair) { r->enis[e].subnet - r->subnets, e };
+    }
+    bucket_init(&x->enis_by_subnet, r->n_subnets, p, r->n_enis);
+    for (size_t t = 0; t < r->n_route_tables; t++) {
+        p[t] = (struct pair) { index_of_vpc(r, r->route_tables[t].vpc), t };
+    }
+    bucket_init(&x->rtbs_by_vpc, r->n_vpcs, p, r->n_route_tables);
+    size_t k = 0;
+    for (size_t e = 0; e < r->n_enis; e++) {
+        for (size_t g = 0; g < r->enis[e].n_sgs; g++) {
+            p[k++] = (struct pair) { r->enis[e].sgs[g] - r->sgs, e };
+        }
+    }
+    bucket_init(&x->enis_by_sg, r->n_sgs, p, k);
+    free(p);
+
+    x->sg_referenced = xcalloc(r->n_sgs + 1, sizeof *x->sg_referenced);
+    for (size_t i = 0; i < r->n_sgs; i++) {
+        const struct vpc_sg *g = &r->sgs[i];
+        for (size_t j = 0; j < g->n_ingress + g->n_egress; j++) {
+            const struct vpc_sg_rule *rule = (j < g->n_ingress
+                                              ? &g->ingress[j]
+                                              : &g->egress[j - g->n_ingress]);
+            if (rule->peer_sg) {
+                x->sg_referenced[rule->peer_sg - r->sgs] = true;
+            }
+        }
+    }
+}
+
+static void
+export_ctx_destroy(struct export_ctx *x)
+{
+    free(x->edges);
+    bucket_destroy(&x->subnets_by_vpc);
+    bucket_destroy(&x->enis_by_subnet);
+    bucket_destroy(&x->rtbs_by_vpc);
+    bucket_destroy(&x->enis_by_sg);
+    free(x->sg_referenced);
 }
 
 /* The ACL match of a security-group rule, seen from port group 'pg'. */
@@ -335,34 +453,6 @@ export_nacl(const struct vpc_subnet *sn, size_t s_idx, bool ingress,
     free(cidr);
 }
 
-static bool
-sg_is_referenced(const struct vpc_region *r, const struct vpc_sg *sg)
-{
-    for (size_t i = 0; i < r->n_sgs; i++) {
-        const struct vpc_sg *g = &r->sgs[i];
-        for (size_t j = 0; j < g->n_ingress + g->n_egress; j++) {
-            const struct vpc_sg_rule *rule = (j < g->n_ingress
-                                              ? &g->ingress[j]
-                                              : &g->egress[j - g->n_ingress]);
-            if (rule->peer_sg == sg) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
-static bool
-eni_in_sg(const struct vpc_eni *eni, const struct vpc_sg *sg)
-{
-    for (size_t k = 0; k < eni->n_sgs; k++) {
-        if (eni->sgs[k] == sg) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* True if route table 'rt' holds, besides its route #j, a route for exactly
  * 'dst' of a higher origin (static beats propagated, in both precedence
  * modes).  OVN has no origins: two routes for one prefix would be ECMP. */
@@ -394,9 +484,10 @@ route_outranked(const struct vpc_route_table *rt, size_t j,
  * references to 'routes' (the VPC router's static_routes).  Routes to
  * gateways and local routes are not exported. */
 static void
-export_route(const struct vpc_region *r, const struct vpc_route_table *rt,
+export_route(const struct export_ctx *x, const struct vpc_route_table *rt,
              size_t t, size_t j, struct json *ops, struct json *routes)
 {
+    const struct vpc_region *r = x->r;
     const struct vpc_route *route = &rt->routes[j];
     char *nexthop;
     switch (route->kind) {
@@ -422,7 +513,7 @@ export_route(const struct vpc_region *r, const struct vpc_route_table *rt,
     case VPC_TGT_VPCE: {
         /* To the VPC's gateway router (export_gateway_router()). */
         size_t v = index_of_vpc(r, rt->vpc);
-        if (v >= GW_MAX || !vpc_gateway_edge(r, rt->vpc)) {
+        if (v >= GW_MAX || !x->edges[v]) {
             return;
         }
         nexthop = ip_str(GW_TRANSIT_BASE + 4 * v + 2);
@@ -506,11 +597,12 @@ static_route(struct json *ops, struct json *routes, const char *uuid_name,
  * dnat_and_snat ('nats') and the NAT gateways' snat of the subnets whose
  * tables route to them. */
 static void
-export_gateway_router(const struct vpc_region *r, size_t v,
+export_gateway_router(const struct export_ctx *x, size_t v,
                       const struct vpc_host *edge, struct json *nats,
                       struct json *ops, struct json *lr_ports,
                       struct json *ext_ports)
 {
+    const struct vpc_region *r = x->r;
     const struct vpc_vpc *vpc = &r->vpcs[v];
     char *gw = xasprintf("gw-%s", vpc->id);
     char *vpc_side = xasprintf("lrp-gw-%s", vpc->id);
@@ -573,14 +665,14 @@ export_gateway_router(const struct vpc_region *r, size_t v,
         if (nat->vpc != vpc || nat->kind != VPC_TGT_NAT) {
             continue;
         }
-        for (size_t sn = 0; sn < r->n_subnets; sn++) {
+        BUCKET_FOR_EACH (sn, &x->subnets_by_vpc, v) {
             const struct vpc_subnet *subnet = &r->subnets[sn];
             const struct vpc_route_table *rt = subnet->route_table;
             bool routed = false;
             for (size_t j = 0; rt && j < rt->n_routes; j++) {
                 routed |= rt->routes[j].gateway == nat;
             }
-            if (subnet->vpc != vpc || !routed) {
+            if (!routed) {
                 continue;
             }
             char *eip = ip_str(nat->elastic_ip);
@@ -618,9 +710,10 @@ export_gateway_router(const struct vpc_region *r, size_t v,
 }
 
 static void
-export_vpc(const struct vpc_region *r, size_t v, struct json *ops,
+export_vpc(const struct export_ctx *x, size_t v, struct json *ops,
            struct shash *ext_ports)
 {
+    const struct vpc_region *r = x->r;
     const struct vpc_vpc *vpc = &r->vpcs[v];
     struct json *lr_ports = json_array_create_empty();
     struct json *lr_routes = json_array_create_empty();
@@ -628,18 +721,12 @@ export_vpc(const struct vpc_region *r, size_t v, struct json *ops,
     char *router_mac = mac_str(vpc_router_mac(vpc));
 
     /* Subnets: a switch with its ENIs' ports and a router port. */
-    for (size_t s = 0; s < r->n_subnets; s++) {
+    BUCKET_FOR_EACH (s, &x->subnets_by_vpc, v) {
         const struct vpc_subnet *sn = &r->subnets[s];
-        if (sn->vpc != vpc) {
-            continue;
-        }
         struct json *ls_ports = json_array_create_empty();
 
-        for (size_t e = 0; e < r->n_enis; e++) {
+        BUCKET_FOR_EACH (e, &x->enis_by_subnet, s) {
             const struct vpc_eni *eni = &r->enis[e];
-            if (eni->subnet != sn) {
-                continue;
-            }
             char *mac = mac_str(eni->mac);
             char *ip = ip_str(eni->ip);
             char *addr = xasprintf("%s %s", mac, ip);
@@ -736,9 +823,10 @@ export_vpc(const struct vpc_region *r, size_t v, struct json *ops,
     }
 
     /* Peering: one router port per side, peered with the other side's. */
-    for (size_t p = 0; p < r->n_peerings && p < PCX_MAX; p++) {
-        const struct vpc_peering *pcx = &r->peerings[p];
-        if (pcx->requester != vpc && pcx->accepter != vpc) {
+    for (size_t q = 0; q < vpc->n_peerings; q++) {
+        const struct vpc_peering *pcx = vpc->peerings[q];
+        size_t p = pcx - r->peerings;
+        if (p >= PCX_MAX) {
             continue;
         }
         const struct vpc_vpc *other = vpc_peering_other(pcx, vpc);
@@ -767,25 +855,22 @@ export_vpc(const struct vpc_region *r, size_t v, struct json *ops,
     }
 
     /* Route tables. */
-    for (size_t t = 0; t < r->n_route_tables; t++) {
+    BUCKET_FOR_EACH (t, &x->rtbs_by_vpc, v) {
         const struct vpc_route_table *rt = &r->route_tables[t];
-        if (rt->vpc != vpc) {
-            continue;
-        }
         for (size_t j = 0; j < rt->n_routes; j++) {
-            export_route(r, rt, t, j, ops, lr_routes);
+            export_route(x, rt, t, j, ops, lr_routes);
         }
     }
 
     /* Gateways: the edge's stand-in. */
-    const struct vpc_host *edge = vpc_gateway_edge(r, vpc);
+    const struct vpc_host *edge = x->edges[v];
     if (edge && v < GW_MAX) {
         struct json *ports = shash_find_data(ext_ports, edge->id);
         if (!ports) {
             ports = json_array_create_empty();
             shash_add(ext_ports, edge->id, ports);
         }
-        export_gateway_router(r, v, edge, gw_nats, ops, lr_ports, ports);
+        export_gateway_router(x, v, edge, gw_nats, ops, lr_ports, ports);
     } else {
         json_destroy(gw_nats);  /* Elastic IPs without an edge. */
     }
@@ -804,8 +889,9 @@ export_vpc(const struct vpc_region *r, size_t v, struct json *ops,
 }
 
 static void
-export_sg(const struct vpc_region *r, size_t g, struct json *ops)
+export_sg(const struct export_ctx *x, size_t g, struct json *ops)
 {
+    const struct vpc_region *r = x->r;
     const struct vpc_sg *sg = &r->sgs[g];
     char *pg = ovn_ident("pg", sg->id);
     struct json *acls = json_array_create_empty();
@@ -844,13 +930,11 @@ export_sg(const struct vpc_region *r, size_t g, struct json *ops)
 
     struct json *ports = json_array_create_empty();
     struct json *ips = json_array_create_empty();
-    for (size_t e = 0; e < r->n_enis; e++) {
-        if (eni_in_sg(&r->enis[e], sg)) {
-            json_array_add(ports, named_uuid("lsp_eni_%"PRIuSIZE, e));
-            char *ip = ip_str(r->enis[e].ip);
-            json_array_add(ips, json_string_create(ip));
-            free(ip);
-        }
+    BUCKET_FOR_EACH (e, &x->enis_by_sg, g) {
+        json_array_add(ports, named_uuid("lsp_eni_%"PRIuSIZE, e));
+        char *ip = ip_str(r->enis[e].ip);
+        json_array_add(ips, json_string_create(ip));
+        free(ip);
     }
 
     row = json_object_create();
@@ -860,7 +944,7 @@ export_sg(const struct vpc_region *r, size_t g, struct json *ops)
     json_object_put(row, "external_ids", ext_ids(sg->id));
     insert(ops, "Port_Group", named_uuid("pg_%"PRIuSIZE, g), row);
 
-    if (sg_is_referenced(r, sg)) {
+    if (x->sg_referenced[g]) {
         char *as = ovn_ident("as", sg->id);
         row = json_object_create();
         json_object_put_string(row, "name", as);
@@ -880,8 +964,10 @@ export_ovn(const struct vpc_region *r)
     struct json *ops = json_array_create_empty();
     json_array_add(ops, json_string_create("OVN_Northbound"));
     struct shash ext_ports = SHASH_INITIALIZER(&ext_ports);
+    struct export_ctx x;
+    export_ctx_init(&x, r);
     for (size_t v = 0; v < r->n_vpcs; v++) {
-        export_vpc(r, v, ops, &ext_ports);
+        export_vpc(&x, v, ops, &ext_ports);
     }
     /* Each edge's external switch: the gateway routers' ports and a
      * localnet port (network_name = the switch's name) for the uplink. */
@@ -928,8 +1014,9 @@ export_ovn(const struct vpc_region *r)
     }
     shash_destroy(&ext_ports);
     for (size_t g = 0; g < r->n_sgs; g++) {
-        export_sg(r, g, ops);
+        export_sg(&x, g, ops);
     }
+    export_ctx_destroy(&x);
     char *s = json_to_string(ops, JSSF_SORT);
     json_destroy(ops);
     return s;
