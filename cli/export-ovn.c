@@ -552,6 +552,23 @@ export_route(const struct export_ctx *x, const struct vpc_route_table *rt,
     free(nexthop);
 }
 
+/* Inserts a NAT row (its name 'uuid_name') and appends it to 'nats'. */
+static void
+insert_nat(struct json *ops, struct json *nats, struct json *uuid_name,
+           const char *type, uint32_t external_ip, const char *logical_ip,
+           const char *id)
+{
+    char *eip = ip_str(external_ip);
+    struct json *row = json_object_create();
+    json_object_put_string(row, "type", type);
+    json_object_put_string(row, "external_ip", eip);
+    json_object_put_string(row, "logical_ip", logical_ip);
+    json_object_put(row, "external_ids", ext_ids(id));
+    json_array_add(nats, json_clone(uuid_name));
+    insert(ops, "NAT", uuid_name, row);
+    free(eip);
+}
+
 /* A router port row. */
 static struct json *
 lrp_row(const char *name, const char *mac, uint32_t ip, int plen,
@@ -675,18 +692,11 @@ export_gateway_router(const struct export_ctx *x, size_t v,
             if (!routed) {
                 continue;
             }
-            char *eip = ip_str(nat->elastic_ip);
             char *cidr = prefix_str(&subnet->cidr);
-            row = json_object_create();
-            json_object_put_string(row, "type", "snat");
-            json_object_put_string(row, "external_ip", eip);
-            json_object_put_string(row, "logical_ip", cidr);
-            json_object_put(row, "external_ids", ext_ids(nat->id));
-            u = named_uuid("nat_gw_%"PRIuSIZE"_%"PRIuSIZE, g, sn);
-            json_array_add(nats, json_clone(u));
-            insert(ops, "NAT", u, row);
+            insert_nat(ops, nats,
+                       named_uuid("nat_gw_%"PRIuSIZE"_%"PRIuSIZE, g, sn),
+                       "snat", nat->elastic_ip, cidr, nat->id);
             free(cidr);
-            free(eip);
         }
     }
 
@@ -749,16 +759,8 @@ export_vpc(const struct export_ctx *x, size_t v, struct json *ops,
             insert(ops, "Logical_Switch_Port", u, row);
 
             if (eni->has_elastic_ip) {
-                char *eip = ip_str(eni->elastic_ip);
-                row = json_object_create();
-                json_object_put_string(row, "type", "dnat_and_snat");
-                json_object_put_string(row, "external_ip", eip);
-                json_object_put_string(row, "logical_ip", ip);
-                json_object_put(row, "external_ids", ext_ids(eni->id));
-                u = named_uuid("nat_eni_%"PRIuSIZE, e);
-                json_array_add(gw_nats, json_clone(u));
-                insert(ops, "NAT", u, row);
-                free(eip);
+                insert_nat(ops, gw_nats, named_uuid("nat_eni_%"PRIuSIZE, e),
+                           "dnat_and_snat", eni->elastic_ip, ip, eni->id);
             }
             free(addr);
             free(ip);
@@ -799,25 +801,16 @@ export_vpc(const struct export_ctx *x, size_t v, struct json *ops,
         insert(ops, "Logical_Switch", named_uuid("ls_%"PRIuSIZE, s), row);
 
         /* The router's port in the subnet. */
-        struct vpc_prefix rip = sn->cidr;
-        rip.addr = vpc_subnet_router_ip(sn);
-        char *rip_s = ip_str(rip.addr);
-        char *network = xasprintf("%s/%d", rip_s, sn->cidr.plen);
-        row = json_object_create();
-        json_object_put_string(row, "name", lrp_name);
-        json_object_put_string(row, "mac", router_mac);
-        json_object_put_string(row, "networks", network);
+        row = lrp_row(lrp_name, router_mac, vpc_subnet_router_ip(sn),
+                      sn->cidr.plen, NULL, sn->id);
         if (sn->route_table) {
             json_object_put(row, "options",
                             map_2("route_table", sn->route_table->id,
                                   NULL, NULL));
         }
-        json_object_put(row, "external_ids", ext_ids(sn->id));
         u = named_uuid("lrp_%"PRIuSIZE, s);
         json_array_add(lr_ports, json_clone(u));
         insert(ops, "Logical_Router_Port", u, row);
-        free(network);
-        free(rip_s);
         free(lrp_name);
         free(rtr_name);
     }
@@ -832,24 +825,15 @@ export_vpc(const struct export_ctx *x, size_t v, struct json *ops,
         const struct vpc_vpc *other = vpc_peering_other(pcx, vpc);
         char *name = pcx_lrp_name(pcx, vpc);
         char *peer = pcx_lrp_name(pcx, other);
-        char *ip = ip_str(pcx_ip(pcx, p, vpc));
-        char *network = xasprintf("%s/30", ip);
         int side = vpc == pcx->requester ? 1 : 2;
         char *mac = xasprintf("02:76:7f:%02x:%02x:%02x",
                               (unsigned) (p >> 8) & 0xff,
                               (unsigned) p & 0xff, side);
-        struct json *row = json_object_create();
-        json_object_put_string(row, "name", name);
-        json_object_put_string(row, "mac", mac);
-        json_object_put_string(row, "networks", network);
-        json_object_put_string(row, "peer", peer);
-        json_object_put(row, "external_ids", ext_ids(pcx->id));
         struct json *u = named_uuid("lrp_pcx_%"PRIuSIZE"_%d", p, side);
         json_array_add(lr_ports, json_clone(u));
-        insert(ops, "Logical_Router_Port", u, row);
+        insert(ops, "Logical_Router_Port", u,
+               lrp_row(name, mac, pcx_ip(pcx, p, vpc), 30, peer, pcx->id));
         free(mac);
-        free(network);
-        free(ip);
         free(peer);
         free(name);
     }
