@@ -34,7 +34,7 @@
 #         `ovn-nbctl --wait=hv sync`; ADDS rounds, median.  RSS of NB, SB,
 #         northd, ovn-controller, ovs-vswitchd and its ovsdb-server.
 #
-# Then, once (bench/ovn/region-1k.py: one VPC, eni-src on host-a and 1,000
+# Then, once (bench/remote-region.py: one VPC, eni-src on host-a and 1,000
 # remote ENIs on 200 hosts; the region of bench-ovs-ext.sh part 2/3), for
 # ours (action mode, and flows mode) and OVN, each in a fresh sandbox:
 #   megaflows: 1,000 ICMP packets from eni-src to the 1,000 remote ENIs
@@ -448,7 +448,7 @@ p0_tx() {
 DP_SYSTEMS=${DP_SYSTEMS:-ours-action ours-flows ovn}
 datapath() {
     local sys got passes mf run cpp want=$((1000 * PPS_ROUNDS)) runs
-    python3 "$TOP/bench/ovn/region-1k.py" 1000 "$DPR"
+    python3 "$TOP/bench/remote-region.py" 1000 "$DPR"
     if ! skip mf; then
         echo "== datapath: megaflows after 1,000 packets to 1,000 remote ENIs"
         for sys in $DP_SYSTEMS; do

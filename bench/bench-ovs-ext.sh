@@ -118,51 +118,10 @@ if ! skip 1; then
 fi
 
 # ------------------------------------------------- regions for parts 2 and 3
-# gen_region N FILE: one VPC (VNI 100, /16 blocks 10.0.0.0/16, 10.1.0.0/16,
-# ...; one subnet per block), eni-src on host-a (10.0.0.4), N remote ENIs
-# spread round-robin over min(N, 200) other hosts (192.168.100.2-201).  The
-# security group admits the VPC by CIDR (no security-group reference), so
-# that only mapping and rx_verify depend on the remote ENIs.  Prints the
-# remote ENIs' addresses (one per line) into FILE.dsts.
+# gen_region N FILE: bench/remote-region.py (one VPC, eni-src on host-a,
+# N remote ENIs); FILE.dsts holds the remote ENIs' "IP MAC", one a line.
 gen_region() {
-    python3 - "$1" "$2" <<'PY'
-import json, sys
-n, out = int(sys.argv[1]), sys.argv[2]
-nh = max(1, min(n, 200))
-hosts = [{"id": "host-a", "underlay_ip": "192.168.100.1"}]
-hosts += [{"id": "host-r%03d" % h, "underlay_ip": "192.168.100.%d" % (h + 2)}
-          for h in range(nh)]
-per_block = 65536 - 5                 # .0-.3 and the broadcast are reserved
-nb = (n + 1 + per_block - 1) // per_block
-blocks = ["10.%d.0.0/16" % b for b in range(nb)]
-subnets = [{"id": "subnet-%d" % b, "vpc": "vpc-b", "cidr": blocks[b]}
-           for b in range(nb)]
-def addr(i):                          # i-th usable address over the blocks
-    b, k = divmod(i, per_block)
-    k += 4
-    return b, "10.%d.%d.%d" % (b, k >> 8, k & 255)
-def eni(i, host):
-    b, ip = addr(i)
-    return {"id": "eni-%06d" % i, "subnet": "subnet-%d" % b,
-            "mac": "02:00:00:%02x:%02x:%02x" % (i >> 16 & 255, i >> 8 & 255, i & 255),
-            "private_ip": ip, "host": host, "security_groups": ["sg-b"]}
-enis = [eni(0, "host-a")]
-enis[0]["id"] = "eni-src"
-enis += [eni(i, hosts[1 + (i - 1) % nh]["id"]) for i in range(1, n + 1)]
-doc = {"description": "ovs-ext bench: host-a's VPC holds %d remote ENIs" % n,
-       "hosts": hosts,
-       "vpcs": [{"id": "vpc-b", "cidr_blocks": blocks, "vni": 100}],
-       "subnets": subnets,
-       "security_groups": [{"id": "sg-b", "vpc": "vpc-b",
-                            "ingress": [{"protocol": "-1", "cidr": "10.0.0.0/8"}],
-                            "egress": [{"protocol": "-1", "cidr": "0.0.0.0/0"}]}],
-       "enis": enis}
-with open(out, "w") as f:
-    json.dump(doc, f, separators=(",", ":"))
-with open(out + ".dsts", "w") as f:
-    for e in enis[1:]:
-        f.write(e["private_ip"] + "\n")
-PY
+    python3 "$TOP/bench/remote-region.py" "$1" "$2"
 }
 
 # sandbox FILE N: a fresh host-a (br-int, Geneve, dummy underlay without

@@ -96,7 +96,7 @@ if ovn_steps:
 
 dp = [k for k in res if k[0] == -1]
 if dp:
-    print("\nDatapath, 1,000 remote ENIs in one VPC (bench/ovn/region-1k.py):\n")
+    print("\nDatapath, 1,000 remote ENIs in one VPC (bench/remote-region.py):\n")
     print("| system | OpenFlow flows | packets received | megaflows (dump-flows lines) | PMD cycles/packet, median of runs | Mpps of one core | runs (cycles/packet) |")
     print("|---|---|---|---|---|---|---|")
     for sysname in ("ours-action", "ours-flows", "ovn"):

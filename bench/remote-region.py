@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""bench/ovn/region-1k.py N OUT: the datapath region of bench/bench-ovn.sh.
+"""bench/remote-region.py N OUT: a VPC whose ENIs are all remote but one.
 
-The region of bench/bench-ovs-ext.sh parts 2 and 3 (same shape, same
-addresses): one VPC "vpc-b" (VNI 100, one /16 block and subnet per 65,531
+The region of bench/bench-ovs-ext.sh parts 2 and 3 and of bench-ovn's
+datapath part: one VPC "vpc-b" (VNI 100, one /16 block and subnet per 65,531
 ENIs), eni-src on host-a (underlay 192.168.100.1, MAC 02:00:00:00:00:00,
 10.0.0.4) and N remote ENIs spread round-robin over min(N, 200) other hosts
 (192.168.100.2-201).  Its security group admits 10.0.0.0/8 and sends
-anywhere.  Writes OUT and OUT.dsts ("IP MAC" of each remote ENI, one a line).
+anywhere (by CIDR, no group reference, so that only mapping and
+rx_verify depend on the remote ENIs).  Writes OUT and OUT.dsts ("IP MAC" of each remote ENI, one a line).
 """
 import json, sys
 
@@ -37,7 +38,7 @@ def eni(i, host):
 enis = [eni(0, "host-a")]
 enis[0]["id"] = "eni-src"
 enis += [eni(i, hosts[1 + (i - 1) % nh]["id"]) for i in range(1, n + 1)]
-doc = {"description": "bench-ovn: host-a's VPC holds %d remote ENIs" % n,
+doc = {"description": "benchmark: host-a's VPC holds %d remote ENIs" % n,
        "hosts": hosts,
        "vpcs": [{"id": "vpc-b", "cidr_blocks": blocks, "vni": 100}],
        "subnets": subnets,
