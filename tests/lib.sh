@@ -66,6 +66,29 @@ ovs_stop_all() {
     OVS_DIR=()
 }
 
+# ovsdb_start DIR NAME SCHEMA: a fresh database NAME of SCHEMA served by its
+# own ovsdb-server on DIR/NAME.sock (the OVN NB/SB tests); stop it with
+# pid_stop DIR/NAME.pid.
+ovsdb_start() {
+    local d=$1 n=$2
+    mkdir -p "$d"
+    rm -f "$d/$n.db"
+    ovsdb-tool create "$d/$n.db" "$3"
+    ovsdb-server "$d/$n.db" --remote="punix:$d/$n.sock" \
+        --pidfile="$d/$n.pid" --unixctl="$d/$n.ctl" \
+        --log-file="$d/$n.log" -vconsole:off --detach --no-chdir \
+        2>>"$d/stderr.log"
+}
+
+# pid_stop PIDFILE: stops the daemon of PIDFILE (if any) and waits for it.
+pid_stop() {
+    local pid
+    pid=$(cat "$1" 2>/dev/null) || return 0
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$1"
+}
+
 # Client commands against NAME's OVS.
 vsctl_on()  { ovs-vsctl --timeout=10 --db="unix:${OVS_DIR[$1]}/db.sock" "${@:2}"; }
 appctl_on() { ovs-appctl -t "${OVS_DIR[$1]}/ovs-vswitchd.ctl" "${@:2}"; }

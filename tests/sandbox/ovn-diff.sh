@@ -25,28 +25,17 @@ OVN=
 # ovn_start: NB and SB ovsdb-servers and ovn-northd in $OVN, stopped by
 # ovn_stop through their pid files.
 ovn_start() {
-    mkdir -p "$OVN"
-    local db
-    for db in nb sb; do
-        rm -f "$OVN/$db.db"
-        ovsdb-tool create "$OVN/$db.db" "$OVN_SCHEMAS/ovn-$db.ovsschema"
-        ovsdb-server "$OVN/$db.db" --remote="punix:$OVN/$db.sock" \
-            --pidfile="$OVN/$db.pid" --unixctl="$OVN/$db.ctl" \
-            --log-file="$OVN/$db.log" -vconsole:off --detach --no-chdir \
-            2>>"$OVN/stderr.log"
-    done
+    ovsdb_start "$OVN" nb "$OVN_SCHEMAS/ovn-nb.ovsschema"
+    ovsdb_start "$OVN" sb "$OVN_SCHEMAS/ovn-sb.ovsschema"
     ovn-northd --ovnnb-db="unix:$OVN/nb.sock" --ovnsb-db="unix:$OVN/sb.sock" \
         --pidfile="$OVN/northd.pid" --unixctl="$OVN/northd.ctl" \
         --log-file="$OVN/northd.log" -vconsole:off --detach --no-chdir \
         2>>"$OVN/stderr.log"
 }
 ovn_stop() {
-    local p pid
+    local p
     for p in northd nb sb; do
-        pid=$(cat "$OVN/$p.pid" 2>/dev/null) || continue
-        kill "$pid" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        rm -f "$OVN/$p.pid"
+        pid_stop "$OVN/$p.pid"
     done
 }
 trap 'ovn_stop; ovs_stop_all; exit 143' INT TERM

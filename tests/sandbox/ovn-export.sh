@@ -15,21 +15,8 @@ done
 NB=$TEST_DIR/nb
 mkdir -p "$NB"
 
-nb_start() {
-    rm -f "$NB/nb.db"
-    ovsdb-tool create "$NB/nb.db" "$NB_SCHEMA"
-    ovsdb-server "$NB/nb.db" --remote="punix:$NB/nb.sock" \
-        --pidfile="$NB/nb.pid" --unixctl="$NB/nb.ctl" \
-        --log-file="$NB/nb.log" -vconsole:off --detach --no-chdir \
-        2>>"$NB/stderr.log"
-}
-nb_stop() {
-    local pid
-    pid=$(cat "$NB/nb.pid" 2>/dev/null) || return 0
-    kill "$pid" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$NB/nb.pid"
-}
+nb_start() { ovsdb_start "$NB" nb "$NB_SCHEMA"; }
+nb_stop() { pid_stop "$NB/nb.pid"; }
 trap 'nb_stop; ovs_stop_all; exit 143' INT TERM
 nbctl() { ovn-nbctl --timeout=10 --db="unix:$NB/nb.sock" "$@"; }
 count() { nbctl --bare --columns=_uuid list "$1" | grep -c . || true; }
