@@ -22,7 +22,11 @@
 #include "pipeline/vpn.h"
 #include "util.h"
 
-#define T(STAGE) pl_stage_table(PL_##STAGE)
+/* Successors are named, never numbered (pipeline/stages.def): NEXT(S) is
+ * the table of stage S's next stage, GOTO(S, T) that of T, a declared jump
+ * of S. */
+#define NEXT(FROM) pl_next(PL_##FROM)
+#define GOTO(FROM, TO) pl_goto_table(PL_##FROM, PL_##TO)
 
 struct edge_ctx {
     const struct vpc_region *r;
@@ -135,7 +139,7 @@ build_edge_classify(struct edge_ctx *c)
                     xasprintf("set_field:%"PRIu32"->"REG_GATEWAY","
                               "set_field:%"PRIu32"->"REG_VNI","
                               "goto_table:%d", gw->vni, gw->vpc->vni,
-                              T(EDGE_VERIFY)));
+                              GOTO(CLASSIFY, EDGE_VERIFY)));
     }
     /* Replies of a gateway endpoint's service come back with the
      * endpoint's VNI from the service's address: edge_in. */
@@ -149,7 +153,7 @@ build_edge_classify(struct edge_ctx *c)
                         xasprintf("set_field:%"PRIu32"->"REG_GATEWAY","
                                   "set_field:%"PRIu32"->"REG_VNI","
                                   "goto_table:%d", gw->vni, gw->vpc->vni,
-                                  T(EDGE_IN)));
+                                  GOTO(CLASSIFY, EDGE_IN)));
             free(sip);
         }
     }
@@ -163,7 +167,7 @@ build_edge_classify(struct edge_ctx *c)
         if (ports[i].ofport > 0) {
             pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, ports[i].name,
                         xasprintf("in_port=%d", ports[i].ofport),
-                        xasprintf("goto_table:%d", T(EDGE_IN)));
+                        xasprintf("goto_table:%d", GOTO(CLASSIFY, EDGE_IN)));
         }
     }
     pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_MISS, "pipeline", xstrdup(""),
@@ -187,12 +191,12 @@ build_edge_verify(struct edge_ctx *c)
         pl_flow_add(c->fs, PL_EDGE_VERIFY, PL_PRIO_ENTRY, e->id,
                     xasprintf(REG_VNI"=%"PRIu32",tun_src=%s,ip,nw_src=%s",
                               vpc->vni, hip, ip),
-                    xasprintf("goto_table:%d", T(EDGE_OUT)));
+                    xasprintf("goto_table:%d", NEXT(EDGE_VERIFY)));
         if (!e->source_dest_check) {
             pl_flow_add(c->fs, PL_EDGE_VERIFY, PL_PRIO_DEFAULT, e->id,
                         xasprintf(REG_VNI"=%"PRIu32",tun_src=%s,ip",
                                   vpc->vni, hip),
-                        xasprintf("goto_table:%d", T(EDGE_OUT)));
+                        xasprintf("goto_table:%d", NEXT(EDGE_VERIFY)));
         }
         free(ip);
         free(hip);
@@ -378,7 +382,7 @@ build_edge_in_vpn(struct edge_ctx *c)
                                       vpn, src, dst),
                             xasprintf("set_field:%"PRIu32"->"REG_VNI","
                                       "dec_ttl,goto_table:%d", gw->vpc->vni,
-                                      T(EDGE_MAPPING)));
+                                      NEXT(EDGE_IN)));
             }
         }
     }
@@ -431,7 +435,7 @@ build_edge_in_vpce(struct edge_ctx *c)
                                       c->cfg->tunnel_ofport, gw->vni, src,
                                       dst),
                             xasprintf("dec_ttl,goto_table:%d",
-                                      T(EDGE_MAPPING)));
+                                      NEXT(EDGE_IN)));
             }
         }
     }
@@ -454,7 +458,7 @@ build_edge_in(struct edge_ctx *c)
                     xasprintf("in_port=%d,ip,nw_dst=%s", up, eip),
                     xasprintf("set_field:%s->ip_dst,set_field:%"PRIu32"->"
                               REG_VNI",dec_ttl,goto_table:%d", ip,
-                              e->subnet->vpc->vni, T(EDGE_MAPPING)));
+                              e->subnet->vpc->vni, NEXT(EDGE_IN)));
         free(ip);
         free(eip);
         free(ref);
@@ -471,7 +475,7 @@ build_edge_in(struct edge_ctx *c)
                         xasprintf("in_port=%d,ip,nw_dst=%s", up, eip),
                         xasprintf("ct(zone=%"PRIuSIZE",nat,table=%d)",
                                   (size_t) (gw - c->r->gateways) + 1,
-                                  T(EDGE_NAT_IN)));
+                                  GOTO(EDGE_IN, EDGE_NAT_IN)));
             free(eip);
         } else if (gw->kind == VPC_TGT_DX && c->cfg->dx_ofport > 0) {
             pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, gw->id,
@@ -481,7 +485,7 @@ build_edge_in(struct edge_ctx *c)
                          * the virtual interface. */
                         xasprintf("set_field:%d->"REG_DX_STAG",pop_vlan,"
                                   "goto_table:%d", gw->s_tag,
-                                  T(EDGE_DX_IN)));
+                                  GOTO(EDGE_IN, EDGE_DX_IN)));
         }
     }
     build_edge_in_vpn(c);
@@ -507,7 +511,7 @@ build_edge_nat_in(struct edge_ctx *c)
                                   (size_t) (gw - c->r->gateways) + 1),
                         xasprintf("set_field:%"PRIu32"->"REG_VNI",dec_ttl,"
                                   "goto_table:%d", gw->vpc->vni,
-                                  T(EDGE_MAPPING)));
+                                  NEXT(EDGE_NAT_IN)));
         }
     }
     pl_flow_add(c->fs, PL_EDGE_NAT_IN, PL_PRIO_MISS, "pipeline",
@@ -533,7 +537,7 @@ build_edge_dx_in(struct edge_ctx *c)
                                   gw->s_tag, gw->c_tag, buf),
                         xasprintf("pop_vlan,set_field:%"PRIu32"->"REG_VNI","
                                   "dec_ttl,goto_table:%d", gw->vpc->vni,
-                                  T(EDGE_MAPPING)));
+                                  NEXT(EDGE_DX_IN)));
         }
     }
     pl_flow_add(c->fs, PL_EDGE_DX_IN, PL_PRIO_MISS, "pipeline", xstrdup(""),
@@ -570,6 +574,25 @@ build_edge_mapping(struct edge_ctx *c)
                 xstrdup(""), xstrdup("drop"));
 }
 
+static void
+build_edge_in_all(struct edge_ctx *c)
+{
+    build_edge_in(c);
+    build_edge_in_vpce(c);
+}
+
+/* One builder per stage, in stages.def order; pl_compile_edge() runs those
+ * of the stages an edge bridge builds. */
+static void (*const edge_builders[PL_N_STAGES])(struct edge_ctx *) = {
+    [PL_CLASSIFY] = build_edge_classify,
+    [PL_EDGE_VERIFY] = build_edge_verify,
+    [PL_EDGE_OUT] = build_edge_out,
+    [PL_EDGE_IN] = build_edge_in_all,
+    [PL_EDGE_NAT_IN] = build_edge_nat_in,
+    [PL_EDGE_DX_IN] = build_edge_dx_in,
+    [PL_EDGE_MAPPING] = build_edge_mapping,
+};
+
 char *
 pl_compile_edge(const struct vpc_region *r, const struct vpc_host *edge,
                 const struct pl_host_config *cfg, struct pl_flows *fs)
@@ -600,14 +623,12 @@ pl_compile_edge(const struct vpc_region *r, const struct vpc_host *edge,
             c.vpc_served[r->gateways[i].vpc - r->vpcs] = true;
         }
     }
-    build_edge_classify(&c);
-    build_edge_verify(&c);
-    build_edge_out(&c);
-    build_edge_in(&c);
-    build_edge_in_vpce(&c);
-    build_edge_nat_in(&c);
-    build_edge_dx_in(&c);
-    build_edge_mapping(&c);
+    for (int s = 0; s < PL_N_STAGES; s++) {
+        if (pl_stage_on(s, PL_BR_EDGE)) {
+            ovs_assert(edge_builders[s]);
+            edge_builders[s](&c);
+        }
+    }
     free(c.vpc_served);
     return fs->error ? xstrdup(fs->error) : NULL;
 }

@@ -11,15 +11,31 @@
 #include "openvswitch/util.h"
 #include "util.h"
 
-static const struct {
+/* A stage as pipeline/stages.def declares it. */
+struct stage_decl {
     int table;
     const char *label;
     const char *doc;
-} stages[] = {
-#define PL_STAGE(NAME, TABLE, LABEL, DOC) { TABLE, LABEL, DOC },
+    enum pl_bridge bridge;
+    enum pl_stage next;         /* PL_NONE: the stage only outputs or drops. */
+    const enum pl_stage *jumps; /* The other successors it may go to. */
+    size_t n_jumps;
+};
+
+/* PL_JUMPS(A, B, ...) -> a pointer to { A, B, ... } and its length (a
+ * leading PL_NONE keeps an empty list valid C). */
+#define PL_JUMPS(...)                                                   \
+    (const enum pl_stage[]) { PL_NONE, __VA_ARGS__ } + 1,               \
+    sizeof ((const enum pl_stage[]) { PL_NONE, __VA_ARGS__ })           \
+        / sizeof (enum pl_stage) - 1
+
+static const struct stage_decl stages[] = {
+#define PL_STAGE(NAME, BRIDGE, TABLE, LABEL, NEXT, JUMPS, DOC) \
+    { TABLE, LABEL, DOC, PL_BR_##BRIDGE, PL_##NEXT, JUMPS },
 #include "pipeline/stages.def"
 #undef PL_STAGE
 };
+#undef PL_JUMPS
 BUILD_ASSERT_DECL(ARRAY_SIZE(stages) == PL_N_STAGES);
 
 int
@@ -40,6 +56,45 @@ pl_stage_doc(enum pl_stage s)
     return stages[s].doc;
 }
 
+bool
+pl_stage_on(enum pl_stage s, enum pl_bridge bridge)
+{
+    return (stages[s].bridge & bridge) != 0;
+}
+
+enum pl_stage
+pl_stage_next(enum pl_stage s)
+{
+    return stages[s].next;
+}
+
+bool
+pl_stage_may_goto(enum pl_stage from, enum pl_stage to)
+{
+    if (to == stages[from].next) {
+        return to != PL_NONE;
+    }
+    for (size_t i = 0; i < stages[from].n_jumps; i++) {
+        if (stages[from].jumps[i] == to) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+pl_goto_table(enum pl_stage from, enum pl_stage to)
+{
+    ovs_assert(pl_stage_may_goto(from, to));
+    return stages[to].table;
+}
+
+int
+pl_next(enum pl_stage from)
+{
+    return pl_goto_table(from, stages[from].next);
+}
+
 int
 pl_stage_by_table(int table)
 {
@@ -49,6 +104,29 @@ pl_stage_by_table(int table)
         }
     }
     return -1;
+}
+
+/* Every table that 'actions' sends the packet on to ("goto_table:N", and
+ * "table=N" inside ct()) must be a declared successor of 'stage'.  Returns
+ * NULL or a message naming the first one that is not. */
+static char *
+check_successors(enum pl_stage stage, const char *actions)
+{
+    static const char *const keys[] = { "goto_table:", "table=" };
+    for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+        for (const char *p = strstr(actions, keys[k]); p;
+             p = strstr(p + 1, keys[k])) {
+            int table = atoi(p + strlen(keys[k]));
+            int to = pl_stage_by_table(table);
+            if (to < 0 || !pl_stage_may_goto(stage, to)) {
+                return xasprintf("stage %s goes to table %d, which is not "
+                                 "one of its successors in "
+                                 "pipeline/stages.def (actions \"%s\")",
+                                 pl_stage_label(stage), table, actions);
+            }
+        }
+    }
+    return NULL;
 }
 
 struct pl_ref {
@@ -158,6 +236,9 @@ pl_flow_add(struct pl_flows *fs, enum pl_stage stage, int priority,
             const char *ref, char *match, char *actions)
 {
     int table = pl_stage_table(stage);
+    if (!fs->error) {
+        fs->error = check_successors(stage, actions);
+    }
     uint32_t hash = flow_hash(table, priority, match);
     struct pl_flow *f;
     HMAP_FOR_EACH_WITH_HASH (f, node, hash, &fs->flows) {
@@ -226,10 +307,25 @@ pl_flow_to_string(const struct pl_flow *f)
 void
 pl_write_doc(FILE *out)
 {
-    fprintf(out, "| table | stage | what it does |\n"
-                 "|------:|-------|--------------|\n");
+    static const char *const bridges[] = {
+        [PL_BR_HOST] = "host", [PL_BR_EDGE] = "edge",
+        [PL_BR_BOTH] = "both",
+    };
+    fprintf(out, "| table | stage | bridge | next | what it does |\n"
+                 "|------:|-------|--------|------|--------------|\n");
     for (int s = 0; s < PL_N_STAGES; s++) {
-        fprintf(out, "| %d | `%s` | %s |\n", stages[s].table,
-                stages[s].label, stages[s].doc);
+        const struct stage_decl *d = &stages[s];
+        fprintf(out, "| %d | `%s` | %s | ", d->table, d->label,
+                bridges[d->bridge]);
+        if (d->next == PL_NONE) {
+            fprintf(out, "(outputs)");
+        } else {
+            fprintf(out, "`%s`", stages[d->next].label);
+        }
+        for (size_t i = 0; i < d->n_jumps; i++) {
+            fprintf(out, "%s`%s`", i ? ", " : "; or ",
+                    stages[d->jumps[i]].label);
+        }
+        fprintf(out, " | %s |\n", d->doc);
     }
 }

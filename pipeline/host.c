@@ -21,7 +21,11 @@
 #include "pipeline/regs.h"
 #include "util.h"
 
-#define T(STAGE) pl_stage_table(PL_##STAGE)
+/* Successors are named, never numbered (pipeline/stages.def): NEXT(S) is
+ * the table of stage S's next stage, GOTO(S, T) that of T, a declared jump
+ * of S. */
+#define NEXT(FROM) pl_next(PL_##FROM)
+#define GOTO(FROM, TO) pl_goto_table(PL_##FROM, PL_##TO)
 
 /* A local ENI that is plugged in. */
 struct local_eni {
@@ -180,12 +184,12 @@ build_classify(struct host_ctx *c)
                               "set_field:0x%08"PRIx32"->"REG_SRC_SUBNET","
                               "set_field:0x%08"PRIx32"->"REG_RTB","
                               "goto_table:%d", l->ofport, s->vpc->vni,
-                              subnet_num(s), rtb_num(s), T(PORT_SEC)));
+                              subnet_num(s), rtb_num(s), NEXT(CLASSIFY)));
     }
     if (c->cfg->tunnel_ofport > 0) {
         pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, "tunnel",
                     xasprintf("in_port=%d", c->cfg->tunnel_ofport),
-                    xasprintf("goto_table:%d", T(RX_VERIFY)));
+                    xasprintf("goto_table:%d", GOTO(CLASSIFY, RX_VERIFY)));
     }
     pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_MISS, "pipeline", xstrdup(""),
                 xstrdup("drop"));
@@ -207,18 +211,18 @@ build_port_security(struct host_ctx *c)
                               ",arp_op=1,arp_spa=%s,arp_sha="ETH_ADDR_FMT,
                               c->locals[i].ofport, ETH_ADDR_ARGS(e->mac), ip,
                               ETH_ADDR_ARGS(e->mac)),
-                    xasprintf("goto_table:%d", T(VROUTER)));
+                    xasprintf("goto_table:%d", NEXT(PORT_SEC)));
         if (e->source_dest_check) {
             pl_flow_add(c->fs, PL_PORT_SEC, PL_PRIO_ENTRY, e->id,
                         xasprintf(REG_SRC_PORT"=%d,ip,dl_src="ETH_ADDR_FMT
                                   ",nw_src=%s", c->locals[i].ofport,
                                   ETH_ADDR_ARGS(e->mac), ip),
-                        xasprintf("goto_table:%d", T(VROUTER)));
+                        xasprintf("goto_table:%d", NEXT(PORT_SEC)));
         } else {
             pl_flow_add(c->fs, PL_PORT_SEC, PL_PRIO_ENTRY, e->id,
                         xasprintf(REG_SRC_PORT"=%d,ip,dl_src="ETH_ADDR_FMT,
                                   c->locals[i].ofport, ETH_ADDR_ARGS(e->mac)),
-                        xasprintf("goto_table:%d", T(VROUTER)));
+                        xasprintf("goto_table:%d", NEXT(PORT_SEC)));
         }
         free(ip);
     }
@@ -293,7 +297,7 @@ build_vrouter(struct host_ctx *c)
     pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_DEFAULT, "pipeline",
                 xstrdup("ip,nw_dst=255.255.255.255"), xstrdup("drop"));
     pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_MISS, "pipeline", xstrdup("ip"),
-                xasprintf("goto_table:%d", T(NACL_OUT)));
+                xasprintf("goto_table:%d", NEXT(VROUTER)));
 }
 
 /* ------------------------------------------------------------ network ACLs */
@@ -309,7 +313,7 @@ build_nacl(struct host_ctx *c, bool egress)
     enum pl_stage stage = egress ? PL_NACL_OUT : PL_NACL_IN;
     const char *reg = egress ? REG_SRC_SUBNET : REG_DST_SUBNET;
     const char *peer = egress ? "nw_dst" : "nw_src";
-    int next = egress ? T(SG_OUT_CT) : T(SG_IN_CT);
+    int next = pl_next(stage);
 
     for (size_t i = 0; i < c->r->n_subnets; i++) {
         const struct vpc_subnet *s = &c->r->subnets[i];
@@ -466,8 +470,18 @@ sg_conj_flush(struct host_ctx *c, enum pl_stage stage, struct sg_conj *sc)
     hmap_destroy(&sc->ids);
 }
 
-/* Tables sg_out_ct / sg_in_ct, priority MISS: conntrack in the ENI's zone.
- * Tables sg_out / sg_in:
+/* Tables sg_out_ct / sg_in_ct, priority MISS: conntrack in the ENI's zone,
+ * then the security-group stage. */
+static void
+build_sg_ct(struct host_ctx *c, bool egress)
+{
+    enum pl_stage stage = egress ? PL_SG_OUT_CT : PL_SG_IN_CT;
+    pl_flow_add(c->fs, stage, PL_PRIO_MISS, "pipeline", xstrdup("ip"),
+                xasprintf("ct(table=%d,zone=%s)", pl_next(stage),
+                          egress ? ZONE_SRC : ZONE_DST));
+}
+
+/* Tables sg_out / sg_in:
  *   BYPASS     invalid: drop; established or related: continue.
  *   ENTRY      new connection matching an allow rule: commit, continue.
  *   ENTRY - 1  the same for rules that name a group of several members,
@@ -476,16 +490,12 @@ sg_conj_flush(struct host_ctx *c, enum pl_stage stage, struct sg_conj *sc)
 static void
 build_security_groups(struct host_ctx *c, bool egress)
 {
-    enum pl_stage ct_stage = egress ? PL_SG_OUT_CT : PL_SG_IN_CT;
     enum pl_stage stage = egress ? PL_SG_OUT : PL_SG_IN;
     const char *zone = egress ? ZONE_SRC : ZONE_DST;
     const char *reg = egress ? REG_SRC_PORT : REG_DST_PORT;
     const char *peer = egress ? "nw_dst" : "nw_src";
-    int next = egress ? T(ROUTE) : T(DELIVER);
+    int next = pl_next(stage);
 
-    pl_flow_add(c->fs, ct_stage, PL_PRIO_MISS, "pipeline", xstrdup("ip"),
-                xasprintf("ct(table=%d,zone=%s)", pl_stage_table(stage),
-                          zone));
     pl_flow_add(c->fs, stage, PL_PRIO_BYPASS + 10, "pipeline",
                 xstrdup("ct_state=+inv+trk"), xstrdup("drop"));
     pl_flow_add(c->fs, stage, PL_PRIO_BYPASS, "pipeline",
@@ -564,7 +574,8 @@ build_security_groups(struct host_ctx *c, bool egress)
  * toward the ENI's host.  Used by flows-mode mapping entries and, in action
  * mode, by routes whose target is an ENI (appliance). */
 static char *
-eni_delivery_actions(const struct host_ctx *c, const struct vpc_eni *e)
+eni_delivery_actions(const struct host_ctx *c, enum pl_stage from,
+                     const struct vpc_eni *e)
 {
     const struct vpc_vpc *vpc = e->subnet->vpc;
     struct eth_addr rmac = vpc_router_mac(vpc);
@@ -573,7 +584,8 @@ eni_delivery_actions(const struct host_ctx *c, const struct vpc_eni *e)
                            ETH_ADDR_ARGS(e->mac), ETH_ADDR_ARGS(rmac));
     char *actions;
     if (e->host == c->host) {
-        actions = xasprintf("%s,goto_table:%d", macs, T(DST_LOOKUP));
+        actions = xasprintf("%s,goto_table:%d", macs,
+                            pl_goto_table(from, PL_DST_LOOKUP));
     } else {
         char *hip = ip_s(e->host->underlay_ip);
         actions = xasprintf("%s,set_field:%"PRIu32"->tun_id,"
@@ -616,24 +628,24 @@ route_actions(const struct host_ctx *c, const struct vpc_vpc *vpc,
                                     : "move:NXM_OF_IP_DST[]->"NXM_NEXTHOP",";
     switch (rt->kind) {
     case VPC_TGT_LOCAL:
-        return xasprintf("%sdec_ttl,goto_table:%d", to_nexthop, T(MAPPING));
+        return xasprintf("%sdec_ttl,goto_table:%d", to_nexthop, NEXT(ROUTE));
     case VPC_TGT_BLACKHOLE:
         return xstrdup("drop");
     case VPC_TGT_ENI:
         if (action) {
             /* The appliance is not the packet's destination: deliver to
              * it directly, as the flows-mode mapping entry would. */
-            char *to = eni_delivery_actions(c, rt->eni);
+            char *to = eni_delivery_actions(c, PL_ROUTE, rt->eni);
             char *a = xasprintf("dec_ttl,%s", to);
             free(to);
             return a;
         }
         return xasprintf("set_field:0x%08"PRIx32"->"REG_NEXTHOP",dec_ttl,"
-                         "goto_table:%d", rt->eni->ip, T(MAPPING));
+                         "goto_table:%d", rt->eni->ip, NEXT(ROUTE));
     case VPC_TGT_PEERING: {
         const struct vpc_vpc *peer = vpc_peering_other(rt->peering, vpc);
         return xasprintf("set_field:%"PRIu32"->"REG_VNI",%sdec_ttl,"
-                         "goto_table:%d", peer->vni, to_nexthop, T(MAPPING));
+                         "goto_table:%d", peer->vni, to_nexthop, NEXT(ROUTE));
     }
     case VPC_TGT_IGW: case VPC_TGT_NAT: case VPC_TGT_VGW: case VPC_TGT_DX:
     case VPC_TGT_VPCE: {
@@ -688,7 +700,7 @@ build_routes(struct host_ctx *c)
                     xasprintf("%sgoto_table:%d",
                               c->cfg->mapping == PL_MAP_ACTION
                               ? "" : "move:NXM_OF_IP_DST[]->"NXM_NEXTHOP",",
-                              T(MAPPING)));
+                              NEXT(ROUTE)));
         free(cidr);
 
         /* Local routes of the subnet's table (or implicit table). */
@@ -755,7 +767,7 @@ build_mapping_flows(struct host_ctx *c)
         pl_flow_add(c->fs, PL_MAPPING, PL_PRIO_ENTRY, e->id,
                     xasprintf(REG_VNI"=%"PRIu32","REG_NEXTHOP"=0x%08"PRIx32,
                               vpc->vni, e->ip),
-                    eni_delivery_actions(c, e));
+                    eni_delivery_actions(c, PL_MAPPING, e));
     }
     pl_flow_add(c->fs, PL_MAPPING, PL_PRIO_MISS, "pipeline", xstrdup(""),
                 xstrdup("drop"));
@@ -827,7 +839,7 @@ build_rx_from_edges(struct host_ctx *c)
                     xasprintf("tun_id=%"PRIu32",tun_src=%s,ip",
                               gw->vpc->vni, eip),
                     xasprintf("set_field:%"PRIu32"->"REG_VNI","
-                              "goto_table:%d", gw->vpc->vni, T(DST_LOOKUP)));
+                              "goto_table:%d", gw->vpc->vni, NEXT(RX_VERIFY)));
         free(eip);
     }
 }
@@ -845,7 +857,7 @@ build_rx_verify_action(struct host_ctx *c)
         pl_flow_add(c->fs, PL_RX_VERIFY, PL_PRIO_DEFAULT, ref,
                     xasprintf("tun_id=%"PRIu32",ip", vpc->vni),
                     xasprintf("set_field:%"PRIu32"->"REG_VNI",vpc_verify,"
-                              "goto_table:%d", vpc->vni, T(DST_LOOKUP)));
+                              "goto_table:%d", vpc->vni, NEXT(RX_VERIFY)));
         free(ref);
         /* Hosts of ENIs with source/dest check off send any inner source
          * (this host too: its local traffic loops back through here). */
@@ -860,7 +872,7 @@ build_rx_verify_action(struct host_ctx *c)
                                   vpc->vni, hip),
                         xasprintf("set_field:%"PRIu32"->"REG_VNI","
                                   "goto_table:%d", vpc->vni,
-                                  T(DST_LOOKUP)));
+                                  NEXT(RX_VERIFY)));
             free(hip);
         }
     }
@@ -894,7 +906,7 @@ build_rx_verify(struct host_ctx *c)
             char *ip = ip_s(e->ip);
             char *actions = xasprintf("set_field:%"PRIu32"->"REG_VNI","
                                       "goto_table:%d", vpc->vni,
-                                      T(DST_LOOKUP));
+                                      NEXT(RX_VERIFY));
             pl_flow_add(c->fs, PL_RX_VERIFY, PL_PRIO_ENTRY, e->id,
                         xasprintf("tun_id=%"PRIu32",tun_src=%s,ip,nw_src=%s",
                                   vpc->vni, hip, ip),
@@ -932,7 +944,7 @@ build_dst_lookup(struct host_ctx *c)
                               "set_field:0x%08"PRIx32"->"REG_DST_SUBNET","
                               "goto_table:%d",
                               c->locals[i].ofport, subnet_num(e->subnet),
-                              T(NACL_IN)));
+                              NEXT(DST_LOOKUP)));
         free(dst_ip);
         free(ip);
     }
@@ -1073,6 +1085,59 @@ check_numbering(const struct host_ctx *c)
     return error;
 }
 
+/* One builder per stage, in stages.def order; pl_compile_host() runs those
+ * of the stages a host bridge builds. */
+static void build_nacl_out(struct host_ctx *c) { build_nacl(c, true); }
+static void build_nacl_in(struct host_ctx *c) { build_nacl(c, false); }
+static void build_sg_out_ct(struct host_ctx *c) { build_sg_ct(c, true); }
+static void build_sg_in_ct(struct host_ctx *c) { build_sg_ct(c, false); }
+static void build_sg_out(struct host_ctx *c)
+{
+    build_security_groups(c, true);
+}
+static void build_sg_in(struct host_ctx *c)
+{
+    build_security_groups(c, false);
+}
+
+static void
+build_mapping(struct host_ctx *c)
+{
+    if (c->cfg->mapping == PL_MAP_ACTION) {
+        build_mapping_action(c);
+    } else {
+        build_mapping_flows(c);
+    }
+}
+
+static void
+build_rx(struct host_ctx *c)
+{
+    if (c->cfg->mapping == PL_MAP_ACTION) {
+        build_rx_verify_action(c);
+    } else {
+        build_rx_verify(c);
+    }
+    build_rx_from_edges(c);
+}
+
+static void (*const host_builders[PL_N_STAGES])(struct host_ctx *) = {
+    [PL_CLASSIFY] = build_classify,
+    [PL_PORT_SEC] = build_port_security,
+    [PL_VROUTER] = build_vrouter,
+    [PL_NACL_OUT] = build_nacl_out,
+    [PL_SG_OUT_CT] = build_sg_out_ct,
+    [PL_SG_OUT] = build_sg_out,
+    [PL_ROUTE] = build_routes,
+    [PL_MAPPING] = build_mapping,
+    [PL_RX_VERIFY] = build_rx,
+    [PL_DST_LOOKUP] = build_dst_lookup,
+    [PL_NACL_IN] = build_nacl_in,
+    [PL_SG_IN_CT] = build_sg_in_ct,
+    [PL_SG_IN] = build_sg_in,
+    [PL_DELIVER] = build_deliver,
+};
+
 char *
 pl_compile_host(const struct vpc_region *r, const struct pl_host_config *cfg,
                 struct pl_flows *fs)
@@ -1092,28 +1157,14 @@ pl_compile_host(const struct vpc_region *r, const struct pl_host_config *cfg,
                         "edge in the region (vpc_encap builds its header "
                         "template toward one)");
     }
-    if (!error) {
-        build_classify(&c);
-        build_port_security(&c);
-        build_vrouter(&c);
-        build_nacl(&c, true);
-        build_security_groups(&c, true);
-        build_routes(&c);
-        if (cfg->mapping == PL_MAP_ACTION) {
-            build_mapping_action(&c);
-            build_rx_verify_action(&c);
-        } else {
-            build_mapping_flows(&c);
-            build_rx_verify(&c);
+    for (int s = 0; !error && s < PL_N_STAGES; s++) {
+        if (pl_stage_on(s, PL_BR_HOST)) {
+            ovs_assert(host_builders[s]);
+            host_builders[s](&c);
         }
-        build_rx_from_edges(&c);
-        build_dst_lookup(&c);
-        build_nacl(&c, false);
-        build_security_groups(&c, false);
-        build_deliver(&c);
-        if (fs->error) {
-            error = xstrdup(fs->error);
-        }
+    }
+    if (!error && fs->error) {
+        error = xstrdup(fs->error);
     }
     host_ctx_destroy(&c);
     return error;

@@ -15,6 +15,7 @@
 #ifndef PL_PIPELINE_H
 #define PL_PIPELINE_H 1
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include "openvswitch/hmap.h"
@@ -22,10 +23,18 @@
 #include "translator/model.h"
 
 enum pl_stage {
-#define PL_STAGE(NAME, TABLE, LABEL, DOC) PL_##NAME,
+#define PL_STAGE(NAME, BRIDGE, TABLE, LABEL, NEXT, JUMPS, DOC) PL_##NAME,
 #include "pipeline/stages.def"
 #undef PL_STAGE
-    PL_N_STAGES
+    PL_N_STAGES,
+    PL_NONE = PL_N_STAGES       /* No next stage (stages.def's NONE). */
+};
+
+/* Which bridge builds a stage (flags: BOTH is HOST | EDGE). */
+enum pl_bridge {
+    PL_BR_HOST = 1 << 0,        /* A host's integration bridge. */
+    PL_BR_EDGE = 1 << 1,        /* An edge's bridge. */
+    PL_BR_BOTH = PL_BR_HOST | PL_BR_EDGE,
 };
 
 /* The stage's OpenFlow table, label and one-line documentation. */
@@ -34,6 +43,21 @@ const char *pl_stage_label(enum pl_stage);
 const char *pl_stage_doc(enum pl_stage);
 /* The stage that owns OpenFlow table 'table', or -1. */
 int pl_stage_by_table(int table);
+/* Whether 'bridge' builds stage 's'. */
+bool pl_stage_on(enum pl_stage s, enum pl_bridge bridge);
+
+/* Successors, as declared in stages.def.  pl_stage_next() is the stage 's'
+ * goes on to by default, or PL_NONE.  pl_stage_may_goto() says whether
+ * 'to' is that stage or one of the declared jumps of 'from'.
+ *
+ * Builders name successors, never table numbers: pl_next(S) is the table
+ * of S's next stage, pl_goto_table(S, T) the table of T, and both assert
+ * that the step is declared.  pl_flow_add() also checks every goto_table
+ * and ct(table=) of a flow against the declaration. */
+enum pl_stage pl_stage_next(enum pl_stage s);
+bool pl_stage_may_goto(enum pl_stage from, enum pl_stage to);
+int pl_next(enum pl_stage from);
+int pl_goto_table(enum pl_stage from, enum pl_stage to);
 
 /* Named priority bands, highest first. */
 enum {

@@ -177,3 +177,13 @@ finish() {
     exit 0
 }
 trap 'ovs_stop_all; exit 143' INT TERM
+
+# stage_table LABEL: the OpenFlow table of pipeline stage LABEL (e.g.
+# sg_in), from the declaration ('vpcctl pipeline-doc'), so that tests name
+# stages and never hard-code table numbers.
+stage_table() {
+    local t
+    t=$("$VPCCTL" pipeline-doc | awk -F' *[|] *' -v l="\`$1\`" '$3 == l { print $2 }')
+    [ -n "$t" ] || { echo "stage_table: no stage '$1'" >&2; return 1; }
+    echo "$t"
+}

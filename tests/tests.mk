@@ -8,15 +8,24 @@
 SANDBOX_TESTS := $(filter-out tests/sandbox/helpers.sh,$(sort $(wildcard tests/sandbox/*.sh)))
 NETNS_TESTS := $(filter-out tests/netns/lab.sh,$(sort $(wildcard tests/netns/*.sh)))
 
-.PHONY: check check-sandbox check-netns check-examples check-install
-check: check-unit check-examples check-install check-fuzz check-sandbox \
-		check-netns
+.PHONY: check check-sandbox check-netns check-examples check-install check-docs
+check: check-unit check-examples check-docs check-install check-fuzz \
+		check-sandbox check-netns
 	@echo "make check: all test layers passed"
 
 # Every example validates; every invalid example fails with the messages its
 # .expected file lists.
 check-examples: $(VPCCTL)
 	@bash tests/check-examples.sh
+
+# docs/pipeline.md's table of stages is what pipeline/stages.def says;
+# 'make docs' rewrites it.
+check-docs: $(VPCCTL)
+	@bash tests/check-docs.sh
+
+.PHONY: docs
+docs: $(VPCCTL)
+	@bash tests/check-docs.sh --update
 
 # The sandbox and netns tests run twice: with the stock-OpenFlow mapping
 # stage and with ovs-ext's vpc_encap/vpc_verify (same intents, same checks).

@@ -138,10 +138,10 @@ expect_not "from host-a, source 10.30.1.10 (eni-web, subnet-public): the server 
     '10\.30\.1\.10' < "$TEST_DIR/s3.txt"
 expect_not "... and nothing else from subnet-public or with the elastic IP" \
     '10\.30\.1\.[0-9]+ >|203\.0\.113\.' < "$TEST_DIR/s3.txt"
-n=$(ofctl_on edge-1 dump-flows br-int "table=155,reg6=$VPCE" 2>/dev/null \
+n=$(ofctl_on edge-1 dump-flows br-int "table=$(stage_table edge_out),reg6=$VPCE" 2>/dev/null \
     | sed -nE 's/.*n_packets=([0-9]+),.*nw_src=10\.30\.2\.0\/24.*/\1/p')
 for _ in $(seq 30); do
-    m=$(ofctl_on edge-1 dump-flows br-int "table=155" | grep 'priority=0 ' \
+    m=$(ofctl_on edge-1 dump-flows br-int "table=$(stage_table edge_out)" | grep 'priority=0 ' \
         | sed -nE 's/.*n_packets=([0-9]+),.*/\1/p')
     [ "${m:-0}" -ge 2 ] && break; sleep 0.1
 done

@@ -90,7 +90,7 @@ rx_counter() {
         appctl_on host-a vpcmap/stats | grep -Eo 'spoofed=[0-9]+' | cut -d= -f2
     else
         appctl_on host-a revalidator/wait >/dev/null 2>&1   # push dp stats
-        ofctl_on host-a dump-flows br-int table=70 \
+        ofctl_on host-a dump-flows br-int table=$(stage_table rx_verify) \
             | awk '/priority=0[, ]/ || (/priority=0$/) {
                      match($0, /n_packets=[0-9]+/)
                      print substr($0, RSTART + 10, RLENGTH - 10) }'

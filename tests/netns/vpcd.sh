@@ -6,6 +6,7 @@
 # PUT to both) is reached on its new host.
 . "$(dirname "$0")/lab.sh"
 . "$TOP/tests/vpcd-lib.sh"
+SG_IN=$(stage_table sg_in)
 EX=$TOP/examples/web-tier.json
 lab_require
 
@@ -76,7 +77,7 @@ put_all "an invalid document is refused" "$TEST_DIR/bad.json" 400
 for h in host-a host-b; do
     vpcd_expect_wait "$h: version 6, in sync" "$h" '.in_sync and .version == 6'
 done
-ofctl_on host-b dump-flows br-int table=91 | expect "host-b has web-b's new sg_in flow (8443)" 'tp_dst=8443'
+ofctl_on host-b dump-flows br-int table=$SG_IN | expect "host-b has web-b's new sg_in flow (8443)" 'tp_dst=8443'
 ofctl_on host-b dump-flows br-int | expect "host-b has flows for the new VPC (VNI 2020, its ENI placed there)" '(reg1|tun_id)=0x7e4'
 for i in $(seq 150); do kill -0 "$ping_pid" 2>/dev/null || break; sleep 0.1; done
 expect "200 pings during 5 applies and a refused document: none lost" ' 200 received, 0% packet loss' < "$TEST_DIR/ping.out"

@@ -89,7 +89,7 @@ EOF
 
 sandbox_edge edge-1 192.168.100.254
 vpcctl_on edge-1 apply "$EX" --host edge-1 | expect "apply on the edge" ' [1-9][0-9]* added'
-ofctl_on edge-1 dump-flows br-int table=0 \
+ofctl_on edge-1 dump-flows br-int table=$(stage_table classify) \
     | expect "classify: igw-b's VNI loads vpc-b (sanity check of the VNI numbering)" \
       "tun_id=0xf00001,in_port=1000 actions=set_field:0xf00001->reg6,set_field:0xc8->reg1,"
 

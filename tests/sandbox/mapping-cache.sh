@@ -30,7 +30,7 @@ sandbox_vm host-a vm-loc 2 eni-loc
 vpcctl_on host-a apply "$R" --host host-a | expect "apply loads the cache" 'mapping cache: loaded 5 entries'
 
 vpcctl_on host-a mapping "$R" --host host-a 2>/dev/null | expect_not "no entry for a VPC without presence on host-a" '^900 '
-ofctl_on host-a dump-flows br-int table=60 | expect "ovs-ofctl prints vpc_encap" 'vpc_encap\(port=1000,hint=192\.168\.100\.2\)'
+ofctl_on host-a dump-flows br-int table=$(stage_table mapping) | expect "ovs-ofctl prints vpc_encap" 'vpc_encap\(port=1000,hint=192\.168\.100\.2\)'
 
 send() {
     appctl_on host-a netdev-dummy/receive vm-src "eth(src=02:00:00:00:01:0a,dst=02:76:70:00:00:64),eth_type(0x0800),ipv4(src=10.0.1.10,dst=$1,proto=1,tos=0,ttl=64,frag=no),icmp(type=8,code=0)" >/dev/null

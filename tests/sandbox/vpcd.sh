@@ -8,6 +8,7 @@
 # ovs-vswitchd is down (202, installed when it is back).
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/vpcd-lib.sh"
+SG_IN=$(stage_table sg_in)
 EX=$TOP/examples/web-tier.json
 F=$TEST_DIR/intents.json       # the watched file
 
@@ -99,9 +100,9 @@ jq '(.security_groups[] | select(.id == "sg-web") | .ingress) += [{"protocol": "
     "$EX" > "$TEST_DIR/v2.json"
 write_file "$TEST_DIR/v2.json"
 t0=$(date +%s%N)
-wait_for eval 'ofctl_on host-a dump-flows br-int table=91 | grep -q "tp_dst=8443"'
+wait_for eval 'ofctl_on host-a dump-flows br-int table=$SG_IN | grep -q "tp_dst=8443"'
 ms=$((($(date +%s%N) - t0) / 1000000))
-ofctl_on host-a dump-flows br-int table=91 \
+ofctl_on host-a dump-flows br-int table=$SG_IN \
     | expect "a valid change of the file: the new sg_in flow appears (after $ms ms)" 'tp_dst=8443'
 vpcd_expect_wait "... as version 2, in sync" host-a '.in_sync and .version == 2'
 flows_match && pass "br-int holds the flows status reports" \
@@ -109,16 +110,16 @@ flows_match && pass "br-int holds the flows status reports" \
 
 echo "Self-healing"
 repairs=$(vpcd_status host-a .repairs)
-n91=$(ofctl_on host-a dump-flows br-int table=91 | grep -c cookie=)
-ofctl_on host-a del-flows br-int table=91
+n_sg_in=$(ofctl_on host-a dump-flows br-int table=$SG_IN | grep -c cookie=)
+ofctl_on host-a del-flows br-int table=$SG_IN
 t0=$(date +%s%N)
-wait_for eval '[ "$(ofctl_on host-a dump-flows br-int table=91 | grep -c cookie=)" = "$n91" ]'
+wait_for eval '[ "$(ofctl_on host-a dump-flows br-int table=$SG_IN | grep -c cookie=)" = "$n_sg_in" ]'
 ms=$((($(date +%s%N) - t0) / 1000000))
-[ "$(ofctl_on host-a dump-flows br-int table=91 | grep -c cookie=)" = "$n91" ] \
-    && pass "flows of table 91 deleted behind vpcd's back: the $n91 are back (after $ms ms)" \
-    || fail "table 91 not restored ($ms ms)"
+[ "$(ofctl_on host-a dump-flows br-int table=$SG_IN | grep -c cookie=)" = "$n_sg_in" ] \
+    && pass "flows of sg_in deleted behind vpcd's back: the $n_sg_in are back (after $ms ms)" \
+    || fail "sg_in not restored ($ms ms)"
 vpcd_expect_wait "... and status counts the repair" host-a ".repairs > $repairs"
-grep 'audit: switch differed' "$D/vpcd.log" | expect "... and the log says so" "restored $n91 flows"
+grep 'audit: switch differed' "$D/vpcd.log" | expect "... and the log says so" "restored $n_sg_in flows"
 ofctl_on host-a add-flow br-int 'table=5,priority=7,actions=drop'
 wait_for eval '! ofctl_on host-a dump-flows br-int table=5 | grep -q priority=7'
 ofctl_on host-a dump-flows br-int table=5 | expect_not "a stray flow is removed" 'priority=7'
@@ -210,8 +211,8 @@ vpcd_http host-a PUT /v1/intents "$TEST_DIR/v3.json" >/dev/null
 vpcd_status host-a .in_sync | expect "status: not in sync" '^false$'
 ovs_start_vswitchd host-a
 vpcd_expect_wait "ovs-vswitchd back: the accepted version is installed" host-a '.in_sync and .version == 2'
-wait_for eval 'ofctl_on host-a dump-flows br-int table=91 | grep -q "tp_dst=5353"'
-ofctl_on host-a dump-flows br-int table=91 | expect "... with its new flow" 'udp.*tp_dst=5353'
+wait_for eval 'ofctl_on host-a dump-flows br-int table=$SG_IN | grep -q "tp_dst=5353"'
+ofctl_on host-a dump-flows br-int table=$SG_IN | expect "... with its new flow" 'udp.*tp_dst=5353'
 [ "$(of_count host-a)" = "$(vpcd_status host-a .flows)" ] && pass "... and all its flows" \
     || fail "br-int holds $(of_count host-a) flows, status says $(vpcd_status host-a .flows)"
 

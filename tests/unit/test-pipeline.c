@@ -1947,11 +1947,70 @@ test_cookies(void **state)
     vpc_region_destroy(r);
 }
 
+/* ------------------------------------------------------- stage successors */
+
+/* The declaration is consistent: successors exist, go forward (OpenFlow's
+ * goto_table cannot go back), stay on a bridge that builds them, and only
+ * stages that output have no next stage. */
+static void
+test_stage_successors_declared(void **state OVS_UNUSED)
+{
+    for (int s = 0; s < PL_N_STAGES; s++) {
+        enum pl_stage next = pl_stage_next(s);
+        for (int t = 0; t < PL_N_STAGES; t++) {
+            if (!pl_stage_may_goto(s, t)) {
+                continue;
+            }
+            assert_true(pl_stage_table(t) > pl_stage_table(s));
+            assert_true((pl_stage_on(s, PL_BR_HOST)
+                         && pl_stage_on(t, PL_BR_HOST))
+                        || (pl_stage_on(s, PL_BR_EDGE)
+                            && pl_stage_on(t, PL_BR_EDGE)));
+        }
+        assert_false(pl_stage_may_goto(s, PL_NONE));
+        if (next == PL_NONE) {
+            assert_true(s == PL_DELIVER || s == PL_EDGE_OUT
+                        || s == PL_EDGE_MAPPING);
+        } else {
+            assert_int_equal(pl_next(s), pl_stage_table(next));
+        }
+    }
+    assert_int_equal(pl_next(PL_CLASSIFY), pl_stage_table(PL_PORT_SEC));
+    assert_int_equal(pl_goto_table(PL_CLASSIFY, PL_RX_VERIFY),
+                     pl_stage_table(PL_RX_VERIFY));
+    assert_false(pl_stage_may_goto(PL_PORT_SEC, PL_ROUTE));
+}
+
+/* pl_flow_add() refuses a flow that skips to a table that is not one of its
+ * stage's declared successors, by goto_table or through ct(table=). */
+static void
+test_stage_undeclared_goto_refused(void **state OVS_UNUSED)
+{
+    struct pl_flows fs;
+    pl_flows_init(&fs);
+    pl_flow_add(&fs, PL_PORT_SEC, 1, "t", xstrdup("ip"),
+                xasprintf("goto_table:%d", pl_stage_table(PL_VROUTER)));
+    assert_null(fs.error);
+    pl_flow_add(&fs, PL_PORT_SEC, 2, "t", xstrdup("ip"),
+                xasprintf("goto_table:%d", pl_stage_table(PL_ROUTE)));
+    assert_non_null(fs.error);
+    assert_non_null(strstr(fs.error, "port_sec goes to table 50"));
+    pl_flows_destroy(&fs);
+
+    pl_flows_init(&fs);
+    pl_flow_add(&fs, PL_SG_OUT_CT, 0, "t", xstrdup("ip"),
+                xasprintf("ct(table=%d,zone=1)", pl_stage_table(PL_SG_IN)));
+    assert_non_null(fs.error);
+    pl_flows_destroy(&fs);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mask_tables),
+        cmocka_unit_test(test_stage_successors_declared),
+        cmocka_unit_test(test_stage_undeclared_goto_refused),
         cmocka_unit_test(test_golden_web_tier),
         cmocka_unit_test(test_golden_overlapping),
         cmocka_unit_test(test_golden_peering),
