@@ -130,22 +130,6 @@ ovn_ident(const char *prefix, const char *id)
 }
 
 static char *
-ip_str(uint32_t ip)
-{
-    char buf[16];
-    vpc_ip_format(ip, buf);
-    return xstrdup(buf);
-}
-
-static char *
-prefix_str(const struct vpc_prefix *p)
-{
-    char buf[24];
-    vpc_prefix_format(p, buf);
-    return xstrdup(buf);
-}
-
-static char *
 mac_str(struct eth_addr mac)
 {
     return xasprintf(ETH_ADDR_FMT, ETH_ADDR_ARGS(mac));
@@ -334,7 +318,7 @@ sg_rule_match(const char *pg, const struct vpc_sg_rule *rule, bool ingress)
         ds_put_format(&s, " && %s == $%s", peer, as);
         free(as);
     } else if (rule->has_cidr && rule->cidr.plen > 0) {
-        char *c = prefix_str(&rule->cidr);
+        char *c = vpc_prefix_to_string(&rule->cidr);
         ds_put_format(&s, " && %s == %s", peer, c);
         free(c);
     }
@@ -392,7 +376,7 @@ nacl_rule_cond(const struct vpc_nacl_rule *rule, bool ingress)
     struct ds s = DS_EMPTY_INITIALIZER;
     ds_put_cstr(&s, "ip4");
     if (rule->cidr.plen > 0) {
-        char *c = prefix_str(&rule->cidr);
+        char *c = vpc_prefix_to_string(&rule->cidr);
         ds_put_format(&s, " && %s == %s", ingress ? "ip4.src" : "ip4.dst", c);
         free(c);
     }
@@ -420,7 +404,7 @@ export_nacl(const struct vpc_subnet *sn, size_t s_idx, bool ingress,
     const struct vpc_nacl *acl = sn->nacl;
     const struct vpc_nacl_rule *rules = ingress ? acl->ingress : acl->egress;
     size_t n = ingress ? acl->n_ingress : acl->n_egress;
-    char *cidr = prefix_str(&sn->cidr);
+    char *cidr = vpc_prefix_to_string(&sn->cidr);
     char *base = xasprintf("%s == \"rtr-%s\" && ip4 && %s != %s",
                            ingress ? "inport" : "outport", sn->id,
                            ingress ? "ip4.src" : "ip4.dst", cidr);
@@ -495,7 +479,7 @@ export_route(const struct export_ctx *x, const struct vpc_route_table *rt,
         nexthop = xstrdup("discard");
         break;
     case VPC_TGT_ENI:
-        nexthop = ip_str(route->eni->ip);
+        nexthop = vpc_ip_to_string(route->eni->ip);
         break;
     case VPC_TGT_PEERING: {
         const struct vpc_peering *pcx = route->peering;
@@ -503,7 +487,7 @@ export_route(const struct export_ctx *x, const struct vpc_route_table *rt,
         if (i >= PCX_MAX) {
             return;
         }
-        nexthop = ip_str(pcx_ip(pcx, i, vpc_peering_other(pcx, rt->vpc)));
+        nexthop = vpc_ip_to_string(pcx_ip(pcx, i, vpc_peering_other(pcx, rt->vpc)));
         break;
     }
     case VPC_TGT_IGW:
@@ -516,7 +500,7 @@ export_route(const struct export_ctx *x, const struct vpc_route_table *rt,
         if (v >= GW_MAX || !x->edges[v]) {
             return;
         }
-        nexthop = ip_str(GW_TRANSIT_BASE + 4 * v + 2);
+        nexthop = vpc_ip_to_string(GW_TRANSIT_BASE + 4 * v + 2);
         break;
     }
     case VPC_TGT_LOCAL:
@@ -536,7 +520,7 @@ export_route(const struct export_ctx *x, const struct vpc_route_table *rt,
             continue;
         }
         struct json *row = json_object_create();
-        char *dst = prefix_str(&dsts[k]);
+        char *dst = vpc_prefix_to_string(&dsts[k]);
         json_object_put_string(row, "ip_prefix", dst);
         json_object_put_string(row, "nexthop", nexthop);
         json_object_put_string(row, "route_table", rt->id);
@@ -558,7 +542,7 @@ insert_nat(struct json *ops, struct json *nats, struct json *uuid_name,
            const char *type, uint32_t external_ip, const char *logical_ip,
            const char *id)
 {
-    char *eip = ip_str(external_ip);
+    char *eip = vpc_ip_to_string(external_ip);
     struct json *row = json_object_create();
     json_object_put_string(row, "type", type);
     json_object_put_string(row, "external_ip", eip);
@@ -574,7 +558,7 @@ static struct json *
 lrp_row(const char *name, const char *mac, uint32_t ip, int plen,
         const char *peer, const char *id)
 {
-    char *ip_s = ip_str(ip);
+    char *ip_s = vpc_ip_to_string(ip);
     char *network = xasprintf("%s/%d", ip_s, plen);
     struct json *row = json_object_create();
     json_object_put_string(row, "name", name);
@@ -593,8 +577,8 @@ static void
 static_route(struct json *ops, struct json *routes, const char *uuid_name,
              const struct vpc_prefix *dst, uint32_t nexthop, const char *id)
 {
-    char *d = prefix_str(dst);
-    char *nh = ip_str(nexthop);
+    char *d = vpc_prefix_to_string(dst);
+    char *nh = vpc_ip_to_string(nexthop);
     struct json *row = json_object_create();
     json_object_put_string(row, "ip_prefix", d);
     json_object_put_string(row, "nexthop", nh);
@@ -692,7 +676,7 @@ export_gateway_router(const struct export_ctx *x, size_t v,
             if (!routed) {
                 continue;
             }
-            char *cidr = prefix_str(&subnet->cidr);
+            char *cidr = vpc_prefix_to_string(&subnet->cidr);
             insert_nat(ops, nats,
                        named_uuid("nat_gw_%"PRIuSIZE"_%"PRIuSIZE, g, sn),
                        "snat", nat->elastic_ip, cidr, nat->id);
@@ -738,7 +722,7 @@ export_vpc(const struct export_ctx *x, size_t v, struct json *ops,
         BUCKET_FOR_EACH (e, &x->enis_by_subnet, s) {
             const struct vpc_eni *eni = &r->enis[e];
             char *mac = mac_str(eni->mac);
-            char *ip = ip_str(eni->ip);
+            char *ip = vpc_ip_to_string(eni->ip);
             char *addr = xasprintf("%s %s", mac, ip);
             struct json *row = json_object_create();
             json_object_put_string(row, "name", eni->id);
@@ -916,7 +900,7 @@ export_sg(const struct export_ctx *x, size_t g, struct json *ops)
     struct json *ips = json_array_create_empty();
     BUCKET_FOR_EACH (e, &x->enis_by_sg, g) {
         json_array_add(ports, named_uuid("lsp_eni_%"PRIuSIZE, e));
-        char *ip = ip_str(r->enis[e].ip);
+        char *ip = vpc_ip_to_string(r->enis[e].ip);
         json_array_add(ips, json_string_create(ip));
         free(ip);
     }
@@ -971,7 +955,7 @@ export_ovn(const struct vpc_region *r)
         char *up_mac = (edge && edge->has_uplink_gateway_mac
                         ? mac_str(edge->uplink_gateway_mac)
                         : xstrdup("02:76:7d:ff:ff:ff"));
-        char *up_ip = ip_str(EXT_NET_BASE + 1);
+        char *up_ip = vpc_ip_to_string(EXT_NET_BASE + 1);
         char *up = xasprintf("%s %s", up_mac, up_ip);
         json_object_put(row, "addresses", set_of(json_array_create_2(
                                                      json_string_create(up),

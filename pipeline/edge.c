@@ -36,14 +36,6 @@ struct edge_ctx {
     bool *vpc_served;           /* By VPC index: has a gateway here. */
 };
 
-static char *
-ip_s(uint32_t ip)
-{
-    char buf[16];
-    vpc_ip_format(ip, buf);
-    return xstrdup(buf);
-}
-
 static bool
 served(const struct edge_ctx *c, const struct vpc_vpc *vpc)
 {
@@ -97,7 +89,7 @@ build_edge_out_vpce(struct edge_ctx *c, const struct vpc_gateway *gw)
 {
     uint32_t svc = vpce_service_ip(c, gw);
     const struct vpc_prefix_list *pl = gw->prefix_list;
-    char *sip = ip_s(svc);
+    char *sip = vpc_ip_to_string(svc);
     for (size_t d = 0; pl && d < pl->n_cidrs; d++) {
         char dst[24];
         vpc_prefix_format(&pl->cidrs[d], dst);
@@ -146,7 +138,7 @@ build_edge_classify(struct edge_ctx *c)
     for (size_t i = 0; i < c->r->n_gateways; i++) {
         const struct vpc_gateway *gw = &c->r->gateways[i];
         if (gw->edge == c->edge && gw->kind == VPC_TGT_VPCE) {
-            char *sip = ip_s(vpce_service_ip(c, gw));
+            char *sip = vpc_ip_to_string(vpce_service_ip(c, gw));
             pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY + 1, gw->id,
                         xasprintf("in_port=%d,tun_id=%"PRIu32",tun_src=%s",
                                   c->cfg->tunnel_ofport, gw->vni, sip),
@@ -170,8 +162,7 @@ build_edge_classify(struct edge_ctx *c)
                         xasprintf("goto_table:%d", GOTO(CLASSIFY, EDGE_IN)));
         }
     }
-    pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_MISS, "pipeline", xstrdup(""),
-                xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_CLASSIFY);
 }
 
 /* Table edge_verify, priority ENTRY: (VPC, sending host, inner source) of
@@ -186,8 +177,8 @@ build_edge_verify(struct edge_ctx *c)
         if (!served(c, vpc)) {
             continue;
         }
-        char *hip = ip_s(e->host->underlay_ip);
-        char *ip = ip_s(e->ip);
+        char *hip = vpc_ip_to_string(e->host->underlay_ip);
+        char *ip = vpc_ip_to_string(e->ip);
         pl_flow_add(c->fs, PL_EDGE_VERIFY, PL_PRIO_ENTRY, e->id,
                     xasprintf(REG_VNI"=%"PRIu32",tun_src=%s,ip,nw_src=%s",
                               vpc->vni, hip, ip),
@@ -201,8 +192,7 @@ build_edge_verify(struct edge_ctx *c)
         free(ip);
         free(hip);
     }
-    pl_flow_add(c->fs, PL_EDGE_VERIFY, PL_PRIO_MISS, "pipeline",
-                xstrdup(""), xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_EDGE_VERIFY);
 }
 
 static char *
@@ -265,7 +255,7 @@ build_edge_out(struct edge_ctx *c)
                 if (e->subnet->vpc != gw->vpc || !e->has_elastic_ip) {
                     continue;
                 }
-                char *ip = ip_s(e->ip), *eip = ip_s(e->elastic_ip);
+                char *ip = vpc_ip_to_string(e->ip), *eip = vpc_ip_to_string(e->elastic_ip);
                 char *up = to_uplink(c);
                 char *ref = xasprintf("%s %s", gw->id, e->id);
                 pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, ref,
@@ -282,7 +272,7 @@ build_edge_out(struct edge_ctx *c)
             if (c->cfg->uplink_ofport <= 0) {
                 break;
             }
-            char *eip = ip_s(gw->elastic_ip), *up = to_uplink(c);
+            char *eip = vpc_ip_to_string(gw->elastic_ip), *up = to_uplink(c);
             pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, gw->id,
                         xasprintf(REG_GATEWAY"=%"PRIu32",ip", gw->vni),
                         xasprintf("ct(commit,zone=%"PRIuSIZE","
@@ -327,8 +317,7 @@ build_edge_out(struct edge_ctx *c)
             break;
         }
     }
-    pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_MISS, "pipeline", xstrdup(""),
-                xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_EDGE_OUT);
 }
 
 /* ARP reply from the uplink MAC for 'ip'. */
@@ -336,20 +325,12 @@ static void
 add_proxy_arp(struct edge_ctx *c, uint32_t ip, const char *gw_ref)
 {
     char *ref = xasprintf("%s arp", gw_ref);
-    char *s = ip_s(ip);
+    char *s = vpc_ip_to_string(ip);
     struct eth_addr mac = c->edge->uplink_mac;
     pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, ref,
                 xasprintf("in_port=%d,arp,arp_op=1,arp_tpa=%s",
                           c->cfg->uplink_ofport, s),
-                xasprintf("move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
-                          "set_field:"ETH_ADDR_FMT"->eth_src,"
-                          "set_field:2->arp_op,"
-                          "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
-                          "set_field:"ETH_ADDR_FMT"->arp_sha,"
-                          "move:NXM_OF_ARP_TPA[]->"NXM_SCRATCH","
-                          "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
-                          "move:"NXM_SCRATCH"->NXM_OF_ARP_SPA[],IN_PORT",
-                          ETH_ADDR_ARGS(mac), ETH_ADDR_ARGS(mac)));
+                pl_arp_reply_actions(mac));
     free(s);
     free(ref);
 }
@@ -387,17 +368,12 @@ build_edge_in_vpn(struct edge_ctx *c)
         }
     }
     if (any) {
+        struct eth_addr mac;
+        bool ok = eth_addr_from_string(PL_VPN_BRIDGE_MAC, &mac);
+        ovs_assert(ok);
         pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, "vpn",
                     xasprintf("in_port=%d,arp,arp_op=1", vpn),
-                    xasprintf("move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
-                              "set_field:"PL_VPN_BRIDGE_MAC"->eth_src,"
-                              "set_field:2->arp_op,"
-                              "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
-                              "set_field:"PL_VPN_BRIDGE_MAC"->arp_sha,"
-                              "move:NXM_OF_ARP_TPA[]->"NXM_SCRATCH","
-                              "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
-                              "move:"NXM_SCRATCH"->NXM_OF_ARP_SPA[],"
-                              "IN_PORT"));
+                    pl_arp_reply_actions(mac));
     }
 }
 
@@ -452,7 +428,7 @@ build_edge_in(struct edge_ctx *c)
             continue;
         }
         char *ref = xasprintf("%s %s", igw->id, e->id);
-        char *eip = ip_s(e->elastic_ip), *ip = ip_s(e->ip);
+        char *eip = vpc_ip_to_string(e->elastic_ip), *ip = vpc_ip_to_string(e->ip);
         add_proxy_arp(c, e->elastic_ip, ref);
         pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, ref,
                     xasprintf("in_port=%d,ip,nw_dst=%s", up, eip),
@@ -469,7 +445,7 @@ build_edge_in(struct edge_ctx *c)
             continue;
         }
         if (gw->kind == VPC_TGT_NAT && up > 0) {
-            char *eip = ip_s(gw->elastic_ip);
+            char *eip = vpc_ip_to_string(gw->elastic_ip);
             add_proxy_arp(c, gw->elastic_ip, gw->id);
             pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, gw->id,
                         xasprintf("in_port=%d,ip,nw_dst=%s", up, eip),
@@ -489,8 +465,7 @@ build_edge_in(struct edge_ctx *c)
         }
     }
     build_edge_in_vpn(c);
-    pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_MISS, "pipeline", xstrdup(""),
-                xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_EDGE_IN);
 }
 
 /* Table edge_nat_in, per NAT gateway: replies (established or related) in
@@ -514,8 +489,7 @@ build_edge_nat_in(struct edge_ctx *c)
                                   NEXT(EDGE_NAT_IN)));
         }
     }
-    pl_flow_add(c->fs, PL_EDGE_NAT_IN, PL_PRIO_MISS, "pipeline",
-                xstrdup(""), xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_EDGE_NAT_IN);
 }
 
 /* Table edge_dx_in, per virtual interface and on-premises prefix: the
@@ -540,8 +514,7 @@ build_edge_dx_in(struct edge_ctx *c)
                                   NEXT(EDGE_DX_IN)));
         }
     }
-    pl_flow_add(c->fs, PL_EDGE_DX_IN, PL_PRIO_MISS, "pipeline", xstrdup(""),
-                xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_EDGE_DX_IN);
 }
 
 /* Table edge_mapping, priority ENTRY: per ENI of a VPC served here: its
@@ -556,7 +529,7 @@ build_edge_mapping(struct edge_ctx *c)
             continue;
         }
         struct eth_addr rmac = vpc_router_mac(vpc);
-        char *ip = ip_s(e->ip), *hip = ip_s(e->host->underlay_ip);
+        char *ip = vpc_ip_to_string(e->ip), *hip = vpc_ip_to_string(e->host->underlay_ip);
         pl_flow_add(c->fs, PL_EDGE_MAPPING, PL_PRIO_ENTRY, e->id,
                     xasprintf(REG_VNI"=%"PRIu32",ip,nw_dst=%s", vpc->vni,
                               ip),
@@ -570,8 +543,7 @@ build_edge_mapping(struct edge_ctx *c)
         free(hip);
         free(ip);
     }
-    pl_flow_add(c->fs, PL_EDGE_MAPPING, PL_PRIO_MISS, "pipeline",
-                xstrdup(""), xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_EDGE_MAPPING);
 }
 
 static void

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hash.h"
+#include "pipeline/regs.h"
 #include "openvswitch/util.h"
 #include "util.h"
 
@@ -265,6 +266,27 @@ pl_flow_add(struct pl_flows *fs, enum pl_stage stage, int priority,
     f->match = match;
     f->actions = actions;
     hmap_insert(&fs->flows, &f->node, hash);
+}
+
+void
+pl_flow_add_miss_drop(struct pl_flows *fs, enum pl_stage stage)
+{
+    pl_flow_add(fs, stage, PL_PRIO_MISS, "pipeline", xstrdup(""),
+                xstrdup("drop"));
+}
+
+char *
+pl_arp_reply_actions(struct eth_addr mac)
+{
+    return xasprintf("move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+                     "set_field:"ETH_ADDR_FMT"->eth_src,"
+                     "set_field:2->arp_op,"
+                     "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
+                     "set_field:"ETH_ADDR_FMT"->arp_sha,"
+                     "move:NXM_OF_ARP_TPA[]->"NXM_SCRATCH","
+                     "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
+                     "move:"NXM_SCRATCH"->NXM_OF_ARP_SPA[],IN_PORT",
+                     ETH_ADDR_ARGS(mac), ETH_ADDR_ARGS(mac));
 }
 
 static int

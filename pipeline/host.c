@@ -54,14 +54,6 @@ vpc_index(const struct host_ctx *c, const struct vpc_vpc *vpc)
 }
 
 static char *
-ip_s(uint32_t ip)
-{
-    char buf[16];
-    vpc_ip_format(ip, buf);
-    return xstrdup(buf);
-}
-
-static char *
 prefix_s(const struct vpc_prefix *p)
 {
     char buf[24];
@@ -191,8 +183,7 @@ build_classify(struct host_ctx *c)
                     xasprintf("in_port=%d", c->cfg->tunnel_ofport),
                     xasprintf("goto_table:%d", GOTO(CLASSIFY, RX_VERIFY)));
     }
-    pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_MISS, "pipeline", xstrdup(""),
-                xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_CLASSIFY);
 }
 
 /* ----------------------------------------------------------- port security */
@@ -205,7 +196,7 @@ build_port_security(struct host_ctx *c)
 {
     for (size_t i = 0; i < c->n_locals; i++) {
         const struct vpc_eni *e = c->locals[i].eni;
-        char *ip = ip_s(e->ip);
+        char *ip = vpc_ip_to_string(e->ip);
         pl_flow_add(c->fs, PL_PORT_SEC, PL_PRIO_ENTRY, e->id,
                     xasprintf(REG_SRC_PORT"=%d,arp,dl_src="ETH_ADDR_FMT
                               ",arp_op=1,arp_spa=%s,arp_sha="ETH_ADDR_FMT,
@@ -226,8 +217,7 @@ build_port_security(struct host_ctx *c)
         }
         free(ip);
     }
-    pl_flow_add(c->fs, PL_PORT_SEC, PL_PRIO_MISS, "pipeline", xstrdup(""),
-                xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_PORT_SEC);
 }
 
 /* ---------------------------------------------------------- virtual router */
@@ -244,7 +234,7 @@ build_vrouter(struct host_ctx *c)
 {
     for (size_t i = 0; i < c->n_locals; i++) {
         const struct vpc_eni *e = c->locals[i].eni;
-        char *ip = ip_s(e->ip);
+        char *ip = vpc_ip_to_string(e->ip);
         pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_BYPASS + 10, e->id,
                     xasprintf(REG_SRC_PORT"=%d,arp,arp_tpa=%s",
                               c->locals[i].ofport, ip),
@@ -259,23 +249,14 @@ build_vrouter(struct host_ctx *c)
             continue;
         }
         struct eth_addr rmac = vpc_router_mac(s->vpc);
-        char *rip = ip_s(vpc_subnet_router_ip(s));
+        char *rip = vpc_ip_to_string(vpc_subnet_router_ip(s));
         char *ref = xasprintf("%s router", s->id);
         if (c->subnet_local[i]) {
             char *cidr = prefix_s(&s->cidr);
             pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_ENTRY, ref,
                         xasprintf(REG_SRC_SUBNET"=0x%08"PRIx32",arp,arp_op=1,"
                                   "arp_tpa=%s", subnet_num(s), cidr),
-                        xasprintf("move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
-                                  "set_field:"ETH_ADDR_FMT"->eth_src,"
-                                  "set_field:2->arp_op,"
-                                  "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
-                                  "set_field:"ETH_ADDR_FMT"->arp_sha,"
-                                  "move:NXM_OF_ARP_TPA[]->"NXM_SCRATCH","
-                                  "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
-                                  "move:"NXM_SCRATCH"->NXM_OF_ARP_SPA[],"
-                                  "IN_PORT", ETH_ADDR_ARGS(rmac),
-                                  ETH_ADDR_ARGS(rmac)));
+                        pl_arp_reply_actions(rmac));
             free(cidr);
         }
         pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_ENTRY, ref,
@@ -383,7 +364,7 @@ sg_rule_peers(const struct host_ctx *c, const struct vpc_sg_rule *rule,
         for (size_t g = 0; g < e->n_sgs; g++) {
             if (e->sgs[g] == rule->peer_sg) {
                 *out = xrealloc(*out, (n + 1) * sizeof **out);
-                (*out)[n++] = ip_s(e->ip);
+                (*out)[n++] = vpc_ip_to_string(e->ip);
                 break;
             }
         }
@@ -563,8 +544,7 @@ build_security_groups(struct host_ctx *c, bool egress)
         }
     }
     sg_conj_flush(c, stage, &conj);
-    pl_flow_add(c->fs, stage, PL_PRIO_MISS, "pipeline", xstrdup(""),
-                xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, stage);
 }
 
 /* ------------------------------------------------------------------- route */
@@ -587,7 +567,7 @@ eni_delivery_actions(const struct host_ctx *c, enum pl_stage from,
         actions = xasprintf("%s,goto_table:%d", macs,
                             pl_goto_table(from, PL_DST_LOOKUP));
     } else {
-        char *hip = ip_s(e->host->underlay_ip);
+        char *hip = vpc_ip_to_string(e->host->underlay_ip);
         actions = xasprintf("%s,set_field:%"PRIu32"->tun_id,"
                             "set_field:%s->tun_dst,output:%d", macs,
                             vpc->vni, hip, c->cfg->tunnel_ofport);
@@ -652,7 +632,7 @@ route_actions(const struct host_ctx *c, const struct vpc_vpc *vpc,
         /* To the edge, with the gateway's reserved VNI: the edge learns
          * the VPC and the gateway from it (docs/pipeline.md). */
         struct eth_addr rmac = vpc_router_mac(vpc);
-        char *edge = ip_s(rt->gateway->edge->underlay_ip);
+        char *edge = vpc_ip_to_string(rt->gateway->edge->underlay_ip);
         char *a = xasprintf("dec_ttl,set_field:"ETH_ADDR_FMT"->eth_src,"
                             "set_field:%"PRIu32"->tun_id,"
                             "set_field:%s->tun_dst,output:%d",
@@ -735,8 +715,7 @@ build_routes(struct host_ctx *c)
             free(ref);
         }
     }
-    pl_flow_add(c->fs, PL_ROUTE, PL_PRIO_MISS, "pipeline", xstrdup(""),
-                xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_ROUTE);
 }
 
 /* ----------------------------------------------------------------- mapping */
@@ -769,8 +748,7 @@ build_mapping_flows(struct host_ctx *c)
                               vpc->vni, e->ip),
                     eni_delivery_actions(c, PL_MAPPING, e));
     }
-    pl_flow_add(c->fs, PL_MAPPING, PL_PRIO_MISS, "pipeline", xstrdup(""),
-                xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_MAPPING);
 }
 
 /* A host other than this one, for vpc_encap's header template: any host on
@@ -798,7 +776,7 @@ build_mapping_action(struct host_ctx *c)
             continue;
         }
         struct eth_addr rmac = vpc_router_mac(vpc);
-        char *hip = ip_s(hint->underlay_ip);
+        char *hip = vpc_ip_to_string(hint->underlay_ip);
         char *ref = xasprintf("%s mapping", vpc->id);
         pl_flow_add(c->fs, PL_MAPPING, PL_PRIO_ENTRY, ref,
                     xasprintf(REG_VNI"=%"PRIu32",ip", vpc->vni),
@@ -810,8 +788,7 @@ build_mapping_action(struct host_ctx *c)
         free(ref);
         free(hip);
     }
-    pl_flow_add(c->fs, PL_MAPPING, PL_PRIO_MISS, "pipeline", xstrdup(""),
-                xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_MAPPING);
 }
 
 /* ------------------------------------------------------------ receive path */
@@ -834,7 +811,7 @@ build_rx_from_edges(struct host_ctx *c)
         if (!c->vpc_present[vpc_index(c, gw->vpc)]) {
             continue;
         }
-        char *eip = ip_s(gw->edge->underlay_ip);
+        char *eip = vpc_ip_to_string(gw->edge->underlay_ip);
         pl_flow_add(c->fs, PL_RX_VERIFY, PL_PRIO_ENTRY + 1, gw->edge->id,
                     xasprintf("tun_id=%"PRIu32",tun_src=%s,ip",
                               gw->vpc->vni, eip),
@@ -866,7 +843,7 @@ build_rx_verify_action(struct host_ctx *c)
             if (e->subnet->vpc != vpc || e->source_dest_check) {
                 continue;
             }
-            char *hip = ip_s(e->host->underlay_ip);
+            char *hip = vpc_ip_to_string(e->host->underlay_ip);
             pl_flow_add(c->fs, PL_RX_VERIFY, PL_PRIO_ENTRY, e->id,
                         xasprintf("tun_id=%"PRIu32",tun_src=%s,ip",
                                   vpc->vni, hip),
@@ -876,8 +853,7 @@ build_rx_verify_action(struct host_ctx *c)
             free(hip);
         }
     }
-    pl_flow_add(c->fs, PL_RX_VERIFY, PL_PRIO_MISS, "pipeline", xstrdup(""),
-                xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_RX_VERIFY);
 }
 
 static void
@@ -902,8 +878,8 @@ build_rx_verify(struct host_ctx *c)
             if (evpc != vpc && !peered) {
                 continue;
             }
-            char *hip = ip_s(e->host->underlay_ip);
-            char *ip = ip_s(e->ip);
+            char *hip = vpc_ip_to_string(e->host->underlay_ip);
+            char *ip = vpc_ip_to_string(e->ip);
             char *actions = xasprintf("set_field:%"PRIu32"->"REG_VNI","
                                       "goto_table:%d", vpc->vni,
                                       NEXT(RX_VERIFY));
@@ -922,8 +898,7 @@ build_rx_verify(struct host_ctx *c)
             free(hip);
         }
     }
-    pl_flow_add(c->fs, PL_RX_VERIFY, PL_PRIO_MISS, "pipeline", xstrdup(""),
-                xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_RX_VERIFY);
 }
 
 /* Table dst_lookup, priority ENTRY: (VNI, ENI MAC[, ENI IP]) of each plugged
@@ -933,7 +908,7 @@ build_dst_lookup(struct host_ctx *c)
 {
     for (size_t i = 0; i < c->n_locals; i++) {
         const struct vpc_eni *e = c->locals[i].eni;
-        char *ip = ip_s(e->ip);
+        char *ip = vpc_ip_to_string(e->ip);
         char *dst_ip = e->source_dest_check ? xasprintf(",nw_dst=%s", ip)
                                             : xstrdup("");
         pl_flow_add(c->fs, PL_DST_LOOKUP, PL_PRIO_ENTRY, e->id,
@@ -948,8 +923,7 @@ build_dst_lookup(struct host_ctx *c)
         free(dst_ip);
         free(ip);
     }
-    pl_flow_add(c->fs, PL_DST_LOOKUP, PL_PRIO_MISS, "pipeline", xstrdup(""),
-                xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_DST_LOOKUP);
 }
 
 /* Table deliver, priority ENTRY: output to the ENI's port.  An appliance
@@ -971,8 +945,7 @@ build_deliver(struct host_ctx *c)
                         xstrdup("IN_PORT"));
         }
     }
-    pl_flow_add(c->fs, PL_DELIVER, PL_PRIO_MISS, "pipeline", xstrdup(""),
-                xstrdup("drop"));
+    pl_flow_add_miss_drop(c->fs, PL_DELIVER);
 }
 
 /* ----------------------------------------------------------------- compile */

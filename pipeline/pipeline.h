@@ -112,6 +112,15 @@ void pl_flows_destroy(struct pl_flows *);
 void pl_flow_add(struct pl_flows *, enum pl_stage, int priority,
                  const char *ref, char *match, char *actions);
 
+/* Adds the table-miss flow of 'stage' that drops (priority MISS, any
+ * packet), as "pipeline". */
+void pl_flow_add_miss_drop(struct pl_flows *, enum pl_stage);
+
+/* Actions that turn an ARP request into the reply from 'mac' for the
+ * address asked about and send it back out of its port.  The caller frees
+ * the string. */
+char *pl_arp_reply_actions(struct eth_addr mac);
+
 /* The flow of 'fs' in OpenFlow table 'table' with 'priority' and 'match',
  * or NULL. */
 const struct pl_flow *pl_flows_find(const struct pl_flows *fs, int table,

@@ -266,6 +266,9 @@ bool vpc_prefix_within(const struct vpc_prefix *inner,
 uint32_t vpc_prefix_mask(const struct vpc_prefix *);
 void vpc_prefix_format(const struct vpc_prefix *, char buf[24]);
 void vpc_ip_format(uint32_t ip, char buf[16]);
+/* The same, malloc'd: the caller frees it. */
+char *vpc_ip_to_string(uint32_t ip);
+char *vpc_prefix_to_string(const struct vpc_prefix *);
 
 /* The virtual router's address in 'subnet' (first usable, network + 1) and
  * its MAC in 'vpc' (02:76:70 followed by the VNI). */

@@ -86,6 +86,22 @@ vpc_ip_format(uint32_t ip, char buf[16])
              ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
 }
 
+char *
+vpc_ip_to_string(uint32_t ip)
+{
+    char buf[16];
+    vpc_ip_format(ip, buf);
+    return xstrdup(buf);
+}
+
+char *
+vpc_prefix_to_string(const struct vpc_prefix *p)
+{
+    char buf[24];
+    vpc_prefix_format(p, buf);
+    return xstrdup(buf);
+}
+
 void
 vpc_prefix_format(const struct vpc_prefix *p, char buf[24])
 {
