@@ -487,7 +487,7 @@ register_objects(struct loader *ld)
 #undef TOP_KEY_
     check_keys(ld, ld->doc, "$", top_keys);
 
-    /* Size every array first; gateways from five collections share one. */
+    /* Size every array first; gateways of every kind share one. */
     size_t n_gw = 0;
     for (size_t c = 0; c < N_COLLECTIONS; c++) {
         ld->items[c] = get(ld, ld->doc, "$", collections[c].key, JSON_ARRAY,
