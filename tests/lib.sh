@@ -163,12 +163,12 @@ pcap_text() {
 #   ofctl_on host-a dump-flows br-int | expect "a flow" 'table=60'
 #   expect_not "no spoofed source" '10\.10\.1\.99' <<<"$all"
 #
-# Empty input fails either: a command that fails in a pipe or in $(...)
+# Either fails on empty input: a command that fails in a pipe or in $(...)
 # usually prints nothing and its exit status is lost, so "nothing matched"
 # could not be told from "nothing ran".  Where empty output is a right
-# answer, give the command after the pattern: 'expect[_not] WHAT PATTERN
-# CMD [ARG...]' runs it, fails if it exits non-zero, and then checks its
-# output, empty or not:
+# answer (or a command may fail after printing), give the command after the
+# pattern: 'expect[_not] WHAT PATTERN CMD [ARG...]' runs it, fails if it
+# exits non-zero, and then checks its output, empty or not:
 #
 #   expect_not "no ACL on subnet-web" . nbctl acl-list subnet-web
 pass() { printf '  ok   %s\n' "$1"; echo "ok $1" >> "$CHECKS_FILE"; }
