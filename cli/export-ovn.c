@@ -156,13 +156,6 @@ pcx_lrp_name(const struct vpc_peering *pcx, const struct vpc_vpc *vpc)
 
 static void put_l4_match(struct ds *, const struct vpc_rule_match *);
 
-static bool
-is_gateway_kind(enum vpc_target_kind kind)
-{
-    return (kind == VPC_TGT_IGW || kind == VPC_TGT_NAT || kind == VPC_TGT_VGW
-            || kind == VPC_TGT_DX || kind == VPC_TGT_VPCE);
-}
-
 /* By VPC index, the edge that stands behind the VPC's gateway router (the
  * edge of its first gateway with one), or NULL if the VPC needs no gateway
  * router: no route to a gateway, no elastic IP.  One pass over the region;
@@ -175,7 +168,7 @@ gateway_edges(const struct vpc_region *r)
         const struct vpc_route_table *rt = &r->route_tables[t];
         for (size_t j = 0; j < rt->n_routes; j++) {
             needed[index_of_vpc(r, rt->vpc)]
-                |= is_gateway_kind(rt->routes[j].kind);
+                |= vpc_target_is_gateway(rt->routes[j].kind);
         }
     }
     for (size_t e = 0; e < r->n_enis; e++) {
@@ -490,11 +483,7 @@ export_route(const struct export_ctx *x, const struct vpc_route_table *rt,
         nexthop = vpc_ip_to_string(pcx_ip(pcx, i, vpc_peering_other(pcx, rt->vpc)));
         break;
     }
-    case VPC_TGT_IGW:
-    case VPC_TGT_NAT:
-    case VPC_TGT_VGW:
-    case VPC_TGT_DX:
-    case VPC_TGT_VPCE: {
+    VPC_TGT_GATEWAY_CASES {
         /* To the VPC's gateway router (export_gateway_router()). */
         size_t v = index_of_vpc(r, rt->vpc);
         if (v >= GW_MAX || !x->edges[v]) {

@@ -659,12 +659,23 @@ cmd_vpn_config(int argc, char *argv[])
     return 0;
 }
 
-static const char *
-gateway_kind(enum vpc_target_kind kind)
+/* The stage where traffic into the VPC through gateway 'gw' is counted:
+ * its last inbound stage, after conntrack for NAT and after the C-tag for
+ * Direct Connect. */
+static int
+gateway_in_stage(const struct vpc_gateway *gw)
 {
-    return (kind == VPC_TGT_IGW ? "igw" : kind == VPC_TGT_NAT ? "nat"
-            : kind == VPC_TGT_VGW ? "vgw" : kind == VPC_TGT_DX ? "dx"
-            : kind == VPC_TGT_VPCE ? "vpce" : "?");
+    switch (gw->kind) {
+    case VPC_TGT_NAT:
+        return PL_EDGE_NAT_IN;
+    case VPC_TGT_DX:
+        return PL_EDGE_DX_IN;
+    case VPC_TGT_IGW: case VPC_TGT_VGW: case VPC_TGT_VPCE:
+        return PL_EDGE_IN;
+    VPC_TGT_NON_GATEWAY_CASES
+        break;
+    }
+    OVS_NOT_REACHED();
 }
 
 /* Per-gateway counters of an edge: packets and bytes through each
@@ -714,9 +725,7 @@ cmd_gateway_stats(int argc OVS_UNUSED, char *argv[])
              * last inbound stage (after conntrack for NAT, after the
              * C-tag for Direct Connect); proxy ARP is not traffic. */
             int s = pl_stage_by_table(fc[i].table);
-            int in_stage = (gw->kind == VPC_TGT_NAT ? PL_EDGE_NAT_IN
-                            : gw->kind == VPC_TGT_DX ? PL_EDGE_DX_IN
-                            : PL_EDGE_IN);
+            int in_stage = gateway_in_stage(gw);
             bool arp = strlen(ref) > 4 && !strcmp(ref + strlen(ref) - 4,
                                                   " arp");
             int dir = arp ? -1 : s == PL_EDGE_OUT ? 0 : s == in_stage ? 1
@@ -747,8 +756,8 @@ cmd_gateway_stats(int argc OVS_UNUSED, char *argv[])
             free(ctl);
         }
         printf("%-22s %-6s %12"PRIu64" %14"PRIu64" %12"PRIu64" %14"PRIu64
-               " %s\n", gw->id, gateway_kind(gw->kind), pk[0], by[0], pk[1],
-               by[1], nat);
+               " %s\n", gw->id, vpc_gateway_kind_name(gw->kind), pk[0],
+               by[0], pk[1], by[1], nat);
     }
     free(fc);
     pl_flows_destroy(&flows);

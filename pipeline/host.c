@@ -627,8 +627,7 @@ route_actions(const struct host_ctx *c, const struct vpc_vpc *vpc,
         return xasprintf("set_field:%"PRIu32"->"REG_VNI",%sdec_ttl,"
                          "goto_table:%d", peer->vni, to_nexthop, NEXT(ROUTE));
     }
-    case VPC_TGT_IGW: case VPC_TGT_NAT: case VPC_TGT_VGW: case VPC_TGT_DX:
-    case VPC_TGT_VPCE: {
+    VPC_TGT_GATEWAY_CASES {
         /* To the edge, with the gateway's reserved VNI: the edge learns
          * the VPC and the gateway from it (docs/pipeline.md). */
         struct eth_addr rmac = vpc_router_mac(vpc);

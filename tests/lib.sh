@@ -9,7 +9,9 @@
 #   vpcctl_on host-a apply examples/web-tier.json --host host-a
 #   trace_on host-a examples/web-tier.json 'from eni-web-a to 10.10.2.10'
 #
-# and asserts with 'expect' (grep) or 'expect_not'.
+# and asserts with 'expect' (grep) or 'expect_not', ending with 'finish'.
+# A test that cannot run here says why with 'skip REASON' (exit 77);
+# tests/run.sh decides whether that skip is expected.
 
 set -u
 # 'cmd | expect ...' must count failures in this shell, not in a subshell.
@@ -20,7 +22,12 @@ VPCCTL=$TOP/build/vpcctl
 export PATH=$OVS/utilities:$OVS/vswitchd:$OVS/ovsdb:$PATH
 
 TEST_DIR=${TEST_DIR:-$(mktemp -d /tmp/ovs-vpc-test.XXXXXX)}
+mkdir -p "$TEST_DIR"
 FAILS=0
+# Every check's outcome, one line each, so that a 'fail' in a subshell (a
+# helper run in $(...), a pipeline's first stage) still counts in 'finish'.
+CHECKS_FILE=$TEST_DIR/checks.log
+: > "$CHECKS_FILE"
 declare -A OVS_DIR=()
 
 # ovs_start NAME [NETNS]: starts ovsdb-server and ovs-vswitchd for NAME in
@@ -133,27 +140,79 @@ sandbox_vm() {
         external_ids:vpc-eni-id="$eni"
 }
 
-# pcap_text NAME FILE: the packets in a capture, decoded by tcpdump.
+# pcap_text NAME FILE: the packets in a capture, decoded by tcpdump.  A
+# capture that cannot be read is a failed check, not an empty one (which
+# would pass every "nothing arrived" check by accident).  tcpdump reading
+# a capture that OVS is still writing may stop at a truncated last packet:
+# what came before is printed and that is no failure.
 pcap_text() {
-    tcpdump -r "${OVS_DIR[$1]}/$2" -nn -e -v 2>/dev/null
+    local f=${OVS_DIR[$1]}/$2 err rc
+    err=$(mktemp "$TEST_DIR/tcpdump.XXXXXX")
+    tcpdump -r "$f" -nn -e -v 2>"$err"; rc=$?
+    if [ "$rc" -ne 0 ] && ! grep -q 'truncated dump file' "$err"; then
+        # To stderr: stdout is the text a check reads.
+        fail "cannot read capture $1/$2 (tcpdump exit $rc: $(head -1 "$err"))" >&2
+    fi
+    rm -f "$err"
+    return "$rc"
 }
 
-# Assertions.  'expect WHAT PATTERN <<< "$text"' passes if the text matches
-# the extended regexp.
-pass() { printf '  ok   %s\n' "$1"; }
-fail() { printf '  FAIL %s\n' "$1"; FAILS=$((FAILS + 1)); }
+# Assertions.  'expect WHAT PATTERN' passes if the text on stdin matches
+# the extended regexp, 'expect_not WHAT PATTERN' if it does not:
+#
+#   ofctl_on host-a dump-flows br-int | expect "a flow" 'table=60'
+#   expect_not "no spoofed source" '10\.10\.1\.99' <<<"$all"
+#
+# Either fails on empty input: a command that fails in a pipe or in $(...)
+# usually prints nothing and its exit status is lost, so "nothing matched"
+# could not be told from "nothing ran".  Where empty output is a right
+# answer (or a command may fail after printing), give the command after the
+# pattern: 'expect[_not] WHAT PATTERN CMD [ARG...]' runs it, fails if it
+# exits non-zero, and then checks its output, empty or not:
+#
+#   expect_not "no ACL on subnet-web" . nbctl acl-list subnet-web
+pass() { printf '  ok   %s\n' "$1"; echo "ok $1" >> "$CHECKS_FILE"; }
+fail() {
+    printf '  FAIL %s\n' "$1"; FAILS=$((FAILS + 1))
+    echo "FAIL $1" >> "$CHECKS_FILE"
+}
+# check_text WHAT [CMD...]: the text to check, from CMD or stdin, into
+# CHECK_TEXT; returns 1 (the check failed) if it cannot be trusted.
+check_text() {
+    local what=$1 rc err; shift
+    if [ $# -eq 0 ]; then
+        CHECK_TEXT=$(cat)
+        if [ -z "$CHECK_TEXT" ]; then
+            fail "$what (no input: did the command feeding it fail?)"
+            return 1
+        fi
+        return 0
+    fi
+    err=$(mktemp "$TEST_DIR/check.XXXXXX")
+    CHECK_TEXT=$("$@" 2>"$err"); rc=$?
+    if [ "$rc" -ne 0 ]; then
+        fail "$what (exit $rc from: $*)"
+        { printf '%s\n' "$CHECK_TEXT"; cat "$err"; } | sed 's/^/       | /' \
+            | tail -15
+        rm -f "$err"
+        return 1
+    fi
+    rm -f "$err"
+}
 expect() {
-    local what=$1 pattern=$2 text
-    text=$(cat)
-    if grep -Eq -- "$pattern" <<<"$text"; then pass "$what"; else
-        fail "$what (no /$pattern/ in:)"; sed 's/^/       | /' <<<"$text" | tail -25
+    local what=$1 pattern=$2; shift 2
+    check_text "$what" "$@" || return 0
+    if grep -Eq -- "$pattern" <<<"$CHECK_TEXT"; then pass "$what"; else
+        fail "$what (no /$pattern/ in:)"
+        sed 's/^/       | /' <<<"$CHECK_TEXT" | tail -25
     fi
 }
 expect_not() {
-    local what=$1 pattern=$2 text
-    text=$(cat)
-    if grep -Eq -- "$pattern" <<<"$text"; then
-        fail "$what (unexpected /$pattern/ in:)"; sed 's/^/       | /' <<<"$text" | tail -25
+    local what=$1 pattern=$2; shift 2
+    check_text "$what" "$@" || return 0
+    if grep -Eq -- "$pattern" <<<"$CHECK_TEXT"; then
+        fail "$what (unexpected /$pattern/ in:)"
+        sed 's/^/       | /' <<<"$CHECK_TEXT" | tail -25
     else pass "$what"; fi
 }
 # expect_status WHAT STATUS CMD...: the command exits with STATUS.
@@ -166,15 +225,42 @@ expect_status() {
     fi
 }
 
-# finish: stops daemons, reports, exits non-zero on any failure.
+# finish: stops daemons, reports, exits non-zero on any failure (counted
+# in CHECKS_FILE, subshells included) or if no check ran at all.
 finish() {
     ovs_stop_all
-    if [ "$FAILS" -ne 0 ]; then
-        echo "  $FAILS check(s) failed; logs in $TEST_DIR"
+    local n_fail n_ok
+    if [ ! -f "$CHECKS_FILE" ]; then
+        echo "  $CHECKS_FILE is gone (was $TEST_DIR removed?):" \
+             "what passed is unknown"
+        exit 1
+    fi
+    n_fail=$(grep -c '^FAIL ' "$CHECKS_FILE")
+    n_ok=$(grep -c '^ok ' "$CHECKS_FILE")
+    [ "$FAILS" -gt "$n_fail" ] && n_fail=$FAILS
+    if [ "$n_fail" -ne 0 ]; then
+        echo "  $n_fail check(s) failed; logs in $TEST_DIR"
+        exit 1
+    fi
+    if [ "$n_ok" -eq 0 ]; then
+        echo "  no check ran; logs in $TEST_DIR"
         exit 1
     fi
     rm -rf "$TEST_DIR"
     exit 0
+}
+
+# skip REASON: this test cannot run on this machine (a missing tool, not
+# root).  Prints the reason for tests/run.sh (which fails an unexpected skip
+# under CI=true, see there) and exits 77.  Call it before starting daemons.
+skip() {
+    echo "SKIP: $1"
+    if [ -n "${VPC_SKIP_REASON_FILE:-}" ]; then
+        printf '%s\n' "$1" > "$VPC_SKIP_REASON_FILE"
+    fi
+    ovs_stop_all
+    rm -rf "$TEST_DIR"
+    exit 77
 }
 trap 'ovs_stop_all; exit 143' INT TERM
 

@@ -451,8 +451,7 @@ check_route_tables(struct vpc_region *r, struct vpc_errors *errs)
                     free(v);
                 }
                 break;
-            case VPC_TGT_IGW: case VPC_TGT_NAT: case VPC_TGT_VGW:
-            case VPC_TGT_DX: case VPC_TGT_VPCE:
+            VPC_TGT_GATEWAY_CASES
                 tid = rt->gateway->id;
                 tvpc = rt->gateway->vpc;
                 break;
@@ -510,34 +509,31 @@ check_route_tables(struct vpc_region *r, struct vpc_errors *errs)
     }
 }
 
-/* Gateways: one internet gateway per VPC, and a reserved VNI each.  The
- * VNI follows document order (VPC_GW_VNI_BASE + n), which is stable as long
- * as gateways are appended. */
 /* The JSON path of gateway 'gw': gateways are stored in the order of
  * their collections in the document. */
 static char *
 gateway_path(const struct vpc_region *r, const struct vpc_gateway *gw,
              const char *key)
 {
-    static const struct { enum vpc_target_kind kind; const char *name; }
-    cols[] = {
-        { VPC_TGT_IGW, "internet_gateways" }, { VPC_TGT_NAT, "nat_gateways" },
-        { VPC_TGT_VGW, "vpn_gateways" }, { VPC_TGT_DX, "direct_connect" },
-        { VPC_TGT_VPCE, "vpc_endpoints" },
-    };
     size_t index = 0;
     for (const struct vpc_gateway *g = r->gateways; g < gw; g++) {
         index += g->kind == gw->kind;
     }
-    for (size_t i = 0; i < ARRAY_SIZE(cols); i++) {
-        if (cols[i].kind == gw->kind) {
-            return xasprintf("$.%s[%"PRIuSIZE"].%s", cols[i].name, index,
-                             key);
-        }
+#define GW_PATH_(KIND, KEY, ...) \
+    case VPC_TGT_##KIND: \
+        return xasprintf("$.%s[%"PRIuSIZE"].%s", KEY, index, key);
+    switch (gw->kind) {
+    VPC_GATEWAY_KINDS(GW_PATH_)
+    VPC_TGT_NON_GATEWAY_CASES
+        break;
     }
+#undef GW_PATH_
     return xstrdup("$");
 }
 
+/* Gateways: one internet gateway per VPC, and a reserved VNI each.  The
+ * VNI follows document order (VPC_GW_VNI_BASE + n), which is stable as long
+ * as gateways are appended. */
 static void
 check_gateways(struct vpc_region *r, struct vpc_errors *errs)
 {
@@ -574,10 +570,7 @@ check_gateways(struct vpc_region *r, struct vpc_errors *errs)
         for (size_t j = 0; j < i; j++) {
             if (r->gateways[j].kind == VPC_TGT_IGW
                 && r->gateways[j].vpc == gw->vpc) {
-                /* Internet gateways come first in r->gateways, so 'i' is
-                 * also the index in "internet_gateways". */
-                char *path = xasprintf("$.internet_gateways[%"PRIuSIZE
-                                       "].vpc", i);
+                char *path = gateway_path(r, gw, "vpc");
                 char *v = xasprintf("\"%s\"", gw->vpc->id);
                 vpc_errors_add(errs, path, v, "a VPC has at most one "
                                "internet gateway; %s is already attached",

@@ -69,27 +69,31 @@ vpc_errors_destroy(struct vpc_errors *e)
 
 /* ------------------------------------------------------------- the loader */
 
-/* Kinds of object that can be referenced by id. */
+/* Kinds of object that can be referenced by id: one per VPC_OBJECT_KINDS
+ * row (model.h), and the gateways. */
+#define OBJ_ENUM_(KIND, ...) OBJ_##KIND,
 enum obj_kind {
-    OBJ_HOST, OBJ_EDGE, OBJ_VPC, OBJ_SUBNET, OBJ_ENI, OBJ_SG, OBJ_NACL,
-    OBJ_RTB, OBJ_PCX, OBJ_GW, OBJ_PL,
+    VPC_OBJECT_KINDS(OBJ_ENUM_)
+    OBJ_GW,
 };
+#undef OBJ_ENUM_
 
+#define OBJ_NAME_(KIND, KEY, PREFIX, TYPE, FIELD, NAME, ...) \
+    [OBJ_##KIND] = NAME,
 static const char *const obj_kind_names[] = {
-    [OBJ_HOST] = "host", [OBJ_EDGE] = "edge", [OBJ_VPC] = "VPC",
-    [OBJ_SUBNET] = "subnet", [OBJ_ENI] = "network interface",
-    [OBJ_SG] = "security group", [OBJ_NACL] = "network ACL",
-    [OBJ_RTB] = "route table", [OBJ_PCX] = "peering connection",
-    [OBJ_GW] = "gateway", [OBJ_PL] = "prefix list",
+    VPC_OBJECT_KINDS(OBJ_NAME_)
+    [OBJ_GW] = "gateway",
 };
+#undef OBJ_NAME_
 
 struct obj_ref {
     enum obj_kind kind;
     void *obj;
 };
 
-/* The collections of a region document, in the order they are loaded.  A
- * gateway collection has 'gw_kind' set; all of them fill r->gateways. */
+/* The collections of a region document, in the order they are loaded: one
+ * per object kind, then one per gateway kind.  A gateway collection has
+ * 'gw_kind' set; all of them fill r->gateways. */
 struct collection {
     const char *key;            /* Top-level key. */
     const char *id_prefix;      /* "" for free-form ids (hosts, edges). */
@@ -97,23 +101,16 @@ struct collection {
     int gw_kind;                /* enum vpc_target_kind, or -1. */
 };
 
+#define OBJ_COLLECTION_(KIND, KEY, PREFIX, ...) \
+    { KEY, PREFIX, OBJ_##KIND, -1 },
+#define GW_COLLECTION_(KIND, KEY, PREFIX, ...) \
+    { KEY, PREFIX, OBJ_GW, VPC_TGT_##KIND },
 static const struct collection collections[] = {
-    { "hosts",               "",       OBJ_HOST,   -1 },
-    { "edges",               "",       OBJ_EDGE,   -1 },
-    { "prefix_lists",        "pl-",    OBJ_PL,     -1 },
-    { "vpcs",                "vpc-",   OBJ_VPC,    -1 },
-    { "peering_connections", "pcx-",   OBJ_PCX,    -1 },
-    { "security_groups",     "sg-",    OBJ_SG,     -1 },
-    { "network_acls",        "acl-",   OBJ_NACL,   -1 },
-    { "route_tables",        "rtb-",   OBJ_RTB,    -1 },
-    { "subnets",             "subnet-", OBJ_SUBNET, -1 },
-    { "enis",                "eni-",   OBJ_ENI,    -1 },
-    { "internet_gateways",   "igw-",   OBJ_GW,     VPC_TGT_IGW },
-    { "nat_gateways",        "nat-",   OBJ_GW,     VPC_TGT_NAT },
-    { "vpn_gateways",        "vgw-",   OBJ_GW,     VPC_TGT_VGW },
-    { "direct_connect",      "dxvif-", OBJ_GW,     VPC_TGT_DX },
-    { "vpc_endpoints",       "vpce-",  OBJ_GW,     VPC_TGT_VPCE },
+    VPC_OBJECT_KINDS(OBJ_COLLECTION_)
+    VPC_GATEWAY_KINDS(GW_COLLECTION_)
 };
+#undef OBJ_COLLECTION_
+#undef GW_COLLECTION_
 #define N_COLLECTIONS ARRAY_SIZE(collections)
 
 struct loader {
@@ -438,18 +435,13 @@ get_ref(struct loader *ld, const struct json *obj, const char *path,
 static size_t
 obj_size(enum obj_kind kind)
 {
+#define OBJ_SIZE_(KIND, KEY, PREFIX, TYPE, ...) \
+    case OBJ_##KIND: return sizeof(struct TYPE);
     switch (kind) {
-    case OBJ_HOST: case OBJ_EDGE: return sizeof(struct vpc_host);
-    case OBJ_VPC: return sizeof(struct vpc_vpc);
-    case OBJ_SUBNET: return sizeof(struct vpc_subnet);
-    case OBJ_ENI: return sizeof(struct vpc_eni);
-    case OBJ_SG: return sizeof(struct vpc_sg);
-    case OBJ_NACL: return sizeof(struct vpc_nacl);
-    case OBJ_RTB: return sizeof(struct vpc_route_table);
-    case OBJ_PCX: return sizeof(struct vpc_peering);
+    VPC_OBJECT_KINDS(OBJ_SIZE_)
     case OBJ_GW: return sizeof(struct vpc_gateway);
-    case OBJ_PL: return sizeof(struct vpc_prefix_list);
     }
+#undef OBJ_SIZE_
     OVS_NOT_REACHED();
 }
 
@@ -458,21 +450,13 @@ static void
 set_region_array(struct vpc_region *r, enum obj_kind kind, void *base,
                  size_t n)
 {
-#define SET(FIELD) r->FIELD = base; r->n_##FIELD = n; break
+#define SET_ARRAY_(KIND, KEY, PREFIX, TYPE, FIELD, ...) \
+    case OBJ_##KIND: r->FIELD = base; r->n_##FIELD = n; break;
     switch (kind) {
-    case OBJ_HOST: SET(hosts);
-    case OBJ_EDGE: SET(edges);
-    case OBJ_VPC: SET(vpcs);
-    case OBJ_SUBNET: SET(subnets);
-    case OBJ_ENI: SET(enis);
-    case OBJ_SG: SET(sgs);
-    case OBJ_NACL: SET(nacls);
-    case OBJ_RTB: SET(route_tables);
-    case OBJ_PCX: SET(peerings);
-    case OBJ_GW: SET(gateways);
-    case OBJ_PL: SET(prefix_lists);
+    VPC_OBJECT_KINDS(SET_ARRAY_)
+    case OBJ_GW: r->gateways = base; r->n_gateways = n; break;
     }
-#undef SET
+#undef SET_ARRAY_
 }
 
 static bool
@@ -494,15 +478,16 @@ id_is_valid(const char *id, const char *prefix)
 static void
 register_objects(struct loader *ld)
 {
+#define TOP_KEY_(KIND, KEY, ...) KEY,
     static const char *const top_keys[] = {
-        "hosts", "edges", "prefix_lists", "vpcs", "peering_connections",
-        "security_groups", "network_acls", "route_tables", "subnets", "enis",
-        "internet_gateways", "nat_gateways", "vpn_gateways", "direct_connect",
-        "vpc_endpoints", "description", NULL,
+        VPC_OBJECT_KINDS(TOP_KEY_)
+        VPC_GATEWAY_KINDS(TOP_KEY_)
+        "description", NULL,
     };
+#undef TOP_KEY_
     check_keys(ld, ld->doc, "$", top_keys);
 
-    /* Size every array first; gateways from five collections share one. */
+    /* Size every array first; gateways of every kind share one. */
     size_t n_gw = 0;
     for (size_t c = 0; c < N_COLLECTIONS; c++) {
         ld->items[c] = get(ld, ld->doc, "$", collections[c].key, JSON_ARRAY,
@@ -572,8 +557,8 @@ register_objects(struct loader *ld)
 /* ------------------------------------------------------- pass 2: parsing */
 
 static void
-parse_host(struct loader *ld, const struct json *j, const char *path,
-           struct vpc_host *h, bool is_edge)
+parse_host_or_edge(struct loader *ld, const struct json *j, const char *path,
+                   struct vpc_host *h, bool is_edge)
 {
     static const char *const host_keys[] = { "id", "underlay_ip", NULL };
     static const char *const edge_keys[] = {
@@ -621,6 +606,20 @@ parse_host(struct loader *ld, const struct json *j, const char *path,
             h->uplink_mac = mac;
         }
     }
+}
+
+static void
+parse_host(struct loader *ld, const struct json *j, const char *path,
+           struct vpc_host *h)
+{
+    parse_host_or_edge(ld, j, path, h, false);
+}
+
+static void
+parse_edge(struct loader *ld, const struct json *j, const char *path,
+           struct vpc_host *h)
+{
+    parse_host_or_edge(ld, j, path, h, true);
 }
 
 static void
@@ -884,9 +883,11 @@ parse_route_target(struct loader *ld, const struct json *v, const char *path,
     }
     const struct obj_ref *ref = shash_find_data(&ld->r->by_id, s);
     if (!ref) {
+#define GW_PREFIX_(KIND, KEY, PREFIX, ...) ", " PREFIX
         error_at(ld, path, v, "no route target has this id (targets: "
-                 "eni-, pcx-, igw-, nat-, vgw-, dxvif-, vpce- ids or "
+                 "eni-, pcx-" VPC_GATEWAY_KINDS(GW_PREFIX_) " ids or "
                  "\"blackhole\")");
+#undef GW_PREFIX_
         return false;
     }
     switch (ref->kind) {
@@ -902,8 +903,6 @@ parse_route_target(struct loader *ld, const struct json *v, const char *path,
         rt->gateway = ref->obj;
         rt->kind = rt->gateway->kind;
         return true;
-    case OBJ_HOST: case OBJ_EDGE: case OBJ_VPC: case OBJ_SUBNET: case OBJ_SG:
-    case OBJ_NACL: case OBJ_RTB: case OBJ_PL:
     default:
         error_at(ld, path, v, "a %s cannot be a route target",
                  obj_kind_names[ref->kind]);
@@ -1054,111 +1053,137 @@ parse_gateway_edge(struct loader *ld, const struct json *j, const char *path,
     }
 }
 
+/* An internet gateway: the VPC it is attached to. */
+static void
+parse_igw(struct loader *ld, const struct json *j, const char *path,
+          struct vpc_gateway *gw)
+{
+    static const char *const keys[] = { "id", "vpc", "edge", NULL };
+    check_keys(ld, j, path, keys);
+    gw->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
+}
+
+/* A NAT gateway: its subnet (and so its VPC) and public address. */
+static void
+parse_nat(struct loader *ld, const struct json *j, const char *path,
+          struct vpc_gateway *gw)
+{
+    static const char *const keys[] = {
+        "id", "subnet", "elastic_ip", "edge", NULL };
+    check_keys(ld, j, path, keys);
+    struct vpc_subnet *s = get_ref(ld, j, path, "subnet", true,
+                                   OBJ_SUBNET);
+    gw->vpc = s ? s->vpc : NULL;
+    gw->subnet = s;
+    get_ip(ld, j, path, "elastic_ip", true, &gw->elastic_ip);
+}
+
+/* A VPN gateway: the customer gateway, on-premises prefixes, key. */
+static void
+parse_vgw(struct loader *ld, const struct json *j, const char *path,
+          struct vpc_gateway *gw)
+{
+    static const char *const keys[] = {
+        "id", "vpc", "customer_gateway_ip", "onprem_prefixes",
+        "psk_ref", "edge", NULL };
+    check_keys(ld, j, path, keys);
+    gw->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
+    get_ip(ld, j, path, "customer_gateway_ip", true,
+           &gw->customer_gateway_ip);
+    gw->onprem = get_prefixes(ld, j, path, "onprem_prefixes", true,
+                              &gw->n_onprem);
+    const char *psk = get_string(ld, j, path, "psk_ref", true);
+    gw->psk_ref = psk ? xstrdup(psk) : NULL;
+}
+
+/* A Direct Connect virtual interface: its tags, on-premises prefixes
+ * and, optionally, the customer router's MAC. */
+static void
+parse_dx(struct loader *ld, const struct json *j, const char *path,
+         struct vpc_gateway *gw)
+{
+    static const char *const keys[] = {
+        "id", "vpc", "s_tag", "c_tag", "onprem_prefixes",
+        "customer_router_mac", "edge", NULL };
+    check_keys(ld, j, path, keys);
+    gw->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
+    const struct json *mv = get(ld, j, path, "customer_router_mac",
+                                JSON_STRING, false);
+    if (mv && (!eth_addr_from_string(json_string(mv), &gw->peer_mac)
+               || eth_addr_is_multicast(gw->peer_mac))) {
+        char *p = subpath(path, "customer_router_mac");
+        error_at(ld, p, mv, "not a unicast MAC address");
+        free(p);
+    }
+    gw->has_peer_mac = mv != NULL;
+    get_int(ld, j, path, "s_tag", true, 1, 4094, &gw->s_tag);
+    get_int(ld, j, path, "c_tag", true, 1, 4094, &gw->c_tag);
+    gw->onprem = get_prefixes(ld, j, path, "onprem_prefixes", true,
+                              &gw->n_onprem);
+}
+
+/* A gateway VPC endpoint: the service, its prefix list and the
+ * endpoint policy's subnets. */
+static void
+parse_vpce(struct loader *ld, const struct json *j, const char *path,
+           struct vpc_gateway *gw)
+{
+    static const char *const keys[] = {
+        "id", "vpc", "service", "type", "prefix_list", "allowed_subnets",
+        "edge", NULL };
+    check_keys(ld, j, path, keys);
+    gw->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
+    const char *svc = get_string(ld, j, path, "service", true);
+    if (svc && strcmp(svc, "s3") && strcmp(svc, "dynamodb")) {
+        char *p = subpath(path, "service");
+        error_at(ld, p, shash_find_data(json_object(j), "service"),
+                 "must be \"s3\" or \"dynamodb\" (gateway endpoints)");
+        free(p);
+    }
+    const char *type = get_string(ld, j, path, "type", false);
+    if (type && strcmp(type, "gateway")) {
+        char *p = subpath(path, "type");
+        error_at(ld, p, shash_find_data(json_object(j), "type"),
+                 "only \"gateway\" endpoints are supported");
+        free(p);
+    }
+    gw->service = svc ? xstrdup(svc) : NULL;
+    gw->prefix_list = get_ref(ld, j, path, "prefix_list", true, OBJ_PL);
+    const struct json *a = get(ld, j, path, "allowed_subnets",
+                               JSON_ARRAY, false);
+    gw->allowed_subnets = xcalloc((a ? json_array(a)->n : 0) + 1,
+                                  sizeof *gw->allowed_subnets);
+    for (size_t i = 0; a && i < json_array(a)->n; i++) {
+        char *p = json_path(path, "allowed_subnets", i);
+        const struct json *sv = json_array(a)->elems[i];
+        if (sv->type != JSON_STRING) {
+            error_at(ld, p, sv, "must be a string");
+        } else {
+            struct vpc_subnet *s = resolve(ld, sv, p, OBJ_SUBNET);
+            if (s) {
+                gw->allowed_subnets[gw->n_allowed_subnets++] = s;
+            }
+        }
+        free(p);
+    }
+}
+
+/* A gateway of any kind: the edge that implements it, then the keys of
+ * its kind (set by register_objects()). */
 static void
 parse_gateway(struct loader *ld, const struct json *j, const char *path,
-              struct vpc_gateway *gw, enum vpc_target_kind kind)
+              struct vpc_gateway *gw)
 {
-    gw->kind = kind;
     parse_gateway_edge(ld, j, path, gw);
-    switch (kind) {
-    case VPC_TGT_IGW: {
-        static const char *const keys[] = { "id", "vpc", "edge", NULL };
-        check_keys(ld, j, path, keys);
-        gw->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
+#define GW_PARSE_(KIND, KEY, PREFIX, NAME, PARSE, ...) \
+    case VPC_TGT_##KIND: PARSE(ld, j, path, gw); return;
+    switch (gw->kind) {
+    VPC_GATEWAY_KINDS(GW_PARSE_)
+    VPC_TGT_NON_GATEWAY_CASES
         break;
     }
-    case VPC_TGT_NAT: {
-        static const char *const keys[] = {
-            "id", "subnet", "elastic_ip", "edge", NULL };
-        check_keys(ld, j, path, keys);
-        struct vpc_subnet *s = get_ref(ld, j, path, "subnet", true,
-                                       OBJ_SUBNET);
-        gw->vpc = s ? s->vpc : NULL;
-        gw->subnet = s;
-        get_ip(ld, j, path, "elastic_ip", true, &gw->elastic_ip);
-        break;
-    }
-    case VPC_TGT_VGW: {
-        static const char *const keys[] = {
-            "id", "vpc", "customer_gateway_ip", "onprem_prefixes",
-            "psk_ref", "edge", NULL };
-        check_keys(ld, j, path, keys);
-        gw->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
-        get_ip(ld, j, path, "customer_gateway_ip", true,
-               &gw->customer_gateway_ip);
-        gw->onprem = get_prefixes(ld, j, path, "onprem_prefixes", true,
-                                  &gw->n_onprem);
-        const char *psk = get_string(ld, j, path, "psk_ref", true);
-        gw->psk_ref = psk ? xstrdup(psk) : NULL;
-        break;
-    }
-    case VPC_TGT_DX: {
-        static const char *const keys[] = {
-            "id", "vpc", "s_tag", "c_tag", "onprem_prefixes",
-            "customer_router_mac", "edge", NULL };
-        check_keys(ld, j, path, keys);
-        gw->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
-        const struct json *mv = get(ld, j, path, "customer_router_mac",
-                                    JSON_STRING, false);
-        if (mv && (!eth_addr_from_string(json_string(mv), &gw->peer_mac)
-                   || eth_addr_is_multicast(gw->peer_mac))) {
-            char *p = subpath(path, "customer_router_mac");
-            error_at(ld, p, mv, "not a unicast MAC address");
-            free(p);
-        }
-        gw->has_peer_mac = mv != NULL;
-        get_int(ld, j, path, "s_tag", true, 1, 4094, &gw->s_tag);
-        get_int(ld, j, path, "c_tag", true, 1, 4094, &gw->c_tag);
-        gw->onprem = get_prefixes(ld, j, path, "onprem_prefixes", true,
-                                  &gw->n_onprem);
-        break;
-    }
-    case VPC_TGT_VPCE: {
-        static const char *const keys[] = {
-            "id", "vpc", "service", "type", "prefix_list", "allowed_subnets",
-            "edge", NULL };
-        check_keys(ld, j, path, keys);
-        gw->vpc = get_ref(ld, j, path, "vpc", true, OBJ_VPC);
-        const char *svc = get_string(ld, j, path, "service", true);
-        if (svc && strcmp(svc, "s3") && strcmp(svc, "dynamodb")) {
-            char *p = subpath(path, "service");
-            error_at(ld, p, shash_find_data(json_object(j), "service"),
-                     "must be \"s3\" or \"dynamodb\" (gateway endpoints)");
-            free(p);
-        }
-        const char *type = get_string(ld, j, path, "type", false);
-        if (type && strcmp(type, "gateway")) {
-            char *p = subpath(path, "type");
-            error_at(ld, p, shash_find_data(json_object(j), "type"),
-                     "only \"gateway\" endpoints are supported");
-            free(p);
-        }
-        gw->service = svc ? xstrdup(svc) : NULL;
-        gw->prefix_list = get_ref(ld, j, path, "prefix_list", true, OBJ_PL);
-        const struct json *a = get(ld, j, path, "allowed_subnets",
-                                   JSON_ARRAY, false);
-        gw->allowed_subnets = xcalloc((a ? json_array(a)->n : 0) + 1,
-                                      sizeof *gw->allowed_subnets);
-        for (size_t i = 0; a && i < json_array(a)->n; i++) {
-            char *p = json_path(path, "allowed_subnets", i);
-            const struct json *sv = json_array(a)->elems[i];
-            if (sv->type != JSON_STRING) {
-                error_at(ld, p, sv, "must be a string");
-            } else {
-                struct vpc_subnet *s = resolve(ld, sv, p, OBJ_SUBNET);
-                if (s) {
-                    gw->allowed_subnets[gw->n_allowed_subnets++] = s;
-                }
-            }
-            free(p);
-        }
-        break;
-    }
-    case VPC_TGT_LOCAL: case VPC_TGT_BLACKHOLE: case VPC_TGT_ENI:
-    case VPC_TGT_PEERING:
-    default:
-        OVS_NOT_REACHED();
-    }
+#undef GW_PARSE_
+    OVS_NOT_REACHED();
 }
 
 static void
@@ -1174,20 +1199,13 @@ parse_objects(struct loader *ld)
             }
             char *path = json_path("$", col->key, i);
             void *obj = (char *) ld->objs[c] + i * obj_size(col->kind);
+#define OBJ_PARSE_(KIND, KEY, PREFIX, TYPE, FIELD, NAME, PARSE, ...) \
+            case OBJ_##KIND: PARSE(ld, j, path, obj); break;
             switch (col->kind) {
-            case OBJ_HOST: parse_host(ld, j, path, obj, false); break;
-            case OBJ_EDGE: parse_host(ld, j, path, obj, true); break;
-            case OBJ_PL: parse_prefix_list(ld, j, path, obj); break;
-            case OBJ_VPC: parse_vpc(ld, j, path, obj); break;
-            case OBJ_PCX: parse_peering(ld, j, path, obj); break;
-            case OBJ_SG: parse_sg(ld, j, path, obj); break;
-            case OBJ_NACL: parse_nacl(ld, j, path, obj); break;
-            case OBJ_RTB: parse_route_table(ld, j, path, obj); break;
-            case OBJ_SUBNET: parse_subnet(ld, j, path, obj); break;
-            case OBJ_ENI: parse_eni(ld, j, path, obj); break;
-            case OBJ_GW: parse_gateway(ld, j, path, obj, col->gw_kind);
-                break;
+            VPC_OBJECT_KINDS(OBJ_PARSE_)
+            case OBJ_GW: parse_gateway(ld, j, path, obj); break;
             }
+#undef OBJ_PARSE_
             free(path);
         }
     }
@@ -1248,12 +1266,65 @@ vpc_region_from_file(const char *file_name, struct vpc_errors *errs)
     return region_from_json(doc, errs);
 }
 
+/* Destructors of what one object owns besides its id (VPC_OBJECT_KINDS). */
 static void
-free_ids(void *base, size_t n, size_t size)
+destroy_nothing(const void *obj OVS_UNUSED)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(*(char **) ((char *) base + i * size));
-    }
+}
+
+static void
+destroy_prefix_list(struct vpc_prefix_list *pl)
+{
+    free(pl->name);
+    free(pl->cidrs);
+}
+
+static void
+destroy_vpc(struct vpc_vpc *vpc)
+{
+    free(vpc->blocks);
+    free(vpc->peerings);
+}
+
+static void
+destroy_sg(struct vpc_sg *sg)
+{
+    free(sg->ingress);
+    free(sg->egress);
+}
+
+static void
+destroy_nacl(struct vpc_nacl *nacl)
+{
+    free(nacl->ingress);
+    free(nacl->egress);
+}
+
+static void
+destroy_route_table(struct vpc_route_table *rtb)
+{
+    free(rtb->routes);
+}
+
+static void
+destroy_subnet(struct vpc_subnet *s)
+{
+    free(s->availability_zone);
+}
+
+static void
+destroy_eni(struct vpc_eni *e)
+{
+    free(e->sgs);
+}
+
+static void
+destroy_gateway(struct vpc_gateway *gw)
+{
+    free(gw->onprem);
+    free(gw->psk_ref);
+    free(gw->service);
+    free(gw->allowed_subnets);
 }
 
 void
@@ -1262,50 +1333,18 @@ vpc_region_destroy(struct vpc_region *r)
     if (!r) {
         return;
     }
-    for (size_t i = 0; i < r->n_vpcs; i++) {
-        free(r->vpcs[i].blocks);
-        free(r->vpcs[i].peerings);
-    }
-    for (size_t i = 0; i < r->n_subnets; i++) {
-        free(r->subnets[i].availability_zone);
-    }
-    for (size_t i = 0; i < r->n_enis; i++) {
-        free(r->enis[i].sgs);
-    }
-    for (size_t i = 0; i < r->n_sgs; i++) {
-        free(r->sgs[i].ingress);
-        free(r->sgs[i].egress);
-    }
-    for (size_t i = 0; i < r->n_nacls; i++) {
-        free(r->nacls[i].ingress);
-        free(r->nacls[i].egress);
-    }
-    for (size_t i = 0; i < r->n_route_tables; i++) {
-        free(r->route_tables[i].routes);
-    }
-    for (size_t i = 0; i < r->n_gateways; i++) {
-        free(r->gateways[i].onprem);
-        free(r->gateways[i].psk_ref);
-        free(r->gateways[i].service);
-        free(r->gateways[i].allowed_subnets);
-    }
-    for (size_t i = 0; i < r->n_prefix_lists; i++) {
-        free(r->prefix_lists[i].name);
-        free(r->prefix_lists[i].cidrs);
-    }
-#define FREE_ARRAY(F) free_ids(r->F, r->n_##F, sizeof *r->F); free(r->F)
-    FREE_ARRAY(hosts);
-    FREE_ARRAY(edges);
-    FREE_ARRAY(vpcs);
-    FREE_ARRAY(subnets);
-    FREE_ARRAY(enis);
-    FREE_ARRAY(sgs);
-    FREE_ARRAY(nacls);
-    FREE_ARRAY(route_tables);
-    FREE_ARRAY(peerings);
-    FREE_ARRAY(gateways);
-    FREE_ARRAY(prefix_lists);
-#undef FREE_ARRAY
+#define DESTROY_ARRAY_(FIELD, DESTROY)              \
+    for (size_t i = 0; i < r->n_##FIELD; i++) {     \
+        DESTROY(&r->FIELD[i]);                      \
+        free(r->FIELD[i].id);                       \
+    }                                               \
+    free(r->FIELD);
+#define DESTROY_KIND_(KIND, KEY, PREFIX, TYPE, FIELD, NAME, PARSE, DESTROY) \
+    DESTROY_ARRAY_(FIELD, DESTROY)
+    VPC_OBJECT_KINDS(DESTROY_KIND_)
+    DESTROY_ARRAY_(gateways, destroy_gateway)
+#undef DESTROY_KIND_
+#undef DESTROY_ARRAY_
     shash_destroy_free_data(&r->by_id);
     free(r);
 }

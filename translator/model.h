@@ -128,24 +128,63 @@ struct vpc_nacl {
     size_t n_ingress, n_egress;
 };
 
-/* What a route sends traffic to.  X-macro: kind, id prefix, description. */
-#define VPC_TARGET_KINDS                                          \
-    VPC_TARGET(LOCAL,     "local",  "the VPC itself")             \
-    VPC_TARGET(BLACKHOLE, "blackhole", "drop")                    \
-    VPC_TARGET(ENI,       "eni-",   "network interface (appliance)") \
-    VPC_TARGET(PEERING,   "pcx-",   "VPC peering connection")     \
-    VPC_TARGET(IGW,       "igw-",   "internet gateway")           \
-    VPC_TARGET(NAT,       "nat-",   "NAT gateway")                \
-    VPC_TARGET(VGW,       "vgw-",   "VPN gateway")                \
-    VPC_TARGET(DX,        "dxvif-", "Direct Connect virtual interface") \
-    VPC_TARGET(VPCE,      "vpce-",  "gateway VPC endpoint")
+/* What a route sends traffic to, other than a gateway: X(KIND, PREFIX,
+ * DESC), with PREFIX the target's keyword or id prefix and DESC its
+ * description in messages.  'enum vpc_target_kind' continues with the
+ * gateway kinds. */
+#define VPC_TARGET_KINDS(X)                                       \
+    X(LOCAL,     "local",     "the VPC itself")                   \
+    X(BLACKHOLE, "blackhole", "drop")                             \
+    X(ENI,       "eni-",      "network interface (appliance)")    \
+    X(PEERING,   "pcx-",      "VPC peering connection")
 
+/* Every kind of gateway, in the order of their collections in a region
+ * document and so in r->gateways: X(KIND, KEY, PREFIX, NAME, PARSE, DESC).
+ *   KEY     its top-level collection;
+ *   PREFIX  what its ids start with;
+ *   NAME    a short name (vpcctl gateway-stats);
+ *   PARSE   translator/intent.c's parser of its own keys (used only there);
+ *   DESC    its description in messages.
+ * A gateway kind is also a route target kind, VPC_TGT_KIND.  docs/intents.md,
+ * "How to extend", lists what else a new kind needs. */
+#define VPC_GATEWAY_KINDS(X)                                              \
+    X(IGW,  "internet_gateways", "igw-",   "igw",  parse_igw,             \
+      "internet gateway")                                                 \
+    X(NAT,  "nat_gateways",      "nat-",   "nat",  parse_nat,             \
+      "NAT gateway")                                                      \
+    X(VGW,  "vpn_gateways",      "vgw-",   "vgw",  parse_vgw,             \
+      "VPN gateway")                                                      \
+    X(DX,   "direct_connect",    "dxvif-", "dx",   parse_dx,              \
+      "Direct Connect virtual interface")                                 \
+    X(VPCE, "vpc_endpoints",     "vpce-",  "vpce", parse_vpce,            \
+      "gateway VPC endpoint")
+
+#define VPC_TGT_ENUM_(KIND, ...) VPC_TGT_##KIND,
 enum vpc_target_kind {
-#define VPC_TARGET(KIND, PREFIX, DESC) VPC_TGT_##KIND,
-    VPC_TARGET_KINDS
-#undef VPC_TARGET
+    VPC_TARGET_KINDS(VPC_TGT_ENUM_)
+    VPC_GATEWAY_KINDS(VPC_TGT_ENUM_)
 };
+#undef VPC_TGT_ENUM_
+
+/* The 'case' labels of every gateway kind, for a switch over 'enum
+ * vpc_target_kind' that treats them all alike:
+ *
+ *     switch (rt->kind) {
+ *     VPC_TGT_GATEWAY_CASES
+ *         ...the route goes to rt->gateway...
+ *
+ * Switches that treat gateway kinds differently name each kind and have no
+ * 'default', so that the compiler (-Wswitch) reports a kind they miss. */
+#define VPC_TGT_CASE_(KIND, ...) case VPC_TGT_##KIND:
+#define VPC_TGT_GATEWAY_CASES VPC_GATEWAY_KINDS(VPC_TGT_CASE_)
+
+/* The 'case' labels of every other target kind, for a switch over gateway
+ * kinds (gw->kind) to close with. */
+#define VPC_TGT_NON_GATEWAY_CASES VPC_TARGET_KINDS(VPC_TGT_CASE_)
+
 const char *vpc_target_kind_name(enum vpc_target_kind);
+bool vpc_target_is_gateway(enum vpc_target_kind);
+const char *vpc_gateway_kind_name(enum vpc_target_kind);
 
 /* A gateway of any kind: internet, NAT, VPN, Direct Connect, endpoint.
  * Only what routing needs is modelled here; the edge issue adds the rest. */
@@ -208,23 +247,53 @@ struct vpc_prefix_list {
     size_t n_cidrs;
 };
 
-#define VPC_ARRAY(TYPE, NAME) TYPE *NAME; size_t n_##NAME
+/* Every kind of object in a region document except gateways, in loading
+ * order: X(KIND, KEY, PREFIX, TYPE, FIELD, NAME, PARSE, DESTROY).
+ *   KEY      its top-level collection;
+ *   PREFIX   what its ids start with ("" for free-form ids);
+ *   TYPE     its struct (which starts with 'char *id'), in r->FIELD, with
+ *            r->n_FIELD of them;
+ *   NAME     how error messages call it;
+ *   PARSE    translator/intent.c's parser of one object, DESTROY its
+ *            destructor of what one object owns besides its id (both used
+ *            only there).
+ * Gateways follow, one collection per gateway kind (VPC_GATEWAY_KINDS), all
+ * in r->gateways.  docs/intents.md, "How to extend", lists what else a new
+ * kind needs. */
+#define VPC_OBJECT_KINDS(X)                                                 \
+    X(HOST, "hosts", "", vpc_host, hosts, "host",                           \
+      parse_host, destroy_nothing)                                          \
+    X(EDGE, "edges", "", vpc_host, edges, "edge",                           \
+      parse_edge, destroy_nothing)                                          \
+    X(PL, "prefix_lists", "pl-", vpc_prefix_list, prefix_lists,             \
+      "prefix list", parse_prefix_list, destroy_prefix_list)                \
+    X(VPC, "vpcs", "vpc-", vpc_vpc, vpcs, "VPC",                            \
+      parse_vpc, destroy_vpc)                                               \
+    X(PCX, "peering_connections", "pcx-", vpc_peering, peerings,            \
+      "peering connection", parse_peering, destroy_nothing)                 \
+    X(SG, "security_groups", "sg-", vpc_sg, sgs, "security group",          \
+      parse_sg, destroy_sg)                                                 \
+    X(NACL, "network_acls", "acl-", vpc_nacl, nacls, "network ACL",         \
+      parse_nacl, destroy_nacl)                                             \
+    X(RTB, "route_tables", "rtb-", vpc_route_table, route_tables,           \
+      "route table", parse_route_table, destroy_route_table)                \
+    X(SUBNET, "subnets", "subnet-", vpc_subnet, subnets, "subnet",          \
+      parse_subnet, destroy_subnet)                                         \
+    X(ENI, "enis", "eni-", vpc_eni, enis, "network interface",              \
+      parse_eni, destroy_eni)
+
+#define VPC_REGION_ARRAY_(KIND, KEY, PREFIX, TYPE, FIELD, ...) \
+    struct TYPE *FIELD;                                         \
+    size_t n_##FIELD;
 
 struct vpc_region {
-    VPC_ARRAY(struct vpc_host, hosts);
-    VPC_ARRAY(struct vpc_host, edges);
-    VPC_ARRAY(struct vpc_vpc, vpcs);
-    VPC_ARRAY(struct vpc_subnet, subnets);
-    VPC_ARRAY(struct vpc_eni, enis);
-    VPC_ARRAY(struct vpc_sg, sgs);
-    VPC_ARRAY(struct vpc_nacl, nacls);
-    VPC_ARRAY(struct vpc_route_table, route_tables);
-    VPC_ARRAY(struct vpc_peering, peerings);
-    VPC_ARRAY(struct vpc_gateway, gateways);
-    VPC_ARRAY(struct vpc_prefix_list, prefix_lists);
+    VPC_OBJECT_KINDS(VPC_REGION_ARRAY_)
+    struct vpc_gateway *gateways;       /* Every gateway kind. */
+    size_t n_gateways;
 
     struct shash by_id;         /* Every object id -> its object. */
 };
+#undef VPC_REGION_ARRAY_
 
 /* Errors: a list of complete messages "PATH: VALUE: RULE". */
 struct vpc_errors {

@@ -138,10 +138,43 @@ vpc_id_hash(const char *id)
 const char *
 vpc_target_kind_name(enum vpc_target_kind kind)
 {
+#define TARGET_DESC_(KIND, PREFIX, DESC) case VPC_TGT_##KIND: return DESC;
+#define GATEWAY_DESC_(KIND, KEY, PREFIX, NAME, PARSE, DESC) \
+    case VPC_TGT_##KIND: return DESC;
     switch (kind) {
-#define VPC_TARGET(KIND, PREFIX, DESC) case VPC_TGT_##KIND: return DESC;
-    VPC_TARGET_KINDS
-#undef VPC_TARGET
+    VPC_TARGET_KINDS(TARGET_DESC_)
+    VPC_GATEWAY_KINDS(GATEWAY_DESC_)
     }
+#undef TARGET_DESC_
+#undef GATEWAY_DESC_
+    return "?";
+}
+
+/* Whether a route to 'kind' goes to a gateway (rt->gateway). */
+bool
+vpc_target_is_gateway(enum vpc_target_kind kind)
+{
+    switch (kind) {
+    VPC_TGT_GATEWAY_CASES
+        return true;
+    VPC_TGT_NON_GATEWAY_CASES
+        return false;
+    }
+    return false;
+}
+
+/* The short name of gateway kind 'kind' ("igw", "nat", ...), or "?" if
+ * 'kind' is not a gateway kind. */
+const char *
+vpc_gateway_kind_name(enum vpc_target_kind kind)
+{
+#define GATEWAY_NAME_(KIND, KEY, PREFIX, NAME, ...) \
+    case VPC_TGT_##KIND: return NAME;
+    switch (kind) {
+    VPC_GATEWAY_KINDS(GATEWAY_NAME_)
+    VPC_TGT_NON_GATEWAY_CASES
+        break;
+    }
+#undef GATEWAY_NAME_
     return "?";
 }

@@ -18,7 +18,7 @@ NEXTHOP_MAC=02:99:00:00:00:01   # uplink_gateway_mac: the internet router
 CR_MAC=02:cc:00:00:00:01        # customer router, on-premises side
 ONPREM_MAC=02:cc:00:00:01:0a    # on-premises host
 lab_require
-command -v tcpdump >/dev/null || { echo "SKIP: no tcpdump"; exit 77; }
+command -v tcpdump >/dev/null || skip "no tcpdump"
 
 lab_host host-a 192.168.100.1
 lab_host host-b 192.168.100.2

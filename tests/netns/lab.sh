@@ -49,15 +49,15 @@ lab_bg() {
 # lab_require: root, netns, veth, bridge and the tools; else SKIP (77).
 lab_require() {
     local t
-    if [ "$(id -u)" != 0 ]; then echo "SKIP: not root"; exit 77; fi
+    if [ "$(id -u)" != 0 ]; then skip "not root"; fi
     for t in ip ethtool nc ping sysctl; do
-        command -v "$t" >/dev/null || { echo "SKIP: no $t"; exit 77; }
+        command -v "$t" >/dev/null || skip "no $t"
     done
     if ! ip netns add "${LAB_PFX}probe" 2>/dev/null; then
-        echo "SKIP: cannot create network namespaces"; exit 77
+        skip "cannot create network namespaces"
     fi
     ip netns del "${LAB_PFX}probe"
-    [ -x "$VPCCTL" ] || { echo "SKIP: $VPCCTL not built"; exit 77; }
+    [ -x "$VPCCTL" ] || skip "$VPCCTL not built"
 }
 
 # lab_netns NS: create and track a netns with loopback up.

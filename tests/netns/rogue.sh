@@ -17,7 +17,7 @@
 . "$(dirname "$0")/lab.sh"
 EX=$TOP/examples/web-tier.json
 lab_require
-command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
+command -v python3 >/dev/null || skip "no python3"
 PY=$(command -v python3)
 VNI=$("$PY" -c 'import json,sys
 print(next(v["vni"] for v in json.load(open(sys.argv[1]))["vpcs"] if v["id"] == "vpc-web"))' "$EX")

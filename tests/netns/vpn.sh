@@ -21,9 +21,9 @@ EX=$TOP/examples/vpn.json
 CHARON=${CHARON:-/usr/lib/ipsec/charon}
 lab_require
 if [ ! -x "$CHARON" ] || ! command -v swanctl >/dev/null; then
-    echo "SKIP: strongSwan (charon, swanctl) not installed (scripts/deps.sh)"; exit 77
+    skip "strongSwan (charon, swanctl) not installed (scripts/deps.sh)"
 fi
-command -v tcpdump >/dev/null || { echo "SKIP: no tcpdump"; exit 77; }
+command -v tcpdump >/dev/null || skip "no tcpdump"
 
 VPN_DIRS=()
 # vpn_charon NAME DIR: charon in NAME's netns with /run bound to DIR/run.

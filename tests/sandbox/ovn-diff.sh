@@ -16,9 +16,9 @@ SEEDS=${OVN_DIFF_SEEDS-1 2 3}
 MAX=${OVN_DIFF_MAX:-150}
 OVN_SCHEMAS=${OVN_SCHEMAS:-/usr/share/ovn}
 for tool in ovsdb-server ovsdb-client ovn-northd ovn-nbctl ovn-trace python3; do
-    command -v "$tool" >/dev/null || { echo "  skip: no $tool"; exit 77; }
+    command -v "$tool" >/dev/null || skip "no $tool"
 done
-[ -f "$OVN_SCHEMAS/ovn-nb.ovsschema" ] || { echo "  skip: no OVN schemas"; exit 77; }
+[ -f "$OVN_SCHEMAS/ovn-nb.ovsschema" ] || skip "no OVN schemas"
 
 ROOT=$TEST_DIR
 OVN=

@@ -8,9 +8,9 @@
 
 NB_SCHEMA=${NB_SCHEMA:-/usr/share/ovn/ovn-nb.ovsschema}
 for tool in ovsdb-server ovsdb-client ovsdb-tool ovn-nbctl jq; do
-    command -v "$tool" >/dev/null || { echo "  skip: no $tool"; exit 77; }
+    command -v "$tool" >/dev/null || skip "no $tool"
 done
-[ -f "$NB_SCHEMA" ] || { echo "  skip: no $NB_SCHEMA"; exit 77; }
+[ -f "$NB_SCHEMA" ] || skip "no $NB_SCHEMA"
 
 NB=$TEST_DIR/nb
 mkdir -p "$NB"
@@ -75,8 +75,8 @@ for ex in "$TOP"/examples/*.json; do
         nbctl lsp-get-port-security "$eni" \
             | expect "$name: $eni port security" "^$addr\$"
     else
-        nbctl lsp-get-port-security "$eni" \
-            | expect_not "$name: $eni (source_dest_check off): no port security" .
+        expect_not "$name: $eni (source_dest_check off): no port security" . \
+            nbctl lsp-get-port-security "$eni"
     fi
     nbctl show | expect "$name: every switch is attached to its router" \
         'router-port: lrp-'
@@ -130,7 +130,7 @@ expect "acl-app egress: to-lport on the router port" \
     'to-lport +32677 \(outport == "rtr-subnet-app" && ip4 && ip4.dst != 10.10.2.0/24 && ip4 && tcp && tcp.dst == 22\) drop' <<<"$acls"
 expect "acl-app implicit deny at priority 0" \
     'to-lport +0 \(outport == "rtr-subnet-app" && ip4 && ip4.dst != 10.10.2.0/24\) drop' <<<"$acls"
-nbctl acl-list subnet-web | expect "subnet-web (no network ACL) has no ACL" '^$'
+expect_not "subnet-web (no network ACL) has no ACL" . nbctl acl-list subnet-web
 nb_stop
 
 # peering: routes to the peer router over the peered ports.

@@ -21,6 +21,8 @@
 #include <cmocka.h>
 
 #include "translator/model.h"
+#include "openvswitch/json.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/util.h"
 #include "packets.h"
 
@@ -1511,6 +1513,102 @@ test_target_kind_name(void **state)
                         "gateway VPC endpoint");
 }
 
+/* The JSON schema names every collection of the kind tables (model.h),
+ * and no other, with ids of the table's prefix: a new object or gateway
+ * kind without its schema fails here. */
+static const struct json *
+schema_member(const struct json *obj, const char *key)
+{
+    assert_non_null(obj);
+    assert_int_equal(obj->type, JSON_OBJECT);
+    const struct json *v = shash_find_data(json_object(obj), key);
+    if (!v) {
+        fail_msg("schema: no \"%s\"", key);
+    }
+    return v;
+}
+
+/* The $defs entry that 'ref' ("#/$defs/NAME") points to. */
+static const struct json *
+schema_deref(const struct json *defs, const struct json *ref)
+{
+    assert_int_equal(ref->type, JSON_STRING);
+    const char *s = json_string(ref);
+    assert_int_equal(strncmp(s, "#/$defs/", 8), 0);
+    return schema_member(defs, s + 8);
+}
+
+static void
+check_schema_collection(const struct json *schema, const char *key,
+                        const char *prefix)
+{
+    const struct json *props = schema_member(schema, "properties");
+    const struct json *defs = schema_member(schema, "$defs");
+    const struct json *col = schema_member(props, key);
+    const struct json *item = schema_deref(
+        defs, schema_member(schema_member(col, "items"), "$ref"));
+    const struct json *id = schema_deref(
+        defs, schema_member(schema_member(schema_member(item, "properties"),
+                                          "id"), "$ref"));
+    const struct json *pattern = schema_member(id, "pattern");
+    assert_int_equal(pattern->type, JSON_STRING);
+    if (*prefix) {
+        char *want = xasprintf("^%s", prefix);
+        if (strncmp(json_string(pattern), want, strlen(want))) {
+            fail_msg("schema: %s ids: pattern %s does not start with %s",
+                     key, json_string(pattern), want);
+        }
+        free(want);
+    }
+}
+
+static void
+test_schema_matches_kinds(void **state)
+{
+    struct json *schema = json_from_file("schema/region.schema.json");
+    assert_int_equal(schema->type, JSON_OBJECT);
+    size_t n = 1;               /* "description". */
+#define OBJ_(KIND, KEY, PREFIX, ...) \
+    check_schema_collection(schema, KEY, PREFIX); n++;
+    VPC_OBJECT_KINDS(OBJ_)
+    VPC_GATEWAY_KINDS(OBJ_)
+#undef OBJ_
+    const struct json *props = schema_member(schema, "properties");
+    schema_member(props, "description");
+    assert_int_equal(shash_count(json_object(props)), n);
+
+    /* Routes may name every gateway kind. */
+    const struct json *target = schema_member(
+        schema_member(schema, "$defs"), "route_target");
+    const char *pattern = json_string(schema_member(target, "pattern"));
+#define GW_(KIND, KEY, PREFIX, ...)                                    \
+    {                                                                   \
+        char *stem = xmemdup0(PREFIX, strlen(PREFIX) - 1);              \
+        char *a = xasprintf("|%s|", stem), *b = xasprintf("|%s)", stem); \
+        if (!strstr(pattern, a) && !strstr(pattern, b)) {               \
+            fail_msg("schema: route_target %s misses %s", pattern, stem); \
+        }                                                               \
+        free(a);                                                        \
+        free(b);                                                        \
+        free(stem);                                                     \
+    }
+    VPC_GATEWAY_KINDS(GW_)
+#undef GW_
+    json_destroy(schema);
+}
+
+static void
+test_gateway_kind_names(void **state)
+{
+    assert_string_equal(vpc_gateway_kind_name(VPC_TGT_IGW), "igw");
+    assert_string_equal(vpc_gateway_kind_name(VPC_TGT_DX), "dx");
+    assert_string_equal(vpc_gateway_kind_name(VPC_TGT_ENI), "?");
+    assert_true(vpc_target_is_gateway(VPC_TGT_NAT));
+    assert_true(vpc_target_is_gateway(VPC_TGT_VPCE));
+    assert_false(vpc_target_is_gateway(VPC_TGT_PEERING));
+    assert_false(vpc_target_is_gateway(VPC_TGT_BLACKHOLE));
+}
+
 int
 main(void)
 {
@@ -1586,6 +1684,8 @@ main(void)
         cmocka_unit_test(test_router_ip_mac),
         cmocka_unit_test(test_id_hash),
         cmocka_unit_test(test_target_kind_name),
+        cmocka_unit_test(test_schema_matches_kinds),
+        cmocka_unit_test(test_gateway_kind_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
