@@ -1,5 +1,5 @@
 # regiondb/: the region database (OVSDB) and its client, used by
-# vpcctl (docs/regiondb.md).
+# 'vpcctl --region-db=REMOTES load|dump' (docs/regiondb.md).
 #
 # build/regiondb/region.ovsschema is generated from schema/region.schema.json
 # and schema/region.ann.json (schema/regiondb-gen.py), checked by the pinned
@@ -12,7 +12,9 @@ RDB_SCHEMA  := $(RDB_DIR)/region.ovsschema
 RDB_IDL_C   := $(RDB_DIR)/region-idl.c
 RDB_IDL_H   := $(RDB_DIR)/region-idl.h
 RDB_SPEC    := $(RDB_DIR)/rdb-spec.inc
-RDB_OBJS    := $(BUILD)/obj/regiondb/region-idl.o
+RDB_SRCS    := regiondb/regiondb.c
+RDB_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(RDB_SRCS)) \
+               $(BUILD)/obj/regiondb/region-idl.o
 OVSDB_IDLC_RUN = PYTHONPATH=$(OVS_SRC)/python PYTHONDONTWRITEBYTECODE=yes \
                  python3 $(OVS_SRC)/ovsdb/ovsdb-idlc.in
 
@@ -38,7 +40,12 @@ $(RDB_IDL_H): $(RDB_DIR)/region-idl.ovsidl
 $(BUILD)/obj/regiondb/region-idl.o: $(RDB_IDL_C) $(RDB_IDL_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I$(BUILD) -c $< -o $@
-all: $(RDB_SCHEMA) $(RDB_OBJS) $(RDB_SPEC)
+$(BUILD)/obj/regiondb/regiondb.o: ALL_CFLAGS += -I$(BUILD)
+$(BUILD)/obj/regiondb/regiondb.o: $(RDB_IDL_H) $(RDB_SPEC)
+
+# vpcctl links the region database client.
+$(VPCCTL): $(RDB_OBJS)
+all: $(RDB_SCHEMA)
 
 # The agreement test: the generated schema agrees with the JSON Schema, and
 # the check notices a missing column and a wrong type.
