@@ -177,3 +177,30 @@ finish() {
     exit 0
 }
 trap 'ovs_stop_all; exit 143' INT TERM
+
+# The region database (docs/regiondb.md).  regiondb_start DIR: a fresh
+# OVS_VPC_Region database served on DIR/region.sock (stop it with
+# pid_stop DIR/region.pid); sets REGION_DB to its remote.
+REGION_SCHEMA=$TOP/build/regiondb/region.ovsschema
+regiondb_start() {
+    ovsdb_start "$1" region "$REGION_SCHEMA"
+    REGION_DB=unix:$1/region.sock
+}
+# regiondb_versions REMOTE: one line "TABLE UUID VERSION" per row of every
+# table, sorted; two of them compared tell which rows a transaction
+# inserted, changed or deleted.
+regiondb_versions() {
+    local ops
+    ops=$(jq -c '[.name] + [.tables | keys[] | {op: "select", table: .,
+                 where: [], columns: ["_uuid", "_version"]}]' "$REGION_SCHEMA")
+    ovsdb-client transact "$1" "$ops" \
+        | jq -r --argjson t "$(jq -c '.tables | keys' "$REGION_SCHEMA")" \
+            'to_entries[] | .key as $i | .value.rows[]
+             | "\($t[$i]) \(._uuid[1]) \(._version[1])"' | sort
+}
+# json_norm FILE: a region document with keys sorted, lists sorted and empty
+# lists dropped (what load + dump keeps: docs/regiondb.md).
+json_norm() {
+    jq -S 'walk(if type == "object" then with_entries(select(.value != []))
+                else . end) | walk(if type == "array" then sort else . end)' "$1"
+}
