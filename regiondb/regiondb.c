@@ -32,6 +32,7 @@
 #include "ovsdb-idl.h"
 #include "ovsdb-idl-provider.h"
 #include "regiondb/region-idl.h"
+#include "sset.h"
 #include "timeval.h"
 #include "translator/model.h"
 #include "util.h"
@@ -328,16 +329,26 @@ rdb_datum_from_doc(struct rdb_ctx *ctx, const struct ovsdb_idl_column *col,
         }
         j = json_array_create_2(json_string_create("map"), elems);
     } else if (value->type == JSON_ARRAY) {
+        /* A list is a set here: a repeated id or prefix (which the
+         * translator accepts and which means nothing more) is kept once. */
         const struct json_array *a = json_array(value);
+        struct sset seen = SSET_INITIALIZER(&seen);
         for (size_t i = 0; i < a->n && !error; i++) {
             char *p = xasprintf("%s[%"PRIuSIZE"]", path, i);
             struct json *atom = rdb_atom_json(ctx, col, &col->type.key,
                                               a->elems[i], p, &error);
             free(p);
             if (atom) {
-                json_array_add(elems, atom);
+                char *key = json_to_string(atom, JSSF_SORT);
+                if (sset_add(&seen, key)) {
+                    json_array_add(elems, atom);
+                } else {
+                    json_destroy(atom);
+                }
+                free(key);
             }
         }
+        sset_destroy(&seen);
         j = json_array_create_2(json_string_create("set"), elems);
     } else {
         struct json *atom = rdb_atom_json(ctx, col, &col->type.key, value,
