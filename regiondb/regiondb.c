@@ -132,8 +132,8 @@ rdb_column(const struct ovsdb_idl_table_class *tc, const char *name)
 }
 
 static const struct rdb_alt *
-rdb_alt_of(const struct ovsdb_idl_table_class *tc,
-           const struct ovsdb_idl_column *col)
+rdb_alt_of__(const struct ovsdb_idl_table_class *tc,
+             const struct ovsdb_idl_column *col)
 {
     for (size_t i = 0; i < ARRAY_SIZE(rdb_alts); i++) {
         if (!strcmp(rdb_alts[i].table, tc->name)
@@ -169,21 +169,92 @@ rdb_collection_of(const struct ovsdb_idl_table_class *tc)
     return NULL;
 }
 
+/* What the code needs to know of each column, computed once per table
+ * (these are looked up for every column of every row). */
+struct rdb_colinfo {
+    const char *field;          /* Document field it stores. */
+    const struct rdb_alt *alt;  /* If one of several columns of 'field'. */
+    const struct ovsdb_idl_table_class *ref;    /* Referenced table. */
+    bool internal;              /* No field: Region.cfg, 'position'. */
+    bool child_list;            /* Nested list: refs into a non-root table. */
+    bool required_list;         /* Written even when empty. */
+    bool key;                   /* Identifies a nested entry. */
+};
+struct rdb_tableinfo {
+    struct rdb_colinfo *cols;
+    const struct ovsdb_idl_column *id;  /* "id" column, if any. */
+    struct sset fields;                 /* Fields stored in some column. */
+};
+static struct rdb_tableinfo rdb_tableinfos[RDB_N_TABLES];
+
+static const struct rdb_tableinfo *
+rdb_ti(const struct ovsdb_idl_table_class *tc)
+{
+    struct rdb_tableinfo *ti = &rdb_tableinfos[rdb_table_index(tc)];
+    if (ti->cols) {
+        return ti;
+    }
+    ti->cols = xcalloc(tc->n_columns + 1, sizeof *ti->cols);
+    ti->id = rdb_column(tc, "id");
+    sset_init(&ti->fields);
+    const struct rdb_collection *coll = rdb_collection_of(tc);
+    for (size_t i = 0; i < tc->n_columns; i++) {
+        const struct ovsdb_idl_column *col = &tc->columns[i];
+        struct rdb_colinfo *ci = &ti->cols[i];
+        const struct ovsdb_base_type *key = &col->type.key;
+
+        ci->alt = rdb_alt_of__(tc, col);
+        ci->field = ci->alt ? ci->alt->field : col->name;
+        ci->ref = (key->type == OVSDB_TYPE_UUID && key->uuid.refTableName
+                   ? rdb_table(key->uuid.refTableName) : NULL);
+        ci->internal = (!strcmp(tc->name, rdb_root_table)
+                        ? !strcmp(col->name, "cfg")
+                        : coll && coll->ordered
+                          && !strcmp(col->name, "position"));
+        ci->child_list = ci->ref && !ci->ref->is_root;
+        ci->required_list = rdb_pair_listed(rdb_required_lists,
+                                            ARRAY_SIZE(rdb_required_lists),
+                                            tc, col);
+        ci->key = rdb_pair_listed(rdb_keys, ARRAY_SIZE(rdb_keys), tc, col);
+        if (!ci->internal) {
+            sset_add(&ti->fields, ci->field);
+        }
+    }
+    return ti;
+}
+
+static const struct rdb_colinfo *
+rdb_ci(const struct ovsdb_idl_table_class *tc,
+       const struct ovsdb_idl_column *col)
+{
+    return &rdb_ti(tc)->cols[col - tc->columns];
+}
+
+/* The table class that 'col' belongs to. */
+static const struct ovsdb_idl_table_class *
+rdb_table_of_column(const struct ovsdb_idl_column *col)
+{
+    for (size_t i = 0; i < rdbrec_idl_class.n_tables; i++) {
+        const struct ovsdb_idl_table_class *tc = &rdbrec_idl_class.tables[i];
+        if (col >= tc->columns && col < tc->columns + tc->n_columns) {
+            return tc;
+        }
+    }
+    OVS_NOT_REACHED();
+}
+
 /* The table that 'col' references, or NULL if it holds no references. */
 static const struct ovsdb_idl_table_class *
 rdb_ref_table(const struct ovsdb_idl_column *col)
 {
-    const struct ovsdb_base_type *key = &col->type.key;
-    return (key->type == OVSDB_TYPE_UUID && key->uuid.refTableName
-            ? rdb_table(key->uuid.refTableName) : NULL);
+    return rdb_ci(rdb_table_of_column(col), col)->ref;
 }
 
 /* True if 'col' holds a nested list: references into a non-root table. */
 static bool
 rdb_is_child_list(const struct ovsdb_idl_column *col)
 {
-    const struct ovsdb_idl_table_class *ref = rdb_ref_table(col);
-    return ref && !ref->is_root;
+    return rdb_ci(rdb_table_of_column(col), col)->child_list;
 }
 
 /* True for the columns that have no field in the document. */
@@ -191,11 +262,7 @@ static bool
 rdb_is_internal(const struct ovsdb_idl_table_class *tc,
                 const struct ovsdb_idl_column *col)
 {
-    if (!strcmp(tc->name, rdb_root_table)) {
-        return !strcmp(col->name, "cfg");
-    }
-    const struct rdb_collection *c = rdb_collection_of(tc);
-    return c && c->ordered && !strcmp(col->name, "position");
+    return rdb_ci(tc, col)->internal;
 }
 
 /* The document field that 'col' stores. */
@@ -203,16 +270,21 @@ static const char *
 rdb_field_of(const struct ovsdb_idl_table_class *tc,
              const struct ovsdb_idl_column *col)
 {
-    const struct rdb_alt *alt = rdb_alt_of(tc, col);
-    return alt ? alt->field : col->name;
+    return rdb_ci(tc, col)->field;
+}
+
+static const struct rdb_alt *
+rdb_alt_of(const struct ovsdb_idl_table_class *tc,
+           const struct ovsdb_idl_column *col)
+{
+    return rdb_ci(tc, col)->alt;
 }
 
 /* The string in 'row''s "id" column, or "" if none. */
 static const char *
 rdb_row_id(const struct ovsdb_idl_row *row)
 {
-    const struct ovsdb_idl_column *col = rdb_column(row->table->class_,
-                                                    "id");
+    const struct ovsdb_idl_column *col = rdb_ti(row->table->class_)->id;
     const struct ovsdb_datum *d = col ? ovsdb_idl_read(row, col) : NULL;
     return d && d->n ? json_string(d->keys[0].s) : "";
 }
@@ -224,6 +296,11 @@ rdb_row_id(const struct ovsdb_idl_row *row)
 static char *
 rdb_connect(const char *remotes, long long deadline, struct ovsdb_idl **idlp)
 {
+    /* A whole region is one long transaction to build and one long
+     * replica to parse: the poll loop's "unreasonably long poll interval"
+     * warnings would only be noise here. */
+    vlog_set_levels(vlog_module_from_name("timeval"), VLF_CONSOLE, VLL_ERR);
+
     struct ovsdb_idl *idl = ovsdb_idl_create(remotes, &rdbrec_idl_class,
                                              true, true);
     ovsdb_idl_set_leader_only(idl, true);
@@ -260,26 +337,50 @@ struct rdb_ctx {
     struct rdb_load_stats stats;
 };
 
+/* Where a value is in the document, formatted only for an error message
+ * (a path per value would cost more than the load itself). */
+struct rdb_where {
+    const char *base;           /* "$.enis[3]". */
+    const char *field;          /* "mac", or NULL. */
+    long long int index;        /* Index in a list, or -1. */
+};
+
+static char *
+rdb_path(const struct rdb_where *w)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&s, w->base);
+    if (w->field) {
+        ds_put_format(&s, ".%s", w->field);
+    }
+    if (w->index >= 0) {
+        ds_put_format(&s, "[%lld]", w->index);
+    }
+    return ds_steal_cstr(&s);
+}
+
 /* The OVSDB JSON atom for 'value', a scalar of the document, stored in
  * 'col'; ids become ["uuid", ...] of the referenced row.  Returns NULL and
  * sets '*error' if it cannot. */
 static struct json *
 rdb_atom_json(struct rdb_ctx *ctx, const struct ovsdb_idl_column *col,
               const struct ovsdb_base_type *base, const struct json *value,
-              const char *path, char **error)
+              const struct rdb_where *w, char **error)
 {
     if (base->type == OVSDB_TYPE_UUID) {
         const struct ovsdb_idl_table_class *ref = rdb_ref_table(col);
-        if (!ref || value->type != JSON_STRING) {
-            *error = xasprintf("%s: must be an id", path);
-            return NULL;
-        }
         const struct ovsdb_idl_row *row
-            = shash_find_data(&ctx->ids[rdb_table_index(ref)],
-                              json_string(value));
+            = (ref && value->type == JSON_STRING
+               ? shash_find_data(&ctx->ids[rdb_table_index(ref)],
+                                 json_string(value))
+               : NULL);
         if (!row) {
-            *error = xasprintf("%s: \"%s\": no %s row has this id", path,
-                               json_string(value), ref->name);
+            char *path = rdb_path(w);
+            char *v = json_to_string(value, JSSF_SORT);
+            *error = xasprintf("%s: %s: no %s row has this id", path, v,
+                               ref ? ref->name : "(no table)");
+            free(v);
+            free(path);
             return NULL;
         }
         char uuid[UUID_LEN + 1];
@@ -300,9 +401,10 @@ rdb_atom_json(struct rdb_ctx *ctx, const struct ovsdb_idl_column *col,
  * column 'col'.  Returns NULL or an error ("PATH: ..."). */
 static char *
 rdb_datum_from_doc(struct rdb_ctx *ctx, const struct ovsdb_idl_column *col,
-                   const struct json *value, const char *path,
-                   struct ovsdb_datum *out)
+                   const struct json *value, const char *base,
+                   const char *field, struct ovsdb_datum *out)
 {
+    struct rdb_where w = { base, field, -1 };
     char *error = NULL;
     struct json *elems = json_array_create_empty();
     struct json *j;
@@ -314,13 +416,16 @@ rdb_datum_from_doc(struct rdb_ctx *ctx, const struct ovsdb_idl_column *col,
     } else if (ovsdb_type_is_map(&col->type)) {
         if (value->type != JSON_OBJECT) {
             json_destroy(elems);
-            return xasprintf("%s: must be an object", path);
+            char *path = rdb_path(&w);
+            error = xasprintf("%s: must be an object", path);
+            free(path);
+            return error;
         }
         struct shash_node *node;
         SHASH_FOR_EACH (node, json_object(value)) {
             struct json *k = json_string_create(node->name);
             struct json *v = rdb_atom_json(ctx, col, &col->type.value,
-                                           node->data, path, &error);
+                                           node->data, &w, &error);
             if (!v) {
                 json_destroy(k);
                 break;
@@ -334,10 +439,9 @@ rdb_datum_from_doc(struct rdb_ctx *ctx, const struct ovsdb_idl_column *col,
         const struct json_array *a = json_array(value);
         struct sset seen = SSET_INITIALIZER(&seen);
         for (size_t i = 0; i < a->n && !error; i++) {
-            char *p = xasprintf("%s[%"PRIuSIZE"]", path, i);
+            struct rdb_where wi = { base, field, i };
             struct json *atom = rdb_atom_json(ctx, col, &col->type.key,
-                                              a->elems[i], p, &error);
-            free(p);
+                                              a->elems[i], &wi, &error);
             if (atom) {
                 char *key = json_to_string(atom, JSSF_SORT);
                 if (sset_add(&seen, key)) {
@@ -352,7 +456,7 @@ rdb_datum_from_doc(struct rdb_ctx *ctx, const struct ovsdb_idl_column *col,
         j = json_array_create_2(json_string_create("set"), elems);
     } else {
         struct json *atom = rdb_atom_json(ctx, col, &col->type.key, value,
-                                          path, &error);
+                                          &w, &error);
         if (atom) {
             json_array_add(elems, atom);
         }
@@ -365,8 +469,10 @@ rdb_datum_from_doc(struct rdb_ctx *ctx, const struct ovsdb_idl_column *col,
             char *s = ovsdb_error_to_string_free(e);
             char *v = value ? json_to_string(value, JSSF_SORT)
                             : xstrdup("(absent)");
+            char *path = rdb_path(&w);
             error = xasprintf("%s: %s: does not fit column %s: %s", path, v,
                               col->name, s);
+            free(path);
             free(v);
             free(s);
         }
@@ -444,8 +550,7 @@ rdb_child_matches(const struct ovsdb_idl_table_class *tc,
 {
     for (size_t i = 0; i < tc->n_columns; i++) {
         const struct ovsdb_idl_column *col = &tc->columns[i];
-        if (keys_only && !rdb_pair_listed(rdb_keys, ARRAY_SIZE(rdb_keys), tc,
-                                          col)) {
+        if (keys_only && !rdb_ci(tc, col)->key) {
             continue;
         }
         if (!ovsdb_datum_equals(ovsdb_idl_read(row, col), &c->cols[i],
@@ -490,10 +595,9 @@ rdb_diff_children(struct rdb_ctx *ctx, const struct ovsdb_idl_row *parent,
         }
         for (size_t k = 0; k < tc->n_columns && !error; k++) {
             const struct ovsdb_idl_column *kc = &tc->columns[k];
-            char *p = xasprintf("%s.%s", c->path, rdb_field_of(tc, kc));
             error = rdb_datum_from_doc(ctx, kc, rdb_doc_value(tc, kc, c->obj),
-                                       p, &c->cols[k]);
-            free(p);
+                                       c->path, rdb_field_of(tc, kc),
+                                       &c->cols[k]);
         }
     }
 
@@ -573,15 +677,10 @@ rdb_write_row(struct rdb_ctx *ctx, const struct ovsdb_idl_row *row,
     char *error = NULL;
 
     /* A field with no column would be lost: refuse it. */
+    const struct sset *fields = &rdb_ti(tc)->fields;
     struct shash_node *node;
     SHASH_FOR_EACH (node, json_object(obj)) {
-        bool found = false;
-        for (size_t i = 0; i < tc->n_columns && !found; i++) {
-            found = (!rdb_is_internal(tc, &tc->columns[i])
-                     && !strcmp(rdb_field_of(tc, &tc->columns[i]),
-                                node->name));
-        }
-        if (!found) {
+        if (!sset_contains(fields, node->name)) {
             return xasprintf("%s.%s: no column of table %s stores this "
                              "field", path, node->name, tc->name);
         }
@@ -592,27 +691,28 @@ rdb_write_row(struct rdb_ctx *ctx, const struct ovsdb_idl_row *row,
         if (!strcmp(tc->name, rdb_root_table) && !strcmp(col->name, "cfg")) {
             continue;
         }
-        char *p = xasprintf("%s.%s", path, rdb_field_of(tc, col));
+        const char *field = rdb_field_of(tc, col);
         if (rdb_is_child_list(col)) {
+            char *p = xasprintf("%s.%s", path, field);
             error = rdb_diff_children(ctx, row, is_new, col,
                                       rdb_doc_value(tc, col, obj), p,
                                       &changed);
+            free(p);
         } else {
             struct ovsdb_datum d;
             if (rdb_is_internal(tc, col)) {
                 struct json *pos = json_integer_create(position);
-                error = rdb_datum_from_doc(ctx, col, pos, p, &d);
+                error = rdb_datum_from_doc(ctx, col, pos, path, field, &d);
                 json_destroy(pos);
             } else {
                 error = rdb_datum_from_doc(ctx, col,
-                                           rdb_doc_value(tc, col, obj), p,
-                                           &d);
+                                           rdb_doc_value(tc, col, obj),
+                                           path, field, &d);
             }
             if (!error) {
                 changed |= rdb_set_column(row, is_new, col, &d);
             }
         }
-        free(p);
     }
     if (changed && !is_new) {
         ctx->stats.n_updated++;
@@ -959,9 +1059,7 @@ rdb_row_to_json(struct ovsdb_idl *idl, const struct ovsdb_idl_row *row,
         const struct ovsdb_datum *d = ovsdb_idl_read(row, col);
         const char *field = rdb_field_of(tc, col);
         bool is_list = col->type.n_max > 1 && !ovsdb_type_is_map(&col->type);
-        if (!d->n && !(is_list && rdb_pair_listed(
-                           rdb_required_lists,
-                           ARRAY_SIZE(rdb_required_lists), tc, col))) {
+        if (!d->n && !(is_list && rdb_ci(tc, col)->required_list)) {
             continue;
         }
         struct json *v;
