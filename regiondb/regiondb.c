@@ -292,9 +292,12 @@ rdb_row_id(const struct ovsdb_idl_row *row)
 /* Connection. */
 
 /* Connects to 'remotes' and waits until the IDL holds the database's
- * contents or 'deadline' passes. */
+ * contents or 'deadline' passes.  A writer needs the cluster's leader
+ * ('leader_only'); a reader may use any member (whose replica may lag the
+ * leader's by the transactions it has not received yet). */
 static char *
-rdb_connect(const char *remotes, long long deadline, struct ovsdb_idl **idlp)
+rdb_connect(const char *remotes, long long deadline, bool leader_only,
+            struct ovsdb_idl **idlp)
 {
     /* A whole region is one long transaction to build and one long
      * replica to parse: the poll loop's "unreasonably long poll interval"
@@ -303,7 +306,7 @@ rdb_connect(const char *remotes, long long deadline, struct ovsdb_idl **idlp)
 
     struct ovsdb_idl *idl = ovsdb_idl_create(remotes, &rdbrec_idl_class,
                                              true, true);
-    ovsdb_idl_set_leader_only(idl, true);
+    ovsdb_idl_set_leader_only(idl, leader_only);
     for (;;) {
         ovsdb_idl_run(idl);
         if (ovsdb_idl_has_ever_connected(idl)) {
@@ -912,7 +915,7 @@ rdb_load(const char *remotes, const char *file, int timeout_ms,
     }
     long long deadline = time_msec() + timeout_ms;
     struct ovsdb_idl *idl;
-    error = rdb_connect(remotes, deadline, &idl);
+    error = rdb_connect(remotes, deadline, true, &idl);
     if (error) {
         json_destroy(doc);
         return error;
@@ -1122,7 +1125,8 @@ char *
 rdb_dump(const char *remotes, int timeout_ms, struct json **docp)
 {
     struct ovsdb_idl *idl;
-    char *error = rdb_connect(remotes, time_msec() + timeout_ms, &idl);
+    char *error = rdb_connect(remotes, time_msec() + timeout_ms, false,
+                              &idl);
     if (error) {
         return error;
     }
