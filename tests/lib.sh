@@ -204,3 +204,28 @@ json_norm() {
     jq -S 'walk(if type == "object" then with_entries(select(.value != []))
                 else . end) | walk(if type == "array" then sort else . end)' "$1"
 }
+# regiondb_cluster_start DIR N: a Raft cluster of N members serving a fresh
+# region database, member i on DIR/s<i>.sock (stop each with pid_stop
+# DIR/s<i>.pid); sets REGION_DB to the comma-separated list of them.
+regiondb_cluster_start() {
+    local d=$1 n=$2 i remotes=()
+    mkdir -p "$d"
+    ovsdb-tool create-cluster "$d/s1.db" "$REGION_SCHEMA" "unix:$d/s1.raft"
+    for i in $(seq 2 "$n"); do
+        ovsdb-tool join-cluster "$d/s$i.db" OVS_VPC_Region \
+            "unix:$d/s$i.raft" "unix:$d/s1.raft"
+    done
+    for i in $(seq "$n"); do
+        ovsdb-server "$d/s$i.db" --remote="punix:$d/s$i.sock" \
+            --pidfile="$d/s$i.pid" --unixctl="$d/s$i.ctl" \
+            --log-file="$d/s$i.log" -vconsole:off --detach --no-chdir \
+            2>>"$d/stderr.log"
+        remotes+=("unix:$d/s$i.sock")
+    done
+    for i in $(seq "$n"); do
+        ovsdb-client --timeout=30 wait "unix:$d/s$i.sock" OVS_VPC_Region \
+            connected 2>>"$d/stderr.log"
+    done
+    REGION_DB=$(IFS=,; echo "${remotes[*]}")
+}
+
