@@ -6,6 +6,7 @@
  *   vpcctl trace FILE --host H 'from eni-x to 10.0.2.7 tcp dport 443'
  *   vpcctl vpn-config FILE --host EDGE [DIR]
  *   vpcctl pipeline-doc
+ *   vpcctl --region-db=REMOTES load FILE | dump
  *
  * Commands live in one table (like ovs-ofctl's), each with its usage. */
 
@@ -821,7 +822,7 @@ cmd_export_ovn(int argc OVS_UNUSED, char *argv[])
 }
 
 /* --region-db: how long load and dump wait for the database, in all (a
- * first load of 100,000 ENIs takes ~15 s on a busy 2-core machine). */
+ * first load of 100,000 ENIs took 21 s on a busy 2-core machine). */
 #define REGION_DB_TIMEOUT_MS 60000
 
 static int
