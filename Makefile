@@ -20,6 +20,7 @@ include translator/translator.mk
 include pipeline/pipeline.mk
 LIB_SRCS := $(TRANSLATOR_SRCS) $(PIPELINE_SRCS)
 include cli/cli.mk
+include regiondb/regiondb.mk
 include daemon/daemon.mk
 -include tests/unit/unit.mk
 -include tests/tests.mk

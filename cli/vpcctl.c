@@ -6,6 +6,7 @@
  *   vpcctl trace FILE --host H 'from eni-x to 10.0.2.7 tcp dport 443'
  *   vpcctl vpn-config FILE --host EDGE [DIR]
  *   vpcctl pipeline-doc
+ *   vpcctl --region-db=REMOTES load FILE | dump
  *
  * Commands live in one table (like ovs-ofctl's), each with its usage. */
 
@@ -29,6 +30,7 @@
 #include "openvswitch/vlog.h"
 #include "packets.h"
 #include "pipeline/pipeline.h"
+#include "regiondb/regiondb.h"
 #include "translator/model.h"
 #include "util.h"
 
@@ -36,6 +38,7 @@
 static const char *opt_host;
 static const char *opt_bridge = "br-int";
 static char *opt_db;
+static const char *opt_region_db;
 static char *opt_switch;
 static char *opt_appctl;
 static int opt_tunnel_port = -1;
@@ -827,6 +830,54 @@ cmd_export_ovn(int argc OVS_UNUSED, char *argv[])
     return status;
 }
 
+/* --region-db: how long load and dump wait for the database, in all (a
+ * first load of 100,000 ENIs took 21 s on a busy 2-core machine). */
+#define REGION_DB_TIMEOUT_MS 60000
+
+static int
+cmd_load(int argc OVS_UNUSED, char *argv[])
+{
+    if (!opt_region_db) {
+        fprintf(stderr, "vpcctl: load needs --region-db=REMOTES\n");
+        return 2;
+    }
+    struct rdb_load_stats st;
+    char *error = rdb_load(opt_region_db, argv[1], REGION_DB_TIMEOUT_MS,
+                           &st);
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+        return 1;
+    }
+    printf("loaded %s into %s: cfg %"PRId64", %"PRIuSIZE" rows inserted, %"
+           PRIuSIZE" updated, %"PRIuSIZE" deleted, one transaction\n",
+           argv[1], opt_region_db, st.cfg, st.n_inserted, st.n_updated,
+           st.n_deleted);
+    return 0;
+}
+
+static int
+cmd_dump(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+{
+    if (!opt_region_db) {
+        fprintf(stderr, "vpcctl: dump needs --region-db=REMOTES\n");
+        return 2;
+    }
+    struct json *doc;
+    char *error = rdb_dump(opt_region_db, REGION_DB_TIMEOUT_MS, &doc);
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+        return 1;
+    }
+    char *s = (shash_is_empty(json_object(doc)) ? xstrdup("{}")
+               : json_to_string(doc, JSSF_PRETTY | JSSF_SORT));
+    puts(s);
+    free(s);
+    json_destroy(doc);
+    return 0;
+}
+
 static int
 cmd_help(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
 {
@@ -860,6 +911,11 @@ static const struct command commands[] = {
     { "export-ovn", "FILE [--db=OVN-NB]", 1, 1, cmd_export_ovn,
       "print an ovsdb-client transact array creating the region in OVN NB; "
       "with --db, load it there (one transaction)" },
+    { "load", "FILE --region-db=REMOTES", 1, 1, cmd_load,
+      "validate a region document and make the region database hold it: "
+      "one transaction, only the rows that changed" },
+    { "dump", "--region-db=REMOTES", 0, 0, cmd_dump,
+      "print the region database as a region document (JSON)" },
     { "help", "", 0, 0, cmd_help, "this help" },
 };
 
@@ -892,6 +948,9 @@ usage(void)
            "(Interface external_ids:vpc-eni-id)\n"
            "                       and the Geneve tunnel port; export-ovn: the OVN\n"
            "                       northbound database to load the region into\n"
+           "  --region-db=REMOTES  load, dump: the region database "
+           "(an OVSDB remote or a\n"
+           "                       comma-separated list of them)\n"
            "  --switch=TARGET      OpenFlow target (default "
            "unix:$OVS_RUNDIR/BR.mgmt)\n"
            "  --appctl=SOCKET      ovs-vswitchd control socket (for trace)\n"
@@ -938,7 +997,7 @@ main(int argc, char *argv[])
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
     enum { OPT_HOST = 256, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_APPCTL,
            OPT_BIND, OPT_TUNNEL, OPT_ANNOTATE, OPT_DRY_RUN, OPT_MAPPING,
-           OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR };
+           OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR, OPT_REGION_DB };
     static const struct option long_options[] = {
         { "host", required_argument, NULL, OPT_HOST },
         { "bridge", required_argument, NULL, OPT_BRIDGE },
@@ -954,6 +1013,7 @@ main(int argc, char *argv[])
         { "dx-port", required_argument, NULL, OPT_DX },
         { "vpn-port", required_argument, NULL, OPT_VPN },
         { "psk-dir", required_argument, NULL, OPT_PSK_DIR },
+        { "region-db", required_argument, NULL, OPT_REGION_DB },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -978,6 +1038,7 @@ main(int argc, char *argv[])
         case OPT_DX: opt_dx_port = atoi(optarg); break;
         case OPT_VPN: opt_vpn_port = atoi(optarg); break;
         case OPT_PSK_DIR: opt_psk_dir = optarg; break;
+        case OPT_REGION_DB: opt_region_db = optarg; break;
         case OPT_MAPPING:
             if (!strcmp(optarg, "flows")) {
                 opt_mapping = PL_MAP_FLOWS;

@@ -273,3 +273,55 @@ stage_table() {
     [ -n "$t" ] || { echo "stage_table: no stage '$1'" >&2; return 1; }
     echo "$t"
 }
+
+# The region database (docs/regiondb.md).  regiondb_start DIR: a fresh
+# OVS_VPC_Region database served on DIR/region.sock (stop it with
+# pid_stop DIR/region.pid); sets REGION_DB to its remote.
+REGION_SCHEMA=$TOP/build/regiondb/region.ovsschema
+regiondb_start() {
+    ovsdb_start "$1" region "$REGION_SCHEMA"
+    REGION_DB=unix:$1/region.sock
+}
+# regiondb_versions REMOTE: one line "TABLE UUID VERSION" per row of every
+# table, sorted; two of them compared tell which rows a transaction
+# inserted, changed or deleted.
+regiondb_versions() {
+    local ops
+    ops=$(jq -c '[.name] + [.tables | keys[] | {op: "select", table: .,
+                 where: [], columns: ["_uuid", "_version"]}]' "$REGION_SCHEMA")
+    ovsdb-client transact "$1" "$ops" \
+        | jq -r --argjson t "$(jq -c '.tables | keys' "$REGION_SCHEMA")" \
+            'to_entries[] | .key as $i | .value.rows[]
+             | "\($t[$i]) \(._uuid[1]) \(._version[1])"' | sort
+}
+# json_norm FILE: a region document with keys sorted, lists sorted and empty
+# lists dropped (what load + dump keeps: docs/regiondb.md).
+json_norm() {
+    jq -S 'walk(if type == "object" then with_entries(select(.value != []))
+                else . end) | walk(if type == "array" then sort else . end)' "$1"
+}
+# regiondb_cluster_start DIR N: a Raft cluster of N members serving a fresh
+# region database, member i on DIR/s<i>.sock (stop each with pid_stop
+# DIR/s<i>.pid); sets REGION_DB to the comma-separated list of them.
+regiondb_cluster_start() {
+    local d=$1 n=$2 i remotes=()
+    mkdir -p "$d"
+    ovsdb-tool create-cluster "$d/s1.db" "$REGION_SCHEMA" "unix:$d/s1.raft"
+    for i in $(seq 2 "$n"); do
+        ovsdb-tool join-cluster "$d/s$i.db" OVS_VPC_Region \
+            "unix:$d/s$i.raft" "unix:$d/s1.raft"
+    done
+    for i in $(seq "$n"); do
+        ovsdb-server "$d/s$i.db" --remote="punix:$d/s$i.sock" \
+            --pidfile="$d/s$i.pid" --unixctl="$d/s$i.ctl" \
+            --log-file="$d/s$i.log" -vconsole:off --detach --no-chdir \
+            2>>"$d/stderr.log"
+        remotes+=("unix:$d/s$i.sock")
+    done
+    for i in $(seq "$n"); do
+        ovsdb-client --timeout=30 wait "unix:$d/s$i.sock" OVS_VPC_Region \
+            connected 2>>"$d/stderr.log"
+    done
+    REGION_DB=$(IFS=,; echo "${remotes[*]}")
+}
+

@@ -1,0 +1,50 @@
+/* regiondb/regiondb.h: the region database (OVSDB) client.
+ *
+ * Purpose: the region's intents live in an OVSDB database of schema
+ * OVS_VPC_Region (build/regiondb/region.ovsschema, generated from
+ * schema/region.schema.json and schema/region.ann.json; docs/regiondb.md).
+ * rdb_load() validates a whole region document with the translator and
+ * diffs it into the database as one transaction that touches only the rows
+ * that changed; rdb_dump() reads the database back as a region document.
+ * Both talk to ovsdb-server through libopenvswitch's ovsdb-idl on OVS's
+ * poll loop, with a bounded timeout.
+ *
+ * Ownership: every function connects, works and disconnects; nothing is
+ * kept between calls.  Returned strings and JSON belong to the caller.
+ *
+ * Threading: single-threaded (one poll loop per call). */
+
+#ifndef REGIONDB_REGIONDB_H
+#define REGIONDB_REGIONDB_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct json;
+
+/* What one rdb_load() did. */
+struct rdb_load_stats {
+    int64_t cfg;                /* Region cfg after the commit. */
+    size_t n_inserted;          /* Rows inserted. */
+    size_t n_updated;           /* Existing rows with changed columns. */
+    size_t n_deleted;           /* Rows deleted. */
+};
+
+/* Validates the region document in 'file' (all errors, as 'vpcctl
+ * validate' prints them, one "PATH: VALUE: RULE" line each) and, if valid,
+ * makes the database at 'remotes' (one OVSDB remote or a comma-separated
+ * list) hold exactly that document, in one transaction that inserts new
+ * rows, writes only changed columns and deletes rows that are gone, and
+ * increments Region.cfg.  Waits at most 'timeout_ms' in all.  Returns NULL
+ * on success (filling 'stats') or a malloc'd error message; on error
+ * nothing was committed. */
+char *rdb_load(const char *remotes, const char *file, int timeout_ms,
+               struct rdb_load_stats *stats);
+
+/* Reads the database at 'remotes' back as a region document ('*docp',
+ * owned by the caller).  Collections come sorted by id (gateways in their
+ * stored document order), lists of ids and nested lists sorted.  Returns
+ * NULL or a malloc'd error message. */
+char *rdb_dump(const char *remotes, int timeout_ms, struct json **docp);
+
+#endif /* regiondb/regiondb.h */
