@@ -71,6 +71,11 @@ if [ "$FAILS" -ne 0 ]; then
     echo "--- edge-1 zone 2 conntrack entries by state:"
     appctl_on edge-1 dpctl/dump-conntrack zone=2 | grep -o 'state=[A-Z_0-9]*' \
         | sort | uniq -c | sed 's/^/   /'
+    for t in 41 91; do
+        echo "--- host-b table $t (security groups) flows with packets:"
+        ofctl_on host-b dump-flows br-int "table=$t" | grep -v 'n_packets=0,' \
+            | sed 's/^/   /'
+    done
     echo "--- edge-1 coverage:"
     appctl_on edge-1 coverage/show | grep -i conntrack | sed 's/^/   /'
 fi
