@@ -4,11 +4,13 @@
  * gateway-bound packets to it in Geneve with the gateway's reserved VNI
  * (pipeline/host.c, route stage), and it translates them for the outside
  * world and back.  Implemented here: internet gateways with elastic IPs
- * (stateless 1:1 NAT, proxy ARP on the uplink), NAT gateways (conntrack
- * source NAT), Direct Connect private virtual interfaces (802.1ad Q-in-Q),
- * VPN gateways (plain IP to and from the edge's IPsec endpoint through the
- * VPN port, pipeline/vpn.h).  Not yet: gateway endpoints (their traffic is
- * dropped at edge_out; see README, "What does not work yet"). */
+ * (1:1 NAT through conntrack, so that related ICMP errors get their
+ * embedded header translated, with a stateless rewrite after it; proxy
+ * ARP on the uplink), NAT gateways (conntrack source NAT), Direct Connect
+ * private virtual interfaces (802.1ad Q-in-Q, ARP for the gateway address
+ * on the trunk), VPN gateways (plain IP to and from the edge's IPsec
+ * endpoint through the VPN port, pipeline/vpn.h) and gateway endpoints
+ * (S3, DynamoDB: Geneve to the service, the source unchanged). */
 
 #include <config.h>
 #include "pipeline/edge.h"
