@@ -4,11 +4,13 @@
  * gateway-bound packets to it in Geneve with the gateway's reserved VNI
  * (pipeline/host.c, route stage), and it translates them for the outside
  * world and back.  Implemented here: internet gateways with elastic IPs
- * (stateless 1:1 NAT, proxy ARP on the uplink), NAT gateways (conntrack
- * source NAT), Direct Connect private virtual interfaces (802.1ad Q-in-Q),
- * VPN gateways (plain IP to and from the edge's IPsec endpoint through the
- * VPN port, pipeline/vpn.h).  Not yet: gateway endpoints (their traffic is
- * dropped at edge_out; see README, "What does not work yet"). */
+ * (1:1 NAT through conntrack, so that related ICMP errors get their
+ * embedded header translated, with a stateless rewrite after it; proxy
+ * ARP on the uplink), NAT gateways (conntrack source NAT), Direct Connect
+ * private virtual interfaces (802.1ad Q-in-Q, ARP for the gateway address
+ * on the trunk), VPN gateways (plain IP to and from the edge's IPsec
+ * endpoint through the VPN port, pipeline/vpn.h) and gateway endpoints
+ * (S3, DynamoDB: Geneve to the service, the source unchanged). */
 
 #include <config.h>
 #include "pipeline/edge.h"
@@ -40,6 +42,15 @@ static bool
 served(const struct edge_ctx *c, const struct vpc_vpc *vpc)
 {
     return c->vpc_served[vpc - c->r->vpcs];
+}
+
+/* The conntrack zone of gateway 'gw' on the edge: its position among the
+ * region's gateways, plus one (zone 0 stays unused).  Internet gateways
+ * and NAT gateways have one each. */
+static size_t
+gw_zone(const struct edge_ctx *c, const struct vpc_gateway *gw)
+{
+    return (size_t) (gw - c->r->gateways) + 1;
 }
 
 /* Does 'subnet' route anything to gateway 'gw'?  (AWS: only subnets with a
@@ -230,7 +241,11 @@ build_edge_out_vgw(struct edge_ctx *c, const struct vpc_gateway *gw)
 /* Table edge_out:
  *   ENTRY  internet gateway: per ENI with an elastic IP, the private
  *          source becomes the elastic IP, out the uplink (an ENI without
- *          one has no internet access: miss, drop);
+ *          one has no internet access: miss, drop).  The translation goes
+ *          through conntrack, in the gateway's zone, so that ICMP errors
+ *          related to a connection get their embedded header translated
+ *          too; the stateless set_field after it translates what
+ *          conntrack does not (a packet it finds invalid);
  *          NAT gateway: source NAT to its elastic IP in the gateway's
  *          conntrack zone, out the uplink;
  *          Direct Connect: C-tag then S-tag, out the Direct Connect port;
@@ -261,7 +276,9 @@ build_edge_out(struct edge_ctx *c)
                 pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, ref,
                             xasprintf(REG_GATEWAY"=%"PRIu32",ip,nw_src=%s",
                                       gw->vni, ip),
-                            xasprintf("set_field:%s->ip_src,%s", eip, up));
+                            xasprintf("ct(commit,zone=%"PRIuSIZE","
+                                      "nat(src=%s)),set_field:%s->ip_src,%s",
+                                      gw_zone(c, gw), eip, eip, up));
                 free(ref);
                 free(up);
                 free(eip);
@@ -276,8 +293,7 @@ build_edge_out(struct edge_ctx *c)
             pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, gw->id,
                         xasprintf(REG_GATEWAY"=%"PRIu32",ip", gw->vni),
                         xasprintf("ct(commit,zone=%"PRIuSIZE","
-                                  "nat(src=%s)),%s",
-                                  (size_t) (gw - c->r->gateways) + 1, eip,
+                                  "nat(src=%s)),%s", gw_zone(c, gw), eip,
                                   up));
             free(up);
             free(eip);
@@ -330,7 +346,7 @@ add_proxy_arp(struct edge_ctx *c, uint32_t ip, const char *gw_ref)
     pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, ref,
                 xasprintf("in_port=%d,arp,arp_op=1,arp_tpa=%s",
                           c->cfg->uplink_ofport, s),
-                pl_arp_reply_actions(mac));
+                pl_arp_reply_actions(mac, "IN_PORT"));
     free(s);
     free(ref);
 }
@@ -373,14 +389,16 @@ build_edge_in_vpn(struct edge_ctx *c)
         ovs_assert(ok);
         pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, "vpn",
                     xasprintf("in_port=%d,arp,arp_op=1", vpn),
-                    pl_arp_reply_actions(mac));
+                    pl_arp_reply_actions(mac, "IN_PORT"));
     }
 }
 
 /* Table edge_in, from the uplink:
  *   ENTRY  ARP for an elastic IP or a NAT gateway's address: proxy reply;
  *          to an elastic IP whose ENI's subnet routes to the VPC's internet
- *          gateway: the private IP replaces it, to edge_mapping;
+ *          gateway: the private IP replaces it (through conntrack in the
+ *          gateway's zone, which also translates the embedded header of
+ *          a related ICMP error, then stateless), to edge_mapping;
  *          to a NAT gateway's address: conntrack (un-NAT), edge_nat_in.
  *   From Direct Connect:
  *   ENTRY  the S-tag of a virtual interface: pop it, to edge_dx_in.
@@ -432,9 +450,11 @@ build_edge_in(struct edge_ctx *c)
         add_proxy_arp(c, e->elastic_ip, ref);
         pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, ref,
                     xasprintf("in_port=%d,ip,nw_dst=%s", up, eip),
-                    xasprintf("set_field:%s->ip_dst,set_field:%"PRIu32"->"
-                              REG_VNI",dec_ttl,goto_table:%d", ip,
-                              e->subnet->vpc->vni, NEXT(EDGE_IN)));
+                    xasprintf("ct(commit,zone=%"PRIuSIZE",nat(dst=%s)),"
+                              "set_field:%s->ip_dst,set_field:%"PRIu32"->"
+                              REG_VNI",dec_ttl,goto_table:%d",
+                              gw_zone(c, igw), ip, ip, e->subnet->vpc->vni,
+                              NEXT(EDGE_IN)));
         free(ip);
         free(eip);
         free(ref);
@@ -450,7 +470,7 @@ build_edge_in(struct edge_ctx *c)
             pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, gw->id,
                         xasprintf("in_port=%d,ip,nw_dst=%s", up, eip),
                         xasprintf("ct(zone=%"PRIuSIZE",nat,table=%d)",
-                                  (size_t) (gw - c->r->gateways) + 1,
+                                  gw_zone(c, gw),
                                   GOTO(EDGE_IN, EDGE_NAT_IN)));
             free(eip);
         } else if (gw->kind == VPC_TGT_DX && c->cfg->dx_ofport > 0) {
@@ -482,8 +502,7 @@ build_edge_nat_in(struct edge_ctx *c)
         for (size_t k = 0; k < ARRAY_SIZE(states); k++) {
             pl_flow_add(c->fs, PL_EDGE_NAT_IN, PL_PRIO_ENTRY, gw->id,
                         xasprintf("ct_state=%s+rpl+trk,ct_zone=%"PRIuSIZE
-                                  ",ip", states[k],
-                                  (size_t) (gw - c->r->gateways) + 1),
+                                  ",ip", states[k], gw_zone(c, gw)),
                         xasprintf("set_field:%"PRIu32"->"REG_VNI",dec_ttl,"
                                   "goto_table:%d", gw->vpc->vni,
                                   NEXT(EDGE_NAT_IN)));
@@ -492,8 +511,15 @@ build_edge_nat_in(struct edge_ctx *c)
     pl_flow_add_miss_drop(c->fs, PL_EDGE_NAT_IN);
 }
 
-/* Table edge_dx_in, per virtual interface and on-premises prefix: the
- * C-tag, an on-premises source: pop, to edge_mapping in the VPC. */
+/* Table edge_dx_in, per virtual interface (the S-tag in REG_DX_STAG, the
+ * C-tag still on the frame):
+ *   ENTRY  ARP request for the gateway's address on the interface, the
+ *          first address of each of the VPC's CIDR blocks (the VPC
+ *          router's, never an ENI's; the VPN gateway's side uses it too):
+ *          answered with the edge's uplink MAC, both tags back on;
+ *          per on-premises prefix, an on-premises source: pop, to
+ *          edge_mapping in the VPC.
+ *   MISS   drop. */
 static void
 build_edge_dx_in(struct edge_ctx *c)
 {
@@ -501,6 +527,22 @@ build_edge_dx_in(struct edge_ctx *c)
         const struct vpc_gateway *gw = &c->r->gateways[i];
         if (gw->edge != c->edge || gw->kind != VPC_TGT_DX) {
             continue;
+        }
+        struct eth_addr mac = c->edge->uplink_mac;
+        for (size_t b = 0; b < gw->vpc->n_blocks; b++) {
+            char *ref = xasprintf("%s arp", gw->id);
+            char *gip = vpc_ip_to_string(gw->vpc->blocks[b].addr + 1);
+            char *out = xasprintf("push_vlan:0x88a8,set_field:%d->vlan_vid,"
+                                  "IN_PORT", 0x1000 | gw->s_tag);
+            pl_flow_add(c->fs, PL_EDGE_DX_IN, PL_PRIO_ENTRY, ref,
+                        xasprintf("in_port=%d,"REG_DX_STAG"=%d,dl_vlan=%d,"
+                                  "arp,arp_op=1,arp_tpa=%s",
+                                  c->cfg->dx_ofport, gw->s_tag, gw->c_tag,
+                                  gip),
+                        pl_arp_reply_actions(mac, out));
+            free(out);
+            free(gip);
+            free(ref);
         }
         for (size_t p = 0; p < gw->n_onprem; p++) {
             char buf[24];

@@ -276,7 +276,7 @@ pl_flow_add_miss_drop(struct pl_flows *fs, enum pl_stage stage)
 }
 
 char *
-pl_arp_reply_actions(struct eth_addr mac)
+pl_arp_reply_actions(struct eth_addr mac, const char *out)
 {
     return xasprintf("move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
                      "set_field:"ETH_ADDR_FMT"->eth_src,"
@@ -285,8 +285,8 @@ pl_arp_reply_actions(struct eth_addr mac)
                      "set_field:"ETH_ADDR_FMT"->arp_sha,"
                      "move:NXM_OF_ARP_TPA[]->"NXM_SCRATCH","
                      "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
-                     "move:"NXM_SCRATCH"->NXM_OF_ARP_SPA[],IN_PORT",
-                     ETH_ADDR_ARGS(mac), ETH_ADDR_ARGS(mac));
+                     "move:"NXM_SCRATCH"->NXM_OF_ARP_SPA[],%s",
+                     ETH_ADDR_ARGS(mac), ETH_ADDR_ARGS(mac), out);
 }
 
 static int

@@ -256,7 +256,7 @@ build_vrouter(struct host_ctx *c)
             pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_ENTRY, ref,
                         xasprintf(REG_SRC_SUBNET"=0x%08"PRIx32",arp,arp_op=1,"
                                   "arp_tpa=%s", subnet_num(s), cidr),
-                        pl_arp_reply_actions(rmac));
+                        pl_arp_reply_actions(rmac, "IN_PORT"));
             free(cidr);
         }
         pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_ENTRY, ref,

@@ -117,9 +117,9 @@ void pl_flow_add(struct pl_flows *, enum pl_stage, int priority,
 void pl_flow_add_miss_drop(struct pl_flows *, enum pl_stage);
 
 /* Actions that turn an ARP request into the reply from 'mac' for the
- * address asked about and send it back out of its port.  The caller frees
- * the string. */
-char *pl_arp_reply_actions(struct eth_addr mac);
+ * address asked about, then 'out' (e.g. "IN_PORT": back out of its port).
+ * The caller frees the string. */
+char *pl_arp_reply_actions(struct eth_addr mac, const char *out);
 
 /* The flow of 'fs' in OpenFlow table 'table' with 'priority' and 'match',
  * or NULL. */

@@ -166,7 +166,7 @@ expect "... and the edge sends the reply back with the same tags" \
 dxin=$(ofctl_on edge-1 dump-flows br-int | grep 'dl_vlan=200,nw_src=172\.16\.0\.0/12')
 t=$(sed -nE 's/.* table=([0-9]+),.*/\1/p' <<<"$dxin")
 for _ in $(seq 30); do
-    n=$(ofctl_on edge-1 dump-flows br-int "table=$t" | grep 'dl_vlan=200' | sed -nE 's/.*n_packets=([0-9]+),.*/\1/p')
+    n=$(ofctl_on edge-1 dump-flows br-int "table=$t" | grep 'dl_vlan=200,nw_src' | sed -nE 's/.*n_packets=([0-9]+),.*/\1/p')
     [ "${n:-0}" -ge 3 ] && break; sleep 0.1
 done
 nd=$(ofctl_on edge-1 dump-flows br-int "table=$t" | grep 'priority=0 ' | sed -nE 's/.*n_packets=([0-9]+),.*/\1/p')

@@ -72,6 +72,33 @@ on dx 02:cc:00:00:00:01 $UP 172.16.5.5 10.30.2.10 0 1 88a8:100 8100:201
 [ "$(count p0.pcap '172\.16\.5\.5 >')" = 1 ] && pass "an unknown C-tag is dropped" \
     || fail "an unknown C-tag came in"
 
+# arp_on_dx TPA CTAG: an ARP request from the customer router
+# (172.16.0.2, 02:cc:00:00:00:01) for TPA on the trunk, S-tag 100 (0x88a8)
+# and C-tag CTAG (0x8100), as the customer router sends it.
+arp_on_dx() {
+    appctl_on edge-1 netdev-dummy/receive dx "$(python3 - "$1" "$2" <<'PY'
+import struct, sys
+tpa, ctag = sys.argv[1], int(sys.argv[2])
+ip4 = lambda s: bytes(int(x) for x in s.split('.'))
+cr = bytes.fromhex('02cc00000001')
+arp = struct.pack('!HHBBH', 1, 0x0800, 6, 4, 1) + cr + ip4('172.16.0.2') \
+    + b'\0' * 6 + ip4(tpa)
+print((b'\xff' * 6 + cr + struct.pack('!HHHH', 0x88a8, 100, 0x8100, ctag)
+       + b'\x08\x06' + arp).hex())
+PY
+)" >/dev/null
+}
+arp_on_dx 10.30.0.1 200
+wait_pcap edge-1 dx.pcap 'is-at' \
+    | expect "ARP on the trunk for the gateway address 10.30.0.1: answered with the edge's MAC, S-tag 100 then C-tag 200" \
+      '02:76:70:ee:00:fe > 02:cc:00:00:00:01, ethertype 802\.1Q-QinQ \(0x88a8\).*vlan 100.*ethertype 802\.1Q \(0x8100\).*vlan 200.*ARP.*Reply 10\.30\.0\.1 is-at 02:76:70:ee:00:fe'
+before=$(count dx.pcap 'is-at')
+arp_on_dx 10.30.0.1 201
+arp_on_dx 10.30.2.10 200
+[ "$(count dx.pcap 'is-at')" = "$before" ] \
+    && pass "no answer on an unknown C-tag, nor for another address of the VPC" \
+    || fail "the edge answered ARP on C-tag 201 or for 10.30.2.10"
+
 echo "Gateway endpoint (S3)"
 appctl_on edge-1 tnl/arp/set br-phy 192.168.100.200 02:ee:00:00:00:01 >/dev/null
 from_host $VPCE 192.168.100.2 10.30.2.10 52.216.1.1

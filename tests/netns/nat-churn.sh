@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Netns lab, real packets: the NAT gateway under connection churn
+# (examples/edge.json, nat-shop, 203.0.113.20).  host-b (VM "app",
+# eni-app, private subnet) and edge-1, each with its own userspace OVS;
+# "inet" behind the edge's uplink runs a server on 8.8.8.8:8080 that sends
+# one byte and closes first (its side keeps TIME_WAIT).
+#
+# The VM opens CHURN_N (60,000) short connections, 16 at a time, with the
+# kernel's default TCP settings and a narrow local port range (1,000
+# ports), so that every port is reused every few hundred milliseconds
+# while the edge's conntrack zone still holds the previous connection of
+# that tuple in TIME_WAIT.  Every connection must succeed (no connect
+# timeout, no reset).  Before the fix (ovs-ext/patches/0002), the
+# replacement moved to another external port, outer tuples were reused
+# across inner connections with other TCP timestamp offsets, the server's
+# PAWS check answered SYNs with ACKs and connections timed out.
+#
+# Bounded: the client gives up after 20 failures or 600 s, each
+# connection after 5 s; a run of 60,000 takes about a minute here.
+. "$(dirname "$0")/lab.sh"
+EX=$TOP/examples/edge.json
+CHURN_N=${CHURN_N:-60000}
+PY=$(command -v python3) || { echo "SKIP: no python3"; exit 77; }
+CHURN=$TOP/tests/netns/churn.py
+lab_require
+
+lab_host host-b 192.168.100.2
+lab_host edge-1 192.168.100.254
+lab_vm host-b app eni-app 02:00:00:30:02:0a 10.30.2.10/24 10.30.2.1
+lab_node inet
+lab_veth edge-1 up0 inet eth0
+lab_in inet ip link set eth0 address 02:99:00:00:00:01
+lab_in inet ip addr add 203.0.113.1/24 dev eth0
+lab_in inet ip addr add 8.8.8.8/32 dev lo
+vsctl_on edge-1 add-port br-int up0 \
+    -- set interface up0 external_ids:vpc-edge-port=uplink
+lab_warm
+lab_apply "$EX"
+
+# The VM: default TCP settings (timestamps on, random offsets), a narrow
+# port range to force reuse.
+lab_in app sysctl -qw net.ipv4.ip_local_port_range="40000 40999"
+lab_in app sysctl net.ipv4.tcp_timestamps net.ipv4.tcp_tw_reuse \
+    net.ipv4.ip_local_port_range | sed 's/^/  app: /'
+
+lab_bg inet "$PY" "$CHURN" server 8.8.8.8 8080
+for _ in $(seq 40); do
+    lab_in inet ss -Hltn "sport = :8080" | grep -q . && break; sleep 0.05
+done
+
+echo "NAT gateway: $CHURN_N connections app -> 8.8.8.8:8080 through nat-shop"
+start=$(date +%s)
+out=$(lab_in app timeout 660 "$PY" "$CHURN" client 8.8.8.8 8080 "$CHURN_N" 16 5 20 600)
+rc=$?
+echo "  client: $out (exit $rc, $(($(date +%s) - start)) s wall)"
+[ $rc = 0 ] && grep -q "ok=$CHURN_N " <<<"$out" \
+    && pass "all $CHURN_N connections through the NAT gateway succeeded (0 timeouts, 0 errors)" \
+    || fail "connections through the NAT gateway failed: $out"
+
+# The server saw the NAT gateway's address, on the client's own ports:
+# a replaced TIME_WAIT connection keeps its external port.
+ext=$(lab_in inet ss -Htn state time-wait "sport = :8080" \
+      | awk '{ print $4 }' | sort -u)
+n_ext=$(grep -c . <<<"$ext")
+n_other=$(grep -vcE '^203\.0\.113\.20:40[0-9]{3}$' <<<"$ext")
+[ "$n_ext" -gt 0 ] && [ "$n_other" = 0 ] \
+    && pass "the server's $n_ext TIME_WAIT peers are 203.0.113.20 on the VM's ports 40000-40999" \
+    || fail "the server's TIME_WAIT peers: $n_other of $n_ext outside 203.0.113.20:40000-40999 ($(head -3 <<<"$ext" | tr '\n' ' '))"
+
+if [ "$FAILS" -ne 0 ]; then
+    echo "--- edge-1 zone 2 conntrack entries by state:"
+    appctl_on edge-1 dpctl/dump-conntrack zone=2 | grep -o 'state=[A-Z_0-9]*' \
+        | sort | uniq -c | sed 's/^/   /'
+    for t in 41 91; do
+        echo "--- host-b table $t (security groups) flows with packets:"
+        ofctl_on host-b dump-flows br-int "table=$t" | grep -v 'n_packets=0,' \
+            | sed 's/^/   /'
+    done
+    echo "--- edge-1 coverage:"
+    appctl_on edge-1 coverage/show | grep -i conntrack | sed 's/^/   /'
+fi
+finish
