@@ -39,9 +39,10 @@
 # alternating eip/nat.  Short runs on purpose: in a first trial with
 # 3 x 5 s, the third nat round collapsed to 328 cps (8 connect timeouts,
 # i.e. SYNs lost) after ~35,000 connections from the VM; with 3 x 2 s the
-# nat path still lost SYNs in most runs, after ~10,000-20,000 connections
-# (not diagnosed; docs/benchmarks.md).  The "errors" count of each round
-# shows it.
+# nat path still lost SYNs in most runs, after ~10,000-20,000 connections.
+# That was OVS 3.1's userspace conntrack (ovs-ext/patches/0002 and 0003,
+# docs/ovs-ext.md; tests/netns/nat-churn*.sh).  The "errors" count of each
+# round would show it coming back.
 #
 # Environment: SECS (5), RUNS (5), NFLOWS (16), CPS_SECS (2), CPS_RUNS (3),
 # CPS_THREADS (4); SKIP="A B" skips parts.
@@ -251,6 +252,6 @@ if [ ${#CPSV[@]} -gt 0 ]; then
     ue=$(median ${CPSU[eip]}) un=$(median ${CPSU[nat]})
     echo "| path | cps | runs | vs eip | edge CPU (us/connection) |"
     echo "|---|---|---|---|---|"
-    echo "| eip (web, stateless 1:1) | $ce |${CPSV[eip]} | 1.00 | $ue |"
+    echo "| eip (web, 1:1 through conntrack) | $ce |${CPSV[eip]} | 1.00 | $ue |"
     echo "| nat (app, conntrack NAT) | $cn |${CPSV[nat]} | $(awk -v a="$cn" -v b="$ce" 'BEGIN { printf "%.2f", a / b }') | $un |"
 fi
