@@ -7,8 +7,8 @@
 #   [ "$VPCD_STATUS" = 200 ] ...               # $VPCD_BODY, $VPCD_MS too
 #
 # Every vpcd runs with its files in the host's OVS dir (vpcd.pid, vpcd.log,
-# vpcd.ctl, state/intents.json), its own HTTP port, and the mapping mode of
-# $VPC_MAPPING.  vpcd_stop_all stops them by pid file; ovs_stop_all (thus
+# vpcd.ctl, state/vpcd.state, the run directory ovs-vpc/), its own HTTP
+# port, and the mapping mode of $VPC_MAPPING.  vpcd_stop_all stops them by pid file; ovs_stop_all (thus
 # finish and lab_cleanup) is wrapped to call it first.
 
 VPCD=$TOP/build/vpcd
