@@ -159,6 +159,11 @@ PY
     grep -E 'WARN.*No space left' "$D/vpcd.log" | expect "the log says why" 'mapping'
     appctl_on host-a vpcmap/stats \
         | expect "the cache kept version 3's 305 entries, same generation" "^entries=305 generation=$gen "
+    holder_run env TMPDIR="$D/run" OVS_RUNDIR="$D" "$VPCCTL" apply \
+        "$TEST_DIR/big2.json" --host host-a --mapping=action 2>&1 \
+        | expect "vpcctl apply with a full \$TMPDIR fails, naming it" "^vpcctl: mapping cache: $D/run/.*No space left"
+    appctl_on host-a vpcmap/stats \
+        | expect "... and leaves the cache alone" "^entries=305 generation=$gen "
     holder_run rm -f "$D/run/fill"
     vpcd_expect_wait "space freed: the audit loads the cache, in sync" host-a '.in_sync and .version == 4' 10
     appctl_on host-a vpcmap/show | grep -c '> 192\.168\.100\.3' \
