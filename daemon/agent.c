@@ -279,18 +279,18 @@ vpcd_sync_cache(struct vpcd *d)
         char *reply;
         char *why = vpc_appctl(d->vswitchd_ctl, "vpcmap/stats", 0, NULL,
                                &reply);
-        error = xasprintf("mapping cache: cannot read vpcmap/stats after "
-                          "loading %"PRIuSIZE" entries (%s)", st->n_entries,
-                          why ? why : "unexpected reply");
+        error = xasprintf("mapping cache: cannot check that it holds the "
+                          "%"PRIuSIZE" entries (%s)", st->n_entries,
+                          why ? why : "unexpected vpcmap/stats reply");
         free(why);
         free(reply);
         return error;
     }
     if (n != st->n_entries || d->cache_generation != want_generation) {
         return xasprintf("mapping cache: holds %"PRIuSIZE" entries in "
-                         "generation %"PRIu64" after loading %"PRIuSIZE
-                         " (generation %"PRIu64" expected)", n,
-                         d->cache_generation, st->n_entries,
+                         "generation %"PRIu64", expected %"PRIuSIZE" in "
+                         "generation %"PRIu64" (changed by someone else?)",
+                         n, d->cache_generation, st->n_entries,
                          want_generation);
     }
     d->cache_known = true;

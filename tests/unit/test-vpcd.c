@@ -8,7 +8,11 @@
  * install fails at once and a valid document is accepted but not installed
  * (202, in_sync false).  Examples are read relative to $VPC_SRCDIR (default:
  * the current directory, the top of the tree when run by 'make check-unit'),
- * as in test-pipeline.c. */
+ * as in test-pipeline.c.
+ *
+ * test_cache_sync() runs a fake ovs-vswitchd in a child process: ovs-ext's
+ * real mapping cache (vpc-map.c) and its vpcmap/... commands behind a unixctl
+ * socket, so that the agent's cache synchronization meets real replies. */
 
 #include <config.h>
 
@@ -20,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -28,12 +34,15 @@
 #include "daemon/state.h"
 #include "pipeline/pipeline.h"
 #include "translator/model.h"
+#include "ovs-ext/src/lib/vpc-map.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
+#include "unixctl.h"
 #include "util.h"
 
 /* Sockets that do not exist: connecting fails at once with ENOENT. */
@@ -1104,6 +1113,209 @@ test_state_restart(void **state OVS_UNUSED)
         "intents.json", NULL });
 }
 
+/* ------------------------------------- cache sync against a real cache */
+
+/* The fake ovs-vswitchd's pid, so that a failed test's teardown stops it. */
+static pid_t fake_pid;
+
+/* Starts a child process that serves the vpcmap/... commands on unixctl
+ * socket 'path' and returns its pid once it answers. */
+static pid_t
+start_fake_vswitchd(const char *path)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (!pid) {
+        struct unixctl_server *server;
+        vpc_map_init();
+        if (unixctl_server_create(path, &server)) {
+            _exit(1);
+        }
+        for (;;) {
+            unixctl_server_run(server);
+            unixctl_server_wait(server);
+            poll_block();
+        }
+    }
+    for (int i = 0; i < 250; i++) {
+        char *reply;
+        char *error = vpc_appctl(path, "vpcmap/stats", 0, NULL, &reply);
+        free(reply);
+        if (!error) {
+            fake_pid = pid;
+            return pid;
+        }
+        free(error);
+        usleep(20 * 1000);
+    }
+    kill(pid, SIGKILL);
+    fail_msg("the fake ovs-vswitchd on %s does not answer", path);
+    return -1;
+}
+
+static void
+stop_fake_vswitchd(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    fake_pid = 0;
+}
+
+static int
+teardown_fake_vswitchd(void **state OVS_UNUSED)
+{
+    if (fake_pid) {
+        stop_fake_vswitchd(fake_pid);
+    }
+    return 0;
+}
+
+/* Runs 'command' with the space-separated arguments 'args' (or none) on the
+ * fake ovs-vswitchd and returns its reply. */
+static char *
+fake_appctl(const char *path, const char *command, const char *args)
+{
+    char *copy = xstrdup(args ? args : "");
+    char *argv[8], *save = NULL;
+    int argc = 0;
+    for (char *w = strtok_r(copy, " ", &save); w && argc < 8;
+         w = strtok_r(NULL, " ", &save)) {
+        argv[argc++] = w;
+    }
+    char *reply;
+    char *error = vpc_appctl(path, command, argc, argv, &reply);
+    free(copy);
+    if (error) {
+        fail_msg("%s: %s", command, error);
+    }
+    return reply;
+}
+
+/* The web tier without ENI 'id'. */
+static char *
+web_tier_without(const char *id)
+{
+    char *text = example_text("web-tier");
+    struct json *j = json_from_string(text);
+    free(text);
+    struct json *enis = shash_find_data(json_object(j), "enis");
+    struct json_array *a = CONST_CAST(struct json_array *, json_array(enis));
+    for (size_t i = 0; i < a->n; i++) {
+        const struct json *eid = shash_find_data(json_object(a->elems[i]),
+                                                 "id");
+        if (!strcmp(json_string(eid), id)) {
+            json_destroy(a->elems[i]);
+            memmove(&a->elems[i], &a->elems[i + 1],
+                    (a->n - i - 1) * sizeof *a->elems);
+            a->n--;
+            break;
+        }
+    }
+    char *s = json_to_string(j, JSSF_PRETTY);
+    json_destroy(j);
+    return s;
+}
+
+static void
+test_cache_sync(void **state OVS_UNUSED)
+{
+    char *dir = make_tmpdir();
+    char *ctl = xasprintf("%s/vswitchd.ctl", dir);
+    pid_t pid = start_fake_vswitchd(ctl);
+    struct vpcd d;
+    offline_vpcd(&d, PL_MAP_ACTION, NULL);
+    free(d.vswitchd_ctl);
+    d.vswitchd_ctl = xstrdup(ctl);
+    d.run_dir = xstrdup(dir);
+    char *text = example_text("web-tier");
+    char *without = web_tier_without("eni-web-b");
+
+    /* The cache is loaded and checked; only the flows fail (no switch). */
+    char *out = http(&d, "PUT", "/v1/intents", text, 202);
+    assert_null(strstr(out, "mapping cache"));
+    free(out);
+    assert_true(d.cache_known);
+    assert_int_equal(d.errors[VPCD_ERR_CACHE], 0);
+    assert_int_equal(d.errors[VPCD_ERR_FLOWS], 1);
+    char *reply = fake_appctl(ctl, "vpcmap/stats", NULL);
+    assert_non_null(strstr(reply, "entries=4 "));
+    free(reply);
+
+    /* Someone deletes eni-web-b's entry behind vpcd's back, and the next
+     * version deletes it too: the vpcmap/del fails, and vpcd loads the
+     * whole cache instead of giving up. */
+    free(fake_appctl(ctl, "vpcmap/del", "1010 10.10.1.11"));
+    out = http(&d, "PUT", "/v1/intents", without, 202);
+    assert_null(strstr(out, "mapping cache"));
+    assert_null(strstr(out, "no mapping"));
+    free(out);
+    assert_true(d.cache_known);
+    assert_int_equal(d.errors[VPCD_ERR_CACHE], 0);
+    reply = fake_appctl(ctl, "vpcmap/show", NULL);
+    assert_null(strstr(reply, "10.10.1.11 "));
+    assert_non_null(strstr(reply, "entries=3 "));
+    free(reply);
+
+    /* Someone adds an entry behind vpcd's back: the next version's check
+     * of count and generation finds the cache is not what vpcd made it. */
+    free(fake_appctl(ctl, "vpcmap/add",
+                      "1010 10.10.1.99 192.168.100.2"));
+    out = http(&d, "PUT", "/v1/intents", text, 202);
+    assert_non_null(strstr(out, "mapping cache: holds 5 entries in "
+                                "generation"));
+    free(out);
+    assert_false(d.cache_known);
+    assert_int_equal(d.errors[VPCD_ERR_CACHE], 1);
+    assert_null(d.flowset);     /* Not the previous version's flows. */
+    /* The audit repairs it. */
+    vpcd_audit(&d);
+    assert_true(d.cache_known);
+    reply = fake_appctl(ctl, "vpcmap/show", NULL);
+    assert_null(strstr(reply, "10.10.1.99 "));
+    assert_non_null(strstr(reply, "entries=4 "));
+    free(reply);
+
+    /* More than 256 differences: one vpcmap/load through a file in the run
+     * directory, which is removed afterwards. */
+    struct pl_mapping_entry *many = xcalloc(300, sizeof *many);
+    for (int i = 0; i < 300; i++) {
+        many[i].vni = 5;
+        many[i].ip = 0x0a000001 + i;
+        many[i].underlay = 0xc0a86402;
+    }
+    free(d.loaded);
+    d.loaded = many;
+    d.n_loaded = 300;
+    d.cache_known = true;       /* vpcd believes 300 other entries. */
+    out = http(&d, "PUT", "/v1/intents", without, 202);
+    assert_null(strstr(out, "mapping cache"));
+    free(out);
+    assert_true(d.cache_known);
+    reply = fake_appctl(ctl, "vpcmap/stats", NULL);
+    assert_non_null(strstr(reply, "entries=3 "));
+    free(reply);
+    char *ls = dir_listing(dir);
+    assert_string_equal(ls, "vswitchd.ctl ");
+    free(ls);
+
+    /* ovs-vswitchd gone: the cache sync fails before any flow is sent, and
+     * the parsed flows of the previous version are dropped, so that the
+     * audit does not install them for this version. */
+    assert_non_null(d.flowset);
+    stop_fake_vswitchd(pid);
+    out = http(&d, "PUT", "/v1/intents", text, 202);
+    assert_non_null(strstr(out, "cannot connect"));
+    free(out);
+    assert_null(d.flowset);
+    assert_int_equal(d.errors[VPCD_ERR_CACHE], 2);
+
+    free(without);
+    free(text);
+    vpcd_destroy(&d);
+    free(ctl);
+    rm_tmpdir(dir, (const char *const[]) { "vswitchd.ctl", NULL });
+}
+
 int
 main(int argc OVS_UNUSED, char *argv[])
 {
@@ -1128,6 +1340,7 @@ main(int argc OVS_UNUSED, char *argv[])
         cmocka_unit_test(test_http_persists),
         cmocka_unit_test(test_http_persist_fails),
         cmocka_unit_test(test_state_restart),
+        cmocka_unit_test_teardown(test_cache_sync, teardown_fake_vswitchd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
