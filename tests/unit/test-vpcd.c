@@ -347,6 +347,24 @@ test_persist(void **state OVS_UNUSED)
     assert_string_equal(ls, "state state.prev ");
     free(ls);
 
+    /* A symbolic link where earlier vpcds put their temporary file
+     * (state.tmp, opened with O_TRUNC) is not followed: its target is
+     * untouched. */
+    char *victim = xasprintf("%s/victim", dir);
+    char *tmp_link = xasprintf("%s/state.tmp", dir);
+    FILE *f = fopen(victim, "w");
+    fputs("precious", f);
+    fclose(f);
+    assert_int_equal(symlink(victim, tmp_link), 0);
+    assert_int_equal(vpcd_persist(file, 3, "", false), 0);
+    char *v = vpcd_read_file(victim);
+    assert_string_equal(v, "precious");
+    free(v);
+    assert_int_equal(unlink(tmp_link), 0);
+    assert_int_equal(unlink(victim), 0);
+    free(tmp_link);
+    free(victim);
+
     /* Without keep_prev, state.prev stays as it was. */
     assert_int_equal(vpcd_persist(file, 4, "{\"four\": 4}", false), 0);
     assert_state(file, 4, "{\"four\": 4}");
