@@ -432,6 +432,25 @@ test_load_file(void **state OVS_UNUSED)
     assert_int_equal(vpc_map_generation(), g + 1);
 }
 
+/* Returns true if getline() fails on 'text' (with realloc_limit set). */
+static bool
+getline_fails(char *text)
+{
+    FILE *stream = fmemopen(text, strlen(text), "r");
+    char *line = NULL;
+    size_t size = 0;
+    bool failed = false;
+
+    assert_non_null(stream);
+    while (!failed && getline(&line, &size, stream) != -1) {
+        continue;
+    }
+    failed = !feof(stream);
+    free(line);
+    fclose(stream);
+    return failed;
+}
+
 /* Loads 'file' with 'expected' (or NULL) and checks that it fails with a
  * message containing 'message' and leaves the cache alone. */
 static void
@@ -522,15 +541,22 @@ test_load_file_errors(void **state OVS_UNUSED)
     }
     ds_put_char(&ds, '\n');
     file = write_temp_file(ds_cstr(&ds));
-    ds_destroy(&ds);
     realloc_limit = 64 * 1024;
-    error = vpc_map_load_file(file, NULL, &n, &generation);
-    realloc_limit = 0;
-    assert_non_null(error);
-    assert_non_null(strstr(error, "read failed after line 1"));
-    free(error);
-    assert_int_equal(vpc_map_count(), 1);
-    assert_true(present(7, IP4(10, 7, 7, 7)));
+    if (!getline_fails(ds_cstr(&ds))) {
+        /* Under valgrind, say, realloc() is not ours. */
+        realloc_limit = 0;
+        print_message("realloc() is not interposed: out of memory in "
+                      "getline() not tested\n");
+    } else {
+        error = vpc_map_load_file(file, NULL, &n, &generation);
+        realloc_limit = 0;
+        assert_non_null(error);
+        assert_non_null(strstr(error, "read failed after line 1"));
+        free(error);
+        assert_int_equal(vpc_map_count(), 1);
+        assert_true(present(7, IP4(10, 7, 7, 7)));
+    }
+    ds_destroy(&ds);
     unlink(file);
     free(file);
 }
