@@ -542,6 +542,39 @@ vpcd_file_changed(struct vpcd *d)
     return changed;
 }
 
+static void vpcd_set_aside(const char *file);
+
+/* Reads the persisted version and document without applying them, from the
+ * state file or, if it is corrupt (reported, and set aside), its last good
+ * copy; '*primary' tells which.  Returns false if there is none. */
+static bool
+vpcd_peek_state(struct vpcd *d, uint64_t *version, char **text,
+                bool *primary)
+{
+    char *error;
+
+    *primary = false;
+    if (!d->state_file) {
+        return false;
+    }
+    int retval = vpcd_state_read(d->state_file, version, text, &error);
+    if (!retval) {
+        *primary = true;
+        return true;
+    }
+    if (retval != ENOENT) {
+        d->errors[VPCD_ERR_STATE_FILE]++;
+        VLOG_ERR("%s; reading the version from the last good copy", error);
+        vpcd_set_aside(d->state_file);
+        char *prev = xasprintf("%s.prev", d->state_file);
+        free(error);
+        retval = vpcd_state_read(prev, version, text, &error);
+        free(prev);
+    }
+    free(error);
+    return !retval;
+}
+
 void
 vpcd_load_file(struct vpcd *d, const char *file, const char *origin)
 {
@@ -554,8 +587,22 @@ vpcd_load_file(struct vpcd *d, const char *file, const char *origin)
         vpcd_set_error(d, "%s: cannot read (%s)", file, ovs_strerror(errno));
         return;
     }
+    uint64_t version = 0;
+    bool on_disk = false;
+    if (!d->desired) {
+        /* The first document since vpcd started: the version goes on from
+         * the persisted one. */
+        char *persisted;
+        if (vpcd_peek_state(d, &version, &persisted, &on_disk)) {
+            if (strcmp(persisted, text)) {
+                version++;
+                on_disk = false;
+            }
+            free(persisted);
+        }
+    }
     char *body;
-    int status = vpcd_apply_text(d, text, origin, &body);
+    int status = vpcd_apply_text__(d, text, origin, version, on_disk, &body);
     if (status == 400) {
         VLOG_WARN("%s: invalid, nothing applied:\n%s", file, body);
     }

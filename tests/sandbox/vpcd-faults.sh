@@ -11,8 +11,9 @@
 #      status, and a failed load shows;
 #   3. a read-only state directory: the failed persist shows, and is
 #      retried when the directory is writable again;
-#   4. the version keeps growing across vpcd restarts, and a corrupt state
-#      file falls back to the last good copy with self-healing on.
+#   4. the version keeps growing across vpcd restarts (with or without
+#      --intents), and a corrupt state file falls back to the last good
+#      copy with self-healing on.
 #
 # Faults are injected in a private mount namespace (unshare -m) in which
 # vpcd runs: a tiny full tmpfs, a read-only bind mount.  TEST_DIR is kept out
@@ -233,4 +234,11 @@ done
 restart_vpcd
 vpcd_expect_wait "restarted again: the good copy was persisted back (version $v3)" \
     host-a ".in_sync and .version == $v3 and .errors.state_file == 0"
+cp "$TEST_DIR/v3.json" "$TEST_DIR/watched.json"
+restart_vpcd --intents="$TEST_DIR/watched.json"
+vpcd_expect_wait "restarted with --intents of the persisted document: still version $v3" \
+    host-a ".in_sync and .version == $v3"
+restart_vpcd --intents="$TEST_DIR/v4.json"
+vpcd_expect_wait "... with --intents of another document: version $((v3 + 1))" \
+    host-a ".in_sync and .version == $((v3 + 1))"
 finish

@@ -1059,15 +1059,40 @@ test_state_restart(void **state OVS_UNUSED)
     vpcd_destroy(&d);
     assert_state(file, 3, text);
 
-    /* A corrupt state file: the last good copy (version 2), reported. */
-    FILE *f = fopen(file, "w");
-    fputs("vpcd-state version=3 length=10 crc32c=0\n{\"vpcs\": [", f);
+    /* Started with --intents: a file that holds the persisted document
+     * keeps its version (3, nothing rewritten); another one is the next
+     * version (4). */
+    char *intents = xasprintf("%s/intents-file.json", dir);
+    FILE *f = fopen(intents, "w");
+    fputs(text, f);
+    fclose(f);
+    offline_vpcd(&d, PL_MAP_FLOWS, file);
+    d.intents_file = intents;
+    vpcd_load_file(&d, intents, "file");
+    assert_int_equal(d.version, 3);
+    assert_true(d.persisted);
+    vpcd_destroy(&d);
+    f = fopen(intents, "w");
+    fputs(text2, f);
+    fclose(f);
+    offline_vpcd(&d, PL_MAP_FLOWS, file);
+    d.intents_file = intents;
+    vpcd_load_file(&d, intents, "file");
+    assert_int_equal(d.version, 4);
+    vpcd_destroy(&d);
+    assert_state(file, 4, text2);
+    unlink(intents);
+    free(intents);
+
+    /* A corrupt state file: the last good copy (version 3), reported. */
+    f = fopen(file, "w");
+    fputs("vpcd-state version=4 length=10 crc32c=0\n{\"vpcs\": [", f);
     fclose(f);
     offline_vpcd(&d, PL_MAP_FLOWS, file);
     vpcd_load_state(&d, "persisted state");
     assert_non_null(d.desired);
-    assert_int_equal(d.version, 2);
-    assert_string_equal(d.desired->text, text2);
+    assert_int_equal(d.version, 3);
+    assert_string_equal(d.desired->text, text);
     assert_int_equal(d.errors[VPCD_ERR_STATE_FILE], 1);
     assert_non_null(strstr(d.last_error, "vpcd.state: corrupt: checksum"));
     assert_non_null(strstr(d.last_error, "started from the last good copy"));
@@ -1076,7 +1101,7 @@ test_state_restart(void **state OVS_UNUSED)
     struct stat s;
     assert_int_equal(stat(corrupt, &s), 0);
     assert_true(d.persisted);
-    assert_state(file, 2, text2);
+    assert_state(file, 3, text);
     vpcd_destroy(&d);
 
     /* An invalid document in the state file counts as corrupt too. */
@@ -1084,7 +1109,7 @@ test_state_restart(void **state OVS_UNUSED)
     assert_int_equal(vpcd_persist(file, 9, bad, false), 0);
     offline_vpcd(&d, PL_MAP_FLOWS, file);
     vpcd_load_state(&d, "persisted state");
-    assert_int_equal(d.version, 2);
+    assert_int_equal(d.version, 3);
     assert_non_null(strstr(d.last_error, "the document is not valid "
                            "(rejected a document from persisted state"));
     assert_non_null(strstr(d.last_error, "$.vpcs[0].vni"));
