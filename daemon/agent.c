@@ -693,7 +693,17 @@ vpcd_load_state(struct vpcd *d, const char *origin)
 
     int retval = vpcd_try_state(d, d->state_file, true, origin, &version,
                                 &error);
-    if (retval == ENOENT) {
+    if (retval == ENOENT && !access(prev, F_OK)) {
+        /* Interrupted between keeping the previous copy and renaming the
+         * new one into place (file systems without hard links). */
+        VLOG_WARN("%s: missing; starting from %s", d->state_file, prev);
+        retval = vpcd_try_state(d, prev, false, origin, &version, &error);
+        if (retval) {
+            d->errors[VPCD_ERR_STATE_FILE]++;
+            vpcd_set_error(d, "%s: missing; %s; no usable state: waiting "
+                           "for intents", d->state_file, error);
+        }
+    } else if (retval == ENOENT) {
         /* No state yet, or the plain document that earlier vpcds kept in
          * intents.json. */
         char *copy = xstrdup(d->state_file);

@@ -162,10 +162,14 @@ vpcd_persist(const char *file, uint64_t version, const char *text,
     }
 
     /* The file being replaced becomes the previous good copy: a hard link,
-     * so that 'file' itself always exists. */
+     * so that 'file' itself always exists, or (on a file system without
+     * hard links) a rename, after which the loader falls back to 'prev'
+     * until the rename below. */
     char *prev = xasprintf("%s.prev", file);
     if (!error && keep_prev && !access(file, F_OK)) {
-        if ((unlink(prev) && errno != ENOENT) || link(file, prev)) {
+        if (unlink(prev) && errno != ENOENT) {
+            error = errno;
+        } else if (link(file, prev) && rename(file, prev)) {
             error = errno;
         }
     }

@@ -1145,6 +1145,19 @@ test_state_restart(void **state OVS_UNUSED)
     assert_state(file, 1, text);
     vpcd_destroy(&d);
 
+    /* The state file missing but its previous copy there (a crash between
+     * the two renames where hard links do not work): the copy is used and
+     * written back. */
+    assert_int_equal(vpcd_persist(file, 2, text2, true), 0);
+    assert_int_equal(unlink(file), 0);
+    offline_vpcd(&d, PL_MAP_FLOWS, file);
+    vpcd_load_state(&d, "persisted state");
+    assert_int_equal(d.version, 1);
+    assert_string_equal(d.desired->text, text);
+    assert_int_equal(d.errors[VPCD_ERR_STATE_FILE], 0);
+    assert_state(file, 1, text);
+    vpcd_destroy(&d);
+
     free(legacy);
     free(prev);
     free(corrupt);
