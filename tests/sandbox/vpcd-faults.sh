@@ -62,7 +62,11 @@ holder_stop() {
 }
 eval "_finish_no_holder() $(declare -f finish | tail -n +2)"
 finish() { holder_stop; _finish_no_holder; }
+trap 'holder_stop; ovs_stop_all; exit 143' INT TERM
+# restart_vpcd [ARGS...]: stops host-a's vpcd and starts it again (through
+# VPCD_WRAP, which is then reset).
 restart_vpcd() { vpcd_kill host-a; vpcd_start host-a "" "$@"; VPCD_WRAP=(); }
+# metric NAME: the value of one line of /metrics.
 metric() {
     vpcd_http host-a GET /metrics >/dev/null
     awk -v m="$1" '$1 == m { print $2 }' <<<"$VPCD_BODY"
