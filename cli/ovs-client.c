@@ -554,21 +554,53 @@ vpc_mapping_write(FILE *out, const struct pl_mapping_entry *e, size_t n)
 }
 
 char *
-vpc_mapping_load(const char *ctl, const struct pl_mapping_entry *e, size_t n,
-                 char **reply)
+vpc_mapping_load(const char *ctl, const char *dir,
+                 const struct pl_mapping_entry *e, size_t n, char **reply)
 {
-    char path[] = "/tmp/ovs-vpc-mapping.XXXXXX";
     *reply = NULL;
+    if (!dir) {
+        const char *tmpdir = getenv("TMPDIR");
+        dir = tmpdir && tmpdir[0] ? tmpdir : "/tmp";
+    }
+    /* mkstemp(): a new file (O_EXCL), mode 0600. */
+    char *path = xasprintf("%s/ovs-vpc-mapping.XXXXXX", dir);
     int fd = mkstemp(path);
     if (fd < 0) {
-        return xasprintf("mkstemp: %s", ovs_strerror(errno));
+        char *error = xasprintf("mapping cache: %s: cannot create (%s)",
+                                path, ovs_strerror(errno));
+        free(path);
+        return error;
     }
-    FILE *f = fdopen(fd, "w");
-    vpc_mapping_write(f, e, n);
-    fclose(f);
-    char *args[] = { path };
-    char *error = vpc_appctl(ctl, "vpcmap/load", 1, args, reply);
+
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < n; i++) {
+        char ip[16], ul[16];
+        vpc_ip_format(e[i].ip, ip);
+        vpc_ip_format(e[i].underlay, ul);
+        ds_put_format(&ds, "%"PRIu32" %s %s "ETH_ADDR_FMT"\n", e[i].vni, ip,
+                      ul, ETH_ADDR_ARGS(e[i].mac));
+    }
+    size_t written;
+    int retval = write_fully(fd, ds.string, ds.length, &written);
+    ds_destroy(&ds);
+    if (close(fd) && !retval) {
+        retval = errno;
+    }
+
+    char *error = NULL;
+    if (retval) {
+        error = xasprintf("mapping cache: %s: write failed (%s)", path,
+                          ovs_strerror(retval));
+    } else {
+        /* The count makes ovs-vswitchd refuse a file that holds anything
+         * else than what was written, and accept an empty one. */
+        char count[32];
+        snprintf(count, sizeof count, "%"PRIuSIZE, n);
+        char *args[] = { path, count };
+        error = vpc_appctl(ctl, "vpcmap/load", 2, args, reply);
+    }
     unlink(path);
+    free(path);
     return error;
 }
 

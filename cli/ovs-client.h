@@ -69,10 +69,14 @@ void vpc_flowset_destroy(struct vpc_flowset *);
 
 /* Mapping cache: writes entries in the format of ovs-appctl vpcmap/load,
  * and replaces ovs-vswitchd's cache with them in one generation swap
- * ('*reply' is vpcmap/load's reply). */
+ * ('*reply' is vpcmap/load's reply).  The entries go through a new file in
+ * 'dir' (NULL: $TMPDIR or /tmp), which ovs-vswitchd must be able to read;
+ * every write is checked, and vpcmap/load is given the number of entries,
+ * so that a short file fails the load instead of shrinking the cache. */
 void vpc_mapping_write(FILE *, const struct pl_mapping_entry *, size_t n);
-char *vpc_mapping_load(const char *ctl, const struct pl_mapping_entry *,
-                       size_t n, char **reply)
+char *vpc_mapping_load(const char *ctl, const char *dir,
+                       const struct pl_mapping_entry *, size_t n,
+                       char **reply)
     OVS_WARN_UNUSED_RESULT;
 
 /* Runs unixctl 'command' with 'argv' against the daemon at control socket

@@ -248,7 +248,7 @@ load_mapping_cache(const struct vpc_region *r)
         char *ctl = opt_appctl ? xstrdup(opt_appctl)
                                : vpc_default_vswitchd_ctl();
         char *reply;
-        error = vpc_mapping_load(ctl, e, n, &reply);
+        error = vpc_mapping_load(ctl, NULL, e, n, &reply);
         if (!error) {
             printf("mapping cache: %s", reply);
         }

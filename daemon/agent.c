@@ -5,11 +5,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/util.h"
@@ -28,10 +30,31 @@ vpcd_set_error(struct vpcd *d, const char *fmt, ...)
 {
     va_list args;
     va_start(args, fmt);
-    free(d->last_error);
-    d->last_error = xvasprintf(fmt, args);
+    char *msg = xvasprintf(fmt, args);
     va_end(args);
-    VLOG_WARN("%s", d->last_error);
+    if (d->last_error && !strcmp(d->last_error, msg)) {
+        /* The audit retrying the same thing every 500 ms. */
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "%s", msg);
+        free(msg);
+    } else {
+        VLOG_WARN("%s", msg);
+        free(d->last_error);
+        d->last_error = msg;
+    }
+}
+
+static const char *const error_kinds[VPCD_N_ERRORS] = {
+    [VPCD_ERR_FLOWS] = "flows",
+    [VPCD_ERR_CACHE] = "cache",
+    [VPCD_ERR_PERSIST] = "persist",
+    [VPCD_ERR_STATE_FILE] = "state_file",
+};
+
+bool
+vpcd_in_sync(const struct vpcd *d)
+{
+    return d->in_sync && d->persisted;
 }
 
 static void
@@ -173,9 +196,34 @@ vpcd_learn_cache(struct vpcd *d)
     return d->cache_known;
 }
 
+/* Replaces the whole cache by d->desired's entries with one vpcmap/load
+ * (an atomic generation swap); '*generation' is the new generation. */
+static char *
+vpcd_load_cache(struct vpcd *d, uint64_t *generation)
+{
+    const struct vpcd_state *st = d->desired;
+    char *reply;
+    char *error = vpc_mapping_load(d->vswitchd_ctl, d->run_dir, st->entries,
+                                   st->n_entries, &reply);
+    size_t n = 0;
+    if (!error
+        && (sscanf(reply, "loaded %zu entries (generation %"SCNu64")", &n,
+                   generation) != 2 || n != st->n_entries)) {
+        error = xasprintf("mapping cache: vpcmap/load of %"PRIuSIZE
+                          " entries answered \"%s\"", st->n_entries, reply);
+    }
+    if (!error) {
+        VLOG_INFO("mapping cache: %s", reply);
+    }
+    free(reply);
+    return error;
+}
+
 /* Makes the cache hold d->desired's entries: small differences as
- * vpcmap/add and vpcmap/del, anything else (or an unknown cache) as one
- * vpcmap/load, which swaps in a whole generation atomically. */
+ * vpcmap/add and vpcmap/del, anything else (an unknown cache, or a failed
+ * add or del) as one vpcmap/load, which swaps in a whole generation
+ * atomically.  Then checks that the cache holds as many entries as desired,
+ * in the generation that the changes made. */
 static char *
 vpcd_sync_cache(struct vpcd *d)
 {
@@ -183,6 +231,7 @@ vpcd_sync_cache(struct vpcd *d)
     struct pl_mapping_entry *set, *del;
     size_t n_set, n_del;
     char *error = NULL;
+    uint64_t want_generation;
 
     if (!d->cache_known) {
         vpcd_learn_cache(d);
@@ -190,14 +239,9 @@ vpcd_sync_cache(struct vpcd *d)
     vpcd_entries_diff(d->loaded, d->cache_known ? d->n_loaded : 0,
                       st->entries, st->n_entries, &set, &n_set, &del, &n_del);
     if (!d->cache_known || n_set + n_del > VPCD_INCREMENTAL_MAX) {
-        char *reply;
-        error = vpc_mapping_load(d->vswitchd_ctl, st->entries, st->n_entries,
-                                 &reply);
-        if (!error) {
-            VLOG_INFO("mapping cache: %s", reply);
-        }
-        free(reply);
+        error = vpcd_load_cache(d, &want_generation);
     } else {
+        want_generation = d->cache_generation + n_set + n_del;
         for (size_t i = 0; !error && i < n_del + n_set; i++) {
             const struct pl_mapping_entry *e = i < n_del ? &del[i]
                                                          : &set[i - n_del];
@@ -212,19 +256,44 @@ vpcd_sync_cache(struct vpcd *d)
                                i < n_del ? 2 : 4, args, &reply);
             free(reply);
         }
+        if (error) {
+            /* Someone else changed the cache (or ovs-vswitchd is going
+             * away): what it holds is unknown, so load all of it. */
+            VLOG_WARN("mapping cache: %s: loading every entry", error);
+            free(error);
+            error = vpcd_load_cache(d, &want_generation);
+        }
     }
     free(set);
     free(del);
 
+    d->cache_known = false;
     if (error) {
-        d->cache_known = false;
         return error;
     }
     free(d->loaded);
     d->loaded = xmemdup(st->entries, st->n_entries * sizeof *st->entries);
     d->n_loaded = st->n_entries;
     size_t n;
-    d->cache_known = vpcd_cache_stats(d, &d->cache_generation, &n, NULL);
+    if (!vpcd_cache_stats(d, &d->cache_generation, &n, NULL)) {
+        char *reply;
+        char *why = vpc_appctl(d->vswitchd_ctl, "vpcmap/stats", 0, NULL,
+                               &reply);
+        error = xasprintf("mapping cache: cannot check that it holds the "
+                          "%"PRIuSIZE" entries (%s)", st->n_entries,
+                          why ? why : "unexpected vpcmap/stats reply");
+        free(why);
+        free(reply);
+        return error;
+    }
+    if (n != st->n_entries || d->cache_generation != want_generation) {
+        return xasprintf("mapping cache: holds %"PRIuSIZE" entries in "
+                         "generation %"PRIu64", expected %"PRIuSIZE" in "
+                         "generation %"PRIu64" (changed by someone else?)",
+                         n, d->cache_generation, st->n_entries,
+                         want_generation);
+    }
+    d->cache_known = true;
     return NULL;
 }
 
@@ -268,14 +337,40 @@ vpcd_install_full(struct vpcd *d, struct vpc_apply_stats *stats)
                                              false, stats);
 }
 
+/* Writes the desired version to the state file unless it is there.
+ * Returns NULL or an error message. */
+static char *
+vpcd_save(struct vpcd *d)
+{
+    if (d->persisted || !d->state_file || !d->desired) {
+        d->persisted = true;
+        return NULL;
+    }
+    int err = vpcd_persist(d->state_file, d->version, d->desired->text,
+                           true);
+    if (err) {
+        d->errors[VPCD_ERR_PERSIST]++;
+        return xasprintf("%s: cannot persist version %"PRIu64" (%s)",
+                         d->state_file, d->version, ovs_strerror(err));
+    }
+    d->persisted = true;
+    return NULL;
+}
+
 /* Replaces the desired state by 'st' (valid) and installs it: the cache
  * first (flows that use it must find it full), then the flows.  If the
  * switch is known to hold the previous version, only the flows whose text
  * changed are parsed and sent (vpc_apply_delta: milliseconds); otherwise
- * everything is diffed against a dump of the switch. */
+ * everything is diffed against a dump of the switch.
+ *
+ * A new document gets the next version, or 'version' if that is higher
+ * (the version it had when persisted); 'on_disk' says that the state file
+ * already holds it under 'version'.  Returns NULL or an error message;
+ * '*installed' tells whether the switch (flows and cache) holds 'st'. */
 static char *
 vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
-           struct vpc_apply_stats *stats)
+           uint64_t version, bool on_disk, struct vpc_apply_stats *stats,
+           bool *installed)
 {
     struct vpcd_state *old = d->desired;
     bool new_text = !old || strcmp(old->text, st->text);
@@ -284,18 +379,21 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
     memset(stats, 0, sizeof *stats);
     d->desired = st;
     if (new_text) {
-        d->version++;
-        if (d->state_file) {
-            int err = vpcd_persist(d->state_file, st->text);
-            if (err) {
-                vpcd_set_error(d, "%s: cannot persist (%s)", d->state_file,
-                               ovs_strerror(err));
-            }
-        }
+        d->version = MAX(d->version + 1, version);
+        d->persisted = on_disk && d->version == version;
     }
+    /* Persist first: after a crash, vpcd comes back to what it installed. */
+    char *persist_error = vpcd_save(d);
 
     if (d->mapping == PL_MAP_ACTION) {
         error = vpcd_sync_cache(d);
+        if (error) {
+            d->errors[VPCD_ERR_CACHE]++;
+            /* No flow was sent: the parsed flows are old's, and the audit
+             * must not take them for st's. */
+            vpc_flowset_destroy(d->flowset);
+            d->flowset = NULL;
+        }
     }
     if (!error) {
         if (old && d->in_sync && d->flowset) {
@@ -310,10 +408,14 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
         } else {
             error = vpcd_install_full(d, stats);
         }
+        if (error) {
+            d->errors[VPCD_ERR_FLOWS]++;
+        }
     }
     vpcd_state_destroy(old);
 
     d->in_sync = !error;
+    *installed = !error;
     if (error) {
         d->apply_errors++;
         vpcd_set_error(d, "version %"PRIu64" (%s) not installed yet: %s",
@@ -327,14 +429,29 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
                   hmap_count(&st->flows.flows), stats->added,
                   stats->modified, stats->deleted);
     }
+    if (persist_error) {
+        vpcd_set_error(d, "version %"PRIu64" (%s) %s: %s", d->version,
+                       origin, error ? "not persisted either"
+                                     : "installed but not persisted",
+                       persist_error);
+        if (error) {
+            char *both = xasprintf("%s; %s", error, persist_error);
+            free(error);
+            free(persist_error);
+            error = both;
+        } else {
+            error = persist_error;
+        }
+    }
     return error;
 }
 
-/* Validates, compiles and installs 'text'.  Returns the HTTP status; the
- * response body goes to '*body'. */
-int
-vpcd_apply_text(struct vpcd *d, const char *text, const char *origin,
-                char **body)
+/* Validates, compiles and installs 'text' (see vpcd_adopt() for 'version'
+ * and 'on_disk').  Returns the HTTP status; the response body goes to
+ * '*body'. */
+static int
+vpcd_apply_text__(struct vpcd *d, const char *text, const char *origin,
+                  uint64_t version, bool on_disk, char **body)
 {
     long long int start = time_usec();
     vpcd_refresh_bindings(d);
@@ -356,14 +473,18 @@ vpcd_apply_text(struct vpcd *d, const char *text, const char *origin,
     vpc_errors_destroy(&errors);
 
     struct vpc_apply_stats stats;
-    char *error = vpcd_adopt(d, st, origin, &stats);
+    bool installed;
+    char *error = vpcd_adopt(d, st, origin, version, on_disk, &stats,
+                             &installed);
     double ms = (time_usec() - start) / 1000.0;
     struct json *obj = json_object_create();
     json_object_put(obj, "version", json_integer_create(d->version));
     json_object_put(obj, "in_sync", json_boolean_create(!error));
+    json_object_put(obj, "persisted", json_boolean_create(d->persisted));
     if (error) {
         json_object_put_string(obj, "error", error);
-    } else {
+    }
+    if (installed) {
         record_latency(d, ms);
         struct json *f = json_object_create();
         json_object_put(f, "total", json_integer_create(
@@ -381,6 +502,13 @@ vpcd_apply_text(struct vpcd *d, const char *text, const char *origin,
     int status = error ? 202 : 200;
     free(error);
     return status;
+}
+
+int
+vpcd_apply_text(struct vpcd *d, const char *text, const char *origin,
+                char **body)
+{
+    return vpcd_apply_text__(d, text, origin, 0, false, body);
 }
 
 /* Recompiles the desired document (bindings changed). */
@@ -414,21 +542,202 @@ vpcd_file_changed(struct vpcd *d)
     return changed;
 }
 
+static void vpcd_set_aside(const char *file);
+
+/* Reads the persisted version and document without applying them, from the
+ * state file or, if it is corrupt (reported, and set aside), its last good
+ * copy; '*primary' tells which.  Returns false if there is none. */
+static bool
+vpcd_peek_state(struct vpcd *d, uint64_t *version, char **text,
+                bool *primary)
+{
+    char *error;
+
+    *primary = false;
+    if (!d->state_file) {
+        return false;
+    }
+    int retval = vpcd_state_read(d->state_file, version, text, &error);
+    if (!retval) {
+        *primary = true;
+        return true;
+    }
+    if (retval != ENOENT) {
+        d->errors[VPCD_ERR_STATE_FILE]++;
+        VLOG_ERR("%s; reading the version from the last good copy", error);
+        vpcd_set_aside(d->state_file);
+        char *prev = xasprintf("%s.prev", d->state_file);
+        free(error);
+        retval = vpcd_state_read(prev, version, text, &error);
+        free(prev);
+    }
+    free(error);
+    return !retval;
+}
+
 void
 vpcd_load_file(struct vpcd *d, const char *file, const char *origin)
 {
+    if (d->state_file && !strcmp(file, d->state_file)) {
+        vpcd_load_state(d, origin);
+        return;
+    }
     char *text = vpcd_read_file(file);
     if (!text) {
         vpcd_set_error(d, "%s: cannot read (%s)", file, ovs_strerror(errno));
         return;
     }
+    uint64_t version = 0;
+    bool on_disk = false;
+    if (!d->desired) {
+        /* The first document since vpcd started: the version goes on from
+         * the persisted one. */
+        char *persisted;
+        if (vpcd_peek_state(d, &version, &persisted, &on_disk)) {
+            if (strcmp(persisted, text)) {
+                version++;
+                on_disk = false;
+            }
+            free(persisted);
+        }
+    }
     char *body;
-    int status = vpcd_apply_text(d, text, origin, &body);
+    int status = vpcd_apply_text__(d, text, origin, version, on_disk, &body);
     if (status == 400) {
         VLOG_WARN("%s: invalid, nothing applied:\n%s", file, body);
     }
     free(body);
     free(text);
+}
+
+/* Sets a state file that cannot be used aside as FILE.corrupt.  The next
+ * vpcd_persist() then finds no file to keep as the previous good copy, so
+ * FILE.prev stays the last good one. */
+static void
+vpcd_set_aside(const char *file)
+{
+    char *corrupt = xasprintf("%s.corrupt", file);
+    if (rename(file, corrupt) && errno != ENOENT) {
+        VLOG_ERR("%s: cannot rename to %s (%s)", file, corrupt,
+                 ovs_strerror(errno));
+    }
+    free(corrupt);
+}
+
+/* Reads and applies state file 'file' (with 'on_disk': the state file
+ * itself, not a copy).  Returns 0 on success, ENOENT if there is no such
+ * file, otherwise EINVAL with the reason in '*error'. */
+static int
+vpcd_try_state(struct vpcd *d, const char *file, bool on_disk,
+               const char *origin, uint64_t *version, char **error)
+{
+    char *text;
+    int retval = vpcd_state_read(file, version, &text, error);
+    if (retval == ENOENT) {
+        free(*error);
+        *error = NULL;
+        return ENOENT;
+    } else if (retval) {
+        return EINVAL;
+    }
+    char *body;
+    int status = vpcd_apply_text__(d, text, origin, *version, on_disk,
+                                   &body);
+    free(text);
+    if (status == 400) {
+        /* vpcd_apply_text__() said why in last_error. */
+        *error = xasprintf("%s: corrupt: the document is not valid (%s)",
+                           file, d->last_error);
+    }
+    free(body);
+    return status == 400 ? EINVAL : 0;
+}
+
+void
+vpcd_load_state(struct vpcd *d, const char *origin)
+{
+    if (!d->state_file) {
+        return;
+    }
+    char *prev = xasprintf("%s.prev", d->state_file);
+    uint64_t version;
+    char *error = NULL;
+
+    if (d->desired) {
+        /* Running: a corrupt file is set aside and rewritten from the
+         * desired state; a good one is applied, as a reload. */
+        char *text;
+        int retval = vpcd_state_read(d->state_file, &version, &text,
+                                     &error);
+        if (retval == ENOENT) {
+            d->persisted = false;
+        } else if (retval) {
+            d->errors[VPCD_ERR_STATE_FILE]++;
+            VLOG_ERR("%s; rewriting it from version %"PRIu64, error,
+                     d->version);
+            vpcd_set_aside(d->state_file);
+            d->persisted = false;
+        } else {
+            char *body;
+            vpcd_apply_text__(d, text, origin, version, true, &body);
+            free(body);
+        }
+        free(text);
+        free(error);
+        error = vpcd_save(d);
+        if (error) {
+            vpcd_set_error(d, "%s", error);
+        }
+        goto out;
+    }
+
+    int retval = vpcd_try_state(d, d->state_file, true, origin, &version,
+                                &error);
+    if (retval == ENOENT && !access(prev, F_OK)) {
+        /* Interrupted between keeping the previous copy and renaming the
+         * new one into place (file systems without hard links). */
+        VLOG_WARN("%s: missing; starting from %s", d->state_file, prev);
+        retval = vpcd_try_state(d, prev, false, origin, &version, &error);
+        if (retval) {
+            d->errors[VPCD_ERR_STATE_FILE]++;
+            vpcd_set_error(d, "%s: missing; %s; no usable state: waiting "
+                           "for intents", d->state_file, error);
+        }
+    } else if (retval == ENOENT) {
+        /* No state yet, or the plain document that earlier vpcds kept in
+         * intents.json. */
+        char *copy = xstrdup(d->state_file);
+        char *legacy = xasprintf("%s/intents.json", dirname(copy));
+        free(copy);
+        if (!access(legacy, F_OK)) {
+            VLOG_INFO("%s: starting from %s (no version)", d->state_file,
+                      legacy);
+            vpcd_load_file(d, legacy, origin);
+        }
+        free(legacy);
+    } else if (retval) {
+        d->errors[VPCD_ERR_STATE_FILE]++;
+        VLOG_ERR("%s; trying the last good copy %s", error, prev);
+        vpcd_set_aside(d->state_file);
+        char *prev_error = NULL;
+        retval = vpcd_try_state(d, prev, false, origin, &version,
+                                &prev_error);
+        if (!retval) {
+            vpcd_set_error(d, "%s; started from the last good copy %s "
+                           "(version %"PRIu64")", error, prev, version);
+        } else {
+            if (retval == ENOENT) {
+                prev_error = xasprintf("%s: none", prev);
+            }
+            d->errors[VPCD_ERR_STATE_FILE]++;
+            vpcd_set_error(d, "%s; %s; no usable state: waiting for "
+                           "intents", error, prev_error);
+        }
+        free(prev_error);
+    }
+out:
+    free(error);
+    free(prev);
 }
 
 void
@@ -443,6 +752,17 @@ vpcd_audit(struct vpcd *d)
     }
     if (!d->desired) {
         return;
+    }
+    if (!d->persisted) {
+        char *error = vpcd_save(d);
+        if (error) {
+            vpcd_set_error(d, "version %"PRIu64" not persisted: %s",
+                           d->version, error);
+            free(error);
+        } else {
+            VLOG_INFO("persisted version %"PRIu64" in %s", d->version,
+                      d->state_file);
+        }
     }
 
     bool repaired = false;
@@ -462,6 +782,7 @@ vpcd_audit(struct vpcd *d)
             d->cache_known = false;
             char *error = vpcd_sync_cache(d);
             if (error) {
+                d->errors[VPCD_ERR_CACHE]++;
                 vpcd_set_error(d, "cache repair failed: %s", error);
                 free(error);
                 d->in_sync = false;
@@ -480,6 +801,7 @@ vpcd_audit(struct vpcd *d)
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
         VLOG_WARN_RL(&rl, "audit: %s", error);
         free(error);
+        d->errors[VPCD_ERR_FLOWS]++;
         d->in_sync = false;
         return;
     }
@@ -521,7 +843,14 @@ vpcd_status_json(const struct vpcd *d)
     json_object_put_string(o, "mapping", d->mapping == PL_MAP_ACTION
                                          ? "action" : "flows");
     json_object_put(o, "version", json_integer_create(d->version));
-    json_object_put(o, "in_sync", json_boolean_create(d->in_sync));
+    json_object_put(o, "in_sync", json_boolean_create(vpcd_in_sync(d)));
+    json_object_put(o, "persisted", json_boolean_create(d->persisted));
+    struct json *errors = json_object_create();
+    for (int i = 0; i < VPCD_N_ERRORS; i++) {
+        json_object_put(errors, error_kinds[i],
+                        json_integer_create(d->errors[i]));
+    }
+    json_object_put(o, "errors", errors);
     json_object_put(o, "applied_at", json_integer_create(d->applied_at));
     json_object_put(o, "flows", json_integer_create(
                         d->desired ? hmap_count(&d->desired->flows.flows)
@@ -559,7 +888,17 @@ metrics_text(struct vpcd *d)
     metric(&ds, "vpcd_version", "gauge", "Version of the intents in force.",
            d->version);
     metric(&ds, "vpcd_in_sync", "gauge",
-           "1 if ovs-vswitchd matches the desired state.", d->in_sync);
+           "1 if ovs-vswitchd's flows and cache and the state file hold "
+           "the desired version.", vpcd_in_sync(d));
+    metric(&ds, "vpcd_persisted", "gauge",
+           "1 if the state file holds the desired version.", d->persisted);
+    ds_put_cstr(&ds, "# HELP vpcd_errors_total Failed writes to the switch, "
+                "the cache or the state file, and unusable state files.\n"
+                "# TYPE vpcd_errors_total counter\n");
+    for (int i = 0; i < VPCD_N_ERRORS; i++) {
+        ds_put_format(&ds, "vpcd_errors_total{kind=\"%s\"} %"PRIu64"\n",
+                      error_kinds[i], d->errors[i]);
+    }
     metric(&ds, "vpcd_applies_total", "counter",
            "Documents installed.", d->applies);
     metric(&ds, "vpcd_apply_errors_total", "counter",
@@ -692,6 +1031,7 @@ vpcd_destroy(struct vpcd *d)
     free_bindings(d->bindings, d->n_bindings);
     free(d->last_error);
     free(d->state_file);
+    free(d->run_dir);
     free(d->db);
     free(d->switch_target);
     free(d->vswitchd_ctl);

@@ -25,12 +25,22 @@
 #define VPCD_LATENCIES 1024             /* Apply latencies kept. */
 #define VPCD_INCREMENTAL_MAX 256        /* Bigger cache diffs: full load. */
 
+/* What failed, for vpcd_errors_total{kind=...} and /v1/status "errors". */
+enum vpcd_error_kind {
+    VPCD_ERR_FLOWS,             /* Sending flows to the switch. */
+    VPCD_ERR_CACHE,             /* Loading or checking the mapping cache. */
+    VPCD_ERR_PERSIST,           /* Writing the state file. */
+    VPCD_ERR_STATE_FILE,        /* A state file that cannot be used. */
+    VPCD_N_ERRORS
+};
+
 struct vpcd {
     /* Configuration. */
     const char *host;
     const char *bridge;
     const char *intents_file;           /* Watched, or NULL. */
     char *state_file;                   /* Persisted document, or NULL. */
+    char *run_dir;                      /* Private: mapping-cache loads. */
     const char *http_addr;
     int http_port;
     char *db, *switch_target, *vswitchd_ctl, *unixctl_path;
@@ -49,7 +59,8 @@ struct vpcd {
     struct vpc_flowset *flowset;        /* desired->flows, parsed. */
     uint64_t version;
     time_t applied_at;
-    bool in_sync;                       /* Last install/audit succeeded. */
+    bool in_sync;                       /* Switch and cache hold it. */
+    bool persisted;                     /* state_file holds it. */
 
     /* What we believe ovs-vswitchd's cache holds. */
     struct pl_mapping_entry *loaded;
@@ -68,6 +79,7 @@ struct vpcd {
 
     /* Statistics. */
     uint64_t applies, apply_errors, rejected, repairs, audits;
+    uint64_t errors[VPCD_N_ERRORS];
     double latencies[VPCD_LATENCIES];   /* Milliseconds, ring. */
     uint64_t n_latencies;
     double latency_sum;
@@ -83,8 +95,20 @@ void vpcd_destroy(struct vpcd *);
 int vpcd_apply_text(struct vpcd *, const char *text, const char *origin,
                     char **body);
 
-/* Applies the document in 'file'. */
+/* Applies the document in 'file' ('state_file': see vpcd_load_state()). */
 void vpcd_load_file(struct vpcd *, const char *file, const char *origin);
+
+/* Starts from the persisted state: the version and document in
+ * 'state_file', else in its last good copy 'state_file'.prev if it is
+ * corrupt (reported in the log, last_error and the "state_file" error
+ * count; the corrupt file is renamed 'state_file'.corrupt).  Called again
+ * while running (SIGHUP, vpcd/reload without --intents), a corrupt file is
+ * set aside and rewritten from the desired state. */
+void vpcd_load_state(struct vpcd *, const char *origin);
+
+/* True if the switch's flows, its mapping cache (action mode) and the state
+ * file all hold the desired version: what /v1/status calls "in_sync". */
+bool vpcd_in_sync(const struct vpcd *);
 
 /* True if the watched intents file changed since the last call. */
 bool vpcd_file_changed(struct vpcd *);

@@ -3,16 +3,22 @@
 #include <config.h>
 #include "daemon/state.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include "crc32c.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/util.h"
+#include "random.h"
+#include "socket-util.h"
 #include "util.h"
 
 static int
@@ -99,48 +105,83 @@ vpcd_entries_diff(const struct pl_mapping_entry *old, size_t n_old,
     }
 }
 
-int
-vpcd_persist(const char *file, const char *text)
+static uint32_t
+state_crc(const char *text, size_t len)
 {
-    char *tmp = xasprintf("%s.tmp", file);
-    int error = 0;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0) {
-        error = errno;
-        goto out;
-    }
-    size_t len = strlen(text);
-    for (size_t done = 0; done < len; ) {
-        ssize_t n = write(fd, text + done, len - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
+    return ntohl(crc32c((const uint8_t *) text, len));
+}
+
+/* Creates a new, unique temporary file next to 'file' (O_EXCL: never an
+ * existing file or a symbolic link), mode 0600.  Returns its descriptor and
+ * its name in '*tmp', or -1 with errno set. */
+static int
+create_temp(const char *file, char **tmp)
+{
+    for (int i = 0; i < 100; i++) {
+        *tmp = xasprintf("%s.tmp.%08"PRIx32, file, random_uint32());
+        int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                      | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST) {
+            if (fd < 0) {
+                free(*tmp);
+                *tmp = NULL;
             }
-            error = errno;
-            close(fd);
-            goto out;
+            return fd;
         }
-        done += n;
+        free(*tmp);
     }
-    if (fsync(fd) || close(fd)) {
+    *tmp = NULL;
+    errno = EEXIST;
+    return -1;
+}
+
+int
+vpcd_persist(const char *file, uint64_t version, const char *text,
+             bool keep_prev)
+{
+    char *tmp;
+    int fd = create_temp(file, &tmp);
+    if (fd < 0) {
+        return errno;
+    }
+
+    size_t len = strlen(text);
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    ds_put_format(&ds, VPCD_STATE_MAGIC" version=%"PRIu64" length=%"PRIuSIZE
+                  " crc32c=%08"PRIx32"\n", version, len,
+                  state_crc(text, len));
+    ds_put_buffer(&ds, text, len);
+    size_t written;
+    int error = write_fully(fd, ds.string, ds.length, &written);
+    ds_destroy(&ds);
+    if (!error && fsync(fd)) {
         error = errno;
-        goto out;
     }
-    if (rename(tmp, file)) {
+    if (close(fd) && !error) {
         error = errno;
-        goto out;
     }
-    /* The rename itself must reach the disk. */
-    char *dir_copy = xstrdup(file);
-    int dfd = open(dirname(dir_copy), O_RDONLY | O_DIRECTORY);
-    free(dir_copy);
-    if (dfd >= 0) {
-        if (fsync(dfd)) {
+
+    /* The file being replaced becomes the previous good copy: a hard link,
+     * so that 'file' itself always exists, or (on a file system without
+     * hard links) a rename, after which the loader falls back to 'prev'
+     * until the rename below. */
+    char *prev = xasprintf("%s.prev", file);
+    if (!error && keep_prev && !access(file, F_OK)) {
+        if (unlink(prev) && errno != ENOENT) {
+            error = errno;
+        } else if (link(file, prev) && rename(file, prev)) {
             error = errno;
         }
-        close(dfd);
     }
-out:
+    free(prev);
+
+    if (!error && rename(tmp, file)) {
+        error = errno;
+    }
+    if (!error) {
+        /* The rename itself must reach the disk. */
+        error = fsync_parent_dir(file);
+    }
     if (error) {
         unlink(tmp);
     }
@@ -149,11 +190,59 @@ out:
 }
 
 char *
-vpcd_read_file(const char *file)
+vpcd_state_parse(const char *contents, size_t size, uint64_t *version,
+                 char **text)
+{
+    const char *nl = memchr(contents, '\n', size);
+    uint64_t v;
+    size_t len;
+    uint32_t crc;
+    int n = 0;
+
+    *version = 0;
+    *text = NULL;
+    if (!nl || strncmp(contents, VPCD_STATE_MAGIC" ",
+                       strlen(VPCD_STATE_MAGIC) + 1)) {
+        return xstrdup("no \""VPCD_STATE_MAGIC"\" header");
+    }
+    char *header = xmemdup0(contents, nl - contents);
+    if (sscanf(header, VPCD_STATE_MAGIC" version=%"SCNu64" length=%zu"
+               " crc32c=%"SCNx32"%n", &v, &len, &crc, &n) != 3
+        || header[n]) {
+        char *error = xasprintf("bad header \"%s\"", header);
+        free(header);
+        return error;
+    }
+    free(header);
+
+    const char *body = nl + 1;
+    size_t body_len = size - (body - contents);
+    if (body_len != len) {
+        return xasprintf("%"PRIuSIZE" bytes of document, the header says "
+                         "%"PRIuSIZE" (truncated?)", body_len, len);
+    }
+    if (memchr(body, '\0', len)) {
+        return xstrdup("NUL byte in the document");
+    }
+    if (state_crc(body, len) != crc) {
+        return xasprintf("checksum %08"PRIx32", the header says %08"PRIx32,
+                         state_crc(body, len), crc);
+    }
+    *version = v;
+    *text = xmemdup0(body, len);
+    return NULL;
+}
+
+/* Reads all of 'file' into '*data' (NUL-terminated, possibly holding NUL
+ * bytes: '*size' is its length).  Returns 0 or an errno value. */
+static int
+read_whole_file(const char *file, char **data, size_t *size)
 {
     FILE *f = fopen(file, "r");
+    *data = NULL;
+    *size = 0;
     if (!f) {
-        return NULL;
+        return errno;
     }
     struct ds ds = DS_EMPTY_INITIALIZER;
     char buf[65536];
@@ -165,10 +254,68 @@ vpcd_read_file(const char *file)
     fclose(f);
     if (error) {
         ds_destroy(&ds);
+        return error;
+    }
+    *size = ds.length;
+    *data = ds_steal_cstr(&ds);
+    return 0;
+}
+
+int
+vpcd_state_read(const char *file, uint64_t *version, char **text,
+                char **error)
+{
+    char *data;
+    size_t size;
+    int retval = read_whole_file(file, &data, &size);
+
+    *version = 0;
+    *text = NULL;
+    *error = NULL;
+    if (retval) {
+        *error = xasprintf("%s: cannot read (%s)", file,
+                           ovs_strerror(retval));
+        return retval;
+    }
+    char *why = vpcd_state_parse(data, size, version, text);
+    free(data);
+    if (why) {
+        *error = xasprintf("%s: corrupt: %s", file, why);
+        free(why);
+        return EINVAL;
+    }
+    return 0;
+}
+
+char *
+vpcd_read_file(const char *file)
+{
+    char *data;
+    size_t size;
+    int error = read_whole_file(file, &data, &size);
+    if (error) {
         errno = error;
         return NULL;
     }
-    return ds_steal_cstr(&ds);
+    return data;
+}
+
+int
+vpcd_make_private_dir(const char *dir)
+{
+    struct stat s;
+
+    if (mkdir(dir, 0700) && errno != EEXIST) {
+        return errno;
+    }
+    if (lstat(dir, &s)) {
+        return errno;
+    }
+    if (!S_ISDIR(s.st_mode) || s.st_uid != geteuid()
+        || (s.st_mode & (S_IWGRP | S_IWOTH))) {
+        return EPERM;
+    }
+    return 0;
 }
 
 char *

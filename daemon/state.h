@@ -8,6 +8,7 @@
 #ifndef VPCD_STATE_H
 #define VPCD_STATE_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "pipeline/pipeline.h"
@@ -39,13 +40,45 @@ void vpcd_entries_diff(const struct pl_mapping_entry *old, size_t n_old,
                        struct pl_mapping_entry **set, size_t *n_set,
                        struct pl_mapping_entry **del, size_t *n_del);
 
-/* Writes 'text' to 'file' atomically and durably: a temporary file in the
- * same directory, fsync, rename, fsync of the directory.  Returns 0 or an
- * errno value. */
-int vpcd_persist(const char *file, const char *text);
+/* The state file: one header line, then the document verbatim:
+ *
+ *     vpcd-state version=7 length=5123 crc32c=1a2b3c4d
+ *     {"hosts": ...
+ *
+ * 'version' is vpcd's version counter when the document was adopted, so
+ * that it keeps growing across restarts; 'length' and 'crc32c' (of the
+ * document) tell a truncated or damaged file from a good one. */
+#define VPCD_STATE_MAGIC "vpcd-state"
+
+/* Writes 'version' and 'text' to 'file' atomically and durably: a new
+ * temporary file in the same directory (O_CREAT|O_EXCL|O_NOFOLLOW, mode
+ * 0600), every write checked, fsync, then (if 'keep_prev' and 'file'
+ * exists) 'file' hard-linked as 'file'.prev, rename over 'file', fsync of
+ * the directory.  Returns 0 or an errno value; on failure 'file' is as it
+ * was and no temporary file is left. */
+int vpcd_persist(const char *file, uint64_t version, const char *text,
+                 bool keep_prev);
+
+/* Parses 'size' bytes of a state file at 'contents'.  On success returns
+ * NULL with the version and a malloc'd copy of the document; otherwise a
+ * malloc'd message saying what is wrong. */
+char *vpcd_state_parse(const char *contents, size_t size, uint64_t *version,
+                       char **text) OVS_WARN_UNUSED_RESULT;
+
+/* Reads state file 'file'.  Returns 0 with '*version' and '*text'; an errno
+ * value if it cannot be read (ENOENT: there is none), or EINVAL if it is
+ * corrupt, with a malloc'd message naming the file in '*error'. */
+int vpcd_state_read(const char *file, uint64_t *version, char **text,
+                    char **error);
 
 /* Reads a whole file; NULL (and errno set) if it cannot. */
 char *vpcd_read_file(const char *file);
+
+/* Makes sure 'dir' is a directory private to this user: creates it (mode
+ * 0700) if needed, and refuses (EPERM) anything else than a directory (a
+ * symbolic link, say) owned by this user and writable by no one else.
+ * Returns 0 or an errno value. */
+int vpcd_make_private_dir(const char *dir);
 
 /* JSON bodies of the API.  Each returns a malloc'd string. */
 char *vpcd_errors_json(const struct vpc_errors *);

@@ -112,9 +112,10 @@ unixctl_reload(struct unixctl_conn *conn, int argc OVS_UNUSED,
         return;
     }
     vpcd_load_file(d, file, "reload");
+    bool in_sync = vpcd_in_sync(d);
     char *s = xasprintf("version %"PRIu64"%s%s", d->version,
-                        d->in_sync ? ", in sync" : ", not in sync: ",
-                        d->in_sync ? "" : d->last_error);
+                        in_sync ? ", in sync" : ", not in sync: ",
+                        in_sync ? "" : d->last_error);
     unixctl_command_reply(conn, s);
     free(s);
 }
@@ -176,8 +177,11 @@ usage(void)
            "  --intents=FILE       read intents from FILE, reload when it "
            "changes or on SIGHUP\n"
            "  --state-dir=DIR      persist the last valid document in "
-           "DIR/intents.json and\n"
+           "DIR/vpcd.state and\n"
            "                       start from it (default: %s/ovs-vpc)\n"
+           "  --run-dir=DIR        private directory for mapping-cache "
+           "loads (default:\n"
+           "                       $OVS_RUNDIR/ovs-vpc)\n"
            "  --http=ADDR:PORT     HTTP API address (default 127.0.0.1:8420;"
            " 'none' disables)\n"
            "  --mapping=MODE       flows (stock OVS) or action (ovs-ext "
@@ -205,6 +209,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         OPT_HOST = UCHAR_MAX + 1, OPT_INTENTS, OPT_STATE_DIR, OPT_HTTP,
         OPT_MAPPING, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_VSWITCHD_CTL,
         OPT_UNIXCTL,
+        OPT_RUN_DIR,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -219,6 +224,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "switch", required_argument, NULL, OPT_SWITCH },
         { "vswitchd-ctl", required_argument, NULL, OPT_VSWITCHD_CTL },
         { "unixctl", required_argument, NULL, OPT_UNIXCTL },
+        { "run-dir", required_argument, NULL, OPT_RUN_DIR },
         { "help", no_argument, NULL, 'h' },
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
@@ -250,6 +256,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         case OPT_SWITCH: d->switch_target = xstrdup(optarg); break;
         case OPT_VSWITCHD_CTL: d->vswitchd_ctl = xstrdup(optarg); break;
         case OPT_UNIXCTL: d->unixctl_path = xstrdup(optarg); break;
+        case OPT_RUN_DIR: d->run_dir = xstrdup(optarg); break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         DAEMON_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS
@@ -264,12 +271,24 @@ parse_options(int argc, char *argv[], struct vpcd *d)
     char *dir = state_dir ? xstrdup(state_dir)
                           : xasprintf("%s/ovs-vpc", ovs_dbdir());
     if (strcmp(dir, "none")) {
-        if (mkdir(dir, 0700) && errno != EEXIST) {
-            ovs_fatal(errno, "%s: cannot create state directory", dir);
+        int error = vpcd_make_private_dir(dir);
+        if (error) {
+            ovs_fatal(error, "%s: cannot create state directory (or it is "
+                      "not a directory of this user's only)", dir);
         }
-        d->state_file = xasprintf("%s/intents.json", dir);
+        d->state_file = xasprintf("%s/vpcd.state", dir);
     }
     free(dir);
+    if (!d->run_dir) {
+        const char *rundir = getenv("OVS_RUNDIR");
+        d->run_dir = xasprintf("%s/ovs-vpc", rundir && rundir[0]
+                                             ? rundir : ovs_rundir());
+    }
+    int error = vpcd_make_private_dir(d->run_dir);
+    if (error) {
+        ovs_fatal(error, "%s: cannot create run directory (or it is not a "
+                  "directory of this user's only)", d->run_dir);
+    }
 
     d->http_addr = "127.0.0.1";
     d->http_port = 8420;
@@ -349,8 +368,8 @@ main(int argc, char *argv[])
     if (d.intents_file) {
         vpcd_file_changed(&d);
         vpcd_load_file(&d, d.intents_file, "file");
-    } else if (d.state_file && !access(d.state_file, R_OK)) {
-        vpcd_load_file(&d, d.state_file, "persisted state");
+    } else {
+        vpcd_load_state(&d, "persisted state");
     }
 
     event_base_dispatch(d.base);

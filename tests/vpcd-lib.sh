@@ -7,8 +7,8 @@
 #   [ "$VPCD_STATUS" = 200 ] ...               # $VPCD_BODY, $VPCD_MS too
 #
 # Every vpcd runs with its files in the host's OVS dir (vpcd.pid, vpcd.log,
-# vpcd.ctl, state/intents.json), its own HTTP port, and the mapping mode of
-# $VPC_MAPPING.  vpcd_stop_all stops them by pid file; ovs_stop_all (thus
+# vpcd.ctl, state/vpcd.state, the run directory ovs-vpc/), its own HTTP
+# port, and the mapping mode of $VPC_MAPPING.  vpcd_stop_all stops them by pid file; ovs_stop_all (thus
 # finish and lab_cleanup) is wrapped to call it first.
 
 VPCD=$TOP/build/vpcd
@@ -16,6 +16,9 @@ declare -A VPCD_PORT=()     # NAME -> HTTP port
 declare -A VPCD_NS=()       # NAME -> netns ("" for none)
 VPCD_NEXT_PORT=${VPCD_NEXT_PORT:-$((20000 + ($$ * 7) % 30000))}
 VPCD_STATUS= VPCD_BODY= VPCD_MS=
+# Words put before vpcd's command line by vpcd_start, e.g. a wrapper that
+# runs it in a private mount namespace (tests/sandbox/vpcd-faults.sh).
+VPCD_WRAP=()
 
 # vpcd_free_port [NETNS]: sets VPCD_FREE_PORT to the next TCP port nothing
 # listens on (in NETNS, else in the root netns).
@@ -48,7 +51,8 @@ vpcd_start() {
         VPCD_PORT[$name]=$VPCD_FREE_PORT
     fi
     mkdir -p "$d/state"
-    vpcd_nsexec "$name" env OVS_RUNDIR="$d" OVS_LOGDIR="$d" OVS_DBDIR="$d" \
+    vpcd_nsexec "$name" "${VPCD_WRAP[@]}" \
+        env OVS_RUNDIR="$d" OVS_LOGDIR="$d" OVS_DBDIR="$d" \
         "$VPCD" --host="$name" --state-dir="$d/state" \
         --http="127.0.0.1:${VPCD_PORT[$name]}" --mapping="$VPC_MAPPING" \
         --pidfile="$d/vpcd.pid" --log-file="$d/vpcd.log" \

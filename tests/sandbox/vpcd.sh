@@ -155,9 +155,9 @@ gen_before=$(appctl_on host-a vpcmap/stats 2>/dev/null | grep -o 'generation=[0-
 vpcd_kill host-a KILL
 mv "$D/vpcd.log" "$D/vpcd.log.1"
 vpcd_start host-a ""        # no --intents: the persisted state
-vpcd_expect_wait "vpcd killed and started again without --intents: in sync" host-a '.in_sync and .version == 1'
+vpcd_expect_wait "vpcd killed and started again without --intents: in sync, still version 2" host-a '.in_sync and .version == 2'
 grep 'applied version' "$D/vpcd.log" \
-    | expect "it installed the persisted state and changed no flow" "applied version 1 from persisted state: [0-9]+ flows \\(0 added, 0 modified, 0 deleted\\)"
+    | expect "it installed the persisted state and changed no flow" "applied version 2 from persisted state: [0-9]+ flows \\(0 added, 0 modified, 0 deleted\\)"
 vpcd_http host-a GET /v1/intents >/dev/null
 [ "$VPCD_BODY" = "$(cat "$TEST_DIR/v2.json")" ] && pass "the persisted state is the last valid document (the file's version 2)" \
     || fail "GET /v1/intents after restart is not the last valid document"
@@ -177,9 +177,9 @@ echo "SIGHUP, control socket, metrics"
 applies=$(vpcd_status host-a .applies)
 vpcd_kill host-a HUP
 vpcd_expect_wait "SIGHUP reloads (applies grows)" host-a ".applies > $applies and .in_sync"
-grep 'SIGHUP: reloading' "$D/vpcd.log" | expect "... the persisted state (no --intents)" 'state/intents\.json'
-vpcd_appctl host-a vpcd/status | jq -r .version | expect "vpcd/status over the control socket" '^1$'
-vpcd_appctl host-a vpcd/reload | expect "vpcd/reload" '^version 1, in sync'
+grep 'SIGHUP: reloading' "$D/vpcd.log" | expect "... the persisted state (no --intents)" 'state/vpcd\.state'
+vpcd_appctl host-a vpcd/status | jq -r .version | expect "vpcd/status over the control socket" '^2$'
+vpcd_appctl host-a vpcd/reload | expect "vpcd/reload" '^version 2, in sync'
 n=$(vpcd_appctl host-a vpcd/dump-flows | grep -c .)
 [ "$n" = "$(vpcd_status host-a .flows)" ] && pass "vpcd/dump-flows prints the $n desired flows" \
     || fail "vpcd/dump-flows prints $n lines, status says $(vpcd_status host-a .flows) flows"
@@ -206,12 +206,12 @@ ovs_kill_vswitchd host-a
 jq '(.security_groups[] | select(.id == "sg-web") | .ingress) += [{"protocol": "udp", "from_port": 5353, "to_port": 5353, "cidr": "10.10.0.0/16"}]' \
     "$TEST_DIR/v2.json" > "$TEST_DIR/v3.json"
 vpcd_http host-a PUT /v1/intents "$TEST_DIR/v3.json" >/dev/null
-[ "$VPCD_STATUS" = 202 ] && jq -e '.in_sync == false and .version == 2 and (.error | length) > 0' <<<"$VPCD_BODY" >/dev/null \
-    && pass "PUT with ovs-vswitchd down: 202, version 2, not in sync" \
+[ "$VPCD_STATUS" = 202 ] && jq -e '.in_sync == false and .version == 3 and (.error | length) > 0' <<<"$VPCD_BODY" >/dev/null \
+    && pass "PUT with ovs-vswitchd down: 202, version 3, not in sync" \
     || fail "PUT with ovs-vswitchd down: $VPCD_STATUS $VPCD_BODY"
 vpcd_status host-a .in_sync | expect "status: not in sync" '^false$'
 ovs_start_vswitchd host-a
-vpcd_expect_wait "ovs-vswitchd back: the accepted version is installed" host-a '.in_sync and .version == 2'
+vpcd_expect_wait "ovs-vswitchd back: the accepted version is installed" host-a '.in_sync and .version == 3'
 wait_for eval 'ofctl_on host-a dump-flows br-int table=$SG_IN | grep -q "tp_dst=5353"'
 ofctl_on host-a dump-flows br-int table=$SG_IN | expect "... with its new flow" 'udp.*tp_dst=5353'
 [ "$(of_count host-a)" = "$(vpcd_status host-a .flows)" ] && pass "... and all its flows" \

@@ -10,6 +10,7 @@
 
 #include <config.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -33,6 +35,23 @@
 #include "openvswitch/vlog.h"
 
 /* ------------------------------------------------------------- helpers */
+
+/* realloc() fails with ENOMEM for more than 'realloc_limit' bytes, if it is
+ * nonzero: glibc's getline() grows its buffer with realloc(), so this is how
+ * test_load_file_errors() makes it run out of memory. */
+static size_t realloc_limit;
+void *__libc_realloc(void *, size_t);
+void *realloc(void *, size_t);
+
+void *
+realloc(void *p, size_t n)
+{
+    if (realloc_limit && n > realloc_limit) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return __libc_realloc(p, n);
+}
 
 static struct vpc_map_entry
 mk(uint32_t vni, uint32_t vip, uint32_t underlay)
@@ -368,7 +387,7 @@ test_load_file(void **state OVS_UNUSED)
                                 "100 10.0.1.11 192.168.100.x\n"
                                 "100 10.0.1.12 192.168.100.2\n");
     uint64_t g = vpc_map_generation();
-    error = vpc_map_load_file(bad, &n, &generation);
+    error = vpc_map_load_file(bad, NULL, &n, &generation);
     assert_non_null(error);
     char *want = xasprintf("%s:5: bad UNDERLAY \"192.168.100.x\"", bad);
     assert_non_null(strstr(error, want));
@@ -390,7 +409,7 @@ test_load_file(void **state OVS_UNUSED)
                                  "200 10.0.1.10 192.168.100.4\r\n"
                                  "100 10.0.1.11 192.168.100.5\n"
                                  "300 10.3.0.1 192.168.100.6");
-    error = vpc_map_load_file(good, &n, &generation);
+    error = vpc_map_load_file(good, NULL, &n, &generation);
     assert_null(error);
     assert_int_equal(n, 4);
     assert_int_equal(generation, g + 1);
@@ -405,11 +424,141 @@ test_load_file(void **state OVS_UNUSED)
     free(good);
 
     /* A missing file. */
-    error = vpc_map_load_file("/nonexistent/vpc-map", &n, &generation);
+    error = vpc_map_load_file("/nonexistent/vpc-map", NULL, &n,
+                              &generation);
     assert_non_null(error);
     assert_non_null(strstr(error, "/nonexistent/vpc-map: open failed"));
     free(error);
     assert_int_equal(vpc_map_generation(), g + 1);
+}
+
+/* Returns true if getline() fails on 'text' (with realloc_limit set). */
+static bool
+getline_fails(char *text)
+{
+    FILE *stream = fmemopen(text, strlen(text), "r");
+    char *line = NULL;
+    size_t size = 0;
+    bool failed = false;
+
+    assert_non_null(stream);
+    while (!failed && getline(&line, &size, stream) != -1) {
+        continue;
+    }
+    failed = !feof(stream);
+    free(line);
+    fclose(stream);
+    return failed;
+}
+
+/* Loads 'file' with 'expected' (or NULL) and checks that it fails with a
+ * message containing 'message' and leaves the cache alone. */
+static void
+assert_load_fails(const char *file, const size_t *expected,
+                  const char *message)
+{
+    uint64_t g = vpc_map_generation(), generation;
+    size_t count = vpc_map_count(), n;
+    char *error = vpc_map_load_file(file, expected, &n, &generation);
+
+    if (!error || !strstr(error, message)) {
+        fail_msg("loading %s: expected an error with \"%s\", got %s", file,
+                 message, error ? error : "success");
+    }
+    free(error);
+    assert_int_equal(vpc_map_generation(), g);
+    assert_int_equal(vpc_map_count(), count);
+}
+
+static void
+test_load_file_errors(void **state OVS_UNUSED)
+{
+    struct vpc_map_entry old = mk(7, IP4(10, 7, 7, 7), IP4(7, 7, 7, 7));
+    uint64_t generation;
+    size_t n, expected;
+    char *error;
+
+    vpc_map_set(&old);
+
+    /* A NUL byte on line 2: refused, not read as "100 10.0.1.11 ...". */
+    char *file = write_temp_file("100 10.0.1.10 192.168.100.2\n");
+    FILE *stream = fopen(file, "a");
+    assert_non_null(stream);
+    static const char nul_line[] = "100 10.0.1.11 192.168.100.3\0 junk\n";
+    fwrite(nul_line, 1, sizeof nul_line - 1, stream);
+    fclose(stream);
+    char *want = xasprintf("%s:2: NUL byte", file);
+    assert_load_fails(file, NULL, want);
+    free(want);
+
+    /* The expected count: 1 loads it; 2 does not. */
+    unlink(file);
+    free(file);
+    file = write_temp_file("100 10.0.1.10 192.168.100.2\n"
+                           "100 10.0.1.10 192.168.100.3\n");
+    expected = 2;
+    assert_load_fails(file, &expected, "1 entries, expected 2");
+    expected = 1;
+    error = vpc_map_load_file(file, &expected, &n, &generation);
+    assert_null(error);
+    assert_int_equal(n, 1);
+    assert_false(present(7, IP4(10, 7, 7, 7)));
+    unlink(file);
+    free(file);
+
+    /* An empty file (or only comments) needs an expected count of 0. */
+    file = write_temp_file("# nothing here\n\n");
+    assert_load_fails(file, NULL, "no entries; nothing loaded");
+    expected = 0;
+    error = vpc_map_load_file(file, &expected, &n, &generation);
+    assert_null(error);
+    assert_int_equal(n, 0);
+    assert_int_equal(vpc_map_count(), 0);
+    vpc_map_set(&old);
+
+    /* Not a regular file: a FIFO (opening it for reading would block), a
+     * directory, a symbolic link (not followed). */
+    char *fifo = xasprintf("%s.fifo", file);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_load_fails(fifo, NULL, "not a regular file");
+    unlink(fifo);
+    free(fifo);
+    assert_load_fails("/", NULL, "/: not a regular file");
+    char *link = xasprintf("%s.link", file);
+    assert_int_equal(symlink(file, link), 0);
+    assert_load_fails(link, &expected, "open failed");
+    unlink(link);
+    free(link);
+    unlink(file);
+    free(file);
+
+    /* getline() out of memory on line 2 is an error, not the end of the
+     * file after one good line. */
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&ds, "100 10.0.1.10 192.168.100.2\n");
+    for (int i = 0; i < 1024 * 1024; i++) {
+        ds_put_char(&ds, 'x');
+    }
+    ds_put_char(&ds, '\n');
+    file = write_temp_file(ds_cstr(&ds));
+    realloc_limit = 64 * 1024;
+    if (!getline_fails(ds_cstr(&ds))) {
+        /* Under valgrind, say, realloc() is not ours. */
+        realloc_limit = 0;
+        print_message("realloc() is not interposed: out of memory in "
+                      "getline() not tested\n");
+    } else {
+        error = vpc_map_load_file(file, NULL, &n, &generation);
+        realloc_limit = 0;
+        assert_non_null(error);
+        assert_non_null(strstr(error, "read failed after line 1"));
+        free(error);
+        assert_int_equal(vpc_map_count(), 1);
+        assert_true(present(7, IP4(10, 7, 7, 7)));
+    }
+    ds_destroy(&ds);
+    unlink(file);
+    free(file);
 }
 
 /* ------------------------------------------------------------ large table */
@@ -689,6 +838,7 @@ main(int argc OVS_UNUSED, char *argv[])
         T(test_parse),
         T(test_format),
         T(test_load_file),
+        T(test_load_file_errors),
         T(test_large),
         T(test_concurrency),
 #undef T

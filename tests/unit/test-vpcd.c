@@ -8,7 +8,11 @@
  * install fails at once and a valid document is accepted but not installed
  * (202, in_sync false).  Examples are read relative to $VPC_SRCDIR (default:
  * the current directory, the top of the tree when run by 'make check-unit'),
- * as in test-pipeline.c. */
+ * as in test-pipeline.c.
+ *
+ * test_cache_sync() runs a fake ovs-vswitchd in a child process: ovs-ext's
+ * real mapping cache (vpc-map.c) and its vpcmap/... commands behind a unixctl
+ * socket, so that the agent's cache synchronization meets real replies. */
 
 #include <config.h>
 
@@ -20,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -28,12 +34,15 @@
 #include "daemon/state.h"
 #include "pipeline/pipeline.h"
 #include "translator/model.h"
+#include "ovs-ext/src/lib/vpc-map.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
+#include "unixctl.h"
 #include "util.h"
 
 /* Sockets that do not exist: connecting fails at once with ENOENT. */
@@ -277,57 +286,210 @@ test_diff_changes(void **state OVS_UNUSED)
 
 /* ----------------------------------------------- persistence, reading */
 
+/* Reads state file 'file' and checks its version and document. */
+static void
+assert_state(const char *file, uint64_t version, const char *text)
+{
+    uint64_t v;
+    char *t, *error;
+    int retval = vpcd_state_read(file, &v, &t, &error);
+    if (retval) {
+        fail_msg("%s: %s", file, error);
+    }
+    assert_null(error);
+    assert_int_equal(v, version);
+    assert_string_equal(t, text);
+    free(t);
+}
+
+/* The names of the files in 'dir', sorted, space-separated. */
+static char *
+dir_listing(const char *dir)
+{
+    char *cmd = xasprintf("ls -A '%s' | sort | tr '\\n' ' '", dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char buf[1024] = "";
+    size_t n = fread(buf, 1, sizeof buf - 1, p);
+    buf[n] = '\0';
+    pclose(p);
+    free(cmd);
+    return xstrdup(buf);
+}
+
 static void
 test_persist(void **state OVS_UNUSED)
 {
     char *dir = make_tmpdir();
-    char *file = xasprintf("%s/state.json", dir);
-    char *tmp = xasprintf("%s.tmp", file);
+    char *file = xasprintf("%s/state", dir);
+    char *prev = xasprintf("%s/state.prev", dir);
     struct stat s;
 
-    assert_int_equal(vpcd_persist(file, "{\"first\": 1}\n"), 0);
+    assert_int_equal(vpcd_persist(file, 1, "{\"first\": 1}\n", true), 0);
+    assert_state(file, 1, "{\"first\": 1}\n");
     char *text = vpcd_read_file(file);
-    assert_non_null(text);
-    assert_string_equal(text, "{\"first\": 1}\n");
+    assert_non_null(strstr(text, "vpcd-state version=1 length=13 crc32c="));
     free(text);
-    assert_int_equal(stat(tmp, &s), -1);        /* No .tmp left behind. */
-    assert_int_equal(errno, ENOENT);
     assert_int_equal(stat(file, &s), 0);
     assert_int_equal(s.st_mode & 0777, 0600);
+    char *ls = dir_listing(dir);
+    assert_string_equal(ls, "state ");        /* No temporary file left. */
+    free(ls);
 
-    /* Overwriting with a shorter text leaves exactly the new text. */
-    assert_int_equal(vpcd_persist(file, "{}"), 0);
-    text = vpcd_read_file(file);
-    assert_string_equal(text, "{}");
-    free(text);
-    assert_int_equal(stat(tmp, &s), -1);
+    /* The next version keeps the previous one as state.prev. */
+    assert_int_equal(vpcd_persist(file, 2, "{}", true), 0);
+    assert_state(file, 2, "{}");
+    assert_state(prev, 1, "{\"first\": 1}\n");
+    assert_int_equal(vpcd_persist(file, 3, "", true), 0);
+    assert_state(file, 3, "");
+    assert_state(prev, 2, "{}");
+    ls = dir_listing(dir);
+    assert_string_equal(ls, "state state.prev ");
+    free(ls);
 
-    /* Empty text. */
-    assert_int_equal(vpcd_persist(file, ""), 0);
-    text = vpcd_read_file(file);
-    assert_string_equal(text, "");
-    free(text);
+    /* A symbolic link where earlier vpcds put their temporary file
+     * (state.tmp, opened with O_TRUNC) is not followed: its target is
+     * untouched. */
+    char *victim = xasprintf("%s/victim", dir);
+    char *tmp_link = xasprintf("%s/state.tmp", dir);
+    FILE *f = fopen(victim, "w");
+    fputs("precious", f);
+    fclose(f);
+    assert_int_equal(symlink(victim, tmp_link), 0);
+    assert_int_equal(vpcd_persist(file, 3, "", false), 0);
+    char *v = vpcd_read_file(victim);
+    assert_string_equal(v, "precious");
+    free(v);
+    assert_int_equal(unlink(tmp_link), 0);
+    assert_int_equal(unlink(victim), 0);
+    free(tmp_link);
+    free(victim);
+
+    /* Without keep_prev, state.prev stays as it was. */
+    assert_int_equal(vpcd_persist(file, 4, "{\"four\": 4}", false), 0);
+    assert_state(file, 4, "{\"four\": 4}");
+    assert_state(prev, 2, "{}");
 
     /* A directory that does not exist: an errno value, nothing created. */
-    char *bad = xasprintf("%s/no-such-dir/state.json", dir);
-    int error = vpcd_persist(bad, "{}");
-    assert_int_equal(error, ENOENT);
+    char *bad = xasprintf("%s/no-such-dir/state", dir);
+    assert_int_equal(vpcd_persist(bad, 1, "{}", true), ENOENT);
     free(bad);
 
-    /* The target is a directory: rename fails, the .tmp is removed. */
+    /* The target is a directory: rename fails, no temporary file left,
+     * the previous copy is the old one. */
     char *subdir = xasprintf("%s/a-dir", dir);
     assert_int_equal(mkdir(subdir, 0700), 0);
-    error = vpcd_persist(subdir, "{}");
-    assert_int_not_equal(error, 0);
-    char *subtmp = xasprintf("%s.tmp", subdir);
-    assert_int_equal(stat(subtmp, &s), -1);
+    assert_int_not_equal(vpcd_persist(subdir, 1, "{}", false), 0);
+    ls = dir_listing(dir);
+    assert_string_equal(ls, "a-dir state state.prev ");
+    free(ls);
     assert_int_equal(rmdir(subdir), 0);
-    free(subtmp);
     free(subdir);
 
-    free(tmp);
+    free(prev);
     free(file);
-    rm_tmpdir(dir, (const char *const[]) { "state.json", NULL });
+    rm_tmpdir(dir, (const char *const[]) { "state", "state.prev", NULL });
+}
+
+/* vpcd_state_parse() tells good files from damaged ones. */
+static void
+test_state_parse(void **state OVS_UNUSED)
+{
+    uint64_t v;
+    char *text, *error;
+
+    static const char good[] = "vpcd-state version=7 length=2 "
+                               "crc32c=%08x\n{}";
+    /* Learn the checksum of "{}" from a real write. */
+    char *dir = make_tmpdir();
+    char *file = xasprintf("%s/state", dir);
+    assert_int_equal(vpcd_persist(file, 7, "{}", true), 0);
+    char *contents = vpcd_read_file(file);
+    unsigned int crc;
+    assert_int_equal(sscanf(contents, good, &crc), 1);
+
+    error = vpcd_state_parse(contents, strlen(contents), &v, &text);
+    assert_null(error);
+    assert_int_equal(v, 7);
+    assert_string_equal(text, "{}");
+    free(text);
+
+    struct {
+        const char *contents;
+        const char *error;
+    } bad[] = {
+        { "", "no \"vpcd-state\" header" },
+        { "{\"vpcs\": []}", "no \"vpcd-state\" header" },
+        { "vpcd-state version=7 length=2\n{}", "bad header" },
+        { "vpcd-state version=x length=2 crc32c=0\n{}", "bad header" },
+        { "vpcd-state version=7 length=3 crc32c=0\n{}",
+          "2 bytes of document, the header says 3 (truncated?)" },
+        { "vpcd-state version=7 length=2 crc32c=0\n{}", "checksum" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        error = vpcd_state_parse(bad[i].contents, strlen(bad[i].contents),
+                                 &v, &text);
+        if (!error || !strstr(error, bad[i].error)) {
+            fail_msg("\"%s\": expected \"%s\", got %s", bad[i].contents,
+                     bad[i].error, error ? error : "success");
+        }
+        assert_null(text);
+        free(error);
+    }
+
+    /* One changed byte, or a NUL byte. */
+    contents[strlen(contents) - 1] = ']';
+    error = vpcd_state_parse(contents, strlen(contents), &v, &text);
+    assert_non_null(strstr(error, "checksum"));
+    free(error);
+    contents[strlen(contents) - 1] = '\0';
+    error = vpcd_state_parse(contents, strlen(contents) + 1, &v, &text);
+    assert_non_null(strstr(error, "NUL byte"));
+    free(error);
+    free(contents);
+
+    /* vpcd_state_read() names the file. */
+    FILE *f = fopen(file, "w");
+    fputs("garbage", f);
+    fclose(f);
+    assert_int_equal(vpcd_state_read(file, &v, &text, &error), EINVAL);
+    char *want = xasprintf("%s: corrupt: no \"vpcd-state\" header", file);
+    assert_string_equal(error, want);
+    free(want);
+    free(error);
+    char *missing = xasprintf("%s/missing", dir);
+    assert_int_equal(vpcd_state_read(missing, &v, &text, &error), ENOENT);
+    assert_non_null(strstr(error, "cannot read"));
+    free(error);
+    free(missing);
+
+    free(file);
+    rm_tmpdir(dir, (const char *const[]) { "state", NULL });
+}
+
+/* vpcd_make_private_dir() creates a 0700 directory, accepts it again, and
+ * refuses a symbolic link or a group-writable directory. */
+static void
+test_private_dir(void **state OVS_UNUSED)
+{
+    char *dir = make_tmpdir();
+    char *run = xasprintf("%s/run", dir);
+    char *link = xasprintf("%s/link", dir);
+    struct stat s;
+
+    assert_int_equal(vpcd_make_private_dir(run), 0);
+    assert_int_equal(stat(run, &s), 0);
+    assert_int_equal(s.st_mode & 0777, 0700);
+    assert_int_equal(vpcd_make_private_dir(run), 0);
+    assert_int_equal(symlink(run, link), 0);
+    assert_int_equal(vpcd_make_private_dir(link), EPERM);
+    assert_int_equal(chmod(run, 0770), 0);
+    assert_int_equal(vpcd_make_private_dir(run), EPERM);
+    assert_int_equal(rmdir(run), 0);
+
+    free(run);
+    free(link);
+    rm_tmpdir(dir, (const char *const[]) { "link", NULL });
 }
 
 static void
@@ -790,17 +952,16 @@ test_http_persists(void **state OVS_UNUSED)
     char *bad = invalid_web_tier();
 
     char *out = http(&d, "PUT", "/v1/intents", text, 202);
+    struct json *j = parse_object(out);
+    assert_true(bool_member(j, "persisted"));
+    json_destroy(j);
     free(out);
-    char *saved = vpcd_read_file(file);
-    assert_non_null(saved);
-    assert_string_equal(saved, text);
-    free(saved);
+    assert_state(file, 1, text);
+    assert_true(d.persisted);
 
     out = http(&d, "PUT", "/v1/intents", bad, 400);
     free(out);
-    saved = vpcd_read_file(file);
-    assert_string_equal(saved, text);
-    free(saved);
+    assert_state(file, 1, text);
 
     /* vpcd_load_file() of the persisted state: the same document. */
     vpcd_load_file(&d, file, "persisted state");
@@ -821,6 +982,396 @@ test_http_persists(void **state OVS_UNUSED)
     rm_tmpdir(dir, (const char *const[]) { "vpcd.state", NULL });
 }
 
+/* A state file that cannot be written: the document is kept, and
+ * "persisted", "in_sync", the "persist" error count and /metrics say so. */
+static void
+test_http_persist_fails(void **state OVS_UNUSED)
+{
+    struct vpcd d;
+    offline_vpcd(&d, PL_MAP_FLOWS, "/nonexistent/ovs-vpc-test/vpcd.state");
+    char *text = example_text("web-tier");
+
+    char *out = http(&d, "PUT", "/v1/intents", text, 202);
+    struct json *j = parse_object(out);
+    assert_false(bool_member(j, "persisted"));
+    assert_false(bool_member(j, "in_sync"));
+    assert_non_null(strstr(json_string(member(j, "error")),
+                           "cannot persist version 1 (No such file"));
+    json_destroy(j);
+    free(out);
+    assert_false(d.persisted);
+    assert_int_equal(d.errors[VPCD_ERR_PERSIST], 1);
+    assert_non_null(strstr(d.last_error, "not persisted either"));
+
+    j = get_status(&d);
+    assert_false(bool_member(j, "persisted"));
+    assert_int_equal(int_member(member(j, "errors"), "persist"), 1);
+    json_destroy(j);
+
+    /* The audit retries (and counts again). */
+    vpcd_audit(&d);
+    assert_int_equal(d.errors[VPCD_ERR_PERSIST], 2);
+    out = http(&d, "GET", "/metrics", "", 200);
+    assert_non_null(strstr(out, "\nvpcd_errors_total{kind=\"persist\"} 2\n"));
+    assert_non_null(strstr(out, "\nvpcd_persisted 0\n"));
+    free(out);
+
+    /* Switch in sync but not persisted is not in sync. */
+    d.in_sync = true;
+    assert_false(vpcd_in_sync(&d));
+    d.persisted = true;
+    assert_true(vpcd_in_sync(&d));
+
+    free(text);
+    vpcd_destroy(&d);
+}
+
+/* The version survives a restart; a corrupt state file falls back to the
+ * last good copy, is set aside and reported. */
+static void
+test_state_restart(void **state OVS_UNUSED)
+{
+    char *dir = make_tmpdir();
+    char *file = xasprintf("%s/vpcd.state", dir);
+    char *text = example_text("web-tier");
+    char *text2 = xstrdup(text);
+    char *p = strstr(text2, "\"vni\": 1010");
+    memcpy(p, "\"vni\": 1011", strlen("\"vni\": 1011"));
+    struct vpcd d;
+
+    offline_vpcd(&d, PL_MAP_FLOWS, file);
+    char *out = http(&d, "PUT", "/v1/intents", text, 202);
+    free(out);
+    out = http(&d, "PUT", "/v1/intents", text2, 202);
+    free(out);
+    assert_int_equal(d.version, 2);
+    vpcd_destroy(&d);
+
+    /* Restart: version 2, not 1, and nothing rewritten. */
+    offline_vpcd(&d, PL_MAP_FLOWS, file);
+    vpcd_load_state(&d, "persisted state");
+    assert_int_equal(d.version, 2);
+    assert_true(d.persisted);
+    assert_string_equal(d.desired->text, text2);
+    out = http(&d, "PUT", "/v1/intents", text, 202);
+    free(out);
+    assert_int_equal(d.version, 3);
+    vpcd_destroy(&d);
+    assert_state(file, 3, text);
+
+    /* Started with --intents: a file that holds the persisted document
+     * keeps its version (3, nothing rewritten); another one is the next
+     * version (4). */
+    char *intents = xasprintf("%s/intents-file.json", dir);
+    FILE *f = fopen(intents, "w");
+    fputs(text, f);
+    fclose(f);
+    offline_vpcd(&d, PL_MAP_FLOWS, file);
+    d.intents_file = intents;
+    vpcd_load_file(&d, intents, "file");
+    assert_int_equal(d.version, 3);
+    assert_true(d.persisted);
+    vpcd_destroy(&d);
+    f = fopen(intents, "w");
+    fputs(text2, f);
+    fclose(f);
+    offline_vpcd(&d, PL_MAP_FLOWS, file);
+    d.intents_file = intents;
+    vpcd_load_file(&d, intents, "file");
+    assert_int_equal(d.version, 4);
+    vpcd_destroy(&d);
+    assert_state(file, 4, text2);
+    unlink(intents);
+    free(intents);
+
+    /* A corrupt state file: the last good copy (version 3), reported. */
+    f = fopen(file, "w");
+    fputs("vpcd-state version=4 length=10 crc32c=0\n{\"vpcs\": [", f);
+    fclose(f);
+    offline_vpcd(&d, PL_MAP_FLOWS, file);
+    vpcd_load_state(&d, "persisted state");
+    assert_non_null(d.desired);
+    assert_int_equal(d.version, 3);
+    assert_string_equal(d.desired->text, text);
+    assert_int_equal(d.errors[VPCD_ERR_STATE_FILE], 1);
+    assert_non_null(strstr(d.last_error, "vpcd.state: corrupt: checksum"));
+    assert_non_null(strstr(d.last_error, "started from the last good copy"));
+    /* ... set aside, and the good copy persisted back. */
+    char *corrupt = xasprintf("%s.corrupt", file);
+    struct stat s;
+    assert_int_equal(stat(corrupt, &s), 0);
+    assert_true(d.persisted);
+    assert_state(file, 3, text);
+    vpcd_destroy(&d);
+
+    /* An invalid document in the state file counts as corrupt too. */
+    char *bad = invalid_web_tier();
+    assert_int_equal(vpcd_persist(file, 9, bad, false), 0);
+    offline_vpcd(&d, PL_MAP_FLOWS, file);
+    vpcd_load_state(&d, "persisted state");
+    assert_int_equal(d.version, 3);
+    assert_non_null(strstr(d.last_error, "the document is not valid "
+                           "(rejected a document from persisted state"));
+    assert_non_null(strstr(d.last_error, "$.vpcs[0].vni"));
+    vpcd_destroy(&d);
+    free(bad);
+
+    /* Both copies unusable: no desired state, clearly reported. */
+    f = fopen(file, "w");
+    fputs("junk", f);
+    fclose(f);
+    char *prev = xasprintf("%s.prev", file);
+    f = fopen(prev, "w");
+    fputs("junk", f);
+    fclose(f);
+    offline_vpcd(&d, PL_MAP_FLOWS, file);
+    vpcd_load_state(&d, "persisted state");
+    assert_null(d.desired);
+    assert_int_equal(d.errors[VPCD_ERR_STATE_FILE], 2);
+    assert_non_null(strstr(d.last_error, "no usable state"));
+    vpcd_destroy(&d);
+
+    /* A state directory of an earlier vpcd: intents.json, no version. */
+    unlink(file);
+    unlink(prev);
+    char *legacy = xasprintf("%s/intents.json", dir);
+    f = fopen(legacy, "w");
+    fputs(text, f);
+    fclose(f);
+    offline_vpcd(&d, PL_MAP_FLOWS, file);
+    vpcd_load_state(&d, "persisted state");
+    assert_int_equal(d.version, 1);
+    assert_string_equal(d.desired->text, text);
+    assert_state(file, 1, text);
+    vpcd_destroy(&d);
+
+    /* The state file missing but its previous copy there (a crash between
+     * the two renames where hard links do not work): the copy is used and
+     * written back. */
+    assert_int_equal(vpcd_persist(file, 2, text2, true), 0);
+    assert_int_equal(unlink(file), 0);
+    offline_vpcd(&d, PL_MAP_FLOWS, file);
+    vpcd_load_state(&d, "persisted state");
+    assert_int_equal(d.version, 1);
+    assert_string_equal(d.desired->text, text);
+    assert_int_equal(d.errors[VPCD_ERR_STATE_FILE], 0);
+    assert_state(file, 1, text);
+    vpcd_destroy(&d);
+
+    free(legacy);
+    free(prev);
+    free(corrupt);
+    free(text2);
+    free(text);
+    free(file);
+    rm_tmpdir(dir, (const char *const[]) {
+        "vpcd.state", "vpcd.state.prev", "vpcd.state.corrupt",
+        "intents.json", NULL });
+}
+
+/* ------------------------------------- cache sync against a real cache */
+
+/* The fake ovs-vswitchd's pid, so that a failed test's teardown stops it. */
+static pid_t fake_pid;
+
+/* Starts a child process that serves the vpcmap/... commands on unixctl
+ * socket 'path' and returns its pid once it answers. */
+static pid_t
+start_fake_vswitchd(const char *path)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (!pid) {
+        struct unixctl_server *server;
+        vpc_map_init();
+        if (unixctl_server_create(path, &server)) {
+            _exit(1);
+        }
+        for (;;) {
+            unixctl_server_run(server);
+            unixctl_server_wait(server);
+            poll_block();
+        }
+    }
+    for (int i = 0; i < 250; i++) {
+        char *reply;
+        char *error = vpc_appctl(path, "vpcmap/stats", 0, NULL, &reply);
+        free(reply);
+        if (!error) {
+            fake_pid = pid;
+            return pid;
+        }
+        free(error);
+        usleep(20 * 1000);
+    }
+    kill(pid, SIGKILL);
+    fail_msg("the fake ovs-vswitchd on %s does not answer", path);
+    return -1;
+}
+
+static void
+stop_fake_vswitchd(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    fake_pid = 0;
+}
+
+static int
+teardown_fake_vswitchd(void **state OVS_UNUSED)
+{
+    if (fake_pid) {
+        stop_fake_vswitchd(fake_pid);
+    }
+    return 0;
+}
+
+/* Runs 'command' with the space-separated arguments 'args' (or none) on the
+ * fake ovs-vswitchd and returns its reply. */
+static char *
+fake_appctl(const char *path, const char *command, const char *args)
+{
+    char *copy = xstrdup(args ? args : "");
+    char *argv[8], *save = NULL;
+    int argc = 0;
+    for (char *w = strtok_r(copy, " ", &save); w && argc < 8;
+         w = strtok_r(NULL, " ", &save)) {
+        argv[argc++] = w;
+    }
+    char *reply;
+    char *error = vpc_appctl(path, command, argc, argv, &reply);
+    free(copy);
+    if (error) {
+        fail_msg("%s: %s", command, error);
+    }
+    return reply;
+}
+
+/* The web tier without ENI 'id'. */
+static char *
+web_tier_without(const char *id)
+{
+    char *text = example_text("web-tier");
+    struct json *j = json_from_string(text);
+    free(text);
+    struct json *enis = shash_find_data(json_object(j), "enis");
+    struct json_array *a = CONST_CAST(struct json_array *, json_array(enis));
+    for (size_t i = 0; i < a->n; i++) {
+        const struct json *eid = shash_find_data(json_object(a->elems[i]),
+                                                 "id");
+        if (!strcmp(json_string(eid), id)) {
+            json_destroy(a->elems[i]);
+            memmove(&a->elems[i], &a->elems[i + 1],
+                    (a->n - i - 1) * sizeof *a->elems);
+            a->n--;
+            break;
+        }
+    }
+    char *s = json_to_string(j, JSSF_PRETTY);
+    json_destroy(j);
+    return s;
+}
+
+static void
+test_cache_sync(void **state OVS_UNUSED)
+{
+    char *dir = make_tmpdir();
+    char *ctl = xasprintf("%s/vswitchd.ctl", dir);
+    pid_t pid = start_fake_vswitchd(ctl);
+    struct vpcd d;
+    offline_vpcd(&d, PL_MAP_ACTION, NULL);
+    free(d.vswitchd_ctl);
+    d.vswitchd_ctl = xstrdup(ctl);
+    d.run_dir = xstrdup(dir);
+    char *text = example_text("web-tier");
+    char *without = web_tier_without("eni-web-b");
+
+    /* The cache is loaded and checked; only the flows fail (no switch). */
+    char *out = http(&d, "PUT", "/v1/intents", text, 202);
+    assert_null(strstr(out, "mapping cache"));
+    free(out);
+    assert_true(d.cache_known);
+    assert_int_equal(d.errors[VPCD_ERR_CACHE], 0);
+    assert_int_equal(d.errors[VPCD_ERR_FLOWS], 1);
+    char *reply = fake_appctl(ctl, "vpcmap/stats", NULL);
+    assert_non_null(strstr(reply, "entries=4 "));
+    free(reply);
+
+    /* Someone deletes eni-web-b's entry behind vpcd's back, and the next
+     * version deletes it too: the vpcmap/del fails, and vpcd loads the
+     * whole cache instead of giving up. */
+    free(fake_appctl(ctl, "vpcmap/del", "1010 10.10.1.11"));
+    out = http(&d, "PUT", "/v1/intents", without, 202);
+    assert_null(strstr(out, "mapping cache"));
+    assert_null(strstr(out, "no mapping"));
+    free(out);
+    assert_true(d.cache_known);
+    assert_int_equal(d.errors[VPCD_ERR_CACHE], 0);
+    reply = fake_appctl(ctl, "vpcmap/show", NULL);
+    assert_null(strstr(reply, "10.10.1.11 "));
+    assert_non_null(strstr(reply, "entries=3 "));
+    free(reply);
+
+    /* Someone adds an entry behind vpcd's back: the next version's check
+     * of count and generation finds the cache is not what vpcd made it. */
+    free(fake_appctl(ctl, "vpcmap/add",
+                      "1010 10.10.1.99 192.168.100.2"));
+    out = http(&d, "PUT", "/v1/intents", text, 202);
+    assert_non_null(strstr(out, "mapping cache: holds 5 entries in "
+                                "generation"));
+    free(out);
+    assert_false(d.cache_known);
+    assert_int_equal(d.errors[VPCD_ERR_CACHE], 1);
+    assert_null(d.flowset);     /* Not the previous version's flows. */
+    /* The audit repairs it. */
+    vpcd_audit(&d);
+    assert_true(d.cache_known);
+    reply = fake_appctl(ctl, "vpcmap/show", NULL);
+    assert_null(strstr(reply, "10.10.1.99 "));
+    assert_non_null(strstr(reply, "entries=4 "));
+    free(reply);
+
+    /* More than 256 differences: one vpcmap/load through a file in the run
+     * directory, which is removed afterwards. */
+    struct pl_mapping_entry *many = xcalloc(300, sizeof *many);
+    for (int i = 0; i < 300; i++) {
+        many[i].vni = 5;
+        many[i].ip = 0x0a000001 + i;
+        many[i].underlay = 0xc0a86402;
+    }
+    free(d.loaded);
+    d.loaded = many;
+    d.n_loaded = 300;
+    d.cache_known = true;       /* vpcd believes 300 other entries. */
+    out = http(&d, "PUT", "/v1/intents", without, 202);
+    assert_null(strstr(out, "mapping cache"));
+    free(out);
+    assert_true(d.cache_known);
+    reply = fake_appctl(ctl, "vpcmap/stats", NULL);
+    assert_non_null(strstr(reply, "entries=3 "));
+    free(reply);
+    char *ls = dir_listing(dir);
+    assert_string_equal(ls, "vswitchd.ctl ");
+    free(ls);
+
+    /* ovs-vswitchd gone: the cache sync fails before any flow is sent, and
+     * the parsed flows of the previous version are dropped, so that the
+     * audit does not install them for this version. */
+    assert_non_null(d.flowset);
+    stop_fake_vswitchd(pid);
+    out = http(&d, "PUT", "/v1/intents", text, 202);
+    assert_non_null(strstr(out, "cannot connect"));
+    free(out);
+    assert_null(d.flowset);
+    assert_int_equal(d.errors[VPCD_ERR_CACHE], 2);
+
+    free(without);
+    free(text);
+    vpcd_destroy(&d);
+    free(ctl);
+    rm_tmpdir(dir, (const char *const[]) { "vswitchd.ctl", NULL });
+}
+
 int
 main(int argc OVS_UNUSED, char *argv[])
 {
@@ -834,6 +1385,8 @@ main(int argc OVS_UNUSED, char *argv[])
         cmocka_unit_test(test_diff_identical),
         cmocka_unit_test(test_diff_changes),
         cmocka_unit_test(test_persist),
+        cmocka_unit_test(test_state_parse),
+        cmocka_unit_test(test_private_dir),
         cmocka_unit_test(test_read_file),
         cmocka_unit_test(test_errors_json),
         cmocka_unit_test(test_validate_json),
@@ -841,6 +1394,9 @@ main(int argc OVS_UNUSED, char *argv[])
         cmocka_unit_test(test_http_offline),
         cmocka_unit_test(test_http_offline_action),
         cmocka_unit_test(test_http_persists),
+        cmocka_unit_test(test_http_persist_fails),
+        cmocka_unit_test(test_state_restart),
+        cmocka_unit_test_teardown(test_cache_sync, teardown_fake_vswitchd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,9 +42,10 @@ $(BUILD)/tests/unit/test-vpc-map: tests/unit/test-vpc-map.c $(VPC_MAP_OBJS) \
 
 # test-vpcd tests vpcd's logic (daemon/state.c, daemon/agent.c) and its HTTP
 # API offline: it links the daemon's objects but not daemon/vpcd.c (the
-# libevent loop), so it needs no -levent.  Explicit rule, as above.
+# libevent loop), so it needs no -levent.  It also links the mapping cache,
+# which its fake ovs-vswitchd serves.  Explicit rule, as above.
 VPCD_TEST_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRCS) \
-		cli/ovs-client.c) $(VPC_OBJS)
+		cli/ovs-client.c) $(VPC_OBJS) $(VPC_MAP_OBJS)
 $(BUILD)/tests/unit/test-vpcd: tests/unit/test-vpcd.c $$(VPCD_TEST_OBJS) \
 		$$(OVS_LIB)
 	@mkdir -p $(@D)

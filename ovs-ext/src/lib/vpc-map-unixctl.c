@@ -9,7 +9,7 @@
  *     vpcmap/flush                        remove every mapping
  *     vpcmap/show                         every mapping, sorted, and a summary
  *     vpcmap/stats                        the summary only
- *     vpcmap/load FILE                    replace everything, atomically
+ *     vpcmap/load FILE [COUNT]            replace everything, atomically
  *
  * Ownership.  Every function that returns a string returns a malloc()'d
  * one that the caller frees.
@@ -23,10 +23,13 @@
 #include "vpc-map.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "openvswitch/dynamic-string.h"
 #include "packets.h"
@@ -141,18 +144,63 @@ is_blank_line(const char *line)
     return *line == '\0' || *line == '#';
 }
 
+/* Opens 'file_name' for vpc_map_load_file(): a regular file only, so that a
+ * FIFO or a device cannot block the caller (ovs-vswitchd's main thread) and
+ * a symbolic link is not followed.  Returns the stream, or NULL with a
+ * malloc()'d message in '*error'. */
+static FILE *
+open_regular_file(const char *file_name, char **error)
+{
+    struct stat s;
+    FILE *stream;
+    int fd;
+
+    fd = open(file_name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        *error = xasprintf("%s: open failed (%s)", file_name,
+                           ovs_strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &s)) {
+        *error = xasprintf("%s: stat failed (%s)", file_name,
+                           ovs_strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(s.st_mode)) {
+        *error = xasprintf("%s: not a regular file", file_name);
+        close(fd);
+        return NULL;
+    }
+    stream = fdopen(fd, "r");
+    if (!stream) {
+        *error = xasprintf("%s: fdopen failed (%s)", file_name,
+                           ovs_strerror(errno));
+        close(fd);
+    }
+    return stream;
+}
+
 /* Reads every mapping in 'file_name', one "VNI VIP UNDERLAY [MAC]" per line
  * ("#" comments and blank lines allowed), and, only if every line is valid,
  * replaces the whole cache with them in one atomic swap.  A later line with
  * the same (VNI, VIP) as an earlier one replaces it.
  *
+ * 'file_name' must name a regular file (not a FIFO, a device or a symbolic
+ * link).  A NUL byte, a read error or running out of memory fails the load:
+ * it never loads the part read so far.  If 'expected' is nonnull, the file
+ * must hold exactly '*expected' distinct mappings; if it is null, the file
+ * must hold at least one (emptying the cache takes vpcmap/flush, or an
+ * expected count of 0), so that a file truncated to nothing by a full disk
+ * cannot empty the cache.
+ *
  * On success returns NULL and stores the number of distinct mappings in
  * '*n_entries' and the new generation in '*generation'.  On failure returns a
- * malloc()'d error message naming the file and line, and the cache is
- * unchanged. */
+ * malloc()'d error message naming the file (and the line, if one is to
+ * blame), and the cache is unchanged. */
 char *
-vpc_map_load_file(const char *file_name, size_t *n_entries,
-                  uint64_t *generation)
+vpc_map_load_file(const char *file_name, const size_t *expected,
+                  size_t *n_entries, uint64_t *generation)
 {
     struct vpc_map_batch *batch;
     char *line = NULL;          /* getline() reads in blocks, unlike
@@ -160,20 +208,37 @@ vpc_map_load_file(const char *file_name, size_t *n_entries,
     size_t line_size = 0;
     char *error = NULL;
     int line_number = 0;
+    ssize_t length;
     FILE *stream;
 
-    stream = fopen(file_name, "r");
+    stream = open_regular_file(file_name, &error);
     if (!stream) {
-        return xasprintf("%s: open failed (%s)", file_name,
-                         ovs_strerror(errno));
+        return error;
     }
 
     batch = vpc_map_batch_create();
-    while (getline(&line, &line_size, stream) != -1) {
+    for (;;) {
         struct vpc_map_entry entry;
         char *line_error;
 
+        errno = 0;
+        length = getline(&line, &line_size, stream);
+        if (length < 0) {
+            /* getline() returns -1 at the end of the file, but also on a
+             * read error and (without setting the error indicator) when it
+             * cannot grow its buffer. */
+            if (ferror(stream) || !feof(stream)) {
+                error = xasprintf("%s: read failed after line %d (%s)",
+                                  file_name, line_number,
+                                  ovs_strerror(errno ? errno : EIO));
+            }
+            break;
+        }
         line_number++;
+        if (memchr(line, '\0', length)) {
+            error = xasprintf("%s:%d: NUL byte", file_name, line_number);
+            break;
+        }
         line[strcspn(line, "\n")] = '\0';
         if (is_blank_line(line)) {
             continue;
@@ -187,13 +252,21 @@ vpc_map_load_file(const char *file_name, size_t *n_entries,
         }
         vpc_map_batch_add(batch, &entry);
     }
-    if (!error && ferror(stream)) {
-        error = xasprintf("%s: read failed after line %d", file_name,
-                          line_number);
-    }
     fclose(stream);
     free(line);
 
+    if (!error) {
+        size_t n = vpc_map_batch_count(batch);
+
+        if (expected && n != *expected) {
+            error = xasprintf("%s: %"PRIuSIZE" entries, expected %"PRIuSIZE
+                              "; nothing loaded", file_name, n, *expected);
+        } else if (!expected && !n) {
+            error = xasprintf("%s: no entries; nothing loaded (to empty "
+                              "the cache, use vpcmap/flush or an expected "
+                              "count of 0)", file_name);
+        }
+    }
     if (error) {
         vpc_map_batch_destroy(batch);
         return error;
@@ -325,14 +398,26 @@ vpc_map_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
 }
 
 static void
-vpc_map_unixctl_load(struct unixctl_conn *conn, int argc OVS_UNUSED,
+vpc_map_unixctl_load(struct unixctl_conn *conn, int argc,
                      const char *argv[], void *aux OVS_UNUSED)
 {
+    unsigned long long int count;
     uint64_t generation;
-    size_t n_entries;
+    size_t n_entries, expected = 0;
     char *error;
 
-    error = vpc_map_load_file(argv[1], &n_entries, &generation);
+    if (argc > 2) {
+        if (argv[2][0] < '0' || argv[2][0] > '9'
+            || !str_to_ullong(argv[2], 10, &count) || count > SIZE_MAX) {
+            error = xasprintf("bad expected count \"%s\"", argv[2]);
+            unixctl_command_reply_error(conn, error);
+            free(error);
+            return;
+        }
+        expected = count;
+    }
+    error = vpc_map_load_file(argv[1], argc > 2 ? &expected : NULL,
+                              &n_entries, &generation);
     if (error) {
         unixctl_command_reply_error(conn, error);
         free(error);
@@ -358,6 +443,6 @@ vpc_map_unixctl_register(void)
                              vpc_map_unixctl_show, NULL);
     unixctl_command_register("vpcmap/stats", "", 0, 0,
                              vpc_map_unixctl_stats, NULL);
-    unixctl_command_register("vpcmap/load", "FILE", 1, 1,
+    unixctl_command_register("vpcmap/load", "FILE [COUNT]", 1, 2,
                              vpc_map_unixctl_load, NULL);
 }

@@ -84,8 +84,9 @@ char *vpc_map_parse_entry(const char *line, struct vpc_map_entry *)
     OVS_WARN_UNUSED_RESULT;
 char *vpc_map_parse_args(int argc, const char *argv[],
                          struct vpc_map_entry *) OVS_WARN_UNUSED_RESULT;
-char *vpc_map_load_file(const char *file_name, size_t *n_entries,
-                        uint64_t *generation) OVS_WARN_UNUSED_RESULT;
+char *vpc_map_load_file(const char *file_name, const size_t *expected,
+                        size_t *n_entries, uint64_t *generation)
+    OVS_WARN_UNUSED_RESULT;
 void vpc_map_format_entry(const struct vpc_map_entry *, struct ds *);
 void vpc_map_format_stats(struct ds *);
 void vpc_map_format(struct ds *);
