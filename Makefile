@@ -19,6 +19,7 @@ include ovs-ext/ovs.mk
 include translator/translator.mk
 include pipeline/pipeline.mk
 LIB_SRCS := $(TRANSLATOR_SRCS) $(PIPELINE_SRCS)
+include backends/backends.mk
 include cli/cli.mk
 include regiondb/regiondb.mk
 include daemon/daemon.mk

@@ -1,5 +1,5 @@
 # cli/: vpcctl, the command-line tool.
-CLI_SRCS := cli/vpcctl.c cli/ovs-client.c cli/vpn-config.c cli/export-ovn.c
+CLI_SRCS := cli/vpcctl.c cli/ovs-client.c $(BACKEND_SRCS)
 VPCCTL := $(BUILD)/vpcctl
 
 $(VPCCTL): $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS) $(LIB_SRCS)) $(OVS_LIB)

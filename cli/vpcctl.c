@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "cli/export-ovn.h"
+#include "backends/ovn-export.h"
 #include "cli/ovs-client.h"
-#include "cli/vpn-config.h"
+#include "backends/vpn-config.h"
 #include "jsonrpc.h"
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"

@@ -270,7 +270,8 @@ build_edge_out(struct edge_ctx *c)
                 if (e->subnet->vpc != gw->vpc || !e->has_elastic_ip) {
                     continue;
                 }
-                char *ip = vpc_ip_to_string(e->ip), *eip = vpc_ip_to_string(e->elastic_ip);
+                char *ip = vpc_ip_to_string(e->ip);
+                char *eip = vpc_ip_to_string(e->elastic_ip);
                 char *up = to_uplink(c);
                 char *ref = xasprintf("%s %s", gw->id, e->id);
                 pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, ref,
@@ -446,7 +447,8 @@ build_edge_in(struct edge_ctx *c)
             continue;
         }
         char *ref = xasprintf("%s %s", igw->id, e->id);
-        char *eip = vpc_ip_to_string(e->elastic_ip), *ip = vpc_ip_to_string(e->ip);
+        char *eip = vpc_ip_to_string(e->elastic_ip);
+        char *ip = vpc_ip_to_string(e->ip);
         add_proxy_arp(c, e->elastic_ip, ref);
         pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, ref,
                     xasprintf("in_port=%d,ip,nw_dst=%s", up, eip),
@@ -571,7 +573,8 @@ build_edge_mapping(struct edge_ctx *c)
             continue;
         }
         struct eth_addr rmac = vpc_router_mac(vpc);
-        char *ip = vpc_ip_to_string(e->ip), *hip = vpc_ip_to_string(e->host->underlay_ip);
+        char *ip = vpc_ip_to_string(e->ip);
+        char *hip = vpc_ip_to_string(e->host->underlay_ip);
         pl_flow_add(c->fs, PL_EDGE_MAPPING, PL_PRIO_ENTRY, e->id,
                     xasprintf(REG_VNI"=%"PRIu32",ip,nw_dst=%s", vpc->vni,
                               ip),

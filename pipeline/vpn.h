@@ -14,7 +14,7 @@
  *                      port (so a route "VPC-CIDR dev vpn0" or "via" any
  *                      link address works).
  *
- * See docs/pipeline.md, "The edge bridge", and cli/vpn-config.c for the
+ * See docs/pipeline.md, "The edge bridge", and backends/vpn-config.c for the
  * strongSwan side. */
 
 #ifndef PL_VPN_H

@@ -1,8 +1,8 @@
-/* cli/vpn-config.h: 'vpcctl vpn-config', the strongSwan configuration of an
- * edge's VPN gateways (see cli/vpn-config.c). */
+/* backends/vpn-config.h: 'vpcctl vpn-config', the strongSwan configuration
+ * of an edge's VPN gateways (see backends/vpn-config.c). */
 
-#ifndef CLI_VPN_CONFIG_H
-#define CLI_VPN_CONFIG_H 1
+#ifndef BACKENDS_VPN_CONFIG_H
+#define BACKENDS_VPN_CONFIG_H 1
 
 #include "translator/model.h"
 
@@ -18,4 +18,4 @@ char *vpn_config(const struct vpc_region *, const char *edge_id,
                  const char *psk_dir, const char *out_dir)
     OVS_WARN_UNUSED_RESULT;
 
-#endif /* cli/vpn-config.h */
+#endif /* backends/vpn-config.h */

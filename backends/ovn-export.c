@@ -1,4 +1,4 @@
-/* cli/export-ovn.c: the region's intents as one OVN Northbound transaction.
+/* backends/ovn-export.c: the region as one OVN Northbound transaction.
  *
  * The output is an ovsdb-client transact argument, ["OVN_Northbound", op...],
  * made only of "insert" operations with named-uuid references between them,
@@ -24,7 +24,7 @@
 
 #include <config.h>
 
-#include "cli/export-ovn.h"
+#include "backends/ovn-export.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -480,7 +480,8 @@ export_route(const struct export_ctx *x, const struct vpc_route_table *rt,
         if (i >= PCX_MAX) {
             return;
         }
-        nexthop = vpc_ip_to_string(pcx_ip(pcx, i, vpc_peering_other(pcx, rt->vpc)));
+        nexthop = vpc_ip_to_string(
+            pcx_ip(pcx, i, vpc_peering_other(pcx, rt->vpc)));
         break;
     }
     VPC_TGT_GATEWAY_CASES {

@@ -1,8 +1,8 @@
-/* cli/export-ovn.h: 'vpcctl export-ovn', the region's intents as one OVN
- * Northbound transaction (see cli/export-ovn.c and docs/ovn.md). */
+/* backends/ovn-export.h: 'vpcctl export-ovn', the region's intents as one OVN
+ * Northbound transaction (see backends/ovn-export.c and docs/ovn.md). */
 
-#ifndef CLI_EXPORT_OVN_H
-#define CLI_EXPORT_OVN_H 1
+#ifndef BACKENDS_OVN_EXPORT_H
+#define BACKENDS_OVN_EXPORT_H 1
 
 #include "translator/model.h"
 
@@ -11,4 +11,4 @@
  * content equivalent to 'r'.  Deterministic for a given region. */
 char *export_ovn(const struct vpc_region *r);
 
-#endif /* cli/export-ovn.h */
+#endif /* backends/ovn-export.h */

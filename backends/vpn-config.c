@@ -1,4 +1,4 @@
-/* cli/vpn-config.c: 'vpcctl vpn-config FILE --host EDGE [DIR]'.
+/* backends/vpn-config.c: 'vpcctl vpn-config FILE --host EDGE [DIR]'.
  *
  * The edge's IPsec endpoint is strongSwan's charon with the kernel-libipsec
  * backend (userspace ESP: these machines' kernels have no xfrm), one charon
@@ -36,7 +36,7 @@
  *     is dropped rather than leaked in clear. */
 
 #include <config.h>
-#include "cli/vpn-config.h"
+#include "backends/vpn-config.h"
 
 #include <errno.h>
 #include <fcntl.h>
