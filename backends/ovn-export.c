@@ -38,6 +38,7 @@
 #include "openvswitch/shash.h"
 #include "openvswitch/util.h"
 #include "packets.h"
+#include "pipeline/pipeline.h"
 #include "util.h"
 
 /* Priorities of the security-group ACLs (as OpenStack Neutron's). */
@@ -702,7 +703,7 @@ export_vpc(const struct export_ctx *x, size_t v, struct json *ops,
     struct json *lr_ports = json_array_create_empty();
     struct json *lr_routes = json_array_create_empty();
     struct json *gw_nats = json_array_create_empty();   /* Elastic IPs. */
-    char *router_mac = mac_str(vpc_router_mac(vpc));
+    char *router_mac = mac_str(pl_router_mac(vpc));
 
     /* Subnets: a switch with its ENIs' ports and a router port. */
     BUCKET_FOR_EACH (s, &x->subnets_by_vpc, v) {

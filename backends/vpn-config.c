@@ -47,6 +47,7 @@
 #include <unistd.h>
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/util.h"
+#include "pipeline/pipeline.h"
 #include "util.h"
 
 /* Reads the PSK of 'gw' into 'key' (hex, "0x..."). */
@@ -188,7 +189,7 @@ vpn_config(const struct vpc_region *r, const char *edge_id,
             "        children {\n"
             "            %s {\n"
             "                mode = tunnel\n"
-            "                local_ts = ", gw->id, gw->vpc->id, gw->vni, cgw,
+            "                local_ts = ", gw->id, gw->vpc->id, pl_gateway_vni(r, gw), cgw,
             gw->id, cgw, gw->id);
         put_prefixes(&conns, gw->vpc->blocks, gw->vpc->n_blocks);
         ds_put_cstr(&conns, "\n                remote_ts = ");

@@ -29,7 +29,9 @@
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
+#include "pipeline/edge.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/trace.h"
 #include "regiondb/regiondb.h"
 #include "translator/model.h"
 #include "util.h"
@@ -324,172 +326,9 @@ cmd_apply(int argc OVS_UNUSED, char *argv[])
 
 /* ------------------------------------------------------------------ trace */
 
-/* Turns "from eni-x to 10.0.2.7 [tcp|udp [dport N] [sport N] | icmp
- * [type N] | proto N] [ttl N]" or "from eni-x arp 10.0.1.1" into a
- * microflow for ofproto/trace.  Returns NULL and sets '*error' on failure. */
-static char *
-trace_flow(const struct vpc_region *r, const struct pl_host_config *cfg,
-           const char *spec, char **error)
-{
-    char *copy = xstrdup(spec), *save = NULL;
-    char *words[32];
-    size_t n = 0;
-    for (char *w = strtok_r(copy, " \t", &save); w && n < 32;
-         w = strtok_r(NULL, " \t", &save)) {
-        words[n++] = w;
-    }
-    struct ds ds = DS_EMPTY_INITIALIZER;
-    *error = NULL;
-    const struct vpc_eni *src = NULL;
-    int ofport = -1;
-    if (n < 3 || strcmp(words[0], "from")
-        || !(src = vpc_region_find_eni(r, words[1]))) {
-        *error = xasprintf("\"%s\": expected 'from ENI-ID to IP ...' with an "
-                           "ENI of the region", spec);
-        goto out;
-    }
-    for (size_t i = 0; i < cfg->n_bindings; i++) {
-        if (!strcmp(cfg->bindings[i].eni_id, src->id)) {
-            ofport = cfg->bindings[i].ofport;
-        }
-    }
-    if (ofport < 0 || src->host != vpc_region_find_host(r, cfg->host_id)) {
-        *error = xasprintf("%s is not plugged into host %s", src->id,
-                           cfg->host_id);
-        goto out;
-    }
-    struct eth_addr rmac = vpc_router_mac(src->subnet->vpc);
-    char sip[16];
-    vpc_ip_format(src->ip, sip);
-    uint32_t ip;
-    if (!strcmp(words[2], "arp") && n == 4 && vpc_ip_parse(words[3], &ip)) {
-        ds_put_format(&ds, "in_port=%d,arp,dl_src="ETH_ADDR_FMT","
-                      "dl_dst=ff:ff:ff:ff:ff:ff,arp_op=1,arp_spa=%s,"
-                      "arp_tpa=%s,arp_sha="ETH_ADDR_FMT, ofport,
-                      ETH_ADDR_ARGS(src->mac), sip, words[3],
-                      ETH_ADDR_ARGS(src->mac));
-        goto out;
-    }
-    if (strcmp(words[2], "to") || n < 4 || !vpc_ip_parse(words[3], &ip)) {
-        *error = xasprintf("\"%s\": expected 'to IP' or 'arp IP' after the "
-                           "ENI", spec);
-        goto out;
-    }
-    const char *proto = "icmp";
-    int dport = -1, sport = -1, type = 8, ttl = 64, nw_proto = -1;
-    for (size_t i = 4; i < n; i++) {
-        bool has_arg = i + 1 < n;
-        if (!strcmp(words[i], "tcp") || !strcmp(words[i], "udp")
-            || !strcmp(words[i], "icmp")) {
-            proto = words[i];
-        } else if (!strcmp(words[i], "dport") && has_arg) {
-            dport = atoi(words[++i]);
-        } else if (!strcmp(words[i], "sport") && has_arg) {
-            sport = atoi(words[++i]);
-        } else if (!strcmp(words[i], "type") && has_arg) {
-            type = atoi(words[++i]);
-        } else if (!strcmp(words[i], "ttl") && has_arg) {
-            ttl = atoi(words[++i]);
-        } else if (!strcmp(words[i], "proto") && has_arg) {
-            nw_proto = atoi(words[++i]);
-            proto = "ip";
-        } else {
-            *error = xasprintf("\"%s\": unexpected \"%s\"", spec, words[i]);
-            goto out;
-        }
-    }
-    ds_put_format(&ds, "in_port=%d,dl_src="ETH_ADDR_FMT",dl_dst="
-                  ETH_ADDR_FMT",%s,nw_src=%s,nw_dst=%s,nw_ttl=%d", ofport,
-                  ETH_ADDR_ARGS(src->mac), ETH_ADDR_ARGS(rmac), proto, sip,
-                  words[3], ttl);
-    if (nw_proto >= 0) {
-        ds_put_format(&ds, ",nw_proto=%d", nw_proto);
-    } else if (!strcmp(proto, "icmp")) {
-        ds_put_format(&ds, ",icmp_type=%d,icmp_code=0", type);
-    } else {
-        /* "tp_src" means tcp_src to OVS's flow parser: name the field. */
-        ds_put_format(&ds, ",%s_src=%d,%s_dst=%d", proto,
-                      sport >= 0 ? sport : 40000, proto,
-                      dport >= 0 ? dport : 80);
-    }
-out:
-    free(copy);
-    if (*error) {
-        ds_destroy(&ds);
-        return NULL;
-    }
-    return ds_steal_cstr(&ds);
-}
-
-/* What one ofproto/trace run ended with. */
-struct trace_result {
-    const char *last_stage;     /* Label of the last stage a flow matched. */
-    const char *last_ref;       /* Intent of that flow, or NULL. */
-    bool dropped;               /* The last flow dropped, or no match. */
-    char *dp_actions;           /* "Datapath actions: ..." line. */
-    char *tun_id, *tun_dst;     /* Last set_field to those, if any. */
-};
-
-static void
-trace_result_destroy(struct trace_result *tr)
-{
-    free(tr->dp_actions);
-    free(tr->tun_id);
-    free(tr->tun_dst);
-}
-
-/* Prints ofproto/trace output 'out' with each table line labelled by its
- * stage and the intent that made the flow, and fills 'tr'. */
-static void
-annotate_trace(const char *out, const struct pl_flows *flows,
-               struct trace_result *tr)
-{
-    char *copy = xstrdup(out), *save = NULL;
-    bool after_table = false;
-
-    memset(tr, 0, sizeof *tr);
-    for (char *line = strtok_r(copy, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        int table, indent = strspn(line, " ");
-        const char *body = line + indent;
-        const char *cookie = strstr(line, ", cookie 0x");
-        if (sscanf(body, "%d.", &table) == 1
-            && (cookie || strstr(line, "No match"))) {
-            int s = pl_stage_by_table(table);
-            tr->last_stage = s >= 0 ? pl_stage_label(s) : "?";
-            tr->last_ref = cookie ? pl_flows_ref(flows, strtoull(cookie + 9,
-                                                                 NULL, 16))
-                                  : NULL;
-            printf("%*s[%s] %s%s%s\n", indent, "", tr->last_stage, body,
-                   tr->last_ref ? "   <- " : "",
-                   tr->last_ref ? tr->last_ref : "");
-            after_table = true;
-            tr->dropped = strstr(line, "No match") != NULL;
-            continue;
-        }
-        if (after_table) {
-            tr->dropped = tr->dropped || !strcmp(body, "drop");
-            after_table = false;
-        }
-        char **dst = (!strncmp(body, "set_field:", 10)
-                      ? (strstr(body, "->tun_id") ? &tr->tun_id
-                         : strstr(body, "->tun_dst") ? &tr->tun_dst : NULL)
-                      : NULL);
-        if (dst) {
-            free(*dst);
-            *dst = xmemdup0(body + 10, strstr(body, "->") - body - 10);
-        } else if (!strncmp(body, "Datapath actions: ", 18)) {
-            free(tr->dp_actions);
-            tr->dp_actions = xstrdup(body + 18);
-        }
-        puts(line);
-    }
-    free(copy);
-}
-
 static int
 run_trace(const char *flow, const struct pl_flows *flows,
-          struct trace_result *tr)
+          struct pl_trace_result *tr)
 {
     char *ctl = opt_appctl ? xstrdup(opt_appctl) : vpc_default_vswitchd_ctl();
     /* Both conntrack passes see a new connection. */
@@ -505,45 +344,34 @@ run_trace(const char *flow, const struct pl_flows *flows,
         free(error);
         return 1;
     }
-    annotate_trace(output, flows, tr);
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    pl_trace_annotate(output, flows, &ds, tr);
+    fputs(ds_cstr(&ds), stdout);
+    ds_destroy(&ds);
     free(output);
     return 0;
 }
 
-/* The ENI the mapping cache of host 'cfg' resolves (VNI, 'ip') to. */
-static const struct vpc_eni *
-cache_lookup(const struct vpc_region *r, const struct pl_host_config *cfg,
-             uint32_t vni, uint32_t ip)
-{
-    struct pl_mapping_entry *entries;
-    size_t n;
-    const struct vpc_eni *eni = NULL;
-    char *error = pl_mapping_entries(r, cfg, &entries, &n);
-    for (size_t i = 0; !error && i < n && !eni; i++) {
-        if (entries[i].vni == vni && entries[i].ip == ip) {
-            for (size_t k = 0; k < r->n_enis && !eni; k++) {
-                if (r->enis[k].ip == ip && r->enis[k].subnet->vpc->vni
-                    == vni) {
-                    eni = &r->enis[k];
-                }
-            }
-        }
-    }
-    free(error);
-    free(entries);
-    return eni;
-}
-
 static void
-print_verdict(const struct trace_result *tr, const char *prefix,
-              const char *dst, uint32_t vni, const char *ref)
+print_verdict(const struct pl_trace_verdict *v)
 {
-    printf("\nVerdict: %s", prefix);
-    if (dst) {
-        printf(" to %s, VNI %"PRIu32",", dst, vni);
+    if (v->note) {
+        printf("\n%s\n", v->note);
     }
-    printf(" in stage %s%s%s\n", tr->last_stage ? tr->last_stage : "?",
-           ref ? " by " : "", ref ? ref : "");
+    if (v->kind == PL_VERDICT_LOOPBACK) {
+        printf("\n");
+        return;
+    }
+    printf("\nVerdict: %s", pl_verdict_kind_name(v->kind));
+    if (v->kind == PL_VERDICT_UNKNOWN) {
+        printf(" (no datapath actions)\n");
+        return;
+    }
+    if (v->dst) {
+        printf(" to %s, VNI %"PRIu32",", v->dst, v->vni);
+    }
+    printf(" in stage %s%s%s\n", v->stage, v->ref ? " by " : "",
+           v->ref ? v->ref : "");
 }
 
 static int
@@ -560,79 +388,37 @@ cmd_trace(int argc OVS_UNUSED, char *argv[])
     char *error = host_config(&cfg, false, &owned, &n_owned);
     char *flow = NULL;
     if (!error) {
-        flow = trace_flow(r, &cfg, argv[2], &error);
+        flow = pl_trace_microflow(r, &cfg, argv[2], &error);
     }
-    struct trace_result tr;
-    memset(&tr, 0, sizeof tr);
     int status = 1;
     if (error) {
         fprintf(stderr, "vpcctl: %s\n", error);
         free(error);
-    } else if (!run_trace(flow, &flows, &tr)) {
-        status = 0;
-        const char *vpc_encap = (tr.dp_actions
-                                 ? strstr(tr.dp_actions, "vpc_encap(vni=")
-                                 : NULL);
-        const struct vpc_host *self = vpc_region_find_host(r, opt_host);
-        if (!tr.dp_actions) {
-            printf("\nVerdict: UNKNOWN (no datapath actions)\n");
-        } else if (!strcmp(tr.dp_actions, "drop") || tr.dropped) {
-            print_verdict(&tr, "DROPPED", NULL, 0, tr.last_ref);
-        } else if (vpc_encap) {
-            /* The mapping cache decides per packet: resolve it here the
-             * way the datapath will. */
-            uint32_t vni = strtoul(vpc_encap + 14, NULL, 10);
-            const char *to = strstr(flow, ",nw_dst=");
-            uint32_t ip = 0;
-            char ipbuf[16] = "";
-            if (to) {
-                ovs_strlcpy(ipbuf, to + 8, MIN(sizeof ipbuf,
-                                               strcspn(to + 8, ",") + 1));
-                vpc_ip_parse(ipbuf, &ip);
-            }
-            const struct vpc_eni *e = cache_lookup(r, &cfg, vni, ip);
-            if (!e) {
-                printf("\nvpc_encap: no mapping for VNI %"PRIu32" %s: the "
-                       "datapath drops it\n", vni, ipbuf);
-                print_verdict(&tr, "DROPPED", NULL, 0, "the mapping cache");
-            } else if (e->host != self) {
-                char hip[16];
-                vpc_ip_format(e->host->underlay_ip, hip);
-                print_verdict(&tr, "ENCAPSULATED", hip, vni, e->id);
-            } else {
-                /* A local ENI: the datapath loops the packet back in as
-                 * tunnel traffic from this host.  Follow it. */
-                char hip[16];
-                vpc_ip_format(self->underlay_ip, hip);
-                struct eth_addr rmac = vpc_router_mac(e->subnet->vpc);
-                const char *l3 = strstr(flow, ",dl_dst=");
-                l3 = l3 ? strchr(l3 + 1, ',') : "";
-                char *flow2 = xasprintf(
-                    "in_port=%d,tun_id=%"PRIu32",tun_src=%s,tun_dst=%s,"
-                    "dl_src="ETH_ADDR_FMT",dl_dst="ETH_ADDR_FMT"%s",
-                    cfg.tunnel_ofport, vni, hip, hip, ETH_ADDR_ARGS(rmac),
-                    ETH_ADDR_ARGS(e->mac), l3);
-                printf("\nvpc_encap: %s is on this host; the datapath loops "
-                       "the packet back in as tunnel traffic:\n\n", e->id);
-                trace_result_destroy(&tr);
-                memset(&tr, 0, sizeof tr);
-                status = run_trace(flow2, &flows, &tr);
-                free(flow2);
+    } else {
+        struct pl_trace_result tr;
+        struct pl_trace_verdict v;
+        memset(&tr, 0, sizeof tr);
+        status = run_trace(flow, &flows, &tr);
+        if (!status) {
+            pl_trace_verdict(r, &cfg, flow, &tr, false, &v);
+            print_verdict(&v);
+            if (v.kind == PL_VERDICT_LOOPBACK) {
+                struct pl_trace_result tr2;
+                memset(&tr2, 0, sizeof tr2);
+                status = run_trace(v.loopback_flow, &flows, &tr2);
                 if (!status) {
-                    bool drop = (!tr.dp_actions || tr.dropped
-                                 || !strcmp(tr.dp_actions, "drop"));
-                    print_verdict(&tr, drop ? "DROPPED" : "FORWARDED", NULL,
-                                  0, tr.last_ref);
+                    struct pl_trace_verdict v2;
+                    pl_trace_verdict(r, &cfg, v.loopback_flow, &tr2, true,
+                                     &v2);
+                    print_verdict(&v2);
+                    pl_trace_verdict_destroy(&v2);
                 }
+                pl_trace_result_destroy(&tr2);
             }
-        } else if (tr.tun_dst && strstr(tr.dp_actions, "tnl_push")) {
-            uint32_t vni = strtoul(tr.tun_id ? tr.tun_id : "0", NULL, 0);
-            print_verdict(&tr, "ENCAPSULATED", tr.tun_dst, vni, tr.last_ref);
-        } else {
-            print_verdict(&tr, "FORWARDED", NULL, 0, tr.last_ref);
+            pl_trace_verdict_destroy(&v);
         }
+        pl_trace_result_destroy(&tr);
     }
-    trace_result_destroy(&tr);
     free(flow);
     free_bindings(owned, n_owned);
     pl_flows_destroy(&flows);
@@ -660,25 +446,6 @@ cmd_vpn_config(int argc, char *argv[])
         return 1;
     }
     return 0;
-}
-
-/* The stage where traffic into the VPC through gateway 'gw' is counted:
- * its last inbound stage, after conntrack for NAT and after the C-tag for
- * Direct Connect. */
-static int
-gateway_in_stage(const struct vpc_gateway *gw)
-{
-    switch (gw->kind) {
-    case VPC_TGT_NAT:
-        return PL_EDGE_NAT_IN;
-    case VPC_TGT_DX:
-        return PL_EDGE_DX_IN;
-    case VPC_TGT_IGW: case VPC_TGT_VGW: case VPC_TGT_VPCE:
-        return PL_EDGE_IN;
-    VPC_TGT_NON_GATEWAY_CASES
-        break;
-    }
-    OVS_NOT_REACHED();
 }
 
 /* Per-gateway counters of an edge: packets and bytes through each
@@ -724,15 +491,8 @@ cmd_gateway_stats(int argc OVS_UNUSED, char *argv[])
                 || (ref[idlen] && ref[idlen] != ' ')) {
                 continue;
             }
-            /* Each packet once: out at edge_out, in at the gateway's
-             * last inbound stage (after conntrack for NAT, after the
-             * C-tag for Direct Connect); proxy ARP is not traffic. */
-            int s = pl_stage_by_table(fc[i].table);
-            int in_stage = gateway_in_stage(gw);
-            bool arp = strlen(ref) > 4 && !strcmp(ref + strlen(ref) - 4,
-                                                  " arp");
-            int dir = arp ? -1 : s == PL_EDGE_OUT ? 0 : s == in_stage ? 1
-                                                                      : -1;
+            /* Each packet once (pipeline/edge.h). */
+            int dir = pl_gateway_flow_direction(gw, fc[i].table, ref);
             if (dir >= 0) {
                 pk[dir] += fc[i].packets;
                 by[dir] += fc[i].bytes;
@@ -742,7 +502,8 @@ cmd_gateway_stats(int argc OVS_UNUSED, char *argv[])
         if (gw->kind == VPC_TGT_NAT) {
             char *ctl = opt_appctl ? xstrdup(opt_appctl)
                                    : vpc_default_vswitchd_ctl();
-            char *zone = xasprintf("zone=%"PRIuSIZE, g + 1), *out;
+            char *zone = xasprintf("zone=%"PRIuSIZE,
+                                   pl_gateway_zone(r, gw)), *out;
             char *args[] = { zone };
             char *err = vpc_appctl(ctl, "dpctl/dump-conntrack", 1, args,
                                    &out);

@@ -44,13 +44,40 @@ served(const struct edge_ctx *c, const struct vpc_vpc *vpc)
     return c->vpc_served[vpc - c->r->vpcs];
 }
 
-/* The conntrack zone of gateway 'gw' on the edge: its position among the
- * region's gateways, plus one (zone 0 stays unused).  Internet gateways
- * and NAT gateways have one each. */
 static size_t
 gw_zone(const struct edge_ctx *c, const struct vpc_gateway *gw)
 {
-    return (size_t) (gw - c->r->gateways) + 1;
+    return pl_gateway_zone(c->r, gw);
+}
+
+enum pl_stage
+pl_gateway_in_stage(const struct vpc_gateway *gw)
+{
+    switch (gw->kind) {
+    case VPC_TGT_NAT:
+        return PL_EDGE_NAT_IN;
+    case VPC_TGT_DX:
+        return PL_EDGE_DX_IN;
+    case VPC_TGT_IGW: case VPC_TGT_VGW: case VPC_TGT_VPCE:
+        return PL_EDGE_IN;
+    VPC_TGT_NON_GATEWAY_CASES
+        break;
+    }
+    OVS_NOT_REACHED();
+}
+
+int
+pl_gateway_flow_direction(const struct vpc_gateway *gw, int table,
+                          const char *ref)
+{
+    size_t n = strlen(ref), sn = strlen(PL_REF_ARP_SUFFIX);
+    if (n > sn && !strcmp(ref + n - sn, PL_REF_ARP_SUFFIX)) {
+        return -1;
+    }
+    int s = pl_stage_by_table(table);
+    return (s == PL_EDGE_OUT ? 0
+            : s == (int) pl_gateway_in_stage(gw) ? 1
+            : -1);
 }
 
 /* Does 'subnet' route anything to gateway 'gw'?  (AWS: only subnets with a
@@ -113,13 +140,13 @@ build_edge_out_vpce(struct edge_ctx *c, const struct vpc_gateway *gw)
                               : &gw->vpc->blocks[k], src);
             pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, gw->id,
                         xasprintf(REG_GATEWAY"=%"PRIu32",ip,nw_src=%s,"
-                                  "nw_dst=%s", gw->vni, src, dst),
+                                  "nw_dst=%s", pl_gateway_vni(c->r, gw), src, dst),
                         /* In from the tunnel, out to the tunnel: OpenFlow
                          * never outputs to the input port, so clear it. */
                         xasprintf("dec_ttl,set_field:%"PRIu32"->tun_id,"
                                   "set_field:%s->tun_dst,"
                                   "set_field:0->in_port,output:%d",
-                                  gw->vni, sip, c->cfg->tunnel_ofport));
+                                  pl_gateway_vni(c->r, gw), sip, c->cfg->tunnel_ofport));
         }
     }
     free(sip);
@@ -138,10 +165,10 @@ build_edge_classify(struct edge_ctx *c)
         }
         pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, gw->id,
                     xasprintf("in_port=%d,tun_id=%"PRIu32,
-                              c->cfg->tunnel_ofport, gw->vni),
+                              c->cfg->tunnel_ofport, pl_gateway_vni(c->r, gw)),
                     xasprintf("set_field:%"PRIu32"->"REG_GATEWAY","
                               "set_field:%"PRIu32"->"REG_VNI","
-                              "goto_table:%d", gw->vni, gw->vpc->vni,
+                              "goto_table:%d", pl_gateway_vni(c->r, gw), gw->vpc->vni,
                               GOTO(CLASSIFY, EDGE_VERIFY)));
     }
     /* Replies of a gateway endpoint's service come back with the
@@ -152,10 +179,10 @@ build_edge_classify(struct edge_ctx *c)
             char *sip = vpc_ip_to_string(vpce_service_ip(c, gw));
             pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY + 1, gw->id,
                         xasprintf("in_port=%d,tun_id=%"PRIu32",tun_src=%s",
-                                  c->cfg->tunnel_ofport, gw->vni, sip),
+                                  c->cfg->tunnel_ofport, pl_gateway_vni(c->r, gw), sip),
                         xasprintf("set_field:%"PRIu32"->"REG_GATEWAY","
                                   "set_field:%"PRIu32"->"REG_VNI","
-                                  "goto_table:%d", gw->vni, gw->vpc->vni,
+                                  "goto_table:%d", pl_gateway_vni(c->r, gw), gw->vpc->vni,
                                   GOTO(CLASSIFY, EDGE_IN)));
             free(sip);
         }
@@ -231,7 +258,7 @@ build_edge_out_vgw(struct edge_ctx *c, const struct vpc_gateway *gw)
         vpc_prefix_format(&gw->onprem[p], buf);
         pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, gw->id,
                     xasprintf(REG_GATEWAY"=%"PRIu32",ip,nw_dst=%s",
-                              gw->vni, buf),
+                              pl_gateway_vni(c->r, gw), buf),
                     xasprintf("set_field:"PL_VPN_BRIDGE_MAC"->eth_src,"
                               "set_field:"PL_VPN_PORT_MAC"->eth_dst,"
                               "dec_ttl,output:%d", c->cfg->vpn_ofport));
@@ -276,7 +303,7 @@ build_edge_out(struct edge_ctx *c)
                 char *ref = xasprintf("%s %s", gw->id, e->id);
                 pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, ref,
                             xasprintf(REG_GATEWAY"=%"PRIu32",ip,nw_src=%s",
-                                      gw->vni, ip),
+                                      pl_gateway_vni(c->r, gw), ip),
                             xasprintf("ct(commit,zone=%"PRIuSIZE","
                                       "nat(src=%s)),set_field:%s->ip_src,%s",
                                       gw_zone(c, gw), eip, eip, up));
@@ -292,7 +319,7 @@ build_edge_out(struct edge_ctx *c)
             }
             char *eip = vpc_ip_to_string(gw->elastic_ip), *up = to_uplink(c);
             pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, gw->id,
-                        xasprintf(REG_GATEWAY"=%"PRIu32",ip", gw->vni),
+                        xasprintf(REG_GATEWAY"=%"PRIu32",ip", pl_gateway_vni(c->r, gw)),
                         xasprintf("ct(commit,zone=%"PRIuSIZE","
                                   "nat(src=%s)),%s", gw_zone(c, gw), eip,
                                   up));
@@ -312,7 +339,7 @@ build_edge_out(struct edge_ctx *c)
                                       ETH_ADDR_ARGS(gw->peer_mac))
                           : xstrdup(""));
             pl_flow_add(c->fs, PL_EDGE_OUT, PL_PRIO_ENTRY, gw->id,
-                        xasprintf(REG_GATEWAY"=%"PRIu32",ip", gw->vni),
+                        xasprintf(REG_GATEWAY"=%"PRIu32",ip", pl_gateway_vni(c->r, gw)),
                         xasprintf("dec_ttl,%s"
                                   "push_vlan:0x8100,"
                                   "set_field:%d->vlan_vid,"
@@ -341,7 +368,7 @@ build_edge_out(struct edge_ctx *c)
 static void
 add_proxy_arp(struct edge_ctx *c, uint32_t ip, const char *gw_ref)
 {
-    char *ref = xasprintf("%s arp", gw_ref);
+    char *ref = xasprintf("%s"PL_REF_ARP_SUFFIX, gw_ref);
     char *s = vpc_ip_to_string(ip);
     struct eth_addr mac = c->edge->uplink_mac;
     pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, ref,
@@ -427,7 +454,7 @@ build_edge_in_vpce(struct edge_ctx *c)
                 pl_flow_add(c->fs, PL_EDGE_IN, PL_PRIO_ENTRY, gw->id,
                             xasprintf("in_port=%d,"REG_GATEWAY"=%"PRIu32","
                                       "ip,nw_src=%s,nw_dst=%s",
-                                      c->cfg->tunnel_ofport, gw->vni, src,
+                                      c->cfg->tunnel_ofport, pl_gateway_vni(c->r, gw), src,
                                       dst),
                             xasprintf("dec_ttl,goto_table:%d",
                                       NEXT(EDGE_IN)));
@@ -532,7 +559,7 @@ build_edge_dx_in(struct edge_ctx *c)
         }
         struct eth_addr mac = c->edge->uplink_mac;
         for (size_t b = 0; b < gw->vpc->n_blocks; b++) {
-            char *ref = xasprintf("%s arp", gw->id);
+            char *ref = xasprintf("%s"PL_REF_ARP_SUFFIX, gw->id);
             char *gip = vpc_ip_to_string(gw->vpc->blocks[b].addr + 1);
             char *out = xasprintf("push_vlan:0x88a8,set_field:%d->vlan_vid,"
                                   "IN_PORT", 0x1000 | gw->s_tag);
@@ -572,7 +599,7 @@ build_edge_mapping(struct edge_ctx *c)
         if (!served(c, vpc)) {
             continue;
         }
-        struct eth_addr rmac = vpc_router_mac(vpc);
+        struct eth_addr rmac = pl_router_mac(vpc);
         char *ip = vpc_ip_to_string(e->ip);
         char *hip = vpc_ip_to_string(e->host->underlay_ip);
         pl_flow_add(c->fs, PL_EDGE_MAPPING, PL_PRIO_ENTRY, e->id,

@@ -174,7 +174,7 @@ ref_cookie(const char *ref)
 {
     size_t len = strcspn(ref, " ");
     char *id = xmemdup0(ref, len);
-    uint64_t cookie = (uint64_t) vpc_id_hash(id) << 32 | vpc_id_hash(ref);
+    uint64_t cookie = (uint64_t) pl_id_hash(id) << 32 | pl_id_hash(ref);
     free(id);
     return cookie;
 }

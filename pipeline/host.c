@@ -69,7 +69,7 @@ prefix_s(const struct vpc_prefix *p)
 static uint32_t
 subnet_num(const struct vpc_subnet *s)
 {
-    return vpc_id_hash(s->id);
+    return pl_id_hash(s->id);
 }
 
 /* A subnet without a route table uses its VPC's implicit table, which holds
@@ -77,7 +77,7 @@ subnet_num(const struct vpc_subnet *s)
 static uint32_t
 rtb_num(const struct vpc_subnet *s)
 {
-    return vpc_id_hash(s->route_table ? s->route_table->id : s->vpc->id);
+    return pl_id_hash(s->route_table ? s->route_table->id : s->vpc->id);
 }
 
 /* -------------------------------------------------- port ranges and rules */
@@ -248,7 +248,7 @@ build_vrouter(struct host_ctx *c)
         if (!c->vpc_present[vpc_index(c, s->vpc)]) {
             continue;
         }
-        struct eth_addr rmac = vpc_router_mac(s->vpc);
+        struct eth_addr rmac = pl_router_mac(s->vpc);
         char *rip = vpc_ip_to_string(vpc_subnet_router_ip(s));
         char *ref = xasprintf("%s router", s->id);
         if (c->subnet_local[i]) {
@@ -558,7 +558,7 @@ eni_delivery_actions(const struct host_ctx *c, enum pl_stage from,
                      const struct vpc_eni *e)
 {
     const struct vpc_vpc *vpc = e->subnet->vpc;
-    struct eth_addr rmac = vpc_router_mac(vpc);
+    struct eth_addr rmac = pl_router_mac(vpc);
     char *macs = xasprintf("set_field:"ETH_ADDR_FMT"->eth_dst,"
                            "set_field:"ETH_ADDR_FMT"->eth_src",
                            ETH_ADDR_ARGS(e->mac), ETH_ADDR_ARGS(rmac));
@@ -630,12 +630,12 @@ route_actions(const struct host_ctx *c, const struct vpc_vpc *vpc,
     VPC_TGT_GATEWAY_CASES {
         /* To the edge, with the gateway's reserved VNI: the edge learns
          * the VPC and the gateway from it (docs/pipeline.md). */
-        struct eth_addr rmac = vpc_router_mac(vpc);
+        struct eth_addr rmac = pl_router_mac(vpc);
         char *edge = vpc_ip_to_string(rt->gateway->edge->underlay_ip);
         char *a = xasprintf("dec_ttl,set_field:"ETH_ADDR_FMT"->eth_src,"
                             "set_field:%"PRIu32"->tun_id,"
                             "set_field:%s->tun_dst,output:%d",
-                            ETH_ADDR_ARGS(rmac), rt->gateway->vni, edge,
+                            ETH_ADDR_ARGS(rmac), pl_gateway_vni(c->r, rt->gateway), edge,
                             c->cfg->tunnel_ofport);
         free(edge);
         return a;
@@ -698,7 +698,7 @@ build_routes(struct host_ctx *c)
         if (!c->rtb_used[i]) {
             continue;
         }
-        uint32_t num = vpc_id_hash(rtb->id);
+        uint32_t num = pl_id_hash(rtb->id);
         for (size_t k = 0; k < rtb->n_routes; k++) {
             const struct vpc_route *rt = &rtb->routes[k];
             char *ref = xasprintf("%s routes[%"PRIuSIZE"]", rtb->id,
@@ -774,7 +774,7 @@ build_mapping_action(struct host_ctx *c)
         if (!c->vpc_in_scope[v]) {
             continue;
         }
-        struct eth_addr rmac = vpc_router_mac(vpc);
+        struct eth_addr rmac = pl_router_mac(vpc);
         char *hip = vpc_ip_to_string(hint->underlay_ip);
         char *ref = xasprintf("%s mapping", vpc->id);
         pl_flow_add(c->fs, PL_MAPPING, PL_PRIO_ENTRY, ref,

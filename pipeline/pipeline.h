@@ -182,6 +182,24 @@ char *pl_mapping_entries(const struct vpc_region *,
                          struct pl_mapping_entry **entries, size_t *n)
     OVS_WARN_UNUSED_RESULT;
 
+/* Numbering: the numbers the pipeline gives intent objects, all derived
+ * from the model so that the translator only validates.
+ *
+ * pl_router_mac(): the VPC's virtual router MAC, 02:76:70 and its VNI.
+ * pl_id_hash(): a 32-bit, nonzero, stable number for an object id, used in
+ * registers and cookies so that editing one object renumbers no other.
+ * pl_gateway_vni(): the reserved VNI that names a gateway on the wire
+ * (hosts to the edge): PL_GW_VNI_BASE plus its position among the region's
+ * gateways, stable as long as gateways are appended; above every VPC VNI
+ * (VPC_VNI_MAX).
+ * pl_gateway_zone(): the conntrack zone of a gateway on its edge (NAT
+ * gateways and internet gateways' elastic IPs): its position plus one. */
+#define PL_GW_VNI_BASE 0xf00000
+struct eth_addr pl_router_mac(const struct vpc_vpc *);
+uint32_t pl_id_hash(const char *id);
+uint32_t pl_gateway_vni(const struct vpc_region *, const struct vpc_gateway *);
+size_t pl_gateway_zone(const struct vpc_region *, const struct vpc_gateway *);
+
 /* Writes the pipeline documentation (Markdown) generated from stages.def. */
 void pl_write_doc(FILE *);
 

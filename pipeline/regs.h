@@ -23,7 +23,7 @@
  * classify from the tunnel key), reg7 (the S-tag of a Direct Connect frame,
  * loaded by edge_in before it pops it, read by edge_dx_in).
  *
- * Subnet and route-table numbers are vpc_id_hash() of their ids: stable
+ * Subnet and route-table numbers are pl_id_hash() of their ids: stable
  * across unrelated edits, so an incremental apply touches only what changed.
  */
 

@@ -531,15 +531,13 @@ gateway_path(const struct vpc_region *r, const struct vpc_gateway *gw,
     return xstrdup("$");
 }
 
-/* Gateways: one internet gateway per VPC, and a reserved VNI each.  The
- * VNI follows document order (VPC_GW_VNI_BASE + n), which is stable as long
- * as gateways are appended. */
+/* Gateways: endpoints' subnets in their VPC, Direct Connect tags unique on
+ * an edge.  (Their wire numbers are the pipeline's: pl_gateway_vni().) */
 static void
 check_gateways(struct vpc_region *r, struct vpc_errors *errs)
 {
     for (size_t i = 0; i < r->n_gateways; i++) {
         struct vpc_gateway *gw = &r->gateways[i];
-        gw->vni = VPC_GW_VNI_BASE + i;
         if (gw->kind == VPC_TGT_VPCE) {
             for (size_t k = 0; k < gw->n_allowed_subnets; k++) {
                 const struct vpc_subnet *s = gw->allowed_subnets[k];

@@ -32,9 +32,8 @@ struct vpc_prefix {
 };
 
 /* Highest VNI a VPC may use; VNIs above it are reserved for gateway
- * targets (see docs/pipeline.md, "Gateway-bound traffic"). */
+ * targets (PL_GW_VNI_BASE; docs/pipeline.md, "Gateway-bound traffic"). */
 #define VPC_VNI_MAX 0xefffff
-#define VPC_GW_VNI_BASE 0xf00000
 
 enum vpc_precedence {
     VPC_PREC_AWS,               /* Longest prefix; a route equal to a VPC
@@ -193,7 +192,6 @@ struct vpc_gateway {
     enum vpc_target_kind kind;  /* IGW, NAT, VGW, DX or VPCE. */
     struct vpc_vpc *vpc;        /* The VPC it serves. */
     struct vpc_host *edge;      /* Edge host that implements it. */
-    uint32_t vni;               /* Reserved VNI that names it on the wire. */
 
     /* By kind (the edge's data plane, pipeline/edge.c). */
     uint32_t elastic_ip;        /* NAT: its public address. */
@@ -339,13 +337,9 @@ void vpc_ip_format(uint32_t ip, char buf[16]);
 char *vpc_ip_to_string(uint32_t ip);
 char *vpc_prefix_to_string(const struct vpc_prefix *);
 
-/* The virtual router's address in 'subnet' (first usable, network + 1) and
- * its MAC in 'vpc' (02:76:70 followed by the VNI). */
+/* The virtual router's address in 'subnet' (first usable, network + 1).
+ * Its MAC, like every other number the data plane gives an object, is the
+ * pipeline's (pipeline.h, "Numbering"). */
 uint32_t vpc_subnet_router_ip(const struct vpc_subnet *);
-struct eth_addr vpc_router_mac(const struct vpc_vpc *);
-
-/* A 32-bit, nonzero, stable number for an object id, used in registers and
- * cookies so that editing one object does not renumber the others. */
-uint32_t vpc_id_hash(const char *id);
 
 #endif /* translator/model.h */

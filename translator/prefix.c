@@ -116,25 +116,6 @@ vpc_subnet_router_ip(const struct vpc_subnet *subnet)
     return subnet->cidr.addr + 1;
 }
 
-struct eth_addr
-vpc_router_mac(const struct vpc_vpc *vpc)
-{
-    return (struct eth_addr) { .ea = {
-        0x02, 0x76, 0x70,
-        (vpc->vni >> 16) & 0xff, (vpc->vni >> 8) & 0xff, vpc->vni & 0xff } };
-}
-
-/* FNV-1a, folded so that 0 never comes out (0 means "unset" in registers). */
-uint32_t
-vpc_id_hash(const char *id)
-{
-    uint32_t h = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *) id; *p; p++) {
-        h = (h ^ *p) * 16777619u;
-    }
-    return h ? h : 1;
-}
-
 const char *
 vpc_target_kind_name(enum vpc_target_kind kind)
 {

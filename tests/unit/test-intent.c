@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "pipeline/pipeline.h"
 #include "translator/model.h"
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
@@ -398,7 +399,7 @@ test_valid_rules_and_routes(void **state)
     assert_int_equal(gw->kind, VPC_TGT_IGW);
     assert_ptr_equal(gw->vpc, a);
     assert_ptr_equal(gw->edge, &r->edges[0]);
-    assert_int_equal(gw->vni, VPC_GW_VNI_BASE);
+    assert_int_equal(pl_gateway_vni(r, gw), PL_GW_VNI_BASE);
 
     vpc_region_destroy(r);
 }
@@ -446,7 +447,8 @@ test_valid_gateways(void **state)
     assert_ptr_equal(rt[5].prefix_list, &r->prefix_lists[0]);
     for (size_t i = 0; i < r->n_gateways; i++) {
         assert_ptr_equal(r->gateways[i].edge, &r->edges[0]);
-        assert_int_equal(r->gateways[i].vni, VPC_GW_VNI_BASE + i);
+        assert_int_equal(pl_gateway_vni(r, &r->gateways[i]),
+                         PL_GW_VNI_BASE + i);
     }
     vpc_region_destroy(r);
 }
@@ -1459,19 +1461,19 @@ test_router_ip_mac(void **state)
     assert_int_equal(vpc_subnet_router_ip(&s), 0x0a000311);
 
     struct vpc_vpc vpc = { .vni = 0x123456 };
-    struct eth_addr mac = vpc_router_mac(&vpc);
+    struct eth_addr mac = pl_router_mac(&vpc);
     const uint8_t want[6] = { 0x02, 0x76, 0x70, 0x12, 0x34, 0x56 };
     assert_memory_equal(mac.ea, want, 6);
     assert_false(eth_addr_is_multicast(mac));
     vpc.vni = 1;
-    mac = vpc_router_mac(&vpc);
+    mac = pl_router_mac(&vpc);
     const uint8_t want1[6] = { 0x02, 0x76, 0x70, 0, 0, 1 };
     assert_memory_equal(mac.ea, want1, 6);
 
     /* In a loaded region too. */
     struct vpc_region *r = load_ok(DOC(0));
     assert_int_equal(vpc_subnet_router_ip(&r->subnets[2]), 0x0a010101);
-    mac = vpc_router_mac(&r->vpcs[1]);
+    mac = pl_router_mac(&r->vpcs[1]);
     const uint8_t want200[6] = { 0x02, 0x76, 0x70, 0, 0, 200 };
     assert_memory_equal(mac.ea, want200, 6);
     vpc_region_destroy(r);
@@ -1484,21 +1486,21 @@ test_id_hash(void **state)
         "", "vpc-a", "vpc-b", "eni-0123456789abcdef0", "sg-a", "a",
     };
     for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
-        assert_int_not_equal(vpc_id_hash(ids[i]), 0);
+        assert_int_not_equal(pl_id_hash(ids[i]), 0);
         char copy[64];
         strcpy(copy, ids[i]);
-        assert_int_equal(vpc_id_hash(ids[i]), vpc_id_hash(copy));
+        assert_int_equal(pl_id_hash(ids[i]), pl_id_hash(copy));
     }
-    assert_int_not_equal(vpc_id_hash("vpc-a"), vpc_id_hash("vpc-b"));
-    assert_int_not_equal(vpc_id_hash("eni-1"), vpc_id_hash("eni-2"));
+    assert_int_not_equal(pl_id_hash("vpc-a"), pl_id_hash("vpc-b"));
+    assert_int_not_equal(pl_id_hash("eni-1"), pl_id_hash("eni-2"));
     /* Stable across builds and runs: the 32-bit FNV-1a of "a". */
-    assert_int_equal(vpc_id_hash("a"), 0xe40c292c);
+    assert_int_equal(pl_id_hash("a"), 0xe40c292c);
 
     /* Never zero, even for a brute-forced sample. */
     char buf[32];
     for (unsigned i = 0; i < 200000; i++) {
         snprintf(buf, sizeof buf, "eni-%u", i);
-        assert_int_not_equal(vpc_id_hash(buf), 0);
+        assert_int_not_equal(pl_id_hash(buf), 0);
     }
 }
 

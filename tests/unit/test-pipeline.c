@@ -1001,7 +1001,7 @@ send_pkt_as(struct world *w, const char *src, const char *src_ip,
     uint64_t pkt[N_FLDS] = { 0 };
     pkt[F_IN_PORT] = eni_port(h, src);
     pkt[F_DL_SRC] = mac_u64(e->mac);
-    pkt[F_DL_DST] = mac_u64(vpc_router_mac(e->subnet->vpc));
+    pkt[F_DL_DST] = mac_u64(pl_router_mac(e->subnet->vpc));
     pkt[F_DL_TYPE] = 0x800;
     pkt[F_NW_PROTO] = proto;
     pkt[F_NW_SRC] = src_ip ? ip_parse_or_fail(src_ip) : e->ip;
@@ -1933,7 +1933,7 @@ test_cookies(void **state)
         assert_string_equal(ref, v[i]->ref);
         /* Upper half: the object id's hash. */
         char *id = xmemdup0(ref, strcspn(ref, " "));
-        assert_int_equal(v[i]->cookie >> 32, vpc_id_hash(id));
+        assert_int_equal(v[i]->cookie >> 32, pl_id_hash(id));
         free(id);
         /* Sorted: table ascending, then priority descending. */
         if (i) {

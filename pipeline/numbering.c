@@ -1,0 +1,41 @@
+/* pipeline/numbering.c: the numbers the pipeline gives intent objects on
+ * the wire and in the switch (pipeline.h, "Numbering"). */
+
+#include <config.h>
+#include "pipeline/pipeline.h"
+
+#include "openvswitch/util.h"
+
+BUILD_ASSERT_DECL(PL_GW_VNI_BASE > VPC_VNI_MAX);
+
+struct eth_addr
+pl_router_mac(const struct vpc_vpc *vpc)
+{
+    return (struct eth_addr) { .ea = {
+        0x02, 0x76, 0x70,
+        (vpc->vni >> 16) & 0xff, (vpc->vni >> 8) & 0xff, vpc->vni & 0xff } };
+}
+
+/* FNV-1a, folded so that 0 never comes out (0 means "unset" in registers). */
+uint32_t
+pl_id_hash(const char *id)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *) id; *p; p++) {
+        h = (h ^ *p) * 16777619u;
+    }
+    return h ? h : 1;
+}
+
+uint32_t
+pl_gateway_vni(const struct vpc_region *r, const struct vpc_gateway *gw)
+{
+    return PL_GW_VNI_BASE + (uint32_t) (gw - r->gateways);
+}
+
+/* Zone 0 stays unused.  Internet gateways and NAT gateways have one each. */
+size_t
+pl_gateway_zone(const struct vpc_region *r, const struct vpc_gateway *gw)
+{
+    return (size_t) (gw - r->gateways) + 1;
+}

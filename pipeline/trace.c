@@ -1,0 +1,296 @@
+/* pipeline/trace.c: labels and verdicts of packet traces (trace.h). */
+
+#include <config.h>
+#include "pipeline/trace.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/util.h"
+#include "packets.h"
+#include "util.h"
+
+char *
+pl_trace_microflow(const struct vpc_region *r,
+                   const struct pl_host_config *cfg, const char *spec,
+                   char **error)
+{
+    char *copy = xstrdup(spec), *save = NULL;
+    char *words[32];
+    size_t n = 0;
+    for (char *w = strtok_r(copy, " \t", &save); w && n < 32;
+         w = strtok_r(NULL, " \t", &save)) {
+        words[n++] = w;
+    }
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    *error = NULL;
+    const struct vpc_eni *src = NULL;
+    int ofport = -1;
+    if (n < 3 || strcmp(words[0], "from")
+        || !(src = vpc_region_find_eni(r, words[1]))) {
+        *error = xasprintf("\"%s\": expected 'from ENI-ID to IP ...' with an "
+                           "ENI of the region", spec);
+        goto out;
+    }
+    for (size_t i = 0; i < cfg->n_bindings; i++) {
+        if (!strcmp(cfg->bindings[i].eni_id, src->id)) {
+            ofport = cfg->bindings[i].ofport;
+        }
+    }
+    if (ofport < 0 || src->host != vpc_region_find_host(r, cfg->host_id)) {
+        *error = xasprintf("%s is not plugged into host %s", src->id,
+                           cfg->host_id);
+        goto out;
+    }
+    struct eth_addr rmac = pl_router_mac(src->subnet->vpc);
+    char sip[16];
+    vpc_ip_format(src->ip, sip);
+    uint32_t ip;
+    if (!strcmp(words[2], "arp") && n == 4 && vpc_ip_parse(words[3], &ip)) {
+        ds_put_format(&ds, "in_port=%d,arp,dl_src="ETH_ADDR_FMT","
+                      "dl_dst=ff:ff:ff:ff:ff:ff,arp_op=1,arp_spa=%s,"
+                      "arp_tpa=%s,arp_sha="ETH_ADDR_FMT, ofport,
+                      ETH_ADDR_ARGS(src->mac), sip, words[3],
+                      ETH_ADDR_ARGS(src->mac));
+        goto out;
+    }
+    if (strcmp(words[2], "to") || n < 4 || !vpc_ip_parse(words[3], &ip)) {
+        *error = xasprintf("\"%s\": expected 'to IP' or 'arp IP' after the "
+                           "ENI", spec);
+        goto out;
+    }
+    const char *proto = "icmp";
+    int dport = -1, sport = -1, type = 8, ttl = 64, nw_proto = -1;
+    for (size_t i = 4; i < n; i++) {
+        bool has_arg = i + 1 < n;
+        if (!strcmp(words[i], "tcp") || !strcmp(words[i], "udp")
+            || !strcmp(words[i], "icmp")) {
+            proto = words[i];
+        } else if (!strcmp(words[i], "dport") && has_arg) {
+            dport = atoi(words[++i]);
+        } else if (!strcmp(words[i], "sport") && has_arg) {
+            sport = atoi(words[++i]);
+        } else if (!strcmp(words[i], "type") && has_arg) {
+            type = atoi(words[++i]);
+        } else if (!strcmp(words[i], "ttl") && has_arg) {
+            ttl = atoi(words[++i]);
+        } else if (!strcmp(words[i], "proto") && has_arg) {
+            nw_proto = atoi(words[++i]);
+            proto = "ip";
+        } else {
+            *error = xasprintf("\"%s\": unexpected \"%s\"", spec, words[i]);
+            goto out;
+        }
+    }
+    ds_put_format(&ds, "in_port=%d,dl_src="ETH_ADDR_FMT",dl_dst="
+                  ETH_ADDR_FMT",%s,nw_src=%s,nw_dst=%s,nw_ttl=%d", ofport,
+                  ETH_ADDR_ARGS(src->mac), ETH_ADDR_ARGS(rmac), proto, sip,
+                  words[3], ttl);
+    if (nw_proto >= 0) {
+        ds_put_format(&ds, ",nw_proto=%d", nw_proto);
+    } else if (!strcmp(proto, "icmp")) {
+        ds_put_format(&ds, ",icmp_type=%d,icmp_code=0", type);
+    } else {
+        /* "tp_src" means tcp_src to OVS's flow parser: name the field. */
+        ds_put_format(&ds, ",%s_src=%d,%s_dst=%d", proto,
+                      sport >= 0 ? sport : 40000, proto,
+                      dport >= 0 ? dport : 80);
+    }
+out:
+    free(copy);
+    if (*error) {
+        ds_destroy(&ds);
+        return NULL;
+    }
+    return ds_steal_cstr(&ds);
+}
+
+void
+pl_trace_result_destroy(struct pl_trace_result *tr)
+{
+    free(tr->dp_actions);
+    free(tr->tun_id);
+    free(tr->tun_dst);
+}
+
+void
+pl_trace_annotate(const char *out, const struct pl_flows *flows,
+                  struct ds *ds, struct pl_trace_result *tr)
+{
+    char *copy = xstrdup(out), *save = NULL;
+    bool after_table = false;
+
+    memset(tr, 0, sizeof *tr);
+    for (char *line = strtok_r(copy, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        int table, indent = strspn(line, " ");
+        const char *body = line + indent;
+        const char *cookie = strstr(line, ", cookie 0x");
+        if (sscanf(body, "%d.", &table) == 1
+            && (cookie || strstr(line, "No match"))) {
+            int s = pl_stage_by_table(table);
+            tr->last_stage = s >= 0 ? pl_stage_label(s) : "?";
+            tr->last_ref = cookie ? pl_flows_ref(flows, strtoull(cookie + 9,
+                                                                 NULL, 16))
+                                  : NULL;
+            ds_put_format(ds, "%*s[%s] %s%s%s\n", indent, "", tr->last_stage, body,
+                   tr->last_ref ? "   <- " : "",
+                   tr->last_ref ? tr->last_ref : "");
+            after_table = true;
+            tr->dropped = strstr(line, "No match") != NULL;
+            continue;
+        }
+        if (after_table) {
+            tr->dropped = tr->dropped || !strcmp(body, "drop");
+            after_table = false;
+        }
+        char **dst = (!strncmp(body, "set_field:", 10)
+                      ? (strstr(body, "->tun_id") ? &tr->tun_id
+                         : strstr(body, "->tun_dst") ? &tr->tun_dst : NULL)
+                      : NULL);
+        if (dst) {
+            free(*dst);
+            *dst = xmemdup0(body + 10, strstr(body, "->") - body - 10);
+        } else if (!strncmp(body, "Datapath actions: ", 18)) {
+            free(tr->dp_actions);
+            tr->dp_actions = xstrdup(body + 18);
+        }
+        ds_put_format(ds, "%s\n", line);
+    }
+    free(copy);
+}
+
+/* The ENI the mapping cache of host 'cfg' resolves (VNI, 'ip') to. */
+static const struct vpc_eni *
+cache_lookup(const struct vpc_region *r, const struct pl_host_config *cfg,
+             uint32_t vni, uint32_t ip)
+{
+    struct pl_mapping_entry *entries;
+    size_t n;
+    const struct vpc_eni *eni = NULL;
+    char *error = pl_mapping_entries(r, cfg, &entries, &n);
+    for (size_t i = 0; !error && i < n && !eni; i++) {
+        if (entries[i].vni == vni && entries[i].ip == ip) {
+            for (size_t k = 0; k < r->n_enis && !eni; k++) {
+                if (r->enis[k].ip == ip && r->enis[k].subnet->vpc->vni
+                    == vni) {
+                    eni = &r->enis[k];
+                }
+            }
+        }
+    }
+    free(error);
+    free(entries);
+    return eni;
+}
+
+const char *
+pl_verdict_kind_name(enum pl_verdict_kind kind)
+{
+    switch (kind) {
+    case PL_VERDICT_UNKNOWN: return "UNKNOWN";
+    case PL_VERDICT_DROPPED: return "DROPPED";
+    case PL_VERDICT_FORWARDED: return "FORWARDED";
+    case PL_VERDICT_ENCAPSULATED: return "ENCAPSULATED";
+    case PL_VERDICT_LOOPBACK: return "LOOPBACK";
+    }
+    OVS_NOT_REACHED();
+}
+
+/* The IPv4 destination of microflow 'flow' (0 if none), and its text in
+ * 'buf'. */
+static uint32_t
+flow_nw_dst(const char *flow, char buf[16])
+{
+    const char *to = strstr(flow, ",nw_dst=");
+    uint32_t ip = 0;
+    buf[0] = '\0';
+    if (to) {
+        ovs_strlcpy(buf, to + 8, MIN(16, strcspn(to + 8, ",") + 1));
+        vpc_ip_parse(buf, &ip);
+    }
+    return ip;
+}
+
+/* vpc_encap(vni=V, ...) in the datapath actions: the mapping cache decides
+ * per packet.  Resolves it the way the datapath will. */
+static void
+vpc_encap_verdict(const struct vpc_region *r,
+                  const struct pl_host_config *cfg, const char *flow,
+                  const char *vpc_encap, struct pl_trace_verdict *v)
+{
+    const struct vpc_host *self = vpc_region_find_host(r, cfg->host_id);
+    uint32_t vni = strtoul(vpc_encap + 14, NULL, 10);
+    char ipbuf[16];
+    uint32_t ip = flow_nw_dst(flow, ipbuf);
+    const struct vpc_eni *e = cache_lookup(r, cfg, vni, ip);
+    if (!e) {
+        v->kind = PL_VERDICT_DROPPED;
+        v->ref = "the mapping cache";
+        v->note = xasprintf("vpc_encap: no mapping for VNI %"PRIu32" %s: "
+                            "the datapath drops it", vni, ipbuf);
+    } else if (e->host != self) {
+        v->kind = PL_VERDICT_ENCAPSULATED;
+        v->dst = vpc_ip_to_string(e->host->underlay_ip);
+        v->vni = vni;
+        v->ref = e->id;
+    } else {
+        /* A local ENI: the datapath loops the packet back in as tunnel
+         * traffic from this host.  The caller follows it. */
+        char *hip = vpc_ip_to_string(self->underlay_ip);
+        struct eth_addr rmac = pl_router_mac(e->subnet->vpc);
+        const char *l3 = strstr(flow, ",dl_dst=");
+        l3 = l3 ? strchr(l3 + 1, ',') : "";
+        v->kind = PL_VERDICT_LOOPBACK;
+        v->loopback_flow = xasprintf(
+            "in_port=%d,tun_id=%"PRIu32",tun_src=%s,tun_dst=%s,"
+            "dl_src="ETH_ADDR_FMT",dl_dst="ETH_ADDR_FMT"%s",
+            cfg->tunnel_ofport, vni, hip, hip, ETH_ADDR_ARGS(rmac),
+            ETH_ADDR_ARGS(e->mac), l3 ? l3 : "");
+        v->note = xasprintf("vpc_encap: %s is on this host; the datapath "
+                            "loops the packet back in as tunnel traffic:",
+                            e->id);
+        free(hip);
+    }
+}
+
+void
+pl_trace_verdict(const struct vpc_region *r,
+                 const struct pl_host_config *cfg, const char *flow,
+                 const struct pl_trace_result *tr, bool after_loopback,
+                 struct pl_trace_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    v->stage = tr->last_stage ? tr->last_stage : "?";
+    v->ref = tr->last_ref;
+    const char *vpc_encap = (tr->dp_actions
+                             ? strstr(tr->dp_actions, "vpc_encap(vni=")
+                             : NULL);
+    bool drop = (!tr->dp_actions || tr->dropped
+                 || !strcmp(tr->dp_actions, "drop"));
+    if (after_loopback) {
+        v->kind = drop ? PL_VERDICT_DROPPED : PL_VERDICT_FORWARDED;
+    } else if (!tr->dp_actions) {
+        v->kind = PL_VERDICT_UNKNOWN;
+    } else if (drop) {
+        v->kind = PL_VERDICT_DROPPED;
+    } else if (vpc_encap) {
+        vpc_encap_verdict(r, cfg, flow, vpc_encap, v);
+    } else if (tr->tun_dst && strstr(tr->dp_actions, "tnl_push")) {
+        v->kind = PL_VERDICT_ENCAPSULATED;
+        v->dst = xstrdup(tr->tun_dst);
+        v->vni = strtoul(tr->tun_id ? tr->tun_id : "0", NULL, 0);
+    } else {
+        v->kind = PL_VERDICT_FORWARDED;
+    }
+}
+
+void
+pl_trace_verdict_destroy(struct pl_trace_verdict *v)
+{
+    free(v->dst);
+    free(v->note);
+    free(v->loopback_flow);
+}

@@ -1,0 +1,84 @@
+/* pipeline/trace.h: what a packet trace means, in the pipeline's terms.
+ *
+ * Purpose.  'vpcctl trace' runs the switch's own ofproto/trace; this module
+ * does everything around it that needs pipeline knowledge: it turns an
+ * operator's "from ENI to IP tcp dport N" into a microflow, labels each
+ * table of ofproto/trace's output with its stage and the intent that made
+ * the flow (through the flow set's cookies), and decides the verdict,
+ * including what ovs-ext's vpc_encap does per packet (the mapping cache's
+ * answer, computed from the same entries vpcd loads, and the loop-back of a
+ * packet for a local ENI, which is traced again as tunnel traffic).  The
+ * caller runs ofproto/trace and prints.
+ *
+ * Ownership.  Results own their strings; free them with the destroy
+ * functions.  Pointers to stage labels and intent references point into
+ * static data and into the 'pl_flows' given, which must outlive them.
+ *
+ * Threading.  None. */
+
+#ifndef PL_TRACE_H
+#define PL_TRACE_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "pipeline/pipeline.h"
+
+struct ds;
+
+/* Turns "from eni-x to 10.0.2.7 [tcp|udp [dport N] [sport N] | icmp
+ * [type N] | proto N] [ttl N]" or "from eni-x arp 10.0.1.1" into a
+ * microflow for ofproto/trace on host 'cfg'.  Returns the microflow, or
+ * NULL with a malloc'd message in '*error'. */
+char *pl_trace_microflow(const struct vpc_region *,
+                         const struct pl_host_config *cfg, const char *spec,
+                         char **error);
+
+/* What one ofproto/trace run ended with. */
+struct pl_trace_result {
+    const char *last_stage;     /* Label of the last stage a flow matched. */
+    const char *last_ref;       /* Intent of that flow, or NULL. */
+    bool dropped;               /* The last flow dropped, or no match. */
+    char *dp_actions;           /* "Datapath actions: ..." line. */
+    char *tun_id, *tun_dst;     /* Last set_field to those, if any. */
+};
+
+/* Appends ofproto/trace output 'out' to 'ds' with each table line labelled
+ * by its stage and the intent that made the flow ('flows' is the flow set
+ * the switch runs), and fills 'tr'. */
+void pl_trace_annotate(const char *out, const struct pl_flows *flows,
+                       struct ds *ds, struct pl_trace_result *tr);
+void pl_trace_result_destroy(struct pl_trace_result *);
+
+enum pl_verdict_kind {
+    PL_VERDICT_UNKNOWN,         /* No datapath actions. */
+    PL_VERDICT_DROPPED,
+    PL_VERDICT_FORWARDED,       /* Out of a local port. */
+    PL_VERDICT_ENCAPSULATED,    /* Geneve to another host or edge. */
+    PL_VERDICT_LOOPBACK,        /* vpc_encap to a local ENI: trace
+                                 * 'loopback_flow' next. */
+};
+
+struct pl_trace_verdict {
+    enum pl_verdict_kind kind;
+    const char *stage;          /* Where it was decided. */
+    const char *ref;            /* By which intent, or NULL. */
+    char *dst;                  /* ENCAPSULATED: the underlay address. */
+    uint32_t vni;               /* ENCAPSULATED: the VNI. */
+    char *note;                 /* A line to print before the verdict, or
+                                 * NULL (e.g. a mapping-cache miss). */
+    char *loopback_flow;        /* LOOPBACK: the microflow to trace. */
+};
+
+/* The verdict of trace 'tr' of microflow 'flow' on host 'cfg' of region
+ * 'r'.  After a LOOPBACK, call it again on the second trace with
+ * 'after_loopback' true: that one ends in FORWARDED or DROPPED. */
+void pl_trace_verdict(const struct vpc_region *r,
+                      const struct pl_host_config *cfg, const char *flow,
+                      const struct pl_trace_result *tr, bool after_loopback,
+                      struct pl_trace_verdict *v);
+void pl_trace_verdict_destroy(struct pl_trace_verdict *);
+
+/* The name of a verdict kind: "DROPPED", "FORWARDED", ... */
+const char *pl_verdict_kind_name(enum pl_verdict_kind);
+
+#endif /* pipeline/trace.h */
