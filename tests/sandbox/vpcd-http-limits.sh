@@ -3,7 +3,8 @@
 # default limits (docs/vpcd.md, "Limits"): a header line that never ends,
 # uploads above the body limit (plain and chunked) left open, more stalled
 # connections than the cap, an idle connection, a body with a NUL byte, and
-# connections beyond the file-descriptor limit (EMFILE).  Every client is
+# connections beyond the file-descriptor limit (EMFILE); and documents that
+# are not what they seem (a NUL byte, a key given twice).  Every client is
 # bounded in number, bytes and time (tests/hostile-http.py); vpcd's memory
 # stays bounded and it keeps answering.
 . "$(dirname "$0")/../lib.sh"
@@ -94,6 +95,16 @@ version=$(vpcd_status host-a .version)
 vpcd_http host-a PUT /v1/intents "$TEST_DIR/nul2.json" >/dev/null
 [ "$VPCD_STATUS" = 400 ] && pass "PUT of a valid document followed by a NUL: 400" \
     || fail "PUT of a valid document followed by a NUL: $VPCD_STATUS"
+vpcd_status host-a .version | expect "... and nothing changed (version $version)" "^$version\$"
+
+echo "A document with a key given twice"
+# The second top-level security_groups would open every port.
+{ head -c -2 "$EX"; printf ',\n  "security_groups": [{"id": "sg-web", "vpc": "vpc-web", "ingress": [{"protocol": "-1", "cidr": "0.0.0.0/0"}], "egress": []}, {"id": "sg-app", "vpc": "vpc-web", "ingress": [], "egress": []}, {"id": "sg-client", "vpc": "vpc-web", "ingress": [], "egress": []}]\n}\n'; } \
+    > "$TEST_DIR/dup.json"
+vpcd_http host-a PUT /v1/intents "$TEST_DIR/dup.json" >/dev/null
+[ "$VPCD_STATUS" = 400 ] && pass "PUT: 400" || fail "PUT of a document with a duplicate key: $VPCD_STATUS"
+jq -r '.errors[0]' <<<"$VPCD_BODY" | expect "... the error names the path, the key and the rule" \
+    '^\$\.security_groups: "security_groups": key given more than once in this object'
 vpcd_status host-a .version | expect "... and nothing changed (version $version)" "^$version\$"
 
 echo "Out of file descriptors (EMFILE)"
