@@ -1231,6 +1231,19 @@ report_duplicate_keys(struct dup_key *keys, size_t n,
                       const struct dup_frame *frames, size_t depth,
                       struct vpc_errors *errs)
 {
+    if (n < 16) {
+        /* Most objects: no duplicate, found without sorting. */
+        bool dup = false;
+        for (size_t i = 1; i < n && !dup; i++) {
+            for (size_t j = 0; j < i && !dup; j++) {
+                dup = (keys[i].n == keys[j].n
+                       && !memcmp(keys[i].s, keys[j].s, keys[i].n));
+            }
+        }
+        if (!dup) {
+            return;
+        }
+    }
     qsort(keys, n, sizeof *keys, dup_key_cmp);
     for (size_t i = 1; i < n; i++) {
         if (dup_key_cmp(&keys[i - 1], &keys[i])
