@@ -559,6 +559,10 @@ main(int argc, char *argv[])
      * (unixctl or HTTP) makes a write fail with EPIPE, which is logged
      * where it happens, instead of killing vpcd. */
     fatal_ignore_sigpipe();
+    /* OVS installs its fatal-signal handlers on first use (a stream, a
+     * pidfile): do it now, so that vpcd's own SIGHUP, SIGTERM and SIGINT
+     * handlers (below) replace them, whatever OVS code runs first. */
+    fatal_signal_init();
 
     if (unixctl_server_create(d.unixctl_path, &d.unixctl)) {
         ovs_fatal(0, "%s: cannot create control socket", d.unixctl_path);
@@ -600,6 +604,9 @@ main(int argc, char *argv[])
 
     VLOG_INFO("vpcd exiting");
     if (d.http) {
+        /* evhttp_free() frees the listener, then closes the connections,
+         * which calls http_conn_closed(): keep it off the listener. */
+        http_limits.listener = NULL;
         evhttp_free(d.http);
         event_free(http_limits.resume);
         event_free(http_limits.watch);
