@@ -20,13 +20,20 @@ VSWITCHD_PID=$(cat "$D/ovs-vswitchd.pid")
 # Never leave the test's ovs-vswitchd stopped (it could not be stopped).
 trap 'kill -CONT "$VSWITCHD_PID" 2>/dev/null; ovs_stop_all; exit 143' INT TERM
 
-# alive: vpcd's process still exists.
-alive() { kill -0 "$(vpcd_pid host-a)" 2>/dev/null; }
-# wait_gone PID SECONDS: waits for PID to exit; fails after SECONDS.
+# alive: vpcd's process still runs (a dead one may linger as a zombie
+# until it is reaped, and kill -0 succeeds on a zombie).
+alive() {
+    local state
+    state=$(awk '/^State:/ { print $2 }' "/proc/$(vpcd_pid host-a)/status" 2>/dev/null)
+    [ -n "$state" ] && [ "$state" != Z ]
+}
+# wait_gone PID SECONDS: waits for PID to exit (or be a zombie); fails
+# after SECONDS.
 wait_gone() {
-    local i
+    local i state
     for i in $(seq $(($2 * 10))); do
-        kill -0 "$1" 2>/dev/null || return 0
+        state=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+        [ -z "$state" ] || [ "$state" = Z ] && return 0
         sleep 0.1
     done
     return 1
@@ -69,6 +76,20 @@ alive && pass "vpcd survives 5 clients that hang up before the reply" \
     || fail "vpcd died when a unixctl client hung up (SIGPIPE?)"
 vpcd_appctl host-a vpcd/status 2>&1 | jq -r .version 2>&1 \
     | expect "... and its control socket still answers" '^1$'
+python3 - "${VPCD_PORT[host-a]}" <<'PY'
+import socket, struct, sys, time
+for i in range(5):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(b"GET /v1/intents HTTP/1.1\r\nHost: vpcd\r\n\r\n" * 50)
+    # Reset on close: vpcd's next write to it fails at once.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    time.sleep(0.2)
+PY
+sleep 0.5
+alive && vpcd_status host-a .host | grep -q '^host-a$' \
+    && pass "vpcd survives HTTP clients that hang up before the reply" \
+    || fail "vpcd died when an HTTP client hung up"
 
 echo "A timeout set on one of our flows by hand is repaired"
 flow=$(ofctl_on host-a dump-flows br-int table=91 --no-stats | grep 'tp_dst=443' | head -1 | sed 's/^ *//')
