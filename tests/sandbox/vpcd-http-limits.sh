@@ -33,7 +33,10 @@ hostile() {
 }
 # answering WHAT: vpcd is alive and GET /v1/status answers.
 answering() {
-    kill -0 "$PID" 2>/dev/null && vpcd_status host-a .host | grep -q '^host-a$' \
+    local state
+    state=$(awk '/^State:/ { print $2 }' "/proc/$PID/status" 2>/dev/null)
+    [ -n "$state" ] && [ "$state" != Z ] \
+        && vpcd_status host-a .host | grep -q '^host-a$' \
         && pass "$1" || fail "$1"
 }
 # rss_ok WHAT KB: vpcd's resident memory stays under the bound.
