@@ -21,11 +21,17 @@
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-print.h"
 #include "openvswitch/ofp-protocol.h"
+#include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vconn.h"
 #include "openvswitch/util.h"
+#include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-errors.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/shash.h"
 #include "socket-util.h"
 #include "stream.h"
+#include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
 
@@ -71,6 +77,390 @@ vpc_default_vswitchd_ctl(void)
     return xasprintf("%s/ovs-vswitchd.%ld.ctl", rundir(), pid);
 }
 
+/* --------------------------------------------------------------- timeouts */
+
+/* Every exchange with OVS uses OVS's non-blocking primitives (stream,
+ * jsonrpc, vconn) in a poll loop bounded by a deadline, the way
+ * stream_open_block() and vconn_connect_block() bound a connection: the
+ * *_block() helpers of libopenvswitch wait forever for a peer that accepted
+ * the connection but never answers (a stopped ovs-vswitchd). */
+
+static long long int ovs_timeout = VPC_OVS_TIMEOUT_MS;
+static uint64_t ovs_timeouts;
+
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 8000
+
+/* A peer (OVSDB remote, OpenFlow target or control socket) in backoff. */
+struct peer_backoff {
+    long long int backoff;      /* Current backoff, 0 if the peer answers. */
+    long long int retry_at;     /* time_msec() from which to try again. */
+};
+static struct shash peers = SHASH_INITIALIZER(&peers);
+
+void
+vpc_ovs_set_timeout(long long int ms)
+{
+    ovs_timeout = ms;
+}
+
+long long int
+vpc_ovs_get_timeout(void)
+{
+    return ovs_timeout;
+}
+
+uint64_t
+vpc_ovs_timeouts(void)
+{
+    return ovs_timeouts;
+}
+
+/* Returns an error if 'peer' timed out recently and is still in backoff,
+ * else NULL. */
+static char *
+peer_check(const char *peer)
+{
+    const struct peer_backoff *pb = shash_find_data(&peers, peer);
+    long long int now = time_msec();
+    if (pb && pb->backoff && now < pb->retry_at) {
+        return xasprintf("%s: did not answer within %lld ms; not retried "
+                         "for another %lld ms (backoff)", peer, ovs_timeout,
+                         pb->retry_at - now);
+    }
+    return NULL;
+}
+
+/* Records the outcome of an exchange with 'peer': 'error' ETIMEDOUT starts
+ * or doubles its backoff, anything else (the peer answered, or refused
+ * the connection, which costs nothing) ends it. */
+static void
+peer_done(const char *peer, int error)
+{
+    struct peer_backoff *pb = shash_find_data(&peers, peer);
+    if (error == ETIMEDOUT) {
+        ovs_timeouts++;
+        if (!pb) {
+            pb = xzalloc(sizeof *pb);
+            shash_add(&peers, peer, pb);
+        }
+        pb->backoff = (pb->backoff
+                       ? MIN(2 * pb->backoff, BACKOFF_MAX_MS)
+                       : BACKOFF_MIN_MS);
+        pb->retry_at = time_msec() + pb->backoff;
+    } else if (pb) {
+        pb->backoff = 0;
+    }
+}
+
+/* The error message for a failed exchange: says when it timed out. */
+static char *
+peer_error(const char *peer, const char *what, int error)
+{
+    peer_done(peer, error);
+    return (error == ETIMEDOUT
+            ? xasprintf("%s: %s: no answer within %lld ms (timed out)", peer,
+                        what, ovs_timeout)
+            : xasprintf("%s: %s (%s)", peer, what,
+                        ovs_retval_to_string(error)));
+}
+
+static long long int
+deadline_from_now(void)
+{
+    return time_msec() + ovs_timeout;
+}
+
+/* jsonrpc_transact_block() with a deadline: sends 'request' (consumed) on
+ * 'rpc' and waits for its reply, discarding anything else.  '*deadline'
+ * moves forward whenever a message arrives. */
+static int
+rpc_transact(struct jsonrpc *rpc, struct jsonrpc_msg *request,
+             struct jsonrpc_msg **replyp, long long int *deadline)
+{
+    struct json *id = json_clone(request->id);
+    int error = jsonrpc_send(rpc, request);
+
+    *replyp = NULL;
+    while (!error) {
+        struct jsonrpc_msg *msg;
+        jsonrpc_run(rpc);
+        error = jsonrpc_recv(rpc, &msg);
+        if (!error) {
+            *deadline = deadline_from_now();
+            if ((msg->type == JSONRPC_REPLY || msg->type == JSONRPC_ERROR)
+                && json_equal(id, msg->id)) {
+                *replyp = msg;
+                break;
+            }
+            jsonrpc_msg_destroy(msg);
+        } else if (error == EAGAIN) {
+            if (time_msec() >= *deadline) {
+                error = ETIMEDOUT;
+                break;
+            }
+            error = 0;
+            jsonrpc_wait(rpc);
+            jsonrpc_recv_wait(rpc);
+            poll_timer_wait_until(*deadline);
+            poll_block();
+        }
+    }
+    json_destroy(id);
+    return error;
+}
+
+/* vconn_send_block() with a deadline.  Always consumes 'msg'. */
+static int
+vc_send(struct vconn *vconn, struct ofpbuf *msg, long long int *deadline)
+{
+    int error;
+    while ((error = vconn_send(vconn, msg)) == EAGAIN) {
+        if (time_msec() >= *deadline) {
+            error = ETIMEDOUT;
+            break;
+        }
+        vconn_run(vconn);
+        vconn_run_wait(vconn);
+        vconn_send_wait(vconn);
+        poll_timer_wait_until(*deadline);
+        poll_block();
+    }
+    if (error) {
+        ofpbuf_delete(msg);
+    } else {
+        *deadline = deadline_from_now();
+    }
+    return error;
+}
+
+/* vconn_recv_block() with a deadline. */
+static int
+vc_recv(struct vconn *vconn, struct ofpbuf **msgp, long long int *deadline)
+{
+    int error;
+    while ((error = vconn_recv(vconn, msgp)) == EAGAIN) {
+        if (time_msec() >= *deadline) {
+            return ETIMEDOUT;
+        }
+        vconn_run(vconn);
+        vconn_run_wait(vconn);
+        vconn_recv_wait(vconn);
+        poll_timer_wait_until(*deadline);
+        poll_block();
+    }
+    if (!error) {
+        *deadline = deadline_from_now();
+    }
+    return error;
+}
+
+/* Receives until the message with 'xid', which goes to '*replyp'.  OpenFlow
+ * errors with another xid go to 'errors' (if nonnull); anything else is
+ * dropped. */
+static int
+vc_recv_xid(struct vconn *vconn, ovs_be32 xid, struct ofpbuf **replyp,
+            struct ovs_list *errors, long long int *deadline)
+{
+    for (;;) {
+        struct ofpbuf *msg;
+        int error = vc_recv(vconn, &msg, deadline);
+        if (error) {
+            *replyp = NULL;
+            return error;
+        }
+        const struct ofp_header *oh = msg->data;
+        enum ofptype type;
+        if (oh->xid == xid) {
+            *replyp = msg;
+            return 0;
+        } else if (errors && !ofptype_decode(&type, oh)
+                   && type == OFPTYPE_ERROR) {
+            ovs_list_push_back(errors, &msg->list_node);
+        } else {
+            ofpbuf_delete(msg);
+        }
+    }
+}
+
+/* Sends 'request' (consumed) and receives its reply. */
+static int
+vc_transact(struct vconn *vconn, struct ofpbuf *request,
+            struct ofpbuf **replyp, struct ovs_list *errors,
+            long long int *deadline)
+{
+    ovs_be32 xid = ((struct ofp_header *) request->data)->xid;
+    int error = vc_send(vconn, request, deadline);
+    if (error) {
+        *replyp = NULL;
+        return error;
+    }
+    return vc_recv_xid(vconn, xid, replyp, errors, deadline);
+}
+
+/* vconn_dump_flows() of every table, with a deadline. */
+static int
+vc_dump_flows(struct vconn *vconn, enum ofputil_protocol protocol,
+              struct ofputil_flow_stats **fsesp, size_t *n_fsesp,
+              long long int *deadline)
+{
+    struct ofputil_flow_stats_request fsr = {
+        .out_port = OFPP_ANY, .out_group = OFPG_ANY, .table_id = 0xff,
+    };
+    match_init_catchall(&fsr.match);
+    struct ofpbuf *request = ofputil_encode_flow_stats_request(&fsr,
+                                                               protocol);
+    ovs_be32 xid = ((struct ofp_header *) request->data)->xid;
+    struct ofputil_flow_stats *fses = NULL;
+    size_t n = 0, allocated = 0;
+    struct ofpbuf ofpacts;
+    bool more = true;
+
+    ofpbuf_init(&ofpacts, 0);
+    int error = vc_send(vconn, request, deadline);
+    while (!error && more) {
+        struct ofpbuf *reply;
+        enum ofptype type;
+        error = vc_recv_xid(vconn, xid, &reply, NULL, deadline);
+        if (error) {
+            break;
+        }
+        if (ofptype_decode(&type, reply->data)
+            || type != OFPTYPE_FLOW_STATS_REPLY) {
+            ofpbuf_delete(reply);
+            error = EPROTO;
+            break;
+        }
+        for (;;) {
+            struct ofputil_flow_stats fs;
+            int retval = ofputil_decode_flow_stats_reply(&fs, reply, false,
+                                                         &ofpacts);
+            if (retval == EOF) {
+                more = ofpmp_more(reply->header);
+                break;
+            } else if (retval) {
+                error = EPROTO;
+                break;
+            }
+            if (n >= allocated) {
+                fses = x2nrealloc(fses, &allocated, sizeof *fses);
+            }
+            fs.ofpacts = xmemdup(fs.ofpacts, fs.ofpacts_len);
+            fses[n++] = fs;
+        }
+        ofpbuf_delete(reply);
+    }
+    ofpbuf_uninit(&ofpacts);
+    if (error) {
+        for (size_t i = 0; i < n; i++) {
+            free(CONST_CAST(struct ofpact *, fses[i].ofpacts));
+        }
+        free(fses);
+        fses = NULL;
+        n = 0;
+    }
+    *fsesp = fses;
+    *n_fsesp = n;
+    return error;
+}
+
+/* Sends bundle control message 'bc' of 'type' and checks its reply. */
+static int
+vc_bundle_control(struct vconn *vconn, struct ofputil_bundle_ctrl_msg *bc,
+                  uint16_t type, struct ovs_list *errors,
+                  long long int *deadline)
+{
+    struct ofpbuf *reply;
+    bc->type = type;
+    struct ofpbuf *request = ofputil_encode_bundle_ctrl_request(
+        vconn_get_version(vconn), bc);
+    ofpmsg_update_length(request);
+    int error = vc_transact(vconn, request, &reply, errors, deadline);
+    if (error) {
+        return error;
+    }
+
+    const struct ofp_header *oh = reply->data;
+    struct ofputil_bundle_ctrl_msg rbc;
+    enum ofptype ofptype;
+    if (ofptype_decode(&ofptype, oh)) {
+        error = EPROTO;
+    } else if (ofptype == OFPTYPE_ERROR) {
+        ovs_list_push_back(errors, &reply->list_node);
+        return EPROTO;
+    } else if (ofptype != OFPTYPE_BUNDLE_CONTROL
+               || ofputil_decode_bundle_ctrl(oh, &rbc)
+               || rbc.bundle_id != bc->bundle_id
+               || rbc.type != type + 1) {
+        error = EPROTO;
+    }
+    ofpbuf_delete(reply);
+    return error;
+}
+
+/* vconn_bundle_transact() with a deadline: opens a bundle, adds
+ * 'requests', and commits it only if the switch reported no error for any
+ * of them (it discards it otherwise).  Errors go to 'errors'. */
+static int
+vc_bundle_transact(struct vconn *vconn, struct ovs_list *requests,
+                   uint16_t flags, struct ovs_list *errors,
+                   long long int *deadline)
+{
+    struct ofputil_bundle_ctrl_msg bc = { .flags = flags };
+    enum ofp_version version = vconn_get_version(vconn);
+
+    ovs_list_init(errors);
+    int error = vc_bundle_control(vconn, &bc, OFPBCT_OPEN_REQUEST, errors,
+                                  deadline);
+    if (error) {
+        return error;
+    }
+
+    struct ofpbuf *request;
+    LIST_FOR_EACH (request, list_node, requests) {
+        ofpmsg_update_length(request);
+        struct ofputil_bundle_add_msg bam = {
+            .bundle_id = bc.bundle_id, .flags = bc.flags,
+            .msg = request->data,
+        };
+        error = vc_send(vconn, ofputil_encode_bundle_add(version, &bam),
+                        deadline);
+        if (error) {
+            break;
+        }
+        /* Collect errors as they come, so that they do not fill the
+         * socket buffer while we send. */
+        struct ofpbuf *msg;
+        enum ofptype type;
+        while (!vconn_recv(vconn, &msg)) {
+            if (!ofptype_decode(&type, msg->data) && type == OFPTYPE_ERROR) {
+                ovs_list_push_back(errors, &msg->list_node);
+            } else {
+                ofpbuf_delete(msg);
+            }
+        }
+    }
+    if (!error) {
+        /* A failed message does not fail the bundle: sync with a barrier
+         * and commit only if no error came back. */
+        struct ofpbuf *reply;
+        error = vc_transact(vconn, ofputil_encode_barrier_request(version),
+                            &reply, errors, deadline);
+        ofpbuf_delete(reply);
+    }
+    if (!error && !ovs_list_is_empty(errors)) {
+        error = EPROTO;
+    }
+    if (!error) {
+        error = vc_bundle_control(vconn, &bc, OFPBCT_COMMIT_REQUEST, errors,
+                                  deadline);
+    } else if (error != ETIMEDOUT) {
+        vc_bundle_control(vconn, &bc, OFPBCT_DISCARD_REQUEST, errors,
+                          deadline);
+    }
+    return error;
+}
+
 /* ------------------------------------------------------------------ OVSDB */
 
 static const struct json *
@@ -98,25 +488,30 @@ vpc_ovsdb_transact(const char *db, struct json *params,
                    struct jsonrpc_msg **replyp)
 {
     *replyp = NULL;
+    char *busy = peer_check(db);
+    if (busy) {
+        json_destroy(params);
+        return busy;
+    }
     struct stream *stream;
     int error = stream_open_block(jsonrpc_stream_open(db, &stream,
                                                       DSCP_DEFAULT),
-                                  -1, &stream);
+                                  ovs_timeout, &stream);
     if (error) {
         json_destroy(params);
-        return xasprintf("%s: cannot connect to OVSDB (%s)", db,
-                         ovs_strerror(error));
+        return peer_error(db, "cannot connect to OVSDB", error);
     }
     struct jsonrpc *rpc = jsonrpc_open(stream);
     struct jsonrpc_msg *request = jsonrpc_create_request("transact", params,
                                                          NULL);
     struct jsonrpc_msg *reply;
-    error = jsonrpc_transact_block(rpc, request, &reply);
+    long long int deadline = deadline_from_now();
+    error = rpc_transact(rpc, request, &reply, &deadline);
     jsonrpc_close(rpc);
     if (error) {
-        return xasprintf("%s: OVSDB transaction failed (%s)", db,
-                         ovs_strerror(error));
+        return peer_error(db, "OVSDB transaction failed", error);
     }
+    peer_done(db, 0);
     if (reply->error) {
         char *s = json_to_string(reply->error, 0);
         char *err = xasprintf("%s: OVSDB error: %s", db, s);
@@ -209,6 +604,7 @@ struct of_flow {
     uint16_t priority;
     struct match match;
     ovs_be64 cookie;
+    uint16_t idle_timeout, hard_timeout;
     struct ofpact *ofpacts;
     size_t ofpacts_len;
     bool seen;
@@ -265,6 +661,8 @@ parse_flow(const struct pl_flow *pf, char **error)
         f->priority = fm.priority;
         minimatch_expand(&fm.match, &f->match);
         f->cookie = fm.new_cookie;
+        f->idle_timeout = fm.idle_timeout;
+        f->hard_timeout = fm.hard_timeout;
         f->ofpacts = fm.ofpacts;
         f->ofpacts_len = fm.ofpacts_len;
         minimatch_destroy(&fm.match);
@@ -298,6 +696,8 @@ encode_flow_mod(const struct of_flow *f, uint16_t command,
     struct ofputil_flow_mod fm = {
         .priority = f->priority,
         .new_cookie = command == OFPFC_ADD ? f->cookie : OVS_BE64_MAX,
+        .idle_timeout = command == OFPFC_ADD ? f->idle_timeout : 0,
+        .hard_timeout = command == OFPFC_ADD ? f->hard_timeout : 0,
         .table_id = f->table_id,
         .command = command,
         .buffer_id = UINT32_MAX,
@@ -312,35 +712,41 @@ encode_flow_mod(const struct of_flow *f, uint16_t command,
     return msg;
 }
 
-/* Opens an OpenFlow 1.5 (or 1.4) connection to 'target'. */
+/* Opens an OpenFlow 1.5 (or 1.4) connection to 'target', within the
+ * timeout; '*deadline' is then the deadline of the next exchange. */
 static char *
 open_switch(const char *target, struct vconn **vconnp,
-            enum ofputil_protocol *protocol)
+            enum ofputil_protocol *protocol, long long int *deadline)
 {
+    char *busy = peer_check(target);
+    if (busy) {
+        *vconnp = NULL;
+        return busy;
+    }
     int retval = vconn_open_block(target, 1u << OFP15_VERSION
-                                  | 1u << OFP14_VERSION, DSCP_DEFAULT, -1,
-                                  vconnp);
+                                  | 1u << OFP14_VERSION, DSCP_DEFAULT,
+                                  ovs_timeout, vconnp);
     if (retval) {
-        return xasprintf("%s: cannot connect (%s)", target,
-                         ovs_strerror(retval));
+        return peer_error(target, "cannot connect", retval);
     }
     *protocol = ofputil_protocol_from_ofp_version(vconn_get_version(*vconnp));
+    *deadline = deadline_from_now();
     return NULL;
 }
 
 /* Dumps every flow of every table of the switch behind 'vconn'. */
 static char *
 dump_switch_flows(struct vconn *vconn, enum ofputil_protocol protocol,
-                  struct ofputil_flow_stats **fses, size_t *n)
+                  struct ofputil_flow_stats **fses, size_t *n,
+                  long long int *deadline)
 {
-    struct ofputil_flow_stats_request fsr = {
-        .out_port = OFPP_ANY, .out_group = OFPG_ANY, .table_id = 0xff,
-    };
-    match_init_catchall(&fsr.match);
-    int retval = vconn_dump_flows(vconn, &fsr, protocol, fses, n);
-    return retval ? xasprintf("%s: cannot dump flows (%s)",
-                              vconn_get_name(vconn), ovs_strerror(retval))
-                  : NULL;
+    int retval = vc_dump_flows(vconn, protocol, fses, n, deadline);
+    if (retval) {
+        return peer_error(vconn_get_name(vconn), "cannot dump flows",
+                          retval);
+    }
+    peer_done(vconn_get_name(vconn), 0);
+    return NULL;
 }
 
 static void
@@ -414,7 +820,8 @@ vpc_apply_flowset(const char *target, struct vpc_flowset *fs, bool dry_run,
 
     struct vconn *vconn;
     enum ofputil_protocol protocol;
-    error = open_switch(target, &vconn, &protocol);
+    long long int deadline;
+    error = open_switch(target, &vconn, &protocol, &deadline);
     if (error) {
         return error;
     }
@@ -422,7 +829,7 @@ vpc_apply_flowset(const char *target, struct vpc_flowset *fs, bool dry_run,
     /* What the switch has now, in every table. */
     struct ofputil_flow_stats *fses;
     size_t n_fses;
-    error = dump_switch_flows(vconn, protocol, &fses, &n_fses);
+    error = dump_switch_flows(vconn, protocol, &fses, &n_fses, &deadline);
     if (error) {
         goto out;
     }
@@ -446,6 +853,8 @@ vpc_apply_flowset(const char *target, struct vpc_flowset *fs, bool dry_run,
         }
         want->seen = true;
         if (want->cookie == fs->cookie
+            && want->idle_timeout == fs->idle_timeout
+            && want->hard_timeout == fs->hard_timeout
             && ofpacts_equal_stringwise(want->ofpacts, want->ofpacts_len,
                              fs->ofpacts, fs->ofpacts_len)) {
             stats->unchanged++;
@@ -477,9 +886,16 @@ vpc_apply_flowset(const char *target, struct vpc_flowset *fs, bool dry_run,
 
     if (!dry_run && !ovs_list_is_empty(&requests)) {
         struct ovs_list errors;
-        int retval = vconn_bundle_transact(vconn, &requests,
-                                       OFPBF_ATOMIC | OFPBF_ORDERED, &errors);
-        if (retval || !ovs_list_is_empty(&errors)) {
+        int retval = vc_bundle_transact(vconn, &requests,
+                                        OFPBF_ATOMIC | OFPBF_ORDERED, &errors,
+                                        &deadline);
+        peer_done(target, retval);
+        if (retval == ETIMEDOUT) {
+            ofpbuf_list_delete(&errors);
+            error = xasprintf("%s: bundle: no answer within %lld ms (timed "
+                              "out); the audit will compare again", target,
+                              ovs_timeout);
+        } else if (retval || !ovs_list_is_empty(&errors)) {
             struct ds ds = DS_EMPTY_INITIALIZER;
             ds_put_format(&ds, "%s: bundle rejected, nothing changed",
                           target);
@@ -512,31 +928,57 @@ char *
 vpc_appctl(const char *path, const char *command, int argc, char *argv[],
            char **output)
 {
+    /* unixctl_client_create() and unixctl_client_transact(), bounded. */
     *output = NULL;
-    struct jsonrpc *client;
-    int error = unixctl_client_create(path, &client);
-    if (error) {
-        return xasprintf("%s: cannot connect to ovs-vswitchd (%s)", path,
-                         ovs_strerror(error));
+    char *busy = peer_check(path);
+    if (busy) {
+        return busy;
     }
-    char *result = NULL, *err = NULL;
-    error = unixctl_client_transact(client, command, argc, argv, &result,
-                                    &err);
-    jsonrpc_close(client);
+    char *abs_path = abs_file_name(ovs_rundir(), path);
+    char *name = xasprintf("unix:%s", abs_path);
+    free(abs_path);
+    struct stream *stream;
+    int error = stream_open_block(stream_open(name, &stream, DSCP_DEFAULT),
+                                  ovs_timeout, &stream);
+    free(name);
     if (error) {
-        free(result);
-        free(err);
-        return xasprintf("%s: %s failed (%s)", path, command,
-                         ovs_strerror(error));
+        return peer_error(path, "cannot connect to ovs-vswitchd", error);
     }
-    if (err) {
-        free(result);
-        char *msg = xasprintf("%s: %s", command, err);
-        free(err);
+
+    struct jsonrpc *rpc = jsonrpc_open(stream);
+    struct json *params = json_array_create_empty();
+    for (int i = 0; i < argc; i++) {
+        json_array_add(params, json_string_create(argv[i]));
+    }
+    struct jsonrpc_msg *reply;
+    long long int deadline = deadline_from_now();
+    error = rpc_transact(rpc, jsonrpc_create_request(command, params, NULL),
+                         &reply, &deadline);
+    jsonrpc_close(rpc);
+    if (error) {
+        char *what = xasprintf("%s failed", command);
+        char *msg = peer_error(path, what, error);
+        free(what);
         return msg;
     }
-    *output = result ? result : xstrdup("");
-    return NULL;
+    peer_done(path, 0);
+
+    char *msg = NULL;
+    if (reply->error) {
+        msg = (reply->error->type == JSON_STRING
+               ? xasprintf("%s: %s", command, json_string(reply->error))
+               : xasprintf("%s: %s: unexpected error type in reply", path,
+                           command));
+    } else if (reply->result && reply->result->type == JSON_STRING) {
+        *output = xstrdup(json_string(reply->result));
+    } else if (reply->result && reply->result->type != JSON_NULL) {
+        msg = xasprintf("%s: %s: unexpected result type in reply", path,
+                        command);
+    } else {
+        *output = xstrdup("");
+    }
+    jsonrpc_msg_destroy(reply);
+    return msg;
 }
 
 /* ---------------------------------------------------------- mapping cache */
@@ -683,7 +1125,8 @@ vpc_apply_delta(const char *target, const struct pl_flows *old,
     if (!hmap_is_empty(&add_map) || !hmap_is_empty(&del_map)) {
         struct vconn *vconn;
         enum ofputil_protocol protocol;
-        error = open_switch(target, &vconn, &protocol);
+        long long int deadline;
+        error = open_switch(target, &vconn, &protocol, &deadline);
         if (error) {
             of_flows_destroy(&del_map);
             goto out;
@@ -702,9 +1145,15 @@ vpc_apply_delta(const char *target, const struct pl_flows *old,
             ovs_list_push_back(&requests, &msg->list_node);
         }
         struct ovs_list errors;
-        retval = vconn_bundle_transact(vconn, &requests,
-                                       OFPBF_ATOMIC | OFPBF_ORDERED, &errors);
-        if (retval || !ovs_list_is_empty(&errors)) {
+        retval = vc_bundle_transact(vconn, &requests,
+                                    OFPBF_ATOMIC | OFPBF_ORDERED, &errors,
+                                    &deadline);
+        peer_done(target, retval);
+        if (retval == ETIMEDOUT) {
+            error = xasprintf("%s: bundle: no answer within %lld ms (timed "
+                              "out)", target, ovs_timeout);
+            ofpbuf_list_delete(&errors);
+        } else if (retval || !ovs_list_is_empty(&errors)) {
             error = xasprintf("%s: bundle rejected, nothing changed (%s)",
                               target, retval ? ovs_strerror(retval)
                                              : "switch error");
@@ -756,17 +1205,18 @@ vpc_flow_counters(const char *target, struct vpc_flow_counter **out,
                   size_t *n_out)
 {
     struct vconn *vconn;
-    enum ofputil_protocol protocol;
+    enum ofputil_protocol protocol = 0;
     struct ofputil_flow_stats *fses;
     size_t n;
 
     *out = NULL;
     *n_out = 0;
-    char *error = open_switch(target, &vconn, &protocol);
+    long long int deadline;
+    char *error = open_switch(target, &vconn, &protocol, &deadline);
     if (error) {
         return error;
     }
-    error = dump_switch_flows(vconn, protocol, &fses, &n);
+    error = dump_switch_flows(vconn, protocol, &fses, &n, &deadline);
     vconn_close(vconn);
     if (error) {
         return error;

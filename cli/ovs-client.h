@@ -3,7 +3,15 @@
  * Three conversations, all through libopenvswitch: OVSDB (which ENI is
  * plugged into which port), OpenFlow (install a flow set atomically, changing
  * only what differs) and unixctl (ofproto/trace).  Every function returns
- * NULL on success or a malloc'd error message.  Blocking; no threads. */
+ * NULL on success or a malloc'd error message.  Blocking; no threads.
+ *
+ * Timeouts.  Every exchange is bounded: connecting, and then each message
+ * sent or received, must make progress within vpc_ovs_get_timeout()
+ * milliseconds, or the call fails with an error that says it timed out.
+ * A peer that timed out is in backoff: calls toward it fail at once, with
+ * an error that says so, until the backoff (1 s, doubling up to 8 s, reset
+ * by any answer) has passed; so a stopped ovs-vswitchd costs a caller at
+ * most one timeout per backoff period, not one per call. */
 
 #ifndef VPC_OVS_CLIENT_H
 #define VPC_OVS_CLIENT_H 1
@@ -100,6 +108,13 @@ struct vpc_flow_counter {
 char *vpc_flow_counters(const char *target, struct vpc_flow_counter **,
                         size_t *n)
     OVS_WARN_UNUSED_RESULT;
+
+/* Every exchange's timeout, in milliseconds (VPC_OVS_TIMEOUT_MS unless
+ * set), and the number of exchanges that timed out so far. */
+#define VPC_OVS_TIMEOUT_MS 5000
+void vpc_ovs_set_timeout(long long int ms);
+long long int vpc_ovs_get_timeout(void);
+uint64_t vpc_ovs_timeouts(void);
 
 /* The default locations of a local OVS (OVS_RUNDIR or the build default). */
 char *vpc_default_db(void);

@@ -139,6 +139,8 @@ vpcd_cache_stats(struct vpcd *d, uint64_t *generation, size_t *entries,
     char *error = vpc_appctl(d->vswitchd_ctl, "vpcmap/stats", 0, NULL,
                              &reply);
     if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "%s", error);
         free(error);
         return false;
     }
@@ -862,6 +864,8 @@ vpcd_status_json(const struct vpcd *d)
     json_object_put(o, "rejected", json_integer_create(d->rejected));
     json_object_put(o, "repairs", json_integer_create(d->repairs));
     json_object_put(o, "audits", json_integer_create(d->audits));
+    json_object_put(o, "ovs_timeouts",
+                    json_integer_create(vpc_ovs_timeouts()));
     json_object_put(o, "apply_ms_p50",
                     json_real_create(latency_quantile(d, 0.5)));
     json_object_put(o, "apply_ms_p99",
@@ -909,6 +913,9 @@ metrics_text(struct vpcd *d)
     metric(&ds, "vpcd_repairs_total", "counter",
            "Audits that found ovs-vswitchd changed and restored it.",
            d->repairs);
+    metric(&ds, "vpcd_ovs_timeouts_total", "counter",
+           "Exchanges with OVS (OVSDB, OpenFlow, unixctl) that timed out.",
+           vpc_ovs_timeouts());
     metric(&ds, "vpcd_flows_desired", "gauge",
            "OpenFlow flows of this host.",
            d->desired ? hmap_count(&d->desired->flows.flows) : 0);

@@ -27,11 +27,14 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,8 @@
 #include "daemon.h"
 #include "daemon/agent.h"
 #include "dirs.h"
+#include "fatal-signal.h"
+#include "openvswitch/json.h"
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
 #include "unixctl.h"
@@ -49,6 +54,179 @@
 VLOG_DEFINE_THIS_MODULE(vpcd);
 
 /* ------------------------------------------------------------ HTTP glue */
+
+/* The HTTP server's resource limits (docs/vpcd.md, "Limits").  evhttp
+ * enforces the header and body sizes and the idle timeout; vpcd itself
+ * caps the connections: it owns the listening socket and stops accepting
+ * while 'max_conns' connections are open (further clients wait in the
+ * kernel's listen backlog), and after an accept() error such as EMFILE it
+ * stops accepting for a second instead of retrying at once, which would
+ * spin. */
+static void http_cb(struct evhttp_request *, void *d);
+
+#define HTTP_MAX_HEADERS (64 * 1024)
+#define HTTP_BACKLOG 64
+#define HTTP_ACCEPT_PAUSE_MS 1000
+
+static struct {
+    struct evconnlistener *listener;
+    struct event *resume;           /* Ends an accept pause. */
+    long long int max_body;         /* --http-max-body, bytes. */
+    int max_conns;                  /* --http-max-conns. */
+    int timeout;                    /* --http-timeout, seconds. */
+    int n_conns;                    /* Open connections. */
+    bool paused;                    /* After an accept() error. */
+    bool accepting;
+    struct event *watch;            /* Runs http_watch_new(). */
+    struct bufferevent **new;       /* Accepted, not yet watched. */
+    size_t n_new, allocated_new;
+} http_limits = {
+    .max_body = 32 * 1024 * 1024, .max_conns = 16, .timeout = 10,
+};
+
+static void
+http_update_accept(void)
+{
+    bool accept = (!http_limits.paused
+                   && http_limits.n_conns < http_limits.max_conns);
+    if (accept != http_limits.accepting && http_limits.listener) {
+        if (accept) {
+            evconnlistener_enable(http_limits.listener);
+        } else {
+            evconnlistener_disable(http_limits.listener);
+            if (!http_limits.paused) {
+                static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+                VLOG_WARN_RL(&rl, "HTTP: %d connections open (the limit): "
+                             "not accepting more until one closes",
+                             http_limits.n_conns);
+            }
+        }
+        http_limits.accepting = accept;
+    }
+}
+
+/* evhttp closes a connection. */
+static void
+http_conn_closed(struct evhttp_connection *conn OVS_UNUSED,
+                 void *aux OVS_UNUSED)
+{
+    http_limits.n_conns--;
+    http_update_accept();
+}
+
+/* evhttp asks for the bufferevent of each connection it accepts (the hook
+ * exists for TLS): vpcd counts the connection, and once evhttp has set the
+ * connection up (in the same listener callback), http_watch_new() asks to
+ * be told when it closes. */
+static struct bufferevent *
+http_new_conn(struct event_base *base, void *aux OVS_UNUSED)
+{
+    struct bufferevent *bev = bufferevent_socket_new(base, -1,
+                                                     BEV_OPT_CLOSE_ON_FREE);
+    if (http_limits.n_new >= http_limits.allocated_new) {
+        http_limits.new = x2nrealloc(http_limits.new,
+                                     &http_limits.allocated_new,
+                                     sizeof *http_limits.new);
+    }
+    http_limits.new[http_limits.n_new++] = bev;
+    event_active(http_limits.watch, EV_TIMEOUT, 0);
+    http_limits.n_conns++;
+    http_update_accept();
+    return bev;
+}
+
+/* Runs right after the listener callback, before any I/O on the new
+ * connections: evhttp passes each connection as the argument of its
+ * bufferevent's callbacks, which is how vpcd finds it (libevent 2.1 has no
+ * evhttp_set_max_connections() and no callback for a new connection). */
+static void
+http_watch_new(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED,
+               void *aux OVS_UNUSED)
+{
+    for (size_t i = 0; i < http_limits.n_new; i++) {
+        void *conn = NULL;
+        bufferevent_getcb(http_limits.new[i], NULL, NULL, NULL, &conn);
+        if (conn) {
+            evhttp_connection_set_closecb(conn, http_conn_closed, NULL);
+        } else {
+            /* Not an evhttp connection after all: do not count it. */
+            http_limits.n_conns--;
+        }
+    }
+    http_limits.n_new = 0;
+    http_update_accept();
+}
+
+static void
+http_accept_error(struct evconnlistener *listener OVS_UNUSED,
+                  void *aux OVS_UNUSED)
+{
+    int error = EVUTIL_SOCKET_ERROR();
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    VLOG_WARN_RL(&rl, "HTTP: accept failed (%s) with %d connections open: "
+                 "not accepting for %d ms", ovs_strerror(error),
+                 http_limits.n_conns, HTTP_ACCEPT_PAUSE_MS);
+    http_limits.paused = true;
+    http_update_accept();
+    struct timeval tv = { HTTP_ACCEPT_PAUSE_MS / 1000,
+                          HTTP_ACCEPT_PAUSE_MS % 1000 * 1000 };
+    event_add(http_limits.resume, &tv);
+}
+
+static void
+http_accept_resume(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED,
+                   void *aux OVS_UNUSED)
+{
+    http_limits.paused = false;
+    http_update_accept();
+}
+
+/* Starts the HTTP API on d->http_addr:d->http_port, with its limits. */
+static void
+http_start(struct vpcd *d)
+{
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+        .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+    }, *ai;
+    char port[16];
+    snprintf(port, sizeof port, "%d", d->http_port);
+    int error = getaddrinfo(d->http_addr, port, &hints, &ai);
+    if (error) {
+        ovs_fatal(0, "--http=%s:%d: %s", d->http_addr, d->http_port,
+                  gai_strerror(error));
+    }
+    http_limits.listener = evconnlistener_new_bind(
+        d->base, NULL, NULL,
+        LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC
+        | LEV_OPT_DISABLED, HTTP_BACKLOG, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    if (!http_limits.listener) {
+        ovs_fatal(errno, "cannot listen on %s:%d", d->http_addr,
+                  d->http_port);
+    }
+
+    d->http = evhttp_new(d->base);
+    evhttp_set_max_headers_size(d->http, HTTP_MAX_HEADERS);
+    evhttp_set_max_body_size(d->http, http_limits.max_body);
+    evhttp_set_timeout(d->http, http_limits.timeout);
+    evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT
+                               | EVHTTP_REQ_POST);
+    evhttp_set_gencb(d->http, http_cb, d);
+    evhttp_set_bevcb(d->http, http_new_conn, NULL);
+    if (!evhttp_bind_listener(d->http, http_limits.listener)) {
+        ovs_fatal(0, "cannot serve HTTP on %s:%d", d->http_addr,
+                  d->http_port);
+    }
+    evconnlistener_set_error_cb(http_limits.listener, http_accept_error);
+    http_limits.resume = evtimer_new(d->base, http_accept_resume, NULL);
+    http_limits.watch = event_new(d->base, -1, 0, http_watch_new, NULL);
+    http_update_accept();
+    VLOG_INFO("HTTP API on http://%s:%d (at most %d connections, bodies up "
+              "to %lld bytes, headers up to %d bytes, %d s timeout)",
+              d->http_addr, d->http_port, http_limits.max_conns,
+              http_limits.max_body, HTTP_MAX_HEADERS, http_limits.timeout);
+}
 
 static void
 http_cb(struct evhttp_request *req, void *d_)
@@ -71,7 +249,23 @@ http_cb(struct evhttp_request *req, void *d_)
 
     const char *type;
     char *out;
-    int status = vpcd_http(d, method, path ? path : "", body, &type, &out);
+    int status;
+    const char *nul = memchr(body, '\0', len);
+    if (nul) {
+        /* The API takes text: a NUL would silently cut the document. */
+        struct json *obj = json_object_create();
+        char *msg = xasprintf("the request body contains a NUL byte (at "
+                              "offset %"PRIuSIZE" of %"PRIuSIZE")",
+                              (size_t) (nul - body), len);
+        json_object_put_string(obj, "error", msg);
+        free(msg);
+        out = json_to_string(obj, JSSF_PRETTY);
+        json_destroy(obj);
+        type = "application/json";
+        status = 400;
+    } else {
+        status = vpcd_http(d, method, path ? path : "", body, &type, &out);
+    }
     free(body);
 
     struct evbuffer *buf = evbuffer_new();
@@ -184,6 +378,14 @@ usage(void)
            "                       $OVS_RUNDIR/ovs-vpc)\n"
            "  --http=ADDR:PORT     HTTP API address (default 127.0.0.1:8420;"
            " 'none' disables)\n"
+           "  --http-max-conns=N   at most N HTTP connections (default 16)\n"
+           "  --http-max-body=B    request bodies up to B bytes (default "
+           "32 MiB)\n"
+           "  --http-timeout=S     close HTTP connections idle for S s "
+           "(default 10)\n"
+           "  --ovs-timeout=MS     every exchange with OVS must progress "
+           "within MS ms\n"
+           "                       (default %d)\n"
            "  --mapping=MODE       flows (stock OVS) or action (ovs-ext "
            "mapping cache)\n"
            "  --bridge=BR          integration bridge (default br-int)\n"
@@ -197,9 +399,25 @@ usage(void)
            "HTTP: PUT/GET /v1/intents, POST /v1/validate, GET /v1/status, "
            "GET /metrics\n"
            "ovs-appctl -t vpcd: vpcd/status, vpcd/reload, vpcd/dump-flows, "
-           "exit\n", ovs_dbdir());
+           "exit\n", ovs_dbdir(), VPC_OVS_TIMEOUT_MS);
     daemon_usage();
     vlog_usage();
+}
+
+/* Parses 'arg', the value of option 'name', as a decimal integer in
+ * [min, max]; exits with an error that names the option otherwise. */
+static long long int
+parse_number(const char *name, const char *arg, long long int min,
+             long long int max)
+{
+    char *end;
+    errno = 0;
+    long long int value = strtoll(arg, &end, 10);
+    if (errno || end == arg || *end || value < min || value > max) {
+        ovs_fatal(0, "%s=%s: expected an integer from %lld to %lld", name,
+                  arg, min, max);
+    }
+    return value;
 }
 
 static void
@@ -208,8 +426,8 @@ parse_options(int argc, char *argv[], struct vpcd *d)
     enum {
         OPT_HOST = UCHAR_MAX + 1, OPT_INTENTS, OPT_STATE_DIR, OPT_HTTP,
         OPT_MAPPING, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_VSWITCHD_CTL,
-        OPT_UNIXCTL,
-        OPT_RUN_DIR,
+        OPT_UNIXCTL, OPT_RUN_DIR, OPT_HTTP_MAX_CONNS, OPT_HTTP_MAX_BODY,
+        OPT_HTTP_TIMEOUT, OPT_OVS_TIMEOUT,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -225,6 +443,10 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "vswitchd-ctl", required_argument, NULL, OPT_VSWITCHD_CTL },
         { "unixctl", required_argument, NULL, OPT_UNIXCTL },
         { "run-dir", required_argument, NULL, OPT_RUN_DIR },
+        { "http-max-conns", required_argument, NULL, OPT_HTTP_MAX_CONNS },
+        { "http-max-body", required_argument, NULL, OPT_HTTP_MAX_BODY },
+        { "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
+        { "ovs-timeout", required_argument, NULL, OPT_OVS_TIMEOUT },
         { "help", no_argument, NULL, 'h' },
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
@@ -257,6 +479,22 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         case OPT_VSWITCHD_CTL: d->vswitchd_ctl = xstrdup(optarg); break;
         case OPT_UNIXCTL: d->unixctl_path = xstrdup(optarg); break;
         case OPT_RUN_DIR: d->run_dir = xstrdup(optarg); break;
+        case OPT_HTTP_MAX_CONNS:
+            http_limits.max_conns = parse_number("--http-max-conns", optarg,
+                                                 1, 65536);
+            break;
+        case OPT_HTTP_MAX_BODY:
+            http_limits.max_body = parse_number("--http-max-body", optarg,
+                                                1, LLONG_MAX);
+            break;
+        case OPT_HTTP_TIMEOUT:
+            http_limits.timeout = parse_number("--http-timeout", optarg, 1,
+                                               86400);
+            break;
+        case OPT_OVS_TIMEOUT:
+            vpc_ovs_set_timeout(parse_number("--ovs-timeout", optarg, 1,
+                                             3600 * 1000));
+            break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         DAEMON_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS
@@ -296,9 +534,17 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         d->http_port = 0;
     } else if (http) {
         char *colon = strrchr(http, ':');
-        if (!colon || !(d->http_port = atoi(colon + 1))) {
+        if (!colon) {
             ovs_fatal(0, "--http=%s: expected ADDR:PORT", http);
         }
+        char *end;
+        errno = 0;
+        long int port = strtol(colon + 1, &end, 10);
+        if (errno || end == colon + 1 || *end || port < 1 || port > 65535) {
+            ovs_fatal(0, "--http=%s: the port must be an integer from 1 to "
+                      "65535", http);
+        }
+        d->http_port = port;
         *colon = '\0';
         d->http_addr = http;
     }
@@ -327,6 +573,14 @@ main(int argc, char *argv[])
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_INFO);
     parse_options(argc, argv, &d);
     daemonize_start(false);
+    /* As OVS daemons do: a client that goes away before reading its reply
+     * (unixctl or HTTP) makes a write fail with EPIPE, which is logged
+     * where it happens, instead of killing vpcd. */
+    fatal_ignore_sigpipe();
+    /* OVS installs its fatal-signal handlers on first use (a stream, a
+     * pidfile): do it now, so that vpcd's own SIGHUP, SIGTERM and SIGINT
+     * handlers (below) replace them, whatever OVS code runs first. */
+    fatal_signal_init();
 
     if (unixctl_server_create(d.unixctl_path, &d.unixctl)) {
         ovs_fatal(0, "%s: cannot create control socket", d.unixctl_path);
@@ -339,15 +593,7 @@ main(int argc, char *argv[])
 
     d.base = event_base_new();
     if (d.http_port) {
-        d.http = evhttp_new(d.base);
-        evhttp_set_max_body_size(d.http, 256 * 1024 * 1024);
-        evhttp_set_allowed_methods(d.http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT
-                                   | EVHTTP_REQ_POST);
-        evhttp_set_gencb(d.http, http_cb, &d);
-        if (evhttp_bind_socket(d.http, d.http_addr, d.http_port)) {
-            ovs_fatal(0, "cannot listen on %s:%d", d.http_addr, d.http_port);
-        }
-        VLOG_INFO("HTTP API on http://%s:%d", d.http_addr, d.http_port);
+        http_start(&d);
     }
     /* After OVS's fatal-signal setup: SIGHUP means reload here. */
     d.sig_hup = evsignal_new(d.base, SIGHUP, signal_cb, &d);
@@ -376,7 +622,13 @@ main(int argc, char *argv[])
 
     VLOG_INFO("vpcd exiting");
     if (d.http) {
+        /* evhttp_free() frees the listener, then closes the connections,
+         * which calls http_conn_closed(): keep it off the listener. */
+        http_limits.listener = NULL;
         evhttp_free(d.http);
+        event_free(http_limits.resume);
+        event_free(http_limits.watch);
+        free(http_limits.new);
     }
     event_free(d.tick);
     event_free(d.sig_hup);

@@ -166,37 +166,51 @@ pl_flows_destroy(struct pl_flows *fs)
     free(fs->error);
 }
 
-/* The cookie of 'ref': the hash of the object id (the text before the first
- * space) in the upper half, so that an operator can select every flow of one
- * object with a cookie mask, and the hash of the whole reference below. */
-static uint64_t
-ref_cookie(const char *ref)
+/* Interns 'ref' and sets '*cookiep' to its cookie: the hash of the object
+ * id (the text before the first space) in the upper half, so that an
+ * operator can select every flow of one object with a cookie mask, and the
+ * hash of the whole reference below.  32 bits collide within one object
+ * from about 65,000 references (an SG with that many rules): the lower half
+ * of a reference whose cookie another one already has is rehashed with the
+ * next basis until it is free, so every reference keeps a cookie of its
+ * own.  The choice depends only on the references added before, in the
+ * compiler's deterministic order, so the same document gets the same
+ * cookies. */
+static const char *
+intern_ref(struct pl_flows *fs, const char *ref, uint64_t *cookiep)
 {
     size_t len = strcspn(ref, " ");
     char *id = xmemdup0(ref, len);
-    uint64_t cookie = (uint64_t) pl_id_hash(id) << 32 | pl_id_hash(ref);
+    uint64_t high = (uint64_t) pl_id_hash(id) << 32;
     free(id);
-    return cookie;
-}
 
-static const char *
-intern_ref(struct pl_flows *fs, const char *ref, uint64_t cookie)
-{
-    struct pl_ref *r;
-    HMAP_FOR_EACH_WITH_HASH (r, node, hash_uint64(cookie), &fs->refs) {
-        if (r->cookie == cookie) {
-            if (strcmp(r->ref, ref) && !fs->error) {
-                fs->error = xasprintf("cookie collision between \"%s\" and "
-                                      "\"%s\"", r->ref, ref);
+    uint32_t low = pl_id_hash(ref);
+    for (uint32_t basis = 1; ; low = hash_string(ref, basis++)) {
+        uint64_t cookie = high | low;
+        if (cookie == UINT64_MAX) {
+            continue;           /* Means "no cookie change" in a flow_mod. */
+        }
+        struct pl_ref *r;
+        bool taken = false;
+        HMAP_FOR_EACH_WITH_HASH (r, node, hash_uint64(cookie), &fs->refs) {
+            if (r->cookie == cookie) {
+                if (!strcmp(r->ref, ref)) {
+                    *cookiep = cookie;
+                    return r->ref;
+                }
+                taken = true;
+                break;
             }
+        }
+        if (!taken) {
+            r = xmalloc(sizeof *r);
+            r->cookie = cookie;
+            r->ref = xstrdup(ref);
+            hmap_insert(&fs->refs, &r->node, hash_uint64(cookie));
+            *cookiep = cookie;
             return r->ref;
         }
     }
-    r = xmalloc(sizeof *r);
-    r->cookie = cookie;
-    r->ref = xstrdup(ref);
-    hmap_insert(&fs->refs, &r->node, hash_uint64(cookie));
-    return r->ref;
 }
 
 const char *
@@ -261,8 +275,7 @@ pl_flow_add(struct pl_flows *fs, enum pl_stage stage, int priority,
     f = xmalloc(sizeof *f);
     f->table = table;
     f->priority = priority;
-    f->cookie = ref_cookie(ref);
-    f->ref = intern_ref(fs, ref, f->cookie);
+    f->ref = intern_ref(fs, ref, &f->cookie);
     f->match = match;
     f->actions = actions;
     hmap_insert(&fs->flows, &f->node, hash);

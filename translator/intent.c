@@ -1211,6 +1211,170 @@ parse_objects(struct loader *ld)
     }
 }
 
+/* --------------------------------------------------------- duplicate keys */
+
+/* libopenvswitch's parser keeps the last value of a key that appears twice
+ * in one object, silently: a second top-level "security_groups" replaced
+ * the first, opening everything.  check_duplicate_keys() scans the text of
+ * a document that parsed and reports each key given more than once in one
+ * object.  It is a plain scanner over valid JSON (strings, brackets, commas;
+ * everything else is skipped), comparing keys as written, or decoded when
+ * they have escapes. */
+
+struct dup_key {
+    const char *s;              /* Into the text, or into 'decoded'. */
+    size_t n;
+};
+
+struct dup_frame {
+    bool object;
+    bool want_key;              /* Objects: the next string is a key. */
+    size_t index;               /* Arrays: the current element. */
+    struct dup_key key;         /* Objects: the current member's key. */
+    size_t first;               /* Objects: their first key in 'keys'. */
+};
+
+static int
+dup_key_cmp(const void *a_, const void *b_)
+{
+    const struct dup_key *a = a_, *b = b_;
+    int c = memcmp(a->s, b->s, MIN(a->n, b->n));
+    return c ? c : (a->n > b->n) - (a->n < b->n);
+}
+
+/* Reports the keys that 'keys[0..n)' (one object's, at 'frames[0..depth)')
+ * has more than once. */
+static void
+report_duplicate_keys(struct dup_key *keys, size_t n,
+                      const struct dup_frame *frames, size_t depth,
+                      struct vpc_errors *errs)
+{
+    if (n < 16) {
+        /* Most objects: no duplicate, found without sorting. */
+        bool dup = false;
+        for (size_t i = 1; i < n && !dup; i++) {
+            for (size_t j = 0; j < i && !dup; j++) {
+                dup = (keys[i].n == keys[j].n
+                       && !memcmp(keys[i].s, keys[j].s, keys[i].n));
+            }
+        }
+        if (!dup) {
+            return;
+        }
+    }
+    qsort(keys, n, sizeof *keys, dup_key_cmp);
+    for (size_t i = 1; i < n; i++) {
+        if (dup_key_cmp(&keys[i - 1], &keys[i])
+            || (i > 1 && !dup_key_cmp(&keys[i - 2], &keys[i]))) {
+            continue;           /* Not a duplicate, or already reported. */
+        }
+        struct ds path = DS_EMPTY_INITIALIZER;
+        ds_put_char(&path, '$');
+        for (size_t d = 0; d < depth; d++) {
+            if (frames[d].object) {
+                ds_put_format(&path, ".%.*s", (int) frames[d].key.n,
+                              frames[d].key.s);
+            } else {
+                ds_put_format(&path, "[%"PRIuSIZE"]", frames[d].index);
+            }
+        }
+        char *key = xmemdup0(keys[i].s, keys[i].n);
+        struct json *value = json_string_create(key);
+        char *v = json_to_string(value, 0);
+        ds_put_format(&path, ".%s", key);
+        vpc_errors_add(errs, ds_cstr(&path), v, "key given more than once "
+                       "in this object: JSON keys must be unique (the last "
+                       "value would silently replace the others)");
+        free(v);
+        json_destroy(value);
+        free(key);
+        ds_destroy(&path);
+    }
+}
+
+static void
+check_duplicate_keys(const char *text, struct vpc_errors *errs)
+{
+    struct dup_frame *frames = NULL;
+    size_t depth = 0, allocated_frames = 0;
+    struct dup_key *keys = NULL;
+    size_t n_keys = 0, allocated_keys = 0;
+    char **decoded = NULL;      /* Keys with escapes, decoded. */
+    size_t n_decoded = 0, allocated_decoded = 0;
+
+    for (const char *p = text; *p; p++) {
+        struct dup_frame *top = depth ? &frames[depth - 1] : NULL;
+        if (*p == '{' || *p == '[') {
+            if (depth >= allocated_frames) {
+                frames = x2nrealloc(frames, &allocated_frames,
+                                    sizeof *frames);
+            }
+            frames[depth++] = (struct dup_frame) {
+                .object = *p == '{', .want_key = *p == '{', .first = n_keys,
+            };
+        } else if ((*p == '}' || *p == ']') && top) {
+            if (top->object) {
+                report_duplicate_keys(&keys[top->first],
+                                      n_keys - top->first, frames,
+                                      depth - 1, errs);
+                n_keys = top->first;
+            }
+            depth--;
+        } else if (*p == ',' && top) {
+            if (top->object) {
+                top->want_key = true;
+            } else {
+                top->index++;
+            }
+        } else if (*p == '"') {
+            const char *start = ++p;
+            bool escaped = false;
+            for (; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1]) {
+                    escaped = true;
+                    p++;
+                }
+            }
+            if (top && top->object && top->want_key) {
+                struct dup_key key = { start, p - start };
+                if (escaped) {
+                    /* Decode it with the OVS parser: ["KEY"]. */
+                    char *s = xasprintf("[\"%.*s\"]", (int) key.n, start);
+                    struct json *j = json_from_string(s);
+                    free(s);
+                    if (j->type == JSON_ARRAY && json_array(j)->n == 1
+                        && json_array(j)->elems[0]->type == JSON_STRING) {
+                        const char *k = json_string(json_array(j)->elems[0]);
+                        if (n_decoded >= allocated_decoded) {
+                            decoded = x2nrealloc(decoded, &allocated_decoded,
+                                                 sizeof *decoded);
+                        }
+                        decoded[n_decoded] = xstrdup(k);
+                        key.s = decoded[n_decoded++];
+                        key.n = strlen(key.s);
+                    }
+                    json_destroy(j);
+                }
+                top->key = key;
+                top->want_key = false;
+                if (n_keys >= allocated_keys) {
+                    keys = x2nrealloc(keys, &allocated_keys, sizeof *keys);
+                }
+                keys[n_keys++] = key;
+            }
+            if (!*p) {
+                break;
+            }
+        }
+    }
+    free(frames);
+    free(keys);
+    for (size_t i = 0; i < n_decoded; i++) {
+        free(decoded[i]);
+    }
+    free(decoded);
+}
+
 /* --------------------------------------------------------------- loading */
 
 void vpc_check_region(struct vpc_region *, struct vpc_errors *);
@@ -1248,10 +1412,28 @@ region_from_json(struct json *doc, struct vpc_errors *errs)
     return r;
 }
 
+/* Returns 'r', or NULL (destroying 'r') if 'errs' has more than 'n'
+ * errors. */
+static struct vpc_region *
+reject_on_errors(struct vpc_region *r, const struct vpc_errors *errs,
+                 size_t n)
+{
+    if (r && errs->n != n) {
+        vpc_region_destroy(r);
+        return NULL;
+    }
+    return r;
+}
+
 struct vpc_region *
 vpc_region_from_string(const char *string, struct vpc_errors *errs)
 {
-    return region_from_json(json_from_string(string), errs);
+    size_t n = errs->n;
+    struct json *doc = json_from_string(string);
+    if (doc->type != JSON_STRING) {
+        check_duplicate_keys(string, errs);
+    }
+    return reject_on_errors(region_from_json(doc, errs), errs, n);
 }
 
 struct vpc_region *
@@ -1263,7 +1445,23 @@ vpc_region_from_file(const char *file_name, struct vpc_errors *errs)
         json_destroy(doc);
         return NULL;
     }
-    return region_from_json(doc, errs);
+    size_t n = errs->n;
+    if (doc->type != JSON_STRING) {
+        /* The scan needs the text, which json_from_file() does not keep. */
+        struct ds text = DS_EMPTY_INITIALIZER;
+        FILE *f = fopen(file_name, "r");
+        if (f) {
+            char buf[65536];
+            size_t k;
+            while ((k = fread(buf, 1, sizeof buf, f)) > 0) {
+                ds_put_buffer(&text, buf, k);
+            }
+            fclose(f);
+        }
+        check_duplicate_keys(ds_cstr(&text), errs);
+        ds_destroy(&text);
+    }
+    return reject_on_errors(region_from_json(doc, errs), errs, n);
 }
 
 /* Destructors of what one object owns besides its id (VPC_OBJECT_KINDS). */

@@ -1317,6 +1317,75 @@ test_from_file(void **state)
     vpc_region_destroy(r);
 }
 
+/* A key given twice in one object: OVS's parser would keep the last value,
+ * so a second "security_groups" would silently replace the first. */
+static void
+test_duplicate_keys(void **state)
+{
+    static const char rule[] = "key given more than once in this object";
+    assert_error("{\"hosts\": [], \"hosts\": []}", "$.hosts: \"hosts\": ",
+                 rule);
+    assert_error("{\"hosts\": [{\"id\": \"host-a\", \"underlay_ip\": "
+                 "\"192.168.100.1\", \"underlay_ip\": \"192.168.100.2\"}]}",
+                 "$.hosts[0].underlay_ip: \"underlay_ip\": ", rule);
+    /* Written differently, the same key. */
+    assert_error("{\"hosts\": [], \"vpcs\": [{\"id\": \"vpc-a\", "
+                 "\"vni\": 1, \"v\\u006ei\": 2}]}",
+                 "$.vpcs[0].vni: \"vni\": ", rule);
+    /* Deep inside, and three times: reported once. */
+    struct vpc_errors errs;
+    vpc_errors_init(&errs);
+    assert_null(vpc_region_from_string(
+        "{\"hosts\": [], \"x\": [[{\"a\": {\"b\": 1, \"b\": 2, \"b\": 3}}]]}",
+        &errs));
+    size_t n_dup = 0;
+    for (size_t i = 0; i < errs.n; i++) {
+        n_dup += strstr(errs.msgs[i], rule) != NULL;
+    }
+    assert_int_equal(n_dup, 1);
+    assert_true(has_error(&errs, "$.x[0][0].a.b: \"b\": ", rule));
+    vpc_errors_destroy(&errs);
+
+    /* The same key in different objects, and keys that only look alike
+     * (inside strings, or a prefix of another), are fine. */
+    struct vpc_region *r = load_ok(DOC(0));
+    vpc_region_destroy(r);
+    vpc_errors_init(&errs);
+    assert_null(vpc_region_from_string(
+        "{\"hosts\": [], \"description\": \"{\\\"hosts\\\": [], "
+        "\\\"hosts\\\": 1}\", \"host\": 1, \"x\": [{\"a\": 1}, {\"a\": 2}]}",
+        &errs));
+    for (size_t i = 0; i < errs.n; i++) {
+        if (strstr(errs.msgs[i], rule)) {
+            print_errors("(not a duplicate)", &errs);
+            fail();
+        }
+    }
+    assert_true(has_error(&errs, "$.host: ", "unknown key"));
+    vpc_errors_destroy(&errs);
+
+    /* The whole of a valid document, with a second top-level list that
+     * would open every security group. */
+    char *doc = xasprintf("%.*s, \"security_groups\": []}",
+                          (int) strlen(DOC(0)) - 1, DOC(0));
+    assert_error(doc, "$.security_groups: \"security_groups\": ", rule);
+
+    /* From a file too. */
+    char name[] = "/tmp/test-intent-XXXXXX";
+    int fd = mkstemp(name);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(doc, f);
+    fclose(f);
+    vpc_errors_init(&errs);
+    r = vpc_region_from_file(name, &errs);
+    unlink(name);
+    assert_null(r);
+    assert_true(has_error(&errs, "$.security_groups: ", rule));
+    vpc_errors_destroy(&errs);
+    free(doc);
+}
+
 /* ------------------------------------------------------------ prefix.c */
 
 static struct vpc_prefix
@@ -1677,6 +1746,7 @@ main(void)
         cmocka_unit_test(test_multiple_check_errors),
         cmocka_unit_test(test_error_format),
         cmocka_unit_test(test_from_file),
+        cmocka_unit_test(test_duplicate_keys),
         cmocka_unit_test(test_prefix_parse),
         cmocka_unit_test(test_ip_parse),
         cmocka_unit_test(test_prefix_contains),

@@ -2004,6 +2004,93 @@ test_stage_undeclared_goto_refused(void **state OVS_UNUSED)
     pl_flows_destroy(&fs);
 }
 
+/* One security group with 70,000 rules: its references "sg-web
+ * ingress[K]" collide in 32 bits (8918 and 65102, among others), and every
+ * one must still get a cookie of its own, under the group's upper half. */
+static void
+test_cookies_many_rules(void **state)
+{
+    assert_int_equal(pl_id_hash("sg-web ingress[8918]"),
+                     pl_id_hash("sg-web ingress[65102]"));
+    enum { N_RULES = 70000 };
+    struct ds rules = DS_EMPTY_INITIALIZER;
+    for (int k = 0; k < N_RULES; k++) {
+        ds_put_format(&rules, "%s{'protocol':'%s','from_port':%d,"
+                      "'to_port':%d,'cidr':'0.0.0.0/0'}", k ? "," : "",
+                      k < 65535 ? "tcp" : "udp", k % 65535 + 1,
+                      k % 65535 + 1);
+    }
+    char *body = xasprintf(
+        "'vpcs':[{'id':'vpc-web','cidr_blocks':['10.10.0.0/16'],"
+        "'vni':1010}],"
+        "'subnets':[{'id':'subnet-web','vpc':'vpc-web',"
+        "'cidr':'10.10.1.0/24'}],"
+        "'security_groups':[{'id':'sg-web','vpc':'vpc-web',"
+        "'ingress':[%s],'egress':[]}],"
+        "'enis':[{'id':'eni-web-a','subnet':'subnet-web','host':'host-a',"
+        "'mac':'02:00:00:10:01:0a','private_ip':'10.10.1.10',"
+        "'security_groups':['sg-web']}]", ds_cstr(&rules));
+    char *doc = inline_doc(body);
+    struct vpc_region *r = load(doc);
+    struct pl_flows fs;
+    compile(r, "host-a", &fs);
+    assert_null(fs.error);
+
+    /* Every rule's flow is there, and no two references share a cookie. */
+    struct hmap cookies = HMAP_INITIALIZER(&cookies);
+    size_t n_rule_refs = 0;
+    const struct pl_flow *f;
+    HMAP_FOR_EACH (f, node, &fs.flows) {
+        assert_string_equal(pl_flows_ref(&fs, f->cookie), f->ref);
+        if (!strncmp(f->ref, "sg-web ingress[", 15)) {
+            assert_int_equal(f->cookie >> 32, pl_id_hash("sg-web"));
+        }
+    }
+    struct pl_ref_seen {
+        struct hmap_node node;
+        uint64_t cookie;
+        const char *ref;
+    } *seen;
+    HMAP_FOR_EACH (f, node, &fs.flows) {
+        bool dup = false;
+        HMAP_FOR_EACH_WITH_HASH (seen, node, hash_uint64(f->cookie),
+                                 &cookies) {
+            if (seen->cookie == f->cookie) {
+                assert_string_equal(seen->ref, f->ref);
+                dup = true;
+            }
+        }
+        if (!dup) {
+            seen = xmalloc(sizeof *seen);
+            seen->cookie = f->cookie;
+            seen->ref = f->ref;
+            hmap_insert(&cookies, &seen->node, hash_uint64(f->cookie));
+            n_rule_refs += !strncmp(f->ref, "sg-web ingress[", 15);
+        }
+    }
+    assert_int_equal(n_rule_refs, N_RULES);
+    HMAP_FOR_EACH_POP (seen, node, &cookies) {
+        free(seen);
+    }
+    hmap_destroy(&cookies);
+
+    /* The same document gets the same cookies. */
+    struct pl_flows again;
+    compile(r, "host-a", &again);
+    HMAP_FOR_EACH (f, node, &fs.flows) {
+        const struct pl_flow *g = pl_flows_find(&again, f->table,
+                                                f->priority, f->match);
+        assert_non_null(g);
+        assert_int_equal(g->cookie, f->cookie);
+    }
+    pl_flows_destroy(&again);
+    pl_flows_destroy(&fs);
+    vpc_region_destroy(r);
+    free(doc);
+    free(body);
+    ds_destroy(&rules);
+}
+
 int
 main(void)
 {
@@ -2031,6 +2118,7 @@ main(void)
         cmocka_unit_test(test_unrelated_vpc),
         cmocka_unit_test(test_mapping_growth),
         cmocka_unit_test(test_cookies),
+        cmocka_unit_test(test_cookies_many_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -1372,6 +1374,89 @@ test_cache_sync(void **state OVS_UNUSED)
     rm_tmpdir(dir, (const char *const[]) { "vswitchd.ctl", NULL });
 }
 
+/* A peer that accepts connections and never answers (a SIGSTOPped
+ * ovs-vswitchd or ovsdb-server): a listening Unix socket nobody serves. */
+static int
+silent_peer(const char *path)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_true(strlen(path) < sizeof sun.sun_path);
+    strcpy(sun.sun_path, path);
+    unlink(path);
+    assert_int_equal(bind(fd, (struct sockaddr *) &sun, sizeof sun), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    return fd;
+}
+
+/* Every conversation with OVS is bounded: unixctl, OpenFlow and OVSDB
+ * toward a silent peer fail after the timeout, are counted, and the next
+ * call toward the same peer fails at once (backoff).  Without the timeouts
+ * each of these calls blocks forever; the alarm turns that into a
+ * failure. */
+static void
+test_ovs_timeouts(void **state OVS_UNUSED)
+{
+    char *dir = make_tmpdir();
+    char *ctl = xasprintf("%s/ovs-vswitchd.ctl", dir);
+    char *mgmt = xasprintf("%s/br-int.mgmt", dir);
+    char *db = xasprintf("%s/db.sock", dir);
+    int fds[] = { silent_peer(ctl), silent_peer(mgmt), silent_peer(db) };
+
+    alarm(30);
+    long long int old_timeout = vpc_ovs_get_timeout();
+    vpc_ovs_set_timeout(200);
+    uint64_t n0 = vpc_ovs_timeouts();
+
+    char *out = NULL;
+    char *error = vpc_appctl(ctl, "vpcmap/stats", 0, NULL, &out);
+    assert_non_null(error);
+    assert_non_null(strstr(error, "no answer within 200 ms (timed out)"));
+    assert_null(out);
+    assert_int_equal(vpc_ovs_timeouts(), n0 + 1);
+    free(error);
+    /* In backoff: fails at once, not counted again. */
+    error = vpc_appctl(ctl, "vpcmap/stats", 0, NULL, &out);
+    assert_non_null(error);
+    assert_non_null(strstr(error, "(backoff)"));
+    assert_int_equal(vpc_ovs_timeouts(), n0 + 1);
+    free(error);
+
+    char *target = xasprintf("unix:%s", mgmt);
+    struct vpc_flow_counter *fc;
+    size_t n;
+    error = vpc_flow_counters(target, &fc, &n);
+    assert_non_null(error);
+    assert_non_null(strstr(error, "timed out"));
+    assert_int_equal(vpc_ovs_timeouts(), n0 + 2);
+    free(error);
+    free(target);
+
+    char *remote = xasprintf("unix:%s", db);
+    struct pl_binding *b;
+    struct vpc_ovs_ports ports;
+    error = vpc_ovsdb_read_bindings(remote, &b, &n, &ports);
+    assert_non_null(error);
+    assert_non_null(strstr(error, "OVSDB transaction failed: no answer "
+                           "within 200 ms (timed out)"));
+    assert_int_equal(vpc_ovs_timeouts(), n0 + 3);
+    free(error);
+    free(b);
+    free(remote);
+
+    vpc_ovs_set_timeout(old_timeout);
+    alarm(0);
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+        close(fds[i]);
+    }
+    free(ctl);
+    free(mgmt);
+    free(db);
+    rm_tmpdir(dir, (const char *const[]) { "ovs-vswitchd.ctl", "br-int.mgmt",
+                                           "db.sock", NULL });
+}
+
 int
 main(int argc OVS_UNUSED, char *argv[])
 {
@@ -1397,6 +1482,7 @@ main(int argc OVS_UNUSED, char *argv[])
         cmocka_unit_test(test_http_persist_fails),
         cmocka_unit_test(test_state_restart),
         cmocka_unit_test_teardown(test_cache_sync, teardown_fake_vswitchd),
+        cmocka_unit_test(test_ovs_timeouts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
