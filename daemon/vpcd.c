@@ -506,6 +506,27 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         ovs_fatal(0, "--host is required (try --help)");
     }
 
+    /* Options first, then what touches the file system. */
+    d->http_addr = "127.0.0.1";
+    d->http_port = 8420;
+    if (http && !strcmp(http, "none")) {
+        d->http_port = 0;
+    } else if (http) {
+        char *colon = strrchr(http, ':');
+        if (!colon) {
+            ovs_fatal(0, "--http=%s: expected ADDR:PORT", http);
+        }
+        char *end;
+        errno = 0;
+        long int port = strtol(colon + 1, &end, 10);
+        if (errno || end == colon + 1 || *end || port < 1 || port > 65535) {
+            ovs_fatal(0, "--http=%s: the port must be an integer from 1 to "
+                      "65535", http);
+        }
+        d->http_port = port;
+        *colon = '\0';
+        d->http_addr = http;
+    }
     char *dir = state_dir ? xstrdup(state_dir)
                           : xasprintf("%s/ovs-vpc", ovs_dbdir());
     if (strcmp(dir, "none")) {
@@ -528,26 +549,6 @@ parse_options(int argc, char *argv[], struct vpcd *d)
                   "directory of this user's only)", d->run_dir);
     }
 
-    d->http_addr = "127.0.0.1";
-    d->http_port = 8420;
-    if (http && !strcmp(http, "none")) {
-        d->http_port = 0;
-    } else if (http) {
-        char *colon = strrchr(http, ':');
-        if (!colon) {
-            ovs_fatal(0, "--http=%s: expected ADDR:PORT", http);
-        }
-        char *end;
-        errno = 0;
-        long int port = strtol(colon + 1, &end, 10);
-        if (errno || end == colon + 1 || *end || port < 1 || port > 65535) {
-            ovs_fatal(0, "--http=%s: the port must be an integer from 1 to "
-                      "65535", http);
-        }
-        d->http_port = port;
-        *colon = '\0';
-        d->http_addr = http;
-    }
     if (!d->db) {
         d->db = vpc_default_db();
     }
