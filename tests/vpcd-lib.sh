@@ -14,7 +14,9 @@
 VPCD=$TOP/build/vpcd
 declare -A VPCD_PORT=()     # NAME -> HTTP port
 declare -A VPCD_NS=()       # NAME -> netns ("" for none)
-VPCD_NEXT_PORT=${VPCD_NEXT_PORT:-$((20000 + ($$ * 7) % 30000))}
+# Below Linux's ephemeral range (32768-60999), so that no client socket of
+# another process takes the port between vpcd_free_port and vpcd's bind.
+VPCD_NEXT_PORT=${VPCD_NEXT_PORT:-$((10000 + ($$ * 7) % 20000))}
 VPCD_STATUS= VPCD_BODY= VPCD_MS=
 # Words put before vpcd's command line by vpcd_start, e.g. a wrapper that
 # runs it in a private mount namespace (tests/sandbox/vpcd-faults.sh).
@@ -58,10 +60,20 @@ vpcd_start() {
         --pidfile="$d/vpcd.pid" --log-file="$d/vpcd.log" \
         --detach --no-chdir -vconsole:off "$@" 2>>"$d/stderr.log" \
         || { fail "vpcd for $name did not start"; tail -5 "$d/stderr.log"; return 1; }
-    local i
+    # The vpcd that answers must be this one, for this host: another
+    # process on the port would otherwise answer the test's checks.
+    local i s
     for i in $(seq 50); do
-        vpcd_nsexec "$name" curl -s -o /dev/null \
-            "http://127.0.0.1:${VPCD_PORT[$name]}/v1/status" && return 0
+        s=$(vpcd_nsexec "$name" curl -s -m 2 \
+            "http://127.0.0.1:${VPCD_PORT[$name]}/v1/status")
+        if [ -n "$s" ]; then
+            if [ "$(jq -r .host <<<"$s" 2>/dev/null)" = "$name" ] \
+               && kill -0 "$(vpcd_pid "$name")" 2>/dev/null; then
+                return 0
+            fi
+            fail "vpcd for $name: another process answers on port ${VPCD_PORT[$name]}"
+            return 1
+        fi
         sleep 0.1
     done
     fail "vpcd for $name: HTTP API does not answer"
@@ -135,7 +147,8 @@ vpcd_wait() {
     t0=$(date +%s%N); end=$((t0 + secs * 1000000000))
     while :; do
         s=$(vpcd_status "$name")
-        if jq -e "$cond" <<<"$s" >/dev/null 2>&1; then
+        # jq -e on empty input (vpcd not answering) exits 0: not a match.
+        if [ -n "$s" ] && jq -e "$cond" <<<"$s" >/dev/null 2>&1; then
             VPCD_WAITED_MS=$((($(date +%s%N) - t0) / 1000000))
             return 0
         fi
@@ -156,7 +169,13 @@ vpcd_expect_wait() {
 }
 
 # of_count NAME [BRIDGE]: how many flows BRIDGE (br-int) has.
-of_count() { ofctl_on "$1" dump-flows "${2:-br-int}" | grep -c 'cookie='; }
+# Prints "error" (never a count) when ovs-ofctl fails, so that a comparison
+# with a number cannot pass on a switch that does not answer.
+of_count() {
+    local out
+    out=$(ofctl_on "$1" dump-flows "${2:-br-int}") || { echo error; return 1; }
+    grep -c 'cookie=' <<<"$out"
+}
 
 # ovs_kill_vswitchd NAME: kill -9 NAME's ovs-vswitchd (by pid file), wait
 # until it is gone; remembers its netns for ovs_start_vswitchd.
