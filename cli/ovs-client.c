@@ -34,6 +34,12 @@
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
+#include "openvswitch/vlog.h"
+
+VLOG_DEFINE_THIS_MODULE(ovs_client);
+
+/* "vpcctl -vovs_client:dbg" or vlog/set in vpcd: each modified flow. */
+static struct vlog_rate_limit dbg_rl = VLOG_RATE_LIMIT_INIT(60, 60);
 
 static const char *
 rundir(void)
@@ -461,6 +467,48 @@ vc_bundle_transact(struct vconn *vconn, struct ovs_list *requests,
     return error;
 }
 
+/* Sends 'requests' (consumed) to 'vconn' as one atomic, ordered bundle of
+ * switch 'target'.  Returns NULL or a message: no answer in time, or the
+ * switch's errors (then nothing changed).  'timed_out_hint' ends the
+ * time-out message. */
+static char *
+send_flow_bundle(struct vconn *vconn, const char *target,
+                 struct ovs_list *requests, long long int *deadline,
+                 const char *timed_out_hint)
+{
+    struct ovs_list errors;
+    char *error = NULL;
+    int retval = vc_bundle_transact(vconn, requests,
+                                    OFPBF_ATOMIC | OFPBF_ORDERED, &errors,
+                                    deadline);
+    peer_done(target, retval);
+    if (retval == ETIMEDOUT) {
+        ofpbuf_list_delete(&errors);
+        error = xasprintf("%s: bundle: no answer within %lld ms (timed "
+                          "out)%s", target, ovs_timeout, timed_out_hint);
+    } else if (retval || !ovs_list_is_empty(&errors)) {
+        struct ds ds = DS_EMPTY_INITIALIZER;
+        ds_put_format(&ds, "%s: bundle rejected, nothing changed", target);
+        if (retval) {
+            ds_put_format(&ds, " (%s)", ovs_strerror(retval));
+        }
+        struct ofpbuf *e;
+        LIST_FOR_EACH_POP (e, list_node, &errors) {
+            char *s = ofp_to_string(e->data, e->size, NULL, NULL, 1);
+            ds_put_format(&ds, "\n  %s", s);
+            free(s);
+            ofpbuf_delete(e);
+        }
+        error = ds_steal_cstr(&ds);
+    }
+    struct ofpbuf *msg;
+    LIST_FOR_EACH_POP (msg, list_node, requests) {
+        ofpbuf_delete(msg);
+    }
+    return error;
+}
+
+
 /* ------------------------------------------------------------------ OVSDB */
 
 static const struct json *
@@ -521,6 +569,15 @@ vpc_ovsdb_transact(const char *db, struct json *params,
     }
     *replyp = reply;
     return NULL;
+}
+
+void
+vpc_bindings_free(struct pl_binding *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(CONST_CAST(char *, b[i].eni_id));
+    }
+    free(b);
 }
 
 char *
@@ -859,14 +916,13 @@ vpc_apply_flowset(const char *target, struct vpc_flowset *fs, bool dry_run,
                              fs->ofpacts, fs->ofpacts_len)) {
             stats->unchanged++;
         } else {
-            if (getenv("VPCCTL_DEBUG")) {
+            if (!VLOG_DROP_DBG(&dbg_rl)) {
                 struct ds a = DS_EMPTY_INITIALIZER, b = DS_EMPTY_INITIALIZER;
                 struct ofpact_format_params fa = { .s = &a };
                 struct ofpact_format_params fb = { .s = &b };
                 ofpacts_format(want->ofpacts, want->ofpacts_len, &fa);
                 ofpacts_format(fs->ofpacts, fs->ofpacts_len, &fb);
-                fprintf(stderr, "modify: %s\n    was: %s\n", ds_cstr(&a),
-                        ds_cstr(&b));
+                VLOG_DBG("modify: %s (was: %s)", ds_cstr(&a), ds_cstr(&b));
                 ds_destroy(&a);
                 ds_destroy(&b);
             }
@@ -885,32 +941,8 @@ vpc_apply_flowset(const char *target, struct vpc_flowset *fs, bool dry_run,
     free_switch_flows(fses, n_fses);
 
     if (!dry_run && !ovs_list_is_empty(&requests)) {
-        struct ovs_list errors;
-        int retval = vc_bundle_transact(vconn, &requests,
-                                        OFPBF_ATOMIC | OFPBF_ORDERED, &errors,
-                                        &deadline);
-        peer_done(target, retval);
-        if (retval == ETIMEDOUT) {
-            ofpbuf_list_delete(&errors);
-            error = xasprintf("%s: bundle: no answer within %lld ms (timed "
-                              "out); the audit will compare again", target,
-                              ovs_timeout);
-        } else if (retval || !ovs_list_is_empty(&errors)) {
-            struct ds ds = DS_EMPTY_INITIALIZER;
-            ds_put_format(&ds, "%s: bundle rejected, nothing changed",
-                          target);
-            if (retval) {
-                ds_put_format(&ds, " (%s)", ovs_strerror(retval));
-            }
-            struct ofpbuf *e;
-            LIST_FOR_EACH_POP (e, list_node, &errors) {
-                char *s = ofp_to_string(e->data, e->size, NULL, NULL, 1);
-                ds_put_format(&ds, "\n  %s", s);
-                free(s);
-                ofpbuf_delete(e);
-            }
-            error = ds_steal_cstr(&ds);
-        }
+        error = send_flow_bundle(vconn, target, &requests, &deadline,
+                                 "; the audit will compare again");
     }
     struct ofpbuf *msg;
     LIST_FOR_EACH_POP (msg, list_node, &requests) {
@@ -1131,7 +1163,6 @@ vpc_apply_delta(const char *target, const struct pl_flows *old,
             of_flows_destroy(&del_map);
             goto out;
         }
-        int retval;
         struct ovs_list requests;
         ovs_list_init(&requests);
         struct of_flow *f;
@@ -1144,28 +1175,7 @@ vpc_apply_delta(const char *target, const struct pl_flows *old,
             struct ofpbuf *msg = encode_flow_mod(f, OFPFC_ADD, protocol);
             ovs_list_push_back(&requests, &msg->list_node);
         }
-        struct ovs_list errors;
-        retval = vc_bundle_transact(vconn, &requests,
-                                    OFPBF_ATOMIC | OFPBF_ORDERED, &errors,
-                                    &deadline);
-        peer_done(target, retval);
-        if (retval == ETIMEDOUT) {
-            error = xasprintf("%s: bundle: no answer within %lld ms (timed "
-                              "out)", target, ovs_timeout);
-            ofpbuf_list_delete(&errors);
-        } else if (retval || !ovs_list_is_empty(&errors)) {
-            error = xasprintf("%s: bundle rejected, nothing changed (%s)",
-                              target, retval ? ovs_strerror(retval)
-                                             : "switch error");
-            struct ofpbuf *e;
-            LIST_FOR_EACH_POP (e, list_node, &errors) {
-                ofpbuf_delete(e);
-            }
-        }
-        struct ofpbuf *msg;
-        LIST_FOR_EACH_POP (msg, list_node, &requests) {
-            ofpbuf_delete(msg);
-        }
+        error = send_flow_bundle(vconn, target, &requests, &deadline, "");
         vconn_close(vconn);
     }
 

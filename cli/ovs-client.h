@@ -39,6 +39,8 @@ char *vpc_ovsdb_transact(const char *db, struct json *params,
 char *vpc_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
                               size_t *n, struct vpc_ovs_ports *)
     OVS_WARN_UNUSED_RESULT;
+/* Frees 'n' bindings as vpc_ovsdb_read_bindings() returns them. */
+void vpc_bindings_free(struct pl_binding *, size_t n);
 
 struct vpc_apply_stats {
     size_t added, modified, deleted, unchanged;

@@ -148,15 +148,6 @@ host_config(struct pl_host_config *cfg, bool need_db,
     return NULL;
 }
 
-static void
-free_bindings(struct pl_binding *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(CONST_CAST(char *, b[i].eni_id));
-    }
-    free(b);
-}
-
 /* Loads FILE and compiles --host into 'flows' (initialized here).  Returns
  * the region, or NULL after printing why not; then 'flows' needs no
  * cleanup. */
@@ -176,7 +167,7 @@ load_and_compile(const char *file, bool need_db, struct pl_flows *flows)
     if (!error) {
         error = pl_compile_host(r, &cfg, flows);
     }
-    free_bindings(owned, n_owned);
+    vpc_bindings_free(owned, n_owned);
     if (error) {
         fprintf(stderr, "vpcctl: %s\n", error);
         free(error);
@@ -234,7 +225,7 @@ host_mapping(const struct vpc_region *r, struct pl_mapping_entry **e,
     if (!error) {
         error = pl_mapping_entries(r, &cfg, e, n);
     }
-    free_bindings(owned, n_owned);
+    vpc_bindings_free(owned, n_owned);
     return error;
 }
 
@@ -420,7 +411,7 @@ cmd_trace(int argc OVS_UNUSED, char *argv[])
         pl_trace_result_destroy(&tr);
     }
     free(flow);
-    free_bindings(owned, n_owned);
+    vpc_bindings_free(owned, n_owned);
     pl_flows_destroy(&flows);
     vpc_region_destroy(r);
     return status;

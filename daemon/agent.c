@@ -57,15 +57,6 @@ vpcd_in_sync(const struct vpcd *d)
     return d->in_sync && d->persisted;
 }
 
-static void
-free_bindings(struct pl_binding *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(CONST_CAST(char *, b[i].eni_id));
-    }
-    free(b);
-}
-
 static bool
 bindings_equal(const struct pl_binding *a, size_t na,
                const struct pl_binding *b, size_t nb)
@@ -103,10 +94,10 @@ vpcd_refresh_bindings(struct vpcd *d)
     if (ports.tunnel == d->ports.tunnel && ports.uplink == d->ports.uplink
         && ports.dx == d->ports.dx && ports.vpn == d->ports.vpn
         && bindings_equal(b, n, d->bindings, d->n_bindings)) {
-        free_bindings(b, n);
+        vpc_bindings_free(b, n);
         return false;
     }
-    free_bindings(d->bindings, d->n_bindings);
+    vpc_bindings_free(d->bindings, d->n_bindings);
     d->bindings = b;
     d->n_bindings = n;
     d->ports = ports;
@@ -1035,7 +1026,7 @@ vpcd_destroy(struct vpcd *d)
     vpcd_state_destroy(d->desired);
     vpc_flowset_destroy(d->flowset);
     free(d->loaded);
-    free_bindings(d->bindings, d->n_bindings);
+    vpc_bindings_free(d->bindings, d->n_bindings);
     free(d->last_error);
     free(d->state_file);
     free(d->run_dir);
