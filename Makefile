@@ -20,6 +20,7 @@ include translator/translator.mk
 include pipeline/pipeline.mk
 LIB_SRCS := $(TRANSLATOR_SRCS) $(PIPELINE_SRCS)
 include backends/backends.mk
+include switch/switch.mk
 include cli/cli.mk
 include regiondb/regiondb.mk
 include daemon/daemon.mk

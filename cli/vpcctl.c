@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "backends/ovn-export.h"
-#include "cli/ovs-client.h"
+#include "switch/switch.h"
 #include "backends/vpn-config.h"
 #include "jsonrpc.h"
 #include "openvswitch/json.h"
@@ -118,9 +118,9 @@ host_config(struct pl_host_config *cfg, bool need_db,
     cfg->vpn_ofport = opt_vpn_port;
 
     if (need_db || (!opt_n_bindings && opt_tunnel_port < 0) || opt_db) {
-        char *db = opt_db ? xstrdup(opt_db) : vpc_default_db();
-        struct vpc_ovs_ports ports;
-        char *error = vpc_ovsdb_read_bindings(db, owned, n_owned, &ports);
+        char *db = opt_db ? xstrdup(opt_db) : sw_default_db();
+        struct sw_ovs_ports ports;
+        char *error = sw_ovsdb_read_bindings(db, owned, n_owned, &ports);
         free(db);
         if (error) {
             char *e = xasprintf("%s\n(offline, give --bind ENI=OFPORT and "
@@ -167,7 +167,7 @@ load_and_compile(const char *file, bool need_db, struct pl_flows *flows)
     if (!error) {
         error = pl_compile_host(r, &cfg, flows);
     }
-    vpc_bindings_free(owned, n_owned);
+    sw_bindings_free(owned, n_owned);
     if (error) {
         fprintf(stderr, "vpcctl: %s\n", error);
         free(error);
@@ -225,7 +225,7 @@ host_mapping(const struct vpc_region *r, struct pl_mapping_entry **e,
     if (!error) {
         error = pl_mapping_entries(r, &cfg, e, n);
     }
-    vpc_bindings_free(owned, n_owned);
+    sw_bindings_free(owned, n_owned);
     return error;
 }
 
@@ -239,9 +239,9 @@ load_mapping_cache(const struct vpc_region *r)
     char *error = host_mapping(r, &e, &n);
     if (!error) {
         char *ctl = opt_appctl ? xstrdup(opt_appctl)
-                               : vpc_default_vswitchd_ctl();
+                               : sw_default_vswitchd_ctl();
         char *reply;
-        error = vpc_mapping_load(ctl, NULL, e, n, &reply);
+        error = sw_mapping_load(ctl, NULL, e, n, &reply);
         if (!error) {
             printf("mapping cache: %s", reply);
         }
@@ -263,7 +263,7 @@ cmd_mapping(int argc OVS_UNUSED, char *argv[])
     size_t n;
     char *error = host_mapping(r, &e, &n);
     if (!error) {
-        vpc_mapping_write(stdout, e, n);
+        sw_mapping_write(stdout, e, n);
     }
     free(e);
     vpc_region_destroy(r);
@@ -287,15 +287,15 @@ cmd_apply(int argc OVS_UNUSED, char *argv[])
         return 1;
     }
     char *target = opt_switch ? xstrdup(opt_switch)
-                              : vpc_default_switch(opt_bridge);
-    struct vpc_apply_stats st;
+                              : sw_default_switch(opt_bridge);
+    struct sw_apply_stats st;
     char *error = NULL;
     if (opt_mapping == PL_MAP_ACTION && !opt_dry_run) {
         /* The cache first: the flows that use it must find it full. */
         error = load_mapping_cache(r);
     }
     if (!error) {
-        error = vpc_apply_flows(target, &flows, opt_dry_run, &st);
+        error = sw_apply_flows(target, &flows, opt_dry_run, &st);
     }
     int status = 0;
     if (error) {
@@ -321,13 +321,13 @@ static int
 run_trace(const char *flow, const struct pl_flows *flows,
           struct pl_trace_result *tr)
 {
-    char *ctl = opt_appctl ? xstrdup(opt_appctl) : vpc_default_vswitchd_ctl();
+    char *ctl = opt_appctl ? xstrdup(opt_appctl) : sw_default_vswitchd_ctl();
     /* Both conntrack passes see a new connection. */
     char *args[] = { CONST_CAST(char *, opt_bridge), CONST_CAST(char *, flow),
                      "--ct-next", "trk,new", "--ct-next", "trk,new" };
     char *output;
     printf("Flow: %s\n\n", flow);
-    char *error = vpc_appctl(ctl, "ofproto/trace", ARRAY_SIZE(args), args,
+    char *error = sw_appctl(ctl, "ofproto/trace", ARRAY_SIZE(args), args,
                              &output);
     free(ctl);
     if (error) {
@@ -411,7 +411,7 @@ cmd_trace(int argc OVS_UNUSED, char *argv[])
         pl_trace_result_destroy(&tr);
     }
     free(flow);
-    vpc_bindings_free(owned, n_owned);
+    sw_bindings_free(owned, n_owned);
     pl_flows_destroy(&flows);
     vpc_region_destroy(r);
     return status;
@@ -452,12 +452,12 @@ cmd_gateway_stats(int argc OVS_UNUSED, char *argv[])
     }
     const struct vpc_host *edge = vpc_region_find_host(r, opt_host);
     char *target = opt_switch ? xstrdup(opt_switch)
-                              : vpc_default_switch(opt_bridge);
-    struct vpc_flow_counter *fc;
+                              : sw_default_switch(opt_bridge);
+    struct sw_flow_counter *fc;
     size_t n;
     char *error = !edge || !edge->is_edge
                   ? xasprintf("%s is not an edge", opt_host)
-                  : vpc_flow_counters(target, &fc, &n);
+                  : sw_flow_counters(target, &fc, &n);
     free(target);
     if (error) {
         fprintf(stderr, "vpcctl: %s\n", error);
@@ -492,11 +492,11 @@ cmd_gateway_stats(int argc OVS_UNUSED, char *argv[])
         char nat[32] = "-";
         if (gw->kind == VPC_TGT_NAT) {
             char *ctl = opt_appctl ? xstrdup(opt_appctl)
-                                   : vpc_default_vswitchd_ctl();
+                                   : sw_default_vswitchd_ctl();
             char *zone = xasprintf("zone=%"PRIuSIZE,
                                    pl_gateway_zone(r, gw)), *out;
             char *args[] = { zone };
-            char *err = vpc_appctl(ctl, "dpctl/dump-conntrack", 1, args,
+            char *err = sw_appctl(ctl, "dpctl/dump-conntrack", 1, args,
                                    &out);
             if (!err) {
                 size_t lines = 0;
@@ -547,7 +547,7 @@ cmd_export_ovn(int argc OVS_UNUSED, char *argv[])
     struct json *txn = json_from_string(s);
     free(s);
     struct jsonrpc_msg *reply;
-    char *error = vpc_ovsdb_transact(opt_db, txn, &reply);
+    char *error = sw_ovsdb_transact(opt_db, txn, &reply);
     if (error) {
         fprintf(stderr, "vpcctl: %s\n", error);
         free(error);

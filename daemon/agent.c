@@ -83,8 +83,8 @@ vpcd_refresh_bindings(struct vpcd *d)
 {
     struct pl_binding *b;
     size_t n;
-    struct vpc_ovs_ports ports;
-    char *error = vpc_ovsdb_read_bindings(d->db, &b, &n, &ports);
+    struct sw_ovs_ports ports;
+    char *error = sw_ovsdb_read_bindings(d->db, &b, &n, &ports);
     if (error) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
         VLOG_WARN_RL(&rl, "%s", error);
@@ -94,10 +94,10 @@ vpcd_refresh_bindings(struct vpcd *d)
     if (ports.tunnel == d->ports.tunnel && ports.uplink == d->ports.uplink
         && ports.dx == d->ports.dx && ports.vpn == d->ports.vpn
         && bindings_equal(b, n, d->bindings, d->n_bindings)) {
-        vpc_bindings_free(b, n);
+        sw_bindings_free(b, n);
         return false;
     }
-    vpc_bindings_free(d->bindings, d->n_bindings);
+    sw_bindings_free(d->bindings, d->n_bindings);
     d->bindings = b;
     d->n_bindings = n;
     d->ports = ports;
@@ -127,7 +127,7 @@ vpcd_cache_stats(struct vpcd *d, uint64_t *generation, size_t *entries,
                  char **text)
 {
     char *reply;
-    char *error = vpc_appctl(d->vswitchd_ctl, "vpcmap/stats", 0, NULL,
+    char *error = sw_appctl(d->vswitchd_ctl, "vpcmap/stats", 0, NULL,
                              &reply);
     if (error) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
@@ -154,7 +154,7 @@ static bool
 vpcd_learn_cache(struct vpcd *d)
 {
     char *reply;
-    char *error = vpc_appctl(d->vswitchd_ctl, "vpcmap/show", 0, NULL,
+    char *error = sw_appctl(d->vswitchd_ctl, "vpcmap/show", 0, NULL,
                              &reply);
     if (error) {
         free(error);
@@ -196,7 +196,7 @@ vpcd_load_cache(struct vpcd *d, uint64_t *generation)
 {
     const struct vpcd_state *st = d->desired;
     char *reply;
-    char *error = vpc_mapping_load(d->vswitchd_ctl, d->run_dir, st->entries,
+    char *error = sw_mapping_load(d->vswitchd_ctl, d->run_dir, st->entries,
                                    st->n_entries, &reply);
     size_t n = 0;
     if (!error
@@ -244,7 +244,7 @@ vpcd_sync_cache(struct vpcd *d)
             vpc_ip_format(e->underlay, ul);
             snprintf(mac, sizeof mac, ETH_ADDR_FMT, ETH_ADDR_ARGS(e->mac));
             char *args[] = { vni, ip, ul, mac };
-            error = vpc_appctl(d->vswitchd_ctl,
+            error = sw_appctl(d->vswitchd_ctl,
                                i < n_del ? "vpcmap/del" : "vpcmap/add",
                                i < n_del ? 2 : 4, args, &reply);
             free(reply);
@@ -270,7 +270,7 @@ vpcd_sync_cache(struct vpcd *d)
     size_t n;
     if (!vpcd_cache_stats(d, &d->cache_generation, &n, NULL)) {
         char *reply;
-        char *why = vpc_appctl(d->vswitchd_ctl, "vpcmap/stats", 0, NULL,
+        char *why = sw_appctl(d->vswitchd_ctl, "vpcmap/stats", 0, NULL,
                                &reply);
         error = xasprintf("mapping cache: cannot check that it holds the "
                           "%"PRIuSIZE" entries (%s)", st->n_entries,
@@ -321,12 +321,12 @@ latency_quantile(const struct vpcd *d, double q)
 /* Installs d->desired's flows from scratch: parse them all, diff against a
  * dump of the switch, send the differences. */
 static char *
-vpcd_install_full(struct vpcd *d, struct vpc_apply_stats *stats)
+vpcd_install_full(struct vpcd *d, struct sw_apply_stats *stats)
 {
-    vpc_flowset_destroy(d->flowset);
+    sw_flowset_destroy(d->flowset);
     d->flowset = NULL;
-    char *error = vpc_flowset_parse(&d->desired->flows, &d->flowset);
-    return error ? error : vpc_apply_flowset(d->switch_target, d->flowset,
+    char *error = sw_flowset_parse(&d->desired->flows, &d->flowset);
+    return error ? error : sw_apply_flowset(d->switch_target, d->flowset,
                                              false, stats);
 }
 
@@ -353,7 +353,7 @@ vpcd_save(struct vpcd *d)
 /* Replaces the desired state by 'st' (valid) and installs it: the cache
  * first (flows that use it must find it full), then the flows.  If the
  * switch is known to hold the previous version, only the flows whose text
- * changed are parsed and sent (vpc_apply_delta: milliseconds); otherwise
+ * changed are parsed and sent (sw_apply_delta: milliseconds); otherwise
  * everything is diffed against a dump of the switch.
  *
  * A new document gets the next version, or 'version' if that is higher
@@ -362,7 +362,7 @@ vpcd_save(struct vpcd *d)
  * '*installed' tells whether the switch (flows and cache) holds 'st'. */
 static char *
 vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
-           uint64_t version, bool on_disk, struct vpc_apply_stats *stats,
+           uint64_t version, bool on_disk, struct sw_apply_stats *stats,
            bool *installed)
 {
     struct vpcd_state *old = d->desired;
@@ -384,13 +384,13 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
             d->errors[VPCD_ERR_CACHE]++;
             /* No flow was sent: the parsed flows are old's, and the audit
              * must not take them for st's. */
-            vpc_flowset_destroy(d->flowset);
+            sw_flowset_destroy(d->flowset);
             d->flowset = NULL;
         }
     }
     if (!error) {
         if (old && d->in_sync && d->flowset) {
-            error = vpc_apply_delta(d->switch_target, &old->flows,
+            error = sw_apply_delta(d->switch_target, &old->flows,
                                     &st->flows, d->flowset, stats);
             if (error) {
                 VLOG_WARN("incremental install failed (%s): installing "
@@ -465,7 +465,7 @@ vpcd_apply_text__(struct vpcd *d, const char *text, const char *origin,
     }
     vpc_errors_destroy(&errors);
 
-    struct vpc_apply_stats stats;
+    struct sw_apply_stats stats;
     bool installed;
     char *error = vpcd_adopt(d, st, origin, version, on_disk, &stats,
                              &installed);
@@ -785,9 +785,9 @@ vpcd_audit(struct vpcd *d)
         }
     }
 
-    struct vpc_apply_stats st;
+    struct sw_apply_stats st;
     char *error = (d->flowset
-                   ? vpc_apply_flowset(d->switch_target, d->flowset, false,
+                   ? sw_apply_flowset(d->switch_target, d->flowset, false,
                                        &st)
                    : vpcd_install_full(d, &st));
     if (error) {
@@ -856,7 +856,7 @@ vpcd_status_json(const struct vpcd *d)
     json_object_put(o, "repairs", json_integer_create(d->repairs));
     json_object_put(o, "audits", json_integer_create(d->audits));
     json_object_put(o, "ovs_timeouts",
-                    json_integer_create(vpc_ovs_timeouts()));
+                    json_integer_create(sw_ovs_timeouts()));
     json_object_put(o, "apply_ms_p50",
                     json_real_create(latency_quantile(d, 0.5)));
     json_object_put(o, "apply_ms_p99",
@@ -906,7 +906,7 @@ metrics_text(struct vpcd *d)
            d->repairs);
     metric(&ds, "vpcd_ovs_timeouts_total", "counter",
            "Exchanges with OVS (OVSDB, OpenFlow, unixctl) that timed out.",
-           vpc_ovs_timeouts());
+           sw_ovs_timeouts());
     metric(&ds, "vpcd_flows_desired", "gauge",
            "OpenFlow flows of this host.",
            d->desired ? hmap_count(&d->desired->flows.flows) : 0);
@@ -923,7 +923,7 @@ metrics_text(struct vpcd *d)
                   d->latency_sum, d->n_latencies);
 
     uint64_t drops[PL_N_STAGES];
-    char *error = vpc_stage_drops(d->switch_target, drops);
+    char *error = sw_stage_drops(d->switch_target, drops);
     if (!error) {
         ds_put_cstr(&ds, "# HELP vpcd_stage_drops_total Packets dropped by "
                     "each pipeline stage's drop flows.\n"
@@ -1024,9 +1024,9 @@ void
 vpcd_destroy(struct vpcd *d)
 {
     vpcd_state_destroy(d->desired);
-    vpc_flowset_destroy(d->flowset);
+    sw_flowset_destroy(d->flowset);
     free(d->loaded);
-    vpc_bindings_free(d->bindings, d->n_bindings);
+    sw_bindings_free(d->bindings, d->n_bindings);
     free(d->last_error);
     free(d->state_file);
     free(d->run_dir);

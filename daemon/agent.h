@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
-#include "cli/ovs-client.h"
+#include "switch/switch.h"
 #include "daemon/state.h"
 #include "pipeline/pipeline.h"
 
@@ -56,7 +56,7 @@ struct vpcd {
 
     /* Desired state: the last valid document, installed or pending. */
     struct vpcd_state *desired;
-    struct vpc_flowset *flowset;        /* desired->flows, parsed. */
+    struct sw_flowset *flowset;        /* desired->flows, parsed. */
     uint64_t version;
     time_t applied_at;
     bool in_sync;                       /* Switch and cache hold it. */
@@ -71,7 +71,7 @@ struct vpcd {
     /* Port bindings last read from OVSDB. */
     struct pl_binding *bindings;
     size_t n_bindings;
-    struct vpc_ovs_ports ports;
+    struct sw_ovs_ports ports;
 
     /* The watched file. */
     struct timespec file_mtime;

@@ -3,7 +3,7 @@ DAEMON_SRCS := daemon/state.c daemon/agent.c
 VPCD := $(BUILD)/vpcd
 
 $(VPCD): $(patsubst %.c,$(BUILD)/obj/%.o,daemon/vpcd.c $(DAEMON_SRCS) \
-		cli/ovs-client.c $(LIB_SRCS)) $(OVS_LIB)
+		$(SWITCH_SRCS) $(LIB_SRCS)) $(OVS_LIB)
 	$(CC) -o $@ $(filter %.o,$^) $(OVS_LIBS) -levent
 
 all: $(VPCD)

@@ -492,7 +492,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
                                                86400);
             break;
         case OPT_OVS_TIMEOUT:
-            vpc_ovs_set_timeout(parse_number("--ovs-timeout", optarg, 1,
+            sw_ovs_set_timeout(parse_number("--ovs-timeout", optarg, 1,
                                              3600 * 1000));
             break;
         case 'h': usage(); exit(EXIT_SUCCESS);
@@ -550,13 +550,13 @@ parse_options(int argc, char *argv[], struct vpcd *d)
     }
 
     if (!d->db) {
-        d->db = vpc_default_db();
+        d->db = sw_default_db();
     }
     if (!d->switch_target) {
-        d->switch_target = vpc_default_switch(d->bridge);
+        d->switch_target = sw_default_switch(d->bridge);
     }
     if (!d->vswitchd_ctl) {
-        d->vswitchd_ctl = vpc_default_vswitchd_ctl();
+        d->vswitchd_ctl = sw_default_vswitchd_ctl();
     }
     if (!d->unixctl_path) {
         const char *rundir = getenv("OVS_RUNDIR");

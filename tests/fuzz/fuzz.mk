@@ -39,7 +39,7 @@ FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZ_TARGETS))
 # Sources of ours each fuzzer is built from (besides its own file).
 FUZZ_SRCS_intent = $(TRANSLATOR_SRCS) $(PIPELINE_SRCS)
 FUZZ_SRCS_http   = $(TRANSLATOR_SRCS) $(PIPELINE_SRCS) $(DAEMON_SRCS) \
-                   cli/ovs-client.c
+                   $(SWITCH_SRCS)
 
 FUZZ_ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	$(FUZZ_CFLAGS) -fsanitize=$(FUZZ_SANITIZERS) \

@@ -1197,7 +1197,7 @@ start_fake_vswitchd(const char *path)
     }
     for (int i = 0; i < 250; i++) {
         char *reply;
-        char *error = vpc_appctl(path, "vpcmap/stats", 0, NULL, &reply);
+        char *error = sw_appctl(path, "vpcmap/stats", 0, NULL, &reply);
         free(reply);
         if (!error) {
             fake_pid = pid;
@@ -1241,7 +1241,7 @@ fake_appctl(const char *path, const char *command, const char *args)
         argv[argc++] = w;
     }
     char *reply;
-    char *error = vpc_appctl(path, command, argc, argv, &reply);
+    char *error = sw_appctl(path, command, argc, argv, &reply);
     free(copy);
     if (error) {
         fail_msg("%s: %s", command, error);
@@ -1405,47 +1405,47 @@ test_ovs_timeouts(void **state OVS_UNUSED)
     int fds[] = { silent_peer(ctl), silent_peer(mgmt), silent_peer(db) };
 
     alarm(30);
-    long long int old_timeout = vpc_ovs_get_timeout();
-    vpc_ovs_set_timeout(200);
-    uint64_t n0 = vpc_ovs_timeouts();
+    long long int old_timeout = sw_ovs_get_timeout();
+    sw_ovs_set_timeout(200);
+    uint64_t n0 = sw_ovs_timeouts();
 
     char *out = NULL;
-    char *error = vpc_appctl(ctl, "vpcmap/stats", 0, NULL, &out);
+    char *error = sw_appctl(ctl, "vpcmap/stats", 0, NULL, &out);
     assert_non_null(error);
     assert_non_null(strstr(error, "no answer within 200 ms (timed out)"));
     assert_null(out);
-    assert_int_equal(vpc_ovs_timeouts(), n0 + 1);
+    assert_int_equal(sw_ovs_timeouts(), n0 + 1);
     free(error);
     /* In backoff: fails at once, not counted again. */
-    error = vpc_appctl(ctl, "vpcmap/stats", 0, NULL, &out);
+    error = sw_appctl(ctl, "vpcmap/stats", 0, NULL, &out);
     assert_non_null(error);
     assert_non_null(strstr(error, "(backoff)"));
-    assert_int_equal(vpc_ovs_timeouts(), n0 + 1);
+    assert_int_equal(sw_ovs_timeouts(), n0 + 1);
     free(error);
 
     char *target = xasprintf("unix:%s", mgmt);
-    struct vpc_flow_counter *fc;
+    struct sw_flow_counter *fc;
     size_t n;
-    error = vpc_flow_counters(target, &fc, &n);
+    error = sw_flow_counters(target, &fc, &n);
     assert_non_null(error);
     assert_non_null(strstr(error, "timed out"));
-    assert_int_equal(vpc_ovs_timeouts(), n0 + 2);
+    assert_int_equal(sw_ovs_timeouts(), n0 + 2);
     free(error);
     free(target);
 
     char *remote = xasprintf("unix:%s", db);
     struct pl_binding *b;
-    struct vpc_ovs_ports ports;
-    error = vpc_ovsdb_read_bindings(remote, &b, &n, &ports);
+    struct sw_ovs_ports ports;
+    error = sw_ovsdb_read_bindings(remote, &b, &n, &ports);
     assert_non_null(error);
     assert_non_null(strstr(error, "OVSDB transaction failed: no answer "
                            "within 200 ms (timed out)"));
-    assert_int_equal(vpc_ovs_timeouts(), n0 + 3);
+    assert_int_equal(sw_ovs_timeouts(), n0 + 3);
     free(error);
     free(b);
     free(remote);
 
-    vpc_ovs_set_timeout(old_timeout);
+    sw_ovs_set_timeout(old_timeout);
     alarm(0);
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
         close(fds[i]);

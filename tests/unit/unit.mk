@@ -45,7 +45,7 @@ $(BUILD)/tests/unit/test-vpc-map: tests/unit/test-vpc-map.c $(VPC_MAP_OBJS) \
 # libevent loop), so it needs no -levent.  It also links the mapping cache,
 # which its fake ovs-vswitchd serves.  Explicit rule, as above.
 VPCD_TEST_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRCS) \
-		cli/ovs-client.c) $(VPC_OBJS) $(VPC_MAP_OBJS)
+		$(SWITCH_SRCS)) $(VPC_OBJS) $(VPC_MAP_OBJS)
 $(BUILD)/tests/unit/test-vpcd: tests/unit/test-vpcd.c $$(VPCD_TEST_OBJS) \
 		$$(OVS_LIB)
 	@mkdir -p $(@D)

@@ -1,7 +1,7 @@
-/* cli/ovs-client.c: OVSDB bindings, atomic flow install, unixctl. */
+/* switch/switch.c: OVSDB bindings, atomic flow install, unixctl. */
 
 #include <config.h>
-#include "cli/ovs-client.h"
+#include "switch/switch.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -36,9 +36,9 @@
 #include "util.h"
 #include "openvswitch/vlog.h"
 
-VLOG_DEFINE_THIS_MODULE(ovs_client);
+VLOG_DEFINE_THIS_MODULE(vpc_switch);
 
-/* "vpcctl -vovs_client:dbg" or vlog/set in vpcd: each modified flow. */
+/* "vpcctl -vvpc_switch:dbg" or vlog/set in vpcd: each modified flow. */
 static struct vlog_rate_limit dbg_rl = VLOG_RATE_LIMIT_INIT(60, 60);
 
 static const char *
@@ -49,13 +49,13 @@ rundir(void)
 }
 
 char *
-vpc_default_db(void)
+sw_default_db(void)
 {
     return xasprintf("unix:%s/db.sock", rundir());
 }
 
 char *
-vpc_default_switch(const char *bridge)
+sw_default_switch(const char *bridge)
 {
     return xasprintf("unix:%s/%s.mgmt", rundir(), bridge);
 }
@@ -63,7 +63,7 @@ vpc_default_switch(const char *bridge)
 /* ovs-vswitchd's control socket: "ovs-vswitchd.ctl" if started with
  * --unixctl=RUNDIR/ovs-vswitchd.ctl, else "ovs-vswitchd.PID.ctl". */
 char *
-vpc_default_vswitchd_ctl(void)
+sw_default_vswitchd_ctl(void)
 {
     char *path = xasprintf("%s/ovs-vswitchd.ctl", rundir());
     if (!access(path, F_OK)) {
@@ -105,19 +105,19 @@ struct peer_backoff {
 static struct shash peers = SHASH_INITIALIZER(&peers);
 
 void
-vpc_ovs_set_timeout(long long int ms)
+sw_ovs_set_timeout(long long int ms)
 {
     ovs_timeout = ms;
 }
 
 long long int
-vpc_ovs_get_timeout(void)
+sw_ovs_get_timeout(void)
 {
     return ovs_timeout;
 }
 
 uint64_t
-vpc_ovs_timeouts(void)
+sw_ovs_timeouts(void)
 {
     return ovs_timeouts;
 }
@@ -532,7 +532,7 @@ map_get(const struct json *map, const char *key)
 }
 
 char *
-vpc_ovsdb_transact(const char *db, struct json *params,
+sw_ovsdb_transact(const char *db, struct json *params,
                    struct jsonrpc_msg **replyp)
 {
     *replyp = NULL;
@@ -572,7 +572,7 @@ vpc_ovsdb_transact(const char *db, struct json *params,
 }
 
 void
-vpc_bindings_free(struct pl_binding *b, size_t n)
+sw_bindings_free(struct pl_binding *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(CONST_CAST(char *, b[i].eni_id));
@@ -581,8 +581,8 @@ vpc_bindings_free(struct pl_binding *b, size_t n)
 }
 
 char *
-vpc_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
-                        size_t *n, struct vpc_ovs_ports *ports)
+sw_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
+                        size_t *n, struct sw_ovs_ports *ports)
 {
     *bindings = NULL;
     *n = 0;
@@ -592,7 +592,7 @@ vpc_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
         "{\"op\": \"select\", \"table\": \"Interface\", \"where\": [],"
         " \"columns\": [\"name\", \"ofport\", \"type\", \"external_ids\"]}");
     struct jsonrpc_msg *reply;
-    char *err = vpc_ovsdb_transact(db, json_array_create_2(
+    char *err = sw_ovsdb_transact(db, json_array_create_2(
                                        json_string_create("Open_vSwitch"), op),
                                    &reply);
     if (err) {
@@ -815,18 +815,18 @@ free_switch_flows(struct ofputil_flow_stats *fses, size_t n)
     free(fses);
 }
 
-struct vpc_flowset {
+struct sw_flowset {
     struct hmap flows;          /* Of "struct of_flow". */
 };
 
 char *
-vpc_flowset_parse(const struct pl_flows *flows, struct vpc_flowset **fsp)
+sw_flowset_parse(const struct pl_flows *flows, struct sw_flowset **fsp)
 {
-    struct vpc_flowset *fs = xmalloc(sizeof *fs);
+    struct sw_flowset *fs = xmalloc(sizeof *fs);
     hmap_init(&fs->flows);
     char *error = parse_flows(flows, &fs->flows);
     if (error) {
-        vpc_flowset_destroy(fs);
+        sw_flowset_destroy(fs);
         fs = NULL;
     }
     *fsp = fs;
@@ -834,7 +834,7 @@ vpc_flowset_parse(const struct pl_flows *flows, struct vpc_flowset **fsp)
 }
 
 void
-vpc_flowset_destroy(struct vpc_flowset *fs)
+sw_flowset_destroy(struct sw_flowset *fs)
 {
     if (fs) {
         of_flows_destroy(&fs->flows);
@@ -843,28 +843,28 @@ vpc_flowset_destroy(struct vpc_flowset *fs)
 }
 
 size_t
-vpc_flowset_count(const struct vpc_flowset *fs)
+sw_flowset_count(const struct sw_flowset *fs)
 {
     return hmap_count(&fs->flows);
 }
 
 char *
-vpc_apply_flows(const char *target, const struct pl_flows *flows,
-                bool dry_run, struct vpc_apply_stats *stats)
+sw_apply_flows(const char *target, const struct pl_flows *flows,
+                bool dry_run, struct sw_apply_stats *stats)
 {
-    struct vpc_flowset *fs;
+    struct sw_flowset *fs;
     memset(stats, 0, sizeof *stats);
-    char *error = vpc_flowset_parse(flows, &fs);
+    char *error = sw_flowset_parse(flows, &fs);
     if (!error) {
-        error = vpc_apply_flowset(target, fs, dry_run, stats);
-        vpc_flowset_destroy(fs);
+        error = sw_apply_flowset(target, fs, dry_run, stats);
+        sw_flowset_destroy(fs);
     }
     return error;
 }
 
 char *
-vpc_apply_flowset(const char *target, struct vpc_flowset *fs, bool dry_run,
-                  struct vpc_apply_stats *stats)
+sw_apply_flowset(const char *target, struct sw_flowset *fs, bool dry_run,
+                  struct sw_apply_stats *stats)
 {
     struct hmap *desired_ = &fs->flows;
     char *error = NULL;
@@ -957,7 +957,7 @@ out:
 /* ---------------------------------------------------------------- unixctl */
 
 char *
-vpc_appctl(const char *path, const char *command, int argc, char *argv[],
+sw_appctl(const char *path, const char *command, int argc, char *argv[],
            char **output)
 {
     /* unixctl_client_create() and unixctl_client_transact(), bounded. */
@@ -1016,7 +1016,7 @@ vpc_appctl(const char *path, const char *command, int argc, char *argv[],
 /* ---------------------------------------------------------- mapping cache */
 
 void
-vpc_mapping_write(FILE *out, const struct pl_mapping_entry *e, size_t n)
+sw_mapping_write(FILE *out, const struct pl_mapping_entry *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char ip[16], ul[16];
@@ -1028,7 +1028,7 @@ vpc_mapping_write(FILE *out, const struct pl_mapping_entry *e, size_t n)
 }
 
 char *
-vpc_mapping_load(const char *ctl, const char *dir,
+sw_mapping_load(const char *ctl, const char *dir,
                  const struct pl_mapping_entry *e, size_t n, char **reply)
 {
     *reply = NULL;
@@ -1071,7 +1071,7 @@ vpc_mapping_load(const char *ctl, const char *dir,
         char count[32];
         snprintf(count, sizeof count, "%"PRIuSIZE, n);
         char *args[] = { path, count };
-        error = vpc_appctl(ctl, "vpcmap/load", 2, args, reply);
+        error = sw_appctl(ctl, "vpcmap/load", 2, args, reply);
     }
     unlink(path);
     free(path);
@@ -1081,13 +1081,13 @@ vpc_mapping_load(const char *ctl, const char *dir,
 /* ------------------------------------------------------------ drop counts */
 
 char *
-vpc_stage_drops(const char *target, uint64_t drops[PL_N_STAGES])
+sw_stage_drops(const char *target, uint64_t drops[PL_N_STAGES])
 {
-    struct vpc_flow_counter *fc;
+    struct sw_flow_counter *fc;
     size_t n;
 
     memset(drops, 0, PL_N_STAGES * sizeof *drops);
-    char *error = vpc_flow_counters(target, &fc, &n);
+    char *error = sw_flow_counters(target, &fc, &n);
     for (size_t i = 0; !error && i < n; i++) {
         int stage = pl_stage_by_table(fc[i].table);
         if (stage >= 0 && fc[i].drop) {
@@ -1107,9 +1107,9 @@ same_flow(const struct pl_flow *a, const struct pl_flow *b)
 }
 
 char *
-vpc_apply_delta(const char *target, const struct pl_flows *old,
-                const struct pl_flows *new, struct vpc_flowset *fs,
-                struct vpc_apply_stats *stats)
+sw_apply_delta(const char *target, const struct pl_flows *old,
+                const struct pl_flows *new, struct sw_flowset *fs,
+                struct sw_apply_stats *stats)
 {
     struct ovs_list adds, dels;     /* Parsed "struct of_flow"s. */
     char *error = NULL;
@@ -1211,7 +1211,7 @@ out:
 }
 
 char *
-vpc_flow_counters(const char *target, struct vpc_flow_counter **out,
+sw_flow_counters(const char *target, struct sw_flow_counter **out,
                   size_t *n_out)
 {
     struct vconn *vconn;
@@ -1233,7 +1233,7 @@ vpc_flow_counters(const char *target, struct vpc_flow_counter **out,
     }
     *out = xcalloc(n + 1, sizeof **out);
     for (size_t i = 0; i < n; i++) {
-        (*out)[i] = (struct vpc_flow_counter) {
+        (*out)[i] = (struct sw_flow_counter) {
             .table = fses[i].table_id, .drop = !fses[i].ofpacts_len,
             .cookie = ntohll(fses[i].cookie),
             .packets = fses[i].packet_count, .bytes = fses[i].byte_count,

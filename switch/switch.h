@@ -1,4 +1,5 @@
-/* cli/ovs-client.h: what the tools need from a running Open vSwitch.
+/* switch/switch.h: the switch client, what ovs-vpc needs from the running
+ * Open vSwitch of its host (prefix sw_; vpcctl and vpcd link it).
  *
  * Three conversations, all through libopenvswitch: OVSDB (which ENI is
  * plugged into which port), OpenFlow (install a flow set atomically, changing
@@ -6,15 +7,15 @@
  * NULL on success or a malloc'd error message.  Blocking; no threads.
  *
  * Timeouts.  Every exchange is bounded: connecting, and then each message
- * sent or received, must make progress within vpc_ovs_get_timeout()
+ * sent or received, must make progress within sw_ovs_get_timeout()
  * milliseconds, or the call fails with an error that says it timed out.
  * A peer that timed out is in backoff: calls toward it fail at once, with
  * an error that says so, until the backoff (1 s, doubling up to 8 s, reset
  * by any answer) has passed; so a stopped ovs-vswitchd costs a caller at
  * most one timeout per backoff period, not one per call. */
 
-#ifndef VPC_OVS_CLIENT_H
-#define VPC_OVS_CLIENT_H 1
+#ifndef SWITCH_SWITCH_H
+#define SWITCH_SWITCH_H 1
 
 #include <stddef.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@
  * "unix:/var/run/openvswitch/db.sock"): every Interface with
  * external_ids:vpc-eni-id=ENI and an ofport, and the ofport of the Geneve
  * tunnel interface.  '*bindings' (and the strings in it) are malloc'd. */
-struct vpc_ovs_ports {
+struct sw_ovs_ports {
     int tunnel;                 /* The Geneve interface. */
     int uplink, dx, vpn;        /* Edges: external_ids:vpc-edge-port. */
 };
@@ -32,17 +33,17 @@ struct vpc_ovs_ports {
  * 'db' and waits for the reply; on success '*reply' is the caller's. */
 struct jsonrpc_msg;
 struct json;
-char *vpc_ovsdb_transact(const char *db, struct json *params,
+char *sw_ovsdb_transact(const char *db, struct json *params,
                          struct jsonrpc_msg **reply)
     OVS_WARN_UNUSED_RESULT;
 
-char *vpc_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
-                              size_t *n, struct vpc_ovs_ports *)
+char *sw_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
+                              size_t *n, struct sw_ovs_ports *)
     OVS_WARN_UNUSED_RESULT;
-/* Frees 'n' bindings as vpc_ovsdb_read_bindings() returns them. */
-void vpc_bindings_free(struct pl_binding *, size_t n);
+/* Frees 'n' bindings as sw_ovsdb_read_bindings() returns them. */
+void sw_bindings_free(struct pl_binding *, size_t n);
 
-struct vpc_apply_stats {
+struct sw_apply_stats {
     size_t added, modified, deleted, unchanged;
 };
 
@@ -51,31 +52,31 @@ struct vpc_apply_stats {
  * OpenFlow bundle that adds, modifies and deletes only what differs.  Every
  * flow is parsed before anything is sent: a flow that does not parse
  * changes nothing.  With 'dry_run', computes 'stats' but sends nothing. */
-char *vpc_apply_flows(const char *target, const struct pl_flows *flows,
-                      bool dry_run, struct vpc_apply_stats *stats)
+char *sw_apply_flows(const char *target, const struct pl_flows *flows,
+                      bool dry_run, struct sw_apply_stats *stats)
     OVS_WARN_UNUSED_RESULT;
 
 /* The same, in two steps, for callers that apply one flow set repeatedly
  * (the daemon's audit): parse once, apply many times. */
-struct vpc_flowset;
-char *vpc_flowset_parse(const struct pl_flows *, struct vpc_flowset **)
+struct sw_flowset;
+char *sw_flowset_parse(const struct pl_flows *, struct sw_flowset **)
     OVS_WARN_UNUSED_RESULT;
-char *vpc_apply_flowset(const char *target, struct vpc_flowset *,
-                        bool dry_run, struct vpc_apply_stats *)
+char *sw_apply_flowset(const char *target, struct sw_flowset *,
+                        bool dry_run, struct sw_apply_stats *)
     OVS_WARN_UNUSED_RESULT;
-size_t vpc_flowset_count(const struct vpc_flowset *);
+size_t sw_flowset_count(const struct sw_flowset *);
 
 /* Installs the difference between compiled flow sets 'old' and 'new' on a
  * switch that is known to hold 'old' (no flow dump): only the flows whose
  * text differs are parsed and sent, in one atomic bundle.  On success
  * updates 'fs' (the parsed form of 'old', or NULL) into the parsed form of
  * 'new'.  On failure nothing changed on the switch, and 'fs' is unchanged.
- * The caller's audit (vpc_apply_flowset) catches any drift. */
-char *vpc_apply_delta(const char *target, const struct pl_flows *old,
-                      const struct pl_flows *new, struct vpc_flowset *fs,
-                      struct vpc_apply_stats *)
+ * The caller's audit (sw_apply_flowset) catches any drift. */
+char *sw_apply_delta(const char *target, const struct pl_flows *old,
+                      const struct pl_flows *new, struct sw_flowset *fs,
+                      struct sw_apply_stats *)
     OVS_WARN_UNUSED_RESULT;
-void vpc_flowset_destroy(struct vpc_flowset *);
+void sw_flowset_destroy(struct sw_flowset *);
 
 /* Mapping cache: writes entries in the format of ovs-appctl vpcmap/load,
  * and replaces ovs-vswitchd's cache with them in one generation swap
@@ -83,44 +84,44 @@ void vpc_flowset_destroy(struct vpc_flowset *);
  * 'dir' (NULL: $TMPDIR or /tmp), which ovs-vswitchd must be able to read;
  * every write is checked, and vpcmap/load is given the number of entries,
  * so that a short file fails the load instead of shrinking the cache. */
-void vpc_mapping_write(FILE *, const struct pl_mapping_entry *, size_t n);
-char *vpc_mapping_load(const char *ctl, const char *dir,
+void sw_mapping_write(FILE *, const struct pl_mapping_entry *, size_t n);
+char *sw_mapping_load(const char *ctl, const char *dir,
                        const struct pl_mapping_entry *, size_t n,
                        char **reply)
     OVS_WARN_UNUSED_RESULT;
 
 /* Runs unixctl 'command' with 'argv' against the daemon at control socket
  * 'path'; on success '*output' is its reply. */
-char *vpc_appctl(const char *path, const char *command, int argc,
+char *sw_appctl(const char *path, const char *command, int argc,
                  char *argv[], char **output)
     OVS_WARN_UNUSED_RESULT;
 
 /* Packets dropped by each stage's drop flows (flows with no actions), from
  * the switch's flow statistics. */
-char *vpc_stage_drops(const char *target, uint64_t drops[PL_N_STAGES])
+char *sw_stage_drops(const char *target, uint64_t drops[PL_N_STAGES])
     OVS_WARN_UNUSED_RESULT;
 
 /* Every flow's table, cookie and counters on the switch at 'target'. */
-struct vpc_flow_counter {
+struct sw_flow_counter {
     uint8_t table;
     bool drop;                  /* No actions. */
     uint64_t cookie;
     uint64_t packets, bytes;
 };
-char *vpc_flow_counters(const char *target, struct vpc_flow_counter **,
+char *sw_flow_counters(const char *target, struct sw_flow_counter **,
                         size_t *n)
     OVS_WARN_UNUSED_RESULT;
 
 /* Every exchange's timeout, in milliseconds (VPC_OVS_TIMEOUT_MS unless
  * set), and the number of exchanges that timed out so far. */
 #define VPC_OVS_TIMEOUT_MS 5000
-void vpc_ovs_set_timeout(long long int ms);
-long long int vpc_ovs_get_timeout(void);
-uint64_t vpc_ovs_timeouts(void);
+void sw_ovs_set_timeout(long long int ms);
+long long int sw_ovs_get_timeout(void);
+uint64_t sw_ovs_timeouts(void);
 
 /* The default locations of a local OVS (OVS_RUNDIR or the build default). */
-char *vpc_default_db(void);
-char *vpc_default_switch(const char *bridge);
-char *vpc_default_vswitchd_ctl(void);
+char *sw_default_db(void);
+char *sw_default_switch(const char *bridge);
+char *sw_default_vswitchd_ctl(void);
 
-#endif /* cli/ovs-client.h */
+#endif /* switch/switch.h */
