@@ -42,11 +42,6 @@ const char *vpc_collection_key(size_t c);
 const char *vpc_collection_name(size_t c);     /* "network interface"... */
 size_t vpc_collection_obj_size(size_t c);
 
-/* Like vpc_region_from_string(), from a parsed document that stays the
- * caller's. */
-struct vpc_region *vpc_region_from_json(const struct json *doc,
-                                        struct vpc_errors *errors);
-
 /* Passes 1 and 2 for one object: checks that 'j' is an object with a valid
  * id (and, if 'is_insert', one that 'r' does not hold yet), then parses it
  * into 'obj' (zeroed, vpc_collection_obj_size(c) bytes), resolving its

@@ -528,7 +528,7 @@ reparse_referrers(struct vpc_validator *v, const struct vobj *o,
         free(refs);
         return;
     }
-    void *model = vpc_region_unregister(v->r, o->id);
+    void *model = vpc_region_unregister(v->r, o->id);  /* NULL if gone. */
     for (size_t i = 0; i < n; i++) {
         const struct vobj *from = refs[i];
         char *path = xasprintf("$.%s[%s]", vpc_collection_key(from->c),
@@ -539,7 +539,9 @@ reparse_referrers(struct vpc_validator *v, const struct vobj *o,
         free(tmp);
         free(path);
     }
-    vpc_region_register(v->r, o->c, o->id, model);
+    if (model) {
+        vpc_region_register(v->r, o->c, o->id, model);
+    }
     free(refs);
 }
 
@@ -691,11 +693,17 @@ put(struct vpc_validator *v, int c, const char *id, struct vobj *old,
     struct vpc_obj_path op = { key, id, 0 };
     char *path = vpc_obj_path_format(&op, "");
     void *tmp = xzalloc(size);
+
+    /* A replacement without an id string (then 'id', by the caller's
+     * check) is an object the whole validation cannot register: then
+     * nothing, itself included, resolves references to it. */
+    void *gone = old && !json_id(obj) ? vpc_region_unregister(v->r, id)
+                                      : NULL;
     bool registered = vpc_object_parse(v->r, c, obj, path, !old, tmp, errs);
     free(path);
-    if (old && !registered) {
-        /* Without a valid id, the replacement is gone for its referrers. */
+    if (gone) {
         reparse_referrers(v, old, errs);
+        vpc_region_register(v->r, c, id, gone);
     }
     if (errs->n) {
         goto refuse;

@@ -844,6 +844,16 @@ run_property(struct json *doc, unsigned int n, double max_seconds)
             if (!rnd(4)) {
                 mutate_object(obj, &pool, 0);
             }
+            if (!rnd(40)) {
+                /* A replacement without a usable id: its referrers see the
+                 * object gone. */
+                if (rnd(2)) {
+                    json_object_put(obj, "id", json_integer_create(1));
+                } else {
+                    json_destroy(obj);
+                    obj = json_string_create("junk");
+                }
+            }
         } else {
             /* Insert a copy of an object with a new id, one or two changes,
              * or something stranger. */
