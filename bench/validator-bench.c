@@ -309,15 +309,24 @@ main(int argc, char *argv[])
         free(cidr);
     }
 
-    /* ENI delete: the ones added. */
+    /* ENI delete: the ones added (at the end of the array). */
     for (size_t i = 0; i < n; i++) {
         timed_apply(v, &del, "enis", added[i], NULL);
         free(added[i]);
     }
     free(added);
 
-    struct series *all[] = { &add, &del, &move, &eip, &sgs, &rule, &route,
-                             &pcx, &pcx_del, &subnet };
+    /* ENI delete anywhere in the document (the array shifts); route
+     * targets are refused. */
+    struct series del_any = { .name = "eni delete (any)" };
+    for (size_t i = 0; i < n; i++) {
+        char *id = xstrdup(str(pick(v, "enis"), "id"));
+        timed_apply(v, &del_any, "enis", id, NULL);
+        free(id);
+    }
+
+    struct series *all[] = { &add, &del, &del_any, &move, &eip, &sgs, &rule,
+                             &route, &pcx, &pcx_del, &subnet };
     for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
         series_report(all[i]);
     }
