@@ -74,6 +74,18 @@ dup_destroy(struct hmap *set)
     hmap_destroy(set);
 }
 
+void
+vpc_report_host_dup(const struct vpc_host *h, const struct vpc_obj_path *op,
+                    struct vpc_errors *errs)
+{
+    char *path = vpc_obj_path_format(op, ".underlay_ip");
+    char *v = ip_str(h->underlay_ip);
+    vpc_errors_add(errs, path, v, "underlay address already used by another "
+                   "host or edge");
+    free(path);
+    free(v);
+}
+
 static void
 check_hosts(struct vpc_region *r, struct vpc_errors *errs)
 {
@@ -85,13 +97,8 @@ check_hosts(struct vpc_region *r, struct vpc_errors *errs)
             size_t prev = dup_check(&seen, NULL, hosts[i].underlay_ip,
                                     k * 1000000 + i);
             if (prev != SIZE_MAX) {
-                char *path = xasprintf("$.%s[%"PRIuSIZE"].underlay_ip",
-                                       k ? "edges" : "hosts", i);
-                char *v = ip_str(hosts[i].underlay_ip);
-                vpc_errors_add(errs, path, v, "underlay address already "
-                               "used by another host or edge");
-                free(path);
-                free(v);
+                struct vpc_obj_path op = { k ? "edges" : "hosts", NULL, i };
+                vpc_report_host_dup(&hosts[i], &op, errs);
             }
         }
     }

@@ -71,6 +71,12 @@ void vpc_region_destroy_shell(struct vpc_region *r);
 
 /* ------------------------------------------------ translator/check.c */
 
+/* Host or edge 'h' (at 'op') has the underlay address of an earlier host
+ * or edge (hosts come before edges). */
+void vpc_report_host_dup(const struct vpc_host *h,
+                         const struct vpc_obj_path *op,
+                         struct vpc_errors *errors);
+
 /* An ENI's address in its subnet (outside, reserved).  Returns true if the
  * address is one the VPC-wide duplicate check applies to. */
 bool vpc_check_eni_address(const struct vpc_eni *e,

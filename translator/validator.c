@@ -48,7 +48,8 @@
 #include "util.h"
 
 /* Collections, by their index in translator/rules.h's table. */
-static int C_VPC, C_PCX, C_SG, C_NACL, C_RTB, C_SUBNET, C_ENI, C_GW0;
+static int C_HOST, C_EDGE, C_PL, C_VPC, C_PCX, C_SG, C_NACL, C_RTB, C_SUBNET;
+static int C_ENI, C_GW0;
 
 /* An object that references another one, 'n' times. */
 struct vref {
@@ -73,6 +74,10 @@ struct vobj {
     uint32_t ip, eip;
     uint64_t mac;
     bool has_eip;
+
+    /* Hosts and edges: the underlay index. */
+    struct hmap_node underlay_node;
+    uint32_t underlay;
 };
 
 struct vpc_validator {
@@ -80,6 +85,7 @@ struct vpc_validator {
     struct vpc_region *r;
     struct hmap objs;           /* struct vobj, by hash_string(id). */
     struct hmap ips, macs, eips;        /* ENIs' struct vobj. */
+    struct hmap underlays;              /* Hosts' and edges'. */
     uint64_t next_seq;
     bool last_incremental;
 };
@@ -93,6 +99,9 @@ init_collections(void)
 #define GW_KEY_(KIND, KEY, ...) KEY,
     static const char *const gw_keys[] = { VPC_GATEWAY_KINDS(GW_KEY_) };
 #undef GW_KEY_
+    C_HOST = vpc_collection_find("hosts");
+    C_EDGE = vpc_collection_find("edges");
+    C_PL = vpc_collection_find("prefix_lists");
     C_VPC = vpc_collection_find("vpcs");
     C_PCX = vpc_collection_find("peering_connections");
     C_SG = vpc_collection_find("security_groups");
@@ -101,7 +110,7 @@ init_collections(void)
     C_SUBNET = vpc_collection_find("subnets");
     C_ENI = vpc_collection_find("enis");
     C_GW0 = vpc_collection_find(gw_keys[0]);
-    ovs_assert(C_VPC >= 0 && C_PCX >= 0 && C_SG >= 0 && C_NACL >= 0 && C_RTB >= 0
+    ovs_assert(C_HOST >= 0 && C_EDGE >= 0 && C_PL >= 0 && C_VPC >= 0 && C_PCX >= 0 && C_SG >= 0 && C_NACL >= 0 && C_RTB >= 0
                && C_SUBNET >= 0 && C_ENI > 0 && C_GW0 > 0);
 }
 
@@ -326,6 +335,49 @@ eni_index_remove(struct vpc_validator *v, struct vobj *o)
     }
 }
 
+static void
+host_index_add(struct vpc_validator *v, struct vobj *o)
+{
+    const struct vpc_host *h = o->model;
+    o->underlay = h->underlay_ip;
+    hmap_insert(&v->underlays, &o->underlay_node, hash_int(o->underlay, 0));
+}
+
+static struct vobj *
+find_underlay(const struct vpc_validator *v, uint32_t ip,
+              const struct vobj *self)
+{
+    struct vobj *o;
+    HMAP_FOR_EACH_WITH_HASH (o, underlay_node, hash_int(ip, 0),
+                             &v->underlays) {
+        if (o != self && o->underlay == ip) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
+/* Adds object 'o' to the indexes of its collection, or removes it. */
+static void
+index_add(struct vpc_validator *v, struct vobj *o)
+{
+    if (o->c == C_ENI) {
+        eni_index_add(v, o);
+    } else if (o->c == C_HOST || o->c == C_EDGE) {
+        host_index_add(v, o);
+    }
+}
+
+static void
+index_remove(struct vpc_validator *v, struct vobj *o)
+{
+    if (o->c == C_ENI) {
+        eni_index_remove(v, o);
+    } else if (o->c == C_HOST || o->c == C_EDGE) {
+        hmap_remove(&v->underlays, &o->underlay_node);
+    }
+}
+
 /* ------------------------------------------------------------- the state */
 
 /* Builds the indexes over 'doc' and its model 'r' (both become 'v''s). */
@@ -338,6 +390,7 @@ state_build(struct vpc_validator *v, struct json *doc, struct vpc_region *r)
     hmap_init(&v->ips);
     hmap_init(&v->macs);
     hmap_init(&v->eips);
+    hmap_init(&v->underlays);
     v->next_seq = 0;
 
     size_t n = 0;
@@ -360,9 +413,7 @@ state_build(struct vpc_validator *v, struct json *doc, struct vpc_region *r)
     struct vobj *o;
     HMAP_FOR_EACH (o, node, &v->objs) {
         refs_update(v, o, o->model, 1);
-        if (o->c == C_ENI) {
-            eni_index_add(v, o);
-        }
+        index_add(v, o);
     }
 }
 
@@ -377,6 +428,7 @@ state_destroy(struct vpc_validator *v)
     hmap_destroy(&v->ips);
     hmap_destroy(&v->macs);
     hmap_destroy(&v->eips);
+    hmap_destroy(&v->underlays);
     vpc_region_destroy_shell(v->r);
     json_destroy(v->doc);
     v->r = NULL;
@@ -605,6 +657,16 @@ check_object(const struct vpc_validator *v, int c, const void *model,
         bool ip_ok = vpc_check_eni_address(model, op, errs);
         vpc_check_eni_sgs(model, op, errs);
         check_eni_dups(v, model, id, op, self, ip_ok, errs);
+    } else if (c == C_HOST) {
+        /* Hosts come before edges in the document's order. */
+        const struct vpc_host *h = model;
+        struct vobj *x = find_underlay(v, h->underlay_ip, self);
+        if (x && x->c == C_HOST && (!self || x->seq < self->seq)) {
+            vpc_report_host_dup(h, op, errs);
+        } else if (x) {
+            struct vpc_obj_path xop = { vpc_collection_key(x->c), x->id, 0 };
+            vpc_report_host_dup(x->model, &xop, errs);
+        }
     } else if (c == C_SUBNET) {
         /* Inserts only.  Subnets of a VPC are disjoint, so the new one
          * overlaps each subnet it contains or the one it lies in, and the
@@ -741,9 +803,7 @@ put(struct vpc_validator *v, int c, const char *id, struct vobj *old,
     if (old) {
         o = old;
         refs_update(v, o, tmp, -1);
-        if (c == C_ENI) {
-            eni_index_remove(v, o);
-        }
+        index_remove(v, o);
         vpc_object_destroy(c, tmp);
         free(tmp);
 
@@ -760,9 +820,7 @@ put(struct vpc_validator *v, int c, const char *id, struct vobj *old,
         }
     }
     refs_update(v, o, o->model, 1);
-    if (c == C_ENI) {
-        eni_index_add(v, o);
-    }
+    index_add(v, o);
     return ACCEPT;
 
 refuse:
@@ -806,9 +864,7 @@ del(struct vpc_validator *v, struct vobj *o, struct vpc_errors *errs)
     }
 
     refs_update(v, o, o->model, -1);
-    if (o->c == C_ENI) {
-        eni_index_remove(v, o);
-    }
+    index_remove(v, o);
     vpc_region_unregister(v->r, o->id);
     struct json_array *a = json_array(doc_array(v->doc, o->c, false));
     size_t i = doc_index(v, o);
@@ -936,8 +992,8 @@ vpc_validator_apply(struct vpc_validator *v, const char *collection,
     enum verdict verdict = FALLBACK;
     struct vpc_errors errs;
     vpc_errors_init(&errs);
-    if (c == C_ENI || c == C_SG || c == C_RTB || c == C_PCX
-        || (c == C_SUBNET && !(obj && old))) {
+    if (c == C_ENI || c == C_SG || c == C_RTB || c == C_PCX || c == C_HOST
+        || c == C_NACL || c == C_PL || (c == C_SUBNET && !(obj && old))) {
         verdict = obj ? put(v, c, id, old, obj, &errs) : del(v, old, &errs);
     }
     if (verdict == FALLBACK) {

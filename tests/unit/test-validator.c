@@ -595,6 +595,59 @@ test_routes_and_subnets(void **state OVS_UNUSED)
 }
 
 static void
+test_hosts_nacls_prefix_lists(void **state OVS_UNUSED)
+{
+    struct vpc_validator *v = load(PEERING);
+    expect_error(v, "hosts", "host-c",
+                 "{'id':'host-c','underlay_ip':'192.168.100.1'}",
+                 "$.hosts[host-c].underlay_ip: \"192.168.100.1\": underlay "
+                 "address already used by another host or edge");
+    /* host-a is earlier than host-b: the clash is reported on host-b. */
+    expect_error(v, "hosts", "host-a",
+                 "{'id':'host-a','underlay_ip':'192.168.100.2'}",
+                 "$.hosts[host-b].underlay_ip: \"192.168.100.2\": underlay "
+                 "address already used by another host or edge");
+    expect_ok(v, "hosts", "host-a",
+              "{'id':'host-a','underlay_ip':'192.168.100.7'}", true);
+    expect_ok(v, "hosts", "host-c",
+              "{'id':'host-c','underlay_ip':'192.168.100.1'}", true);
+    expect_ok(v, "hosts", "host-c", NULL, true);
+
+    expect_error(v, "network_acls", "acl-a",
+                 "{'id':'acl-a','vpc':'vpc-a','ingress':[{'rule_number':1,"
+                 "'action':'allow','protocol':'-1','cidr':'0.0.0.0/0'},"
+                 "{'rule_number':1,'action':'deny','protocol':'-1',"
+                 "'cidr':'0.0.0.0/0'}]}",
+                 "duplicate rule number in ingress rules");
+    expect_ok(v, "network_acls", "acl-a",
+              "{'id':'acl-a','vpc':'vpc-a','ingress':[{'rule_number':1,"
+              "'action':'allow','protocol':'-1','cidr':'0.0.0.0/0'}]}",
+              true);
+    expect_ok(v, "subnets", "subnet-a2",
+              "{'id':'subnet-a2','vpc':'vpc-a','cidr':'10.1.2.0/24',"
+              "'network_acl':'acl-a'}", true);
+    expect_error(v, "network_acls", "acl-a", "{'id':'acl-a','vpc':'vpc-b'}",
+                 "$.subnets[subnet-a2].network_acl: \"acl-a\": network "
+                 "ACL belongs to vpc-b, not to vpc-a");
+    expect_error(v, "network_acls", "acl-a", NULL,
+                 "$.subnets[subnet-a2].network_acl: \"acl-a\": no network "
+                 "ACL has this id");
+
+    expect_ok(v, "prefix_lists", "pl-x",
+              "{'id':'pl-x','cidrs':['192.0.2.0/24']}", true);
+    expect_ok(v, "route_tables", "rtb-c",
+              "{'id':'rtb-c','vpc':'vpc-c','routes':[{"
+              "'destination_prefix_list':'pl-x','target':'blackhole'}]}",
+              true);
+    expect_error(v, "prefix_lists", "pl-x", "{'id':'pl-x','cidrs':['x']}",
+                 "$.prefix_lists[pl-x].cidrs[0]: \"x\": not an IPv4 prefix");
+    expect_error(v, "prefix_lists", "pl-x", NULL,
+                 "$.route_tables[rtb-c].routes[0].destination_prefix_list: "
+                 "\"pl-x\": no prefix list has this id");
+    vpc_validator_destroy(v);
+}
+
+static void
 test_fallback(void **state OVS_UNUSED)
 {
     struct vpc_validator *v = load(PEERING);
@@ -608,14 +661,19 @@ test_fallback(void **state OVS_UNUSED)
                            "not inside any CIDR block of vpc-c"));
     free(msgs);
     json_destroy(obj);
+    expect_ok(v, "edges", "edge-1",
+              "{'id':'edge-1','underlay_ip':'192.168.100.9'}", false);
     expect_ok(v, "hosts", "host-c",
-              "{'id':'host-c','underlay_ip':'192.168.100.3'}", false);
+              "{'id':'host-c','underlay_ip':'192.168.100.3'}", true);
     /* Incremental again after a fallback. */
     expect_ok(v, "enis", "eni-a3",
               ENI("eni-a3", "subnet-a", "host-c", "02:00:00:0a:01:1e",
                   "10.1.1.30", "'sg-a'"), true);
-    expect_error_full(v, "hosts", "host-c", NULL,
-                      "$.enis[eni-a3].host: \"host-c\": no host has this id");
+    expect_error(v, "hosts", "host-c", NULL,
+                 "$.enis[eni-a3].host: \"host-c\": no host has this id");
+    expect_error_full(v, "vpcs", "vpc-c", NULL,
+                      "$.subnets[subnet-c].vpc: \"vpc-c\": no VPC has this "
+                      "id");
     vpc_validator_destroy(v);
 }
 
@@ -811,7 +869,8 @@ run_property(struct json *doc, unsigned int n, double max_seconds)
     static const char *const weighted[] = {
         "enis", "enis", "enis", "enis", "security_groups",
         "security_groups", "route_tables", "route_tables",
-        "peering_connections", "subnets", "subnets",
+        "peering_connections", "subnets", "subnets", "hosts",
+        "network_acls", "prefix_lists",
     };
     struct stats st = { 0 };
     clock_t start = clock();
@@ -964,6 +1023,7 @@ main(void)
         cmocka_unit_test(test_delete_referenced),
         cmocka_unit_test(test_security_groups),
         cmocka_unit_test(test_routes_and_subnets),
+        cmocka_unit_test(test_hosts_nacls_prefix_lists),
         cmocka_unit_test(test_fallback),
         cmocka_unit_test(test_property_examples),
         cmocka_unit_test(test_property_generated),
