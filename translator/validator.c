@@ -668,11 +668,15 @@ check_object(const struct vpc_validator *v, int c, const void *model,
             vpc_report_host_dup(x->model, &xop, errs);
         }
     } else if (c == C_SUBNET) {
-        /* Inserts only.  Subnets of a VPC are disjoint, so the new one
+        /* A replacement keeps its VPC and CIDR (put()), so only an insert
+         * can overlap.  Subnets of a VPC are disjoint, so the new one
          * overlaps each subnet it contains or the one it lies in, and the
          * whole-document sweep reports each on the new, later one. */
         const struct vpc_subnet *s = model;
         vpc_check_subnet(s, op, errs);
+        if (self) {
+            return;
+        }
         const struct vobj *vpc = find_obj(v, s->vpc->id);
         size_t n;
         struct vobj **refs = referrers(vpc, &n);
@@ -773,13 +777,21 @@ put(struct vpc_validator *v, int c, const char *id, struct vobj *old,
 
     void *model = tmp;
     if (old) {
+        bool fall_back = false;
         if (c == C_PCX) {
             const struct vpc_peering *a = tmp, *b = old->model;
-            if (a->requester != b->requester || a->accepter != b->accepter) {
-                vpc_object_destroy(c, tmp);
-                free(tmp);
-                return FALLBACK;
-            }
+            fall_back = a->requester != b->requester
+                        || a->accepter != b->accepter;
+        } else if (c == C_SUBNET) {
+            /* Another VPC or CIDR reaches every ENI in the subnet. */
+            const struct vpc_subnet *a = tmp, *b = old->model;
+            fall_back = (a->vpc != b->vpc || a->cidr.addr != b->cidr.addr
+                         || a->cidr.plen != b->cidr.plen);
+        }
+        if (fall_back) {
+            vpc_object_destroy(c, tmp);
+            free(tmp);
+            return FALLBACK;
         }
         /* Try the new contents at the old address, which every reference
          * points to. */
@@ -966,8 +978,14 @@ vpc_validator_apply(struct vpc_validator *v, const char *collection,
         return false;
     }
     struct vobj *old = find_obj(v, id);
+    bool steals_id = false;
     if (old && old->c != c) {
-        old = NULL;             /* An insert, of a duplicate id. */
+        /* An insert, of a duplicate id.  The whole validation registers
+         * ids in collection order: a host taking the id of a later
+         * collection's object (possible for free-form ids) takes it from
+         * that object and its referrers. */
+        steals_id = old->c > c;
+        old = NULL;
     }
     struct vpc_obj_path op = { collection, id, 0 };
     if (!obj && !old) {
@@ -992,8 +1010,9 @@ vpc_validator_apply(struct vpc_validator *v, const char *collection,
     enum verdict verdict = FALLBACK;
     struct vpc_errors errs;
     vpc_errors_init(&errs);
-    if (c == C_ENI || c == C_SG || c == C_RTB || c == C_PCX || c == C_HOST
-        || c == C_NACL || c == C_PL || (c == C_SUBNET && !(obj && old))) {
+    if (!steals_id
+        && (c == C_ENI || c == C_SG || c == C_RTB || c == C_PCX
+            || c == C_HOST || c == C_NACL || c == C_PL || c == C_SUBNET)) {
         verdict = obj ? put(v, c, id, old, obj, &errs) : del(v, old, &errs);
     }
     if (verdict == FALLBACK) {

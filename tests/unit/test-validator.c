@@ -584,13 +584,25 @@ test_routes_and_subnets(void **state OVS_UNUSED)
     /* The same CIDR in another VPC is fine. */
     expect_ok(v, "subnets", "subnet-b2",
               "{'id':'subnet-b2','vpc':'vpc-b','cidr':'10.2.2.0/24'}", true);
-    /* Replacing a subnet is not incremental. */
+    /* Replacing a subnet's route table is incremental, its CIDR not. */
+    expect_ok(v, "subnets", "subnet-b2",
+              "{'id':'subnet-b2','vpc':'vpc-b','cidr':'10.2.2.0/24',"
+              "'route_table':'rtb-b'}", true);
+    expect_error(v, "subnets", "subnet-b2",
+                 "{'id':'subnet-b2','vpc':'vpc-b','cidr':'10.2.2.0/24',"
+                 "'route_table':'rtb-a'}",
+                 "$.subnets[subnet-b2].route_table: \"rtb-a\": route table "
+                 "belongs to vpc-a, not to vpc-b");
     expect_ok(v, "subnets", "subnet-b2",
               "{'id':'subnet-b2','vpc':'vpc-b','cidr':'10.2.3.0/24'}",
               false);
+    /* Pass 2 refuses before any fallback. */
+    expect_error(v, "subnets", "subnet-b2",
+                 "{'id':'subnet-b2','vpc':'vpc-b','cidr':'10.2.3.0/24',"
+                 "'bogus':1}", "unknown key");
     expect_error_full(v, "subnets", "subnet-b2",
-                      "{'id':'subnet-b2','vpc':'vpc-b','cidr':'10.2.3.0/24',"
-                      "'bogus':1}", "unknown key");
+                      "{'id':'subnet-b2','vpc':'vpc-b','cidr':'10.2.4.0/30'}",
+                      "a subnet must be /28 or larger");
     vpc_validator_destroy(v);
 }
 
@@ -612,6 +624,12 @@ test_hosts_nacls_prefix_lists(void **state OVS_UNUSED)
     expect_ok(v, "hosts", "host-c",
               "{'id':'host-c','underlay_ip':'192.168.100.1'}", true);
     expect_ok(v, "hosts", "host-c", NULL, true);
+    /* A host with the id of a later collection's object takes it from that
+     * object's referrers (ids register in collection order). */
+    expect_error_full(v, "hosts", "subnet-c",
+                      "{'id':'subnet-c','underlay_ip':'192.168.100.8'}",
+                      "$.enis[eni-c1].subnet: \"subnet-c\": is a host, not "
+                      "a subnet");
 
     expect_error(v, "network_acls", "acl-a",
                  "{'id':'acl-a','vpc':'vpc-a','ingress':[{'rule_number':1,"
