@@ -13,7 +13,8 @@
  *     table or network ACL; the route tables with a route to an ENI, a
  *     peering or a gateway; the security groups with a rule naming a group;
  *     everything of a VPC...), with a count;
- *   - ENIs by (VPC, private IP), by MAC and by elastic IP.
+ *   - ENIs by (VPC, private IP), by MAC and by elastic IP; hosts and edges
+ *     by underlay address.
  *
  * The model is updated in place, object by object: the objects loaded with
  * the document stay in the region's arrays, new ones are malloc'd one by
@@ -27,8 +28,9 @@
  * (translator/rules.h): pass 1 and 2 of the new object, against r->by_id;
  * the pass-3 rules of the new object, with the indexes standing for the
  * duplicate sets; the pass-3 rules of its referrers; for a delete, pass 2
- * of every referrer, which then sees a dangling reference.  A replacement
- * is tried in place and undone if refused.  docs/regiondb.md, "Incremental
+ * of every referrer, which then sees a dangling reference; for a peering
+ * delete, the security groups of both VPCs.  A replacement is tried in
+ * place and undone if refused.  docs/regiondb.md, "Incremental
  * validation", lists the changes this covers; the others revalidate the
  * whole document with the change applied. */
 
@@ -110,7 +112,8 @@ init_collections(void)
     C_SUBNET = vpc_collection_find("subnets");
     C_ENI = vpc_collection_find("enis");
     C_GW0 = vpc_collection_find(gw_keys[0]);
-    ovs_assert(C_HOST >= 0 && C_EDGE >= 0 && C_PL >= 0 && C_VPC >= 0 && C_PCX >= 0 && C_SG >= 0 && C_NACL >= 0 && C_RTB >= 0
+    ovs_assert(C_HOST >= 0 && C_EDGE >= 0 && C_PL >= 0 && C_VPC >= 0
+               && C_PCX >= 0 && C_SG >= 0 && C_NACL >= 0 && C_RTB >= 0
                && C_SUBNET >= 0 && C_ENI > 0 && C_GW0 > 0);
 }
 
