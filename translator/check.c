@@ -105,44 +105,70 @@ check_hosts(struct vpc_region *r, struct vpc_errors *errs)
     dup_destroy(&seen);
 }
 
+void
+vpc_report_vpc_dup_vni(const struct vpc_vpc *vpc,
+                       const struct vpc_obj_path *op, const char *prev_id,
+                       struct vpc_errors *errs)
+{
+    char *path = vpc_obj_path_format(op, ".vni");
+    char *v = xasprintf("%"PRIu32, vpc->vni);
+    vpc_errors_add(errs, path, v, "duplicate VNI: already used by %s",
+                   prev_id);
+    free(path);
+    free(v);
+}
+
+void
+vpc_check_vpc(const struct vpc_vpc *vpc, const struct vpc_obj_path *op,
+              struct vpc_errors *errs)
+{
+    if (!vpc->n_blocks) {
+        char *path = vpc_obj_path_format(op, ".cidr_blocks");
+        vpc_errors_add(errs, path, "[]", "a VPC needs at least one CIDR "
+                       "block");
+        free(path);
+    }
+    for (size_t b = 0; b < vpc->n_blocks; b++) {
+        const struct vpc_prefix *p = &vpc->blocks[b];
+        bool bad_size = p->plen < 16 || p->plen > 28;
+        bool overlap = false;
+        for (size_t c = 0; c < b; c++) {
+            overlap = overlap || vpc_prefix_overlaps(p, &vpc->blocks[c]);
+        }
+        if (!bad_size && !overlap) {
+            continue;           /* Strings only for errors. */
+        }
+        char suffix[48];
+        snprintf(suffix, sizeof suffix, ".cidr_blocks[%"PRIuSIZE"]", b);
+        char *path = vpc_obj_path_format(op, suffix);
+        char *v = prefix_str(p);
+        if (bad_size) {
+            vpc_errors_add(errs, path, v, "a VPC CIDR block must be between "
+                           "/16 and /28");
+        }
+        for (size_t c = 0; c < b; c++) {
+            if (vpc_prefix_overlaps(p, &vpc->blocks[c])) {
+                vpc_errors_add(errs, path, v, "overlaps cidr_blocks[%"
+                               PRIuSIZE"] of the same VPC", c);
+            }
+        }
+        free(path);
+        free(v);
+    }
+}
+
 static void
 check_vpcs(struct vpc_region *r, struct vpc_errors *errs)
 {
     struct hmap vnis = HMAP_INITIALIZER(&vnis);
     for (size_t i = 0; i < r->n_vpcs; i++) {
         struct vpc_vpc *vpc = &r->vpcs[i];
+        struct vpc_obj_path op = { "vpcs", NULL, i };
         size_t prev = dup_check(&vnis, NULL, vpc->vni, i);
         if (prev != SIZE_MAX) {
-            char *path = xasprintf("$.vpcs[%"PRIuSIZE"].vni", i);
-            char *v = xasprintf("%"PRIu32, vpc->vni);
-            vpc_errors_add(errs, path, v, "duplicate VNI: already used by "
-                           "%s", r->vpcs[prev].id);
-            free(path);
-            free(v);
+            vpc_report_vpc_dup_vni(vpc, &op, r->vpcs[prev].id, errs);
         }
-        if (!vpc->n_blocks) {
-            char *path = xasprintf("$.vpcs[%"PRIuSIZE"].cidr_blocks", i);
-            vpc_errors_add(errs, path, "[]", "a VPC needs at least one "
-                           "CIDR block");
-            free(path);
-        }
-        for (size_t b = 0; b < vpc->n_blocks; b++) {
-            char *path = xasprintf("$.vpcs[%"PRIuSIZE"].cidr_blocks[%"
-                                   PRIuSIZE"]", i, b);
-            char *v = prefix_str(&vpc->blocks[b]);
-            if (vpc->blocks[b].plen < 16 || vpc->blocks[b].plen > 28) {
-                vpc_errors_add(errs, path, v, "a VPC CIDR block must be "
-                               "between /16 and /28");
-            }
-            for (size_t c = 0; c < b; c++) {
-                if (vpc_prefix_overlaps(&vpc->blocks[b], &vpc->blocks[c])) {
-                    vpc_errors_add(errs, path, v, "overlaps cidr_blocks[%"
-                                   PRIuSIZE"] of the same VPC", c);
-                }
-            }
-            free(path);
-            free(v);
-        }
+        vpc_check_vpc(vpc, &op, errs);
     }
     dup_destroy(&vnis);
 }

@@ -77,6 +77,14 @@ void vpc_report_host_dup(const struct vpc_host *h,
                          const struct vpc_obj_path *op,
                          struct vpc_errors *errors);
 
+/* A VPC's CIDR blocks (some, /16 to /28, disjoint); and the report of its
+ * VNI, which earlier VPC 'prev_id' has. */
+void vpc_check_vpc(const struct vpc_vpc *vpc, const struct vpc_obj_path *op,
+                   struct vpc_errors *errors);
+void vpc_report_vpc_dup_vni(const struct vpc_vpc *vpc,
+                            const struct vpc_obj_path *op,
+                            const char *prev_id, struct vpc_errors *errors);
+
 /* An ENI's address in its subnet (outside, reserved).  Returns true if the
  * address is one the VPC-wide duplicate check applies to. */
 bool vpc_check_eni_address(const struct vpc_eni *e,

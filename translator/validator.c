@@ -14,7 +14,7 @@
  *     peering or a gateway; the security groups with a rule naming a group;
  *     everything of a VPC...), with a count;
  *   - ENIs by (VPC, private IP), by MAC and by elastic IP; hosts and edges
- *     by underlay address.
+ *     by underlay address; VPCs by VNI.
  *
  * The model is updated in place, object by object: the objects loaded with
  * the document stay in the region's arrays, new ones are malloc'd one by
@@ -77,7 +77,8 @@ struct vobj {
     uint64_t mac;
     bool has_eip;
 
-    /* Hosts and edges: the underlay index. */
+    /* Hosts and edges: the underlay index; VPCs: the VNI index (one
+     * node, 'underlay' holding the VNI). */
     struct hmap_node underlay_node;
     uint32_t underlay;
 };
@@ -88,6 +89,7 @@ struct vpc_validator {
     struct hmap objs;           /* struct vobj, by hash_string(id). */
     struct hmap ips, macs, eips;        /* ENIs' struct vobj. */
     struct hmap underlays;              /* Hosts' and edges'. */
+    struct hmap vnis;                   /* VPCs'. */
     uint64_t next_seq;
     bool last_incremental;
 };
@@ -360,6 +362,18 @@ find_underlay(const struct vpc_validator *v, uint32_t ip,
     return NULL;
 }
 
+static struct vobj *
+find_vni(const struct vpc_validator *v, uint32_t vni)
+{
+    struct vobj *o;
+    HMAP_FOR_EACH_WITH_HASH (o, underlay_node, hash_int(vni, 0), &v->vnis) {
+        if (o->underlay == vni) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
 /* Adds object 'o' to the indexes of its collection, or removes it. */
 static void
 index_add(struct vpc_validator *v, struct vobj *o)
@@ -368,6 +382,9 @@ index_add(struct vpc_validator *v, struct vobj *o)
         eni_index_add(v, o);
     } else if (o->c == C_HOST || o->c == C_EDGE) {
         host_index_add(v, o);
+    } else if (o->c == C_VPC) {
+        o->underlay = ((const struct vpc_vpc *) o->model)->vni;
+        hmap_insert(&v->vnis, &o->underlay_node, hash_int(o->underlay, 0));
     }
 }
 
@@ -378,6 +395,8 @@ index_remove(struct vpc_validator *v, struct vobj *o)
         eni_index_remove(v, o);
     } else if (o->c == C_HOST || o->c == C_EDGE) {
         hmap_remove(&v->underlays, &o->underlay_node);
+    } else if (o->c == C_VPC) {
+        hmap_remove(&v->vnis, &o->underlay_node);
     }
 }
 
@@ -394,6 +413,7 @@ state_build(struct vpc_validator *v, struct json *doc, struct vpc_region *r)
     hmap_init(&v->macs);
     hmap_init(&v->eips);
     hmap_init(&v->underlays);
+    hmap_init(&v->vnis);
     v->next_seq = 0;
 
     size_t n = 0;
@@ -432,6 +452,7 @@ state_destroy(struct vpc_validator *v)
     hmap_destroy(&v->macs);
     hmap_destroy(&v->eips);
     hmap_destroy(&v->underlays);
+    hmap_destroy(&v->vnis);
     vpc_region_destroy_shell(v->r);
     json_destroy(v->doc);
     v->r = NULL;
@@ -670,6 +691,14 @@ check_object(const struct vpc_validator *v, int c, const void *model,
             struct vpc_obj_path xop = { vpc_collection_key(x->c), x->id, 0 };
             vpc_report_host_dup(x->model, &xop, errs);
         }
+    } else if (c == C_VPC) {
+        /* Inserts only (put()): the new VPC is the later one. */
+        const struct vpc_vpc *vpc = model;
+        const struct vobj *x = find_vni(v, vpc->vni);
+        if (x) {
+            vpc_report_vpc_dup_vni(vpc, op, x->id, errs);
+        }
+        vpc_check_vpc(vpc, op, errs);
     } else if (c == C_SUBNET) {
         /* A replacement keeps its VPC and CIDR (put()), so only an insert
          * can overlap.  Subnets of a VPC are disjoint, so the new one
@@ -785,6 +814,9 @@ put(struct vpc_validator *v, int c, const char *id, struct vobj *old,
             const struct vpc_peering *a = tmp, *b = old->model;
             fall_back = a->requester != b->requester
                         || a->accepter != b->accepter;
+        } else if (c == C_VPC) {
+            /* Its blocks, VNI and precedence reach everything in it. */
+            fall_back = true;
         } else if (c == C_SUBNET) {
             /* Another VPC or CIDR reaches every ENI in the subnet. */
             const struct vpc_subnet *a = tmp, *b = old->model;
@@ -1015,7 +1047,8 @@ vpc_validator_apply(struct vpc_validator *v, const char *collection,
     vpc_errors_init(&errs);
     if (!steals_id
         && (c == C_ENI || c == C_SG || c == C_RTB || c == C_PCX
-            || c == C_HOST || c == C_NACL || c == C_PL || c == C_SUBNET)) {
+            || c == C_HOST || c == C_NACL || c == C_PL || c == C_SUBNET
+            || c == C_VPC)) {
         verdict = obj ? put(v, c, id, old, obj, &errs) : del(v, old, &errs);
     }
     if (verdict == FALLBACK) {

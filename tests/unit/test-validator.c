@@ -359,9 +359,20 @@ test_eni_ip_other_vpc(void **state OVS_UNUSED)
     /* 10.1.1.10 is taken in vpc-a, not in vpc-d, which overlaps vpc-a
      * (allowed: they are not peered). */
     struct vpc_validator *v = load(PEERING);
+    expect_error(v, "vpcs", "vpc-d",
+                 "{'id':'vpc-d','cidr_blocks':['10.1.0.0/16'],'vni':103}",
+                 "$.vpcs[vpc-d].vni: 103: duplicate VNI: already used by "
+                 "vpc-c");
+    expect_error(v, "vpcs", "vpc-d",
+                 "{'id':'vpc-d','cidr_blocks':['10.1.0.0/16','10.1.2.0/24',"
+                 "'10.16.0.0/12'],'vni':104}",
+                 "$.vpcs[vpc-d].cidr_blocks[1]: \"10.1.2.0/24\": overlaps "
+                 "cidr_blocks[0] of the same VPC\n$.vpcs[vpc-d].cidr_blocks[2]"
+                 ": \"10.16.0.0/12\": a VPC CIDR block must be between /16 "
+                 "and /28");
     expect_ok(v, "vpcs", "vpc-d",
               "{'id':'vpc-d','cidr_blocks':['10.1.0.0/16'],'vni':104}",
-              false);
+              true);
     expect_ok(v, "security_groups", "sg-d", "{'id':'sg-d','vpc':'vpc-d'}",
               true);
     expect_ok(v, "subnets", "subnet-d",
@@ -689,9 +700,9 @@ test_fallback(void **state OVS_UNUSED)
                   "10.1.1.30", "'sg-a'"), true);
     expect_error(v, "hosts", "host-c", NULL,
                  "$.enis[eni-a3].host: \"host-c\": no host has this id");
-    expect_error_full(v, "vpcs", "vpc-c", NULL,
-                      "$.subnets[subnet-c].vpc: \"vpc-c\": no VPC has this "
-                      "id");
+    expect_error(v, "vpcs", "vpc-c", NULL,
+                 "$.subnets[subnet-c].vpc: \"vpc-c\": no VPC has this "
+                 "id");
     vpc_validator_destroy(v);
 }
 
