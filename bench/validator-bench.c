@@ -316,6 +316,24 @@ main(int argc, char *argv[])
     }
     free(added);
 
+    /* VPC: a new one, then deleted again. */
+    struct series vpc_add = { .name = "vpc add" };
+    struct series vpc_del = { .name = "vpc delete" };
+    for (size_t i = 0; i < n / 2; i++) {
+        char *id = xasprintf("vpc-bench-%zu", i);
+        struct json *obj = json_object_create();
+        json_object_put_string(obj, "id", id);
+        struct json *blocks = json_array_create_empty();
+        json_array_add(blocks, json_string_create("10.0.0.0/16"));
+        json_object_put(obj, "cidr_blocks", blocks);
+        json_object_put(obj, "vni", json_integer_create(900000 + i));
+        if (timed_apply(v, &vpc_add, "vpcs", id, obj)) {
+            timed_apply(v, &vpc_del, "vpcs", id, NULL);
+        }
+        json_destroy(obj);
+        free(id);
+    }
+
     /* ENI delete anywhere in the document (the array shifts); route
      * targets are refused. */
     struct series del_any = { .name = "eni delete (any)" };
@@ -326,7 +344,8 @@ main(int argc, char *argv[])
     }
 
     struct series *all[] = { &add, &del, &del_any, &move, &eip, &sgs, &rule,
-                             &route, &pcx, &pcx_del, &subnet };
+                             &route, &pcx, &pcx_del, &subnet, &vpc_add,
+                             &vpc_del };
     for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
         series_report(all[i]);
     }
