@@ -633,26 +633,58 @@ check_route_tables(struct vpc_region *r, struct vpc_errors *errs)
     }
 }
 
-/* The JSON path of gateway 'gw': gateways are stored in the order of
- * their collections in the document. */
-static char *
-gateway_path(const struct vpc_region *r, const struct vpc_gateway *gw,
-             const char *key)
+/* The collection of gateway kind 'kind'. */
+static const char *
+gateway_key(enum vpc_target_kind kind)
 {
-    size_t index = 0;
-    for (const struct vpc_gateway *g = r->gateways; g < gw; g++) {
-        index += g->kind == gw->kind;
-    }
-#define GW_PATH_(KIND, KEY, ...) \
-    case VPC_TGT_##KIND: \
-        return xasprintf("$.%s[%"PRIuSIZE"].%s", KEY, index, key);
-    switch (gw->kind) {
-    VPC_GATEWAY_KINDS(GW_PATH_)
+#define GW_KEY_(KIND, KEY, ...) case VPC_TGT_##KIND: return KEY;
+    switch (kind) {
+    VPC_GATEWAY_KINDS(GW_KEY_)
     VPC_TGT_NON_GATEWAY_CASES
         break;
     }
-#undef GW_PATH_
-    return xstrdup("$");
+#undef GW_KEY_
+    return "?";
+}
+
+void
+vpc_check_gateway(const struct vpc_gateway *gw, const struct vpc_obj_path *op,
+                  struct vpc_errors *errs)
+{
+    for (size_t k = 0; gw->kind == VPC_TGT_VPCE
+                       && k < gw->n_allowed_subnets; k++) {
+        const struct vpc_subnet *s = gw->allowed_subnets[k];
+        if (s->vpc != gw->vpc) {
+            char *path = vpc_obj_path_format(op, ".allowed_subnets");
+            check_same_vpc(errs, path, s->id, s->vpc, gw->vpc, "subnet");
+            free(path);
+        }
+    }
+}
+
+void
+vpc_report_dx_dup(const struct vpc_gateway *gw, const struct vpc_obj_path *op,
+                  const char *prev_id, struct vpc_errors *errs)
+{
+    char *path = vpc_obj_path_format(op, ".c_tag");
+    char *v = xasprintf("%d", gw->c_tag);
+    vpc_errors_add(errs, path, v, "S-tag %d and C-tag %d are already used "
+                   "by %s on the same edge", gw->s_tag, gw->c_tag, prev_id);
+    free(path);
+    free(v);
+}
+
+void
+vpc_report_igw_dup(const struct vpc_gateway *gw,
+                   const struct vpc_obj_path *op, const char *prev_id,
+                   struct vpc_errors *errs)
+{
+    char *path = vpc_obj_path_format(op, ".vpc");
+    char *v = xasprintf("\"%s\"", gw->vpc->id);
+    vpc_errors_add(errs, path, v, "a VPC has at most one internet gateway; "
+                   "%s is already attached", prev_id);
+    free(path);
+    free(v);
 }
 
 /* Gateways: one internet gateway per VPC, and a reserved VNI each.  The
@@ -661,46 +693,25 @@ gateway_path(const struct vpc_region *r, const struct vpc_gateway *gw,
 static void
 check_gateways(struct vpc_region *r, struct vpc_errors *errs)
 {
+    size_t index[64] = { 0 };   /* Position within each gateway kind. */
     for (size_t i = 0; i < r->n_gateways; i++) {
         struct vpc_gateway *gw = &r->gateways[i];
+        ovs_assert(gw->kind < ARRAY_SIZE(index));
+        struct vpc_obj_path op = { gateway_key(gw->kind), NULL,
+                                   index[gw->kind]++ };
         gw->vni = VPC_GW_VNI_BASE + i;
-        if (gw->kind == VPC_TGT_VPCE) {
-            for (size_t k = 0; k < gw->n_allowed_subnets; k++) {
-                const struct vpc_subnet *s = gw->allowed_subnets[k];
-                if (s->vpc != gw->vpc) {
-                    char *path = gateway_path(r, gw, "allowed_subnets");
-                    check_same_vpc(errs, path, s->id, s->vpc, gw->vpc,
-                                   "subnet");
-                    free(path);
-                }
-            }
-        }
+        vpc_check_gateway(gw, &op, errs);
         for (size_t j = 0; gw->kind == VPC_TGT_DX && j < i; j++) {
             const struct vpc_gateway *o = &r->gateways[j];
             if (o->kind == VPC_TGT_DX && o->edge == gw->edge
                 && o->s_tag == gw->s_tag && o->c_tag == gw->c_tag) {
-                char *path = gateway_path(r, gw, "c_tag");
-                char *v = xasprintf("%d", gw->c_tag);
-                vpc_errors_add(errs, path, v, "S-tag %d and C-tag %d are "
-                               "already used by %s on the same edge",
-                               gw->s_tag, gw->c_tag, o->id);
-                free(path);
-                free(v);
+                vpc_report_dx_dup(gw, &op, o->id, errs);
             }
         }
-        if (gw->kind != VPC_TGT_IGW) {
-            continue;
-        }
-        for (size_t j = 0; j < i; j++) {
+        for (size_t j = 0; gw->kind == VPC_TGT_IGW && j < i; j++) {
             if (r->gateways[j].kind == VPC_TGT_IGW
                 && r->gateways[j].vpc == gw->vpc) {
-                char *path = gateway_path(r, gw, "vpc");
-                char *v = xasprintf("\"%s\"", gw->vpc->id);
-                vpc_errors_add(errs, path, v, "a VPC has at most one "
-                               "internet gateway; %s is already attached",
-                               r->gateways[j].id);
-                free(path);
-                free(v);
+                vpc_report_igw_dup(gw, &op, r->gateways[j].id, errs);
             }
         }
     }

@@ -136,4 +136,17 @@ void vpc_check_route_table(const struct vpc_route_table *rtb,
                            const struct vpc_obj_path *op,
                            struct vpc_errors *errors);
 
+/* A gateway's own rules (an endpoint's allowed subnets in its VPC); and
+ * the reports of a Direct Connect interface whose tags, or an internet
+ * gateway whose VPC, earlier gateway 'prev_id' has. */
+void vpc_check_gateway(const struct vpc_gateway *gw,
+                       const struct vpc_obj_path *op,
+                       struct vpc_errors *errors);
+void vpc_report_dx_dup(const struct vpc_gateway *gw,
+                       const struct vpc_obj_path *op, const char *prev_id,
+                       struct vpc_errors *errors);
+void vpc_report_igw_dup(const struct vpc_gateway *gw,
+                        const struct vpc_obj_path *op, const char *prev_id,
+                        struct vpc_errors *errors);
+
 #endif /* translator/rules.h */

@@ -51,7 +51,7 @@
 
 /* Collections, by their index in translator/rules.h's table. */
 static int C_HOST, C_EDGE, C_PL, C_VPC, C_PCX, C_SG, C_NACL, C_RTB, C_SUBNET;
-static int C_ENI, C_GW0;
+static int C_ENI, C_GW0, C_IGW, C_DX;
 
 /* An object that references another one, 'n' times. */
 struct vref {
@@ -114,9 +114,12 @@ init_collections(void)
     C_SUBNET = vpc_collection_find("subnets");
     C_ENI = vpc_collection_find("enis");
     C_GW0 = vpc_collection_find(gw_keys[0]);
+    C_IGW = vpc_collection_find("internet_gateways");
+    C_DX = vpc_collection_find("direct_connect");
     ovs_assert(C_HOST >= 0 && C_EDGE >= 0 && C_PL >= 0 && C_VPC >= 0
                && C_PCX >= 0 && C_SG >= 0 && C_NACL >= 0 && C_RTB >= 0
-               && C_SUBNET >= 0 && C_ENI > 0 && C_GW0 > 0);
+               && C_SUBNET >= 0 && C_ENI > 0 && C_GW0 > 0 && C_IGW >= C_GW0
+               && C_DX >= C_GW0);
 }
 
 /* ------------------------------------------------------------- objects */
@@ -544,6 +547,21 @@ array_remove(struct json_array *a, size_t i)
     a->n--;
 }
 
+/* Gateway VNIs follow document order over every gateway collection
+ * (translator/check.c): renumbers them after a gateway came or went. */
+static void
+renumber_gateways(struct vpc_validator *v)
+{
+    uint32_t vni = VPC_GW_VNI_BASE;
+    for (size_t c = C_GW0; c < vpc_collection_count(); c++) {
+        const struct json *a = doc_array(v->doc, c, false);
+        for (size_t i = 0; a && i < json_array(a)->n; i++) {
+            struct vobj *o = find_obj(v, json_id(json_array(a)->elems[i]));
+            ((struct vpc_gateway *) o->model)->vni = vni++;
+        }
+    }
+}
+
 /* ------------------------------------------------------------ checking */
 
 /* The pass-3 rules of object 'model' of collection 'c' that involve only
@@ -563,6 +581,8 @@ check_local(int c, const void *model, const struct vpc_obj_path *op,
         vpc_check_sg(model, op, errs);
     } else if (c == C_RTB) {
         vpc_check_route_table(model, op, errs);
+    } else if (c >= C_GW0) {
+        vpc_check_gateway(model, op, errs);
     }
 }
 
@@ -691,6 +711,38 @@ check_object(const struct vpc_validator *v, int c, const void *model,
             struct vpc_obj_path xop = { vpc_collection_key(x->c), x->id, 0 };
             vpc_report_host_dup(x->model, &xop, errs);
         }
+    } else if (c == C_IGW || c == C_DX) {
+        /* One internet gateway per VPC, one Direct Connect interface per
+         * tag pair on an edge: reported on the later of the two. */
+        const struct vpc_gateway *gw = model;
+        vpc_check_gateway(gw, op, errs);
+        const void *scope = c == C_IGW ? (const void *) gw->vpc
+                                       : (const void *) gw->edge;
+        size_t n;
+        struct vobj **refs = referrers(find_obj(v, *(char *const *) scope),
+                                       &n);
+        for (size_t i = 0; i < n; i++) {
+            const struct vpc_gateway *o = refs[i]->model;
+            if (refs[i]->c != c || refs[i] == self || o == gw
+                || (c == C_DX && (o->s_tag != gw->s_tag
+                                  || o->c_tag != gw->c_tag
+                                  || o->edge != gw->edge))
+                || (c == C_IGW && o->vpc != gw->vpc)) {
+                continue;
+            }
+            void (*report)(const struct vpc_gateway *,
+                           const struct vpc_obj_path *, const char *,
+                           struct vpc_errors *)
+                = c == C_IGW ? vpc_report_igw_dup : vpc_report_dx_dup;
+            if (!self || refs[i]->seq < self->seq) {
+                report(gw, op, refs[i]->id, errs);
+            } else {
+                struct vpc_obj_path xop = { vpc_collection_key(c),
+                                            refs[i]->id, 0 };
+                report(o, &xop, id, errs);
+            }
+        }
+        free(refs);
     } else if (c == C_VPC) {
         /* Inserts only (put()): the new VPC is the later one. */
         const struct vpc_vpc *vpc = model;
@@ -851,6 +903,11 @@ put(struct vpc_validator *v, int c, const char *id, struct vobj *old,
         o = old;
         refs_update(v, o, tmp, -1);
         index_remove(v, o);
+        if (c >= C_GW0) {
+            /* A replaced gateway keeps its place, and so its VNI. */
+            ((struct vpc_gateway *) o->model)->vni
+                = ((const struct vpc_gateway *) tmp)->vni;
+        }
         vpc_object_destroy(c, tmp);
         free(tmp);
 
@@ -868,6 +925,9 @@ put(struct vpc_validator *v, int c, const char *id, struct vobj *old,
     }
     refs_update(v, o, o->model, 1);
     index_add(v, o);
+    if (c >= C_GW0 && !old) {
+        renumber_gateways(v);
+    }
     return ACCEPT;
 
 refuse:
@@ -918,7 +978,11 @@ del(struct vpc_validator *v, struct vobj *o, struct vpc_errors *errs)
     json_destroy(a->elems[i]);
     array_remove(a, i);
     hmap_remove(&v->objs, &o->node);
+    int c = o->c;
     obj_free(o);
+    if (c >= C_GW0) {
+        renumber_gateways(v);
+    }
     return ACCEPT;
 }
 
@@ -1048,7 +1112,7 @@ vpc_validator_apply(struct vpc_validator *v, const char *collection,
     if (!steals_id
         && (c == C_ENI || c == C_SG || c == C_RTB || c == C_PCX
             || c == C_HOST || c == C_NACL || c == C_PL || c == C_SUBNET
-            || c == C_VPC)) {
+            || c == C_VPC || c >= C_GW0)) {
         verdict = obj ? put(v, c, id, old, obj, &errs) : del(v, old, &errs);
     }
     if (verdict == FALLBACK) {

@@ -677,6 +677,58 @@ test_hosts_nacls_prefix_lists(void **state OVS_UNUSED)
 }
 
 static void
+test_gateways(void **state OVS_UNUSED)
+{
+    /* examples/edge.json: vpc-shop with igw-shop, nat-shop, dxvif-shop
+     * (S-tag 100, C-tag 200), vpce-s3 (subnet-private only), all on the
+     * only edge, edge-1; rtb-public and rtb-private route to them. */
+    struct vpc_validator *v = load("examples/edge.json");
+    expect_error(v, "internet_gateways", "igw-shop2",
+                 "{'id':'igw-shop2','vpc':'vpc-shop'}",
+                 "$.internet_gateways[igw-shop2].vpc: \"vpc-shop\": a VPC "
+                 "has at most one internet gateway; igw-shop is already "
+                 "attached");
+    expect_error(v, "internet_gateways", "igw-shop", NULL,
+                 "$.route_tables[rtb-public].routes[0].target: \"igw-shop\""
+                 ": no route target has this id");
+    expect_error(v, "direct_connect", "dxvif-2",
+                 "{'id':'dxvif-2','vpc':'vpc-shop','s_tag':100,'c_tag':200,"
+                 "'onprem_prefixes':['192.168.0.0/16']}",
+                 "$.direct_connect[dxvif-2].c_tag: 200: S-tag 100 and C-tag "
+                 "200 are already used by dxvif-shop on the same edge");
+    expect_ok(v, "direct_connect", "dxvif-2",
+              "{'id':'dxvif-2','vpc':'vpc-shop','s_tag':100,'c_tag':201,"
+              "'onprem_prefixes':['192.168.0.0/16']}", true);
+    /* dxvif-shop is the earlier: a clash is reported on dxvif-2. */
+    expect_error(v, "direct_connect", "dxvif-shop",
+                 "{'id':'dxvif-shop','vpc':'vpc-shop','s_tag':100,"
+                 "'c_tag':201,'onprem_prefixes':['172.16.0.0/12']}",
+                 "$.direct_connect[dxvif-2].c_tag: 201: S-tag 100 and C-tag "
+                 "201 are already used by dxvif-shop on the same edge");
+    expect_ok(v, "direct_connect", "dxvif-2", NULL, true);
+    expect_error(v, "vpc_endpoints", "vpce-s3",
+                 "{'id':'vpce-s3','vpc':'vpc-shop','service':'s3',"
+                 "'prefix_list':'pl-s3','allowed_subnets':['subnet-nope']}",
+                 "$.vpc_endpoints[vpce-s3].allowed_subnets[0]: "
+                 "\"subnet-nope\": no subnet has this id");
+    expect_error(v, "nat_gateways", "nat-2",
+                 "{'id':'nat-2','subnet':'subnet-public',"
+                 "'elastic_ip':'203.0.113.21','edge':'edge-9'}",
+                 "$.nat_gateways[nat-2].edge: \"edge-9\": no edge has this "
+                 "id");
+    expect_ok(v, "nat_gateways", "nat-2",
+              "{'id':'nat-2','subnet':'subnet-public',"
+              "'elastic_ip':'203.0.113.21'}", true);
+    expect_ok(v, "route_tables", "rtb-public",
+              "{'id':'rtb-public','vpc':'vpc-shop','routes':[{"
+              "'destination':'0.0.0.0/0','target':'nat-2'}]}", true);
+    expect_ok(v, "internet_gateways", "igw-shop", NULL, true);
+    expect_ok(v, "internet_gateways", "igw-shop2",
+              "{'id':'igw-shop2','vpc':'vpc-shop'}", true);
+    vpc_validator_destroy(v);
+}
+
+static void
 test_fallback(void **state OVS_UNUSED)
 {
     struct vpc_validator *v = load(PEERING);
@@ -899,7 +951,8 @@ run_property(struct json *doc, unsigned int n, double max_seconds)
         "enis", "enis", "enis", "enis", "security_groups",
         "security_groups", "route_tables", "route_tables",
         "peering_connections", "subnets", "subnets", "hosts",
-        "network_acls", "prefix_lists",
+        "network_acls", "prefix_lists", "internet_gateways", "nat_gateways",
+        "direct_connect", "vpc_endpoints",
     };
     struct stats st = { 0 };
     clock_t start = clock();
@@ -1053,6 +1106,7 @@ main(void)
         cmocka_unit_test(test_security_groups),
         cmocka_unit_test(test_routes_and_subnets),
         cmocka_unit_test(test_hosts_nacls_prefix_lists),
+        cmocka_unit_test(test_gateways),
         cmocka_unit_test(test_fallback),
         cmocka_unit_test(test_property_examples),
         cmocka_unit_test(test_property_generated),
