@@ -69,6 +69,12 @@ void *vpc_region_find_object(const struct vpc_region *r, const char *id);
  * that released every object itself with vpc_object_destroy(). */
 void vpc_region_destroy_shell(struct vpc_region *r);
 
+/* The model of validator 'v' (translator/validator.c), for tests: objects
+ * are current through r->by_id (vpc_region_find_object()), not through the
+ * region's arrays. */
+struct vpc_validator;
+const struct vpc_region *vpc_validator_model(const struct vpc_validator *v);
+
 /* ------------------------------------------------ translator/check.c */
 
 /* Host or edge 'h' (at 'op') has the underlay address of an earlier host

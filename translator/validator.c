@@ -498,6 +498,12 @@ vpc_validator_document(const struct vpc_validator *v)
     return v->doc;
 }
 
+const struct vpc_region *
+vpc_validator_model(const struct vpc_validator *v)
+{
+    return v->r;
+}
+
 bool
 vpc_validator_last_was_incremental(const struct vpc_validator *v)
 {

@@ -32,6 +32,7 @@
 #include "translator/model.h"
 #include "translator/rules.h"
 #include "translator/validator.h"
+#include "packets.h"
 #include "util.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -152,6 +153,77 @@ errors_sorted(char **msgs, size_t n)
     return ds_steal_cstr(&ds);
 }
 
+static int
+compare_ids(const void *a, const void *b)
+{
+    return strcmp(**(char *const *const *) a, **(char *const *const *) b);
+}
+
+/* Checks that the validator's model 'vr' holds what the whole validation's
+ * model 'full' of document 'doc' holds, for the fields the validator
+ * maintains itself: every object by id; an ENI's addresses and
+ * references; a VPC's peerings; a gateway's VNI, VPC and edge. */
+static void
+check_model(const struct vpc_region *vr, const struct vpc_region *full,
+            const struct json *doc, const char *what)
+{
+    assert_int_equal(shash_count(&vr->by_id), shash_count(&full->by_id));
+    int c_eni = vpc_collection_find("enis");
+    int c_vpc = vpc_collection_find("vpcs");
+    int c_gw0 = vpc_collection_find("internet_gateways");
+    for (size_t c = 0; c < vpc_collection_count(); c++) {
+        const struct json *a = shash_find_data(json_object(doc),
+                                               vpc_collection_key(c));
+        for (size_t i = 0; a && i < json_array(a)->n; i++) {
+            const char *id = id_of(json_array(a)->elems[i]);
+            const void *mine = vpc_region_find_object(vr, id);
+            const void *ref = vpc_region_find_object(full, id);
+            if (!mine || strcmp(*(char *const *) mine, id)) {
+                fail_msg("%s: %s missing from the validator's model", what,
+                         id);
+            }
+            if ((int) c == c_eni) {
+                const struct vpc_eni *e = mine, *f = ref;
+                assert_int_equal(e->ip, f->ip);
+                assert_true(eth_addr_equals(e->mac, f->mac));
+                assert_string_equal(e->subnet->id, f->subnet->id);
+                assert_string_equal(e->host->id, f->host->id);
+                assert_int_equal(e->has_elastic_ip, f->has_elastic_ip);
+                assert_int_equal(e->n_sgs, f->n_sgs);
+                for (size_t g = 0; g < e->n_sgs; g++) {
+                    assert_string_equal(e->sgs[g]->id, f->sgs[g]->id);
+                }
+            } else if ((int) c == c_vpc) {
+                const struct vpc_vpc *x = mine, *f = ref;
+                assert_int_equal(x->n_peerings, f->n_peerings);
+                size_t n = x->n_peerings;
+                struct vpc_peering **p1 = xmalloc((n + 1) * sizeof *p1);
+                struct vpc_peering **p2 = xmalloc((n + 1) * sizeof *p2);
+                if (n) {
+                    memcpy(p1, x->peerings, n * sizeof *p1);
+                    memcpy(p2, f->peerings, n * sizeof *p2);
+                }
+                qsort(p1, x->n_peerings, sizeof *p1, compare_ids);
+                qsort(p2, f->n_peerings, sizeof *p2, compare_ids);
+                for (size_t k = 0; k < x->n_peerings; k++) {
+                    assert_string_equal(p1[k]->id, p2[k]->id);
+                }
+                free(p1);
+                free(p2);
+            } else if ((int) c >= c_gw0) {
+                const struct vpc_gateway *g = mine, *f = ref;
+                if (g->vni != f->vni) {
+                    fail_msg("%s: %s has VNI %#x in the validator's model, "
+                             "%#x in the whole validation's", what, id,
+                             g->vni, f->vni);
+                }
+                assert_string_equal(g->vpc->id, f->vpc->id);
+                assert_string_equal(g->edge->id, f->edge->id);
+            }
+        }
+    }
+}
+
 /* Counts, for the property tests. */
 struct stats {
     unsigned int n, accepted, incremental, incremental_accepted;
@@ -171,7 +243,6 @@ apply_checked(struct vpc_validator *v, const char *coll, const char *id,
     struct vpc_errors full;
     vpc_errors_init(&full);
     struct vpc_region *r = vpc_region_from_json(expected_doc, &full);
-    vpc_region_destroy(r);
     for (size_t i = 0; i < full.n; i++) {
         char *m = by_id(full.msgs[i], expected_doc, id);
         free(full.msgs[i]);
@@ -200,6 +271,10 @@ apply_checked(struct vpc_validator *v, const char *coll, const char *id,
            : !json_equal(vpc_validator_document(v), before)) {
         fail_msg("%s: wrong document after the change", what);
     }
+    if (ok) {
+        check_model(vpc_validator_model(v), r, expected_doc, what);
+    }
+    vpc_region_destroy(r);
     if (st) {
         st->n++;
         st->accepted += ok;
