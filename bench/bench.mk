@@ -61,3 +61,21 @@ bench-ovn: $(VPCCTL) $(VPCD) $(OVN_CONTROLLER)
 		gnuplot -e "dat='bench/out/bench-ovn.dat'; out='docs/bench-ovn.svg'" \
 			bench/ovn/plot.gp && echo "plot: docs/bench-ovn.svg"; fi
 bench: bench-ovn
+
+# The incremental validator (translator/validator.c) on the 100,000-ENI
+# region: create time and memory, per-change p50/p99 for ENI add, delete,
+# move, SG rule add, route add, peering and subnet add
+# (bench/validator-bench.c).  Not part of 'make bench'; results on stdout.
+BENCH_VALIDATOR = $(BUILD)/bench/validator-bench
+$(BENCH_VALIDATOR): bench/validator-bench.c $$(VPC_OBJS) $(OVS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(VPC_OBJS) $(OVS_LIBS) \
+		$(shell sed -n 's/^LIBS = //p' $(OVS_SRC)/Makefile 2>/dev/null)
+
+BENCH_REGION = bench/out/region-100k.json
+.PHONY: bench-validate
+bench-validate: $(BENCH_VALIDATOR)
+	@mkdir -p bench/out
+	test -s $(BENCH_REGION) || python3 bench/gen-region.py \
+		--out $(BENCH_REGION)
+	$(BENCH_VALIDATOR) $(BENCH_REGION) $(BENCH_CHANGES)

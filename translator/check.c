@@ -6,6 +6,7 @@
 
 #include <config.h>
 #include "translator/model.h"
+#include "translator/rules.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,18 @@ dup_destroy(struct hmap *set)
     hmap_destroy(set);
 }
 
+void
+vpc_report_host_dup(const struct vpc_host *h, const struct vpc_obj_path *op,
+                    struct vpc_errors *errs)
+{
+    char *path = vpc_obj_path_format(op, ".underlay_ip");
+    char *v = ip_str(h->underlay_ip);
+    vpc_errors_add(errs, path, v, "underlay address already used by another "
+                   "host or edge");
+    free(path);
+    free(v);
+}
+
 static void
 check_hosts(struct vpc_region *r, struct vpc_errors *errs)
 {
@@ -84,17 +97,64 @@ check_hosts(struct vpc_region *r, struct vpc_errors *errs)
             size_t prev = dup_check(&seen, NULL, hosts[i].underlay_ip,
                                     k * 1000000 + i);
             if (prev != SIZE_MAX) {
-                char *path = xasprintf("$.%s[%"PRIuSIZE"].underlay_ip",
-                                       k ? "edges" : "hosts", i);
-                char *v = ip_str(hosts[i].underlay_ip);
-                vpc_errors_add(errs, path, v, "underlay address already "
-                               "used by another host or edge");
-                free(path);
-                free(v);
+                struct vpc_obj_path op = { k ? "edges" : "hosts", NULL, i };
+                vpc_report_host_dup(&hosts[i], &op, errs);
             }
         }
     }
     dup_destroy(&seen);
+}
+
+void
+vpc_report_vpc_dup_vni(const struct vpc_vpc *vpc,
+                       const struct vpc_obj_path *op, const char *prev_id,
+                       struct vpc_errors *errs)
+{
+    char *path = vpc_obj_path_format(op, ".vni");
+    char *v = xasprintf("%"PRIu32, vpc->vni);
+    vpc_errors_add(errs, path, v, "duplicate VNI: already used by %s",
+                   prev_id);
+    free(path);
+    free(v);
+}
+
+void
+vpc_check_vpc(const struct vpc_vpc *vpc, const struct vpc_obj_path *op,
+              struct vpc_errors *errs)
+{
+    if (!vpc->n_blocks) {
+        char *path = vpc_obj_path_format(op, ".cidr_blocks");
+        vpc_errors_add(errs, path, "[]", "a VPC needs at least one CIDR "
+                       "block");
+        free(path);
+    }
+    for (size_t b = 0; b < vpc->n_blocks; b++) {
+        const struct vpc_prefix *p = &vpc->blocks[b];
+        bool bad_size = p->plen < 16 || p->plen > 28;
+        bool overlap = false;
+        for (size_t c = 0; c < b; c++) {
+            overlap = overlap || vpc_prefix_overlaps(p, &vpc->blocks[c]);
+        }
+        if (!bad_size && !overlap) {
+            continue;           /* Strings only for errors. */
+        }
+        char suffix[48];
+        snprintf(suffix, sizeof suffix, ".cidr_blocks[%"PRIuSIZE"]", b);
+        char *path = vpc_obj_path_format(op, suffix);
+        char *v = prefix_str(p);
+        if (bad_size) {
+            vpc_errors_add(errs, path, v, "a VPC CIDR block must be between "
+                           "/16 and /28");
+        }
+        for (size_t c = 0; c < b; c++) {
+            if (vpc_prefix_overlaps(p, &vpc->blocks[c])) {
+                vpc_errors_add(errs, path, v, "overlaps cidr_blocks[%"
+                               PRIuSIZE"] of the same VPC", c);
+            }
+        }
+        free(path);
+        free(v);
+    }
 }
 
 static void
@@ -103,38 +163,12 @@ check_vpcs(struct vpc_region *r, struct vpc_errors *errs)
     struct hmap vnis = HMAP_INITIALIZER(&vnis);
     for (size_t i = 0; i < r->n_vpcs; i++) {
         struct vpc_vpc *vpc = &r->vpcs[i];
+        struct vpc_obj_path op = { "vpcs", NULL, i };
         size_t prev = dup_check(&vnis, NULL, vpc->vni, i);
         if (prev != SIZE_MAX) {
-            char *path = xasprintf("$.vpcs[%"PRIuSIZE"].vni", i);
-            char *v = xasprintf("%"PRIu32, vpc->vni);
-            vpc_errors_add(errs, path, v, "duplicate VNI: already used by "
-                           "%s", r->vpcs[prev].id);
-            free(path);
-            free(v);
+            vpc_report_vpc_dup_vni(vpc, &op, r->vpcs[prev].id, errs);
         }
-        if (!vpc->n_blocks) {
-            char *path = xasprintf("$.vpcs[%"PRIuSIZE"].cidr_blocks", i);
-            vpc_errors_add(errs, path, "[]", "a VPC needs at least one "
-                           "CIDR block");
-            free(path);
-        }
-        for (size_t b = 0; b < vpc->n_blocks; b++) {
-            char *path = xasprintf("$.vpcs[%"PRIuSIZE"].cidr_blocks[%"
-                                   PRIuSIZE"]", i, b);
-            char *v = prefix_str(&vpc->blocks[b]);
-            if (vpc->blocks[b].plen < 16 || vpc->blocks[b].plen > 28) {
-                vpc_errors_add(errs, path, v, "a VPC CIDR block must be "
-                               "between /16 and /28");
-            }
-            for (size_t c = 0; c < b; c++) {
-                if (vpc_prefix_overlaps(&vpc->blocks[b], &vpc->blocks[c])) {
-                    vpc_errors_add(errs, path, v, "overlaps cidr_blocks[%"
-                                   PRIuSIZE"] of the same VPC", c);
-                }
-            }
-            free(path);
-            free(v);
-        }
+        vpc_check_vpc(vpc, &op, errs);
     }
     dup_destroy(&vnis);
 }
@@ -163,32 +197,58 @@ vpcs_overlap(const struct vpc_vpc *a, const struct vpc_vpc *b)
     return false;
 }
 
+bool
+vpc_check_peering(const struct vpc_peering *pcx,
+                  const struct vpc_obj_path *op, struct vpc_errors *errs)
+{
+    const char *why = NULL;
+    if (pcx->requester == pcx->accepter) {
+        why = "self";
+    } else if (vpcs_overlap(pcx->requester, pcx->accepter)) {
+        why = "overlap";
+    }
+    if (why) {
+        char *path = vpc_obj_path_format(op, "");
+        if (!strcmp(why, "self")) {
+            vpc_errors_add(errs, path, NULL, "a VPC cannot peer with itself "
+                           "(%s)", pcx->requester->id);
+        } else {
+            vpc_errors_add(errs, path, NULL, "%s and %s have overlapping "
+                           "CIDR blocks and cannot be peered",
+                           pcx->requester->id, pcx->accepter->id);
+        }
+        free(path);
+    }
+    return !why;
+}
+
+void
+vpc_report_peering_dup(const struct vpc_peering *pcx,
+                       const struct vpc_obj_path *op, const char *prev_id,
+                       struct vpc_errors *errs)
+{
+    char *path = vpc_obj_path_format(op, "");
+    vpc_errors_add(errs, path, NULL, "%s and %s are already peered by %s",
+                   pcx->requester->id, pcx->accepter->id, prev_id);
+    free(path);
+}
+
 static void
 check_peerings(struct vpc_region *r, struct vpc_errors *errs)
 {
     struct hmap pairs = HMAP_INITIALIZER(&pairs);
     for (size_t i = 0; i < r->n_peerings; i++) {
         struct vpc_peering *pcx = &r->peerings[i];
-        char *path = xasprintf("$.peering_connections[%"PRIuSIZE"]", i);
-        if (pcx->requester == pcx->accepter) {
-            vpc_errors_add(errs, path, NULL, "a VPC cannot peer with itself "
-                           "(%s)", pcx->requester->id);
-        } else if (vpcs_overlap(pcx->requester, pcx->accepter)) {
-            vpc_errors_add(errs, path, NULL, "%s and %s have overlapping "
-                           "CIDR blocks and cannot be peered",
-                           pcx->requester->id, pcx->accepter->id);
-        } else {
+        struct vpc_obj_path op = { "peering_connections", NULL, i };
+        if (vpc_check_peering(pcx, &op, errs)) {
             size_t a = IDX(r->vpcs, pcx->requester);
             size_t b = IDX(r->vpcs, pcx->accepter);
             uint64_t key = (uint64_t) MIN(a, b) << 32 | MAX(a, b);
             size_t prev = dup_check(&pairs, NULL, key, i);
             if (prev != SIZE_MAX) {
-                vpc_errors_add(errs, path, NULL, "%s and %s are already "
-                               "peered by %s", pcx->requester->id,
-                               pcx->accepter->id, r->peerings[prev].id);
+                vpc_report_peering_dup(pcx, &op, r->peerings[prev].id, errs);
             }
         }
-        free(path);
 
         /* Index the peering on both VPCs. */
         struct vpc_vpc *ends[2] = { pcx->requester, pcx->accepter };
@@ -216,14 +276,46 @@ check_same_vpc(struct vpc_errors *errs, const char *path, const char *ref_id,
 }
 
 static void
-subnet_error(struct vpc_region *r, struct vpc_errors *errs, size_t i,
-             const char *fmt, const char *arg)
+subnet_error(const struct vpc_subnet *s, const struct vpc_obj_path *op,
+             struct vpc_errors *errs, const char *fmt, const char *arg)
 {
-    char *path = xasprintf("$.subnets[%"PRIuSIZE"].cidr", i);
-    char *v = prefix_str(&r->subnets[i].cidr);
+    char *path = vpc_obj_path_format(op, ".cidr");
+    char *v = prefix_str(&s->cidr);
     vpc_errors_add(errs, path, v, fmt, arg);
     free(path);
     free(v);
+}
+
+void
+vpc_check_subnet(const struct vpc_subnet *s, const struct vpc_obj_path *op,
+                 struct vpc_errors *errs)
+{
+    if (!vpc_contains_prefix(s->vpc, &s->cidr)) {
+        subnet_error(s, op, errs, "not inside any CIDR block of %s",
+                     s->vpc->id);
+    } else if (s->cidr.plen > 28) {
+        subnet_error(s, op, errs, "a subnet must be /28 or larger%s", "");
+    }
+    if (s->route_table && s->route_table->vpc != s->vpc) {
+        char *path = vpc_obj_path_format(op, ".route_table");
+        check_same_vpc(errs, path, s->route_table->id, s->route_table->vpc,
+                       s->vpc, "route table");
+        free(path);
+    }
+    if (s->nacl && s->nacl->vpc != s->vpc) {
+        char *path = vpc_obj_path_format(op, ".network_acl");
+        check_same_vpc(errs, path, s->nacl->id, s->nacl->vpc, s->vpc,
+                       "network ACL");
+        free(path);
+    }
+}
+
+void
+vpc_report_subnet_overlap(const struct vpc_subnet *s,
+                          const struct vpc_obj_path *op,
+                          const char *earlier_id, struct vpc_errors *errs)
+{
+    subnet_error(s, op, errs, "overlaps %s of the same VPC", earlier_id);
 }
 
 /* Subnet order for the overlap sweep: by VPC, then address, then size. */
@@ -247,25 +339,8 @@ static void
 check_subnets(struct vpc_region *r, struct vpc_errors *errs)
 {
     for (size_t i = 0; i < r->n_subnets; i++) {
-        struct vpc_subnet *s = &r->subnets[i];
-        if (!vpc_contains_prefix(s->vpc, &s->cidr)) {
-            subnet_error(r, errs, i, "not inside any CIDR block of %s",
-                         s->vpc->id);
-        } else if (s->cidr.plen > 28) {
-            subnet_error(r, errs, i, "a subnet must be /28 or larger%s", "");
-        }
-        if (s->route_table && s->route_table->vpc != s->vpc) {
-            char *path = xasprintf("$.subnets[%"PRIuSIZE"].route_table", i);
-            check_same_vpc(errs, path, s->route_table->id,
-                           s->route_table->vpc, s->vpc, "route table");
-            free(path);
-        }
-        if (s->nacl && s->nacl->vpc != s->vpc) {
-            char *path = xasprintf("$.subnets[%"PRIuSIZE"].network_acl", i);
-            check_same_vpc(errs, path, s->nacl->id, s->nacl->vpc, s->vpc,
-                           "network ACL");
-            free(path);
-        }
+        struct vpc_obj_path op = { "subnets", NULL, i };
+        vpc_check_subnet(&r->subnets[i], &op, errs);
     }
 
     /* Overlaps within a VPC, in O(n log n): sorted by address, a subnet
@@ -288,8 +363,9 @@ check_subnets(struct vpc_region *r, struct vpc_errors *errs)
             if (s->cidr.addr < o_end) {
                 size_t later = MAX(order[k], reach);
                 size_t earlier = MIN(order[k], reach);
-                subnet_error(r, errs, later, "overlaps %s of the same VPC",
-                             r->subnets[earlier].id);
+                struct vpc_obj_path op = { "subnets", NULL, later };
+                vpc_report_subnet_overlap(&r->subnets[later], &op,
+                                          r->subnets[earlier].id, errs);
                 continue;       /* 'reach' ends at least as far. */
             }
             uint64_t s_end = (uint64_t) s->cidr.addr
@@ -303,6 +379,92 @@ check_subnets(struct vpc_region *r, struct vpc_errors *errs)
     free(order);
 }
 
+bool
+vpc_check_eni_address(const struct vpc_eni *e, const struct vpc_obj_path *op,
+                      struct vpc_errors *errs)
+{
+    static const char *const why[] = {
+        "network address", "virtual router", "DNS server",
+        "reserved for future use" };
+    const struct vpc_subnet *s = e->subnet;
+    uint32_t off = e->ip - s->cidr.addr;
+    uint32_t size = ~vpc_prefix_mask(&s->cidr) + 1;
+    bool outside = !vpc_prefix_contains(&s->cidr, e->ip);
+    if (!outside && off > 3 && off != size - 1) {
+        return true;
+    }
+
+    /* Strings only for errors: this runs for every ENI. */
+    char *path = vpc_obj_path_format(op, ".private_ip");
+    char *v = ip_str(e->ip);
+    if (outside) {
+        char *c = prefix_str(&s->cidr);
+        vpc_errors_add(errs, path, v, "not inside %s (%s)", s->id, c);
+        free(c);
+    } else {
+        vpc_errors_add(errs, path, v, "reserved address of %s (%s): the "
+                       "first four and the last address of a subnet cannot "
+                       "be assigned", s->id,
+                       off <= 3 ? why[off] : "broadcast address");
+    }
+    free(path);
+    free(v);
+    return false;
+}
+
+void
+vpc_report_eni_dup_ip(const struct vpc_eni *e, const struct vpc_obj_path *op,
+                      const char *prev_id, struct vpc_errors *errs)
+{
+    char *path = vpc_obj_path_format(op, ".private_ip");
+    char *v = ip_str(e->ip);
+    vpc_errors_add(errs, path, v, "duplicate IP in %s: already assigned to "
+                   "%s", e->subnet->vpc->id, prev_id);
+    free(path);
+    free(v);
+}
+
+void
+vpc_report_eni_dup_mac(const struct vpc_eni *e, const struct vpc_obj_path *op,
+                       const char *prev_id, struct vpc_errors *errs)
+{
+    char *path = vpc_obj_path_format(op, ".mac");
+    char *v = xasprintf("\""ETH_ADDR_FMT"\"", ETH_ADDR_ARGS(e->mac));
+    vpc_errors_add(errs, path, v, "duplicate MAC: already used by %s",
+                   prev_id);
+    free(path);
+    free(v);
+}
+
+void
+vpc_report_eni_dup_eip(const struct vpc_eni *e, const struct vpc_obj_path *op,
+                       struct vpc_errors *errs)
+{
+    char *path = vpc_obj_path_format(op, ".elastic_ip");
+    char *v = ip_str(e->elastic_ip);
+    vpc_errors_add(errs, path, v, "elastic IP already associated with "
+                   "another network interface");
+    free(path);
+    free(v);
+}
+
+void
+vpc_check_eni_sgs(const struct vpc_eni *e, const struct vpc_obj_path *op,
+                  struct vpc_errors *errs)
+{
+    for (size_t g = 0; g < e->n_sgs; g++) {
+        if (e->sgs[g]->vpc != e->subnet->vpc) {
+            char suffix[48];
+            snprintf(suffix, sizeof suffix, ".security_groups[%"PRIuSIZE"]",
+                     g);
+            char *path = vpc_obj_path_format(op, suffix);
+            check_same_vpc(errs, path, e->sgs[g]->id, e->sgs[g]->vpc,
+                           e->subnet->vpc, "security group");
+            free(path);
+        }
+    }
+}
+
 static void
 check_enis(struct vpc_region *r, struct vpc_errors *errs)
 {
@@ -311,81 +473,30 @@ check_enis(struct vpc_region *r, struct vpc_errors *errs)
     struct hmap eips = HMAP_INITIALIZER(&eips);
     for (size_t i = 0; i < r->n_enis; i++) {
         struct vpc_eni *e = &r->enis[i];
-        const struct vpc_subnet *s = e->subnet;
-        uint32_t off = e->ip - s->cidr.addr;
-        uint32_t size = ~vpc_prefix_mask(&s->cidr) + 1;
-        const char *rule = NULL;
-        size_t prev = SIZE_MAX;
-        if (!vpc_prefix_contains(&s->cidr, e->ip)) {
-            rule = "outside";
-        } else if (off <= 3 || off == size - 1) {
-            rule = "reserved";
-        } else {
-            prev = dup_check(&ips, s->vpc, e->ip, i);
-            rule = prev != SIZE_MAX ? "duplicate" : NULL;
-        }
-        if (rule) {
-            /* Strings only for errors: this loop runs for every ENI. */
-            static const char *const why[] = {
-                "network address", "virtual router", "DNS server",
-                "reserved for future use" };
-            char *path = xasprintf("$.enis[%"PRIuSIZE"].private_ip", i);
-            char *v = ip_str(e->ip);
-            if (!strcmp(rule, "outside")) {
-                char *c = prefix_str(&s->cidr);
-                vpc_errors_add(errs, path, v, "not inside %s (%s)", s->id, c);
-                free(c);
-            } else if (!strcmp(rule, "reserved")) {
-                vpc_errors_add(errs, path, v, "reserved address of %s (%s): "
-                               "the first four and the last address of a "
-                               "subnet cannot be assigned", s->id,
-                               off <= 3 ? why[off] : "broadcast address");
-            } else {
-                vpc_errors_add(errs, path, v, "duplicate IP in %s: already "
-                               "assigned to %s", s->vpc->id,
-                               r->enis[prev].id);
+        struct vpc_obj_path op = { "enis", NULL, i };
+        if (vpc_check_eni_address(e, &op, errs)) {
+            size_t prev = dup_check(&ips, e->subnet->vpc, e->ip, i);
+            if (prev != SIZE_MAX) {
+                vpc_report_eni_dup_ip(e, &op, r->enis[prev].id, errs);
             }
-            free(path);
-            free(v);
         }
-        char *path, *v;
-
-        uint64_t mac = eth_addr_to_uint64(e->mac);
-        prev = dup_check(&macs, NULL, mac, i);
+        size_t prev = dup_check(&macs, NULL, eth_addr_to_uint64(e->mac), i);
         if (prev != SIZE_MAX) {
-            path = xasprintf("$.enis[%"PRIuSIZE"].mac", i);
-            v = xasprintf("\""ETH_ADDR_FMT"\"", ETH_ADDR_ARGS(e->mac));
-            vpc_errors_add(errs, path, v, "duplicate MAC: already used by "
-                           "%s", r->enis[prev].id);
-            free(path);
-            free(v);
+            vpc_report_eni_dup_mac(e, &op, r->enis[prev].id, errs);
         }
         if (e->has_elastic_ip
             && dup_check(&eips, NULL, e->elastic_ip, i) != SIZE_MAX) {
-            path = xasprintf("$.enis[%"PRIuSIZE"].elastic_ip", i);
-            v = ip_str(e->elastic_ip);
-            vpc_errors_add(errs, path, v, "elastic IP already associated "
-                           "with another network interface");
-            free(path);
-            free(v);
+            vpc_report_eni_dup_eip(e, &op, errs);
         }
-        for (size_t g = 0; g < e->n_sgs; g++) {
-            if (e->sgs[g]->vpc != s->vpc) {
-                path = xasprintf("$.enis[%"PRIuSIZE"].security_groups[%"
-                                 PRIuSIZE"]", i, g);
-                check_same_vpc(errs, path, e->sgs[g]->id, e->sgs[g]->vpc,
-                               s->vpc, "security group");
-                free(path);
-            }
-        }
+        vpc_check_eni_sgs(e, &op, errs);
     }
     dup_destroy(&ips);
     dup_destroy(&macs);
     dup_destroy(&eips);
 }
 
-static bool
-vpcs_peered(const struct vpc_vpc *a, const struct vpc_vpc *b)
+bool
+vpc_vpcs_peered(const struct vpc_vpc *a, const struct vpc_vpc *b)
 {
     for (size_t i = 0; i < a->n_peerings; i++) {
         if (vpc_peering_other(a->peerings[i], a) == b) {
@@ -395,30 +506,121 @@ vpcs_peered(const struct vpc_vpc *a, const struct vpc_vpc *b)
     return false;
 }
 
+void
+vpc_check_sg(const struct vpc_sg *sg, const struct vpc_obj_path *op,
+             struct vpc_errors *errs)
+{
+    for (size_t d = 0; d < 2; d++) {
+        const struct vpc_sg_rule *rules = d ? sg->egress : sg->ingress;
+        size_t n = d ? sg->n_egress : sg->n_ingress;
+        for (size_t k = 0; k < n; k++) {
+            const struct vpc_sg *peer = rules[k].peer_sg;
+            if (peer && peer->vpc != sg->vpc
+                && !vpc_vpcs_peered(peer->vpc, sg->vpc)) {
+                char suffix[64];
+                snprintf(suffix, sizeof suffix, ".%s[%"PRIuSIZE"]."
+                         "security_group", d ? "egress" : "ingress", k);
+                char *path = vpc_obj_path_format(op, suffix);
+                char *v = xasprintf("\"%s\"", peer->id);
+                vpc_errors_add(errs, path, v, "belongs to %s, which is "
+                               "neither %s nor peered with it",
+                               peer->vpc->id, sg->vpc->id);
+                free(path);
+                free(v);
+            }
+        }
+    }
+}
+
 static void
 check_sg_refs(struct vpc_region *r, struct vpc_errors *errs)
 {
     for (size_t i = 0; i < r->n_sgs; i++) {
-        const struct vpc_sg *sg = &r->sgs[i];
-        for (size_t d = 0; d < 2; d++) {
-            const struct vpc_sg_rule *rules = d ? sg->egress : sg->ingress;
-            size_t n = d ? sg->n_egress : sg->n_ingress;
-            for (size_t k = 0; k < n; k++) {
-                const struct vpc_sg *peer = rules[k].peer_sg;
-                if (peer && peer->vpc != sg->vpc
-                    && !vpcs_peered(peer->vpc, sg->vpc)) {
-                    char *path = xasprintf("$.security_groups[%"PRIuSIZE
-                                           "].%s[%"PRIuSIZE"].security_group",
-                                           i, d ? "egress" : "ingress", k);
-                    char *v = xasprintf("\"%s\"", peer->id);
-                    vpc_errors_add(errs, path, v, "belongs to %s, which is "
-                                   "neither %s nor peered with it",
-                                   peer->vpc->id, sg->vpc->id);
-                    free(path);
+        struct vpc_obj_path op = { "security_groups", NULL, i };
+        vpc_check_sg(&r->sgs[i], &op, errs);
+    }
+}
+
+void
+vpc_check_route_table(const struct vpc_route_table *rtb,
+                      const struct vpc_obj_path *op, struct vpc_errors *errs)
+{
+    const struct vpc_vpc *vpc = rtb->vpc;
+    for (size_t k = 0; k < rtb->n_routes; k++) {
+        const struct vpc_route *rt = &rtb->routes[k];
+        char suffix[48];
+        snprintf(suffix, sizeof suffix, ".routes[%"PRIuSIZE"]", rt->index);
+        char *base = vpc_obj_path_format(op, suffix);
+        char *tpath = xasprintf("%s.target", base);
+        const char *tid = NULL;
+        const struct vpc_vpc *tvpc = NULL;
+        switch (rt->kind) {
+        case VPC_TGT_ENI:
+            tid = rt->eni->id;
+            tvpc = rt->eni->subnet->vpc;
+            break;
+        case VPC_TGT_PEERING:
+            if (rt->peering->requester != vpc
+                && rt->peering->accepter != vpc) {
+                char *v = xasprintf("\"%s\"", rt->peering->id);
+                vpc_errors_add(errs, tpath, v, "peering connection "
+                               "between %s and %s does not involve %s",
+                               rt->peering->requester->id,
+                               rt->peering->accepter->id, vpc->id);
+                free(v);
+            }
+            break;
+        VPC_TGT_GATEWAY_CASES
+            tid = rt->gateway->id;
+            tvpc = rt->gateway->vpc;
+            break;
+        case VPC_TGT_LOCAL: case VPC_TGT_BLACKHOLE:
+            break;
+        }
+        if (tid) {
+            check_same_vpc(errs, tpath, tid, tvpc, vpc, "route target");
+        }
+        free(tpath);
+
+        if (!rt->prefix_list) {
+            char *dpath = xasprintf("%s.destination", base);
+            char *v = prefix_str(&rt->dst);
+            for (size_t b = 0; b < vpc->n_blocks; b++) {
+                if (rt->dst.plen == vpc->blocks[b].plen
+                    && rt->dst.addr == vpc->blocks[b].addr
+                    && vpc->precedence == VPC_PREC_AWS) {
+                    vpc_errors_add(errs, dpath, v, "equals the local route "
+                                   "of %s, which cannot be overridden in "
+                                   "route_precedence \"aws\"", vpc->id);
+                }
+            }
+            for (size_t o = 0; o < k; o++) {
+                const struct vpc_route *p = &rtb->routes[o];
+                if (!p->prefix_list && p->dst.plen == rt->dst.plen
+                    && p->dst.addr == rt->dst.addr
+                    && p->origin == rt->origin) {
+                    vpc_errors_add(errs, dpath, v, "duplicate destination: "
+                                   "routes[%"PRIuSIZE"] of this table has "
+                                   "it too", p->index);
+                }
+            }
+            free(dpath);
+            free(v);
+        } else {
+            for (size_t o = 0; o < k; o++) {
+                if (rtb->routes[o].prefix_list == rt->prefix_list) {
+                    char *dpath = xasprintf("%s.destination_prefix_list",
+                                            base);
+                    char *v = xasprintf("\"%s\"", rt->prefix_list->id);
+                    vpc_errors_add(errs, dpath, v, "duplicate destination: "
+                                   "routes[%"PRIuSIZE"] of this table has "
+                                   "it too", rtb->routes[o].index);
+                    free(dpath);
                     free(v);
                 }
             }
         }
+        free(base);
     }
 }
 
@@ -426,109 +628,63 @@ static void
 check_route_tables(struct vpc_region *r, struct vpc_errors *errs)
 {
     for (size_t i = 0; i < r->n_route_tables; i++) {
-        const struct vpc_route_table *rtb = &r->route_tables[i];
-        const struct vpc_vpc *vpc = rtb->vpc;
-        for (size_t k = 0; k < rtb->n_routes; k++) {
-            const struct vpc_route *rt = &rtb->routes[k];
-            char *base = xasprintf("$.route_tables[%"PRIuSIZE"].routes[%"
-                                   PRIuSIZE"]", i, rt->index);
-            char *tpath = xasprintf("%s.target", base);
-            const char *tid = NULL;
-            const struct vpc_vpc *tvpc = NULL;
-            switch (rt->kind) {
-            case VPC_TGT_ENI:
-                tid = rt->eni->id;
-                tvpc = rt->eni->subnet->vpc;
-                break;
-            case VPC_TGT_PEERING:
-                if (rt->peering->requester != vpc
-                    && rt->peering->accepter != vpc) {
-                    char *v = xasprintf("\"%s\"", rt->peering->id);
-                    vpc_errors_add(errs, tpath, v, "peering connection "
-                                   "between %s and %s does not involve %s",
-                                   rt->peering->requester->id,
-                                   rt->peering->accepter->id, vpc->id);
-                    free(v);
-                }
-                break;
-            VPC_TGT_GATEWAY_CASES
-                tid = rt->gateway->id;
-                tvpc = rt->gateway->vpc;
-                break;
-            case VPC_TGT_LOCAL: case VPC_TGT_BLACKHOLE:
-                break;
-            }
-            if (tid) {
-                check_same_vpc(errs, tpath, tid, tvpc, vpc, "route target");
-            }
-            free(tpath);
+        struct vpc_obj_path op = { "route_tables", NULL, i };
+        vpc_check_route_table(&r->route_tables[i], &op, errs);
+    }
+}
 
-            if (!rt->prefix_list) {
-                char *dpath = xasprintf("%s.destination", base);
-                char *v = prefix_str(&rt->dst);
-                for (size_t b = 0; b < vpc->n_blocks; b++) {
-                    if (rt->dst.plen == vpc->blocks[b].plen
-                        && rt->dst.addr == vpc->blocks[b].addr
-                        && vpc->precedence == VPC_PREC_AWS) {
-                        vpc_errors_add(errs, dpath, v, "equals the local "
-                                       "route of %s, which cannot be "
-                                       "overridden in route_precedence "
-                                       "\"aws\"", vpc->id);
-                    }
-                }
-                for (size_t o = 0; o < k; o++) {
-                    const struct vpc_route *p = &rtb->routes[o];
-                    if (!p->prefix_list && p->dst.plen == rt->dst.plen
-                        && p->dst.addr == rt->dst.addr
-                        && p->origin == rt->origin) {
-                        vpc_errors_add(errs, dpath, v, "duplicate "
-                                       "destination: routes[%"PRIuSIZE"] "
-                                       "of this table has it too",
-                                       p->index);
-                    }
-                }
-                free(dpath);
-                free(v);
-            } else {
-                for (size_t o = 0; o < k; o++) {
-                    if (rtb->routes[o].prefix_list == rt->prefix_list) {
-                        char *dpath = xasprintf("%s.destination_prefix_list",
-                                                base);
-                        char *v = xasprintf("\"%s\"", rt->prefix_list->id);
-                        vpc_errors_add(errs, dpath, v, "duplicate "
-                                       "destination: routes[%"PRIuSIZE"] of "
-                                       "this table has it too",
-                                       rtb->routes[o].index);
-                        free(dpath);
-                        free(v);
-                    }
-                }
-            }
-            free(base);
+/* The collection of gateway kind 'kind'. */
+static const char *
+gateway_key(enum vpc_target_kind kind)
+{
+#define GW_KEY_(KIND, KEY, ...) case VPC_TGT_##KIND: return KEY;
+    switch (kind) {
+    VPC_GATEWAY_KINDS(GW_KEY_)
+    VPC_TGT_NON_GATEWAY_CASES
+        break;
+    }
+#undef GW_KEY_
+    return "?";
+}
+
+void
+vpc_check_gateway(const struct vpc_gateway *gw, const struct vpc_obj_path *op,
+                  struct vpc_errors *errs)
+{
+    for (size_t k = 0; gw->kind == VPC_TGT_VPCE
+                       && k < gw->n_allowed_subnets; k++) {
+        const struct vpc_subnet *s = gw->allowed_subnets[k];
+        if (s->vpc != gw->vpc) {
+            char *path = vpc_obj_path_format(op, ".allowed_subnets");
+            check_same_vpc(errs, path, s->id, s->vpc, gw->vpc, "subnet");
+            free(path);
         }
     }
 }
 
-/* The JSON path of gateway 'gw': gateways are stored in the order of
- * their collections in the document. */
-static char *
-gateway_path(const struct vpc_region *r, const struct vpc_gateway *gw,
-             const char *key)
+void
+vpc_report_dx_dup(const struct vpc_gateway *gw, const struct vpc_obj_path *op,
+                  const char *prev_id, struct vpc_errors *errs)
 {
-    size_t index = 0;
-    for (const struct vpc_gateway *g = r->gateways; g < gw; g++) {
-        index += g->kind == gw->kind;
-    }
-#define GW_PATH_(KIND, KEY, ...) \
-    case VPC_TGT_##KIND: \
-        return xasprintf("$.%s[%"PRIuSIZE"].%s", KEY, index, key);
-    switch (gw->kind) {
-    VPC_GATEWAY_KINDS(GW_PATH_)
-    VPC_TGT_NON_GATEWAY_CASES
-        break;
-    }
-#undef GW_PATH_
-    return xstrdup("$");
+    char *path = vpc_obj_path_format(op, ".c_tag");
+    char *v = xasprintf("%d", gw->c_tag);
+    vpc_errors_add(errs, path, v, "S-tag %d and C-tag %d are already used "
+                   "by %s on the same edge", gw->s_tag, gw->c_tag, prev_id);
+    free(path);
+    free(v);
+}
+
+void
+vpc_report_igw_dup(const struct vpc_gateway *gw,
+                   const struct vpc_obj_path *op, const char *prev_id,
+                   struct vpc_errors *errs)
+{
+    char *path = vpc_obj_path_format(op, ".vpc");
+    char *v = xasprintf("\"%s\"", gw->vpc->id);
+    vpc_errors_add(errs, path, v, "a VPC has at most one internet gateway; "
+                   "%s is already attached", prev_id);
+    free(path);
+    free(v);
 }
 
 /* Gateways: endpoints' subnets in their VPC, Direct Connect tags unique on
@@ -536,45 +692,24 @@ gateway_path(const struct vpc_region *r, const struct vpc_gateway *gw,
 static void
 check_gateways(struct vpc_region *r, struct vpc_errors *errs)
 {
+    size_t index[64] = { 0 };   /* Position within each gateway kind. */
     for (size_t i = 0; i < r->n_gateways; i++) {
         struct vpc_gateway *gw = &r->gateways[i];
-        if (gw->kind == VPC_TGT_VPCE) {
-            for (size_t k = 0; k < gw->n_allowed_subnets; k++) {
-                const struct vpc_subnet *s = gw->allowed_subnets[k];
-                if (s->vpc != gw->vpc) {
-                    char *path = gateway_path(r, gw, "allowed_subnets");
-                    check_same_vpc(errs, path, s->id, s->vpc, gw->vpc,
-                                   "subnet");
-                    free(path);
-                }
-            }
-        }
+        ovs_assert(gw->kind < ARRAY_SIZE(index));
+        struct vpc_obj_path op = { gateway_key(gw->kind), NULL,
+                                   index[gw->kind]++ };
+        vpc_check_gateway(gw, &op, errs);
         for (size_t j = 0; gw->kind == VPC_TGT_DX && j < i; j++) {
             const struct vpc_gateway *o = &r->gateways[j];
             if (o->kind == VPC_TGT_DX && o->edge == gw->edge
                 && o->s_tag == gw->s_tag && o->c_tag == gw->c_tag) {
-                char *path = gateway_path(r, gw, "c_tag");
-                char *v = xasprintf("%d", gw->c_tag);
-                vpc_errors_add(errs, path, v, "S-tag %d and C-tag %d are "
-                               "already used by %s on the same edge",
-                               gw->s_tag, gw->c_tag, o->id);
-                free(path);
-                free(v);
+                vpc_report_dx_dup(gw, &op, o->id, errs);
             }
         }
-        if (gw->kind != VPC_TGT_IGW) {
-            continue;
-        }
-        for (size_t j = 0; j < i; j++) {
+        for (size_t j = 0; gw->kind == VPC_TGT_IGW && j < i; j++) {
             if (r->gateways[j].kind == VPC_TGT_IGW
                 && r->gateways[j].vpc == gw->vpc) {
-                char *path = gateway_path(r, gw, "vpc");
-                char *v = xasprintf("\"%s\"", gw->vpc->id);
-                vpc_errors_add(errs, path, v, "a VPC has at most one "
-                               "internet gateway; %s is already attached",
-                               r->gateways[j].id);
-                free(path);
-                free(v);
+                vpc_report_igw_dup(gw, &op, r->gateways[j].id, errs);
             }
         }
     }

@@ -17,6 +17,7 @@
 
 #include <config.h>
 #include "translator/model.h"
+#include "translator/rules.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -475,6 +476,53 @@ id_is_valid(const char *id, const char *prefix)
     return true;
 }
 
+/* Pass 1 for one object 'item' of collection 'col' at 'path': it must be
+ * an object with a valid id, which is then copied into 'obj' and, if
+ * 'add', registered unless another object has it.  Returns true if the id
+ * is valid (and, if 'add', registered). */
+static bool
+register_object(struct loader *ld, const struct collection *col,
+                const struct json *item, const char *path, void *obj,
+                bool add)
+{
+    if (item->type != JSON_OBJECT) {
+        error_at(ld, path, item, "must be an object");
+        return false;
+    }
+    const char *id = get_string(ld, item, path, "id", true);
+    if (col->kind == OBJ_GW) {
+        /* Routes are parsed before gateways but need their kind. */
+        ((struct vpc_gateway *) obj)->kind = col->gw_kind;
+    }
+    if (!id) {
+        return false;
+    }
+    bool ok = false;
+    char *idpath = subpath(path, "id");
+    if (!id_is_valid(id, col->id_prefix)) {
+        error_at(ld, idpath, shash_find_data(json_object(item), "id"),
+                 "must be %s%s%sletters, digits, '-', '_' or '.' (at most "
+                 "64 characters)",
+                 col->id_prefix[0] ? "'" : "", col->id_prefix,
+                 col->id_prefix[0] ? "' followed by " : "");
+    } else if (!add) {
+        ok = true;
+    } else if (shash_find(&ld->r->by_id, id)) {
+        error_at(ld, idpath, shash_find_data(json_object(item), "id"),
+                 "duplicate id: ids are unique in a region");
+    } else {
+        struct obj_ref *ref = xmalloc(sizeof *ref);
+        ref->kind = col->kind;
+        ref->obj = obj;
+        shash_add(&ld->r->by_id, id, ref);
+        ok = true;
+    }
+    /* Every object struct starts with 'char *id'. */
+    *(char **) obj = xstrdup(id);
+    free(idpath);
+    return ok;
+}
+
 static void
 register_objects(struct loader *ld)
 {
@@ -515,40 +563,8 @@ register_objects(struct loader *ld)
         for (size_t i = 0; i < n; i++) {
             const struct json *item = json_array(ld->items[c])->elems[i];
             char *path = json_path("$", col->key, i);
-            if (item->type != JSON_OBJECT) {
-                error_at(ld, path, item, "must be an object");
-                free(path);
-                continue;
-            }
-            const char *id = get_string(ld, item, path, "id", true);
-            /* Every object struct starts with 'char *id'. */
-            void *obj = base + i * obj_size(col->kind);
-            if (col->kind == OBJ_GW) {
-                /* Routes are parsed before gateways but need their kind. */
-                ((struct vpc_gateway *) obj)->kind = col->gw_kind;
-            }
-            if (id) {
-                char *idpath = subpath(path, "id");
-                if (!id_is_valid(id, col->id_prefix)) {
-                    error_at(ld, idpath, shash_find_data(json_object(item),
-                                                         "id"),
-                             "must be %s%s%sletters, digits, '-', '_' or "
-                             "'.' (at most 64 characters)",
-                             col->id_prefix[0] ? "'" : "", col->id_prefix,
-                             col->id_prefix[0] ? "' followed by " : "");
-                } else if (shash_find(&ld->r->by_id, id)) {
-                    error_at(ld, idpath, shash_find_data(json_object(item),
-                                                         "id"),
-                             "duplicate id: ids are unique in a region");
-                } else {
-                    struct obj_ref *ref = xmalloc(sizeof *ref);
-                    ref->kind = col->kind;
-                    ref->obj = obj;
-                    shash_add(&ld->r->by_id, id, ref);
-                }
-                *(char **) obj = xstrdup(id);
-                free(idpath);
-            }
+            register_object(ld, col, item, path,
+                            base + i * obj_size(col->kind), true);
             free(path);
         }
     }
@@ -1186,6 +1202,20 @@ parse_gateway(struct loader *ld, const struct json *j, const char *path,
     OVS_NOT_REACHED();
 }
 
+/* Pass 2 for object 'j' (a JSON object) of collection 'col' at 'path'. */
+static void
+parse_object(struct loader *ld, const struct collection *col,
+             const struct json *j, const char *path, void *obj)
+{
+#define OBJ_PARSE_(KIND, KEY, PREFIX, TYPE, FIELD, NAME, PARSE, ...) \
+    case OBJ_##KIND: PARSE(ld, j, path, obj); break;
+    switch (col->kind) {
+    VPC_OBJECT_KINDS(OBJ_PARSE_)
+    case OBJ_GW: parse_gateway(ld, j, path, obj); break;
+    }
+#undef OBJ_PARSE_
+}
+
 static void
 parse_objects(struct loader *ld)
 {
@@ -1198,14 +1228,8 @@ parse_objects(struct loader *ld)
                 continue;
             }
             char *path = json_path("$", col->key, i);
-            void *obj = (char *) ld->objs[c] + i * obj_size(col->kind);
-#define OBJ_PARSE_(KIND, KEY, PREFIX, TYPE, FIELD, NAME, PARSE, ...) \
-            case OBJ_##KIND: PARSE(ld, j, path, obj); break;
-            switch (col->kind) {
-            VPC_OBJECT_KINDS(OBJ_PARSE_)
-            case OBJ_GW: parse_gateway(ld, j, path, obj); break;
-            }
-#undef OBJ_PARSE_
+            parse_object(ld, col, j, path,
+                         (char *) ld->objs[c] + i * obj_size(col->kind));
             free(path);
         }
     }
@@ -1379,8 +1403,8 @@ check_duplicate_keys(const char *text, struct vpc_errors *errs)
 
 void vpc_check_region(struct vpc_region *, struct vpc_errors *);
 
-static struct vpc_region *
-region_from_json(struct json *doc, struct vpc_errors *errs)
+struct vpc_region *
+vpc_region_from_json(const struct json *doc, struct vpc_errors *errs)
 {
     struct vpc_region *r = xzalloc(sizeof *r);
     shash_init(&r->by_id);
@@ -1404,7 +1428,6 @@ region_from_json(struct json *doc, struct vpc_errors *errs)
             vpc_check_region(r, errs);
         }
     }
-    json_destroy(doc);
     if (errs->n != n_errors) {
         vpc_region_destroy(r);
         return NULL;
@@ -1422,6 +1445,14 @@ reject_on_errors(struct vpc_region *r, const struct vpc_errors *errs,
         vpc_region_destroy(r);
         return NULL;
     }
+    return r;
+}
+
+static struct vpc_region *
+region_from_json(struct json *doc, struct vpc_errors *errs)
+{
+    struct vpc_region *r = vpc_region_from_json(doc, errs);
+    json_destroy(doc);
     return r;
 }
 
@@ -1571,4 +1602,119 @@ struct vpc_vpc *
 vpc_peering_other(const struct vpc_peering *pcx, const struct vpc_vpc *vpc)
 {
     return pcx->requester == vpc ? pcx->accepter : pcx->requester;
+}
+
+/* ----------------------------------------- one object (translator/rules.h) */
+
+char *
+vpc_obj_path_format(const struct vpc_obj_path *op, const char *suffix)
+{
+    if (op->id) {
+        return xasprintf("$.%s[%s]%s", op->key, op->id, suffix);
+    }
+    return xasprintf("$.%s[%"PRIuSIZE"]%s", op->key, op->index, suffix);
+}
+
+size_t
+vpc_collection_count(void)
+{
+    return N_COLLECTIONS;
+}
+
+int
+vpc_collection_find(const char *key)
+{
+    for (size_t c = 0; c < N_COLLECTIONS; c++) {
+        if (!strcmp(collections[c].key, key)) {
+            return c;
+        }
+    }
+    return -1;
+}
+
+const char *
+vpc_collection_key(size_t c)
+{
+    return collections[c].key;
+}
+
+const char *
+vpc_collection_name(size_t c)
+{
+    return (collections[c].kind == OBJ_GW
+            ? vpc_target_kind_name(collections[c].gw_kind)
+            : obj_kind_names[collections[c].kind]);
+}
+
+size_t
+vpc_collection_obj_size(size_t c)
+{
+    return obj_size(collections[c].kind);
+}
+
+bool
+vpc_object_parse(struct vpc_region *r, size_t c, const struct json *j,
+                 const char *path, bool is_insert, void *obj,
+                 struct vpc_errors *errs)
+{
+    struct loader ld = { .r = r, .errs = errs };
+    const struct collection *col = &collections[c];
+    bool ok = register_object(&ld, col, j, path, obj, is_insert);
+    if (j->type == JSON_OBJECT) {
+        parse_object(&ld, col, j, path, obj);
+    }
+    return ok;
+}
+
+void
+vpc_object_destroy(size_t c, void *obj)
+{
+#define OBJ_DESTROY_(KIND, KEY, PREFIX, TYPE, FIELD, NAME, PARSE, DESTROY) \
+    case OBJ_##KIND: DESTROY(obj); break;
+    switch (collections[c].kind) {
+    VPC_OBJECT_KINDS(OBJ_DESTROY_)
+    case OBJ_GW: destroy_gateway(obj); break;
+    }
+#undef OBJ_DESTROY_
+    free(*(char **) obj);
+}
+
+void
+vpc_region_register(struct vpc_region *r, size_t c, const char *id,
+                    void *obj)
+{
+    struct obj_ref *ref = xmalloc(sizeof *ref);
+    ref->kind = collections[c].kind;
+    ref->obj = obj;
+    shash_add(&r->by_id, id, ref);
+}
+
+void *
+vpc_region_unregister(struct vpc_region *r, const char *id)
+{
+    struct obj_ref *ref = shash_find_and_delete(&r->by_id, id);
+    void *obj = ref ? ref->obj : NULL;
+    free(ref);
+    return obj;
+}
+
+void *
+vpc_region_find_object(const struct vpc_region *r, const char *id)
+{
+    const struct obj_ref *ref = shash_find_data(&r->by_id, id);
+    return ref ? ref->obj : NULL;
+}
+
+void
+vpc_region_destroy_shell(struct vpc_region *r)
+{
+    if (!r) {
+        return;
+    }
+#define FREE_ARRAY_(KIND, KEY, PREFIX, TYPE, FIELD, ...) free(r->FIELD);
+    VPC_OBJECT_KINDS(FREE_ARRAY_)
+#undef FREE_ARRAY_
+    free(r->gateways);
+    shash_destroy_free_data(&r->by_id);
+    free(r);
 }

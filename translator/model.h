@@ -312,6 +312,10 @@ struct vpc_region *vpc_region_from_string(const char *string,
                                           struct vpc_errors *errors);
 struct vpc_region *vpc_region_from_file(const char *file_name,
                                         struct vpc_errors *errors);
+/* The same, from a parsed document, which stays the caller's. */
+struct json;
+struct vpc_region *vpc_region_from_json(const struct json *doc,
+                                        struct vpc_errors *errors);
 void vpc_region_destroy(struct vpc_region *);
 
 /* Lookups by id; NULL if absent. */
