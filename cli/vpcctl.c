@@ -7,6 +7,11 @@
  *   vpcctl vpn-config FILE --host EDGE [DIR]
  *   vpcctl pipeline-doc
  *   vpcctl --region-db=REMOTES load FILE | dump
+ *   vpcctl --region-db=REMOTES [--wait[=SECONDS]] put COLLECTION FILE|- |
+ *          get COLLECTION [ID] | delete COLLECTION ID
+ *   vpcctl --region-db=REMOTES [--wait[=SECONDS]] create-network-interface
+ *          --network-interface-id ENI ... (and the other AWS verbs of
+ *          regiondb/verbs.c)
  *
  * Commands live in one table (like ovs-ofctl's), each with its usage. */
 
@@ -31,6 +36,8 @@
 #include "packets.h"
 #include "pipeline/pipeline.h"
 #include "regiondb/regiondb.h"
+#include "regiondb/verbs.h"
+#include "regiondb/write.h"
 #include "translator/model.h"
 #include "util.h"
 
@@ -39,6 +46,8 @@ static const char *opt_host;
 static const char *opt_bridge = "br-int";
 static char *opt_db;
 static const char *opt_region_db;
+static int opt_wait_ms = -1;            /* --wait: -1 if not given. */
+static struct shash opt_verb_args = SHASH_INITIALIZER(&opt_verb_args);
 static char *opt_switch;
 static char *opt_appctl;
 static int opt_tunnel_port = -1;
@@ -878,6 +887,168 @@ cmd_dump(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     return 0;
 }
 
+/* Object-level writes. */
+
+/* Prints a refused or failed write.  Returns the exit status. */
+static int
+report_write_error(char *error, struct vpc_errors *errs)
+{
+    fprintf(stderr, "vpcctl: %s%s\n", error, errs->n ? ":" : "");
+    for (size_t i = 0; i < errs->n; i++) {
+        fprintf(stderr, "  %s\n", errs->msgs[i]);
+    }
+    free(error);
+    return 1;
+}
+
+static struct rdb_handle *
+open_region_db(const char *cmd)
+{
+    if (!opt_region_db) {
+        fprintf(stderr, "vpcctl: %s needs --region-db=REMOTES\n", cmd);
+        exit(2);
+    }
+    struct rdb_handle *h;
+    char *error = rdb_open(opt_region_db, REGION_DB_TIMEOUT_MS, &h);
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        exit(1);
+    }
+    return h;
+}
+
+/* After a committed write: prints its cfg and, with --wait, waits for the
+ * hosts it affects. */
+static int
+finish_write(struct rdb_handle *h, struct rdb_write_result *res)
+{
+    int status = 0;
+    if (opt_wait_ms >= 0) {
+        char *error = rdb_wait_hosts(h, &res->hosts, res->cfg, opt_wait_ms);
+        if (error) {
+            fprintf(stderr, "vpcctl: %s\n", error);
+            free(error);
+            status = 1;
+        } else {
+            printf("cfg %"PRId64", applied by %"PRIuSIZE" host%s\n",
+                   res->cfg, sset_count(&res->hosts),
+                   sset_count(&res->hosts) == 1 ? "" : "s");
+        }
+    } else {
+        printf("cfg %"PRId64"\n", res->cfg);
+    }
+    return status;
+}
+
+static int
+run_write(struct rdb_handle *h, char *error, struct vpc_errors *errs,
+          struct rdb_write_result *res)
+{
+    int status = error ? report_write_error(error, errs)
+                       : finish_write(h, res);
+    vpc_errors_destroy(errs);
+    rdb_write_result_destroy(res);
+    rdb_close(h);
+    return status;
+}
+
+static int
+cmd_put(int argc OVS_UNUSED, char *argv[])
+{
+    struct json *obj = (!strcmp(argv[2], "-") ? json_from_stream(stdin)
+                        : json_from_file(argv[2]));
+    if (obj->type == JSON_STRING) {
+        fprintf(stderr, "vpcctl: %s: %s\n", argv[2], json_string(obj));
+        json_destroy(obj);
+        return 1;
+    }
+    const struct json *id = (obj->type == JSON_OBJECT
+                             ? shash_find_data(json_object(obj), "id")
+                             : NULL);
+    if (!id || id->type != JSON_STRING) {
+        fprintf(stderr, "vpcctl: %s: expected one JSON object with a "
+                "string \"id\"\n", argv[2]);
+        json_destroy(obj);
+        return 1;
+    }
+    struct rdb_handle *h = open_region_db("put");
+    struct vpc_errors errs;
+    vpc_errors_init(&errs);
+    struct rdb_write_result res;
+    rdb_write_result_init(&res);
+    char *error = rdb_put(h, argv[1], json_string(id), obj,
+                          REGION_DB_TIMEOUT_MS, &errs, &res);
+    json_destroy(obj);
+    return run_write(h, error, &errs, &res);
+}
+
+static int
+cmd_delete(int argc OVS_UNUSED, char *argv[])
+{
+    struct rdb_handle *h = open_region_db("delete");
+    struct vpc_errors errs;
+    vpc_errors_init(&errs);
+    struct rdb_write_result res;
+    rdb_write_result_init(&res);
+    char *error = rdb_delete(h, argv[1], argv[2], REGION_DB_TIMEOUT_MS,
+                             &errs, &res);
+    return run_write(h, error, &errs, &res);
+}
+
+static int
+cmd_get(int argc, char *argv[])
+{
+    struct rdb_handle *h = open_region_db("get");
+    struct json *out = NULL;
+    char *error;
+    if (argc > 2) {
+        error = rdb_get(h, argv[1], argv[2], &out);
+        if (!error && !out) {
+            error = xasprintf("$.%s[%s]: no such object", argv[1], argv[2]);
+        }
+    } else if (!rdb_is_collection(argv[1])) {
+        error = xasprintf("%s: not a collection of the region document",
+                          argv[1]);
+    } else {
+        struct json *doc;
+        error = rdb_get_document(h, &doc);
+        if (!error) {
+            const struct json *c = shash_find_data(json_object(doc),
+                                                   argv[1]);
+            out = c ? json_clone(c) : json_array_create_empty();
+            json_destroy(doc);
+        }
+    }
+    rdb_close(h);
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+        return 1;
+    }
+    char *s = json_to_string(out, JSSF_PRETTY | JSSF_SORT);
+    puts(s);
+    free(s);
+    json_destroy(out);
+    return 0;
+}
+
+/* An AWS verb (regiondb/verbs.c), with its options in opt_verb_args. */
+static int
+run_verb(const struct rdb_verb *verb)
+{
+    struct rdb_handle *h = open_region_db(verb->name);
+    struct vpc_errors errs;
+    vpc_errors_init(&errs);
+    struct rdb_write_result res;
+    rdb_write_result_init(&res);
+    if (opt_host) {
+        shash_replace(&opt_verb_args, "host", CONST_CAST(char *, opt_host));
+    }
+    char *error = rdb_run_verb(h, verb, &opt_verb_args, REGION_DB_TIMEOUT_MS,
+                               &errs, &res);
+    return run_write(h, error, &errs, &res);
+}
+
 static int
 cmd_help(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
 {
@@ -916,6 +1087,13 @@ static const struct command commands[] = {
       "one transaction, only the rows that changed" },
     { "dump", "--region-db=REMOTES", 0, 0, cmd_dump,
       "print the region database as a region document (JSON)" },
+    { "put", "COLLECTION FILE|- --region-db=REMOTES [--wait[=S]]", 2, 2,
+      cmd_put, "insert or replace one object (JSON) of a collection, "
+      "validated against the whole region" },
+    { "get", "COLLECTION [ID] --region-db=REMOTES", 1, 2, cmd_get,
+      "print one object, or a whole collection" },
+    { "delete", "COLLECTION ID --region-db=REMOTES [--wait[=S]]", 2, 2,
+      cmd_delete, "delete one object, validated against the whole region" },
     { "help", "", 0, 0, cmd_help, "this help" },
 };
 
@@ -939,6 +1117,12 @@ usage(void)
         printf("  %-13s %s\n  %-13s   %s\n", commands[i].name,
                commands[i].args, "", commands[i].help);
     }
+    printf("\nObject-level commands (AWS verbs; each takes --region-db=REMOTES"
+           "\nand --wait[=SECONDS], docs/regiondb.md):\n");
+    for (size_t i = 0; rdb_verbs[i].name; i++) {
+        printf("  %s %s\n      %s\n", rdb_verbs[i].name, rdb_verbs[i].usage,
+               rdb_verbs[i].help);
+    }
     printf("\nOptions:\n"
            "  --host=H             the host whose flows to compile\n"
            "  --bridge=BR          integration bridge (default br-int)\n"
@@ -951,6 +1135,9 @@ usage(void)
            "  --region-db=REMOTES  load, dump: the region database "
            "(an OVSDB remote or a\n"
            "                       comma-separated list of them)\n"
+           "  --wait[=SECONDS]     object writes: return once every "
+           "affected host has\n"
+           "                       applied the change (default 30 s)\n"
            "  --switch=TARGET      OpenFlow target (default "
            "unix:$OVS_RUNDIR/BR.mgmt)\n"
            "  --appctl=SOCKET      ovs-vswitchd control socket (for trace)\n"
@@ -997,8 +1184,9 @@ main(int argc, char *argv[])
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
     enum { OPT_HOST = 256, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_APPCTL,
            OPT_BIND, OPT_TUNNEL, OPT_ANNOTATE, OPT_DRY_RUN, OPT_MAPPING,
-           OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR, OPT_REGION_DB };
-    static const struct option long_options[] = {
+           OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR, OPT_REGION_DB,
+           OPT_WAIT, OPT_VERB_ARG };
+    static const struct option base_options[] = {
         { "host", required_argument, NULL, OPT_HOST },
         { "bridge", required_argument, NULL, OPT_BRIDGE },
         { "db", required_argument, NULL, OPT_DB },
@@ -1014,13 +1202,26 @@ main(int argc, char *argv[])
         { "vpn-port", required_argument, NULL, OPT_VPN },
         { "psk-dir", required_argument, NULL, OPT_PSK_DIR },
         { "region-db", required_argument, NULL, OPT_REGION_DB },
+        { "wait", optional_argument, NULL, OPT_WAIT },
         { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
     };
+    /* The options of the object-level verbs, after the fixed ones. */
+    size_t n_base = ARRAY_SIZE(base_options), n_verb = 0;
+    while (rdb_verb_options[n_verb]) {
+        n_verb++;
+    }
+    struct option *long_options = xcalloc(n_base + n_verb + 1,
+                                          sizeof *long_options);
+    memcpy(long_options, base_options, sizeof base_options);
+    for (size_t i = 0; i < n_verb; i++) {
+        long_options[n_base + i] = (struct option) {
+            rdb_verb_options[i], required_argument, NULL, OPT_VERB_ARG };
+    }
     /* GNU getopt permutes: options may follow the command, as in
      * "vpcctl compile FILE --host H". */
     for (;;) {
-        int c = getopt_long(argc, argv, "h", long_options, NULL);
+        int idx = -1;
+        int c = getopt_long(argc, argv, "h", long_options, &idx);
         if (c == -1) {
             break;
         }
@@ -1039,6 +1240,20 @@ main(int argc, char *argv[])
         case OPT_VPN: opt_vpn_port = atoi(optarg); break;
         case OPT_PSK_DIR: opt_psk_dir = optarg; break;
         case OPT_REGION_DB: opt_region_db = optarg; break;
+        case OPT_VERB_ARG:
+            shash_replace(&opt_verb_args, long_options[idx].name, optarg);
+            break;
+        case OPT_WAIT: {
+            char *end;
+            double secs = optarg ? strtod(optarg, &end) : 30;
+            if (optarg && (*end || secs < 0)) {
+                fprintf(stderr, "vpcctl: --wait=%s: expected seconds\n",
+                        optarg);
+                return 2;
+            }
+            opt_wait_ms = secs * 1000;
+            break;
+        }
         case OPT_MAPPING:
             if (!strcmp(optarg, "flows")) {
                 opt_mapping = PL_MAP_FLOWS;
@@ -1061,6 +1276,15 @@ main(int argc, char *argv[])
     }
     const struct command *cmd = find_command(argv[optind]);
     int n_args = argc - optind - 1;
+    const struct rdb_verb *verb = cmd ? NULL : rdb_find_verb(argv[optind]);
+    if (verb) {
+        if (n_args) {
+            fprintf(stderr, "vpcctl: usage: vpcctl %s %s\n", verb->name,
+                    verb->usage);
+            return 2;
+        }
+        return run_verb(verb);
+    }
     if (!cmd) {
         fprintf(stderr, "vpcctl: unknown command '%s'; try 'vpcctl "
                 "--help'\n", argv[optind]);
