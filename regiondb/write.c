@@ -231,6 +231,14 @@ rdb_object_vpcs(const struct json *doc, const char *collection,
         }
     } else if (rdb_jstr(obj, "vpc")) {
         sset_add(vpcs, rdb_jstr(obj, "vpc"));
+    } else if (rdb_jstr(obj, "subnet")) {
+        /* A NAT gateway is in its subnet's VPC. */
+        const char *vpc = rdb_jstr(rdb_jfind(doc, "subnets",
+                                             rdb_jstr(obj, "subnet")),
+                                   "vpc");
+        if (vpc) {
+            sset_add(vpcs, vpc);
+        }
     } else {
         return false;
     }
@@ -300,8 +308,13 @@ rdb_hosts_of_vpcs(const struct json *doc, const struct sset *vpcs_,
             continue;
         }
         for (size_t i = 0; i < json_array(a)->n; i++) {
-            const char *vpc = rdb_jstr(json_array(a)->elems[i], "vpc");
-            const char *edge = rdb_jstr(json_array(a)->elems[i], "edge");
+            const struct json *gw = json_array(a)->elems[i];
+            const char *vpc = rdb_jstr(gw, "vpc");
+            if (!vpc) {
+                vpc = rdb_jstr(rdb_jfind(doc, "subnets",
+                                         rdb_jstr(gw, "subnet")), "vpc");
+            }
+            const char *edge = rdb_jstr(gw, "edge");
             if (vpc && edge && sset_contains(vpcs_, vpc)) {
                 sset_add(hosts, edge);
             }
@@ -404,6 +417,19 @@ rdb_wait_change(struct rdb_handle *h, unsigned int seqno, long long deadline)
         ovsdb_idl_wait(h->idl);
         poll_timer_wait_until(deadline);
         poll_block();
+    }
+}
+
+/* For tests only: $VPC_RDB_TEST_COMMIT_DELAY_MS makes every object write
+ * sleep that long between validating and committing, so that concurrent
+ * writers surely overlap (tests/sandbox/regiondb-write.sh). */
+static void
+rdb_test_delay(void)
+{
+    const char *s = getenv("VPC_RDB_TEST_COMMIT_DELAY_MS");
+    int ms = s ? atoi(s) : 0;
+    if (ms > 0) {
+        xnanosleep((long long) ms * 1000 * 1000);
     }
 }
 
@@ -539,6 +565,7 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
         enum ovsdb_idl_txn_status status = TXN_ERROR;
         if (!error) {
             rdb_bump_cfg(&ctx);
+            rdb_test_delay();
             status = rdb_commit(h, ctx.txn, deadline, &error);
         }
         if (!error && (status == TXN_SUCCESS || status == TXN_UNCHANGED)) {
