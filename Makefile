@@ -21,6 +21,7 @@ include pipeline/pipeline.mk
 LIB_SRCS := $(TRANSLATOR_SRCS) $(PIPELINE_SRCS)
 include cli/cli.mk
 include regiondb/regiondb.mk
+include regiond/regiond.mk
 include daemon/daemon.mk
 -include tests/unit/unit.mk
 -include tests/tests.mk

@@ -1,0 +1,10 @@
+# regiond/: vpc-regiond, the region API (HTTP over libevent, the region
+# database held as an IDL replica; docs/regiondb.md).
+REGIOND := $(BUILD)/vpc-regiond
+
+$(REGIOND): $(BUILD)/obj/regiond/regiond.o $(RDB_OBJS) \
+		$(patsubst %.c,$(BUILD)/obj/%.o,$(TRANSLATOR_SRCS)) $(OVS_LIB)
+	$(CC) -o $@ $(filter %.o,$^) $(OVS_LIBS) -levent -levent_openssl \
+		-lssl -lcrypto
+
+all: $(REGIOND)
