@@ -209,7 +209,8 @@ rdb_ti(const struct ovsdb_idl_table_class *tc)
         ci->ref = (key->type == OVSDB_TYPE_UUID && key->uuid.refTableName
                    ? rdb_table(key->uuid.refTableName) : NULL);
         ci->internal = (!strcmp(tc->name, rdb_root_table)
-                        ? !strcmp(col->name, "cfg")
+                        ? (!strcmp(col->name, "cfg")
+                           || !strcmp(col->name, "connections"))
                         : coll && coll->ordered
                           && !strcmp(col->name, "position"));
         ci->child_list = ci->ref && !ci->ref->is_root;
@@ -686,7 +687,9 @@ rdb_write_row(struct rdb_ctx *ctx, const struct ovsdb_idl_row *row,
 
     for (size_t i = 0; i < tc->n_columns && !error; i++) {
         const struct ovsdb_idl_column *col = &tc->columns[i];
-        if (!strcmp(tc->name, rdb_root_table) && !strcmp(col->name, "cfg")) {
+        if (!strcmp(tc->name, rdb_root_table) && rdb_is_internal(tc, col)) {
+            /* cfg, and the remotes ovsdb-server listens on: not the
+             * document's. */
             continue;
         }
         const char *field = rdb_field_of(tc, col);
