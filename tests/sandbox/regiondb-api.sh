@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Sandbox: vpc-regiond, the region API (docs/regiondb.md, "The region
+# API").  A real ovsdb-server; vpc-regiond holds it as an IDL replica and
+# serves HTTP on a unix socket (mode 0660): PUT/GET/DELETE of one object,
+# GET of a collection, a refused PUT (400 with its errors, nothing
+# committed), PUT /v1/intents (bulk import) and GET /v1/intents, GET
+# /v1/status with the hosts' Host_Status, ?wait=hosts answered once the
+# affected hosts (stand-ins written with ovsdb-client) reach the cfg, or
+# 504 naming them; then the TLS listener, which refuses a client without
+# a certificate.  The mapping mode does not matter here.
+. "$(dirname "$0")/../lib.sh"
+
+for tool in ovsdb-server ovsdb-client ovsdb-tool jq curl; do
+    command -v "$tool" >/dev/null || skip "no $tool"
+done
+REGIOND=$TOP/build/vpc-regiond
+DB=$TEST_DIR/regiondb
+trap 'pid_stop "$DB/api.pid"; pid_stop "$DB/tls.pid"; pid_stop "$DB/region.pid"; exit 143' INT TERM
+regiondb_start "$DB"
+cfg() {
+    ovsdb-client transact "$REGION_DB" '["OVS_VPC_Region", {"op": "select",
+        "table": "Region", "where": [], "columns": ["cfg"]}]' \
+        | jq '.[0].rows[0].cfg // 0'
+}
+host_status() {
+    ovsdb-client transact "$REGION_DB" "[\"OVS_VPC_Region\",
+        {\"op\": \"delete\", \"table\": \"Host_Status\",
+         \"where\": [[\"host\", \"==\", \"$1\"]]},
+        {\"op\": \"insert\", \"table\": \"Host_Status\",
+         \"row\": {\"host\": \"$1\", \"applied_cfg\": $2}}]" >/dev/null
+}
+"$VPCCTL" --region-db="$REGION_DB" load "$TOP/examples/web-tier.json" \
+    >/dev/null || fail "the region does not load"
+
+"$REGIOND" --region-db="$REGION_DB" --listen="punix:$DB/api.sock" \
+    --pidfile="$DB/api.pid" --log-file="$DB/api.log" -vconsole:off \
+    --detach --no-chdir || fail "vpc-regiond did not start"
+SOCK=$DB/api.sock
+# api METHOD PATH [BODY-FILE]: prints the body, then the status code.
+api() {
+    local data=()
+    [ $# -ge 3 ] && data=(--data-binary "@$3")
+    curl -s --unix-socket "$SOCK" -X "$1" "${data[@]}" \
+        -w '\n%{http_code}\n' "http://regiond$2"
+}
+code() { tail -1 <<<"$1"; }
+body() { sed '$d' <<<"$1"; }
+
+echo "the unix socket:"
+stat -c %a "$SOCK" | expect "the socket is mode 0660" '^660$'
+out=$(api GET /v1/status)
+[ "$(code "$out")" = 200 ] && body "$out" | jq -e ".cfg == $(cfg)" >/dev/null \
+    && pass "GET /v1/status: 200, cfg $(cfg)" \
+    || fail "GET /v1/status: $out"
+
+cat > "$DB/eni.json" <<'EOF'
+{"subnet": "subnet-web", "mac": "02:00:00:10:01:77",
+ "private_ip": "10.10.1.77", "host": "host-a", "security_groups": ["sg-web"]}
+EOF
+c0=$(cfg)
+out=$(api PUT /v1/enis/eni-api "$DB/eni.json")
+[ "$(code "$out")" = 200 ] \
+    && body "$out" | jq -e ".cfg == $((c0 + 1)) and .hosts == [\"edge-1\",\"host-a\",\"host-b\"]" >/dev/null \
+    && pass "PUT /v1/enis/eni-api: 200, cfg $((c0 + 1)), hosts edge-1 host-a host-b" \
+    || fail "PUT /v1/enis/eni-api: $out"
+"$VPCCTL" --region-db="$REGION_DB" get enis eni-api | jq -c '[.private_ip, .host]' \
+    | expect "  vpcctl get sees it in the database" '^\["10.10.1.77","host-a"\]$'
+out=$(api GET /v1/enis/eni-api)
+[ "$(code "$out")" = 200 ] && body "$out" | jq -e '.private_ip == "10.10.1.77"' >/dev/null \
+    && pass "GET /v1/enis/eni-api: 200, the object" || fail "GET /v1/enis/eni-api: $out"
+out=$(api GET /v1/enis)
+[ "$(code "$out")" = 200 ] && body "$out" | jq -e 'length == 5 and any(.[]; .id == "eni-api")' >/dev/null \
+    && pass "GET /v1/enis: 200, the 5 ENIs" || fail "GET /v1/enis: $out"
+
+# A bad PUT: the IP is taken.  400, the error, nothing committed.
+jq '.mac = "02:00:00:10:01:78"' "$DB/eni.json" > "$DB/dup.json"
+c1=$(cfg)
+out=$(api PUT /v1/enis/eni-dup "$DB/dup.json")
+[ "$(code "$out")" = 400 ] \
+    && body "$out" | jq -e '.valid == false and (.errors | length == 1)
+        and (.errors[0] | test("enis\\[eni-dup\\].private_ip: \"10.10.1.77\": duplicate IP in vpc-web"))' >/dev/null \
+    && pass "a PUT of a taken IP: 400 {valid: false, errors: [its PATH: VALUE: RULE]}" \
+    || fail "a PUT of a taken IP: $out"
+[ "$(cfg)" = "$c1" ] && pass "  nothing committed (cfg $c1)" \
+    || fail "  cfg moved to $(cfg)"
+out=$(api GET /v1/enis/eni-dup)
+[ "$(code "$out")" = 404 ] && pass "  GET of it: 404" || fail "  GET of it: $out"
+echo '{"id": "eni-other"}' > "$DB/wrongid.json"
+out=$(api PUT /v1/enis/eni-x "$DB/wrongid.json")
+[ "$(code "$out")" = 400 ] && pass "a PUT whose body names another id: 400" \
+    || fail "a PUT whose body names another id: $out"
+echo '{not json' > "$DB/bad.json"
+out=$(api PUT /v1/enis/eni-x "$DB/bad.json")
+[ "$(code "$out")" = 400 ] && body "$out" | jq -e '.error | test("malformed")' >/dev/null \
+    && pass "malformed JSON: 400" || fail "malformed JSON: $out"
+out=$(api GET /v1/nothing)
+[ "$(code "$out")" = 404 ] && pass "an unknown collection: 404" \
+    || fail "an unknown collection: $out"
+
+out=$(api DELETE /v1/security_groups/sg-web)
+[ "$(code "$out")" = 400 ] && body "$out" | jq -e 'any(.errors[]; test("security_groups\\[0\\]: \"sg-web\": no security group has this id"))' >/dev/null \
+    && pass "DELETE of a referenced group: 400 with the referencing paths" \
+    || fail "DELETE of a referenced group: $out"
+out=$(api DELETE /v1/enis/eni-api)
+[ "$(code "$out")" = 200 ] && pass "DELETE /v1/enis/eni-api: 200" \
+    || fail "DELETE /v1/enis/eni-api: $out"
+out=$(api GET /v1/enis/eni-api)
+[ "$(code "$out")" = 404 ] && pass "  then GET: 404" || fail "  then GET: $out"
+
+echo "bulk import and dump:"
+jq '.enis += [{"id": "eni-bulk", "subnet": "subnet-app",
+               "mac": "02:00:00:10:02:99", "private_ip": "10.10.2.99",
+               "host": "host-b"}]' "$TOP/examples/web-tier.json" > "$DB/bulk.json"
+out=$(api PUT /v1/intents "$DB/bulk.json")
+[ "$(code "$out")" = 200 ] && pass "PUT /v1/intents: 200" || fail "PUT /v1/intents: $out"
+out=$(api GET /v1/intents)
+diff <(json_norm "$DB/bulk.json") <(body "$out" | json_norm /dev/stdin) >/dev/null \
+    && pass "GET /v1/intents returns the imported document" \
+    || fail "GET /v1/intents differs from the import"
+out=$(api GET /v1/enis/eni-bulk)
+[ "$(code "$out")" = 200 ] && pass "  and the replica serves its objects" \
+    || fail "  GET /v1/enis/eni-bulk after the import: $out"
+jq '.vpcs[0].vni = 99999999' "$DB/bulk.json" > "$DB/badbulk.json"
+c2=$(cfg)
+out=$(api PUT /v1/intents "$DB/badbulk.json")
+[ "$(code "$out")" = 400 ] && body "$out" | jq -e 'any(.errors[]; test("vni"))' >/dev/null \
+    && [ "$(cfg)" = "$c2" ] \
+    && pass "an invalid import: 400 with its errors, nothing committed" \
+    || fail "an invalid import: $out"
+
+echo "?wait=hosts:"
+for h in host-a host-b edge-1; do host_status "$h" "$(cfg)"; done
+c3=$(cfg)
+sed 's/01:77/01:79/; s/1\.77/1.79/' "$DB/eni.json" > "$DB/eni2.json"
+curl -s --unix-socket "$SOCK" -X PUT --data-binary "@$DB/eni2.json" \
+    -w '\n%{http_code}\n' "http://regiond/v1/enis/eni-wait?wait=hosts&timeout_ms=120000" \
+    > "$DB/wait.out" &
+cpid=$!
+while [ "$(cfg)" = "$c3" ] && kill -0 $cpid 2>/dev/null; do sleep 0.1; done
+c4=$(cfg)
+host_status host-a "$c4"; host_status host-b "$c4"
+sleep 0.5
+kill -0 $cpid 2>/dev/null && pass "no reply while edge-1 is behind cfg $c4" \
+    || fail "replied while edge-1 was behind: $(cat "$DB/wait.out")"
+out=$(api GET /v1/status)
+body "$out" | jq -e ".hosts[\"host-a\"].applied_cfg == $c4 and .hosts[\"edge-1\"].applied_cfg == $c3" >/dev/null \
+    && pass "  meanwhile the API serves: /v1/status shows each host's applied_cfg" \
+    || fail "  /v1/status during the wait: $out"
+host_status edge-1 "$c4"
+wait $cpid
+out=$(cat "$DB/wait.out")
+[ "$(code "$out")" = 200 ] && body "$out" | jq -e ".applied == true and .cfg == $c4" >/dev/null \
+    && pass "  200 {applied: true} once edge-1 reaches cfg $c4" \
+    || fail "  the wait ended with: $out"
+out=$(curl -s --unix-socket "$SOCK" -X DELETE -w '\n%{http_code}\n' \
+    "http://regiond/v1/enis/eni-wait?wait=hosts&timeout_ms=300")
+[ "$(code "$out")" = 504 ] \
+    && body "$out" | jq -e '.applied == false and (.error | test("host-a \\(applied")) and (.error | test("edge-1"))' >/dev/null \
+    && pass "a wait that times out: 504, naming the hosts behind" \
+    || fail "a wait that times out: $out"
+"$VPCCTL" --region-db="$REGION_DB" get enis | jq -e 'all(.[]; .id != "eni-wait")' \
+    >/dev/null && pass "  the delete is committed all the same" \
+    || fail "  eni-wait is still there"
+out=$(api GET "/v1/status?wait=everyone")
+[ "$(code "$out")" = 400 ] && pass "?wait=everyone: 400" || fail "?wait=everyone: $out"
+
+echo "TLS:"
+if command -v ovs-pki >/dev/null && command -v openssl >/dev/null; then
+    PKI=$TEST_DIR/pki; mkdir -p "$PKI"
+    pki() { ovs-pki --dir="$PKI/ca" --log="$PKI/pki.log" "$@" >/dev/null 2>&1; }
+    (cd "$PKI" && pki init && pki -u req+sign regiond switch \
+        && pki -u req+sign admin switch) || fail "ovs-pki failed"
+    CA=$PKI/ca/switchca/cacert.pem
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$REGIOND" --region-db="$REGION_DB" --listen="ssl:$port:127.0.0.1" \
+        --private-key="$PKI/regiond-privkey.pem" \
+        --certificate="$PKI/regiond-cert.pem" --ca-cert="$CA" \
+        --pidfile="$DB/tls.pid" --log-file="$DB/tls.log" -vconsole:off \
+        --detach --no-chdir || fail "vpc-regiond with TLS did not start"
+    out=$(curl -s -k --cacert "$CA" --cert "$PKI/admin-cert.pem" \
+        --key "$PKI/admin-privkey.pem" -w '\n%{http_code}\n' \
+        "https://127.0.0.1:$port/v1/status")
+    [ "$(code "$out")" = 200 ] && pass "a client with a certificate of the CA: 200" \
+        || fail "a client with a certificate: $out"
+    out=$(curl -s -k -w '\n%{http_code}\n' "https://127.0.0.1:$port/v1/status"); rc=$?
+    [ $rc -ne 0 ] && [ "$(code "$out")" = 000 ] \
+        && pass "a client without a certificate is refused (curl exit $rc, no HTTP reply)" \
+        || fail "a client without a certificate got: $out"
+    expect_status "  plain TCP is not offered" 1 "$REGIOND" \
+        --region-db="$REGION_DB" --listen="tcp:$port"
+    pid_stop "$DB/tls.pid"
+else
+    fail "no ovs-pki or openssl for the TLS part"
+fi
+
+pid_stop "$DB/api.pid"
+pid_stop "$DB/region.pid"
+finish
