@@ -73,9 +73,11 @@ validator_rewrite_path(const struct json *doc, const char *msg)
     return xasprintf("%.*s[%s]%s", (int) (lb - msg), msg, id, end + 1);
 }
 
-/* Validates 'doc' whole; on error, fills 'errors' with by-id paths. */
+/* Validates 'doc' whole; on error, fills 'errors', with by-id paths if
+ * 'by_id'. */
 static bool
-validator_check(const struct json *doc, struct vpc_errors *errors)
+validator_check(const struct json *doc, bool by_id,
+                struct vpc_errors *errors)
 {
     char *s = json_to_string(doc, 0);
     struct vpc_errors errs;
@@ -88,7 +90,8 @@ validator_check(const struct json *doc, struct vpc_errors *errors)
         return true;
     }
     for (size_t i = 0; i < errs.n; i++) {
-        char *m = validator_rewrite_path(doc, errs.msgs[i]);
+        char *m = (by_id ? validator_rewrite_path(doc, errs.msgs[i])
+                   : xstrdup(errs.msgs[i]));
         if (errors->n >= errors->allocated) {
             errors->msgs = x2nrealloc(errors->msgs, &errors->allocated,
                                       sizeof *errors->msgs);
@@ -107,7 +110,7 @@ vpc_validator_create(const struct json *doc, struct vpc_errors *errors)
                        "a region document must be a JSON object");
         return NULL;
     }
-    if (!validator_check(doc, errors)) {
+    if (!validator_check(doc, false, errors)) {
         return NULL;
     }
     struct vpc_validator *v = xzalloc(sizeof *v);
@@ -201,7 +204,7 @@ vpc_validator_apply(struct vpc_validator *v, const char *collection,
         json_destroy(arr);
     }
 
-    if (validator_check(copy, errors)) {
+    if (validator_check(copy, true, errors)) {
         json_destroy(v->doc);
         v->doc = copy;
         ok = true;
