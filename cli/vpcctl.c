@@ -38,6 +38,7 @@
 #include "regiondb/regiondb.h"
 #include "regiondb/verbs.h"
 #include "regiondb/write.h"
+#include "stream-ssl.h"
 #include "translator/model.h"
 #include "util.h"
 
@@ -1135,6 +1136,8 @@ usage(void)
            "  --region-db=REMOTES  load, dump: the region database "
            "(an OVSDB remote or a\n"
            "                       comma-separated list of them)\n"
+           "  --private-key=FILE, --certificate=FILE, --ca-cert=FILE\n"
+           "                       TLS for ssl: region-db remotes (ovs-pki)\n"
            "  --wait[=SECONDS]     object writes: return once every "
            "affected host has\n"
            "                       applied the change (default 30 s)\n"
@@ -1185,7 +1188,7 @@ main(int argc, char *argv[])
     enum { OPT_HOST = 256, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_APPCTL,
            OPT_BIND, OPT_TUNNEL, OPT_ANNOTATE, OPT_DRY_RUN, OPT_MAPPING,
            OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR, OPT_REGION_DB,
-           OPT_WAIT, OPT_VERB_ARG };
+           OPT_WAIT, OPT_VERB_ARG, OPT_SSL_KEY, OPT_SSL_CERT, OPT_SSL_CA };
     static const struct option base_options[] = {
         { "host", required_argument, NULL, OPT_HOST },
         { "bridge", required_argument, NULL, OPT_BRIDGE },
@@ -1203,6 +1206,9 @@ main(int argc, char *argv[])
         { "psk-dir", required_argument, NULL, OPT_PSK_DIR },
         { "region-db", required_argument, NULL, OPT_REGION_DB },
         { "wait", optional_argument, NULL, OPT_WAIT },
+        { "private-key", required_argument, NULL, OPT_SSL_KEY },
+        { "certificate", required_argument, NULL, OPT_SSL_CERT },
+        { "ca-cert", required_argument, NULL, OPT_SSL_CA },
         { "help", no_argument, NULL, 'h' },
     };
     /* The options of the object-level verbs, after the fixed ones. */
@@ -1217,6 +1223,7 @@ main(int argc, char *argv[])
         long_options[n_base + i] = (struct option) {
             rdb_verb_options[i], required_argument, NULL, OPT_VERB_ARG };
     }
+    const char *ssl_key = NULL, *ssl_cert = NULL;
     /* GNU getopt permutes: options may follow the command, as in
      * "vpcctl compile FILE --host H". */
     for (;;) {
@@ -1240,6 +1247,9 @@ main(int argc, char *argv[])
         case OPT_VPN: opt_vpn_port = atoi(optarg); break;
         case OPT_PSK_DIR: opt_psk_dir = optarg; break;
         case OPT_REGION_DB: opt_region_db = optarg; break;
+        case OPT_SSL_KEY: ssl_key = optarg; break;
+        case OPT_SSL_CERT: ssl_cert = optarg; break;
+        case OPT_SSL_CA: stream_ssl_set_ca_cert_file(optarg, false); break;
         case OPT_VERB_ARG:
             shash_replace(&opt_verb_args, long_options[idx].name, optarg);
             break;
@@ -1270,6 +1280,9 @@ main(int argc, char *argv[])
         }
     }
 
+    if (ssl_key || ssl_cert) {
+        stream_ssl_set_key_and_cert(ssl_key, ssl_cert);
+    }
     if (optind >= argc) {
         usage();
         return 2;

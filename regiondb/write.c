@@ -36,6 +36,12 @@ struct rdb_handle {
     struct vpc_validator *v;    /* The region at Region.cfg 'v_cfg', or
                                  * NULL: rebuild it from the replica. */
     int64_t v_cfg;
+
+    /* Counters, for /v1/status. */
+    uint64_t n_commits;         /* Writes committed. */
+    uint64_t n_retries;         /* Commits that lost a race (try again). */
+    uint64_t n_refused;         /* Changes the validator refused. */
+    uint64_t n_rebuilds;        /* Validators rebuilt from the replica. */
 };
 
 void
@@ -119,6 +125,7 @@ rdb_sync(struct rdb_handle *h)
     }
     vpc_validator_destroy(h->v);
     h->v = NULL;
+    h->n_rebuilds++;
 
     struct json *doc;
     char *error = rdb_dump_idl(h->idl, &doc);
@@ -355,16 +362,41 @@ rdb_affected_hosts(const char *collection,
 
 /* Transactions. */
 
+/* Marks in 'need' the root tables whose ids a row of 'tc' (and of its
+ * nested lists) may reference. */
 static void
-rdb_ctx_init(struct rdb_ctx *ctx, struct ovsdb_idl *idl, bool fill_ids)
+rdb_referenced_tables(const struct ovsdb_idl_table_class *tc, bool *need)
+{
+    for (size_t i = 0; i < tc->n_columns; i++) {
+        const struct ovsdb_idl_table_class *ref
+            = rdb_ref_table(&tc->columns[i]);
+        if (ref && ref->is_root) {
+            need[ref - rdbrec_idl_class.tables] = true;
+        } else if (ref && ref != tc) {
+            rdb_referenced_tables(ref, need);
+        }
+    }
+}
+
+/* Starts a transaction.  For an object write to table 'tc' (NULL: none),
+ * indexes by id the rows of 'tc' and of every table its references may
+ * name (what rdb_write_row() resolves ids with). */
+static void
+rdb_ctx_init(struct rdb_ctx *ctx, struct ovsdb_idl *idl,
+             const struct ovsdb_idl_table_class *tc_)
 {
     memset(ctx, 0, sizeof *ctx);
     ctx->idl = idl;
     ctx->txn = ovsdb_idl_txn_create(idl);
+    bool need[RDBREC_N_TABLES] = { false };
+    if (tc_) {
+        need[tc_ - rdbrec_idl_class.tables] = true;
+        rdb_referenced_tables(tc_, need);
+    }
     for (size_t i = 0; i < RDBREC_N_TABLES; i++) {
         shash_init(&ctx->ids[i]);
         const struct ovsdb_idl_table_class *tc = &rdbrec_idl_class.tables[i];
-        if (!fill_ids || !tc->is_root || !rdb_column(tc, "id")) {
+        if (!need[i] || !tc->is_root || !rdb_column(tc, "id")) {
             continue;
         }
         const struct ovsdb_idl_row *row;
@@ -548,6 +580,7 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
         struct json *old_obj = old ? json_clone(old) : NULL;
         size_t n_errors = errors->n;
         if (!vpc_validator_apply(h->v, collection, id, obj, errors)) {
+            h->n_refused++;
             json_destroy(old_doc);
             json_destroy(old_obj);
             json_destroy(obj);
@@ -558,7 +591,8 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
         const struct json *doc = vpc_validator_document(h->v);
 
         struct rdb_ctx ctx;
-        rdb_ctx_init(&ctx, h->idl, true);
+        rdb_ctx_init(&ctx, h->idl,
+                     rdb_table(rdb_collection_table(collection, NULL)));
         ovsdb_idl_txn_add_comment(ctx.txn, "%s %s %s",
                                   obj ? "put" : "delete", collection, id);
         error = rdb_build_object_txn(&ctx, collection, id, obj, doc);
@@ -576,6 +610,7 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
                            ? ovsdb_idl_txn_get_increment_new_value(ctx.txn)
                            : 1);
             h->v_cfg = cfg;
+            h->n_commits++;
             result->cfg = cfg;
             result->attempts = attempt;
             rdb_affected_hosts(collection, old_doc, old_obj,
@@ -588,6 +623,7 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
             h->v = NULL;
             if (!error && status == TXN_TRY_AGAIN
                 && attempt < RDB_MAX_ATTEMPTS && time_msec() < deadline) {
+                h->n_retries++;
                 rdb_ctx_destroy(&ctx);
                 json_destroy(old_doc);
                 json_destroy(old_obj);
@@ -648,6 +684,7 @@ rdb_import(struct rdb_handle *h, const struct json *doc, int timeout_ms,
     size_t n_errors = errors->n;
     struct vpc_validator *v = vpc_validator_create(doc, errors);
     if (!v) {
+        h->n_refused++;
         return xasprintf("%"PRIuSIZE" error%s, nothing committed",
                          errors->n - n_errors,
                          errors->n - n_errors == 1 ? "" : "s");
@@ -664,7 +701,7 @@ rdb_import(struct rdb_handle *h, const struct json *doc, int timeout_ms,
             break;
         }
         struct rdb_ctx ctx;
-        rdb_ctx_init(&ctx, h->idl, false);
+        rdb_ctx_init(&ctx, h->idl, NULL);
         ovsdb_idl_txn_add_comment(ctx.txn, "import");
         error = rdb_build_txn(&ctx, doc);
         enum ovsdb_idl_txn_status status = TXN_ERROR;
@@ -674,6 +711,7 @@ rdb_import(struct rdb_handle *h, const struct json *doc, int timeout_ms,
         if (!error && (status == TXN_SUCCESS || status == TXN_UNCHANGED)) {
             result->cfg = ctx.stats.cfg;
             result->attempts = attempt;
+            h->n_commits++;
             rdb_all_hosts(old_doc, &result->hosts);
             rdb_all_hosts(doc, &result->hosts);
             vpc_validator_destroy(h->v);
@@ -683,6 +721,7 @@ rdb_import(struct rdb_handle *h, const struct json *doc, int timeout_ms,
         } else if (!error && status == TXN_TRY_AGAIN
                    && attempt < RDB_MAX_ATTEMPTS
                    && time_msec() < deadline) {
+            h->n_retries++;
             rdb_ctx_destroy(&ctx);
             json_destroy(old_doc);
             rdb_wait_change(h, seqno, deadline);
@@ -783,5 +822,12 @@ rdb_status_json(struct rdb_handle *h)
         json_object_put(hosts, hs->host, o);
     }
     json_object_put(st, "hosts", hosts);
+    struct json *w = json_object_create();
+    json_object_put(w, "commits", json_integer_create(h->n_commits));
+    json_object_put(w, "retries", json_integer_create(h->n_retries));
+    json_object_put(w, "refused", json_integer_create(h->n_refused));
+    json_object_put(w, "validator_rebuilds",
+                    json_integer_create(h->n_rebuilds));
+    json_object_put(st, "writes", w);
     return st;
 }

@@ -107,6 +107,12 @@ out=$(api DELETE /v1/enis/eni-api)
 out=$(api GET /v1/enis/eni-api)
 [ "$(code "$out")" = 404 ] && pass "  then GET: 404" || fail "  then GET: $out"
 
+out=$(api GET /v1/status)
+body "$out" | jq -e '.writes.commits == 2 and .writes.refused == 3
+    and .writes.validator_rebuilds <= 2' >/dev/null \
+    && pass "/v1/status counts the writes: $(body "$out" | jq -c .writes)" \
+    || fail "/v1/status write counters: $(body "$out" | jq -c .writes)"
+
 echo "bulk import and dump:"
 jq '.enis += [{"id": "eni-bulk", "subnet": "subnet-app",
                "mac": "02:00:00:10:02:99", "private_ip": "10.10.2.99",

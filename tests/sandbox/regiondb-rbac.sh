@@ -132,6 +132,15 @@ out=$(as host-a '["OVS_VPC_Region", {"op": "select", "table": "ENI",
 grep -q '"10.10.1.10"' <<<"$out" && pass "host-a may read the intents" \
     || fail "host-a cannot read the intents: $out"
 
+out=$("$VPCCTL" --region-db="$SSL" --private-key="$PKI/host-a-privkey.pem" \
+      --certificate="$PKI/host-a-cert.pem" --ca-cert="$CA" \
+      create-network-interface --network-interface-id eni-rogue \
+      --subnet-id subnet-web --private-ip-address 10.10.1.91 \
+      --mac-address 02:00:00:10:01:91 --host host-a 2>&1); rc=$?
+[ $rc = 1 ] && grep -q 'RBAC rules for client' <<<"$out" \
+    && pass "vpcctl with host-a's certificate cannot write an ENI (RBAC refuses it)" \
+    || fail "vpcctl with host-a's certificate: exit $rc: $out"
+
 echo "without a certificate of the CA:"
 (cd "$PKI" && mkdir -p other && cd other && ovs-pki --dir=ca --log=pki.log \
     init >/dev/null 2>&1 && ovs-pki --dir=ca --log=pki.log -u req+sign host-a \
