@@ -8,3 +8,6 @@ $(REGIOND): $(BUILD)/obj/regiond/regiond.o $(RDB_OBJS) \
 		-lssl -lcrypto
 
 all: $(REGIOND)
+
+# The sandbox tests run it (tests/sandbox/regiondb-api.sh).
+check-sandbox: $(REGIOND)
