@@ -840,6 +840,11 @@ cmd_export_ovn(int argc OVS_UNUSED, char *argv[])
     return status;
 }
 
+struct rdb_handle;
+struct rdb_write_result;
+static struct rdb_handle *open_region_db(const char *cmd);
+static int finish_write(struct rdb_handle *, struct rdb_write_result *);
+
 /* --region-db: how long load and dump wait for the database, in all (a
  * first load of 100,000 ENIs took 21 s on a busy 2-core machine). */
 #define REGION_DB_TIMEOUT_MS 60000
@@ -863,7 +868,25 @@ cmd_load(int argc OVS_UNUSED, char *argv[])
            PRIuSIZE" updated, %"PRIuSIZE" deleted, one transaction\n",
            argv[1], opt_region_db, st.cfg, st.n_inserted, st.n_updated,
            st.n_deleted);
-    return 0;
+    if (opt_wait_ms < 0) {
+        return 0;
+    }
+    /* --wait: a whole document affects every host. */
+    struct rdb_handle *h = open_region_db("load");
+    struct rdb_write_result res;
+    rdb_write_result_init(&res);
+    res.cfg = st.cfg;
+    error = rdb_all_region_hosts(h, &res.hosts);
+    int status = 1;
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+    } else {
+        status = finish_write(h, &res);
+    }
+    rdb_write_result_destroy(&res);
+    rdb_close(h);
+    return status;
 }
 
 static int
@@ -1083,7 +1106,7 @@ static const struct command commands[] = {
     { "export-ovn", "FILE [--db=OVN-NB]", 1, 1, cmd_export_ovn,
       "print an ovsdb-client transact array creating the region in OVN NB; "
       "with --db, load it there (one transaction)" },
-    { "load", "FILE --region-db=REMOTES", 1, 1, cmd_load,
+    { "load", "FILE --region-db=REMOTES [--wait[=S]]", 1, 1, cmd_load,
       "validate a region document and make the region database hold it: "
       "one transaction, only the rows that changed" },
     { "dump", "--region-db=REMOTES", 0, 0, cmd_dump,

@@ -739,6 +739,19 @@ rdb_import(struct rdb_handle *h, const struct json *doc, int timeout_ms,
 
 /* Waiting for hosts. */
 
+char *
+rdb_all_region_hosts(struct rdb_handle *h, struct sset *hosts)
+{
+    ovsdb_idl_run(h->idl);
+    struct json *doc;
+    char *error = rdb_dump_idl(h->idl, &doc);
+    if (!error) {
+        rdb_all_hosts(doc, hosts);
+        json_destroy(doc);
+    }
+    return error;
+}
+
 static const struct rdbrec_host_status *
 rdb_host_status(struct rdb_handle *h, const char *host)
 {

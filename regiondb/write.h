@@ -94,6 +94,10 @@ char *rdb_modify(struct rdb_handle *, const char *collection, const char *id,
 char *rdb_import(struct rdb_handle *, const struct json *doc, int timeout_ms,
                  struct vpc_errors *errors, struct rdb_write_result *);
 
+/* Adds every host and edge of the region the handle holds to 'hosts' (what
+ * a whole-document load affects). */
+char *rdb_all_region_hosts(struct rdb_handle *, struct sset *hosts);
+
 /* How many of 'hosts' have not yet applied 'cfg'; appends a description
  * of each ("host-b (applied 3)", "host-c (no status)") to 'behind' if
  * nonnull. */

@@ -261,5 +261,17 @@ grep -q 'host-a (applied' <<<"$out" && grep -q 'host-b (applied' <<<"$out" \
 dumpq '[.enis[] | select(.id == "eni-wait")] | length' \
     | expect "  the change is committed all the same" '^0$'
 
+# A whole-document load affects every host and edge.
+c5=$(cfg)
+for h in host-a host-b host-c host-d edge-1; do host_status "$h" $((c5 + 1)); done
+rdb --wait=60 load "$DB/base.json" \
+    | expect "load --wait returns once every host has the new cfg" \
+        "^cfg $((c5 + 1)), applied by 5 hosts$"
+host_status host-d "$c5"
+out=$(rdb --wait=0.3 load "$DB/base.json" 2>&1); rc=$?
+[ $rc = 1 ] && grep -q "host-d (applied $c5)" <<<"$out" \
+    && pass "load --wait times out naming a host out of the document's VPCs (host-d)" \
+    || fail "load --wait=0.3: exit $rc: $out"
+
 pid_stop "$DB/region.pid"
 finish
