@@ -24,6 +24,7 @@
 #include "translator/model.h"
 #include "translator/validator.h"
 #include "util.h"
+#include "uuid.h"
 
 VLOG_DEFINE_THIS_MODULE(regiondb_write);
 
@@ -36,6 +37,8 @@ struct rdb_handle {
     struct vpc_validator *v;    /* The region at Region.cfg 'v_cfg', or
                                  * NULL: rebuild it from the replica. */
     int64_t v_cfg;
+    struct uuid v_root;         /* The Region row it was built from (a
+                                 * database created anew has another). */
 
     /* Counters, for /v1/status. */
     uint64_t n_commits;         /* Writes committed. */
@@ -116,11 +119,21 @@ rdb_is_collection(const char *collection)
 }
 
 /* Makes the validator hold the region of the replica's Region.cfg. */
+/* The Region row's UUID, or all-zeros if there is none. */
+static struct uuid
+rdb_root_uuid(const struct rdb_handle *h)
+{
+    const struct rdbrec_region *root = rdbrec_region_first(h->idl);
+    struct uuid u = UUID_ZERO;
+    return root ? root->header_.uuid : u;
+}
+
 static char *
 rdb_sync(struct rdb_handle *h)
 {
     int64_t cfg = rdb_cfg(h);
-    if (h->v && h->v_cfg == cfg) {
+    struct uuid root = rdb_root_uuid(h);
+    if (h->v && h->v_cfg == cfg && uuid_equals(&h->v_root, &root)) {
         return NULL;
     }
     vpc_validator_destroy(h->v);
@@ -149,6 +162,7 @@ rdb_sync(struct rdb_handle *h)
     }
     vpc_errors_destroy(&errs);
     h->v_cfg = cfg;
+    h->v_root = root;
     return NULL;
 }
 
@@ -610,6 +624,7 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
                            ? ovsdb_idl_txn_get_increment_new_value(ctx.txn)
                            : 1);
             h->v_cfg = cfg;
+            h->v_root = rdb_root_uuid(h);
             h->n_commits++;
             result->cfg = cfg;
             result->attempts = attempt;
@@ -717,6 +732,7 @@ rdb_import(struct rdb_handle *h, const struct json *doc, int timeout_ms,
             vpc_validator_destroy(h->v);
             h->v = v;
             h->v_cfg = ctx.stats.cfg;
+            h->v_root = rdb_root_uuid(h);
             v = NULL;
         } else if (!error && status == TXN_TRY_AGAIN
                    && attempt < RDB_MAX_ATTEMPTS
