@@ -308,18 +308,30 @@ rdb_hosts_of_vpcs(const struct json *doc, const struct sset *vpcs_,
         }
     }
 
+    /* The subnets of those VPCs, then the hosts of their ENIs: one pass
+     * over each collection. */
+    struct sset subnets = SSET_INITIALIZER(&subnets);
+    const struct json *sns = shash_find_data(json_object(doc), "subnets");
+    for (size_t i = 0; sns && sns->type == JSON_ARRAY
+                       && i < json_array(sns)->n; i++) {
+        const struct json *sn = json_array(sns)->elems[i];
+        const char *vpc = rdb_jstr(sn, "vpc");
+        const char *id = rdb_jstr(sn, "id");
+        if (vpc && id && sset_contains(&vpcs, vpc)) {
+            sset_add(&subnets, id);
+        }
+    }
     const struct json *enis = shash_find_data(json_object(doc), "enis");
     for (size_t i = 0; enis && enis->type == JSON_ARRAY
                        && i < json_array(enis)->n; i++) {
         const struct json *eni = json_array(enis)->elems[i];
-        const struct json *subnet = rdb_jfind(doc, "subnets",
-                                              rdb_jstr(eni, "subnet"));
-        const char *vpc = rdb_jstr(subnet, "vpc");
+        const char *subnet = rdb_jstr(eni, "subnet");
         const char *host = rdb_jstr(eni, "host");
-        if (vpc && host && sset_contains(&vpcs, vpc)) {
+        if (subnet && host && sset_contains(&subnets, subnet)) {
             sset_add(hosts, host);
         }
     }
+    sset_destroy(&subnets);
 
     struct shash_node *node;
     SHASH_FOR_EACH (node, json_object(doc)) {
@@ -575,12 +587,14 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
     char *error = NULL;
 
     for (int attempt = 1; ; attempt++) {
+        long long int t0 = time_msec();
         ovsdb_idl_run(h->idl);
         unsigned int seqno = ovsdb_idl_get_seqno(h->idl);
         error = rdb_sync(h);
         if (error) {
             return error;
         }
+        long long int t1 = time_msec();
 
         /* The region before and after, to find the hosts affected. */
         struct json *old_doc = json_clone(vpc_validator_document(h->v));
@@ -603,6 +617,7 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
                              errors->n - n_errors == 1 ? "" : "s");
         }
         const struct json *doc = vpc_validator_document(h->v);
+        long long int t2 = time_msec();
 
         struct rdb_ctx ctx;
         rdb_ctx_init(&ctx, h->idl,
@@ -614,8 +629,12 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
         if (!error) {
             rdb_bump_cfg(&ctx);
             rdb_test_delay();
+        }
+        long long int t3 = time_msec();
+        if (!error) {
             status = rdb_commit(h, ctx.txn, deadline, &error);
         }
+        long long int t4 = time_msec();
         if (!error && (status == TXN_SUCCESS || status == TXN_UNCHANGED)) {
             int64_t cfg = (rdbrec_region_first(h->idl)
                            && status == TXN_SUCCESS
@@ -632,6 +651,10 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
                                doc, obj ? vpc_validator_get(h->v, collection,
                                                             id) : NULL,
                                &result->hosts);
+            VLOG_DBG("%s %s: sync %lld ms, validate %lld ms, transaction "
+                     "%lld ms, commit %lld ms, affected hosts %lld ms",
+                     collection, id, t1 - t0, t2 - t1, t3 - t2, t4 - t3,
+                     time_msec() - t4);
         } else {
             /* The validator holds a change that did not commit. */
             vpc_validator_destroy(h->v);
