@@ -33,6 +33,11 @@ struct rdb_ctx {
 
 char *rdb_connect(const char *remotes, long long deadline, bool leader_only,
                   struct ovsdb_idl **idlp);
+struct ovsdb_idl_index;
+char *rdb_connect_indexed(const char *remotes, long long deadline,
+                          bool leader_only,
+                          struct ovsdb_idl_index **id_indexes,
+                          struct ovsdb_idl **idlp);
 const struct ovsdb_idl_table_class *rdb_table(const char *name);
 const struct ovsdb_idl_column *rdb_column(
     const struct ovsdb_idl_table_class *, const char *name);

@@ -301,6 +301,17 @@ char *
 rdb_connect(const char *remotes, long long deadline, bool leader_only,
             struct ovsdb_idl **idlp)
 {
+    return rdb_connect_indexed(remotes, deadline, leader_only, NULL, idlp);
+}
+
+/* The same, and if 'id_indexes' is nonnull, creates an IDL index on "id"
+ * of every root table that has one, in id_indexes[table index] (NULL for
+ * the other tables). */
+char *
+rdb_connect_indexed(const char *remotes, long long deadline,
+                    bool leader_only, struct ovsdb_idl_index **id_indexes,
+                    struct ovsdb_idl **idlp)
+{
     /* A whole region is one long transaction to build and one long
      * replica to parse: the poll loop's "unreasonably long poll interval"
      * warnings would only be noise here. */
@@ -309,6 +320,12 @@ rdb_connect(const char *remotes, long long deadline, bool leader_only,
     struct ovsdb_idl *idl = ovsdb_idl_create(remotes, &rdbrec_idl_class,
                                              true, true);
     ovsdb_idl_set_leader_only(idl, leader_only);
+    for (size_t i = 0; id_indexes && i < rdbrec_idl_class.n_tables; i++) {
+        const struct ovsdb_idl_table_class *tc = &rdbrec_idl_class.tables[i];
+        const struct ovsdb_idl_column *id = rdb_column(tc, "id");
+        id_indexes[i] = (tc->is_root && id
+                         ? ovsdb_idl_index_create1(idl, id) : NULL);
+    }
     for (;;) {
         ovsdb_idl_run(idl);
         if (ovsdb_idl_has_ever_connected(idl)) {

@@ -34,6 +34,7 @@ VLOG_DEFINE_THIS_MODULE(regiondb_write);
 struct rdb_handle {
     char *remotes;
     struct ovsdb_idl *idl;
+    struct ovsdb_idl_index *id_index[RDBREC_N_TABLES];  /* By "id". */
     struct vpc_validator *v;    /* The region at Region.cfg 'v_cfg', or
                                  * NULL: rebuild it from the replica. */
     int64_t v_cfg;
@@ -64,14 +65,14 @@ rdb_write_result_destroy(struct rdb_write_result *r)
 char *
 rdb_open(const char *remotes, int timeout_ms, struct rdb_handle **hp)
 {
-    struct ovsdb_idl *idl;
-    char *error = rdb_connect(remotes, time_msec() + timeout_ms, true, &idl);
+    struct rdb_handle *h = xzalloc(sizeof *h);
+    char *error = rdb_connect_indexed(remotes, time_msec() + timeout_ms, true,
+                                      h->id_index, &h->idl);
     if (error) {
+        free(h);
         return error;
     }
-    struct rdb_handle *h = xzalloc(sizeof *h);
     h->remotes = xstrdup(remotes);
-    h->idl = idl;
     *hp = h;
     return NULL;
 }
@@ -404,33 +405,113 @@ rdb_referenced_tables(const struct ovsdb_idl_table_class *tc, bool *need)
     }
 }
 
-/* Starts a transaction.  For an object write to table 'tc' (NULL: none),
- * indexes by id the rows of 'tc' and of every table its references may
- * name (what rdb_write_row() resolves ids with). */
+/* The row of table 'ti' whose id is 'id', through the IDL's index. */
+static const struct ovsdb_idl_row *
+rdb_find_by_id(struct rdb_handle *h, size_t ti, const char *id)
+{
+    struct ovsdb_idl_index *index = h->id_index[ti];
+    const struct ovsdb_idl_table_class *tc = &rdbrec_idl_class.tables[ti];
+    struct ovsdb_idl_row *key = ovsdb_idl_index_init_row(index);
+    struct ovsdb_datum d;
+    ovsdb_datum_init_empty(&d);
+    d.n = 1;
+    d.keys = xmalloc(sizeof *d.keys);
+    d.keys[0].s = ovsdb_atom_string_create(id);
+    ovsdb_idl_index_write(key, rdb_column(tc, "id"), &d, tc);
+    const struct ovsdb_idl_row *row = ovsdb_idl_index_find(index, key);
+    ovsdb_idl_index_destroy_row(key);
+    return row;
+}
+
+/* Adds every string of 'j' (recursively) to 'strings'. */
 static void
-rdb_ctx_init(struct rdb_ctx *ctx, struct ovsdb_idl *idl,
-             const struct ovsdb_idl_table_class *tc_)
+rdb_json_strings(const struct json *j, struct sset *strings)
+{
+    if (!j) {
+        return;
+    }
+    if (j->type == JSON_STRING) {
+        sset_add(strings, json_string(j));
+    } else if (j->type == JSON_ARRAY) {
+        for (size_t i = 0; i < json_array(j)->n; i++) {
+            rdb_json_strings(json_array(j)->elems[i], strings);
+        }
+    } else if (j->type == JSON_OBJECT) {
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, json_object(j)) {
+            rdb_json_strings(node->data, strings);
+        }
+    }
+}
+
+static void
+rdb_ctx_init__(struct rdb_ctx *ctx, struct ovsdb_idl *idl)
 {
     memset(ctx, 0, sizeof *ctx);
     ctx->idl = idl;
     ctx->txn = ovsdb_idl_txn_create(idl);
-    bool need[RDBREC_N_TABLES] = { false };
-    if (tc_) {
-        need[tc_ - rdbrec_idl_class.tables] = true;
-        rdb_referenced_tables(tc_, need);
-    }
     for (size_t i = 0; i < RDBREC_N_TABLES; i++) {
         shash_init(&ctx->ids[i]);
-        const struct ovsdb_idl_table_class *tc = &rdbrec_idl_class.tables[i];
-        if (!need[i] || !tc->is_root || !rdb_column(tc, "id")) {
+    }
+}
+
+/* Starts a transaction for a whole-document import (rdb_build_txn() fills
+ * the ids itself). */
+static void
+rdb_ctx_init_import(struct rdb_ctx *ctx, struct ovsdb_idl *idl)
+{
+    rdb_ctx_init__(ctx, idl);
+}
+
+/* Starts a transaction that writes object 'obj' (NULL: deletes it) of
+ * table 'tc' with id 'id': indexes by id, for rdb_write_row(), the row of
+ * 'id' and every row that a string of 'obj' may name in a table that its
+ * references (and its nested lists') point to, found through the IDL's
+ * indexes, so that the cost does not grow with the region.  In an ordered
+ * collection (gateways, a few rows), every row of the table, whose
+ * positions a delete rewrites. */
+static void
+rdb_ctx_init_object(struct rdb_ctx *ctx, struct rdb_handle *h,
+                    const struct ovsdb_idl_table_class *tc, bool ordered,
+                    const char *id, const struct json *obj)
+{
+    rdb_ctx_init__(ctx, h->idl);
+    size_t own = tc - rdbrec_idl_class.tables;
+    bool need[RDBREC_N_TABLES] = { false };
+    rdb_referenced_tables(tc, need);
+
+    struct sset strings = SSET_INITIALIZER(&strings);
+    rdb_json_strings(obj, &strings);
+    for (size_t i = 0; i < RDBREC_N_TABLES; i++) {
+        if (!h->id_index[i]) {
             continue;
         }
-        const struct ovsdb_idl_row *row;
-        for (row = ovsdb_idl_first_row(idl, tc); row;
-             row = ovsdb_idl_next_row(row)) {
-            shash_add_once(&ctx->ids[i], rdb_row_id(row), row);
+        if (i == own && ordered) {
+            const struct ovsdb_idl_row *row;
+            for (row = ovsdb_idl_first_row(h->idl, tc); row;
+                 row = ovsdb_idl_next_row(row)) {
+                shash_add_once(&ctx->ids[i], rdb_row_id(row), row);
+            }
+            continue;
+        }
+        if (i == own) {
+            const struct ovsdb_idl_row *row = rdb_find_by_id(h, i, id);
+            if (row) {
+                shash_add_once(&ctx->ids[i], id, row);
+            }
+        }
+        if (!need[i]) {
+            continue;
+        }
+        const char *s;
+        SSET_FOR_EACH (s, &strings) {
+            const struct ovsdb_idl_row *row = rdb_find_by_id(h, i, s);
+            if (row) {
+                shash_add_once(&ctx->ids[i], s, row);
+            }
         }
     }
+    sset_destroy(&strings);
 }
 
 static void
@@ -619,9 +700,11 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
         const struct json *doc = vpc_validator_document(h->v);
         long long int t2 = time_msec();
 
+        bool ordered = false;
+        const struct ovsdb_idl_table_class *tc
+            = rdb_table(rdb_collection_table(collection, &ordered));
         struct rdb_ctx ctx;
-        rdb_ctx_init(&ctx, h->idl,
-                     rdb_table(rdb_collection_table(collection, NULL)));
+        rdb_ctx_init_object(&ctx, h, tc, ordered, id, obj);
         ovsdb_idl_txn_add_comment(ctx.txn, "%s %s %s",
                                   obj ? "put" : "delete", collection, id);
         error = rdb_build_object_txn(&ctx, collection, id, obj, doc);
@@ -739,7 +822,7 @@ rdb_import(struct rdb_handle *h, const struct json *doc, int timeout_ms,
             break;
         }
         struct rdb_ctx ctx;
-        rdb_ctx_init(&ctx, h->idl, NULL);
+        rdb_ctx_init_import(&ctx, h->idl);
         ovsdb_idl_txn_add_comment(ctx.txn, "import");
         error = rdb_build_txn(&ctx, doc);
         enum ovsdb_idl_txn_status status = TXN_ERROR;
