@@ -284,56 +284,109 @@ rdb_all_hosts(const struct json *doc, struct sset *hosts)
     }
 }
 
-/* Adds to 'hosts' every host whose scope, in 'doc', holds one of 'vpcs':
- * a host with an ENI of one of them or of a VPC peered with one of them,
- * and an edge with a gateway of one of them. */
+/* The array 'key' of 'doc', or NULL. */
+static const struct json_array *
+rdb_jarray(const struct json *doc, const char *key)
+{
+    const struct json *a = (doc && doc->type == JSON_OBJECT
+                            ? shash_find_data(json_object(doc), key) : NULL);
+    return a && a->type == JSON_ARRAY ? json_array(a) : NULL;
+}
+
+/* Adds to 'hosts' every host whose scope, in 'doc', holds one of 'vpcs_'.
+ * A host's scope (as the follower computes it, regiondb/scope.h) is the
+ * VPCs of its ENIs and their peers, and, to a fixed point, the VPCs of the
+ * groups that rules of in-scope groups name; an edge's, the VPCs of the
+ * gateways it implements (a gateway that names no edge is the region's
+ * only edge's) and their peers.  So, backwards: R is 'vpcs_' plus, to a
+ * fixed point, every VPC with a rule naming a group of a VPC in R; a host
+ * is affected if it has an ENI in R or in a peer of R, an edge if one of
+ * its gateways is. */
 static void
 rdb_hosts_of_vpcs(const struct json *doc, const struct sset *vpcs_,
                   struct sset *hosts)
 {
+    /* R: who names whom, backwards, to a fixed point. */
+    struct shash sg_vpc = SHASH_INITIALIZER(&sg_vpc);
+    const struct json_array *sgs = rdb_jarray(doc, "security_groups");
+    for (size_t i = 0; sgs && i < sgs->n; i++) {
+        const char *id = rdb_jstr(sgs->elems[i], "id");
+        const char *vpc = rdb_jstr(sgs->elems[i], "vpc");
+        if (id && vpc) {
+            shash_add_once(&sg_vpc, id, CONST_CAST(char *, vpc));
+        }
+    }
+    struct sset r;
+    sset_clone(&r, vpcs_);
+    for (bool changed = true; changed; ) {
+        changed = false;
+        for (size_t i = 0; sgs && i < sgs->n; i++) {
+            const char *vpc = rdb_jstr(sgs->elems[i], "vpc");
+            if (!vpc || sset_contains(&r, vpc)) {
+                continue;
+            }
+            static const char *const dirs[] = { "ingress", "egress" };
+            for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
+                const struct json_array *rules = rdb_jarray(sgs->elems[i],
+                                                            dirs[d]);
+                for (size_t k = 0; rules && k < rules->n; k++) {
+                    const char *g = rdb_jstr(rules->elems[k],
+                                             "security_group");
+                    const char *gv = g ? shash_find_data(&sg_vpc, g) : NULL;
+                    if (gv && sset_contains(&r, gv)
+                        && sset_add(&r, vpc)) {
+                        changed = true;
+                    }
+                }
+            }
+        }
+    }
+    shash_destroy(&sg_vpc);
+
+    /* S: R and its peers. */
     struct sset vpcs;
-    sset_clone(&vpcs, vpcs_);
-    const struct json *pcxs = shash_find_data(json_object(doc),
-                                              "peering_connections");
-    for (size_t i = 0; pcxs && pcxs->type == JSON_ARRAY
-                       && i < json_array(pcxs)->n; i++) {
-        const char *a = rdb_jstr(json_array(pcxs)->elems[i],
-                                 "requester_vpc");
-        const char *b = rdb_jstr(json_array(pcxs)->elems[i],
-                                 "accepter_vpc");
-        if (a && b && sset_contains(vpcs_, a)) {
+    sset_clone(&vpcs, &r);
+    const struct json_array *pcxs = rdb_jarray(doc, "peering_connections");
+    for (size_t i = 0; pcxs && i < pcxs->n; i++) {
+        const char *a = rdb_jstr(pcxs->elems[i], "requester_vpc");
+        const char *b = rdb_jstr(pcxs->elems[i], "accepter_vpc");
+        if (a && b && sset_contains(&r, a)) {
             sset_add(&vpcs, b);
         }
-        if (a && b && sset_contains(vpcs_, b)) {
+        if (a && b && sset_contains(&r, b)) {
             sset_add(&vpcs, a);
         }
     }
+    sset_destroy(&r);
 
     /* The subnets of those VPCs, then the hosts of their ENIs: one pass
      * over each collection. */
     struct sset subnets = SSET_INITIALIZER(&subnets);
-    const struct json *sns = shash_find_data(json_object(doc), "subnets");
-    for (size_t i = 0; sns && sns->type == JSON_ARRAY
-                       && i < json_array(sns)->n; i++) {
-        const struct json *sn = json_array(sns)->elems[i];
-        const char *vpc = rdb_jstr(sn, "vpc");
-        const char *id = rdb_jstr(sn, "id");
-        if (vpc && id && sset_contains(&vpcs, vpc)) {
-            sset_add(&subnets, id);
+    struct shash subnet_vpc = SHASH_INITIALIZER(&subnet_vpc);
+    const struct json_array *sns = rdb_jarray(doc, "subnets");
+    for (size_t i = 0; sns && i < sns->n; i++) {
+        const char *vpc = rdb_jstr(sns->elems[i], "vpc");
+        const char *id = rdb_jstr(sns->elems[i], "id");
+        if (vpc && id) {
+            shash_add_once(&subnet_vpc, id, CONST_CAST(char *, vpc));
+            if (sset_contains(&vpcs, vpc)) {
+                sset_add(&subnets, id);
+            }
         }
     }
-    const struct json *enis = shash_find_data(json_object(doc), "enis");
-    for (size_t i = 0; enis && enis->type == JSON_ARRAY
-                       && i < json_array(enis)->n; i++) {
-        const struct json *eni = json_array(enis)->elems[i];
-        const char *subnet = rdb_jstr(eni, "subnet");
-        const char *host = rdb_jstr(eni, "host");
+    const struct json_array *enis = rdb_jarray(doc, "enis");
+    for (size_t i = 0; enis && i < enis->n; i++) {
+        const char *subnet = rdb_jstr(enis->elems[i], "subnet");
+        const char *host = rdb_jstr(enis->elems[i], "host");
         if (subnet && host && sset_contains(&subnets, subnet)) {
             sset_add(hosts, host);
         }
     }
     sset_destroy(&subnets);
 
+    const struct json_array *edges = rdb_jarray(doc, "edges");
+    const char *only_edge = (edges && edges->n == 1
+                             ? rdb_jstr(edges->elems[0], "id") : NULL);
     struct shash_node *node;
     SHASH_FOR_EACH (node, json_object(doc)) {
         const struct json *a = node->data;
@@ -345,15 +398,19 @@ rdb_hosts_of_vpcs(const struct json *doc, const struct sset *vpcs_,
             const struct json *gw = json_array(a)->elems[i];
             const char *vpc = rdb_jstr(gw, "vpc");
             if (!vpc) {
-                vpc = rdb_jstr(rdb_jfind(doc, "subnets",
-                                         rdb_jstr(gw, "subnet")), "vpc");
+                const char *subnet = rdb_jstr(gw, "subnet");
+                vpc = subnet ? shash_find_data(&subnet_vpc, subnet) : NULL;
             }
             const char *edge = rdb_jstr(gw, "edge");
-            if (vpc && edge && sset_contains(vpcs_, vpc)) {
+            if (!edge) {
+                edge = only_edge;
+            }
+            if (vpc && edge && sset_contains(&vpcs, vpc)) {
                 sset_add(hosts, edge);
             }
         }
     }
+    shash_destroy(&subnet_vpc);
     sset_destroy(&vpcs);
 }
 

@@ -107,8 +107,51 @@ out=$(api DELETE /v1/enis/eni-api)
 out=$(api GET /v1/enis/eni-api)
 [ "$(code "$out")" = 404 ] && pass "  then GET: 404" || fail "  then GET: $out"
 
+# The hosts a write affects (its reply's "hosts"): those whose scope holds
+# the object's VPC.  vpc-two (host-c) is alone, then peered with vpc-web;
+# vpc-three (host-d) is peered with vpc-two only, and a rule of vpc-two's
+# sg-two names its sg-three: that puts vpc-three in the scope of every
+# host that has vpc-two in scope (host-a, host-b, edge-1 by the peering).
+# put_hosts WHAT PATH JSON HOSTS-JSON: the PUT commits, naming HOSTS.
+put_hosts() {
+    printf '%s\n' "$3" > "$DB/obj.json"
+    local out; out=$(api PUT "$2" "$DB/obj.json")
+    if [ "$(code "$out")" = 200 ] && body "$out" | jq -e ".hosts == $4" >/dev/null; then
+        pass "$1: hosts $4"
+    else fail "$1 (wanted hosts $4): $out"; fi
+}
+put_hosts "a host (no VPC: every host)" /v1/hosts/host-c \
+    '{"underlay_ip": "192.168.100.3"}' '["edge-1","host-a","host-b","host-c"]'
+api PUT /v1/hosts/host-d <(echo '{"underlay_ip": "192.168.100.4"}') >/dev/null
+for v in two three; do
+    n=$([ $v = two ] && echo 20 || echo 30)
+    api PUT /v1/vpcs/vpc-$v <(echo "{\"cidr_blocks\": [\"10.$n.0.0/16\"], \"vni\": $n$n}") >/dev/null
+    api PUT /v1/subnets/subnet-$v <(echo "{\"vpc\": \"vpc-$v\", \"cidr\": \"10.$n.1.0/24\"}") >/dev/null
+    api PUT /v1/security_groups/sg-$v <(echo "{\"vpc\": \"vpc-$v\"}") >/dev/null
+done
+put_hosts "an ENI of vpc-two on host-c" /v1/enis/eni-two \
+    '{"subnet": "subnet-two", "mac": "02:00:00:20:01:0a", "private_ip": "10.20.1.10", "host": "host-c"}' \
+    '["host-c"]'
+put_hosts "an ENI of vpc-three on host-d" /v1/enis/eni-three \
+    '{"subnet": "subnet-three", "mac": "02:00:00:30:01:0a", "private_ip": "10.30.1.10", "host": "host-d"}' \
+    '["host-d"]'
+put_hosts "peering vpc-web with vpc-two" /v1/peering_connections/pcx-web-two \
+    '{"requester_vpc": "vpc-web", "accepter_vpc": "vpc-two"}' \
+    '["edge-1","host-a","host-b","host-c"]'
+put_hosts "peering vpc-two with vpc-three" /v1/peering_connections/pcx-two-three \
+    '{"requester_vpc": "vpc-two", "accepter_vpc": "vpc-three"}' \
+    '["edge-1","host-a","host-b","host-c","host-d"]'
+put_hosts "a group of vpc-three, before any rule names it" /v1/security_groups/sg-three \
+    '{"vpc": "vpc-three", "description": "3"}' '["host-c","host-d"]'
+put_hosts "sg-two's rule naming sg-three" /v1/security_groups/sg-two \
+    '{"vpc": "vpc-two", "ingress": [{"protocol": "tcp", "from_port": 22, "to_port": 22, "security_group": "sg-three"}]}' \
+    '["edge-1","host-a","host-b","host-c","host-d"]'
+put_hosts "then a change in vpc-three reaches host-a, host-b, edge-1 too" \
+    /v1/security_groups/sg-three '{"vpc": "vpc-three", "description": "three"}' \
+    '["edge-1","host-a","host-b","host-c","host-d"]'
+
 out=$(api GET /v1/status)
-body "$out" | jq -e '.writes.commits == 2 and .writes.refused == 3
+body "$out" | jq -e '.writes.commits == 17 and .writes.refused == 3
     and .writes.validator_rebuilds <= 2' >/dev/null \
     && pass "/v1/status counts the writes: $(body "$out" | jq -c .writes)" \
     || fail "/v1/status write counters: $(body "$out" | jq -c .writes)"
