@@ -11,3 +11,11 @@ all: $(REGIOND)
 
 # The sandbox tests run it (tests/sandbox/regiondb-api.sh).
 check-sandbox: $(REGIOND)
+
+# make install also installs vpc-regiond and the region database's OVSDB
+# schema (PREFIX, DESTDIR, SBINDIR and DATADIR as in daemon/daemon.mk).
+.PHONY: install-regiond
+install: install-regiond
+install-regiond: $(REGIOND) $(RDB_SCHEMA)
+	install -D -m 755 $(REGIOND) $(DESTDIR)$(SBINDIR)/vpc-regiond
+	install -D -m 644 $(RDB_SCHEMA) $(DESTDIR)$(DATADIR)/region.ovsschema
