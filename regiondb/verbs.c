@@ -457,9 +457,9 @@ static const struct rdb_verb_impl impls[] = {
 };
 
 #define RULE_OPTS "--protocol P [--port N | --from-port N --to-port N] " \
-    "[--icmp-type N --icmp-code N] (--cidr CIDR | --source-group SG) "
+    "[--icmp-type N --icmp-code N] (--cidr CIDR | --source-group SG)"
 #define ROUTE_OPTS "--route-table-id RTB (--destination-cidr-block CIDR | " \
-    "--destination-prefix-list-id PL) "
+    "--destination-prefix-list-id PL)"
 
 const struct rdb_verb rdb_verbs[] = {
     { "create-network-interface", "--network-interface-id ENI "
@@ -483,8 +483,8 @@ const struct rdb_verb rdb_verbs[] = {
       "remove an ingress rule" },
     { "revoke-security-group-egress", "--group-id SG " RULE_OPTS,
       "remove an egress rule" },
-    { "create-route", ROUTE_OPTS "--target ID", "add a static route" },
-    { "replace-route", ROUTE_OPTS "--target ID",
+    { "create-route", ROUTE_OPTS " --target ID", "add a static route" },
+    { "replace-route", ROUTE_OPTS " --target ID",
       "change a static route's target" },
     { "delete-route", ROUTE_OPTS, "remove a static route" },
     { "create-vpc-peering-connection", "--vpc-peering-connection-id PCX "
