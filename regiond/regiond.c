@@ -50,6 +50,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "daemon.h"
+#include "dirs.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/list.h"
@@ -566,13 +567,13 @@ usage(void)
            "  --region-db=REMOTES   the region database (OVSDB remotes)\n"
            "  --listen=punix:PATH   HTTP on a unix socket, mode 0660 "
            "(default\n"
-           "                        punix:vpc-regiond.sock)\n"
+           "                        punix:%s/vpc-regiond.sock)\n"
            "  --listen=ssl:PORT[:IP]  HTTPS; clients need a certificate "
            "signed by --ca-cert\n"
            "  --private-key=FILE --certificate=FILE --ca-cert=FILE\n"
            "                        TLS (also used for ssl: region-db "
            "remotes)\n",
-           program_name, program_name);
+           program_name, program_name, ovs_rundir());
     daemon_usage();
     vlog_usage();
     exit(EXIT_SUCCESS);
@@ -596,7 +597,10 @@ main(int argc, char *argv[])
         VLOG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
-    const char *region_db = NULL, *listen = "punix:vpc-regiond.sock";
+    const char *region_db = NULL;
+    char *default_listen = xasprintf("punix:%s/vpc-regiond.sock",
+                                     ovs_rundir());
+    const char *listen = default_listen;
     const char *key = NULL, *cert = NULL, *ca = NULL;
     for (;;) {
         int c = getopt_long(argc, argv, "hv::", long_options, NULL);
@@ -693,5 +697,6 @@ main(int argc, char *argv[])
     if (!strncmp(listen, "punix:", 6)) {
         unlink(listen + 6);
     }
+    free(default_listen);
     return 0;
 }
