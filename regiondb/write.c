@@ -525,12 +525,13 @@ rdb_ctx_init_import(struct rdb_ctx *ctx, struct ovsdb_idl *idl)
  * 'id' and every row that a string of 'obj' may name in a table that its
  * references (and its nested lists') point to, found through the IDL's
  * indexes, so that the cost does not grow with the region.  In an ordered
- * collection (gateways, a few rows), every row of the table, whose
- * positions a delete rewrites. */
+ * collection (gateways, a few rows, 'coll' in the new document), every row
+ * of the table and what they name: a delete rewrites their positions. */
 static void
 rdb_ctx_init_object(struct rdb_ctx *ctx, struct rdb_handle *h,
                     const struct ovsdb_idl_table_class *tc, bool ordered,
-                    const char *id, const struct json *obj)
+                    const char *id, const struct json *obj,
+                    const struct json *coll)
 {
     rdb_ctx_init__(ctx, h->idl);
     size_t own = tc - rdbrec_idl_class.tables;
@@ -539,6 +540,11 @@ rdb_ctx_init_object(struct rdb_ctx *ctx, struct rdb_handle *h,
 
     struct sset strings = SSET_INITIALIZER(&strings);
     rdb_json_strings(obj, &strings);
+    if (ordered) {
+        /* A delete rewrites the positions of the others, so every object
+         * of the collection is written. */
+        rdb_json_strings(coll, &strings);
+    }
     for (size_t i = 0; i < RDBREC_N_TABLES; i++) {
         if (!h->id_index[i]) {
             continue;
@@ -761,7 +767,8 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
         const struct ovsdb_idl_table_class *tc
             = rdb_table(rdb_collection_table(collection, &ordered));
         struct rdb_ctx ctx;
-        rdb_ctx_init_object(&ctx, h, tc, ordered, id, obj);
+        rdb_ctx_init_object(&ctx, h, tc, ordered, id, obj,
+                            shash_find_data(json_object(doc), collection));
         ovsdb_idl_txn_add_comment(ctx.txn, "%s %s %s",
                                   obj ? "put" : "delete", collection, id);
         error = rdb_build_object_txn(&ctx, collection, id, obj, doc);

@@ -143,7 +143,21 @@ echo '{"id": "nat-new", "subnet": "subnet-web",
     | rdb put nat_gateways - >/dev/null
 dumpq '.nat_gateways[] | select(.id == "nat-new") | .elastic_ip' \
     | expect "put of a NAT gateway" '^"203.0.113.77"$'
+# Gateways keep their index in 'position' (their reserved VNI depends on
+# it): deleting the first moves the next one up.
+echo '{"id": "nat-next", "subnet": "subnet-web", "elastic_ip": "203.0.113.78",
+       "edge": "edge-1"}' | rdb put nat_gateways - >/dev/null
+nat_pos() {
+    ovsdb-client transact "$REGION_DB" '["OVS_VPC_Region", {"op": "select",
+        "table": "NAT_Gateway", "where": [], "columns": ["id", "position"]}]' \
+        | jq -c '[.[0].rows[] | [.id, .position]] | sort'
+}
+nat_pos | expect "  two NAT gateways at positions 0 and 1" \
+    '^\[\["nat-new",0\],\["nat-next",1\]\]$'
 rdb delete nat_gateways nat-new >/dev/null
+nat_pos | expect "  deleting the first moves the second to position 0" \
+    '^\[\["nat-next",0\]\]$'
+rdb delete nat_gateways nat-next >/dev/null
 "$VPCCTL" validate <(rdb dump) >/dev/null \
     && pass "after every command the dump validates" \
     || fail "the dump no longer validates"
