@@ -153,7 +153,9 @@ rdb_sync(struct rdb_handle *h)
     if (!h->v) {
         struct ds s = DS_EMPTY_INITIALIZER;
         ds_put_format(&s, "%s: the database holds an invalid region (cfg "
-                      "%"PRId64", written without validation?):", h->remotes,
+                      "%"PRId64", written without validation?); no object "
+                      "write can be validated until a valid document is "
+                      "loaded (positions as in vpcctl dump):", h->remotes,
                       cfg);
         for (size_t i = 0; i < errs.n; i++) {
             ds_put_format(&s, "\n  %s", errs.msgs[i]);
