@@ -612,6 +612,15 @@ rdb_commit(struct rdb_handle *h, struct ovsdb_idl_txn *txn,
     }
 }
 
+/* A write while the IDL is reconnecting would only get "try again" until
+ * its timeout: refuse it at once. */
+static char *
+rdb_not_connected(const struct rdb_handle *h)
+{
+    return xasprintf("%s: not connected to the region database "
+                     "(reconnecting); nothing committed", h->remotes);
+}
+
 /* After TXN_TRY_AGAIN: waits until the replica changes. */
 static void
 rdb_wait_change(struct rdb_handle *h, unsigned int seqno, long long deadline)
@@ -735,6 +744,9 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
     for (int attempt = 1; ; attempt++) {
         long long int t0 = time_msec();
         ovsdb_idl_run(h->idl);
+        if (!ovsdb_idl_is_connected(h->idl)) {
+            return rdb_not_connected(h);
+        }
         unsigned int seqno = ovsdb_idl_get_seqno(h->idl);
         error = rdb_sync(h);
         if (error) {
@@ -881,6 +893,10 @@ rdb_import(struct rdb_handle *h, const struct json *doc, int timeout_ms,
     char *error = NULL;
     for (int attempt = 1; ; attempt++) {
         ovsdb_idl_run(h->idl);
+        if (!ovsdb_idl_is_connected(h->idl)) {
+            error = rdb_not_connected(h);
+            break;
+        }
         unsigned int seqno = ovsdb_idl_get_seqno(h->idl);
         struct json *old_doc;
         error = rdb_dump_idl(h->idl, &old_doc);

@@ -213,6 +213,26 @@ out=$(curl -s --unix-socket "$SOCK" -X DELETE -w '\n%{http_code}\n' \
 out=$(api GET "/v1/status?wait=everyone")
 [ "$(code "$out")" = 400 ] && pass "?wait=everyone: 400" || fail "?wait=everyone: $out"
 
+echo "the database restarting:"
+pid_stop "$DB/region.pid"
+out=$(api PUT /v1/enis/eni-restart "$DB/eni2.json")
+[ "$(code "$out")" = 503 ] && body "$out" | jq -e '.error | test("not connected")' >/dev/null \
+    && pass "a write while ovsdb-server is down: 503 'not connected', at once" \
+    || fail "a write while ovsdb-server is down: $out"
+ovsdb-server "$DB/region.db" --remote="punix:$DB/region.sock" \
+    --pidfile="$DB/region.pid" --unixctl="$DB/region.ctl" \
+    --log-file="$DB/region.log" -vconsole:off --detach --no-chdir \
+    2>>"$DB/stderr.log" || fail "ovsdb-server did not restart"
+for _ in $(seq 150); do
+    body "$(api GET /v1/status)" | jq -e .connected >/dev/null && break
+    sleep 0.2
+done
+c6=$(cfg)
+out=$(api PUT /v1/enis/eni-restart "$DB/eni2.json")
+[ "$(code "$out")" = 200 ] && [ "$(cfg)" = $((c6 + 1)) ] \
+    && pass "once it is back, vpc-regiond reconnects and commits (cfg $((c6 + 1)))" \
+    || fail "after the restart: $out"
+
 echo "TLS:"
 if command -v ovs-pki >/dev/null && command -v openssl >/dev/null; then
     PKI=$TEST_DIR/pki; mkdir -p "$PKI"
