@@ -35,6 +35,7 @@
 #include "openvswitch/vlog.h"
 #include "packets.h"
 #include "pipeline/pipeline.h"
+#include "regiondb/access.h"
 #include "regiondb/regiondb.h"
 #include "regiondb/verbs.h"
 #include "regiondb/write.h"
@@ -48,6 +49,7 @@ static const char *opt_bridge = "br-int";
 static char *opt_db;
 static const char *opt_region_db;
 static int opt_wait_ms = -1;            /* --wait: -1 if not given. */
+static const char *opt_role;            /* set-connection --role. */
 static struct shash opt_verb_args = SHASH_INITIALIZER(&opt_verb_args);
 static char *opt_switch;
 static char *opt_appctl;
@@ -1056,6 +1058,26 @@ cmd_get(int argc, char *argv[])
     return 0;
 }
 
+static int
+cmd_set_connection(int argc, char *argv[])
+{
+    struct rdb_handle *h = open_region_db("set-connection");
+    char *error = rdb_set_connections(h, (const char *const *) &argv[1],
+                                      argc - 1, opt_role,
+                                      REGION_DB_TIMEOUT_MS);
+    rdb_close(h);
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+        return 1;
+    }
+    for (int i = 1; i < argc; i++) {
+        printf("%s%s%s\n", argv[i], opt_role ? ": role " : "",
+               opt_role ? opt_role : "");
+    }
+    return 0;
+}
+
 /* An AWS verb (regiondb/verbs.c), with its options in opt_verb_args. */
 static int
 run_verb(const struct rdb_verb *verb)
@@ -1118,6 +1140,10 @@ static const struct command commands[] = {
       "print one object, or a whole collection" },
     { "delete", "COLLECTION ID --region-db=REMOTES [--wait[=S]]", 2, 2,
       cmd_delete, "delete one object, validated against the whole region" },
+    { "set-connection", "[--role=ROLE] TARGET... --region-db=REMOTES", 1,
+      16, cmd_set_connection, "the remotes ovsdb-server listens on "
+      "(Region.connections, e.g. pssl:6643), with an RBAC role ("
+      RDB_HOST_ROLE ": a host writes only its own Host_Status row)" },
     { "help", "", 0, 0, cmd_help, "this help" },
 };
 
@@ -1211,7 +1237,8 @@ main(int argc, char *argv[])
     enum { OPT_HOST = 256, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_APPCTL,
            OPT_BIND, OPT_TUNNEL, OPT_ANNOTATE, OPT_DRY_RUN, OPT_MAPPING,
            OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR, OPT_REGION_DB,
-           OPT_WAIT, OPT_VERB_ARG, OPT_SSL_KEY, OPT_SSL_CERT, OPT_SSL_CA };
+           OPT_WAIT, OPT_VERB_ARG, OPT_SSL_KEY, OPT_SSL_CERT, OPT_SSL_CA,
+           OPT_ROLE };
     static const struct option base_options[] = {
         { "host", required_argument, NULL, OPT_HOST },
         { "bridge", required_argument, NULL, OPT_BRIDGE },
@@ -1232,6 +1259,7 @@ main(int argc, char *argv[])
         { "private-key", required_argument, NULL, OPT_SSL_KEY },
         { "certificate", required_argument, NULL, OPT_SSL_CERT },
         { "ca-cert", required_argument, NULL, OPT_SSL_CA },
+        { "role", required_argument, NULL, OPT_ROLE },
         { "help", no_argument, NULL, 'h' },
     };
     /* The options of the object-level verbs, after the fixed ones. */
@@ -1270,6 +1298,7 @@ main(int argc, char *argv[])
         case OPT_VPN: opt_vpn_port = atoi(optarg); break;
         case OPT_PSK_DIR: opt_psk_dir = optarg; break;
         case OPT_REGION_DB: opt_region_db = optarg; break;
+        case OPT_ROLE: opt_role = optarg; break;
         case OPT_SSL_KEY: ssl_key = optarg; break;
         case OPT_SSL_CERT: ssl_cert = optarg; break;
         case OPT_SSL_CA: stream_ssl_set_ca_cert_file(optarg, false); break;

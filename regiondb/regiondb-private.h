@@ -59,6 +59,14 @@ char *rdb_build_txn(struct rdb_ctx *, const struct json *doc);
  * whether that collection keeps document order ('ordered' may be NULL). */
 const char *rdb_collection_table(const char *key, bool *ordered);
 
+/* For other writers of regiondb/ (access.c): the handle's IDL, and a
+ * commit of 'txn' on it within 'timeout_ms' (NULL or an error; the caller
+ * destroys 'txn'). */
+struct rdb_handle;
+struct ovsdb_idl *rdb_handle_idl(struct rdb_handle *);
+char *rdb_handle_commit(struct rdb_handle *, struct ovsdb_idl_txn *,
+                        int timeout_ms);
+
 /* The region document that 'idl''s replica holds (as rdb_dump()). */
 char *rdb_dump_idl(struct ovsdb_idl *, struct json **docp);
 

@@ -588,6 +588,9 @@ rdb_ctx_destroy(struct rdb_ctx *ctx)
     }
 }
 
+static void rdb_txn_failed(struct rdb_handle *, struct ovsdb_idl_txn *,
+                           enum ovsdb_idl_txn_status, char **error);
+
 /* Commits 'txn', running the IDL until the reply or 'deadline'. */
 static enum ovsdb_idl_txn_status
 rdb_commit(struct rdb_handle *h, struct ovsdb_idl_txn *txn,
@@ -619,6 +622,25 @@ rdb_not_connected(const struct rdb_handle *h)
 {
     return xasprintf("%s: not connected to the region database "
                      "(reconnecting); nothing committed", h->remotes);
+}
+
+struct ovsdb_idl *
+rdb_handle_idl(struct rdb_handle *h)
+{
+    return h->idl;
+}
+
+char *
+rdb_handle_commit(struct rdb_handle *h, struct ovsdb_idl_txn *txn,
+                  int timeout_ms)
+{
+    char *error = NULL;
+    enum ovsdb_idl_txn_status status
+        = rdb_commit(h, txn, time_msec() + timeout_ms, &error);
+    if (!error && status != TXN_SUCCESS && status != TXN_UNCHANGED) {
+        rdb_txn_failed(h, txn, status, &error);
+    }
+    return error;
 }
 
 /* After TXN_TRY_AGAIN: waits until the replica changes. */

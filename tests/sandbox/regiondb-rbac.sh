@@ -43,21 +43,31 @@ ADMIN=unix:$DB/region.sock
 
 # The role: vpc-host may insert, delete and update (applied_cfg, error)
 # the Host_Status rows whose 'host' is its certificate's CN, nothing else.
-# Its remote: SSL on a port the server picks.
+# Its remote: SSL on a port the server picks.  vpcctl set-connection
+# writes both (the Connection row, and the role if missing).
+"$VPCCTL" --region-db="$ADMIN" set-connection --role=vpc-host \
+    pssl:0:127.0.0.1 | expect "vpcctl set-connection --role=vpc-host" \
+    '^pssl:0:127.0.0.1: role vpc-host$'
 ovsdb-client transact "$ADMIN" '["OVS_VPC_Region",
-  {"op": "insert", "table": "RBAC_Permission", "uuid-name": "perm",
-   "row": {"table": "Host_Status", "authorization": ["set", ["host"]],
-           "insert_delete": true,
-           "update": ["set", ["applied_cfg", "error"]]}},
-  {"op": "insert", "table": "RBAC_Role",
-   "row": {"name": "vpc-host",
-           "permissions": ["map", [["Host_Status", ["named-uuid", "perm"]]]]}},
-  {"op": "insert", "table": "Connection", "uuid-name": "conn",
-   "row": {"target": "pssl:0:127.0.0.1", "role": "vpc-host"}},
-  {"op": "mutate", "table": "Region", "where": [],
-   "mutations": [["connections", "insert",
-                  ["set", [["named-uuid", "conn"]]]]]}]' >/dev/null \
-    || fail "cannot configure RBAC"
+  {"op": "select", "table": "RBAC_Permission", "where": [],
+   "columns": ["table", "authorization", "insert_delete", "update"]},
+  {"op": "select", "table": "RBAC_Role", "where": [], "columns": ["name"]}]' \
+    | jq -c '[.[0].rows[0] | .table, .authorization, .insert_delete,
+              .update], .[1].rows[0].name' | tr '\n' ' ' \
+    | expect "  the role: Host_Status, authorized by 'host', insert/delete, update applied_cfg and error" \
+        '^\["Host_Status","host",true,\["set",\["applied_cfg","error"\]\]\] "vpc-host" $'
+c0=$(ovsdb-client transact "$ADMIN" '["OVS_VPC_Region", {"op": "select",
+    "table": "Region", "where": [], "columns": ["cfg"]}]' | jq '.[0].rows[0].cfg')
+"$VPCCTL" --region-db="$ADMIN" set-connection --role=vpc-host \
+    pssl:0:127.0.0.1 >/dev/null
+ovsdb-client transact "$ADMIN" '["OVS_VPC_Region",
+  {"op": "select", "table": "RBAC_Permission", "where": [], "columns": []},
+  {"op": "select", "table": "RBAC_Role", "where": [], "columns": []},
+  {"op": "select", "table": "Connection", "where": [], "columns": []},
+  {"op": "select", "table": "Region", "where": [], "columns": ["cfg"]}]' \
+    | jq -c '[(.[0:3][] | .rows | length), .[3].rows[0].cfg]' \
+    | expect "  again: still one permission, one role, one connection, cfg $c0" \
+        "^\\[1,1,1,$c0\\]$"
 port=
 for _ in $(seq 100); do
     port=$(ovsdb-client transact "$ADMIN" '["OVS_VPC_Region", {"op": "select",
