@@ -23,6 +23,7 @@ include backends/backends.mk
 include switch/switch.mk
 include cli/cli.mk
 include regiondb/regiondb.mk
+include regiond/regiond.mk
 include daemon/daemon.mk
 -include tests/unit/unit.mk
 -include tests/tests.mk

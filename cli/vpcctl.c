@@ -7,6 +7,11 @@
  *   vpcctl vpn-config FILE --host EDGE [DIR]
  *   vpcctl pipeline-doc
  *   vpcctl --region-db=REMOTES load FILE | dump
+ *   vpcctl --region-db=REMOTES [--wait[=SECONDS]] put COLLECTION FILE|- |
+ *          get COLLECTION [ID] | delete COLLECTION ID
+ *   vpcctl --region-db=REMOTES [--wait[=SECONDS]] create-network-interface
+ *          --network-interface-id ENI ... (and the other AWS verbs of
+ *          regiondb/verbs.c)
  *
  * Commands live in one table (like ovs-ofctl's), each with its usage. */
 
@@ -32,7 +37,11 @@
 #include "pipeline/edge.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/trace.h"
+#include "regiondb/access.h"
 #include "regiondb/regiondb.h"
+#include "regiondb/verbs.h"
+#include "regiondb/write.h"
+#include "stream-ssl.h"
 #include "translator/model.h"
 #include "util.h"
 
@@ -41,6 +50,9 @@ static const char *opt_host;
 static const char *opt_bridge = "br-int";
 static char *opt_db;
 static const char *opt_region_db;
+static int opt_wait_ms = -1;            /* --wait: -1 if not given. */
+static const char *opt_role;            /* set-connection --role. */
+static struct shash opt_verb_args = SHASH_INITIALIZER(&opt_verb_args);
 static char *opt_switch;
 static char *opt_appctl;
 static int opt_tunnel_port = -1;
@@ -582,6 +594,11 @@ cmd_export_ovn(int argc OVS_UNUSED, char *argv[])
     return status;
 }
 
+struct rdb_handle;
+struct rdb_write_result;
+static struct rdb_handle *open_region_db(const char *cmd);
+static int finish_write(struct rdb_handle *, struct rdb_write_result *);
+
 /* --region-db: how long load and dump wait for the database, in all (a
  * first load of 100,000 ENIs took 21 s on a busy 2-core machine). */
 #define REGION_DB_TIMEOUT_MS 60000
@@ -605,7 +622,25 @@ cmd_load(int argc OVS_UNUSED, char *argv[])
            PRIuSIZE" updated, %"PRIuSIZE" deleted, one transaction\n",
            argv[1], opt_region_db, st.cfg, st.n_inserted, st.n_updated,
            st.n_deleted);
-    return 0;
+    if (opt_wait_ms < 0) {
+        return 0;
+    }
+    /* --wait: a whole document affects every host. */
+    struct rdb_handle *h = open_region_db("load");
+    struct rdb_write_result res;
+    rdb_write_result_init(&res);
+    res.cfg = st.cfg;
+    error = rdb_all_region_hosts(h, &res.hosts);
+    int status = 1;
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+    } else {
+        status = finish_write(h, &res);
+    }
+    rdb_write_result_destroy(&res);
+    rdb_close(h);
+    return status;
 }
 
 static int
@@ -628,6 +663,188 @@ cmd_dump(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     free(s);
     json_destroy(doc);
     return 0;
+}
+
+/* Object-level writes. */
+
+/* Prints a refused or failed write.  Returns the exit status. */
+static int
+report_write_error(char *error, struct vpc_errors *errs)
+{
+    fprintf(stderr, "vpcctl: %s%s\n", error, errs->n ? ":" : "");
+    for (size_t i = 0; i < errs->n; i++) {
+        fprintf(stderr, "  %s\n", errs->msgs[i]);
+    }
+    free(error);
+    return 1;
+}
+
+static struct rdb_handle *
+open_region_db(const char *cmd)
+{
+    if (!opt_region_db) {
+        fprintf(stderr, "vpcctl: %s needs --region-db=REMOTES\n", cmd);
+        exit(2);
+    }
+    struct rdb_handle *h;
+    char *error = rdb_open(opt_region_db, REGION_DB_TIMEOUT_MS, &h);
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        exit(1);
+    }
+    return h;
+}
+
+/* After a committed write: prints its cfg and, with --wait, waits for the
+ * hosts it affects. */
+static int
+finish_write(struct rdb_handle *h, struct rdb_write_result *res)
+{
+    int status = 0;
+    if (opt_wait_ms >= 0) {
+        char *error = rdb_wait_hosts(h, &res->hosts, res->cfg, opt_wait_ms);
+        if (error) {
+            fprintf(stderr, "vpcctl: %s\n", error);
+            free(error);
+            status = 1;
+        } else {
+            printf("cfg %"PRId64", applied by %"PRIuSIZE" host%s\n",
+                   res->cfg, sset_count(&res->hosts),
+                   sset_count(&res->hosts) == 1 ? "" : "s");
+        }
+    } else {
+        printf("cfg %"PRId64"\n", res->cfg);
+    }
+    return status;
+}
+
+static int
+run_write(struct rdb_handle *h, char *error, struct vpc_errors *errs,
+          struct rdb_write_result *res)
+{
+    int status = error ? report_write_error(error, errs)
+                       : finish_write(h, res);
+    vpc_errors_destroy(errs);
+    rdb_write_result_destroy(res);
+    rdb_close(h);
+    return status;
+}
+
+static int
+cmd_put(int argc OVS_UNUSED, char *argv[])
+{
+    struct json *obj = (!strcmp(argv[2], "-") ? json_from_stream(stdin)
+                        : json_from_file(argv[2]));
+    if (obj->type == JSON_STRING) {
+        fprintf(stderr, "vpcctl: %s: %s\n", argv[2], json_string(obj));
+        json_destroy(obj);
+        return 1;
+    }
+    const struct json *id = (obj->type == JSON_OBJECT
+                             ? shash_find_data(json_object(obj), "id")
+                             : NULL);
+    if (!id || id->type != JSON_STRING) {
+        fprintf(stderr, "vpcctl: %s: expected one JSON object with a "
+                "string \"id\"\n", argv[2]);
+        json_destroy(obj);
+        return 1;
+    }
+    struct rdb_handle *h = open_region_db("put");
+    struct vpc_errors errs;
+    vpc_errors_init(&errs);
+    struct rdb_write_result res;
+    rdb_write_result_init(&res);
+    char *error = rdb_put(h, argv[1], json_string(id), obj,
+                          REGION_DB_TIMEOUT_MS, &errs, &res);
+    json_destroy(obj);
+    return run_write(h, error, &errs, &res);
+}
+
+static int
+cmd_delete(int argc OVS_UNUSED, char *argv[])
+{
+    struct rdb_handle *h = open_region_db("delete");
+    struct vpc_errors errs;
+    vpc_errors_init(&errs);
+    struct rdb_write_result res;
+    rdb_write_result_init(&res);
+    char *error = rdb_delete(h, argv[1], argv[2], REGION_DB_TIMEOUT_MS,
+                             &errs, &res);
+    return run_write(h, error, &errs, &res);
+}
+
+static int
+cmd_get(int argc, char *argv[])
+{
+    struct rdb_handle *h = open_region_db("get");
+    struct json *out = NULL;
+    char *error;
+    if (argc > 2) {
+        error = rdb_get(h, argv[1], argv[2], &out);
+        if (!error && !out) {
+            error = xasprintf("$.%s[%s]: no such object", argv[1], argv[2]);
+        }
+    } else if (!rdb_is_collection(argv[1])) {
+        error = xasprintf("%s: not a collection of the region document",
+                          argv[1]);
+    } else {
+        struct json *doc;
+        error = rdb_get_document(h, &doc);
+        if (!error) {
+            const struct json *c = shash_find_data(json_object(doc),
+                                                   argv[1]);
+            out = c ? json_clone(c) : json_array_create_empty();
+            json_destroy(doc);
+        }
+    }
+    rdb_close(h);
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+        return 1;
+    }
+    char *s = json_to_string(out, JSSF_PRETTY | JSSF_SORT);
+    puts(s);
+    free(s);
+    json_destroy(out);
+    return 0;
+}
+
+static int
+cmd_set_connection(int argc, char *argv[])
+{
+    struct rdb_handle *h = open_region_db("set-connection");
+    char *error = rdb_set_connections(h, (const char *const *) &argv[1],
+                                      argc - 1, opt_role,
+                                      REGION_DB_TIMEOUT_MS);
+    rdb_close(h);
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+        return 1;
+    }
+    for (int i = 1; i < argc; i++) {
+        printf("%s%s%s\n", argv[i], opt_role ? ": role " : "",
+               opt_role ? opt_role : "");
+    }
+    return 0;
+}
+
+/* An AWS verb (regiondb/verbs.c), with its options in opt_verb_args. */
+static int
+run_verb(const struct rdb_verb *verb)
+{
+    struct rdb_handle *h = open_region_db(verb->name);
+    struct vpc_errors errs;
+    vpc_errors_init(&errs);
+    struct rdb_write_result res;
+    rdb_write_result_init(&res);
+    if (opt_host) {
+        shash_replace(&opt_verb_args, "host", CONST_CAST(char *, opt_host));
+    }
+    char *error = rdb_run_verb(h, verb, &opt_verb_args, REGION_DB_TIMEOUT_MS,
+                               &errs, &res);
+    return run_write(h, error, &errs, &res);
 }
 
 static int
@@ -663,11 +880,22 @@ static const struct command commands[] = {
     { "export-ovn", "FILE [--db=OVN-NB]", 1, 1, cmd_export_ovn,
       "print an ovsdb-client transact array creating the region in OVN NB; "
       "with --db, load it there (one transaction)" },
-    { "load", "FILE --region-db=REMOTES", 1, 1, cmd_load,
+    { "load", "FILE --region-db=REMOTES [--wait[=S]]", 1, 1, cmd_load,
       "validate a region document and make the region database hold it: "
       "one transaction, only the rows that changed" },
     { "dump", "--region-db=REMOTES", 0, 0, cmd_dump,
       "print the region database as a region document (JSON)" },
+    { "put", "COLLECTION FILE|- --region-db=REMOTES [--wait[=S]]", 2, 2,
+      cmd_put, "insert or replace one object (JSON) of a collection, "
+      "validated against the whole region" },
+    { "get", "COLLECTION [ID] --region-db=REMOTES", 1, 2, cmd_get,
+      "print one object, or a whole collection" },
+    { "delete", "COLLECTION ID --region-db=REMOTES [--wait[=S]]", 2, 2,
+      cmd_delete, "delete one object, validated against the whole region" },
+    { "set-connection", "[--role=ROLE] TARGET... --region-db=REMOTES", 1,
+      16, cmd_set_connection, "the remotes ovsdb-server listens on "
+      "(Region.connections, e.g. pssl:6643), with an RBAC role ("
+      RDB_HOST_ROLE ": a host writes only its own Host_Status row)" },
     { "help", "", 0, 0, cmd_help, "this help" },
 };
 
@@ -691,6 +919,12 @@ usage(void)
         printf("  %-13s %s\n  %-13s   %s\n", commands[i].name,
                commands[i].args, "", commands[i].help);
     }
+    printf("\nObject-level commands (AWS verbs; each takes --region-db=REMOTES"
+           "\nand --wait[=SECONDS], docs/regiondb.md):\n");
+    for (size_t i = 0; rdb_verbs[i].name; i++) {
+        printf("  %s %s\n      %s\n", rdb_verbs[i].name, rdb_verbs[i].usage,
+               rdb_verbs[i].help);
+    }
     printf("\nOptions:\n"
            "  --host=H             the host whose flows to compile\n"
            "  --bridge=BR          integration bridge (default br-int)\n"
@@ -703,6 +937,11 @@ usage(void)
            "  --region-db=REMOTES  load, dump: the region database "
            "(an OVSDB remote or a\n"
            "                       comma-separated list of them)\n"
+           "  --private-key=FILE, --certificate=FILE, --ca-cert=FILE\n"
+           "                       TLS for ssl: region-db remotes (ovs-pki)\n"
+           "  --wait[=SECONDS]     object writes: return once every "
+           "affected host has\n"
+           "                       applied the change (default 30 s)\n"
            "  --switch=TARGET      OpenFlow target (default "
            "unix:$OVS_RUNDIR/BR.mgmt)\n"
            "  --appctl=SOCKET      ovs-vswitchd control socket (for trace)\n"
@@ -749,8 +988,10 @@ main(int argc, char *argv[])
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
     enum { OPT_HOST = 256, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_APPCTL,
            OPT_BIND, OPT_TUNNEL, OPT_ANNOTATE, OPT_DRY_RUN, OPT_MAPPING,
-           OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR, OPT_REGION_DB };
-    static const struct option long_options[] = {
+           OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR, OPT_REGION_DB,
+           OPT_WAIT, OPT_VERB_ARG, OPT_SSL_KEY, OPT_SSL_CERT, OPT_SSL_CA,
+           OPT_ROLE };
+    static const struct option base_options[] = {
         { "host", required_argument, NULL, OPT_HOST },
         { "bridge", required_argument, NULL, OPT_BRIDGE },
         { "db", required_argument, NULL, OPT_DB },
@@ -766,13 +1007,31 @@ main(int argc, char *argv[])
         { "vpn-port", required_argument, NULL, OPT_VPN },
         { "psk-dir", required_argument, NULL, OPT_PSK_DIR },
         { "region-db", required_argument, NULL, OPT_REGION_DB },
+        { "wait", optional_argument, NULL, OPT_WAIT },
+        { "private-key", required_argument, NULL, OPT_SSL_KEY },
+        { "certificate", required_argument, NULL, OPT_SSL_CERT },
+        { "ca-cert", required_argument, NULL, OPT_SSL_CA },
+        { "role", required_argument, NULL, OPT_ROLE },
         { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
     };
+    /* The options of the object-level verbs, after the fixed ones. */
+    size_t n_base = ARRAY_SIZE(base_options), n_verb = 0;
+    while (rdb_verb_options[n_verb]) {
+        n_verb++;
+    }
+    struct option *long_options = xcalloc(n_base + n_verb + 1,
+                                          sizeof *long_options);
+    memcpy(long_options, base_options, sizeof base_options);
+    for (size_t i = 0; i < n_verb; i++) {
+        long_options[n_base + i] = (struct option) {
+            rdb_verb_options[i], required_argument, NULL, OPT_VERB_ARG };
+    }
+    const char *ssl_key = NULL, *ssl_cert = NULL;
     /* GNU getopt permutes: options may follow the command, as in
      * "vpcctl compile FILE --host H". */
     for (;;) {
-        int c = getopt_long(argc, argv, "h", long_options, NULL);
+        int idx = -1;
+        int c = getopt_long(argc, argv, "h", long_options, &idx);
         if (c == -1) {
             break;
         }
@@ -791,6 +1050,24 @@ main(int argc, char *argv[])
         case OPT_VPN: opt_vpn_port = atoi(optarg); break;
         case OPT_PSK_DIR: opt_psk_dir = optarg; break;
         case OPT_REGION_DB: opt_region_db = optarg; break;
+        case OPT_ROLE: opt_role = optarg; break;
+        case OPT_SSL_KEY: ssl_key = optarg; break;
+        case OPT_SSL_CERT: ssl_cert = optarg; break;
+        case OPT_SSL_CA: stream_ssl_set_ca_cert_file(optarg, false); break;
+        case OPT_VERB_ARG:
+            shash_replace(&opt_verb_args, long_options[idx].name, optarg);
+            break;
+        case OPT_WAIT: {
+            char *end;
+            double secs = optarg ? strtod(optarg, &end) : 30;
+            if (optarg && (*end || secs < 0)) {
+                fprintf(stderr, "vpcctl: --wait=%s: expected seconds\n",
+                        optarg);
+                return 2;
+            }
+            opt_wait_ms = secs * 1000;
+            break;
+        }
         case OPT_MAPPING:
             if (!strcmp(optarg, "flows")) {
                 opt_mapping = PL_MAP_FLOWS;
@@ -807,12 +1084,24 @@ main(int argc, char *argv[])
         }
     }
 
+    if (ssl_key || ssl_cert) {
+        stream_ssl_set_key_and_cert(ssl_key, ssl_cert);
+    }
     if (optind >= argc) {
         usage();
         return 2;
     }
     const struct command *cmd = find_command(argv[optind]);
     int n_args = argc - optind - 1;
+    const struct rdb_verb *verb = cmd ? NULL : rdb_find_verb(argv[optind]);
+    if (verb) {
+        if (n_args) {
+            fprintf(stderr, "vpcctl: usage: vpcctl %s %s\n", verb->name,
+                    verb->usage);
+            return 2;
+        }
+        return run_verb(verb);
+    }
     if (!cmd) {
         fprintf(stderr, "vpcctl: unknown command '%s'; try 'vpcctl "
                 "--help'\n", argv[optind]);

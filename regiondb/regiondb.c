@@ -15,6 +15,7 @@
 #include <config.h>
 
 #include "regiondb/regiondb.h"
+#include "regiondb/regiondb-private.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -103,7 +104,7 @@ static const struct rdb_name_pair rdb_required_lists[] = {
 
 /* Schema lookups. */
 
-static const struct ovsdb_idl_table_class *
+const struct ovsdb_idl_table_class *
 rdb_table(const char *name)
 {
     for (size_t i = 0; i < rdbrec_idl_class.n_tables; i++) {
@@ -120,7 +121,7 @@ rdb_table_index(const struct ovsdb_idl_table_class *tc)
     return tc - rdbrec_idl_class.tables;
 }
 
-static const struct ovsdb_idl_column *
+const struct ovsdb_idl_column *
 rdb_column(const struct ovsdb_idl_table_class *tc, const char *name)
 {
     for (size_t i = 0; i < tc->n_columns; i++) {
@@ -208,7 +209,8 @@ rdb_ti(const struct ovsdb_idl_table_class *tc)
         ci->ref = (key->type == OVSDB_TYPE_UUID && key->uuid.refTableName
                    ? rdb_table(key->uuid.refTableName) : NULL);
         ci->internal = (!strcmp(tc->name, rdb_root_table)
-                        ? !strcmp(col->name, "cfg")
+                        ? (!strcmp(col->name, "cfg")
+                           || !strcmp(col->name, "connections"))
                         : coll && coll->ordered
                           && !strcmp(col->name, "position"));
         ci->child_list = ci->ref && !ci->ref->is_root;
@@ -244,14 +246,14 @@ rdb_table_of_column(const struct ovsdb_idl_column *col)
 }
 
 /* The table that 'col' references, or NULL if it holds no references. */
-static const struct ovsdb_idl_table_class *
+const struct ovsdb_idl_table_class *
 rdb_ref_table(const struct ovsdb_idl_column *col)
 {
     return rdb_ci(rdb_table_of_column(col), col)->ref;
 }
 
 /* True if 'col' holds a nested list: references into a non-root table. */
-static bool
+bool
 rdb_is_child_list(const struct ovsdb_idl_column *col)
 {
     return rdb_ci(rdb_table_of_column(col), col)->child_list;
@@ -281,7 +283,7 @@ rdb_alt_of(const struct ovsdb_idl_table_class *tc,
 }
 
 /* The string in 'row''s "id" column, or "" if none. */
-static const char *
+const char *
 rdb_row_id(const struct ovsdb_idl_row *row)
 {
     const struct ovsdb_idl_column *col = rdb_ti(row->table->class_)->id;
@@ -295,9 +297,20 @@ rdb_row_id(const struct ovsdb_idl_row *row)
  * contents or 'deadline' passes.  A writer needs the cluster's leader
  * ('leader_only'); a reader may use any member (whose replica may lag the
  * leader's by the transactions it has not received yet). */
-static char *
+char *
 rdb_connect(const char *remotes, long long deadline, bool leader_only,
             struct ovsdb_idl **idlp)
+{
+    return rdb_connect_indexed(remotes, deadline, leader_only, NULL, idlp);
+}
+
+/* The same, and if 'id_indexes' is nonnull, creates an IDL index on "id"
+ * of every root table that has one, in id_indexes[table index] (NULL for
+ * the other tables). */
+char *
+rdb_connect_indexed(const char *remotes, long long deadline,
+                    bool leader_only, struct ovsdb_idl_index **id_indexes,
+                    struct ovsdb_idl **idlp)
 {
     /* A whole region is one long transaction to build and one long
      * replica to parse: the poll loop's "unreasonably long poll interval"
@@ -307,6 +320,12 @@ rdb_connect(const char *remotes, long long deadline, bool leader_only,
     struct ovsdb_idl *idl = ovsdb_idl_create(remotes, &rdbrec_idl_class,
                                              true, true);
     ovsdb_idl_set_leader_only(idl, leader_only);
+    for (size_t i = 0; id_indexes && i < rdbrec_idl_class.n_tables; i++) {
+        const struct ovsdb_idl_table_class *tc = &rdbrec_idl_class.tables[i];
+        const struct ovsdb_idl_column *id = rdb_column(tc, "id");
+        id_indexes[i] = (tc->is_root && id
+                         ? ovsdb_idl_index_create1(idl, id) : NULL);
+    }
     for (;;) {
         ovsdb_idl_run(idl);
         if (ovsdb_idl_has_ever_connected(idl)) {
@@ -332,13 +351,7 @@ rdb_connect(const char *remotes, long long deadline, bool leader_only,
 
 /* Loading. */
 
-struct rdb_ctx {
-    struct ovsdb_idl *idl;
-    struct ovsdb_idl_txn *txn;
-    struct shash ids[RDB_N_TABLES];     /* Per root table: id -> row, the
-                                         * rows the document keeps. */
-    struct rdb_load_stats stats;
-};
+/* struct rdb_ctx is in regiondb-private.h. */
 
 /* Where a value is in the document, formatted only for an error message
  * (a path per value would cost more than the load itself). */
@@ -670,7 +683,7 @@ rdb_diff_children(struct rdb_ctx *ctx, const struct ovsdb_idl_row *parent,
 
 /* Makes 'row' (new or existing) hold document object 'obj'; 'position' is
  * its index, for ordered collections. */
-static char *
+char *
 rdb_write_row(struct rdb_ctx *ctx, const struct ovsdb_idl_row *row,
               bool is_new, const struct json *obj, const char *path,
               int64_t position)
@@ -691,7 +704,9 @@ rdb_write_row(struct rdb_ctx *ctx, const struct ovsdb_idl_row *row,
 
     for (size_t i = 0; i < tc->n_columns && !error; i++) {
         const struct ovsdb_idl_column *col = &tc->columns[i];
-        if (!strcmp(tc->name, rdb_root_table) && !strcmp(col->name, "cfg")) {
+        if (!strcmp(tc->name, rdb_root_table) && rdb_is_internal(tc, col)) {
+            /* cfg, and the remotes ovsdb-server listens on: not the
+             * document's. */
             continue;
         }
         const char *field = rdb_field_of(tc, col);
@@ -745,7 +760,7 @@ rdb_drop_child(struct rdb_ctx *ctx, const struct ovsdb_idl_row *kid)
 }
 
 /* Deletes 'row' and the rows of its nested lists. */
-static void
+void
 rdb_delete_row(struct rdb_ctx *ctx, const struct ovsdb_idl_row *row)
 {
     const struct ovsdb_idl_table_class *tc = row->table->class_;
@@ -767,7 +782,7 @@ rdb_delete_row(struct rdb_ctx *ctx, const struct ovsdb_idl_row *row)
 }
 
 /* Builds the transaction that makes the database hold 'doc'. */
-static char *
+char *
 rdb_build_txn(struct rdb_ctx *ctx, const struct json *doc)
 {
     const struct json *colls[ARRAY_SIZE(rdb_collections)];
@@ -1130,6 +1145,15 @@ rdb_dump(const char *remotes, int timeout_ms, struct json **docp)
     if (error) {
         return error;
     }
+    error = rdb_dump_idl(idl, docp);
+    ovsdb_idl_destroy(idl);
+    return error;
+}
+
+char *
+rdb_dump_idl(struct ovsdb_idl *idl, struct json **docp)
+{
+    char *error = NULL;
     struct json *doc = json_object_create();
 
     const struct ovsdb_idl_table_class *root_tc = rdb_table(rdb_root_table);
@@ -1174,11 +1198,26 @@ rdb_dump(const char *remotes, int timeout_ms, struct json **docp)
         }
         free(rows);
     }
-    ovsdb_idl_destroy(idl);
     if (error) {
         json_destroy(doc);
         return error;
     }
     *docp = doc;
+    return NULL;
+}
+
+/* The table of document collection 'key' (NULL if it is none), and
+ * whether the collection keeps document order. */
+const char *
+rdb_collection_table(const char *key, bool *ordered)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(rdb_collections); i++) {
+        if (!strcmp(rdb_collections[i].key, key)) {
+            if (ordered) {
+                *ordered = rdb_collections[i].ordered;
+            }
+            return rdb_collections[i].table;
+        }
+    }
     return NULL;
 }

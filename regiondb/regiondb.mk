@@ -12,7 +12,8 @@ RDB_SCHEMA  := $(RDB_DIR)/region.ovsschema
 RDB_IDL_C   := $(RDB_DIR)/region-idl.c
 RDB_IDL_H   := $(RDB_DIR)/region-idl.h
 RDB_SPEC    := $(RDB_DIR)/rdb-spec.inc
-RDB_SRCS    := regiondb/regiondb.c
+RDB_SRCS    := regiondb/regiondb.c regiondb/write.c regiondb/verbs.c \
+               regiondb/access.c
 RDB_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(RDB_SRCS)) \
                $(BUILD)/obj/regiondb/region-idl.o
 OVSDB_IDLC_RUN = PYTHONPATH=$(OVS_SRC)/python PYTHONDONTWRITEBYTECODE=yes \
@@ -40,8 +41,10 @@ $(RDB_IDL_H): $(RDB_DIR)/region-idl.ovsidl
 $(BUILD)/obj/regiondb/region-idl.o: $(RDB_IDL_C) $(RDB_IDL_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I$(BUILD) -c $< -o $@
-$(BUILD)/obj/regiondb/regiondb.o: ALL_CFLAGS += -I$(BUILD)
-$(BUILD)/obj/regiondb/regiondb.o: $(RDB_IDL_H) $(RDB_SPEC)
+RDB_IDL_USERS := $(BUILD)/obj/regiondb/regiondb.o \
+                 $(BUILD)/obj/regiondb/write.o $(BUILD)/obj/regiondb/access.o
+$(RDB_IDL_USERS): ALL_CFLAGS += -I$(BUILD)
+$(RDB_IDL_USERS): $(RDB_IDL_H) $(RDB_SPEC)
 
 # vpcctl links the region database client.
 $(VPCCTL): $(RDB_OBJS)

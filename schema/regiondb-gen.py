@@ -8,7 +8,9 @@
 region.schema.json is the one source of every field and its type; the
 annotation file (region.ann.json) adds what only OVSDB needs: table names,
 which id fields are references to which table, indexes, the tables of
-nested lists, and the Region and Host_Status tables.  'ovsschema' writes
+nested lists, the Region and Host_Status tables, and the OVSDB-only tables
+that ovsdb-server itself reads (Connection: the remotes it listens on with
+their RBAC role; RBAC_Role, RBAC_Permission).  'ovsschema' writes
 the OVSDB schema, 'spec' the C table (an X-macro include) that tells
 regiondb/regiondb.c how fields map to columns where the names differ, and
 'check' verifies an OVSDB schema against the JSON Schema independently of
@@ -270,6 +272,50 @@ def norm_type(t):
     return t
 
 
+# The OVSDB-only tables that ovsdb-server reads itself (ovsdb(7),
+# "Role-Based Access Control"; --remote=db:DB,TABLE,COLUMN): the columns
+# it looks up by name, as (key type, value type or None, is a set), and the
+# Region column that names the Connection rows.
+OVSDB_SERVER_TABLES = {
+    "Connection": {"target": ("string", None, False),
+                   "role": ("string", None, False),
+                   "read_only": ("boolean", None, False)},
+    "RBAC_Role": {"name": ("string", None, False),
+                  "permissions": ("string", "uuid", True)},
+    "RBAC_Permission": {"table": ("string", None, False),
+                        "authorization": ("string", None, True),
+                        "insert_delete": ("boolean", None, False),
+                        "update": ("string", None, True)},
+}
+OVSDB_SERVER_REFS = [("Region", "connections", "Connection"),
+                     ("RBAC_Role", "permissions", "RBAC_Permission")]
+
+
+def check_ovsdb_server_tables(tables, err):
+    for table, cols in OVSDB_SERVER_TABLES.items():
+        if table not in tables:
+            err("table %s is missing (ovsdb-server reads it)" % table)
+            continue
+        for name, (key, value, is_set) in cols.items():
+            col = tables[table]["columns"].get(name)
+            if col is None:
+                err("%s: column %s is missing (ovsdb-server reads it)"
+                    % (table, name))
+                continue
+            t = norm_type(col["type"])
+            got = (t["key"]["type"], t.get("value", {}).get("type"),
+                   t["max"] != 1)
+            if got != (key, value, is_set):
+                err("%s.%s: must be %s, is %s"
+                    % (table, name, (key, value, is_set), got))
+    for table, name, ref in OVSDB_SERVER_REFS:
+        col = tables.get(table, {}).get("columns", {}).get(name)
+        t = norm_type(col["type"]) if col else {}
+        atom = t.get("value") if table == "RBAC_Role" else t.get("key")
+        if not atom or atom.get("refTable") != ref:
+            err("%s.%s: must reference %s" % (table, name, ref))
+
+
 def enum_values(atom):
     e = atom.get("enum")
     if e is None:
@@ -421,6 +467,7 @@ def check(model, db):
                 err("%s: must have an index on id" % table)
     for defname, c in model.children.items():
         check_object(c["table"], defname, [])
+    check_ovsdb_server_tables(tables, err)
     return errors
 
 

@@ -9,6 +9,7 @@ fails=0
 make -s -C "$TOP" install DESTDIR="$D" PREFIX=/usr UNITDIR=/lib/systemd/system >/dev/null || exit 1
 for f in usr/bin/vpcctl usr/sbin/vpcd lib/systemd/system/ovs-vpcd.service \
          etc/default/ovs-vpcd.example usr/share/doc/ovs-vpc/vpcd.md \
+         usr/sbin/vpc-regiond usr/share/ovs-vpc/region.ovsschema \
          usr/share/ovs-vpc/region.schema.json usr/share/ovs-vpc/examples/web-tier.json; do
     if [ -e "$D/$f" ]; then echo "  ok   installed /$f"; else echo "  FAIL missing /$f"; fails=$((fails + 1)); fi
 done
@@ -18,4 +19,10 @@ grep -q '^ExecStart=/usr/sbin/vpcd ' "$D/lib/systemd/system/ovs-vpcd.service" \
     && echo "  ok   installed vpcctl validates an installed example" || { echo "  FAIL installed vpcctl"; fails=$((fails + 1)); }
 "$D/usr/sbin/vpcd" --help | grep -q -- '--host' \
     && echo "  ok   installed vpcd --help" || { echo "  FAIL installed vpcd"; fails=$((fails + 1)); }
+"$D/usr/sbin/vpc-regiond" --help | grep -q -- '--region-db' \
+    && echo "  ok   installed vpc-regiond --help" || { echo "  FAIL installed vpc-regiond"; fails=$((fails + 1)); }
+ovsdb=$TOP/build/ovs/ovsdb/ovsdb-tool
+"$ovsdb" create "$D/region.db" "$D/usr/share/ovs-vpc/region.ovsschema" \
+    && echo "  ok   ovsdb-tool creates a region database from the installed schema" \
+    || { echo "  FAIL installed region.ovsschema"; fails=$((fails + 1)); }
 [ "$fails" -eq 0 ]

@@ -59,6 +59,23 @@ mutant "a wrong enum" \
     "VPC.route_precedence: must be a string enum"
 mutant "a missing id index" "t['ENI']['indexes'] = [['mac']]" \
     "ENI: must have an index on id"
+# The OVSDB-only tables that ovsdb-server reads itself (RBAC, remotes):
+# no field of the document, but the columns ovsdb-server looks up by name.
+mutant "a missing RBAC_Role table" "del t['RBAC_Role']" \
+    "table RBAC_Role is missing (ovsdb-server reads it)"
+mutant "a Connection without a role" "del t['Connection']['columns']['role']" \
+    "Connection: column role is missing"
+mutant "an RBAC_Permission update that is not a set" \
+    "t['RBAC_Permission']['columns']['update']['type'] = 'string'" \
+    "RBAC_Permission.update: must be"
+mutant "Region.connections to the wrong table" \
+    "t['Region']['columns']['connections']['type']['key']['refTable'] = 'Host'" \
+    "Region.connections: must reference Connection"
+for t in Connection RBAC_Role RBAC_Permission; do
+    jq -e --arg t "$t" '.tables[$t]' "$SCHEMA" >/dev/null \
+        && pass "$t is in the schema (OVSDB-only: no field of the document)" \
+        || fail "$t is not in the schema"
+done
 
 # And from the other side: a field added to the JSON Schema but not to the
 # OVSDB schema.

@@ -11,6 +11,7 @@ UNIT_TESTS += $(BUILD)/tests/unit/test-pipeline
 UNIT_TESTS += $(BUILD)/tests/unit/test-vpc-map
 UNIT_TESTS += $(BUILD)/tests/unit/test-vpcd
 UNIT_TESTS += $(BUILD)/tests/unit/test-validator
+UNIT_TESTS += $(BUILD)/tests/unit/test-validator-api
 
 # Our objects that every unit test links.  Recursive ('='), so that it sees
 # PIPELINE_SRCS even if pipeline.mk is included after this file.

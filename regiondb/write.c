@@ -1,0 +1,1072 @@
+/* regiondb/write.c: validated object-level writes and waiting for hosts
+ * (see write.h and docs/regiondb.md). */
+
+#include <config.h>
+
+#include "regiondb/write.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/util.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-data.h"
+#include "ovsdb-idl.h"
+#include "ovsdb-idl-provider.h"
+#include "regiondb/regiondb-private.h"
+#include "regiondb/region-idl.h"
+#include "timeval.h"
+#include "translator/model.h"
+#include "translator/validator.h"
+#include "util.h"
+#include "uuid.h"
+
+VLOG_DEFINE_THIS_MODULE(regiondb_write);
+
+/* Commits tried before a write gives up racing other writers. */
+#define RDB_MAX_ATTEMPTS 20
+
+struct rdb_handle {
+    char *remotes;
+    struct ovsdb_idl *idl;
+    struct ovsdb_idl_index *id_index[RDBREC_N_TABLES];  /* By "id". */
+    struct vpc_validator *v;    /* The region at Region.cfg 'v_cfg', or
+                                 * NULL: rebuild it from the replica. */
+    int64_t v_cfg;
+    struct uuid v_root;         /* The Region row it was built from (a
+                                 * database created anew has another). */
+
+    /* Counters, for /v1/status. */
+    uint64_t n_commits;         /* Writes committed. */
+    uint64_t n_retries;         /* Commits that lost a race (try again). */
+    uint64_t n_refused;         /* Changes the validator refused. */
+    uint64_t n_rebuilds;        /* Validators rebuilt from the replica. */
+};
+
+void
+rdb_write_result_init(struct rdb_write_result *r)
+{
+    r->cfg = 0;
+    sset_init(&r->hosts);
+    r->attempts = 0;
+}
+
+void
+rdb_write_result_destroy(struct rdb_write_result *r)
+{
+    sset_destroy(&r->hosts);
+}
+
+char *
+rdb_open(const char *remotes, int timeout_ms, struct rdb_handle **hp)
+{
+    struct rdb_handle *h = xzalloc(sizeof *h);
+    char *error = rdb_connect_indexed(remotes, time_msec() + timeout_ms, true,
+                                      h->id_index, &h->idl);
+    if (error) {
+        free(h);
+        return error;
+    }
+    h->remotes = xstrdup(remotes);
+    *hp = h;
+    return NULL;
+}
+
+void
+rdb_close(struct rdb_handle *h)
+{
+    if (h) {
+        vpc_validator_destroy(h->v);
+        ovsdb_idl_destroy(h->idl);
+        free(h->remotes);
+        free(h);
+    }
+}
+
+void
+rdb_run(struct rdb_handle *h)
+{
+    ovsdb_idl_run(h->idl);
+}
+
+void
+rdb_wait(struct rdb_handle *h)
+{
+    ovsdb_idl_wait(h->idl);
+}
+
+bool
+rdb_is_connected(const struct rdb_handle *h)
+{
+    return ovsdb_idl_is_connected(h->idl);
+}
+
+int64_t
+rdb_cfg(const struct rdb_handle *h)
+{
+    const struct rdbrec_region *root = rdbrec_region_first(h->idl);
+    return root ? root->cfg : 0;
+}
+
+bool
+rdb_is_collection(const char *collection)
+{
+    return rdb_collection_table(collection, NULL) != NULL;
+}
+
+/* Makes the validator hold the region of the replica's Region.cfg. */
+/* The Region row's UUID, or all-zeros if there is none. */
+static struct uuid
+rdb_root_uuid(const struct rdb_handle *h)
+{
+    const struct rdbrec_region *root = rdbrec_region_first(h->idl);
+    struct uuid u = UUID_ZERO;
+    return root ? root->header_.uuid : u;
+}
+
+static char *
+rdb_sync(struct rdb_handle *h)
+{
+    int64_t cfg = rdb_cfg(h);
+    struct uuid root = rdb_root_uuid(h);
+    if (h->v && h->v_cfg == cfg && uuid_equals(&h->v_root, &root)) {
+        return NULL;
+    }
+    vpc_validator_destroy(h->v);
+    h->v = NULL;
+    h->n_rebuilds++;
+
+    struct json *doc;
+    char *error = rdb_dump_idl(h->idl, &doc);
+    if (error) {
+        return error;
+    }
+    struct vpc_errors errs;
+    vpc_errors_init(&errs);
+    h->v = vpc_validator_create(doc, &errs);
+    json_destroy(doc);
+    if (!h->v) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_format(&s, "%s: the database holds an invalid region (cfg "
+                      "%"PRId64", written without validation?); no object "
+                      "write can be validated until a valid document is "
+                      "loaded (positions as in vpcctl dump):", h->remotes,
+                      cfg);
+        for (size_t i = 0; i < errs.n; i++) {
+            ds_put_format(&s, "\n  %s", errs.msgs[i]);
+        }
+        vpc_errors_destroy(&errs);
+        return ds_steal_cstr(&s);
+    }
+    vpc_errors_destroy(&errs);
+    h->v_cfg = cfg;
+    h->v_root = root;
+    return NULL;
+}
+
+char *
+rdb_get_document(struct rdb_handle *h, struct json **docp)
+{
+    return rdb_dump_idl(h->idl, docp);
+}
+
+char *
+rdb_get(struct rdb_handle *h, const char *collection, const char *id,
+        struct json **objp)
+{
+    *objp = NULL;
+    if (!rdb_is_collection(collection)) {
+        return xasprintf("%s: not a collection of the region document",
+                         collection);
+    }
+    char *error = rdb_sync(h);
+    if (!error) {
+        const struct json *obj = vpc_validator_get(h->v, collection, id);
+        *objp = obj ? json_deep_clone(obj) : NULL;
+    }
+    return error;
+}
+
+/* Affected hosts. */
+
+static const char *
+rdb_jstr(const struct json *obj, const char *field)
+{
+    const struct json *v = (obj && obj->type == JSON_OBJECT
+                            ? shash_find_data(json_object(obj), field)
+                            : NULL);
+    return v && v->type == JSON_STRING ? json_string(v) : NULL;
+}
+
+static const struct json *
+rdb_jfind(const struct json *doc, const char *collection, const char *id)
+{
+    const struct json *coll = shash_find_data(json_object(doc), collection);
+    if (!coll || coll->type != JSON_ARRAY || !id) {
+        return NULL;
+    }
+    for (size_t i = 0; i < json_array(coll)->n; i++) {
+        const char *oid = rdb_jstr(json_array(coll)->elems[i], "id");
+        if (oid && !strcmp(oid, id)) {
+            return json_array(coll)->elems[i];
+        }
+    }
+    return NULL;
+}
+
+/* The gateway collections: their objects live on an edge. */
+static bool
+rdb_is_gateway_collection(const char *collection)
+{
+    bool ordered = false;
+    rdb_collection_table(collection, &ordered);
+    return ordered;
+}
+
+/* Adds to 'vpcs' the VPCs that object 'obj' of 'collection' belongs to in
+ * 'doc'.  Returns false if the object belongs to no VPC (hosts, edges,
+ * prefix lists): every host is affected. */
+static bool
+rdb_object_vpcs(const struct json *doc, const char *collection,
+                const struct json *obj, struct sset *vpcs)
+{
+    if (!strcmp(collection, "vpcs")) {
+        sset_add(vpcs, rdb_jstr(obj, "id"));
+    } else if (!strcmp(collection, "enis")) {
+        const struct json *subnet = rdb_jfind(doc, "subnets",
+                                              rdb_jstr(obj, "subnet"));
+        const char *vpc = rdb_jstr(subnet, "vpc");
+        if (vpc) {
+            sset_add(vpcs, vpc);
+        }
+    } else if (!strcmp(collection, "peering_connections")) {
+        const char *a = rdb_jstr(obj, "requester_vpc");
+        const char *b = rdb_jstr(obj, "accepter_vpc");
+        if (a) {
+            sset_add(vpcs, a);
+        }
+        if (b) {
+            sset_add(vpcs, b);
+        }
+    } else if (rdb_jstr(obj, "vpc")) {
+        sset_add(vpcs, rdb_jstr(obj, "vpc"));
+    } else if (rdb_jstr(obj, "subnet")) {
+        /* A NAT gateway is in its subnet's VPC. */
+        const char *vpc = rdb_jstr(rdb_jfind(doc, "subnets",
+                                             rdb_jstr(obj, "subnet")),
+                                   "vpc");
+        if (vpc) {
+            sset_add(vpcs, vpc);
+        }
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Adds every host and edge of 'doc' to 'hosts'. */
+static void
+rdb_all_hosts(const struct json *doc, struct sset *hosts)
+{
+    static const char *const colls[] = { "hosts", "edges" };
+    for (size_t c = 0; c < ARRAY_SIZE(colls); c++) {
+        const struct json *a = shash_find_data(json_object(doc), colls[c]);
+        for (size_t i = 0; a && a->type == JSON_ARRAY
+                           && i < json_array(a)->n; i++) {
+            const char *id = rdb_jstr(json_array(a)->elems[i], "id");
+            if (id) {
+                sset_add(hosts, id);
+            }
+        }
+    }
+}
+
+/* The array 'key' of 'doc', or NULL. */
+static const struct json_array *
+rdb_jarray(const struct json *doc, const char *key)
+{
+    const struct json *a = (doc && doc->type == JSON_OBJECT
+                            ? shash_find_data(json_object(doc), key) : NULL);
+    return a && a->type == JSON_ARRAY ? json_array(a) : NULL;
+}
+
+/* Adds to 'hosts' every host whose scope, in 'doc', holds one of 'vpcs_'.
+ * A host's scope (as the follower computes it, regiondb/scope.h) is the
+ * VPCs of its ENIs and their peers, and, to a fixed point, the VPCs of the
+ * groups that rules of in-scope groups name; an edge's, the VPCs of the
+ * gateways it implements (a gateway that names no edge is the region's
+ * only edge's) and their peers.  So, backwards: R is 'vpcs_' plus, to a
+ * fixed point, every VPC with a rule naming a group of a VPC in R; a host
+ * is affected if it has an ENI in R or in a peer of R, an edge if one of
+ * its gateways is. */
+static void
+rdb_hosts_of_vpcs(const struct json *doc, const struct sset *vpcs_,
+                  struct sset *hosts)
+{
+    /* R: who names whom, backwards, to a fixed point. */
+    struct shash sg_vpc = SHASH_INITIALIZER(&sg_vpc);
+    const struct json_array *sgs = rdb_jarray(doc, "security_groups");
+    for (size_t i = 0; sgs && i < sgs->n; i++) {
+        const char *id = rdb_jstr(sgs->elems[i], "id");
+        const char *vpc = rdb_jstr(sgs->elems[i], "vpc");
+        if (id && vpc) {
+            shash_add_once(&sg_vpc, id, CONST_CAST(char *, vpc));
+        }
+    }
+    struct sset r;
+    sset_clone(&r, vpcs_);
+    for (bool changed = true; changed; ) {
+        changed = false;
+        for (size_t i = 0; sgs && i < sgs->n; i++) {
+            const char *vpc = rdb_jstr(sgs->elems[i], "vpc");
+            if (!vpc || sset_contains(&r, vpc)) {
+                continue;
+            }
+            static const char *const dirs[] = { "ingress", "egress" };
+            for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
+                const struct json_array *rules = rdb_jarray(sgs->elems[i],
+                                                            dirs[d]);
+                for (size_t k = 0; rules && k < rules->n; k++) {
+                    const char *g = rdb_jstr(rules->elems[k],
+                                             "security_group");
+                    const char *gv = g ? shash_find_data(&sg_vpc, g) : NULL;
+                    if (gv && sset_contains(&r, gv)
+                        && sset_add(&r, vpc)) {
+                        changed = true;
+                    }
+                }
+            }
+        }
+    }
+    shash_destroy(&sg_vpc);
+
+    /* S: R and its peers. */
+    struct sset vpcs;
+    sset_clone(&vpcs, &r);
+    const struct json_array *pcxs = rdb_jarray(doc, "peering_connections");
+    for (size_t i = 0; pcxs && i < pcxs->n; i++) {
+        const char *a = rdb_jstr(pcxs->elems[i], "requester_vpc");
+        const char *b = rdb_jstr(pcxs->elems[i], "accepter_vpc");
+        if (a && b && sset_contains(&r, a)) {
+            sset_add(&vpcs, b);
+        }
+        if (a && b && sset_contains(&r, b)) {
+            sset_add(&vpcs, a);
+        }
+    }
+    sset_destroy(&r);
+
+    /* The subnets of those VPCs, then the hosts of their ENIs: one pass
+     * over each collection. */
+    struct sset subnets = SSET_INITIALIZER(&subnets);
+    struct shash subnet_vpc = SHASH_INITIALIZER(&subnet_vpc);
+    const struct json_array *sns = rdb_jarray(doc, "subnets");
+    for (size_t i = 0; sns && i < sns->n; i++) {
+        const char *vpc = rdb_jstr(sns->elems[i], "vpc");
+        const char *id = rdb_jstr(sns->elems[i], "id");
+        if (vpc && id) {
+            shash_add_once(&subnet_vpc, id, CONST_CAST(char *, vpc));
+            if (sset_contains(&vpcs, vpc)) {
+                sset_add(&subnets, id);
+            }
+        }
+    }
+    const struct json_array *enis = rdb_jarray(doc, "enis");
+    for (size_t i = 0; enis && i < enis->n; i++) {
+        const char *subnet = rdb_jstr(enis->elems[i], "subnet");
+        const char *host = rdb_jstr(enis->elems[i], "host");
+        if (subnet && host && sset_contains(&subnets, subnet)) {
+            sset_add(hosts, host);
+        }
+    }
+    sset_destroy(&subnets);
+
+    const struct json_array *edges = rdb_jarray(doc, "edges");
+    const char *only_edge = (edges && edges->n == 1
+                             ? rdb_jstr(edges->elems[0], "id") : NULL);
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, json_object(doc)) {
+        const struct json *a = node->data;
+        if (!rdb_is_gateway_collection(node->name)
+            || a->type != JSON_ARRAY) {
+            continue;
+        }
+        for (size_t i = 0; i < json_array(a)->n; i++) {
+            const struct json *gw = json_array(a)->elems[i];
+            const char *vpc = rdb_jstr(gw, "vpc");
+            if (!vpc) {
+                const char *subnet = rdb_jstr(gw, "subnet");
+                vpc = subnet ? shash_find_data(&subnet_vpc, subnet) : NULL;
+            }
+            const char *edge = rdb_jstr(gw, "edge");
+            if (!edge) {
+                edge = only_edge;
+            }
+            if (vpc && edge && sset_contains(&vpcs, vpc)) {
+                sset_add(hosts, edge);
+            }
+        }
+    }
+    shash_destroy(&subnet_vpc);
+    sset_destroy(&vpcs);
+}
+
+/* Adds to 'hosts' the hosts that a change of 'collection' from 'old' (in
+ * 'old_doc') to 'new' (in 'new_doc') affects; either object may be NULL. */
+static void
+rdb_affected_hosts(const char *collection,
+                   const struct json *old_doc, const struct json *old,
+                   const struct json *new_doc, const struct json *new,
+                   struct sset *hosts)
+{
+    const struct json *docs[2] = { old_doc, new_doc };
+    const struct json *objs[2] = { old, new };
+    for (int i = 0; i < 2; i++) {
+        if (!objs[i]) {
+            continue;
+        }
+        struct sset vpcs = SSET_INITIALIZER(&vpcs);
+        if (rdb_object_vpcs(docs[i], collection, objs[i], &vpcs)) {
+            rdb_hosts_of_vpcs(docs[i], &vpcs, hosts);
+        } else {
+            rdb_all_hosts(docs[i], hosts);
+        }
+        sset_destroy(&vpcs);
+        /* The host an ENI leaves or joins, the edge of a gateway. */
+        const char *h = rdb_jstr(objs[i], !strcmp(collection, "enis")
+                                          ? "host" : "edge");
+        if (h) {
+            sset_add(hosts, h);
+        }
+    }
+}
+
+/* Transactions. */
+
+/* Marks in 'need' the root tables whose ids a row of 'tc' (and of its
+ * nested lists) may reference. */
+static void
+rdb_referenced_tables(const struct ovsdb_idl_table_class *tc, bool *need)
+{
+    for (size_t i = 0; i < tc->n_columns; i++) {
+        const struct ovsdb_idl_table_class *ref
+            = rdb_ref_table(&tc->columns[i]);
+        if (ref && ref->is_root) {
+            need[ref - rdbrec_idl_class.tables] = true;
+        } else if (ref && ref != tc) {
+            rdb_referenced_tables(ref, need);
+        }
+    }
+}
+
+/* The row of table 'ti' whose id is 'id', through the IDL's index. */
+static const struct ovsdb_idl_row *
+rdb_find_by_id(struct rdb_handle *h, size_t ti, const char *id)
+{
+    struct ovsdb_idl_index *index = h->id_index[ti];
+    const struct ovsdb_idl_table_class *tc = &rdbrec_idl_class.tables[ti];
+    struct ovsdb_idl_row *key = ovsdb_idl_index_init_row(index);
+    struct ovsdb_datum d;
+    ovsdb_datum_init_empty(&d);
+    d.n = 1;
+    d.keys = xmalloc(sizeof *d.keys);
+    d.keys[0].s = ovsdb_atom_string_create(id);
+    ovsdb_idl_index_write(key, rdb_column(tc, "id"), &d, tc);
+    const struct ovsdb_idl_row *row = ovsdb_idl_index_find(index, key);
+    ovsdb_idl_index_destroy_row(key);
+    return row;
+}
+
+/* Adds every string of 'j' (recursively) to 'strings'. */
+static void
+rdb_json_strings(const struct json *j, struct sset *strings)
+{
+    if (!j) {
+        return;
+    }
+    if (j->type == JSON_STRING) {
+        sset_add(strings, json_string(j));
+    } else if (j->type == JSON_ARRAY) {
+        for (size_t i = 0; i < json_array(j)->n; i++) {
+            rdb_json_strings(json_array(j)->elems[i], strings);
+        }
+    } else if (j->type == JSON_OBJECT) {
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, json_object(j)) {
+            rdb_json_strings(node->data, strings);
+        }
+    }
+}
+
+static void
+rdb_ctx_init__(struct rdb_ctx *ctx, struct ovsdb_idl *idl)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->idl = idl;
+    ctx->txn = ovsdb_idl_txn_create(idl);
+    for (size_t i = 0; i < RDBREC_N_TABLES; i++) {
+        shash_init(&ctx->ids[i]);
+    }
+}
+
+/* Starts a transaction for a whole-document import (rdb_build_txn() fills
+ * the ids itself). */
+static void
+rdb_ctx_init_import(struct rdb_ctx *ctx, struct ovsdb_idl *idl)
+{
+    rdb_ctx_init__(ctx, idl);
+}
+
+/* Starts a transaction that writes object 'obj' (NULL: deletes it) of
+ * table 'tc' with id 'id': indexes by id, for rdb_write_row(), the row of
+ * 'id' and every row that a string of 'obj' may name in a table that its
+ * references (and its nested lists') point to, found through the IDL's
+ * indexes, so that the cost does not grow with the region.  In an ordered
+ * collection (gateways, a few rows, 'coll' in the new document), every row
+ * of the table and what they name: a delete rewrites their positions. */
+static void
+rdb_ctx_init_object(struct rdb_ctx *ctx, struct rdb_handle *h,
+                    const struct ovsdb_idl_table_class *tc, bool ordered,
+                    const char *id, const struct json *obj,
+                    const struct json *coll)
+{
+    rdb_ctx_init__(ctx, h->idl);
+    size_t own = tc - rdbrec_idl_class.tables;
+    bool need[RDBREC_N_TABLES] = { false };
+    rdb_referenced_tables(tc, need);
+
+    struct sset strings = SSET_INITIALIZER(&strings);
+    rdb_json_strings(obj, &strings);
+    if (ordered) {
+        /* A delete rewrites the positions of the others, so every object
+         * of the collection is written. */
+        rdb_json_strings(coll, &strings);
+    }
+    for (size_t i = 0; i < RDBREC_N_TABLES; i++) {
+        if (!h->id_index[i]) {
+            continue;
+        }
+        if (i == own && ordered) {
+            const struct ovsdb_idl_row *row;
+            for (row = ovsdb_idl_first_row(h->idl, tc); row;
+                 row = ovsdb_idl_next_row(row)) {
+                shash_add_once(&ctx->ids[i], rdb_row_id(row), row);
+            }
+            continue;
+        }
+        if (i == own) {
+            const struct ovsdb_idl_row *row = rdb_find_by_id(h, i, id);
+            if (row) {
+                shash_add_once(&ctx->ids[i], id, row);
+            }
+        }
+        if (!need[i]) {
+            continue;
+        }
+        const char *s;
+        SSET_FOR_EACH (s, &strings) {
+            const struct ovsdb_idl_row *row = rdb_find_by_id(h, i, s);
+            if (row) {
+                shash_add_once(&ctx->ids[i], s, row);
+            }
+        }
+    }
+    sset_destroy(&strings);
+}
+
+static void
+rdb_ctx_destroy(struct rdb_ctx *ctx)
+{
+    ovsdb_idl_txn_destroy(ctx->txn);
+    for (size_t i = 0; i < RDBREC_N_TABLES; i++) {
+        shash_destroy(&ctx->ids[i]);
+    }
+}
+
+static void rdb_txn_failed(struct rdb_handle *, struct ovsdb_idl_txn *,
+                           enum ovsdb_idl_txn_status, char **error);
+
+/* Commits 'txn', running the IDL until the reply or 'deadline'. */
+static enum ovsdb_idl_txn_status
+rdb_commit(struct rdb_handle *h, struct ovsdb_idl_txn *txn,
+           long long deadline, char **error)
+{
+    for (;;) {
+        enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(txn);
+        if (status != TXN_INCOMPLETE) {
+            return status;
+        }
+        if (time_msec() >= deadline) {
+            *error = xasprintf("%s: no reply to the transaction within the "
+                               "timeout; it may or may not have been "
+                               "committed", h->remotes);
+            return TXN_ERROR;
+        }
+        ovsdb_idl_run(h->idl);
+        ovsdb_idl_wait(h->idl);
+        ovsdb_idl_txn_wait(txn);
+        poll_timer_wait_until(deadline);
+        poll_block();
+    }
+}
+
+/* A write while the IDL is reconnecting would only get "try again" until
+ * its timeout: refuse it at once. */
+static char *
+rdb_not_connected(const struct rdb_handle *h)
+{
+    return xasprintf("%s: not connected to the region database "
+                     "(reconnecting); nothing committed", h->remotes);
+}
+
+struct ovsdb_idl *
+rdb_handle_idl(struct rdb_handle *h)
+{
+    return h->idl;
+}
+
+char *
+rdb_handle_commit(struct rdb_handle *h, struct ovsdb_idl_txn *txn,
+                  int timeout_ms)
+{
+    char *error = NULL;
+    enum ovsdb_idl_txn_status status
+        = rdb_commit(h, txn, time_msec() + timeout_ms, &error);
+    if (!error && status != TXN_SUCCESS && status != TXN_UNCHANGED) {
+        rdb_txn_failed(h, txn, status, &error);
+    }
+    return error;
+}
+
+/* After TXN_TRY_AGAIN: waits until the replica changes. */
+static void
+rdb_wait_change(struct rdb_handle *h, unsigned int seqno, long long deadline)
+{
+    while (ovsdb_idl_get_seqno(h->idl) == seqno && time_msec() < deadline) {
+        ovsdb_idl_run(h->idl);
+        ovsdb_idl_wait(h->idl);
+        poll_timer_wait_until(deadline);
+        poll_block();
+    }
+}
+
+/* For tests only: $VPC_RDB_TEST_COMMIT_DELAY_MS makes every object write
+ * sleep that long between validating and committing, so that concurrent
+ * writers surely overlap (tests/sandbox/regiondb-write.sh). */
+static void
+rdb_test_delay(void)
+{
+    const char *s = getenv("VPC_RDB_TEST_COMMIT_DELAY_MS");
+    int ms = s ? atoi(s) : 0;
+    if (ms > 0) {
+        xnanosleep((long long) ms * 1000 * 1000);
+    }
+}
+
+/* Verifies Region.cfg and increments it (inserting the Region row in an
+ * empty database). */
+static void
+rdb_bump_cfg(struct rdb_ctx *ctx)
+{
+    const struct rdbrec_region *root = rdbrec_region_first(ctx->idl);
+    if (root) {
+        ovsdb_idl_txn_verify(&root->header_, &rdbrec_region_col_cfg);
+        ovsdb_idl_txn_increment(ctx->txn, &root->header_,
+                                &rdbrec_region_col_cfg, true);
+    } else {
+        struct rdbrec_region *r = rdbrec_region_insert(ctx->txn);
+        rdbrec_region_set_cfg(r, 1);
+    }
+}
+
+/* Writes one object: 'obj' (NULL: delete), already applied to the
+ * validator, whose document is now 'doc'. */
+static char *
+rdb_build_object_txn(struct rdb_ctx *ctx, const char *collection,
+                     const char *id, const struct json *obj,
+                     const struct json *doc)
+{
+    bool ordered = false;
+    const struct ovsdb_idl_table_class *tc
+        = rdb_table(rdb_collection_table(collection, &ordered));
+    size_t ti = tc - rdbrec_idl_class.tables;
+    const struct ovsdb_idl_row *row = shash_find_data(&ctx->ids[ti], id);
+    const struct json *coll = shash_find_data(json_object(doc), collection);
+    size_t n = coll ? json_array(coll)->n : 0;
+    char *error = NULL;
+
+    if (obj) {
+        size_t position = 0;
+        for (size_t i = 0; i < n; i++) {
+            const char *oid = rdb_jstr(json_array(coll)->elems[i], "id");
+            if (oid && !strcmp(oid, id)) {
+                position = i;
+            }
+        }
+        bool is_new = !row;
+        if (is_new) {
+            row = ovsdb_idl_txn_insert(ctx->txn, tc, NULL);
+            shash_add(&ctx->ids[ti], id, row);
+            ctx->stats.n_inserted++;
+        }
+        char *path = xasprintf("$.%s[%s]", collection, id);
+        error = rdb_write_row(ctx, row, is_new, obj, path, position);
+        free(path);
+    } else {
+        if (!row) {
+            return xasprintf("$.%s[%s]: no such object", collection, id);
+        }
+        rdb_delete_row(ctx, row);
+        /* The objects after it moved up one place. */
+        for (size_t i = 0; ordered && i < n && !error; i++) {
+            const struct json *o = json_array(coll)->elems[i];
+            const struct ovsdb_idl_row *r
+                = shash_find_data(&ctx->ids[ti], rdb_jstr(o, "id"));
+            if (r) {
+                char *path = xasprintf("$.%s[%s]", collection,
+                                       rdb_jstr(o, "id"));
+                error = rdb_write_row(ctx, r, false, o, path, i);
+                free(path);
+            }
+        }
+    }
+    return error;
+}
+
+static void
+rdb_txn_failed(struct rdb_handle *h, struct ovsdb_idl_txn *txn,
+               enum ovsdb_idl_txn_status status, char **error)
+{
+    if (!*error) {
+        const char *e = ovsdb_idl_txn_get_error(txn);
+        *error = xasprintf("%s: transaction failed (%s), nothing committed%s"
+                           "%s", h->remotes,
+                           ovsdb_idl_txn_status_to_string(status),
+                           e ? ": " : "", e ? e : "");
+    }
+}
+
+char *
+rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
+           rdb_edit_func *edit, void *aux, int timeout_ms,
+           struct vpc_errors *errors, struct rdb_write_result *result)
+{
+    if (!rdb_is_collection(collection)) {
+        return xasprintf("%s: not a collection of the region document",
+                         collection);
+    }
+    long long deadline = time_msec() + timeout_ms;
+    char *error = NULL;
+
+    for (int attempt = 1; ; attempt++) {
+        long long int t0 = time_msec();
+        ovsdb_idl_run(h->idl);
+        if (!ovsdb_idl_is_connected(h->idl)) {
+            return rdb_not_connected(h);
+        }
+        unsigned int seqno = ovsdb_idl_get_seqno(h->idl);
+        error = rdb_sync(h);
+        if (error) {
+            return error;
+        }
+        long long int t1 = time_msec();
+
+        /* The region before and after, to find the hosts affected. */
+        struct json *old_doc = json_clone(vpc_validator_document(h->v));
+        const struct json *old = vpc_validator_get(h->v, collection, id);
+        struct json *obj = NULL;
+        error = edit(old, aux, &obj);
+        if (error) {
+            json_destroy(old_doc);
+            return error;
+        }
+        struct json *old_obj = old ? json_clone(old) : NULL;
+        size_t n_errors = errors->n;
+        if (!vpc_validator_apply(h->v, collection, id, obj, errors)) {
+            h->n_refused++;
+            json_destroy(old_doc);
+            json_destroy(old_obj);
+            json_destroy(obj);
+            return xasprintf("%"PRIuSIZE" error%s, nothing committed",
+                             errors->n - n_errors,
+                             errors->n - n_errors == 1 ? "" : "s");
+        }
+        const struct json *doc = vpc_validator_document(h->v);
+        long long int t2 = time_msec();
+
+        bool ordered = false;
+        const struct ovsdb_idl_table_class *tc
+            = rdb_table(rdb_collection_table(collection, &ordered));
+        struct rdb_ctx ctx;
+        rdb_ctx_init_object(&ctx, h, tc, ordered, id, obj,
+                            shash_find_data(json_object(doc), collection));
+        ovsdb_idl_txn_add_comment(ctx.txn, "%s %s %s",
+                                  obj ? "put" : "delete", collection, id);
+        error = rdb_build_object_txn(&ctx, collection, id, obj, doc);
+        enum ovsdb_idl_txn_status status = TXN_ERROR;
+        if (!error) {
+            rdb_bump_cfg(&ctx);
+            rdb_test_delay();
+        }
+        long long int t3 = time_msec();
+        if (!error) {
+            status = rdb_commit(h, ctx.txn, deadline, &error);
+        }
+        long long int t4 = time_msec();
+        if (!error && (status == TXN_SUCCESS || status == TXN_UNCHANGED)) {
+            int64_t cfg = (rdbrec_region_first(h->idl)
+                           && status == TXN_SUCCESS
+                           && ovsdb_idl_txn_get_increment_new_value(ctx.txn)
+                              >= 0
+                           ? ovsdb_idl_txn_get_increment_new_value(ctx.txn)
+                           : 1);
+            h->v_cfg = cfg;
+            h->v_root = rdb_root_uuid(h);
+            h->n_commits++;
+            result->cfg = cfg;
+            result->attempts = attempt;
+            rdb_affected_hosts(collection, old_doc, old_obj,
+                               doc, obj ? vpc_validator_get(h->v, collection,
+                                                            id) : NULL,
+                               &result->hosts);
+            VLOG_DBG("%s %s: sync %lld ms, validate %lld ms, transaction "
+                     "%lld ms, commit %lld ms, affected hosts %lld ms",
+                     collection, id, t1 - t0, t2 - t1, t3 - t2, t4 - t3,
+                     time_msec() - t4);
+        } else {
+            /* The validator holds a change that did not commit. */
+            vpc_validator_destroy(h->v);
+            h->v = NULL;
+            if (!error && status == TXN_TRY_AGAIN
+                && attempt < RDB_MAX_ATTEMPTS && time_msec() < deadline) {
+                h->n_retries++;
+                rdb_ctx_destroy(&ctx);
+                json_destroy(old_doc);
+                json_destroy(old_obj);
+                json_destroy(obj);
+                rdb_wait_change(h, seqno, deadline);
+                continue;
+            }
+            rdb_txn_failed(h, ctx.txn, status, &error);
+        }
+        rdb_ctx_destroy(&ctx);
+        json_destroy(old_doc);
+        json_destroy(old_obj);
+        json_destroy(obj);
+        return error;
+    }
+}
+
+struct rdb_put_aux {
+    const char *collection, *id;
+    const struct json *obj;
+};
+
+static char *
+rdb_put_edit(const struct json *cur, void *aux_, struct json **newp)
+{
+    const struct rdb_put_aux *aux = aux_;
+    if (!aux->obj && !cur) {
+        return xasprintf("$.%s[%s]: no such object", aux->collection,
+                         aux->id);
+    }
+    *newp = aux->obj ? json_deep_clone(aux->obj) : NULL;
+    return NULL;
+}
+
+char *
+rdb_put(struct rdb_handle *h, const char *collection, const char *id,
+        const struct json *obj, int timeout_ms, struct vpc_errors *errors,
+        struct rdb_write_result *result)
+{
+    struct rdb_put_aux aux = { collection, id, obj };
+    return rdb_modify(h, collection, id, rdb_put_edit, &aux, timeout_ms,
+                      errors, result);
+}
+
+char *
+rdb_delete(struct rdb_handle *h, const char *collection, const char *id,
+           int timeout_ms, struct vpc_errors *errors,
+           struct rdb_write_result *result)
+{
+    return rdb_put(h, collection, id, NULL, timeout_ms, errors, result);
+}
+
+char *
+rdb_import(struct rdb_handle *h, const struct json *doc, int timeout_ms,
+           struct vpc_errors *errors, struct rdb_write_result *result)
+{
+    long long deadline = time_msec() + timeout_ms;
+    size_t n_errors = errors->n;
+    struct vpc_validator *v = vpc_validator_create(doc, errors);
+    if (!v) {
+        h->n_refused++;
+        return xasprintf("%"PRIuSIZE" error%s, nothing committed",
+                         errors->n - n_errors,
+                         errors->n - n_errors == 1 ? "" : "s");
+    }
+    /* The validator's copy: vpc_validator_create() took it as it is. */
+    doc = vpc_validator_document(v);
+    char *error = NULL;
+    for (int attempt = 1; ; attempt++) {
+        ovsdb_idl_run(h->idl);
+        if (!ovsdb_idl_is_connected(h->idl)) {
+            error = rdb_not_connected(h);
+            break;
+        }
+        unsigned int seqno = ovsdb_idl_get_seqno(h->idl);
+        struct json *old_doc;
+        error = rdb_dump_idl(h->idl, &old_doc);
+        if (error) {
+            break;
+        }
+        struct rdb_ctx ctx;
+        rdb_ctx_init_import(&ctx, h->idl);
+        ovsdb_idl_txn_add_comment(ctx.txn, "import");
+        error = rdb_build_txn(&ctx, doc);
+        enum ovsdb_idl_txn_status status = TXN_ERROR;
+        if (!error) {
+            status = rdb_commit(h, ctx.txn, deadline, &error);
+        }
+        if (!error && (status == TXN_SUCCESS || status == TXN_UNCHANGED)) {
+            result->cfg = ctx.stats.cfg;
+            result->attempts = attempt;
+            h->n_commits++;
+            rdb_all_hosts(old_doc, &result->hosts);
+            rdb_all_hosts(doc, &result->hosts);
+            vpc_validator_destroy(h->v);
+            h->v = v;
+            h->v_cfg = ctx.stats.cfg;
+            h->v_root = rdb_root_uuid(h);
+            v = NULL;
+        } else if (!error && status == TXN_TRY_AGAIN
+                   && attempt < RDB_MAX_ATTEMPTS
+                   && time_msec() < deadline) {
+            h->n_retries++;
+            rdb_ctx_destroy(&ctx);
+            json_destroy(old_doc);
+            rdb_wait_change(h, seqno, deadline);
+            continue;
+        } else {
+            rdb_txn_failed(h, ctx.txn, status, &error);
+        }
+        rdb_ctx_destroy(&ctx);
+        json_destroy(old_doc);
+        break;
+    }
+    vpc_validator_destroy(v);
+    return error;
+}
+
+/* Waiting for hosts. */
+
+char *
+rdb_all_region_hosts(struct rdb_handle *h, struct sset *hosts)
+{
+    ovsdb_idl_run(h->idl);
+    struct json *doc;
+    char *error = rdb_dump_idl(h->idl, &doc);
+    if (!error) {
+        rdb_all_hosts(doc, hosts);
+        json_destroy(doc);
+    }
+    return error;
+}
+
+static const struct rdbrec_host_status *
+rdb_host_status(struct rdb_handle *h, const char *host)
+{
+    const struct rdbrec_host_status *hs;
+    RDBREC_HOST_STATUS_FOR_EACH (hs, h->idl) {
+        if (!strcmp(hs->host, host)) {
+            return hs;
+        }
+    }
+    return NULL;
+}
+
+size_t
+rdb_hosts_behind(struct rdb_handle *h, const struct sset *hosts,
+                 int64_t cfg, struct ds *behind)
+{
+    size_t n = 0;
+    const char *host;
+    SSET_FOR_EACH (host, hosts) {
+        const struct rdbrec_host_status *hs = rdb_host_status(h, host);
+        if (hs && hs->applied_cfg >= cfg) {
+            continue;
+        }
+        if (behind) {
+            ds_put_format(behind, "%s%s", n ? ", " : "", host);
+            if (!hs) {
+                ds_put_cstr(behind, " (no status)");
+            } else {
+                ds_put_format(behind, " (applied %"PRId64"%s%s)",
+                              hs->applied_cfg, hs->error ? ", error: " : "",
+                              hs->error ? hs->error : "");
+            }
+        }
+        n++;
+    }
+    return n;
+}
+
+char *
+rdb_wait_hosts(struct rdb_handle *h, const struct sset *hosts, int64_t cfg,
+               int timeout_ms)
+{
+    long long deadline = time_msec() + timeout_ms;
+    for (;;) {
+        ovsdb_idl_run(h->idl);
+        if (!rdb_hosts_behind(h, hosts, cfg, NULL)) {
+            return NULL;
+        }
+        if (time_msec() >= deadline) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            size_t n = rdb_hosts_behind(h, hosts, cfg, &s);
+            char *msg = xasprintf("cfg %"PRId64" committed, but after %d ms "
+                                  "%"PRIuSIZE" host%s had not applied it: "
+                                  "%s", cfg, timeout_ms, n,
+                                  n == 1 ? "" : "s", ds_cstr(&s));
+            ds_destroy(&s);
+            return msg;
+        }
+        ovsdb_idl_wait(h->idl);
+        poll_timer_wait_until(deadline);
+        poll_block();
+    }
+}
+
+struct json *
+rdb_status_json(struct rdb_handle *h)
+{
+    struct json *st = json_object_create();
+    json_object_put(st, "cfg", json_integer_create(rdb_cfg(h)));
+    json_object_put(st, "connected",
+                    json_boolean_create(rdb_is_connected(h)));
+    struct json *hosts = json_object_create();
+    const struct rdbrec_host_status *hs;
+    RDBREC_HOST_STATUS_FOR_EACH (hs, h->idl) {
+        struct json *o = json_object_create();
+        json_object_put(o, "applied_cfg",
+                        json_integer_create(hs->applied_cfg));
+        if (hs->error) {
+            json_object_put_string(o, "error", hs->error);
+        }
+        json_object_put(hosts, hs->host, o);
+    }
+    json_object_put(st, "hosts", hosts);
+    struct json *w = json_object_create();
+    json_object_put(w, "commits", json_integer_create(h->n_commits));
+    json_object_put(w, "retries", json_integer_create(h->n_retries));
+    json_object_put(w, "refused", json_integer_create(h->n_refused));
+    json_object_put(w, "validator_rebuilds",
+                    json_integer_create(h->n_rebuilds));
+    json_object_put(st, "writes", w);
+    return st;
+}
