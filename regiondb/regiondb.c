@@ -21,6 +21,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hmapx.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/poll-loop.h"
@@ -59,6 +60,7 @@ struct rdb_name_pair {
 #define RDB_ALT(T, F, C, P)
 #define RDB_KEY(T, C)
 #define RDB_REQUIRED_LIST(T, C)
+#define RDB_DERIVED(T, C, O)
 
 #undef RDB_ROOT
 #define RDB_ROOT(T) T
@@ -98,6 +100,28 @@ static const struct rdb_name_pair rdb_required_lists[] = {
 #include "regiondb/rdb-spec.inc"
 };
 #undef RDB_REQUIRED_LIST
+#define RDB_REQUIRED_LIST(T, C)
+
+/* Derived columns: OVSDB-only values rdb_load() computes from the
+ * document (a row's VPC, a gateway's reserved VNI), that a follower's
+ * monitor conditions select rows by. */
+struct rdb_derived {
+    const char *table, *column, *of;
+};
+#undef RDB_DERIVED
+#define RDB_DERIVED(T, C, O) { T, C, O },
+static const struct rdb_derived rdb_deriveds[] = {
+#include "regiondb/rdb-spec.inc"
+};
+#undef RDB_DERIVED
+
+/* The gateway collections in the translator's order of r->gateways, whose
+ * index gives a gateway's reserved VNI. */
+#define RDB_GW_KEY_(KIND, KEY, ...) KEY,
+static const char *const rdb_gateway_keys[] = {
+    VPC_GATEWAY_KINDS(RDB_GW_KEY_)
+};
+#undef RDB_GW_KEY_
 
 #define RDB_N_TABLES RDBREC_N_TABLES
 
@@ -175,7 +199,9 @@ struct rdb_colinfo {
     const char *field;          /* Document field it stores. */
     const struct rdb_alt *alt;  /* If one of several columns of 'field'. */
     const struct ovsdb_idl_table_class *ref;    /* Referenced table. */
-    bool internal;              /* No field: Region.cfg, 'position'. */
+    bool internal;              /* No field: Region.cfg, 'position',
+                                 * derived columns. */
+    const char *derived;        /* Derived column: what it holds. */
     bool child_list;            /* Nested list: refs into a non-root table. */
     bool required_list;         /* Written even when empty. */
     bool key;                   /* Identifies a nested entry. */
@@ -211,6 +237,13 @@ rdb_ti(const struct ovsdb_idl_table_class *tc)
                         ? !strcmp(col->name, "cfg")
                         : coll && coll->ordered
                           && !strcmp(col->name, "position"));
+        for (size_t k = 0; k < ARRAY_SIZE(rdb_deriveds); k++) {
+            if (!strcmp(rdb_deriveds[k].table, tc->name)
+                && !strcmp(rdb_deriveds[k].column, col->name)) {
+                ci->derived = rdb_deriveds[k].of;
+                ci->internal = true;
+            }
+        }
         ci->child_list = ci->ref && !ci->ref->is_root;
         ci->required_list = rdb_pair_listed(rdb_required_lists,
                                             ARRAY_SIZE(rdb_required_lists),
@@ -338,6 +371,11 @@ struct rdb_ctx {
     struct shash ids[RDB_N_TABLES];     /* Per root table: id -> row, the
                                          * rows the document keeps. */
     struct rdb_load_stats stats;
+
+    /* For derived columns. */
+    struct shash vpc_of;        /* Object id -> its VPC's id. */
+    const char *parent_id;      /* Object whose nested lists are written. */
+    int64_t gw_base;            /* Gateways of the kinds before this one. */
 };
 
 /* Where a value is in the document, formatted only for an error message
@@ -515,6 +553,78 @@ rdb_doc_value(const struct ovsdb_idl_table_class *tc,
     return (col->type.key.type == OVSDB_TYPE_STRING) == is_string ? v : NULL;
 }
 
+/* The document-level value of derived column 'col' of object 'obj' (at
+ * index 'position' of its collection), or NULL if it has none: a VPC id,
+ * which rdb_datum_from_doc() turns into that VPC's row, or a gateway's
+ * reserved VNI, as the translator computes it (translator/check.c). */
+static struct json *
+rdb_derived_value(const struct rdb_ctx *ctx,
+                  const struct ovsdb_idl_table_class *tc,
+                  const struct ovsdb_idl_column *col, const struct json *obj,
+                  int64_t position)
+{
+    const char *of = rdb_ci(tc, col)->derived;
+    if (!strcmp(of, "gateway_vni")) {
+        return json_integer_create(VPC_GW_VNI_BASE + ctx->gw_base
+                                   + position);
+    }
+    const struct json *id = NULL;
+    if (!strcmp(of, "vpc")) {
+        id = shash_find_data(json_object(obj), "id");
+    } else if (!strcmp(of, "parent_vpc")) {
+        return (ctx->parent_id && shash_find(&ctx->vpc_of, ctx->parent_id)
+                ? json_string_create(shash_find_data(&ctx->vpc_of,
+                                                     ctx->parent_id))
+                : NULL);
+    } else if (!strncmp(of, "vpc_of:", 7)) {
+        id = shash_find_data(json_object(obj), of + 7);
+    }
+    const char *vpc = (id && id->type == JSON_STRING
+                       ? shash_find_data(&ctx->vpc_of, json_string(id))
+                       : NULL);
+    return vpc ? json_string_create(vpc) : NULL;
+}
+
+/* Fills ctx->vpc_of from 'doc': every VPC-scoped object's VPC, by its own
+ * 'vpc' field or through its 'subnet'. */
+static void
+rdb_index_vpcs(struct rdb_ctx *ctx, const struct json *doc)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t c = 0; c < ARRAY_SIZE(rdb_collections); c++) {
+            const struct json *coll = shash_find_data(json_object(doc),
+                                                      rdb_collections[c].key);
+            if (!coll || coll->type != JSON_ARRAY) {
+                continue;
+            }
+            bool is_vpcs = !strcmp(rdb_collections[c].table, "VPC");
+            for (size_t i = 0; i < json_array(coll)->n; i++) {
+                const struct json *obj = json_array(coll)->elems[i];
+                const struct json *id = shash_find_data(json_object(obj),
+                                                        "id");
+                const struct json *vpc = shash_find_data(json_object(obj),
+                                                         "vpc");
+                const struct json *subnet
+                    = shash_find_data(json_object(obj), "subnet");
+                const char *v = NULL;
+                if (!id || id->type != JSON_STRING) {
+                    continue;
+                } else if (pass == 0 && is_vpcs) {
+                    v = json_string(id);
+                } else if (pass == 0 && vpc && vpc->type == JSON_STRING) {
+                    v = json_string(vpc);
+                } else if (pass == 1 && !vpc && subnet
+                           && subnet->type == JSON_STRING) {
+                    v = shash_find_data(&ctx->vpc_of, json_string(subnet));
+                }
+                if (v) {
+                    shash_add_once(&ctx->vpc_of, json_string(id), v);
+                }
+            }
+        }
+    }
+}
+
 /* Writes 'desired' (consumed) into 'row''s 'col' unless it already holds
  * it.  Returns true if it wrote. */
 static bool
@@ -598,6 +708,14 @@ rdb_diff_children(struct rdb_ctx *ctx, const struct ovsdb_idl_row *parent,
         }
         for (size_t k = 0; k < tc->n_columns && !error; k++) {
             const struct ovsdb_idl_column *kc = &tc->columns[k];
+            if (rdb_ci(tc, kc)->derived) {
+                struct json *v = rdb_derived_value(ctx, tc, kc, c->obj, 0);
+                error = rdb_datum_from_doc(ctx, kc, v, c->path,
+                                           rdb_field_of(tc, kc),
+                                           &c->cols[k]);
+                json_destroy(v);
+                continue;
+            }
             error = rdb_datum_from_doc(ctx, kc, rdb_doc_value(tc, kc, c->obj),
                                        c->path, rdb_field_of(tc, kc),
                                        &c->cols[k]);
@@ -696,6 +814,9 @@ rdb_write_row(struct rdb_ctx *ctx, const struct ovsdb_idl_row *row,
         }
         const char *field = rdb_field_of(tc, col);
         if (rdb_is_child_list(col)) {
+            const struct json *id = shash_find_data(json_object(obj), "id");
+            ctx->parent_id = id && id->type == JSON_STRING
+                             ? json_string(id) : NULL;
             char *p = xasprintf("%s.%s", path, field);
             error = rdb_diff_children(ctx, row, is_new, col,
                                       rdb_doc_value(tc, col, obj), p,
@@ -703,7 +824,12 @@ rdb_write_row(struct rdb_ctx *ctx, const struct ovsdb_idl_row *row,
             free(p);
         } else {
             struct ovsdb_datum d;
-            if (rdb_is_internal(tc, col)) {
+            if (rdb_ci(tc, col)->derived) {
+                struct json *v = rdb_derived_value(ctx, tc, col, obj,
+                                                   position);
+                error = rdb_datum_from_doc(ctx, col, v, path, col->name, &d);
+                json_destroy(v);
+            } else if (rdb_is_internal(tc, col)) {
                 struct json *pos = json_integer_create(position);
                 error = rdb_datum_from_doc(ctx, col, pos, path, field, &d);
                 json_destroy(pos);
@@ -801,8 +927,19 @@ rdb_build_txn(struct rdb_ctx *ctx, const struct json *doc)
     }
 
     /* Pass 2: columns. */
+    rdb_index_vpcs(ctx, doc);
     for (size_t c = 0; c < ARRAY_SIZE(rdb_collections) && !error; c++) {
         size_t n = colls[c] ? json_array(colls[c])->n : 0;
+        ctx->gw_base = 0;
+        for (size_t g = 0; g < ARRAY_SIZE(rdb_gateway_keys); g++) {
+            if (!strcmp(rdb_gateway_keys[g], rdb_collections[c].key)) {
+                break;
+            }
+            const struct json *gc = shash_find_data(json_object(doc),
+                                                    rdb_gateway_keys[g]);
+            ctx->gw_base += gc && gc->type == JSON_ARRAY
+                            ? json_array(gc)->n : 0;
+        }
         for (size_t i = 0; i < n && !error; i++) {
             const struct json *obj = json_array(colls[c])->elems[i];
             const char *id = json_string(shash_find_data(json_object(obj),
@@ -926,6 +1063,7 @@ rdb_load(const char *remotes, const char *file, int timeout_ms,
         for (size_t i = 0; i < RDB_N_TABLES; i++) {
             shash_init(&ctx.ids[i]);
         }
+        shash_init(&ctx.vpc_of);
         ctx.txn = ovsdb_idl_txn_create(idl);
         ovsdb_idl_txn_add_comment(ctx.txn, "vpcctl load %s", file);
         unsigned int seqno = ovsdb_idl_get_seqno(idl);
@@ -966,6 +1104,7 @@ rdb_load(const char *remotes, const char *file, int timeout_ms,
                 for (size_t i = 0; i < RDB_N_TABLES; i++) {
                     shash_destroy(&ctx.ids[i]);
                 }
+                shash_destroy(&ctx.vpc_of);
                 continue;
             } else {
                 const char *e = ovsdb_idl_txn_get_error(ctx.txn);
@@ -979,6 +1118,7 @@ rdb_load(const char *remotes, const char *file, int timeout_ms,
         for (size_t i = 0; i < RDB_N_TABLES; i++) {
             shash_destroy(&ctx.ids[i]);
         }
+        shash_destroy(&ctx.vpc_of);
         break;
     }
     ovsdb_idl_destroy(idl);
@@ -988,7 +1128,18 @@ rdb_load(const char *remotes, const char *file, int timeout_ms,
 
 /* Dumping. */
 
-static struct json *rdb_row_to_json(struct ovsdb_idl *,
+/* What dumping needs besides the IDL.  With 'prune' (a follower's replica,
+ * which holds only the rows its monitor conditions select), a reference to
+ * a row absent from the replica, or to a row dropped earlier, drops the
+ * entry of a list that holds it, or else the whole object. */
+struct rdb_dumper {
+    struct ovsdb_idl *idl;
+    bool prune;
+    struct hmapx dropped;       /* Root rows left out. */
+    bool dangling;              /* The last atom named a missing row. */
+};
+
+static struct json *rdb_row_to_json(struct rdb_dumper *,
                                     const struct ovsdb_idl_row *, char **);
 
 static int
@@ -1013,7 +1164,7 @@ rdb_compare_json(const void *a_, const void *b_)
 }
 
 static struct json *
-rdb_atom_to_json(struct ovsdb_idl *idl, const struct ovsdb_idl_column *col,
+rdb_atom_to_json(struct rdb_dumper *dp, const struct ovsdb_idl_column *col,
                  const struct ovsdb_base_type *base,
                  const union ovsdb_atom *atom, char **error)
 {
@@ -1029,14 +1180,22 @@ rdb_atom_to_json(struct ovsdb_idl *idl, const struct ovsdb_idl_column *col,
     case OVSDB_TYPE_UUID: {
         const struct ovsdb_idl_table_class *ref = rdb_ref_table(col);
         const struct ovsdb_idl_row *row
-            = ref ? ovsdb_idl_get_row_for_uuid(idl, ref, &atom->uuid) : NULL;
+            = ref ? ovsdb_idl_get_row_for_uuid(dp->idl, ref, &atom->uuid)
+                  : NULL;
+        if (row && !row->new_datum) {
+            row = NULL;         /* Referenced, but not in the replica. */
+        }
+        if (dp->prune && (!row || hmapx_contains(&dp->dropped, row))) {
+            dp->dangling = true;
+            return NULL;
+        }
         if (!row) {
             *error = xasprintf("column %s: dangling reference "UUID_FMT,
                                col->name, UUID_ARGS(&atom->uuid));
             return NULL;
         }
         return (ref->is_root ? json_string_create(rdb_row_id(row))
-                             : rdb_row_to_json(idl, row, error));
+                             : rdb_row_to_json(dp, row, error));
     }
     case OVSDB_TYPE_VOID:
     case OVSDB_N_TYPES:
@@ -1049,7 +1208,7 @@ rdb_atom_to_json(struct ovsdb_idl *idl, const struct ovsdb_idl_column *col,
 
 /* The document object that 'row' holds. */
 static struct json *
-rdb_row_to_json(struct ovsdb_idl *idl, const struct ovsdb_idl_row *row,
+rdb_row_to_json(struct rdb_dumper *dp, const struct ovsdb_idl_row *row,
                 char **error)
 {
     const struct ovsdb_idl_table_class *tc = row->table->class_;
@@ -1069,7 +1228,7 @@ rdb_row_to_json(struct ovsdb_idl *idl, const struct ovsdb_idl_row *row,
         if (ovsdb_type_is_map(&col->type)) {
             v = json_object_create();
             for (size_t k = 0; k < d->n && !*error; k++) {
-                struct json *val = rdb_atom_to_json(idl, col,
+                struct json *val = rdb_atom_to_json(dp, col,
                                                     &col->type.value,
                                                     &d->values[k], error);
                 if (val) {
@@ -1080,11 +1239,12 @@ rdb_row_to_json(struct ovsdb_idl *idl, const struct ovsdb_idl_row *row,
             struct json **elems = xcalloc(d->n + 1, sizeof *elems);
             size_t n = 0;
             for (size_t k = 0; k < d->n && !*error; k++) {
-                struct json *e = rdb_atom_to_json(idl, col, &col->type.key,
+                struct json *e = rdb_atom_to_json(dp, col, &col->type.key,
                                                   &d->keys[k], error);
                 if (e) {
                     elems[n++] = e;
                 }
+                dp->dangling = false;   /* Pruned: the entry is left out. */
             }
             /* Ids and nested objects in a stable order (the datum's is by
              * UUID). */
@@ -1095,8 +1255,12 @@ rdb_row_to_json(struct ovsdb_idl *idl, const struct ovsdb_idl_row *row,
             }
             v = json_array_create(elems, n);
         } else {
-            v = rdb_atom_to_json(idl, col, &col->type.key, &d->keys[0],
+            v = rdb_atom_to_json(dp, col, &col->type.key, &d->keys[0],
                                  error);
+            if (!v && dp->dangling) {
+                json_destroy(obj);
+                return NULL;    /* Pruned: the whole object. */
+            }
         }
         if (v) {
             json_object_put(obj, field, v);
@@ -1121,26 +1285,28 @@ rdb_compare_rows(const void *a_, const void *b_)
     return strcmp(a->id, b->id);
 }
 
-char *
-rdb_dump(const char *remotes, int timeout_ms, struct json **docp)
+/* One pass of rdb_dump_replica(): the document, or NULL if it dropped
+ * another row (then the caller tries again: what referenced the dropped
+ * row must go too). */
+static struct json *
+rdb_dump_pass(struct rdb_dumper *dp, char **errorp)
 {
-    struct ovsdb_idl *idl;
-    char *error = rdb_connect(remotes, time_msec() + timeout_ms, false,
-                              &idl);
-    if (error) {
-        return error;
-    }
+    struct ovsdb_idl *idl = dp->idl;
+    char *error = NULL;
+    bool dropped = false;
     struct json *doc = json_object_create();
 
     const struct ovsdb_idl_table_class *root_tc = rdb_table(rdb_root_table);
     const struct ovsdb_idl_row *root = ovsdb_idl_first_row(idl, root_tc);
     if (root) {
-        struct json *top = rdb_row_to_json(idl, root, &error);
-        struct shash_node *node;
-        SHASH_FOR_EACH (node, json_object(top)) {
-            json_object_put(doc, node->name, json_clone(node->data));
+        struct json *top = rdb_row_to_json(dp, root, &error);
+        if (top) {
+            struct shash_node *node;
+            SHASH_FOR_EACH (node, json_object(top)) {
+                json_object_put(doc, node->name, json_clone(node->data));
+            }
+            json_destroy(top);
         }
-        json_destroy(top);
     }
 
     for (size_t c = 0; c < ARRAY_SIZE(rdb_collections) && !error; c++) {
@@ -1167,18 +1333,57 @@ rdb_dump(const char *remotes, int timeout_ms, struct json **docp)
             qsort(rows, n, sizeof *rows, rdb_compare_rows);
             struct json *arr = json_array_create_empty();
             for (size_t i = 0; i < n && !error; i++) {
-                json_array_add(arr, rdb_row_to_json(idl, rows[i].row,
-                                                    &error));
+                struct json *obj = rdb_row_to_json(dp, rows[i].row, &error);
+                if (obj) {
+                    json_array_add(arr, obj);
+                } else if (!error) {
+                    hmapx_add(&dp->dropped,
+                              CONST_CAST(struct ovsdb_idl_row *,
+                                         rows[i].row));
+                    dp->dangling = false;
+                    dropped = true;
+                }
             }
             json_object_put(doc, rdb_collections[c].key, arr);
         }
         free(rows);
     }
-    ovsdb_idl_destroy(idl);
-    if (error) {
+    if (error || dropped) {
         json_destroy(doc);
-        return error;
+        *errorp = error;
+        return NULL;
     }
+    return doc;
+}
+
+char *
+rdb_dump_replica(struct ovsdb_idl *idl, bool prune, struct json **docp,
+                 size_t *n_pruned)
+{
+    struct rdb_dumper dp = { .idl = idl, .prune = prune };
+    hmapx_init(&dp.dropped);
+    char *error = NULL;
+    struct json *doc;
+    while (!(doc = rdb_dump_pass(&dp, &error)) && !error) {
+        continue;               /* Each pass drops at least one row. */
+    }
+    if (n_pruned) {
+        *n_pruned = hmapx_count(&dp.dropped);
+    }
+    hmapx_destroy(&dp.dropped);
     *docp = doc;
-    return NULL;
+    return error;
+}
+
+char *
+rdb_dump(const char *remotes, int timeout_ms, struct json **docp)
+{
+    struct ovsdb_idl *idl;
+    char *error = rdb_connect(remotes, time_msec() + timeout_ms, false,
+                              &idl);
+    if (!error) {
+        error = rdb_dump_replica(idl, false, docp, NULL);
+        ovsdb_idl_destroy(idl);
+    }
+    return error;
 }

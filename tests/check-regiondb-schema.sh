@@ -59,6 +59,15 @@ mutant "a wrong enum" \
     "VPC.route_precedence: must be a string enum"
 mutant "a missing id index" "t['ENI']['indexes'] = [['mac']]" \
     "ENI: must have an index on id"
+mutant "a missing derived column" \
+    "del t['Route_Entry']['columns']['vpc']" \
+    "Route_Entry: derived column vpc is missing"
+mutant "a derived column that references the wrong table" \
+    "t['ENI']['columns']['vpc']['type']['key']['refTable'] = 'Subnet'" \
+    "ENI.vpc: derived column must reference VPC"
+mutant "an optional derived VPC of a root table" \
+    "t['ENI']['columns']['vpc']['type']['min'] = 0" \
+    "ENI.vpc: derived column must have min 1 max 1"
 
 # And from the other side: a field added to the JSON Schema but not to the
 # OVSDB schema.
