@@ -417,6 +417,10 @@ vpcd_file_changed(struct vpcd *d)
 void
 vpcd_load_file(struct vpcd *d, const char *file, const char *origin)
 {
+    if (d->follow_hooks) {
+        d->follow_hooks->import_file(d, file, origin);  /* --region-db. */
+        return;
+    }
     char *text = vpcd_read_file(file);
     if (!text) {
         vpcd_set_error(d, "%s: cannot read (%s)", file, ovs_strerror(errno));
@@ -539,6 +543,9 @@ vpcd_status_json(const struct vpcd *d)
                     json_real_create(latency_quantile(d, 0.99)));
     json_object_put(o, "last_error", d->last_error
                     ? json_string_create(d->last_error) : json_null_create());
+    if (d->follow_hooks) {
+        d->follow_hooks->status(d, o);
+    }
     char *s = json_to_string(o, JSSF_PRETTY | JSSF_SORT);
     json_destroy(o);
     return s;
@@ -585,6 +592,10 @@ metrics_text(struct vpcd *d)
                   latency_quantile(d, 0.5), latency_quantile(d, 0.99),
                   d->latency_sum, d->n_latencies);
 
+    if (d->follow_hooks) {
+        d->follow_hooks->metrics(d, &ds);
+    }
+
     uint64_t drops[PL_N_STAGES];
     char *error = vpc_stage_drops(d->switch_target, drops);
     if (!error) {
@@ -626,7 +637,9 @@ vpcd_http(struct vpcd *d, const char *method, const char *path,
 
     *content_type = "application/json";
     if (!strcmp(path, "/v1/intents")) {
-        if (put) {
+        if (put && d->follow_hooks) {
+            return d->follow_hooks->import_text(d, body, "http", out);
+        } else if (put) {
             return vpcd_apply_text(d, body, "http", out);
         } else if (get && d->desired) {
             *out = xstrdup(d->desired->text);

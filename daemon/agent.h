@@ -72,6 +72,27 @@ struct vpcd {
     uint64_t n_latencies;
     double latency_sum;
     char *last_error;
+
+    /* --region-db (daemon/follow.c): the follower and its hooks, or
+     * NULL. */
+    const char *region_db;
+    struct vpcd_follow *follow;
+    const struct vpcd_follow_hooks *follow_hooks;
+};
+
+/* What the follower changes in the agent (daemon/follow.c sets them; the
+ * agent's unit tests and fuzzers link no follower): documents from the
+ * watched file and PUT /v1/intents are imported into the region database
+ * instead of installed, and the status and metrics say more. */
+struct json;
+struct ds;
+struct vpcd_follow_hooks {
+    int (*import_text)(struct vpcd *, const char *text, const char *origin,
+                       char **body);
+    void (*import_file)(struct vpcd *, const char *file,
+                        const char *origin);
+    void (*status)(const struct vpcd *, struct json *status);
+    void (*metrics)(const struct vpcd *, struct ds *);
 };
 
 void vpcd_destroy(struct vpcd *);

@@ -40,6 +40,7 @@
 #include <unistd.h>
 #include "daemon.h"
 #include "daemon/agent.h"
+#include "daemon/follow.h"
 #include "dirs.h"
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
@@ -145,6 +146,7 @@ tick_cb(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED, void *d_)
     if (++d->ticks % VPCD_AUDIT_TICKS == 0) {
         vpcd_audit(d);
     }
+    vpcd_follow_tick(d);
 }
 
 static void
@@ -175,6 +177,12 @@ usage(void)
            "  --host=H             this host's id in the intents (required)\n"
            "  --intents=FILE       read intents from FILE, reload when it "
            "changes or on SIGHUP\n"
+           "  --region-db=REMOTES  follow the region database (OVSDB "
+           "remotes): monitor this\n"
+           "                       host's scope, apply it, acknowledge "
+           "in Host_Status;\n"
+           "                       --intents and PUT /v1/intents import "
+           "into it\n"
            "  --state-dir=DIR      persist the last valid document in "
            "DIR/intents.json and\n"
            "                       start from it (default: %s/ovs-vpc)\n"
@@ -204,7 +212,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
     enum {
         OPT_HOST = UCHAR_MAX + 1, OPT_INTENTS, OPT_STATE_DIR, OPT_HTTP,
         OPT_MAPPING, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_VSWITCHD_CTL,
-        OPT_UNIXCTL,
+        OPT_UNIXCTL, OPT_REGION_DB,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -219,6 +227,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "switch", required_argument, NULL, OPT_SWITCH },
         { "vswitchd-ctl", required_argument, NULL, OPT_VSWITCHD_CTL },
         { "unixctl", required_argument, NULL, OPT_UNIXCTL },
+        { "region-db", required_argument, NULL, OPT_REGION_DB },
         { "help", no_argument, NULL, 'h' },
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
@@ -250,6 +259,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         case OPT_SWITCH: d->switch_target = xstrdup(optarg); break;
         case OPT_VSWITCHD_CTL: d->vswitchd_ctl = xstrdup(optarg); break;
         case OPT_UNIXCTL: d->unixctl_path = xstrdup(optarg); break;
+        case OPT_REGION_DB: d->region_db = optarg; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         DAEMON_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS
@@ -345,6 +355,14 @@ main(int argc, char *argv[])
     VLOG_INFO("vpcd for host %s (mapping %s) started", d.host,
               d.mapping == PL_MAP_ACTION ? "action" : "flows");
 
+    /* With --region-db the database is the durable state: follow it, and
+     * import the watched file into it. */
+    if (d.region_db) {
+        free(d.state_file);
+        d.state_file = NULL;
+        vpcd_follow_start(&d);
+    }
+
     /* Start from the watched file, else from the last persisted state. */
     if (d.intents_file) {
         vpcd_file_changed(&d);
@@ -356,6 +374,7 @@ main(int argc, char *argv[])
     event_base_dispatch(d.base);
 
     VLOG_INFO("vpcd exiting");
+    vpcd_follow_stop(&d);
     if (d.http) {
         evhttp_free(d.http);
     }

@@ -1319,6 +1319,9 @@ rdb_dump_pass(struct rdb_dumper *dp, char **errorp)
         const struct ovsdb_idl_row *row;
         for (row = ovsdb_idl_first_row(idl, tc); row;
              row = ovsdb_idl_next_row(row)) {
+            if (hmapx_contains(&dp->dropped, row)) {
+                continue;       /* Left out by an earlier pass. */
+            }
             if (n >= allocated) {
                 rows = x2nrealloc(rows, &allocated, sizeof *rows);
             }

@@ -12,7 +12,7 @@ RDB_SCHEMA  := $(RDB_DIR)/region.ovsschema
 RDB_IDL_C   := $(RDB_DIR)/region-idl.c
 RDB_IDL_H   := $(RDB_DIR)/region-idl.h
 RDB_SPEC    := $(RDB_DIR)/rdb-spec.inc
-RDB_SRCS    := regiondb/regiondb.c
+RDB_SRCS    := regiondb/regiondb.c regiondb/scope.c
 RDB_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(RDB_SRCS)) \
                $(BUILD)/obj/regiondb/region-idl.o
 OVSDB_IDLC_RUN = PYTHONPATH=$(OVS_SRC)/python PYTHONDONTWRITEBYTECODE=yes \
@@ -42,6 +42,8 @@ $(BUILD)/obj/regiondb/region-idl.o: $(RDB_IDL_C) $(RDB_IDL_H)
 	$(CC) $(ALL_CFLAGS) -I$(BUILD) -c $< -o $@
 $(BUILD)/obj/regiondb/regiondb.o: ALL_CFLAGS += -I$(BUILD)
 $(BUILD)/obj/regiondb/regiondb.o: $(RDB_IDL_H) $(RDB_SPEC)
+$(BUILD)/obj/regiondb/scope.o: ALL_CFLAGS += -I$(BUILD)
+$(BUILD)/obj/regiondb/scope.o: $(RDB_IDL_H)
 
 # vpcctl links the region database client.
 $(VPCCTL): $(RDB_OBJS)

@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# Sandbox: vpcd --region-db on three hosts beside real ovs-vswitchds,
+# following a real ovsdb-server (docs/regiondb.md, "The follower").
+# Changes are whole documents loaded with vpcctl load (edited with jq);
+# each is checked through the switches (ofproto/trace on the sender and
+# the receiver) and through every host's Host_Status acknowledgement:
+# an ENI created on host-b is reached from host-a, deleted it is not,
+# moved to host-c traffic follows (host-c's scope widens); a security-group
+# rule added takes effect; a host with no presence in a VPC receives no
+# row of it while a host with one does; vpcctl status; a scoped document
+# that does not compile keeps the flows and reports the error; a restarted
+# vpcd resumes without re-adding a flow; PUT /v1/intents and the watched
+# file are imports into the database.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/helpers.sh"
+. "$TOP/tests/vpcd-lib.sh"
+
+R=$TEST_DIR/region.json
+eni() { printf '{"id":"%s","subnet":"%s","mac":"%s","private_ip":"%s","host":"%s","security_groups":["%s"]}' "$@"; }
+cat > "$R" <<JSON
+{ "hosts": [ {"id":"host-a","underlay_ip":"192.168.100.1"},
+             {"id":"host-b","underlay_ip":"192.168.100.2"},
+             {"id":"host-c","underlay_ip":"192.168.100.3"} ],
+  "vpcs": [ {"id":"vpc-m","cidr_blocks":["10.0.0.0/16"],"vni":100},
+            {"id":"vpc-x","cidr_blocks":["10.5.0.0/16"],"vni":500} ],
+  "subnets": [ {"id":"subnet-m","vpc":"vpc-m","cidr":"10.0.1.0/24"},
+               {"id":"subnet-x","vpc":"vpc-x","cidr":"10.5.1.0/24"} ],
+  "security_groups": [
+    {"id":"sg-m","vpc":"vpc-m",
+     "ingress":[{"protocol":"icmp","icmp_type":8,"cidr":"10.0.0.0/16"}],
+     "egress":[{"protocol":"-1","cidr":"0.0.0.0/0"}]},
+    {"id":"sg-x","vpc":"vpc-x",
+     "ingress":[{"protocol":"-1","cidr":"10.5.0.0/16"}],
+     "egress":[{"protocol":"-1","cidr":"0.0.0.0/0"}]} ],
+  "enis": [ $(eni eni-a1 subnet-m 02:00:00:00:01:0a 10.0.1.10 host-a sg-m),
+            $(eni eni-b1 subnet-m 02:00:00:00:01:14 10.0.1.20 host-b sg-m),
+            $(eni eni-x1 subnet-x 02:00:00:05:01:0a 10.5.1.10 host-c sg-x) ] }
+JSON
+
+mkdir -p "$TEST_DIR/rdb"
+regiondb_start "$TEST_DIR/rdb"
+"$VPCCTL" --region-db="$REGION_DB" load "$R" | expect "the region loads (cfg 1)" 'cfg 1,'
+cfg=1
+
+ovs_start host-a; sandbox_host host-a 192.168.100.1
+ovs_start host-b; sandbox_host host-b 192.168.100.2
+ovs_start host-c; sandbox_host host-c 192.168.100.3
+sandbox_vm host-a vm-a1 1 eni-a1
+sandbox_vm host-b vm-b1 1 eni-b1
+sandbox_vm host-b vm-b2 2 eni-b2        # bound before the ENI exists
+sandbox_vm host-c vm-x1 1 eni-x1
+sandbox_vm host-c vm-b1 2 eni-b1        # where eni-b1 will move
+sandbox_vm host-b vm-x2 3 eni-x2        # vpc-x on host-b, later
+for h in host-a host-b host-c; do
+    for i in 1 2 3; do
+        appctl_on $h tnl/arp/set br-phy 192.168.100.$i 02:ee:00:00:00:0$i >/dev/null
+    done
+    vpcd_start $h "" --region-db="$REGION_DB"
+done
+
+# synced CFG HOST...: every HOST has applied CFG, in sync.
+synced() {
+    local h
+    for h in "${@:2}"; do
+        vpcd_wait $h ".in_sync and .region_db.applied_cfg == $1" 10 || return 1
+    done
+}
+# load FILE: the next cfg, through vpcctl load.
+load() {
+    "$VPCCTL" --region-db="$REGION_DB" load "$1" >/dev/null \
+        && cfg=$((cfg + 1)) || fail "vpcctl load $1"
+}
+# edit JQ: $R edited in place.
+edit() { jq "$1" "$R" > "$R.new" && mv "$R.new" "$R"; }
+# tx FROM-HOST 'from ENI to IP ...': the sender's trace verdict.
+tx() { vpcctl_on "$1" trace "$R" --host "$1" "$2" 2>&1 | grep '^Verdict'; }
+# rx HOST VNI TUN_SRC DL_DST NW_SRC NW_DST [tcp DPORT]: the receiver's
+# ofproto/trace of a Geneve packet from TUN_SRC; prints its datapath
+# actions (dp_actions).
+rx() {
+    local h=$1 ul proto="icmp,icmp_type=8"
+    ul=$(jq -r --arg h "$h" '.hosts[] | select(.id == $h) | .underlay_ip' "$R")
+    [ $# -gt 6 ] && proto="tcp,tp_dst=$8"
+    appctl_on "$h" ofproto/trace br-int "in_port=1000,tun_id=$2,tun_src=$3,tun_dst=$ul,dl_dst=$4,$proto,nw_src=$5,nw_dst=$6" \
+        --ct-next trk,new 2>&1 | dp_actions
+}
+
+echo "Three hosts follow the database"
+synced 1 host-a host-b host-c \
+    && pass "every vpcd applied cfg 1 and is in sync" \
+    || fail "not every vpcd applied cfg 1"
+vpcd_status host-a '.region_db.scope' | expect "host-a's scope is vpc-m only" '^vpc-m$'
+vpcd_status host-c '.region_db.scope' | expect "host-c's scope is vpc-x only" '^vpc-x$'
+vpcd_status host-a '.region_db.tables.ENI.rows' | expect "host-a replicates vpc-m's two ENIs, not eni-x1" '^2$'
+vpcd_status host-a '.region_db.tables.VPC.rows' | expect "... and one VPC row" '^1$'
+vpcd_status host-a '.flows' | expect "host-a has flows" '^[1-9][0-9]+$'
+[ "$(of_count host-a)" = "$(vpcd_status host-a .flows)" ] \
+    && pass "br-int of host-a holds the flows vpcd reports" \
+    || fail "br-int of host-a: $(of_count host-a) flows, vpcd $(vpcd_status host-a .flows)"
+"$VPCCTL" --region-db="$REGION_DB" status > "$TEST_DIR/status.txt"; rc=$?
+[ $rc = 0 ] && pass "vpcctl status exits 0 when every host is in sync" \
+    || fail "vpcctl status exits $rc"
+expect "vpcctl status: one line per host, applied/cfg, in sync" \
+    '^host-b +1/1 +in sync$' < "$TEST_DIR/status.txt"
+[ "$(grep -c 'in sync$' "$TEST_DIR/status.txt")" = 3 ] \
+    && pass "vpcctl status shows the three hosts in sync" \
+    || { fail "vpcctl status:"; cat "$TEST_DIR/status.txt"; }
+ovsdb-client transact "$REGION_DB" '["OVS_VPC_Region",{"op":"select","table":"ENI","where":[["id","==","eni-a1"]],"columns":["vpc"]},{"op":"select","table":"VPC","where":[["id","==","vpc-m"]],"columns":["_uuid"]}]' \
+    | jq -e '.[0].rows[0].vpc == .[1].rows[0]._uuid' >/dev/null \
+    && pass "rdb_load fills the derived ENI.vpc column" \
+    || fail "ENI.vpc is not eni-a1's VPC"
+tx host-a 'from eni-a1 to 10.0.1.20 icmp' \
+    | expect "host-a reaches eni-b1 on host-b" 'ENCAPSULATED to 192\.168\.100\.2, VNI 100'
+
+echo "An ENI created on host-b"
+tx host-a 'from eni-a1 to 10.0.1.22 icmp' \
+    | expect_not "before: host-a does not encapsulate to 10.0.1.22" 'ENCAPSULATED'
+B2=$(dp_port host-b vm-b2)
+rx host-b 100 192.168.100.1 02:00:00:00:01:16 10.0.1.10 10.0.1.22 \
+    | expect_not "before: host-b does not deliver to vm-b2" ",$B2\$"
+edit '.enis += [{"id":"eni-b2","subnet":"subnet-m","mac":"02:00:00:00:01:16","private_ip":"10.0.1.22","host":"host-b","security_groups":["sg-m"]}]'
+load "$R"
+synced $cfg host-a host-b host-c \
+    && pass "the three hosts acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+tx host-a 'from eni-a1 to 10.0.1.22 icmp' \
+    | expect "host-a encapsulates to eni-b2 on host-b" 'ENCAPSULATED to 192\.168\.100\.2, VNI 100, in stage mapping by eni-b2'
+rx host-b 100 192.168.100.1 02:00:00:00:01:16 10.0.1.10 10.0.1.22 \
+    | expect "host-b delivers it to vm-b2" "ct\\(commit,zone=[0-9]+\\),$B2\$"
+vpcd_status host-c '.region_db.incremental_changes.cfg_only' \
+    | expect "host-c (no vpc-m) acknowledged without recompiling" '^[1-9]'
+
+echo "The ENI deleted"
+edit 'del(.enis[] | select(.id == "eni-b2"))'
+load "$R"
+synced $cfg host-a host-b host-c \
+    && pass "the three hosts acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+tx host-a 'from eni-a1 to 10.0.1.22 icmp' \
+    | expect_not "host-a no longer encapsulates to 10.0.1.22" 'ENCAPSULATED'
+rx host-b 100 192.168.100.1 02:00:00:00:01:16 10.0.1.10 10.0.1.22 \
+    | expect_not "host-b no longer delivers to vm-b2" ",$B2\$"
+
+echo "A security-group rule added"
+B1=$(dp_port host-b vm-b1)
+rx host-b 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 tcp 22 \
+    | expect "before: ssh to eni-b1 is dropped at host-b" '^Datapath actions: drop$'
+edit '(.security_groups[] | select(.id == "sg-m") | .ingress) += [{"protocol":"tcp","from_port":22,"to_port":22,"cidr":"10.0.0.0/16"}]'
+load "$R"
+synced $cfg host-a host-b host-c \
+    && pass "the three hosts acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+rx host-b 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 tcp 22 \
+    | expect "after: ssh to eni-b1 is delivered" "ct\\(commit,zone=[0-9]+\\),$B1\$"
+
+echo "A host with no presence in a VPC receives none of its rows"
+a_eni=$(vpcd_status host-a '.region_db.tables.ENI.changes')
+c_eni=$(vpcd_status host-c '.region_db.tables.ENI.changes')
+a_rec=$(vpcd_status host-a '.region_db.scope_recomputes')
+edit '.enis += [{"id":"eni-x2","subnet":"subnet-x","mac":"02:00:00:05:01:14","private_ip":"10.5.1.20","host":"host-b","security_groups":["sg-x"]}]'
+load "$R"
+synced $cfg host-a host-b host-c \
+    && pass "the three hosts acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+[ "$(vpcd_status host-a '.region_db.tables.ENI.changes')" = "$a_eni" ] \
+    && pass "host-a (no vpc-x) received no ENI row change" \
+    || fail "host-a received ENI changes: $a_eni -> $(vpcd_status host-a '.region_db.tables.ENI.changes')"
+[ "$(vpcd_status host-a '.region_db.scope_recomputes')" = "$a_rec" ] \
+    && pass "... and recompiled nothing" || fail "host-a recompiled for vpc-x"
+vpcd_status host-a '.region_db.tables.VPC.rows' | expect "... and still holds one VPC row" '^1$'
+[ "$(vpcd_status host-c '.region_db.tables.ENI.changes')" -gt "$c_eni" ] \
+    && pass "host-c (vpc-x) received the new ENI" || fail "host-c did not receive eni-x2"
+vpcd_status host-b '.region_db.scope' | expect "host-b's scope widened to vpc-x" '^vpc-m vpc-x$'
+tx host-c 'from eni-x1 to 10.5.1.20 icmp' \
+    | expect "host-c reaches eni-x2 on host-b" 'ENCAPSULATED to 192\.168\.100\.2, VNI 500, in stage mapping by eni-x2'
+X2=$(dp_port host-b vm-x2)
+rx host-b 500 192.168.100.3 02:00:00:05:01:14 10.5.1.10 10.5.1.20 \
+    | expect "host-b delivers it (vpc-x flows after the new conditions)" "ct\\(commit,zone=[0-9]+\\),$X2\$"
+
+echo "An ENI moved from host-b to host-c"
+edit '(.enis[] | select(.id == "eni-b1") | .host) = "host-c"'
+load "$R"
+synced $cfg host-a host-b host-c \
+    && pass "the three hosts acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+tx host-a 'from eni-a1 to 10.0.1.20 icmp' \
+    | expect "host-a now encapsulates to host-c" 'ENCAPSULATED to 192\.168\.100\.3, VNI 100, in stage mapping by eni-b1'
+C1=$(dp_port host-c vm-b1)
+rx host-c 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 \
+    | expect "host-c delivers it to eni-b1 (its scope widened to vpc-m)" "ct\\(commit,zone=[0-9]+\\),$C1\$"
+rx host-b 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 \
+    | expect_not "host-b no longer delivers to eni-b1" ",$B1\$"
+vpcd_status host-c '.region_db.scope' | expect "host-c's scope: vpc-m vpc-x" '^vpc-m vpc-x$'
+grep -q 'waiting for the server to acknowledge' "${OVS_DIR[host-c]}/vpcd.log" \
+    && pass "host-c waited for the widened conditions' acknowledgement" \
+    || fail "host-c's log does not show the condition change"
+
+echo "A scoped document that does not compile keeps the flows"
+before=$(ofctl_on host-a dump-flows br-int --no-stats | grep cookie= | sort)
+ovsdb-client transact "$REGION_DB" '["OVS_VPC_Region",{"op":"update","table":"ENI","where":[["id","==","eni-a1"]],"row":{"private_ip":"10.0.1.999"}},{"op":"mutate","table":"Region","where":[],"mutations":[["cfg","+=",1]]}]' >/dev/null \
+    && cfg=$((cfg + 1))
+vpcd_expect_wait "host-a reports the error (in_sync false)" host-a \
+    '(.in_sync | not) and (.region_db.error | test("does not compile"))' 10
+[ "$(ofctl_on host-a dump-flows br-int --no-stats | grep cookie= | sort)" = "$before" ] \
+    && pass "host-a's flows are unchanged" || fail "host-a's flows changed"
+"$VPCCTL" --region-db="$REGION_DB" status > "$TEST_DIR/status.txt"; rc=$?
+[ $rc = 3 ] && pass "vpcctl status exits 3 while a host reports an error" \
+    || fail "vpcctl status exits $rc"
+expect "vpcctl status shows host-a's error" '^host-a .*error: .*10\.0\.1\.999' < "$TEST_DIR/status.txt"
+load "$R"
+synced $cfg host-a host-b host-c \
+    && pass "a good document clears the error everywhere (cfg $cfg)" \
+    || fail "the error stays"
+
+echo "A restarted vpcd resumes without re-adding flows"
+vpcd_kill host-b TERM
+sleep 0.2
+vpcd_start host-b "" --region-db="$REGION_DB"
+synced $cfg host-b && pass "host-b's new vpcd acknowledges cfg $cfg" \
+    || fail "host-b's new vpcd does not acknowledge cfg $cfg"
+grep 'applied version 1 from region database' "${OVS_DIR[host-b]}/vpcd.log" | tail -1 \
+    | expect "... and added, modified, deleted no flow" '\(0 added, 0 modified, 0 deleted\)'
+if [ "$VPC_MAPPING" = action ]; then
+    n=$(grep -c 'mapping cache: loaded' "${OVS_DIR[host-b]}/vpcd.log")
+    [ "$n" = 1 ] && pass "... nor reloaded the mapping cache (one load in the log, the first vpcd's)" \
+        || fail "mapping cache loaded $n times"
+fi
+
+echo "PUT /v1/intents and the watched file import into the database"
+edit '.enis += [{"id":"eni-b3","subnet":"subnet-m","mac":"02:00:00:00:01:17","private_ip":"10.0.1.23","host":"host-b","security_groups":["sg-m"]}]'
+vpcd_http host-a PUT /v1/intents "$R" >/dev/null
+[ "$VPCD_STATUS" = 200 ] && jq -e ".imported and .cfg == $((cfg + 1))" <<<"$VPCD_BODY" >/dev/null \
+    && pass "PUT on host-a imports the document (cfg $((cfg + 1)))" \
+    || fail "PUT: $VPCD_STATUS $VPCD_BODY"
+cfg=$((cfg + 1))
+synced $cfg host-a host-b host-c \
+    && pass "every host applies the imported cfg $cfg" || fail "not every host applies cfg $cfg"
+tx host-a 'from eni-a1 to 10.0.1.23 icmp' \
+    | expect "host-a reaches the ENI the PUT added" 'ENCAPSULATED to 192\.168\.100\.2, VNI 100, in stage mapping by eni-b3'
+jq '.subnets[0].cidr = "10.0.1.0/33"' "$R" > "$TEST_DIR/bad.json"
+vpcd_http host-a PUT /v1/intents "$TEST_DIR/bad.json" >/dev/null
+[ "$VPCD_STATUS" = 400 ] && pass "an invalid PUT is refused (400)" || fail "invalid PUT: $VPCD_STATUS"
+"$VPCCTL" --region-db="$REGION_DB" status | expect "... and imports nothing (cfg $cfg)" "^region cfg $cfg\$"
+F=$TEST_DIR/watched.json
+edit 'del(.enis[] | select(.id == "eni-b3"))'
+cp "$R" "$F"
+vpcd_kill host-c TERM
+vpcd_start host-c "" --region-db="$REGION_DB" --intents="$F"
+cfg=$((cfg + 1))
+synced $cfg host-a host-b host-c \
+    && pass "host-c's watched file is imported and applied everywhere (cfg $cfg)" \
+    || fail "the watched file was not imported"
+tx host-a 'from eni-a1 to 10.0.1.23 icmp' \
+    | expect_not "host-a no longer reaches the ENI the file removed" 'ENCAPSULATED'
+
+echo "Counters"
+vpcd_http host-a GET /metrics >/dev/null
+for m in vpcd_scope_recomputes_total 'vpcd_incremental_changes_total\{kind="cfg_only"\}' \
+         vpcd_region_db_applied_cfg 'vpcd_change_latency_ms\{quantile="0.5"\}' \
+         'vpcd_region_db_row_changes_total\{table="ENI"\}'; do
+    expect "/metrics has $m" "^$m [0-9]" <<<"$VPCD_BODY"
+done
+grep -q 'recomputing host-a.s scope and flows' "${OVS_DIR[host-a]}/vpcd.log" \
+    && pass "the log says when a change is recomputed" || fail "no recompute in the log"
+finish
