@@ -21,7 +21,7 @@
 void
 rdb_scope_init(struct rdb_scope *s)
 {
-    s->is_host = s->is_edge = false;
+    s->is_host = s->is_edge = s->only_edge = false;
     s->self = UUID_ZERO;
     uuidset_init(&s->vpcs);
 }
@@ -38,6 +38,7 @@ rdb_scope_clone(struct rdb_scope *dst, const struct rdb_scope *src)
     rdb_scope_init(dst);
     dst->is_host = src->is_host;
     dst->is_edge = src->is_edge;
+    dst->only_edge = src->only_edge;
     dst->self = src->self;
     struct uuidset_node *node;
     UUIDSET_FOR_EACH (node, &src->vpcs) {
@@ -49,6 +50,7 @@ bool
 rdb_scope_equals(const struct rdb_scope *a, const struct rdb_scope *b)
 {
     if (a->is_host != b->is_host || a->is_edge != b->is_edge
+        || a->only_edge != b->only_edge
         || !uuid_equals(&a->self, &b->self)
         || uuidset_count(&a->vpcs) != uuidset_count(&b->vpcs)) {
         return false;
@@ -101,12 +103,15 @@ rdb_scope_compute(struct ovsdb_idl *idl, const char *host_id,
         }
     }
     const struct rdbrec_edge *e;
+    size_t n_edges = 0;
     RDBREC_EDGE_FOR_EACH (e, idl) {
+        n_edges++;
         if (!strcmp(e->id, host_id)) {
             s->is_edge = true;
             s->self = e->header_.uuid;
         }
     }
+    s->only_edge = s->is_edge && n_edges == 1;
 
     /* The VPCs present here: of the local ENIs, or of the gateways this
      * edge implements. */
@@ -126,7 +131,7 @@ rdb_scope_compute(struct ovsdb_idl *idl, const char *host_id,
             const struct TYPE *gw;                                      \
             FOR_EACH (gw, idl) {                                        \
                 const struct uuid *edge = ref_of(gw, &PREFIX##_col_edge); \
-                if (edge && uuid_equals(edge, &s->self)) {              \
+                if (edge ? uuid_equals(edge, &s->self) : s->only_edge) { \
                     scope_add(&local, ref_of(gw, &PREFIX##_col_vpc));   \
                 }                                                       \
             }                                                           \
@@ -265,6 +270,13 @@ rdb_scope_set_conditions(struct ovsdb_idl *idl, const char *host_id,
             }
             if (edge && s->is_edge) {
                 add_uuid_clause(&cond, edge, &s->self);
+            }
+            if (edge && s->only_edge) {
+                /* A gateway that names no edge is the only edge's. */
+                struct ovsdb_datum empty;
+                ovsdb_datum_init_empty(&empty);
+                ovsdb_idl_condition_add_clause(&cond, OVSDB_F_EQ, edge,
+                                               &empty);
             }
         } else {
             /* A table this code does not know: everything, so that

@@ -30,6 +30,8 @@ struct ovsdb_idl;
 
 struct rdb_scope {
     bool is_host, is_edge;      /* Found our Host or Edge row. */
+    bool only_edge;             /* The region's only edge: it implements
+                                 * the gateways that name no edge. */
     struct uuid self;           /* That row. */
     struct uuidset vpcs;        /* VPC rows in scope. */
 };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sandbox: vpcd --region-db on three hosts beside real ovs-vswitchds,
-# following a real ovsdb-server (docs/regiondb.md, "The follower").
+# Sandbox: vpcd --region-db on three hosts and an edge beside real
+# ovs-vswitchds, following a real ovsdb-server (docs/regiondb.md, "The
+# follower").
 # Changes are whole documents loaded with vpcctl load (edited with jq);
 # each is checked through the switches (ofproto/trace on the sender and
 # the receiver) and through every host's Host_Status acknowledgement:
@@ -21,6 +22,10 @@ cat > "$R" <<JSON
 { "hosts": [ {"id":"host-a","underlay_ip":"192.168.100.1"},
              {"id":"host-b","underlay_ip":"192.168.100.2"},
              {"id":"host-c","underlay_ip":"192.168.100.3"} ],
+  "edges": [ {"id":"edge-1","underlay_ip":"192.168.100.254",
+              "uplink_gateway_mac":"02:99:00:00:00:01",
+              "uplink_mac":"02:76:70:ee:00:fe"} ],
+  "internet_gateways": [ {"id":"igw-m","vpc":"vpc-m"} ],
   "vpcs": [ {"id":"vpc-m","cidr_blocks":["10.0.0.0/16"],"vni":100},
             {"id":"vpc-x","cidr_blocks":["10.5.0.0/16"],"vni":500} ],
   "subnets": [ {"id":"subnet-m","vpc":"vpc-m","cidr":"10.0.1.0/24"},
@@ -36,6 +41,8 @@ cat > "$R" <<JSON
             $(eni eni-b1 subnet-m 02:00:00:00:01:14 10.0.1.20 host-b sg-m),
             $(eni eni-x1 subnet-x 02:00:00:05:01:0a 10.5.1.10 host-c sg-x) ] }
 JSON
+jq '(.enis[] | select(.id == "eni-a1") | .elastic_ip) = "203.0.113.10"' "$R" > "$R.new" \
+    && mv "$R.new" "$R"
 
 mkdir -p "$TEST_DIR/rdb"
 regiondb_start "$TEST_DIR/rdb"
@@ -45,13 +52,15 @@ cfg=1
 ovs_start host-a; sandbox_host host-a 192.168.100.1
 ovs_start host-b; sandbox_host host-b 192.168.100.2
 ovs_start host-c; sandbox_host host-c 192.168.100.3
+sandbox_edge edge-1 192.168.100.254
+ALL="host-a host-b host-c edge-1"
 sandbox_vm host-a vm-a1 1 eni-a1
 sandbox_vm host-b vm-b1 1 eni-b1
 sandbox_vm host-b vm-b2 2 eni-b2        # bound before the ENI exists
 sandbox_vm host-c vm-x1 1 eni-x1
 sandbox_vm host-c vm-b1 2 eni-b1        # where eni-b1 will move
 sandbox_vm host-b vm-x2 3 eni-x2        # vpc-x on host-b, later
-for h in host-a host-b host-c; do
+for h in $ALL; do
     for i in 1 2 3; do
         appctl_on $h tnl/arp/set br-phy 192.168.100.$i 02:ee:00:00:00:0$i >/dev/null
     done
@@ -86,7 +95,7 @@ rx() {
 }
 
 echo "Three hosts follow the database"
-synced 1 host-a host-b host-c \
+synced 1 $ALL \
     && pass "every vpcd applied cfg 1 and is in sync" \
     || fail "not every vpcd applied cfg 1"
 vpcd_status host-a '.region_db.scope' | expect "host-a's scope is vpc-m only" '^vpc-m$'
@@ -102,8 +111,8 @@ vpcd_status host-a '.flows' | expect "host-a has flows" '^[1-9][0-9]+$'
     || fail "vpcctl status exits $rc"
 expect "vpcctl status: one line per host, applied/cfg, in sync" \
     '^host-b +1/1 +in sync$' < "$TEST_DIR/status.txt"
-[ "$(grep -c 'in sync$' "$TEST_DIR/status.txt")" = 3 ] \
-    && pass "vpcctl status shows the three hosts in sync" \
+[ "$(grep -c 'in sync$' "$TEST_DIR/status.txt")" = 4 ] \
+    && pass "vpcctl status shows the three hosts and the edge in sync" \
     || { fail "vpcctl status:"; cat "$TEST_DIR/status.txt"; }
 ovsdb-client transact "$REGION_DB" '["OVS_VPC_Region",{"op":"select","table":"ENI","where":[["id","==","eni-a1"]],"columns":["vpc"]},{"op":"select","table":"VPC","where":[["id","==","vpc-m"]],"columns":["_uuid"]}]' \
     | jq -e '.[0].rows[0].vpc == .[1].rows[0]._uuid' >/dev/null \
@@ -128,7 +137,8 @@ same_flows() {
         diff "$TEST_DIR/whole.flows" "$TEST_DIR/scoped.flows" | head -10 | sed 's/^/       | /'
     fi
 }
-same_flows host-a; same_flows host-c
+same_flows host-a; same_flows host-c; same_flows edge-1
+vpcd_status edge-1 '.region_db.scope' | expect "edge-1's scope: vpc-m, of its internet gateway" '^vpc-m$'
 
 echo "An ENI created on host-b"
 tx host-a 'from eni-a1 to 10.0.1.22 icmp' \
@@ -138,8 +148,8 @@ rx host-b 100 192.168.100.1 02:00:00:00:01:16 10.0.1.10 10.0.1.22 \
     | expect_not "before: host-b does not deliver to vm-b2" ",$B2\$"
 edit '.enis += [{"id":"eni-b2","subnet":"subnet-m","mac":"02:00:00:00:01:16","private_ip":"10.0.1.22","host":"host-b","security_groups":["sg-m"]}]'
 load "$R"
-synced $cfg host-a host-b host-c \
-    && pass "the three hosts acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+synced $cfg $ALL \
+    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
 tx host-a 'from eni-a1 to 10.0.1.22 icmp' \
     | expect "host-a encapsulates to eni-b2 on host-b" 'ENCAPSULATED to 192\.168\.100\.2, VNI 100, in stage mapping by eni-b2'
 rx host-b 100 192.168.100.1 02:00:00:00:01:16 10.0.1.10 10.0.1.22 \
@@ -150,8 +160,8 @@ vpcd_status host-c '.region_db.incremental_changes.cfg_only' \
 echo "The ENI deleted"
 edit 'del(.enis[] | select(.id == "eni-b2"))'
 load "$R"
-synced $cfg host-a host-b host-c \
-    && pass "the three hosts acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+synced $cfg $ALL \
+    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
 tx host-a 'from eni-a1 to 10.0.1.22 icmp' \
     | expect_not "host-a no longer encapsulates to 10.0.1.22" 'ENCAPSULATED'
 rx host-b 100 192.168.100.1 02:00:00:00:01:16 10.0.1.10 10.0.1.22 \
@@ -163,22 +173,26 @@ rx host-b 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 tcp 22 \
     | expect "before: ssh to eni-b1 is dropped at host-b" '^Datapath actions: drop$'
 edit '(.security_groups[] | select(.id == "sg-m") | .ingress) += [{"protocol":"tcp","from_port":22,"to_port":22,"cidr":"10.0.0.0/16"}]'
 load "$R"
-synced $cfg host-a host-b host-c \
-    && pass "the three hosts acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+synced $cfg $ALL \
+    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
 rx host-b 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 tcp 22 \
     | expect "after: ssh to eni-b1 is delivered" "ct\\(commit,zone=[0-9]+\\),$B1\$"
 
 echo "A host with no presence in a VPC receives none of its rows"
 a_eni=$(vpcd_status host-a '.region_db.tables.ENI.changes')
+e_eni=$(vpcd_status edge-1 '.region_db.tables.ENI.changes')
 c_eni=$(vpcd_status host-c '.region_db.tables.ENI.changes')
 a_rec=$(vpcd_status host-a '.region_db.scope_recomputes')
 edit '.enis += [{"id":"eni-x2","subnet":"subnet-x","mac":"02:00:00:05:01:14","private_ip":"10.5.1.20","host":"host-b","security_groups":["sg-x"]}]'
 load "$R"
-synced $cfg host-a host-b host-c \
-    && pass "the three hosts acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+synced $cfg $ALL \
+    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
 [ "$(vpcd_status host-a '.region_db.tables.ENI.changes')" = "$a_eni" ] \
     && pass "host-a (no vpc-x) received no ENI row change" \
     || fail "host-a received ENI changes: $a_eni -> $(vpcd_status host-a '.region_db.tables.ENI.changes')"
+[ "$(vpcd_status edge-1 '.region_db.tables.ENI.changes')" = "$e_eni" ] \
+    && pass "edge-1 (a gateway of vpc-m only) received none either" \
+    || fail "edge-1 received vpc-x's ENI"
 [ "$(vpcd_status host-a '.region_db.scope_recomputes')" = "$a_rec" ] \
     && pass "... and recompiled nothing" || fail "host-a recompiled for vpc-x"
 vpcd_status host-a '.region_db.tables.VPC.rows' | expect "... and still holds one VPC row" '^1$'
@@ -194,8 +208,8 @@ rx host-b 500 192.168.100.3 02:00:00:05:01:14 10.5.1.10 10.5.1.20 \
 echo "An ENI moved from host-b to host-c"
 edit '(.enis[] | select(.id == "eni-b1") | .host) = "host-c"'
 load "$R"
-synced $cfg host-a host-b host-c \
-    && pass "the three hosts acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+synced $cfg $ALL \
+    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
 tx host-a 'from eni-a1 to 10.0.1.20 icmp' \
     | expect "host-a now encapsulates to host-c" 'ENCAPSULATED to 192\.168\.100\.3, VNI 100, in stage mapping by eni-b1'
 C1=$(dp_port host-c vm-b1)
@@ -222,7 +236,7 @@ vpcd_expect_wait "host-a reports the error (in_sync false)" host-a \
     || fail "vpcctl status exits $rc"
 expect "vpcctl status shows host-a's error" '^host-a .*error: .*10\.0\.1\.999' < "$TEST_DIR/status.txt"
 load "$R"
-synced $cfg host-a host-b host-c \
+synced $cfg $ALL \
     && pass "a good document clears the error everywhere (cfg $cfg)" \
     || fail "the error stays"
 
@@ -249,7 +263,7 @@ vpcd_http host-a PUT /v1/intents "$R" >/dev/null
     && pass "PUT on host-a imports the document (cfg $((cfg + 1)))" \
     || fail "PUT: $VPCD_STATUS $VPCD_BODY"
 cfg=$((cfg + 1))
-synced $cfg host-a host-b host-c \
+synced $cfg $ALL \
     && pass "every host applies the imported cfg $cfg" || fail "not every host applies cfg $cfg"
 tx host-a 'from eni-a1 to 10.0.1.23 icmp' \
     | expect "host-a reaches the ENI the PUT added" 'ENCAPSULATED to 192\.168\.100\.2, VNI 100, in stage mapping by eni-b3'
@@ -263,7 +277,7 @@ cp "$R" "$F"
 vpcd_kill host-c TERM
 vpcd_start host-c "" --region-db="$REGION_DB" --intents="$F"
 cfg=$((cfg + 1))
-synced $cfg host-a host-b host-c \
+synced $cfg $ALL \
     && pass "host-c's watched file is imported and applied everywhere (cfg $cfg)" \
     || fail "the watched file was not imported"
 tx host-a 'from eni-a1 to 10.0.1.23 icmp' \
