@@ -383,6 +383,36 @@ vpcd_apply_text(struct vpcd *d, const char *text, const char *origin,
     return status;
 }
 
+char *
+vpcd_adopt_entries(struct vpcd *d, char *text, struct vpc_region *r,
+                   struct pl_mapping_entry *entries, size_t n,
+                   const char *origin)
+{
+    struct vpcd_state *st = d->desired;
+    free(st->text);
+    st->text = text;
+    vpc_region_destroy(st->region);
+    st->region = r;
+    free(st->entries);
+    st->entries = entries;
+    st->n_entries = n;
+    d->version++;
+
+    char *error = d->mapping == PL_MAP_ACTION ? vpcd_sync_cache(d) : NULL;
+    d->in_sync = !error;
+    if (error) {
+        d->apply_errors++;
+        vpcd_set_error(d, "version %"PRIu64" (%s) not installed yet: %s",
+                       d->version, origin, error);
+    } else {
+        d->applies++;
+        d->applied_at = time(NULL);
+        VLOG_INFO("applied version %"PRIu64" from %s: cache entries only "
+                  "(%"PRIuSIZE"), flows unchanged", d->version, origin, n);
+    }
+    return error;
+}
+
 /* Recompiles the desired document (bindings changed). */
 static void
 vpcd_recompile(struct vpcd *d, const char *why)

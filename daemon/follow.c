@@ -23,7 +23,9 @@
 #include "regiondb/region-idl.h"
 #include "regiondb/regiondb.h"
 #include "regiondb/scope.h"
+#include "ovsdb-idl-provider.h"
 #include "simap.h"
+#include "sset.h"
 #include "socket-util.h"
 #include "timeval.h"
 #include "util.h"
@@ -52,6 +54,9 @@ struct vpcd_follow {
     unsigned int idl_seqno;     /* Replica version last looked at. */
     bool dirty;                 /* Rows changed since the last program. */
     bool rows_changed;          /* ...other than Region and Host_Status. */
+    bool other_changes;         /* ...other than ENI's, too. */
+    bool scope_moved;           /* The conditions changed meanwhile. */
+    struct sset changed_enis;   /* Ids of the ENI rows that changed. */
     long long int change_usec;  /* When the first unprocessed change came. */
 
     /* What the last scoped document's gateways are called on the wire. */
@@ -74,6 +79,7 @@ struct vpcd_follow {
     uint64_t scope_recomputes;  /* Changes handled by recomputing. */
     uint64_t scope_changes;     /* Condition changes sent. */
     uint64_t incremental_cfg_only;
+    uint64_t incremental_remote_eni;
     uint64_t imports, import_errors;
     size_t n_pruned;            /* Objects left out of the last document. */
     double latencies[FOLLOW_LATENCIES];
@@ -227,6 +233,24 @@ follow_count_changes(struct vpcd_follow *f)
         if (n && strcmp(tc->name, "Region")
             && strcmp(tc->name, "Host_Status")) {
             rows = true;
+            if (tc != &rdbrec_table_eni) {
+                f->other_changes = true;
+            }
+        }
+    }
+    const struct rdbrec_eni *eni;
+    RDBREC_ENI_FOR_EACH_TRACKED (eni, f->idl) {
+        /* A deleted row's values are in its tracked old datum. */
+        const struct ovsdb_datum *id
+            = (eni->header_.new_datum
+               ? &eni->header_.new_datum[RDBREC_ENI_COL_ID]
+               : eni->header_.tracked_old_datum
+                 ? &eni->header_.tracked_old_datum[RDBREC_ENI_COL_ID]
+                 : NULL);
+        if (id && id->n) {
+            sset_add(&f->changed_enis, json_string(id->keys[0].s));
+        } else {
+            f->other_changes = true;    /* Cannot tell which: recompute. */
         }
     }
     ovsdb_idl_track_clear(f->idl);
@@ -348,6 +372,185 @@ follow_write_status(struct vpcd *d)
     latch_set(&f->latch);       /* Re-arm the waiter on the new state. */
 }
 
+/* Incremental: an ENI of another host, in action mode. */
+
+/* True if no flow of this host depends on 'e', an ENI of the model in
+ * force, in action mode: it is on another host, checks its source (an ENI
+ * that does not has rx_verify flows for its host), and no rule names one of
+ * its groups (those match members' addresses) and no route targets it. */
+static bool
+model_eni_is_flowless(const struct vpc_region *r, const struct vpc_eni *e,
+                      const char *host)
+{
+    if (!strcmp(e->host->id, host) || !e->source_dest_check) {
+        return false;
+    }
+    for (size_t i = 0; i < r->n_sgs; i++) {
+        const struct vpc_sg *sg = &r->sgs[i];
+        for (size_t k = 0; k < sg->n_ingress + sg->n_egress; k++) {
+            const struct vpc_sg_rule *rule
+                = (k < sg->n_ingress ? &sg->ingress[k]
+                                     : &sg->egress[k - sg->n_ingress]);
+            for (size_t g = 0; rule->peer_sg && g < e->n_sgs; g++) {
+                if (rule->peer_sg == e->sgs[g]) {
+                    return false;
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < r->n_route_tables; i++) {
+        const struct vpc_route_table *rt = &r->route_tables[i];
+        for (size_t k = 0; k < rt->n_routes; k++) {
+            if (rt->routes[k].kind == VPC_TGT_ENI
+                && rt->routes[k].eni == e) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* The same for 'eni', a row of the replica. */
+static bool
+row_eni_is_flowless(struct ovsdb_idl *idl, const struct rdbrec_eni *eni,
+                    const struct uuid *self)
+{
+    const struct ovsdb_datum *host = ovsdb_idl_read(&eni->header_,
+                                                    &rdbrec_eni_col_host);
+    if ((host->n && uuid_equals(&host->keys[0].uuid, self))
+        || (eni->n_source_dest_check && !eni->source_dest_check[0])) {
+        return false;
+    }
+    const struct ovsdb_datum *sgs
+        = ovsdb_idl_read(&eni->header_, &rdbrec_eni_col_security_groups);
+    const struct rdbrec_security_group_rule *rule;
+    RDBREC_SECURITY_GROUP_RULE_FOR_EACH (rule, idl) {
+        const struct ovsdb_datum *sg = ovsdb_idl_read(
+            &rule->header_, &rdbrec_security_group_rule_col_security_group);
+        for (size_t g = 0; sg->n && g < sgs->n; g++) {
+            if (uuid_equals(&sg->keys[0].uuid, &sgs->keys[g].uuid)) {
+                return false;
+            }
+        }
+    }
+    const struct rdbrec_route_entry *route;
+    RDBREC_ROUTE_ENTRY_FOR_EACH (route, idl) {
+        const struct ovsdb_datum *t = ovsdb_idl_read(
+            &route->header_, &rdbrec_route_entry_col_target_eni);
+        if (t->n && uuid_equals(&t->keys[0].uuid, &eni->header_.uuid)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+compare_entries(const void *a_, const void *b_)
+{
+    const struct pl_mapping_entry *a = a_, *b = b_;
+    if (a->vni != b->vni) {
+        return a->vni < b->vni ? -1 : 1;
+    }
+    return a->ip < b->ip ? -1 : a->ip > b->ip;
+}
+
+/* Handles a change that touched only ENIs of other hosts, none of which a
+ * flow of this host depends on, in action mode: their cache entries change
+ * and no flow does, so the scoped document is validated and its entries
+ * computed, but nothing is compiled.  Returns false (and does nothing) if
+ * the change is not one of those. */
+static bool
+follow_try_remote_enis(struct vpcd *d, int64_t cfg)
+{
+    struct vpcd_follow *f = d->follow;
+    if (d->mapping != PL_MAP_ACTION || !d->desired || !d->in_sync
+        || f->error || !f->scope.is_host || f->scope_moved
+        || f->other_changes || sset_is_empty(&f->changed_enis)) {
+        return false;
+    }
+    const struct rdbrec_eni *eni;
+    struct shash rows = SHASH_INITIALIZER(&rows);
+    RDBREC_ENI_FOR_EACH (eni, f->idl) {
+        shash_add_once(&rows, eni->id, eni);
+    }
+    bool ok = true;
+    const char *id;
+    SSET_FOR_EACH (id, &f->changed_enis) {
+        const struct vpc_eni *old = vpc_region_find_eni(d->desired->region,
+                                                        id);
+        const struct rdbrec_eni *new = shash_find_data(&rows, id);
+        if ((old && !model_eni_is_flowless(d->desired->region, old,
+                                           d->host))
+            || (new && !row_eni_is_flowless(f->idl, new, &f->scope.self))) {
+            ok = false;
+            break;
+        }
+    }
+    shash_destroy(&rows);
+    if (!ok) {
+        return false;
+    }
+
+    struct json *doc;
+    char *error = rdb_dump_replica(f->idl, true, &doc, &f->n_pruned);
+    if (error) {
+        free(error);
+        return false;           /* The full path reports it. */
+    }
+    follow_collect_gw_vnis(f);
+    char *text = json_to_string(doc, JSSF_SORT);
+    json_destroy(doc);
+    struct vpc_errors errors;
+    vpc_errors_init(&errors);
+    struct vpc_region *r = vpc_region_from_string(text, &errors);
+    vpc_errors_destroy(&errors);
+    if (!r) {
+        free(text);
+        return false;
+    }
+    follow_region_hook(r, f);
+    struct pl_host_config hc = {
+        .host_id = d->host,
+        .bindings = d->bindings,
+        .n_bindings = d->n_bindings,
+        .tunnel_ofport = d->ports.tunnel,
+        .uplink_ofport = d->ports.uplink,
+        .dx_ofport = d->ports.dx,
+        .vpn_ofport = d->ports.vpn,
+        .mapping = d->mapping,
+    };
+    struct pl_mapping_entry *entries;
+    size_t n;
+    error = pl_mapping_entries(r, &hc, &entries, &n);
+    if (error) {
+        free(error);
+        free(entries);
+        vpc_region_destroy(r);
+        free(text);
+        return false;
+    }
+    qsort(entries, n, sizeof *entries, compare_entries);
+
+    char *origin = xasprintf("region database cfg %"PRId64" (%"PRIuSIZE
+                             " remote ENI%s)", cfg,
+                             sset_count(&f->changed_enis),
+                             sset_count(&f->changed_enis) == 1 ? "" : "s");
+    error = vpcd_adopt_entries(d, text, r, entries, n, origin);
+    free(origin);
+    f->incremental_remote_eni++;
+    f->error_is_install = false;
+    if (error) {
+        follow_set_error(f, d->last_error);
+        f->error_is_install = true;
+        f->pending_cfg = cfg;
+        free(error);
+    } else {
+        follow_set_error(f, NULL);
+        f->applied_cfg = cfg;
+    }
+    return true;
+}
+
 /* One turn of the follower, on the main thread with f->mutex held. */
 static void
 follow_run(struct vpcd *d)
@@ -392,6 +595,7 @@ follow_run(struct vpcd *d)
             rdb_scope_destroy(&s);
             f->scope_changes++;
             f->rows_changed = true;
+            f->scope_moved = true;
         } else {
             rdb_scope_destroy(&s);
         }
@@ -409,6 +613,9 @@ follow_run(struct vpcd *d)
                     follow_record_latency(f, (time_usec() - f->change_usec)
                                              / 1000.0);
                 }
+            } else if (follow_try_remote_enis(d, cfg)) {
+                follow_record_latency(f, (time_usec() - f->change_usec)
+                                         / 1000.0);
             } else {
                 f->scope_recomputes++;
                 VLOG_INFO("cfg %"PRId64": recomputing %s's scope and "
@@ -420,6 +627,9 @@ follow_run(struct vpcd *d)
             }
             f->dirty = false;
             f->rows_changed = false;
+            f->other_changes = false;
+            f->scope_moved = false;
+            sset_clear(&f->changed_enis);
         }
     }
     follow_write_status(d);
@@ -441,6 +651,7 @@ vpcd_follow_start(struct vpcd *d)
     rdb_scope_init(&f->scope);
     f->cond_seqno = rdb_scope_set_conditions(f->idl, d->host, &f->scope);
     simap_init(&f->gw_vnis);
+    sset_init(&f->changed_enis);
     f->applied_cfg = -1;
     vpcd_state_region_hook = follow_region_hook;
     vpcd_state_region_hook_aux = f;
@@ -490,6 +701,7 @@ vpcd_follow_stop(struct vpcd *d)
     ovsdb_idl_destroy(f->idl);
     rdb_scope_destroy(&f->scope);
     simap_destroy(&f->gw_vnis);
+    sset_destroy(&f->changed_enis);
     vpcd_state_region_hook = NULL;
     free(f->error);
     free(f->written_error);
@@ -634,6 +846,8 @@ vpcd_follow_status(const struct vpcd *d, struct json *o)
     struct json *inc = json_object_create();
     json_object_put(inc, "cfg_only",
                     json_integer_create(f->incremental_cfg_only));
+    json_object_put(inc, "remote_eni",
+                    json_integer_create(f->incremental_remote_eni));
     json_object_put(r, "incremental_changes", inc);
     json_object_put(r, "imports", json_integer_create(f->imports));
     json_object_put(r, "import_errors", json_integer_create(f->import_errors));
@@ -697,10 +911,12 @@ vpcd_follow_metrics(const struct vpcd *d, struct ds *ds)
                   "without a recompute.\n"
                   "# TYPE vpcd_incremental_changes_total counter\n"
                   "vpcd_incremental_changes_total{kind=\"cfg_only\"} %"
+                  PRIu64"\n"
+                  "vpcd_incremental_changes_total{kind=\"remote_eni\"} %"
                   PRIu64"\n",
                   region ? region->cfg : 0, f->applied_cfg, f->updates,
                   f->scope_recomputes, f->scope_changes,
-                  f->incremental_cfg_only);
+                  f->incremental_cfg_only, f->incremental_remote_eni);
     ds_put_cstr(ds, "# HELP vpcd_region_db_row_changes_total Row changes "
                 "received, by table.\n"
                 "# TYPE vpcd_region_db_row_changes_total counter\n");

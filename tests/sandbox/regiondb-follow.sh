@@ -146,6 +146,7 @@ tx host-a 'from eni-a1 to 10.0.1.22 icmp' \
 B2=$(dp_port host-b vm-b2)
 rx host-b 100 192.168.100.1 02:00:00:00:01:16 10.0.1.10 10.0.1.22 \
     | expect_not "before: host-b does not deliver to vm-b2" ",$B2\$"
+a_rec=$(vpcd_status host-a '.region_db.scope_recomputes')
 edit '.enis += [{"id":"eni-b2","subnet":"subnet-m","mac":"02:00:00:00:01:16","private_ip":"10.0.1.22","host":"host-b","security_groups":["sg-m"]}]'
 load "$R"
 synced $cfg $ALL \
@@ -156,6 +157,18 @@ rx host-b 100 192.168.100.1 02:00:00:00:01:16 10.0.1.10 10.0.1.22 \
     | expect "host-b delivers it to vm-b2" "ct\\(commit,zone=[0-9]+\\),$B2\$"
 vpcd_status host-c '.region_db.incremental_changes.cfg_only' \
     | expect "host-c (no vpc-m) acknowledged without recompiling" '^[1-9]'
+if [ "$VPC_MAPPING" = action ]; then
+    vpcd_status host-a '.region_db.incremental_changes.remote_eni' \
+        | expect "host-a (action mode): a remote ENI, handled incrementally" '^1$'
+    vpcd_status host-a '.region_db.scope_recomputes' \
+        | expect "... without a recompute" "^$a_rec\$"
+    grep 'cache entries only' "${OVS_DIR[host-a]}/vpcd.log" \
+        | expect "... installing cache entries only" 'remote ENI\), flows unchanged|cache entries only'
+else
+    vpcd_status host-a '.region_db.incremental_changes.remote_eni' \
+        | expect "host-a (flows mode): a remote ENI has a flow, so it recomputes" '^0$'
+fi
+same_flows host-a
 
 echo "The ENI deleted"
 edit 'del(.enis[] | select(.id == "eni-b2"))'
@@ -166,6 +179,7 @@ tx host-a 'from eni-a1 to 10.0.1.22 icmp' \
     | expect_not "host-a no longer encapsulates to 10.0.1.22" 'ENCAPSULATED'
 rx host-b 100 192.168.100.1 02:00:00:00:01:16 10.0.1.10 10.0.1.22 \
     | expect_not "host-b no longer delivers to vm-b2" ",$B2\$"
+same_flows host-a
 
 echo "A security-group rule added"
 B1=$(dp_port host-b vm-b1)
@@ -218,7 +232,7 @@ rx host-c 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 \
 rx host-b 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 \
     | expect_not "host-b no longer delivers to eni-b1" ",$B1\$"
 vpcd_status host-c '.region_db.scope' | expect "host-c's scope: vpc-m vpc-x" '^vpc-m vpc-x$'
-same_flows host-b; same_flows host-c
+same_flows host-a; same_flows host-b; same_flows host-c
 grep -q 'waiting for the server to acknowledge' "${OVS_DIR[host-c]}/vpcd.log" \
     && pass "host-c waited for the widened conditions' acknowledgement" \
     || fail "host-c's log does not show the condition change"
