@@ -9,9 +9,10 @@ region.schema.json is the one source of every field and its type; the
 annotation file (region.ann.json) adds what only OVSDB needs: table names,
 which id fields are references to which table, indexes, the tables of
 nested lists, the OVSDB-only derived columns that followers' monitor
-conditions select rows by, and the Region and Host_Status tables.  'ovsschema' writes
-the OVSDB schema, 'spec' the C table (an X-macro include) that tells
-regiondb/regiondb.c how fields map to columns where the names differ, and
+conditions select rows by, and the Region and Host_Status tables.
+'ovsschema' writes the OVSDB schema, 'spec' the C table (an X-macro
+include) that tells regiondb/regiondb.c how fields map to columns where the
+names differ, and
 'check' verifies an OVSDB schema against the JSON Schema independently of
 the generator (every field has its column with a compatible type, every
 column comes from a field or the annotations): it is the agreement test of
