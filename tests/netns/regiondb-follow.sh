@@ -19,6 +19,7 @@ lab_warm
 
 mkdir -p "$TEST_DIR/rdb"
 regiondb_start "$TEST_DIR/rdb"
+trap 'pid_stop "$TEST_DIR/rdb/region.pid"; lab_cleanup; exit 130' INT TERM
 "$VPCCTL" --region-db="$REGION_DB" load "$EX" | expect "the web tier loads (cfg 1)" 'cfg 1,'
 for h in host-a host-b; do
     vpcd_start "$h" "$(lab_ns "$h")" --region-db="$REGION_DB"
@@ -53,4 +54,5 @@ lab_connect web-a 10.10.2.10 9000 "knock" \
     | expect "after: web-a connects to app-b:9000 over TCP" '^app-b on 9000$'
 expect "app-b received web-a's bytes" '^knock$' < "$TEST_DIR/app-b-9000.in"
 if [ "$FAILS" -ne 0 ]; then lab_dump host-a; lab_dump host-b; fi
+pid_stop "$TEST_DIR/rdb/region.pid"
 finish

@@ -46,6 +46,7 @@ jq '(.enis[] | select(.id == "eni-a1") | .elastic_ip) = "203.0.113.10"' "$R" > "
 
 mkdir -p "$TEST_DIR/rdb"
 regiondb_start "$TEST_DIR/rdb"
+trap 'pid_stop "$TEST_DIR/rdb/region.pid"; ovs_stop_all; exit 143' INT TERM
 "$VPCCTL" --region-db="$REGION_DB" load "$R" | expect "the region loads (cfg 1)" 'cfg 1,'
 cfg=1
 
@@ -306,4 +307,5 @@ for m in vpcd_scope_recomputes_total 'vpcd_incremental_changes_total\{kind="cfg_
 done
 grep -q 'recomputing host-a.s scope and flows' "${OVS_DIR[host-a]}/vpcd.log" \
     && pass "the log says when a change is recomputed" || fail "no recompute in the log"
+pid_stop "$TEST_DIR/rdb/region.pid"
 finish
