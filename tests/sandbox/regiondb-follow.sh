@@ -271,6 +271,27 @@ if [ "$VPC_MAPPING" = action ]; then
         | expect "... nor wrote the mapping cache (still $gen)" "$gen( |\$)"
 fi
 
+echo "The database restarts: the followers reconnect and resume"
+a_flows=$(ofctl_on host-a dump-flows br-int --no-stats | grep cookie= | sort)
+pid_stop "$TEST_DIR/rdb/region.pid"
+vpcd_expect_wait "host-a notices the database is gone" host-a '.region_db.connected | not' 10
+RDB=$TEST_DIR/rdb
+ovsdb-server "$RDB/region.db" --remote="punix:$RDB/region.sock" \
+    --pidfile="$RDB/region.pid" --unixctl="$RDB/region.ctl" \
+    --log-file="$RDB/region.log" -vconsole:off --detach --no-chdir \
+    2>>"$RDB/stderr.log"
+vpcd_expect_wait "host-a reconnects" host-a '.region_db.connected' 10
+[ "$(ofctl_on host-a dump-flows br-int --no-stats | grep cookie= | sort)" = "$a_flows" ] \
+    && pass "host-a's flows are unchanged across the database restart" \
+    || fail "host-a's flows changed when the database restarted"
+edit '.enis += [{"id":"eni-b4","subnet":"subnet-m","mac":"02:00:00:00:01:18","private_ip":"10.0.1.24","host":"host-b","security_groups":["sg-m"]}]'
+load "$R"
+synced $cfg $ALL \
+    && pass "every host and the edge apply the next change (cfg $cfg)" \
+    || fail "not all hosts acknowledge cfg $cfg after the restart"
+tx host-a 'from eni-a1 to 10.0.1.24 icmp' \
+    | expect "host-a reaches the ENI added after the restart" 'ENCAPSULATED to 192\.168\.100\.2, VNI 100, in stage mapping by eni-b4'
+
 echo "PUT /v1/intents and the watched file import into the database"
 edit '.enis += [{"id":"eni-b3","subnet":"subnet-m","mac":"02:00:00:00:01:17","private_ip":"10.0.1.23","host":"host-b","security_groups":["sg-m"]}]'
 vpcd_http host-a PUT /v1/intents "$R" >/dev/null
