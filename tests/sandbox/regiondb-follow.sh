@@ -328,5 +328,8 @@ for m in vpcd_scope_recomputes_total 'vpcd_incremental_changes_total\{kind="cfg_
 done
 grep -q 'recomputing host-a.s scope and flows' "${OVS_DIR[host-a]}/vpcd.log" \
     && pass "the log says when a change is recomputed" || fail "no recompute in the log"
+for h in $ALL; do
+    echo "  $h: $(vpcd_status "$h" '.region_db | "updates=\(.updates) recomputes=\(.scope_recomputes) scope_changes=\(.scope_changes) incremental=\(.incremental_changes) change_ms p50=\(.change_ms_p50) p99=\(.change_ms_p99)"')"
+done
 pid_stop "$TEST_DIR/rdb/region.pid"
 finish
