@@ -85,6 +85,7 @@ struct vpcd_follow {
     double latencies[FOLLOW_LATENCIES];
     uint64_t n_latencies;
     double latency_sum, last_latency;
+    double last_dump_ms;        /* Replica to scoped document text. */
 };
 
 static void follow_run(struct vpcd *);
@@ -265,6 +266,7 @@ follow_program(struct vpcd *d, int64_t cfg)
     struct vpcd_follow *f = d->follow;
     struct json *doc;
     size_t n_pruned = 0;
+    long long int start = time_usec();
     char *error = rdb_dump_replica(f->idl, true, &doc, &n_pruned);
     if (error) {
         char *msg = xasprintf("cfg %"PRId64": cannot build the scoped "
@@ -279,6 +281,7 @@ follow_program(struct vpcd *d, int64_t cfg)
     follow_collect_gw_vnis(f);
     char *text = json_to_string(doc, JSSF_SORT);
     json_destroy(doc);
+    f->last_dump_ms = (time_usec() - start) / 1000.0;
 
     char *origin = xasprintf("region database cfg %"PRId64, cfg);
     char *body;
@@ -492,6 +495,7 @@ follow_try_remote_enis(struct vpcd *d, int64_t cfg)
     }
 
     struct json *doc;
+    long long int start = time_usec();
     char *error = rdb_dump_replica(f->idl, true, &doc, &f->n_pruned);
     if (error) {
         free(error);
@@ -500,6 +504,7 @@ follow_try_remote_enis(struct vpcd *d, int64_t cfg)
     follow_collect_gw_vnis(f);
     char *text = json_to_string(doc, JSSF_SORT);
     json_destroy(doc);
+    f->last_dump_ms = (time_usec() - start) / 1000.0;
     struct vpc_errors errors;
     vpc_errors_init(&errors);
     struct vpc_region *r = vpc_region_from_string(text, &errors);
@@ -853,6 +858,7 @@ vpcd_follow_status(const struct vpcd *d, struct json *o)
     json_object_put(r, "import_errors", json_integer_create(f->import_errors));
     json_object_put(r, "pruned_objects", json_integer_create(f->n_pruned));
     json_object_put(r, "change_ms_last", json_real_create(f->last_latency));
+    json_object_put(r, "dump_ms_last", json_real_create(f->last_dump_ms));
     json_object_put(r, "change_ms_p50",
                     json_real_create(follow_latency_quantile(f, 0.5)));
     json_object_put(r, "change_ms_p99",
