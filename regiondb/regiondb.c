@@ -1359,12 +1359,67 @@ rdb_dump_pass(struct rdb_dumper *dp, char **errorp)
     return doc;
 }
 
+/* True if 'row' names, in a column of one reference (not a list), a row
+ * that is absent from the replica or already dropped: the JSON pass would
+ * drop it whole. */
+static bool
+rdb_row_dangles(const struct rdb_dumper *dp, const struct ovsdb_idl_row *row)
+{
+    const struct ovsdb_idl_table_class *tc = row->table->class_;
+    for (size_t i = 0; i < tc->n_columns; i++) {
+        const struct ovsdb_idl_column *col = &tc->columns[i];
+        const struct rdb_colinfo *ci = rdb_ci(tc, col);
+        if (!ci->ref || ci->internal || col->type.n_max != 1
+            || ovsdb_type_is_map(&col->type)) {
+            continue;
+        }
+        const struct ovsdb_datum *d = ovsdb_idl_read(row, col);
+        if (d->n) {
+            const struct ovsdb_idl_row *target
+                = ovsdb_idl_get_row_for_uuid(dp->idl, ci->ref,
+                                             &d->keys[0].uuid);
+            if (!target || !target->new_datum
+                || hmapx_contains(&dp->dropped, target)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Drops, to a fixed point, the root rows that rdb_row_dangles(), without
+ * building any JSON, so that one JSON pass is usually enough. */
+static void
+rdb_prune_roots(struct rdb_dumper *dp)
+{
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (size_t c = 0; c < ARRAY_SIZE(rdb_collections); c++) {
+            const struct ovsdb_idl_table_class *tc
+                = rdb_table(rdb_collections[c].table);
+            const struct ovsdb_idl_row *row;
+            for (row = ovsdb_idl_first_row(dp->idl, tc); row;
+                 row = ovsdb_idl_next_row(row)) {
+                if (!hmapx_contains(&dp->dropped, row)
+                    && rdb_row_dangles(dp, row)) {
+                    hmapx_add(&dp->dropped,
+                              CONST_CAST(struct ovsdb_idl_row *, row));
+                    grew = true;
+                }
+            }
+        }
+    }
+}
+
 char *
 rdb_dump_replica(struct ovsdb_idl *idl, bool prune, struct json **docp,
                  size_t *n_pruned)
 {
     struct rdb_dumper dp = { .idl = idl, .prune = prune };
     hmapx_init(&dp.dropped);
+    if (prune) {
+        rdb_prune_roots(&dp);
+    }
     char *error = NULL;
     struct json *doc;
     while (!(doc = rdb_dump_pass(&dp, &error)) && !error) {

@@ -220,6 +220,21 @@ X2=$(dp_port host-b vm-x2)
 rx host-b 500 192.168.100.3 02:00:00:05:01:14 10.5.1.10 10.5.1.20 \
     | expect "host-b delivers it (vpc-x flows after the new conditions)" "ct\\(commit,zone=[0-9]+\\),$X2\$"
 
+echo "Peers: a peer's own peering with a VPC out of scope is left out"
+edit '.vpcs += [{"id":"vpc-p","cidr_blocks":["10.7.0.0/16"],"vni":700},
+               {"id":"vpc-q","cidr_blocks":["10.8.0.0/16"],"vni":800}]
+      | .subnets += [{"id":"subnet-p","vpc":"vpc-p","cidr":"10.7.1.0/24"},
+                     {"id":"subnet-q","vpc":"vpc-q","cidr":"10.8.1.0/24"}]
+      | .peering_connections = [{"id":"pcx-mp","requester_vpc":"vpc-m","accepter_vpc":"vpc-p"},
+                                {"id":"pcx-pq","requester_vpc":"vpc-p","accepter_vpc":"vpc-q"}]'
+load "$R"
+synced $cfg $ALL \
+    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+vpcd_status host-a '.region_db.scope' | expect "host-a's scope: vpc-m and its peer vpc-p, not vpc-q" '^vpc-m vpc-p$'
+vpcd_status host-a '.region_db.pruned_objects' \
+    | expect "host-a leaves out pcx-pq (it names vpc-q, outside the replica)" '^[1-9]'
+same_flows host-a
+
 echo "An ENI moved from host-b to host-c"
 edit '(.enis[] | select(.id == "eni-b1") | .host) = "host-c"'
 load "$R"
@@ -232,7 +247,7 @@ rx host-c 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 \
     | expect "host-c delivers it to eni-b1 (its scope widened to vpc-m)" "ct\\(commit,zone=[0-9]+\\),$C1\$"
 rx host-b 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 \
     | expect_not "host-b no longer delivers to eni-b1" ",$B1\$"
-vpcd_status host-c '.region_db.scope' | expect "host-c's scope: vpc-m vpc-x" '^vpc-m vpc-x$'
+vpcd_status host-c '.region_db.scope' | expect "host-c's scope: vpc-m, its peer vpc-p, vpc-x" '^vpc-m vpc-p vpc-x$'
 same_flows host-a; same_flows host-b; same_flows host-c
 grep -q 'waiting for the server to acknowledge' "${OVS_DIR[host-c]}/vpcd.log" \
     && pass "host-c waited for the widened conditions' acknowledgement" \
