@@ -234,6 +234,19 @@ vpcd_status host-a '.region_db.scope' | expect "host-a's scope: vpc-m and its pe
 vpcd_status host-a '.region_db.pruned_objects' \
     | expect "host-a leaves out pcx-pq (it names vpc-q, outside the replica)" '^[1-9]'
 same_flows host-a
+# vpc-p's group names a group of vpc-q (its own peer): host-a compiles
+# nothing of vpc-p's rules, but its replica must resolve the reference,
+# so vpc-q joins the scope through the rule's security_group_vpc.
+edit '.security_groups += [{"id":"sg-q","vpc":"vpc-q"},
+        {"id":"sg-p","vpc":"vpc-p","ingress":[{"protocol":"tcp","from_port":80,"to_port":80,"security_group":"sg-q"}]}]'
+load "$R"
+synced $cfg $ALL \
+    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+vpcd_status host-a '.region_db.scope' \
+    | expect "a rule of in-scope sg-p naming sg-q brings vpc-q into host-a's scope" '^vpc-m vpc-p vpc-q$'
+vpcd_status host-a '.region_db.tables.Security_Group.rows' \
+    | expect "... with sg-q replicated (sg-m, sg-p, sg-q)" '^3$'
+same_flows host-a
 
 echo "An ENI moved from host-b to host-c"
 edit '(.enis[] | select(.id == "eni-b1") | .host) = "host-c"'
@@ -247,7 +260,7 @@ rx host-c 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 \
     | expect "host-c delivers it to eni-b1 (its scope widened to vpc-m)" "ct\\(commit,zone=[0-9]+\\),$C1\$"
 rx host-b 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 \
     | expect_not "host-b no longer delivers to eni-b1" ",$B1\$"
-vpcd_status host-c '.region_db.scope' | expect "host-c's scope: vpc-m, its peer vpc-p, vpc-x" '^vpc-m vpc-p vpc-x$'
+vpcd_status host-c '.region_db.scope' | expect "host-c's scope: vpc-m, its peer vpc-p (and vpc-q, named by sg-p), vpc-x" '^vpc-m vpc-p vpc-q vpc-x$'
 same_flows host-a; same_flows host-b; same_flows host-c
 grep -q 'waiting for the server to acknowledge' "${OVS_DIR[host-c]}/vpcd.log" \
     && pass "host-c waited for the widened conditions' acknowledgement" \
