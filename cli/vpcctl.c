@@ -6,7 +6,7 @@
  *   vpcctl trace FILE --host H 'from eni-x to 10.0.2.7 tcp dport 443'
  *   vpcctl vpn-config FILE --host EDGE [DIR]
  *   vpcctl pipeline-doc
- *   vpcctl --region-db=REMOTES load FILE | dump
+ *   vpcctl --region-db=REMOTES load FILE | dump | status
  *   vpcctl --region-db=REMOTES [--wait[=SECONDS]] put COLLECTION FILE|- |
  *          get COLLECTION [ID] | delete COLLECTION ID
  *   vpcctl --region-db=REMOTES [--wait[=SECONDS]] create-network-interface
@@ -42,6 +42,7 @@
 #include "regiondb/verbs.h"
 #include "regiondb/write.h"
 #include "stream-ssl.h"
+#include "regiondb/scope.h"
 #include "translator/model.h"
 #include "util.h"
 
@@ -847,6 +848,30 @@ run_verb(const struct rdb_verb *verb)
     return run_write(h, error, &errs, &res);
 }
 
+/* One line per host: the Region.cfg its vpcd has applied (Host_Status)
+ * against the region's.  Exits 0 if every host is in sync, 3 otherwise (so
+ * that scripts can wait for it). */
+static int
+cmd_status(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+{
+    if (!opt_region_db) {
+        fprintf(stderr, "vpcctl: status needs --region-db=REMOTES\n");
+        return 2;
+    }
+    char *text;
+    bool all_in_sync;
+    char *error = rdb_status(opt_region_db, REGION_DB_TIMEOUT_MS, &text,
+                             &all_in_sync);
+    if (error) {
+        fprintf(stderr, "vpcctl: %s\n", error);
+        free(error);
+        return 1;
+    }
+    fputs(text, stdout);
+    free(text);
+    return all_in_sync ? 0 : 3;
+}
+
 static int
 cmd_help(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
 {
@@ -896,6 +921,9 @@ static const struct command commands[] = {
       16, cmd_set_connection, "the remotes ovsdb-server listens on "
       "(Region.connections, e.g. pssl:6643), with an RBAC role ("
       RDB_HOST_ROLE ": a host writes only its own Host_Status row)" },
+    { "status", "--region-db=REMOTES", 0, 0, cmd_status,
+      "one line per host: the region cfg it has applied, in sync, behind "
+      "or its error (exit 3 unless all are in sync)" },
     { "help", "", 0, 0, cmd_help, "this help" },
 };
 
@@ -934,7 +962,7 @@ usage(void)
            "(Interface external_ids:vpc-eni-id)\n"
            "                       and the Geneve tunnel port; export-ovn: the OVN\n"
            "                       northbound database to load the region into\n"
-           "  --region-db=REMOTES  load, dump: the region database "
+           "  --region-db=REMOTES  load, dump, status: the region database "
            "(an OVSDB remote or a\n"
            "                       comma-separated list of them)\n"
            "  --private-key=FILE, --certificate=FILE, --ca-cert=FILE\n"

@@ -504,6 +504,55 @@ vpcd_apply_text(struct vpcd *d, const char *text, const char *origin,
     return vpcd_apply_text__(d, text, origin, 0, false, body);
 }
 
+char *
+vpcd_adopt_entries(struct vpcd *d, char *text, struct vpc_region *r,
+                   struct pl_mapping_entry *entries, size_t n,
+                   const char *origin)
+{
+    struct vpcd_state *st = d->desired;
+    free(st->text);
+    st->text = text;
+    vpc_region_destroy(st->region);
+    st->region = r;
+    free(st->entries);
+    st->entries = entries;
+    st->n_entries = n;
+    d->version++;
+    d->persisted = false;
+    char *persist_error = vpcd_save(d);
+
+    char *error = d->mapping == PL_MAP_ACTION ? vpcd_sync_cache(d) : NULL;
+    if (error) {
+        d->errors[VPCD_ERR_CACHE]++;
+    }
+    d->in_sync = !error;
+    if (error) {
+        d->apply_errors++;
+        vpcd_set_error(d, "version %"PRIu64" (%s) not installed yet: %s",
+                       d->version, origin, error);
+    } else {
+        d->applies++;
+        d->applied_at = time(NULL);
+        VLOG_INFO("applied version %"PRIu64" from %s: cache entries only "
+                  "(%"PRIuSIZE"), flows unchanged", d->version, origin, n);
+    }
+    if (persist_error) {
+        vpcd_set_error(d, "version %"PRIu64" (%s) %s: %s", d->version,
+                       origin, error ? "not persisted either"
+                                     : "installed but not persisted",
+                       persist_error);
+        if (error) {
+            char *both = xasprintf("%s; %s", error, persist_error);
+            free(error);
+            free(persist_error);
+            error = both;
+        } else {
+            error = persist_error;
+        }
+    }
+    return error;
+}
+
 /* Recompiles the desired document (bindings changed). */
 static void
 vpcd_recompile(struct vpcd *d, const char *why)
@@ -573,6 +622,10 @@ vpcd_load_file(struct vpcd *d, const char *file, const char *origin)
 {
     if (d->state_file && !strcmp(file, d->state_file)) {
         vpcd_load_state(d, origin);
+        return;
+    }
+    if (d->follow_hooks) {
+        d->follow_hooks->import_file(d, file, origin);  /* --region-db. */
         return;
     }
     char *text = vpcd_read_file(file);
@@ -863,6 +916,9 @@ vpcd_status_json(const struct vpcd *d)
                     json_real_create(latency_quantile(d, 0.99)));
     json_object_put(o, "last_error", d->last_error
                     ? json_string_create(d->last_error) : json_null_create());
+    if (d->follow_hooks) {
+        d->follow_hooks->status(d, o);
+    }
     char *s = json_to_string(o, JSSF_PRETTY | JSSF_SORT);
     json_destroy(o);
     return s;
@@ -922,6 +978,10 @@ metrics_text(struct vpcd *d)
                   latency_quantile(d, 0.5), latency_quantile(d, 0.99),
                   d->latency_sum, d->n_latencies);
 
+    if (d->follow_hooks) {
+        d->follow_hooks->metrics(d, &ds);
+    }
+
     uint64_t drops[PL_N_STAGES];
     char *error = sw_stage_drops(d->switch_target, drops);
     if (!error) {
@@ -963,7 +1023,9 @@ vpcd_http(struct vpcd *d, const char *method, const char *path,
 
     *content_type = "application/json";
     if (!strcmp(path, "/v1/intents")) {
-        if (put) {
+        if (put && d->follow_hooks) {
+            return d->follow_hooks->import_text(d, body, "http", out);
+        } else if (put) {
             return vpcd_apply_text(d, body, "http", out);
         } else if (get && d->desired) {
             *out = xstrdup(d->desired->text);

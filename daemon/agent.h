@@ -84,6 +84,27 @@ struct vpcd {
     uint64_t n_latencies;
     double latency_sum;
     char *last_error;
+
+    /* --region-db (daemon/follow.c): the follower and its hooks, or
+     * NULL. */
+    const char *region_db;
+    struct vpcd_follow *follow;
+    const struct vpcd_follow_hooks *follow_hooks;
+};
+
+/* What the follower changes in the agent (daemon/follow.c sets them; the
+ * agent's unit tests and fuzzers link no follower): documents from the
+ * watched file and PUT /v1/intents are imported into the region database
+ * instead of installed, and the status and metrics say more. */
+struct json;
+struct ds;
+struct vpcd_follow_hooks {
+    int (*import_text)(struct vpcd *, const char *text, const char *origin,
+                       char **body);
+    void (*import_file)(struct vpcd *, const char *file,
+                        const char *origin);
+    void (*status)(const struct vpcd *, struct json *status);
+    void (*metrics)(const struct vpcd *, struct ds *);
 };
 
 void vpcd_destroy(struct vpcd *);
@@ -122,6 +143,15 @@ void vpcd_audit(struct vpcd *);
  * (malloc'd) are the response. */
 int vpcd_http(struct vpcd *, const char *method, const char *path,
               const char *body, const char **content_type, char **out);
+
+/* Replaces the desired state's document, region and cache entries (sorted)
+ * by 'text', 'r' and 'entries' (all taken), keeping its flows, which the
+ * caller knows are unchanged (daemon/follow.c: a change that touches only
+ * cache entries), and installs the cache's difference.  Returns NULL or a
+ * malloc'd error (then not in sync; the audit retries). */
+char *vpcd_adopt_entries(struct vpcd *, char *text, struct vpc_region *r,
+                         struct pl_mapping_entry *entries, size_t n,
+                         const char *origin);
 
 char *vpcd_status_json(const struct vpcd *);
 char *vpcd_desired_flows(const struct vpcd *);

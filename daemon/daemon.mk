@@ -2,9 +2,15 @@
 DAEMON_SRCS := daemon/state.c daemon/agent.c
 VPCD := $(BUILD)/vpcd
 
-$(VPCD): $(patsubst %.c,$(BUILD)/obj/%.o,daemon/vpcd.c $(DAEMON_SRCS) \
-		$(SWITCH_SRCS) $(LIB_SRCS)) $(OVS_LIB)
+# daemon/follow.c (--region-db) is vpcd's only: the agent's unit tests and
+# fuzzers link no region database.
+$(VPCD): $(patsubst %.c,$(BUILD)/obj/%.o,daemon/vpcd.c daemon/follow.c \
+		$(DAEMON_SRCS) $(SWITCH_SRCS) $(LIB_SRCS)) $(RDB_OBJS) $(OVS_LIB)
 	$(CC) -o $@ $(filter %.o,$^) $(OVS_LIBS) -levent
+
+# The follower uses the region database's generated IDL.
+$(BUILD)/obj/daemon/follow.o: ALL_CFLAGS += -I$(BUILD)
+$(BUILD)/obj/daemon/follow.o: $(RDB_IDL_H)
 
 all: $(VPCD)
 

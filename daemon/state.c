@@ -31,6 +31,9 @@ compare_entries(const void *a_, const void *b_)
     return a->ip < b->ip ? -1 : a->ip > b->ip;
 }
 
+void (*vpcd_state_region_hook)(struct vpc_region *, void *aux);
+void *vpcd_state_region_hook_aux;
+
 struct vpcd_state *
 vpcd_state_build(const char *text, const struct pl_host_config *cfg,
                  struct vpc_errors *errors)
@@ -38,6 +41,9 @@ vpcd_state_build(const char *text, const struct pl_host_config *cfg,
     struct vpc_region *r = vpc_region_from_string(text, errors);
     if (!r) {
         return NULL;
+    }
+    if (vpcd_state_region_hook) {
+        vpcd_state_region_hook(r, vpcd_state_region_hook_aux);
     }
     struct vpcd_state *st = xzalloc(sizeof *st);
     st->text = xstrdup(text);

@@ -32,6 +32,12 @@ struct vpcd_state *vpcd_state_build(const char *text,
                                     struct vpc_errors *errors);
 void vpcd_state_destroy(struct vpcd_state *);
 
+/* If set, called on every region vpcd_state_build() parses, before it
+ * compiles it (daemon/follow.c: a scoped document's gateways keep their
+ * region-wide VNIs). */
+extern void (*vpcd_state_region_hook)(struct vpc_region *, void *aux);
+extern void *vpcd_state_region_hook_aux;
+
 /* Differences between two sorted entry arrays: entries of 'new' that are
  * absent from, or different in, 'old' go to 'set'; keys of 'old' absent
  * from 'new' go to 'del'.  Arrays are malloc'd. */

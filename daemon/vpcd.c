@@ -43,6 +43,7 @@
 #include <unistd.h>
 #include "daemon.h"
 #include "daemon/agent.h"
+#include "daemon/follow.h"
 #include "dirs.h"
 #include "fatal-signal.h"
 #include "openvswitch/json.h"
@@ -340,6 +341,7 @@ tick_cb(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED, void *d_)
     if (++d->ticks % VPCD_AUDIT_TICKS == 0) {
         vpcd_audit(d);
     }
+    vpcd_follow_tick(d);
 }
 
 static void
@@ -370,6 +372,12 @@ usage(void)
            "  --host=H             this host's id in the intents (required)\n"
            "  --intents=FILE       read intents from FILE, reload when it "
            "changes or on SIGHUP\n"
+           "  --region-db=REMOTES  follow the region database (OVSDB "
+           "remotes): monitor this\n"
+           "                       host's scope, apply it, acknowledge "
+           "in Host_Status;\n"
+           "                       --intents and PUT /v1/intents import "
+           "into it\n"
            "  --state-dir=DIR      persist the last valid document in "
            "DIR/vpcd.state and\n"
            "                       start from it (default: %s/ovs-vpc)\n"
@@ -427,7 +435,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         OPT_HOST = UCHAR_MAX + 1, OPT_INTENTS, OPT_STATE_DIR, OPT_HTTP,
         OPT_MAPPING, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_VSWITCHD_CTL,
         OPT_UNIXCTL, OPT_RUN_DIR, OPT_HTTP_MAX_CONNS, OPT_HTTP_MAX_BODY,
-        OPT_HTTP_TIMEOUT, OPT_OVS_TIMEOUT,
+        OPT_HTTP_TIMEOUT, OPT_OVS_TIMEOUT, OPT_REGION_DB,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -447,6 +455,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "http-max-body", required_argument, NULL, OPT_HTTP_MAX_BODY },
         { "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
         { "ovs-timeout", required_argument, NULL, OPT_OVS_TIMEOUT },
+        { "region-db", required_argument, NULL, OPT_REGION_DB },
         { "help", no_argument, NULL, 'h' },
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
@@ -495,6 +504,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
             sw_ovs_set_timeout(parse_number("--ovs-timeout", optarg, 1,
                                              3600 * 1000));
             break;
+        case OPT_REGION_DB: d->region_db = optarg; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         DAEMON_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS
@@ -611,6 +621,14 @@ main(int argc, char *argv[])
     VLOG_INFO("vpcd for host %s (mapping %s) started", d.host,
               d.mapping == PL_MAP_ACTION ? "action" : "flows");
 
+    /* With --region-db the database is the durable state: follow it, and
+     * import the watched file into it. */
+    if (d.region_db) {
+        free(d.state_file);
+        d.state_file = NULL;
+        vpcd_follow_start(&d);
+    }
+
     /* Start from the watched file, else from the last persisted state. */
     if (d.intents_file) {
         vpcd_file_changed(&d);
@@ -622,6 +640,7 @@ main(int argc, char *argv[])
     event_base_dispatch(d.base);
 
     VLOG_INFO("vpcd exiting");
+    vpcd_follow_stop(&d);
     if (d.http) {
         /* evhttp_free() frees the listener, then closes the connections,
          * which calls http_conn_closed(): keep it off the listener. */

@@ -30,7 +30,7 @@ pl_id_hash(const char *id)
 uint32_t
 pl_gateway_vni(const struct vpc_region *r, const struct vpc_gateway *gw)
 {
-    return PL_GW_VNI_BASE + (uint32_t) (gw - r->gateways);
+    return gw->vni ? gw->vni : PL_GW_VNI_BASE + (uint32_t) (gw - r->gateways);
 }
 
 /* Zone 0 stays unused.  Internet gateways and NAT gateways have one each. */

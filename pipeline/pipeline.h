@@ -191,7 +191,8 @@ char *pl_mapping_entries(const struct vpc_region *,
  * pl_gateway_vni(): the reserved VNI that names a gateway on the wire
  * (hosts to the edge): PL_GW_VNI_BASE plus its position among the region's
  * gateways, stable as long as gateways are appended; above every VPC VNI
- * (VPC_VNI_MAX).
+ * (VPC_VNI_MAX).  A scoped document (vpcd --region-db) holds only part of
+ * the region: there the gateway's 'vni' carries the region-wide number.
  * pl_gateway_zone(): the conntrack zone of a gateway on its edge (NAT
  * gateways and internet gateways' elastic IPs): its position plus one. */
 #define PL_GW_VNI_BASE 0xf00000

@@ -29,7 +29,19 @@ struct rdb_ctx {
                                          * an object write, every row a
                                          * reference may name). */
     struct rdb_load_stats stats;
+
+    /* For derived columns (the followers' conditions). */
+    struct shash vpc_of;        /* Object id -> its VPC's id. */
+    const char *parent_id;      /* Object whose nested lists are written. */
+    int64_t gw_base;            /* Gateways of the kinds before this one. */
 };
+
+/* Before rdb_write_row() of object 'obj' (or of the objects of its ordered
+ * collection) of 'collection' in document 'doc' (the region as it will
+ * be): what its derived columns need, the object's VPC and the gateway
+ * numbering base.  Costs the object, not the region. */
+void rdb_ctx_prepare_object(struct rdb_ctx *, const struct json *doc,
+                            const char *collection, const struct json *obj);
 
 char *rdb_connect(const char *remotes, long long deadline, bool leader_only,
                   struct ovsdb_idl **idlp);

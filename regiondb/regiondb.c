@@ -15,6 +15,7 @@
 #include <config.h>
 
 #include "regiondb/regiondb.h"
+#include "pipeline/pipeline.h"
 #include "regiondb/regiondb-private.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hmapx.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/poll-loop.h"
@@ -60,6 +62,7 @@ struct rdb_name_pair {
 #define RDB_ALT(T, F, C, P)
 #define RDB_KEY(T, C)
 #define RDB_REQUIRED_LIST(T, C)
+#define RDB_DERIVED(T, C, O)
 
 #undef RDB_ROOT
 #define RDB_ROOT(T) T
@@ -99,6 +102,28 @@ static const struct rdb_name_pair rdb_required_lists[] = {
 #include "regiondb/rdb-spec.inc"
 };
 #undef RDB_REQUIRED_LIST
+#define RDB_REQUIRED_LIST(T, C)
+
+/* Derived columns: OVSDB-only values rdb_load() computes from the
+ * document (a row's VPC, a gateway's reserved VNI), that a follower's
+ * monitor conditions select rows by. */
+struct rdb_derived {
+    const char *table, *column, *of;
+};
+#undef RDB_DERIVED
+#define RDB_DERIVED(T, C, O) { T, C, O },
+static const struct rdb_derived rdb_deriveds[] = {
+#include "regiondb/rdb-spec.inc"
+};
+#undef RDB_DERIVED
+
+/* The gateway collections in the translator's order of r->gateways, whose
+ * index gives a gateway's reserved VNI. */
+#define RDB_GW_KEY_(KIND, KEY, ...) KEY,
+static const char *const rdb_gateway_keys[] = {
+    VPC_GATEWAY_KINDS(RDB_GW_KEY_)
+};
+#undef RDB_GW_KEY_
 
 #define RDB_N_TABLES RDBREC_N_TABLES
 
@@ -176,7 +201,9 @@ struct rdb_colinfo {
     const char *field;          /* Document field it stores. */
     const struct rdb_alt *alt;  /* If one of several columns of 'field'. */
     const struct ovsdb_idl_table_class *ref;    /* Referenced table. */
-    bool internal;              /* No field: Region.cfg, 'position'. */
+    bool internal;              /* No field: Region.cfg, 'position',
+                                 * derived columns. */
+    const char *derived;        /* Derived column: what it holds. */
     bool child_list;            /* Nested list: refs into a non-root table. */
     bool required_list;         /* Written even when empty. */
     bool key;                   /* Identifies a nested entry. */
@@ -213,6 +240,13 @@ rdb_ti(const struct ovsdb_idl_table_class *tc)
                            || !strcmp(col->name, "connections"))
                         : coll && coll->ordered
                           && !strcmp(col->name, "position"));
+        for (size_t k = 0; k < ARRAY_SIZE(rdb_deriveds); k++) {
+            if (!strcmp(rdb_deriveds[k].table, tc->name)
+                && !strcmp(rdb_deriveds[k].column, col->name)) {
+                ci->derived = rdb_deriveds[k].of;
+                ci->internal = true;
+            }
+        }
         ci->child_list = ci->ref && !ci->ref->is_root;
         ci->required_list = rdb_pair_listed(rdb_required_lists,
                                             ARRAY_SIZE(rdb_required_lists),
@@ -528,6 +562,140 @@ rdb_doc_value(const struct ovsdb_idl_table_class *tc,
     return (col->type.key.type == OVSDB_TYPE_STRING) == is_string ? v : NULL;
 }
 
+/* The document-level value of derived column 'col' of object 'obj' (at
+ * index 'position' of its collection), or NULL if it has none: a VPC id,
+ * which rdb_datum_from_doc() turns into that VPC's row, or a gateway's
+ * reserved VNI, as the translator computes it (translator/check.c). */
+static struct json *
+rdb_derived_value(const struct rdb_ctx *ctx,
+                  const struct ovsdb_idl_table_class *tc,
+                  const struct ovsdb_idl_column *col, const struct json *obj,
+                  int64_t position)
+{
+    const char *of = rdb_ci(tc, col)->derived;
+    if (!strcmp(of, "gateway_vni")) {
+        return json_integer_create(PL_GW_VNI_BASE + ctx->gw_base
+                                   + position);
+    }
+    const struct json *id = NULL;
+    if (!strcmp(of, "vpc")) {
+        id = shash_find_data(json_object(obj), "id");
+    } else if (!strcmp(of, "parent_vpc")) {
+        return (ctx->parent_id && shash_find(&ctx->vpc_of, ctx->parent_id)
+                ? json_string_create(shash_find_data(&ctx->vpc_of,
+                                                     ctx->parent_id))
+                : NULL);
+    } else if (!strncmp(of, "vpc_of:", 7)) {
+        id = shash_find_data(json_object(obj), of + 7);
+    }
+    const char *vpc = (id && id->type == JSON_STRING
+                       ? shash_find_data(&ctx->vpc_of, json_string(id))
+                       : NULL);
+    return vpc ? json_string_create(vpc) : NULL;
+}
+
+/* Fills ctx->vpc_of from 'doc': every VPC-scoped object's VPC, by its own
+ * 'vpc' field or through its 'subnet'. */
+static void
+rdb_index_vpcs(struct rdb_ctx *ctx, const struct json *doc)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t c = 0; c < ARRAY_SIZE(rdb_collections); c++) {
+            const struct json *coll = shash_find_data(json_object(doc),
+                                                      rdb_collections[c].key);
+            if (!coll || coll->type != JSON_ARRAY) {
+                continue;
+            }
+            bool is_vpcs = !strcmp(rdb_collections[c].table, "VPC");
+            for (size_t i = 0; i < json_array(coll)->n; i++) {
+                const struct json *obj = json_array(coll)->elems[i];
+                const struct json *id = shash_find_data(json_object(obj),
+                                                        "id");
+                const struct json *vpc = shash_find_data(json_object(obj),
+                                                         "vpc");
+                const struct json *subnet
+                    = shash_find_data(json_object(obj), "subnet");
+                const char *v = NULL;
+                if (!id || id->type != JSON_STRING) {
+                    continue;
+                } else if (pass == 0 && is_vpcs) {
+                    v = json_string(id);
+                } else if (pass == 0 && vpc && vpc->type == JSON_STRING) {
+                    v = json_string(vpc);
+                } else if (pass == 1 && !vpc && subnet
+                           && subnet->type == JSON_STRING) {
+                    v = shash_find_data(&ctx->vpc_of, json_string(subnet));
+                }
+                if (v) {
+                    shash_add_once(&ctx->vpc_of, json_string(id), v);
+                }
+            }
+        }
+    }
+}
+
+/* The sum of the lengths of the gateway collections of 'doc' that come
+ * before 'collection' (which is one), as gateway VNIs count them. */
+static int64_t
+rdb_gw_base(const struct json *doc, const char *collection)
+{
+    int64_t base = 0;
+    for (size_t g = 0; g < ARRAY_SIZE(rdb_gateway_keys); g++) {
+        if (!strcmp(rdb_gateway_keys[g], collection)) {
+            break;
+        }
+        const struct json *gc = shash_find_data(json_object(doc),
+                                                rdb_gateway_keys[g]);
+        base += gc && gc->type == JSON_ARRAY ? json_array(gc)->n : 0;
+    }
+    return base;
+}
+
+/* The VPC id of object 'obj' of 'doc': its own id for a VPC, its "vpc", or
+ * its subnet's.  NULL if none. */
+static const char *
+rdb_object_vpc(const struct json *doc, const char *collection,
+               const struct json *obj)
+{
+    const struct json *id = shash_find_data(json_object(obj), "id");
+    const struct json *vpc = shash_find_data(json_object(obj), "vpc");
+    const struct json *subnet = shash_find_data(json_object(obj), "subnet");
+    if (!strcmp(collection, "vpcs")) {
+        return id && id->type == JSON_STRING ? json_string(id) : NULL;
+    } else if (vpc && vpc->type == JSON_STRING) {
+        return json_string(vpc);
+    } else if (subnet && subnet->type == JSON_STRING) {
+        const struct json *subnets = shash_find_data(json_object(doc),
+                                                     "subnets");
+        for (size_t i = 0; subnets && subnets->type == JSON_ARRAY
+                           && i < json_array(subnets)->n; i++) {
+            const struct json *s = json_array(subnets)->elems[i];
+            const struct json *sid = shash_find_data(json_object(s), "id");
+            if (sid && sid->type == JSON_STRING
+                && !strcmp(json_string(sid), json_string(subnet))) {
+                const struct json *sv = shash_find_data(json_object(s),
+                                                        "vpc");
+                return sv && sv->type == JSON_STRING ? json_string(sv)
+                                                     : NULL;
+            }
+        }
+    }
+    return NULL;
+}
+
+void
+rdb_ctx_prepare_object(struct rdb_ctx *ctx, const struct json *doc,
+                       const char *collection, const struct json *obj)
+{
+    ctx->gw_base = rdb_gw_base(doc, collection);
+    const struct json *id = obj ? shash_find_data(json_object(obj), "id")
+                                : NULL;
+    const char *vpc = obj ? rdb_object_vpc(doc, collection, obj) : NULL;
+    if (id && id->type == JSON_STRING && vpc) {
+        shash_add_once(&ctx->vpc_of, json_string(id), vpc);
+    }
+}
+
 /* Writes 'desired' (consumed) into 'row''s 'col' unless it already holds
  * it.  Returns true if it wrote. */
 static bool
@@ -611,6 +779,14 @@ rdb_diff_children(struct rdb_ctx *ctx, const struct ovsdb_idl_row *parent,
         }
         for (size_t k = 0; k < tc->n_columns && !error; k++) {
             const struct ovsdb_idl_column *kc = &tc->columns[k];
+            if (rdb_ci(tc, kc)->derived) {
+                struct json *v = rdb_derived_value(ctx, tc, kc, c->obj, 0);
+                error = rdb_datum_from_doc(ctx, kc, v, c->path,
+                                           rdb_field_of(tc, kc),
+                                           &c->cols[k]);
+                json_destroy(v);
+                continue;
+            }
             error = rdb_datum_from_doc(ctx, kc, rdb_doc_value(tc, kc, c->obj),
                                        c->path, rdb_field_of(tc, kc),
                                        &c->cols[k]);
@@ -711,6 +887,9 @@ rdb_write_row(struct rdb_ctx *ctx, const struct ovsdb_idl_row *row,
         }
         const char *field = rdb_field_of(tc, col);
         if (rdb_is_child_list(col)) {
+            const struct json *id = shash_find_data(json_object(obj), "id");
+            ctx->parent_id = id && id->type == JSON_STRING
+                             ? json_string(id) : NULL;
             char *p = xasprintf("%s.%s", path, field);
             error = rdb_diff_children(ctx, row, is_new, col,
                                       rdb_doc_value(tc, col, obj), p,
@@ -718,7 +897,12 @@ rdb_write_row(struct rdb_ctx *ctx, const struct ovsdb_idl_row *row,
             free(p);
         } else {
             struct ovsdb_datum d;
-            if (rdb_is_internal(tc, col)) {
+            if (rdb_ci(tc, col)->derived) {
+                struct json *v = rdb_derived_value(ctx, tc, col, obj,
+                                                   position);
+                error = rdb_datum_from_doc(ctx, col, v, path, col->name, &d);
+                json_destroy(v);
+            } else if (rdb_is_internal(tc, col)) {
                 struct json *pos = json_integer_create(position);
                 error = rdb_datum_from_doc(ctx, col, pos, path, field, &d);
                 json_destroy(pos);
@@ -816,8 +1000,19 @@ rdb_build_txn(struct rdb_ctx *ctx, const struct json *doc)
     }
 
     /* Pass 2: columns. */
+    rdb_index_vpcs(ctx, doc);
     for (size_t c = 0; c < ARRAY_SIZE(rdb_collections) && !error; c++) {
         size_t n = colls[c] ? json_array(colls[c])->n : 0;
+        ctx->gw_base = 0;
+        for (size_t g = 0; g < ARRAY_SIZE(rdb_gateway_keys); g++) {
+            if (!strcmp(rdb_gateway_keys[g], rdb_collections[c].key)) {
+                break;
+            }
+            const struct json *gc = shash_find_data(json_object(doc),
+                                                    rdb_gateway_keys[g]);
+            ctx->gw_base += gc && gc->type == JSON_ARRAY
+                            ? json_array(gc)->n : 0;
+        }
         for (size_t i = 0; i < n && !error; i++) {
             const struct json *obj = json_array(colls[c])->elems[i];
             const char *id = json_string(shash_find_data(json_object(obj),
@@ -941,6 +1136,7 @@ rdb_load(const char *remotes, const char *file, int timeout_ms,
         for (size_t i = 0; i < RDB_N_TABLES; i++) {
             shash_init(&ctx.ids[i]);
         }
+        shash_init(&ctx.vpc_of);
         ctx.txn = ovsdb_idl_txn_create(idl);
         ovsdb_idl_txn_add_comment(ctx.txn, "vpcctl load %s", file);
         unsigned int seqno = ovsdb_idl_get_seqno(idl);
@@ -981,6 +1177,7 @@ rdb_load(const char *remotes, const char *file, int timeout_ms,
                 for (size_t i = 0; i < RDB_N_TABLES; i++) {
                     shash_destroy(&ctx.ids[i]);
                 }
+                shash_destroy(&ctx.vpc_of);
                 continue;
             } else {
                 const char *e = ovsdb_idl_txn_get_error(ctx.txn);
@@ -994,6 +1191,7 @@ rdb_load(const char *remotes, const char *file, int timeout_ms,
         for (size_t i = 0; i < RDB_N_TABLES; i++) {
             shash_destroy(&ctx.ids[i]);
         }
+        shash_destroy(&ctx.vpc_of);
         break;
     }
     ovsdb_idl_destroy(idl);
@@ -1003,7 +1201,18 @@ rdb_load(const char *remotes, const char *file, int timeout_ms,
 
 /* Dumping. */
 
-static struct json *rdb_row_to_json(struct ovsdb_idl *,
+/* What dumping needs besides the IDL.  With 'prune' (a follower's replica,
+ * which holds only the rows its monitor conditions select), a reference to
+ * a row absent from the replica, or to a row dropped earlier, drops the
+ * entry of a list that holds it, or else the whole object. */
+struct rdb_dumper {
+    struct ovsdb_idl *idl;
+    bool prune;
+    struct hmapx dropped;       /* Root rows left out. */
+    bool dangling;              /* The last atom named a missing row. */
+};
+
+static struct json *rdb_row_to_json(struct rdb_dumper *,
                                     const struct ovsdb_idl_row *, char **);
 
 static int
@@ -1028,7 +1237,7 @@ rdb_compare_json(const void *a_, const void *b_)
 }
 
 static struct json *
-rdb_atom_to_json(struct ovsdb_idl *idl, const struct ovsdb_idl_column *col,
+rdb_atom_to_json(struct rdb_dumper *dp, const struct ovsdb_idl_column *col,
                  const struct ovsdb_base_type *base,
                  const union ovsdb_atom *atom, char **error)
 {
@@ -1044,14 +1253,22 @@ rdb_atom_to_json(struct ovsdb_idl *idl, const struct ovsdb_idl_column *col,
     case OVSDB_TYPE_UUID: {
         const struct ovsdb_idl_table_class *ref = rdb_ref_table(col);
         const struct ovsdb_idl_row *row
-            = ref ? ovsdb_idl_get_row_for_uuid(idl, ref, &atom->uuid) : NULL;
+            = ref ? ovsdb_idl_get_row_for_uuid(dp->idl, ref, &atom->uuid)
+                  : NULL;
+        if (row && !row->new_datum) {
+            row = NULL;         /* Referenced, but not in the replica. */
+        }
+        if (dp->prune && (!row || hmapx_contains(&dp->dropped, row))) {
+            dp->dangling = true;
+            return NULL;
+        }
         if (!row) {
             *error = xasprintf("column %s: dangling reference "UUID_FMT,
                                col->name, UUID_ARGS(&atom->uuid));
             return NULL;
         }
         return (ref->is_root ? json_string_create(rdb_row_id(row))
-                             : rdb_row_to_json(idl, row, error));
+                             : rdb_row_to_json(dp, row, error));
     }
     case OVSDB_TYPE_VOID:
     case OVSDB_N_TYPES:
@@ -1064,7 +1281,7 @@ rdb_atom_to_json(struct ovsdb_idl *idl, const struct ovsdb_idl_column *col,
 
 /* The document object that 'row' holds. */
 static struct json *
-rdb_row_to_json(struct ovsdb_idl *idl, const struct ovsdb_idl_row *row,
+rdb_row_to_json(struct rdb_dumper *dp, const struct ovsdb_idl_row *row,
                 char **error)
 {
     const struct ovsdb_idl_table_class *tc = row->table->class_;
@@ -1084,7 +1301,7 @@ rdb_row_to_json(struct ovsdb_idl *idl, const struct ovsdb_idl_row *row,
         if (ovsdb_type_is_map(&col->type)) {
             v = json_object_create();
             for (size_t k = 0; k < d->n && !*error; k++) {
-                struct json *val = rdb_atom_to_json(idl, col,
+                struct json *val = rdb_atom_to_json(dp, col,
                                                     &col->type.value,
                                                     &d->values[k], error);
                 if (val) {
@@ -1095,11 +1312,12 @@ rdb_row_to_json(struct ovsdb_idl *idl, const struct ovsdb_idl_row *row,
             struct json **elems = xcalloc(d->n + 1, sizeof *elems);
             size_t n = 0;
             for (size_t k = 0; k < d->n && !*error; k++) {
-                struct json *e = rdb_atom_to_json(idl, col, &col->type.key,
+                struct json *e = rdb_atom_to_json(dp, col, &col->type.key,
                                                   &d->keys[k], error);
                 if (e) {
                     elems[n++] = e;
                 }
+                dp->dangling = false;   /* Pruned: the entry is left out. */
             }
             /* Ids and nested objects in a stable order (the datum's is by
              * UUID). */
@@ -1110,8 +1328,12 @@ rdb_row_to_json(struct ovsdb_idl *idl, const struct ovsdb_idl_row *row,
             }
             v = json_array_create(elems, n);
         } else {
-            v = rdb_atom_to_json(idl, col, &col->type.key, &d->keys[0],
+            v = rdb_atom_to_json(dp, col, &col->type.key, &d->keys[0],
                                  error);
+            if (!v && dp->dangling) {
+                json_destroy(obj);
+                return NULL;    /* Pruned: the whole object. */
+            }
         }
         if (v) {
             json_object_put(obj, field, v);
@@ -1136,35 +1358,28 @@ rdb_compare_rows(const void *a_, const void *b_)
     return strcmp(a->id, b->id);
 }
 
-char *
-rdb_dump(const char *remotes, int timeout_ms, struct json **docp)
+/* One pass of rdb_dump_replica(): the document, or NULL if it dropped
+ * another row (then the caller tries again: what referenced the dropped
+ * row must go too). */
+static struct json *
+rdb_dump_pass(struct rdb_dumper *dp, char **errorp)
 {
-    struct ovsdb_idl *idl;
-    char *error = rdb_connect(remotes, time_msec() + timeout_ms, false,
-                              &idl);
-    if (error) {
-        return error;
-    }
-    error = rdb_dump_idl(idl, docp);
-    ovsdb_idl_destroy(idl);
-    return error;
-}
-
-char *
-rdb_dump_idl(struct ovsdb_idl *idl, struct json **docp)
-{
+    struct ovsdb_idl *idl = dp->idl;
     char *error = NULL;
+    bool dropped = false;
     struct json *doc = json_object_create();
 
     const struct ovsdb_idl_table_class *root_tc = rdb_table(rdb_root_table);
     const struct ovsdb_idl_row *root = ovsdb_idl_first_row(idl, root_tc);
     if (root) {
-        struct json *top = rdb_row_to_json(idl, root, &error);
-        struct shash_node *node;
-        SHASH_FOR_EACH (node, json_object(top)) {
-            json_object_put(doc, node->name, json_clone(node->data));
+        struct json *top = rdb_row_to_json(dp, root, &error);
+        if (top) {
+            struct shash_node *node;
+            SHASH_FOR_EACH (node, json_object(top)) {
+                json_object_put(doc, node->name, json_clone(node->data));
+            }
+            json_destroy(top);
         }
-        json_destroy(top);
     }
 
     for (size_t c = 0; c < ARRAY_SIZE(rdb_collections) && !error; c++) {
@@ -1177,6 +1392,9 @@ rdb_dump_idl(struct ovsdb_idl *idl, struct json **docp)
         const struct ovsdb_idl_row *row;
         for (row = ovsdb_idl_first_row(idl, tc); row;
              row = ovsdb_idl_next_row(row)) {
+            if (hmapx_contains(&dp->dropped, row)) {
+                continue;       /* Left out by an earlier pass. */
+            }
             if (n >= allocated) {
                 rows = x2nrealloc(rows, &allocated, sizeof *rows);
             }
@@ -1191,19 +1409,120 @@ rdb_dump_idl(struct ovsdb_idl *idl, struct json **docp)
             qsort(rows, n, sizeof *rows, rdb_compare_rows);
             struct json *arr = json_array_create_empty();
             for (size_t i = 0; i < n && !error; i++) {
-                json_array_add(arr, rdb_row_to_json(idl, rows[i].row,
-                                                    &error));
+                struct json *obj = rdb_row_to_json(dp, rows[i].row, &error);
+                if (obj) {
+                    json_array_add(arr, obj);
+                } else if (!error) {
+                    hmapx_add(&dp->dropped,
+                              CONST_CAST(struct ovsdb_idl_row *,
+                                         rows[i].row));
+                    dp->dangling = false;
+                    dropped = true;
+                }
             }
             json_object_put(doc, rdb_collections[c].key, arr);
         }
         free(rows);
     }
-    if (error) {
+    if (error || dropped) {
         json_destroy(doc);
-        return error;
+        *errorp = error;
+        return NULL;
     }
+    return doc;
+}
+
+/* True if 'row' names, in a column of one reference (not a list), a row
+ * that is absent from the replica or already dropped: the JSON pass would
+ * drop it whole. */
+static bool
+rdb_row_dangles(const struct rdb_dumper *dp, const struct ovsdb_idl_row *row)
+{
+    const struct ovsdb_idl_table_class *tc = row->table->class_;
+    for (size_t i = 0; i < tc->n_columns; i++) {
+        const struct ovsdb_idl_column *col = &tc->columns[i];
+        const struct rdb_colinfo *ci = rdb_ci(tc, col);
+        if (!ci->ref || ci->internal || col->type.n_max != 1
+            || ovsdb_type_is_map(&col->type)) {
+            continue;
+        }
+        const struct ovsdb_datum *d = ovsdb_idl_read(row, col);
+        if (d->n) {
+            const struct ovsdb_idl_row *target
+                = ovsdb_idl_get_row_for_uuid(dp->idl, ci->ref,
+                                             &d->keys[0].uuid);
+            if (!target || !target->new_datum
+                || hmapx_contains(&dp->dropped, target)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Drops, to a fixed point, the root rows that rdb_row_dangles(), without
+ * building any JSON, so that one JSON pass is usually enough. */
+static void
+rdb_prune_roots(struct rdb_dumper *dp)
+{
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (size_t c = 0; c < ARRAY_SIZE(rdb_collections); c++) {
+            const struct ovsdb_idl_table_class *tc
+                = rdb_table(rdb_collections[c].table);
+            const struct ovsdb_idl_row *row;
+            for (row = ovsdb_idl_first_row(dp->idl, tc); row;
+                 row = ovsdb_idl_next_row(row)) {
+                if (!hmapx_contains(&dp->dropped, row)
+                    && rdb_row_dangles(dp, row)) {
+                    hmapx_add(&dp->dropped,
+                              CONST_CAST(struct ovsdb_idl_row *, row));
+                    grew = true;
+                }
+            }
+        }
+    }
+}
+
+char *
+rdb_dump_replica(struct ovsdb_idl *idl, bool prune, struct json **docp,
+                 size_t *n_pruned)
+{
+    struct rdb_dumper dp = { .idl = idl, .prune = prune };
+    hmapx_init(&dp.dropped);
+    if (prune) {
+        rdb_prune_roots(&dp);
+    }
+    char *error = NULL;
+    struct json *doc;
+    while (!(doc = rdb_dump_pass(&dp, &error)) && !error) {
+        continue;               /* Each pass drops at least one row. */
+    }
+    if (n_pruned) {
+        *n_pruned = hmapx_count(&dp.dropped);
+    }
+    hmapx_destroy(&dp.dropped);
     *docp = doc;
-    return NULL;
+    return error;
+}
+
+char *
+rdb_dump_idl(struct ovsdb_idl *idl, struct json **docp)
+{
+    return rdb_dump_replica(idl, false, docp, NULL);
+}
+
+char *
+rdb_dump(const char *remotes, int timeout_ms, struct json **docp)
+{
+    struct ovsdb_idl *idl;
+    char *error = rdb_connect(remotes, time_msec() + timeout_ms, false,
+                              &idl);
+    if (!error) {
+        error = rdb_dump_replica(idl, false, docp, NULL);
+        ovsdb_idl_destroy(idl);
+    }
+    return error;
 }
 
 /* The table of document collection 'key' (NULL if it is none), and

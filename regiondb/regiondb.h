@@ -17,6 +17,7 @@
 #ifndef REGIONDB_REGIONDB_H
 #define REGIONDB_REGIONDB_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,5 +47,16 @@ char *rdb_load(const char *remotes, const char *file, int timeout_ms,
  * stored document order), lists of ids and nested lists sorted.  Returns
  * NULL or a malloc'd error message. */
 char *rdb_dump(const char *remotes, int timeout_ms, struct json **docp);
+
+/* The region document that 'idl' (of rdbrec_idl_class) holds, as
+ * rdb_dump() formats it.  With 'prune', for a follower's replica (only the
+ * rows its monitor conditions select): an entry of a list that references
+ * a row absent from the replica is left out, and an object with such a
+ * reference elsewhere is left out whole, repeatedly, until every reference
+ * of the document resolves; '*n_pruned' (if nonnull) counts the objects
+ * left out.  Returns NULL or a malloc'd error. */
+struct ovsdb_idl;
+char *rdb_dump_replica(struct ovsdb_idl *idl, bool prune, struct json **docp,
+                       size_t *n_pruned);
 
 #endif /* regiondb/regiondb.h */

@@ -13,7 +13,7 @@ RDB_IDL_C   := $(RDB_DIR)/region-idl.c
 RDB_IDL_H   := $(RDB_DIR)/region-idl.h
 RDB_SPEC    := $(RDB_DIR)/rdb-spec.inc
 RDB_SRCS    := regiondb/regiondb.c regiondb/write.c regiondb/verbs.c \
-               regiondb/access.c
+               regiondb/access.c regiondb/scope.c
 RDB_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(RDB_SRCS)) \
                $(BUILD)/obj/regiondb/region-idl.o
 OVSDB_IDLC_RUN = PYTHONPATH=$(OVS_SRC)/python PYTHONDONTWRITEBYTECODE=yes \
@@ -42,7 +42,8 @@ $(BUILD)/obj/regiondb/region-idl.o: $(RDB_IDL_C) $(RDB_IDL_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I$(BUILD) -c $< -o $@
 RDB_IDL_USERS := $(BUILD)/obj/regiondb/regiondb.o \
-                 $(BUILD)/obj/regiondb/write.o $(BUILD)/obj/regiondb/access.o
+                 $(BUILD)/obj/regiondb/write.o $(BUILD)/obj/regiondb/access.o \
+                 $(BUILD)/obj/regiondb/scope.o
 $(RDB_IDL_USERS): ALL_CFLAGS += -I$(BUILD)
 $(RDB_IDL_USERS): $(RDB_IDL_H) $(RDB_SPEC)
 

@@ -512,6 +512,7 @@ rdb_ctx_init__(struct rdb_ctx *ctx, struct ovsdb_idl *idl)
     for (size_t i = 0; i < RDBREC_N_TABLES; i++) {
         shash_init(&ctx->ids[i]);
     }
+    shash_init(&ctx->vpc_of);
 }
 
 /* Starts a transaction for a whole-document import (rdb_build_txn() fills
@@ -586,6 +587,7 @@ rdb_ctx_destroy(struct rdb_ctx *ctx)
     for (size_t i = 0; i < RDBREC_N_TABLES; i++) {
         shash_destroy(&ctx->ids[i]);
     }
+    shash_destroy(&ctx->vpc_of);
 }
 
 static void rdb_txn_failed(struct rdb_handle *, struct ovsdb_idl_txn *,
@@ -715,6 +717,7 @@ rdb_build_object_txn(struct rdb_ctx *ctx, const char *collection,
             ctx->stats.n_inserted++;
         }
         char *path = xasprintf("$.%s[%s]", collection, id);
+        rdb_ctx_prepare_object(ctx, doc, collection, obj);
         error = rdb_write_row(ctx, row, is_new, obj, path, position);
         free(path);
     } else {
@@ -730,6 +733,7 @@ rdb_build_object_txn(struct rdb_ctx *ctx, const char *collection,
             if (r) {
                 char *path = xasprintf("$.%s[%s]", collection,
                                        rdb_jstr(o, "id"));
+                rdb_ctx_prepare_object(ctx, doc, collection, o);
                 error = rdb_write_row(ctx, r, false, o, path, i);
                 free(path);
             }

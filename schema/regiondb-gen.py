@@ -8,10 +8,11 @@
 region.schema.json is the one source of every field and its type; the
 annotation file (region.ann.json) adds what only OVSDB needs: table names,
 which id fields are references to which table, indexes, the tables of
-nested lists, the Region and Host_Status tables, and the OVSDB-only tables
-that ovsdb-server itself reads (Connection: the remotes it listens on with
-their RBAC role; RBAC_Role, RBAC_Permission).  'ovsschema' writes
-the OVSDB schema, 'spec' the C table (an X-macro include) that tells
+nested lists, the OVSDB-only derived columns that followers' monitor
+conditions select rows by, the Region and Host_Status tables, and the
+OVSDB-only tables that ovsdb-server itself reads (Connection: the remotes it
+listens on with their RBAC role; RBAC_Role, RBAC_Permission).  'ovsschema'
+writes the OVSDB schema, 'spec' the C table (an X-macro include) that tells
 regiondb/regiondb.c how fields map to columns where the names differ, and
 'check' verifies an OVSDB schema against the JSON Schema independently of
 the generator (every field has its column with a compatible type, every
@@ -44,6 +45,9 @@ class Model:
                      if k != "description"}
         self.alts = {k: v for k, v in ann["alternatives"].items()
                      if k != "description"}
+        self.derived = {k: v for k, v in ann.get("derived_columns",
+                                                 {}).items()
+                        if k != "description"}
 
     def deref(self, prop):
         """Returns (def name or None, resolved property)."""
@@ -107,6 +111,28 @@ def atom_type(model, defname, prop, field):
     if t == "boolean":
         return {"type": "boolean"}
     fail("field %s: no OVSDB type for %r" % (field, prop))
+
+
+DERIVED_KINDS = ("vpc", "parent_vpc", "vpc_of:", "gateway_vni")
+
+
+def derived_type(of):
+    """The OVSDB column type of a derived column ('derived_columns'): a
+    strong reference to its VPC, or an integer for 'gateway_vni'.  The
+    reference is optional in nested tables ('parent_vpc', 'vpc_of:FIELD'):
+    rdb_load() clears a dropped entry's references before the server
+    collects it, and 'vpc_of:FIELD' has no value when FIELD is absent."""
+    if of == "gateway_vni":
+        return {"type": "integer"}
+    if of == "vpc":
+        return {"type": {"key": {"type": "uuid", "refTable": "VPC",
+                                 "refType": "strong"}}}
+    if of == "parent_vpc" or of.startswith("vpc_of:"):
+        return {"type": {"key": {"type": "uuid", "refTable": "VPC",
+                                 "refType": "strong"},
+                         "min": 0, "max": 1}}
+    fail("derived column: unknown kind %r (expected one of %s)"
+         % (of, ", ".join(DERIVED_KINDS)))
 
 
 def simplify(key):
@@ -208,6 +234,13 @@ def ovsschema(model):
     for defname, c in model.children.items():
         tables[c["table"]] = {"columns": columns_of(model, defname),
                               "isRoot": False}
+    for table, cols in model.derived.items():
+        if table not in tables:
+            fail("derived_columns: no table %s" % table)
+        for col, of in cols.items():
+            if col in tables[table]["columns"]:
+                fail("derived column %s.%s is also a field" % (table, col))
+            tables[table]["columns"][col] = derived_type(of)
     return {"name": model.ann["name"], "version": model.ann["version"],
             "tables": tables}
 
@@ -243,6 +276,13 @@ def spec(model, out):
             if col not in tables[c["table"]]["columns"]:
                 fail("key column %s.%s does not exist" % (c["table"], col))
             w('RDB_KEY("%s", "%s")\n' % (c["table"], col))
+    w("\n/* RDB_DERIVED(TABLE, COLUMN, OF): an OVSDB-only column that "
+      "rdb_load()\n * computes (schema/region.ann.json, "
+      "'derived_columns'). */\n")
+    for table, cols in model.derived.items():
+        for col, of in cols.items():
+            derived_type(of)
+            w('RDB_DERIVED("%s", "%s", "%s")\n' % (table, col, of))
     w("\n/* RDB_REQUIRED_LIST(TABLE, COLUMN): a required list, written even"
       "\n * when empty. */\n")
     for coll, table in model.collections.items():
@@ -367,13 +407,38 @@ def check(model, db):
             return
         err("%s: JSON Schema type %r has no check" % (where, prop))
 
+    def check_derived(table, cols):
+        """The derived columns: OVSDB-only, each of its kind's type."""
+        names = []
+        for col, of in model.derived.get(table, {}).items():
+            names.append(col)
+            if col not in cols:
+                err("%s: derived column %s is missing" % (table, col))
+                continue
+            c = cols[col]
+            if of == "gateway_vni":
+                if c["key"].get("type") != "integer":
+                    err("%s.%s: must be an integer" % (table, col))
+                continue
+            want = (1, 1) if of == "vpc" else (0, 1)
+            if (c["min"], c["max"]) != want:
+                err("%s.%s: derived column must have min %d max %d"
+                    % (table, col, want[0], want[1]))
+            if c["key"].get("refTable") != "VPC":
+                err("%s.%s: derived column must reference VPC"
+                    % (table, col))
+            elif c["key"].get("refType", "strong") != "strong":
+                err("%s.%s: derived reference to VPC must be strong"
+                    % (table, col))
+        return names
+
     def check_object(table, defname, extra_cols):
         if table not in tables:
             err("table %s (of %s) is missing" % (table, defname))
             return
         cols = {n: norm_type(c["type"])
                 for n, c in tables[table]["columns"].items()}
-        seen = set(extra_cols)
+        seen = set(extra_cols) | set(check_derived(table, cols))
         obj = model.defs[defname]
         required = set(obj.get("required", []))
         for field, raw in obj["properties"].items():

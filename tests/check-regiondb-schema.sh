@@ -76,6 +76,15 @@ for t in Connection RBAC_Role RBAC_Permission; do
         && pass "$t is in the schema (OVSDB-only: no field of the document)" \
         || fail "$t is not in the schema"
 done
+mutant "a missing derived column" \
+    "del t['Route_Entry']['columns']['vpc']" \
+    "Route_Entry: derived column vpc is missing"
+mutant "a derived column that references the wrong table" \
+    "t['ENI']['columns']['vpc']['type']['key']['refTable'] = 'Subnet'" \
+    "ENI.vpc: derived column must reference VPC"
+mutant "an optional derived VPC of a root table" \
+    "t['ENI']['columns']['vpc']['type']['min'] = 0" \
+    "ENI.vpc: derived column must have min 1 max 1"
 
 # And from the other side: a field added to the JSON Schema but not to the
 # OVSDB schema.

@@ -53,13 +53,22 @@ vpcd_start() {
         VPCD_PORT[$name]=$VPCD_FREE_PORT
     fi
     mkdir -p "$d/state"
-    vpcd_nsexec "$name" "${VPCD_WRAP[@]}" \
-        env OVS_RUNDIR="$d" OVS_LOGDIR="$d" OVS_DBDIR="$d" \
-        "$VPCD" --host="$name" --state-dir="$d/state" \
-        --http="127.0.0.1:${VPCD_PORT[$name]}" --mapping="$VPC_MAPPING" \
-        --pidfile="$d/vpcd.pid" --log-file="$d/vpcd.log" \
-        --detach --no-chdir -vconsole:off "$@" 2>>"$d/stderr.log" \
-        || { fail "vpcd for $name did not start"; tail -5 "$d/stderr.log"; return 1; }
+    local try
+    for try in 1 2 3; do
+        vpcd_nsexec "$name" "${VPCD_WRAP[@]}" \
+            env OVS_RUNDIR="$d" OVS_LOGDIR="$d" OVS_DBDIR="$d" \
+            "$VPCD" --host="$name" --state-dir="$d/state" \
+            --http="127.0.0.1:${VPCD_PORT[$name]}" --mapping="$VPC_MAPPING" \
+            --pidfile="$d/vpcd.pid" --log-file="$d/vpcd.log" \
+            --detach --no-chdir -vconsole:off "$@" 2>>"$d/stderr.log" && break
+        # Another test took the port between vpcd_free_port and now.
+        if [ $try -lt 3 ] && tail -1 "$d/stderr.log" | grep -q 'cannot listen'; then
+            vpcd_free_port "$ns"
+            VPCD_PORT[$name]=$VPCD_FREE_PORT
+            continue
+        fi
+        fail "vpcd for $name did not start"; tail -5 "$d/stderr.log"; return 1
+    done
     # The vpcd that answers must be this one, for this host: another
     # process on the port would otherwise answer the test's checks.
     local i s

@@ -192,6 +192,11 @@ struct vpc_gateway {
     enum vpc_target_kind kind;  /* IGW, NAT, VGW, DX or VPCE. */
     struct vpc_vpc *vpc;        /* The VPC it serves. */
     struct vpc_host *edge;      /* Edge host that implements it. */
+    uint32_t vni;               /* Its wire VNI when this document is part
+                                 * of a region (vpcd --region-db sets it
+                                 * from the database's numbering), else 0:
+                                 * pl_gateway_vni() numbers it by position.
+                                 * The translator leaves it 0. */
 
     /* By kind (the edge's data plane, pipeline/edge.c). */
     uint32_t elastic_ip;        /* NAT: its public address. */

@@ -1,0 +1,952 @@
+/* daemon/follow.c: vpcd --region-db (see follow.h, docs/regiondb.md). */
+
+#include <config.h>
+#include "daemon/follow.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "daemon/agent.h"
+#include "daemon/state.h"
+#include "latch.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/util.h"
+#include "openvswitch/vlog.h"
+#include "ovs-thread.h"
+#include "ovsdb-idl.h"
+#include "regiondb/region-idl.h"
+#include "regiondb/regiondb.h"
+#include "regiondb/scope.h"
+#include "ovsdb-idl-provider.h"
+#include "simap.h"
+#include "sset.h"
+#include "socket-util.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(vpcd_follow);
+
+#define FOLLOW_LATENCIES 256
+#define FOLLOW_IMPORT_TIMEOUT_MS 60000
+
+struct vpcd_follow {
+    struct ovsdb_idl *idl;
+
+    /* The waiter thread and its handshake with the main thread. */
+    struct ovs_mutex mutex;
+    pthread_cond_t cond;
+    struct latch latch;         /* Set: the waiter re-arms. */
+    int pipe[2];                /* The waiter wakes libevent through it. */
+    struct event *ev;
+    pthread_t thread;
+    bool pending;               /* The waiter woke; main has not run yet. */
+    bool exiting;
+
+    /* Scope and conditions. */
+    struct rdb_scope scope;     /* What the conditions in force select. */
+    unsigned int cond_seqno;    /* Acknowledged when the server reaches. */
+    unsigned int idl_seqno;     /* Replica version last looked at. */
+    bool dirty;                 /* Rows changed since the last program. */
+    bool rows_changed;          /* ...other than Region and Host_Status. */
+    bool other_changes;         /* ...other than ENI's, too. */
+    bool scope_moved;           /* The conditions changed meanwhile. */
+    struct sset changed_enis;   /* Ids of the ENI rows that changed. */
+    long long int change_usec;  /* When the first unprocessed change came. */
+
+    /* What the last scoped document's gateways are called on the wire. */
+    struct simap gw_vnis;
+
+    /* Acknowledgement: what Host_Status should say, and what it says. */
+    int64_t applied_cfg;
+    char *error;
+    bool error_is_install;      /* Valid, not installed yet (the audit
+                                 * retries; the tick acknowledges). */
+    int64_t pending_cfg;        /* cfg of the version waiting for that. */
+    int64_t written_cfg;
+    char *written_error;
+    bool written;
+    struct ovsdb_idl_txn *txn;
+
+    /* Statistics. */
+    uint64_t updates;           /* Replica versions seen. */
+    uint64_t table_changes[RDBREC_N_TABLES];    /* Tracked row changes. */
+    uint64_t scope_recomputes;  /* Changes handled by recomputing. */
+    uint64_t scope_changes;     /* Condition changes sent. */
+    uint64_t incremental_cfg_only;
+    uint64_t incremental_remote_eni;
+    uint64_t imports, import_errors;
+    size_t n_pruned;            /* Objects left out of the last document. */
+    double latencies[FOLLOW_LATENCIES];
+    uint64_t n_latencies;
+    double latency_sum, last_latency;
+    double last_dump_ms;        /* Replica to scoped document text. */
+};
+
+static void follow_run(struct vpcd *);
+static const struct vpcd_follow_hooks follow_hooks;
+
+/* Gives the gateways of a parsed scoped document their region-wide VNIs
+ * (translator/check.c numbers them by their index in the document, which a
+ * scoped document does not keep): vpcd_state_build()'s hook. */
+static void
+follow_region_hook(struct vpc_region *r, void *f_)
+{
+    struct vpcd_follow *f = f_;
+    for (size_t i = 0; i < r->n_gateways; i++) {
+        const struct simap_node *node = simap_find(&f->gw_vnis,
+                                                   r->gateways[i].id);
+        if (node) {
+            r->gateways[i].vni = node->data;
+        }
+    }
+}
+
+static void
+follow_collect_gw_vnis(struct vpcd_follow *f)
+{
+    simap_clear(&f->gw_vnis);
+#define FOLLOW_GW_(TYPE, FOR_EACH)                                  \
+    {                                                               \
+        const struct TYPE *gw;                                      \
+        FOR_EACH (gw, f->idl) {                                     \
+            simap_put(&f->gw_vnis, gw->id, gw->reserved_vni);       \
+        }                                                           \
+    }
+    FOLLOW_GW_(rdbrec_internet_gateway, RDBREC_INTERNET_GATEWAY_FOR_EACH)
+    FOLLOW_GW_(rdbrec_nat_gateway, RDBREC_NAT_GATEWAY_FOR_EACH)
+    FOLLOW_GW_(rdbrec_vpn_gateway, RDBREC_VPN_GATEWAY_FOR_EACH)
+    FOLLOW_GW_(rdbrec_direct_connect, RDBREC_DIRECT_CONNECT_FOR_EACH)
+    FOLLOW_GW_(rdbrec_vpc_endpoint, RDBREC_VPC_ENDPOINT_FOR_EACH)
+#undef FOLLOW_GW_
+}
+
+/* ------------------------------------------------------ the waiter thread */
+
+static void *
+follow_waiter(void *d_)
+{
+    struct vpcd *d = d_;
+    struct vpcd_follow *f = d->follow;
+
+    ovs_mutex_lock(&f->mutex);
+    while (!f->exiting) {
+        while (f->pending && !f->exiting) {
+            ovs_mutex_cond_wait(&f->cond, &f->mutex);
+        }
+        if (f->exiting) {
+            break;
+        }
+        ovsdb_idl_wait(f->idl);
+        if (f->txn) {
+            ovsdb_idl_txn_wait(f->txn);
+        }
+        latch_wait(&f->latch);
+        ovs_mutex_unlock(&f->mutex);
+
+        poll_block();
+
+        ovs_mutex_lock(&f->mutex);
+        f->pending = true;
+        ignore(write(f->pipe[1], "", 1));
+    }
+    ovs_mutex_unlock(&f->mutex);
+    return NULL;
+}
+
+/* The waiter woke: run the IDL on the main thread. */
+static void
+follow_event_cb(evutil_socket_t fd, short what OVS_UNUSED, void *d_)
+{
+    struct vpcd *d = d_;
+    struct vpcd_follow *f = d->follow;
+    char buf[64];
+
+    while (read(fd, buf, sizeof buf) > 0) {
+        continue;
+    }
+    ovs_mutex_lock(&f->mutex);
+    latch_poll(&f->latch);
+    follow_run(d);
+    f->pending = false;
+    xpthread_cond_signal(&f->cond);
+    ovs_mutex_unlock(&f->mutex);
+}
+
+/* ---------------------------------------------------------- the follower */
+
+static void
+follow_record_latency(struct vpcd_follow *f, double ms)
+{
+    f->latencies[f->n_latencies++ % FOLLOW_LATENCIES] = ms;
+    f->latency_sum += ms;
+    f->last_latency = ms;
+}
+
+static int
+compare_doubles(const void *a_, const void *b_)
+{
+    const double *a = a_, *b = b_;
+    return *a < *b ? -1 : *a > *b;
+}
+
+static double
+follow_latency_quantile(const struct vpcd_follow *f, double q)
+{
+    size_t n = MIN(f->n_latencies, FOLLOW_LATENCIES);
+    if (!n) {
+        return 0;
+    }
+    double *v = xmemdup(f->latencies, n * sizeof *v);
+    qsort(v, n, sizeof *v, compare_doubles);
+    double r = v[MIN(n - 1, (size_t) (q * n))];
+    free(v);
+    return r;
+}
+
+static void
+follow_set_error(struct vpcd_follow *f, const char *error)
+{
+    free(f->error);
+    f->error = error ? xstrdup(error) : NULL;
+}
+
+/* Counts the tracked changes of this replica version; returns true if rows
+ * other than Region's and Host_Status's changed. */
+static bool
+follow_count_changes(struct vpcd_follow *f)
+{
+    bool rows = false;
+    for (size_t i = 0; i < rdbrec_idl_class.n_tables; i++) {
+        const struct ovsdb_idl_table_class *tc = &rdbrec_idl_class.tables[i];
+        size_t n = 0;
+        for (const struct ovsdb_idl_row *row
+                 = ovsdb_idl_track_get_first(f->idl, tc);
+             row; row = ovsdb_idl_track_get_next(row)) {
+            n++;
+        }
+        f->table_changes[i] += n;
+        if (n && strcmp(tc->name, "Region")
+            && strcmp(tc->name, "Host_Status")) {
+            rows = true;
+            if (tc != &rdbrec_table_eni) {
+                f->other_changes = true;
+            }
+        }
+    }
+    const struct rdbrec_eni *eni;
+    RDBREC_ENI_FOR_EACH_TRACKED (eni, f->idl) {
+        /* A deleted row's values are in its tracked old datum. */
+        const struct ovsdb_datum *id
+            = (eni->header_.new_datum
+               ? &eni->header_.new_datum[RDBREC_ENI_COL_ID]
+               : eni->header_.tracked_old_datum
+                 ? &eni->header_.tracked_old_datum[RDBREC_ENI_COL_ID]
+                 : NULL);
+        if (id && id->n) {
+            sset_add(&f->changed_enis, json_string(id->keys[0].s));
+        } else {
+            f->other_changes = true;    /* Cannot tell which: recompute. */
+        }
+    }
+    ovsdb_idl_track_clear(f->idl);
+    return rows;
+}
+
+/* Compiles and installs the replica's scoped document.  Sets f->error (or
+ * clears it) and f->applied_cfg. */
+static void
+follow_program(struct vpcd *d, int64_t cfg)
+{
+    struct vpcd_follow *f = d->follow;
+    struct json *doc;
+    size_t n_pruned = 0;
+    long long int start = time_usec();
+    char *error = rdb_dump_replica(f->idl, true, &doc, &n_pruned);
+    if (error) {
+        char *msg = xasprintf("cfg %"PRId64": cannot build the scoped "
+                              "document from the replica: %s", cfg, error);
+        VLOG_WARN("%s; keeping the flows in force", msg);
+        follow_set_error(f, msg);
+        free(msg);
+        free(error);
+        return;
+    }
+    f->n_pruned = n_pruned;
+    follow_collect_gw_vnis(f);
+    char *text = json_to_string(doc, JSSF_SORT);
+    json_destroy(doc);
+    f->last_dump_ms = (time_usec() - start) / 1000.0;
+
+    char *origin = xasprintf("region database cfg %"PRId64, cfg);
+    char *body;
+    int status = vpcd_apply_text(d, text, origin, &body);
+    free(origin);
+    free(text);
+
+    f->error_is_install = false;
+    if (status == 200) {
+        follow_set_error(f, NULL);
+        f->applied_cfg = cfg;
+    } else if (status == 202) {
+        /* Valid, kept, not installed yet: the audit retries, and the tick
+         * acknowledges once it is in. */
+        follow_set_error(f, d->last_error ? d->last_error
+                                          : "not installed yet");
+        f->error_is_install = true;
+        f->pending_cfg = cfg;
+    } else {
+        /* The replica is validated by its writers; if its scoped document
+         * still fails, the flows in force stay. */
+        char *msg = xasprintf("cfg %"PRId64": the scoped document does not "
+                              "compile, keeping the flows in force: %s", cfg,
+                              d->last_error ? d->last_error : body);
+        VLOG_WARN("%s", msg);
+        follow_set_error(f, msg);
+        free(msg);
+    }
+    free(body);
+}
+
+/* Makes Host_Status say f->applied_cfg and f->error (one transaction in
+ * flight at a time). */
+static void
+follow_write_status(struct vpcd *d)
+{
+    struct vpcd_follow *f = d->follow;
+    if (f->txn) {
+        enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(f->txn);
+        if (status == TXN_INCOMPLETE) {
+            return;
+        }
+        if (status != TXN_SUCCESS && status != TXN_UNCHANGED) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_WARN_RL(&rl, "Host_Status: %s (%s)",
+                         ovsdb_idl_txn_status_to_string(status),
+                         ovsdb_idl_txn_get_error(f->txn));
+            f->written = false;
+        }
+        ovsdb_idl_txn_destroy(f->txn);
+        f->txn = NULL;
+    }
+    if (!ovsdb_idl_has_ever_connected(f->idl)
+        || !ovsdb_idl_is_connected(f->idl)
+        || (f->written && f->written_cfg == f->applied_cfg
+            && nullable_string_is_equal(f->written_error, f->error))) {
+        return;
+    }
+    if (!f->error && f->applied_cfg < 0) {
+        return;                 /* Nothing applied yet. */
+    }
+
+    const struct rdbrec_host_status *hs = NULL, *h;
+    RDBREC_HOST_STATUS_FOR_EACH (h, f->idl) {
+        if (!strcmp(h->host, d->host)) {
+            hs = h;
+        }
+    }
+    f->txn = ovsdb_idl_txn_create(f->idl);
+    ovsdb_idl_txn_add_comment(f->txn, "vpcd %s: applied cfg %"PRId64,
+                              d->host, f->applied_cfg);
+    if (!hs) {
+        hs = rdbrec_host_status_insert(f->txn);
+        rdbrec_host_status_set_host(hs, d->host);
+    }
+    rdbrec_host_status_set_applied_cfg(hs, MAX(f->applied_cfg, 0));
+    rdbrec_host_status_set_error(hs, f->error);
+    f->written = true;
+    f->written_cfg = f->applied_cfg;
+    free(f->written_error);
+    f->written_error = nullable_xstrdup(f->error);
+
+    enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(f->txn);
+    if (status != TXN_INCOMPLETE) {
+        if (status != TXN_SUCCESS && status != TXN_UNCHANGED) {
+            f->written = false;
+        }
+        ovsdb_idl_txn_destroy(f->txn);
+        f->txn = NULL;
+    }
+    latch_set(&f->latch);       /* Re-arm the waiter on the new state. */
+}
+
+/* Incremental: an ENI of another host, in action mode. */
+
+/* True if no flow of this host depends on 'e', an ENI of the model in
+ * force, in action mode: it is on another host, checks its source (an ENI
+ * that does not has rx_verify flows for its host), and no rule names one of
+ * its groups (those match members' addresses) and no route targets it. */
+static bool
+model_eni_is_flowless(const struct vpc_region *r, const struct vpc_eni *e,
+                      const char *host)
+{
+    if (!strcmp(e->host->id, host) || !e->source_dest_check) {
+        return false;
+    }
+    for (size_t i = 0; i < r->n_sgs; i++) {
+        const struct vpc_sg *sg = &r->sgs[i];
+        for (size_t k = 0; k < sg->n_ingress + sg->n_egress; k++) {
+            const struct vpc_sg_rule *rule
+                = (k < sg->n_ingress ? &sg->ingress[k]
+                                     : &sg->egress[k - sg->n_ingress]);
+            for (size_t g = 0; rule->peer_sg && g < e->n_sgs; g++) {
+                if (rule->peer_sg == e->sgs[g]) {
+                    return false;
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < r->n_route_tables; i++) {
+        const struct vpc_route_table *rt = &r->route_tables[i];
+        for (size_t k = 0; k < rt->n_routes; k++) {
+            if (rt->routes[k].kind == VPC_TGT_ENI
+                && rt->routes[k].eni == e) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* The same for 'eni', a row of the replica. */
+static bool
+row_eni_is_flowless(struct ovsdb_idl *idl, const struct rdbrec_eni *eni,
+                    const struct uuid *self)
+{
+    const struct ovsdb_datum *host = ovsdb_idl_read(&eni->header_,
+                                                    &rdbrec_eni_col_host);
+    if ((host->n && uuid_equals(&host->keys[0].uuid, self))
+        || (eni->n_source_dest_check && !eni->source_dest_check[0])) {
+        return false;
+    }
+    const struct ovsdb_datum *sgs
+        = ovsdb_idl_read(&eni->header_, &rdbrec_eni_col_security_groups);
+    const struct rdbrec_security_group_rule *rule;
+    RDBREC_SECURITY_GROUP_RULE_FOR_EACH (rule, idl) {
+        const struct ovsdb_datum *sg = ovsdb_idl_read(
+            &rule->header_, &rdbrec_security_group_rule_col_security_group);
+        for (size_t g = 0; sg->n && g < sgs->n; g++) {
+            if (uuid_equals(&sg->keys[0].uuid, &sgs->keys[g].uuid)) {
+                return false;
+            }
+        }
+    }
+    const struct rdbrec_route_entry *route;
+    RDBREC_ROUTE_ENTRY_FOR_EACH (route, idl) {
+        const struct ovsdb_datum *t = ovsdb_idl_read(
+            &route->header_, &rdbrec_route_entry_col_target_eni);
+        if (t->n && uuid_equals(&t->keys[0].uuid, &eni->header_.uuid)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+compare_entries(const void *a_, const void *b_)
+{
+    const struct pl_mapping_entry *a = a_, *b = b_;
+    if (a->vni != b->vni) {
+        return a->vni < b->vni ? -1 : 1;
+    }
+    return a->ip < b->ip ? -1 : a->ip > b->ip;
+}
+
+/* Handles a change that touched only ENIs of other hosts, none of which a
+ * flow of this host depends on, in action mode: their cache entries change
+ * and no flow does, so the scoped document is validated and its entries
+ * computed, but nothing is compiled.  Returns false (and does nothing) if
+ * the change is not one of those. */
+static bool
+follow_try_remote_enis(struct vpcd *d, int64_t cfg)
+{
+    struct vpcd_follow *f = d->follow;
+    if (d->mapping != PL_MAP_ACTION || !d->desired || !d->in_sync
+        || f->error || !f->scope.is_host || f->scope_moved
+        || f->other_changes || sset_is_empty(&f->changed_enis)) {
+        return false;
+    }
+    const struct rdbrec_eni *eni;
+    struct shash rows = SHASH_INITIALIZER(&rows);
+    RDBREC_ENI_FOR_EACH (eni, f->idl) {
+        shash_add_once(&rows, eni->id, eni);
+    }
+    bool ok = true;
+    const char *id;
+    SSET_FOR_EACH (id, &f->changed_enis) {
+        const struct vpc_eni *old = vpc_region_find_eni(d->desired->region,
+                                                        id);
+        const struct rdbrec_eni *new = shash_find_data(&rows, id);
+        if ((old && !model_eni_is_flowless(d->desired->region, old,
+                                           d->host))
+            || (new && !row_eni_is_flowless(f->idl, new, &f->scope.self))) {
+            ok = false;
+            break;
+        }
+    }
+    shash_destroy(&rows);
+    if (!ok) {
+        return false;
+    }
+
+    struct json *doc;
+    long long int start = time_usec();
+    char *error = rdb_dump_replica(f->idl, true, &doc, &f->n_pruned);
+    if (error) {
+        free(error);
+        return false;           /* The full path reports it. */
+    }
+    follow_collect_gw_vnis(f);
+    char *text = json_to_string(doc, JSSF_SORT);
+    json_destroy(doc);
+    f->last_dump_ms = (time_usec() - start) / 1000.0;
+    struct vpc_errors errors;
+    vpc_errors_init(&errors);
+    struct vpc_region *r = vpc_region_from_string(text, &errors);
+    vpc_errors_destroy(&errors);
+    if (!r) {
+        free(text);
+        return false;
+    }
+    follow_region_hook(r, f);
+    struct pl_host_config hc = {
+        .host_id = d->host,
+        .bindings = d->bindings,
+        .n_bindings = d->n_bindings,
+        .tunnel_ofport = d->ports.tunnel,
+        .uplink_ofport = d->ports.uplink,
+        .dx_ofport = d->ports.dx,
+        .vpn_ofport = d->ports.vpn,
+        .mapping = d->mapping,
+    };
+    struct pl_mapping_entry *entries;
+    size_t n;
+    error = pl_mapping_entries(r, &hc, &entries, &n);
+    if (error) {
+        free(error);
+        free(entries);
+        vpc_region_destroy(r);
+        free(text);
+        return false;
+    }
+    qsort(entries, n, sizeof *entries, compare_entries);
+
+    char *origin = xasprintf("region database cfg %"PRId64" (%"PRIuSIZE
+                             " remote ENI%s)", cfg,
+                             sset_count(&f->changed_enis),
+                             sset_count(&f->changed_enis) == 1 ? "" : "s");
+    error = vpcd_adopt_entries(d, text, r, entries, n, origin);
+    free(origin);
+    f->incremental_remote_eni++;
+    f->error_is_install = false;
+    if (error) {
+        follow_set_error(f, d->last_error);
+        f->error_is_install = true;
+        f->pending_cfg = cfg;
+        free(error);
+    } else {
+        follow_set_error(f, NULL);
+        f->applied_cfg = cfg;
+    }
+    return true;
+}
+
+/* One turn of the follower, on the main thread with f->mutex held. */
+static void
+follow_run(struct vpcd *d)
+{
+    struct vpcd_follow *f = d->follow;
+
+    ovsdb_idl_run(f->idl);
+    unsigned int seqno = ovsdb_idl_get_seqno(f->idl);
+    if (seqno != f->idl_seqno) {
+        f->idl_seqno = seqno;
+        f->updates++;
+        bool rows = follow_count_changes(f);
+        if (!f->dirty) {
+            f->change_usec = time_usec();
+        }
+        f->dirty = true;
+        f->rows_changed |= rows;
+    }
+
+    if (f->dirty && ovsdb_idl_has_ever_connected(f->idl)) {
+        /* Recompute the scope; if it moved, change the conditions and
+         * program nothing that depends on them before the server has
+         * acknowledged them (and sent their rows). */
+        struct rdb_scope s;
+        rdb_scope_init(&s);
+        rdb_scope_compute(f->idl, d->host, &s);
+        if (!rdb_scope_equals(&s, &f->scope)) {
+            char *vpcs = rdb_scope_to_string(f->idl, &s);
+            f->cond_seqno = rdb_scope_set_conditions(f->idl, d->host, &s);
+            VLOG_INFO("scope of %s%s: %s; waiting for the server to "
+                      "acknowledge the new conditions (condition seqno %u, "
+                      "now %u)", d->host,
+                      s.is_edge ? " (edge)" : s.is_host ? "" : " (unknown)",
+                      vpcs, f->cond_seqno,
+                      ovsdb_idl_get_condition_seqno(f->idl));
+            free(vpcs);
+            /* The IDL sends them from its next ovsdb_idl_run(): have the
+             * waiter wake us at once. */
+            latch_set(&f->latch);
+            rdb_scope_destroy(&f->scope);
+            rdb_scope_clone(&f->scope, &s);   /* Not a copy: an hmap. */
+            rdb_scope_destroy(&s);
+            f->scope_changes++;
+            f->rows_changed = true;
+            f->scope_moved = true;
+        } else {
+            rdb_scope_destroy(&s);
+        }
+
+        if (ovsdb_idl_get_condition_seqno(f->idl) >= f->cond_seqno) {
+            const struct rdbrec_region *region
+                = rdbrec_region_first(f->idl);
+            int64_t cfg = region ? region->cfg : 0;
+            if (!f->rows_changed && d->desired && !f->error) {
+                /* Only Region.cfg (or our own status) changed: nothing of
+                 * this host's to compile; acknowledge. */
+                if (cfg != f->applied_cfg) {
+                    f->incremental_cfg_only++;
+                    f->applied_cfg = cfg;
+                    follow_record_latency(f, (time_usec() - f->change_usec)
+                                             / 1000.0);
+                }
+            } else if (follow_try_remote_enis(d, cfg)) {
+                follow_record_latency(f, (time_usec() - f->change_usec)
+                                         / 1000.0);
+            } else {
+                f->scope_recomputes++;
+                VLOG_INFO("cfg %"PRId64": recomputing %s's scope and "
+                          "flows from the replica (no incremental handler "
+                          "for this change)", cfg, d->host);
+                follow_program(d, cfg);
+                follow_record_latency(f, (time_usec() - f->change_usec)
+                                         / 1000.0);
+            }
+            f->dirty = false;
+            f->rows_changed = false;
+            f->other_changes = false;
+            f->scope_moved = false;
+            sset_clear(&f->changed_enis);
+        }
+    }
+    follow_write_status(d);
+}
+
+/* ---------------------------------------------------------- start, stop */
+
+void
+vpcd_follow_start(struct vpcd *d)
+{
+    struct vpcd_follow *f = xzalloc(sizeof *f);
+    d->follow = f;
+
+    f->idl = ovsdb_idl_create(d->region_db, &rdbrec_idl_class, true, true);
+    ovsdb_idl_track_add_all(f->idl);
+    /* Reads may be served by any cluster member; the status write goes
+     * wherever the IDL is connected (a follower forwards it). */
+    ovsdb_idl_set_leader_only(f->idl, false);
+    rdb_scope_init(&f->scope);
+    f->cond_seqno = rdb_scope_set_conditions(f->idl, d->host, &f->scope);
+    simap_init(&f->gw_vnis);
+    sset_init(&f->changed_enis);
+    f->applied_cfg = -1;
+    vpcd_state_region_hook = follow_region_hook;
+    vpcd_state_region_hook_aux = f;
+
+    /* The waiter blocks in poll_block() for as long as the database is
+     * quiet, which OVS's poll loop reports as an "unreasonably long poll
+     * interval" (with a coverage dump): noise here. */
+    vlog_set_levels(vlog_module_from_name("timeval"), VLF_ANY_DESTINATION,
+                    VLL_ERR);
+    vlog_set_levels(vlog_module_from_name("coverage"), VLF_ANY_DESTINATION,
+                    VLL_WARN);
+
+    ovs_mutex_init(&f->mutex);
+    xpthread_cond_init(&f->cond, NULL);
+    latch_init(&f->latch);
+    xpipe_nonblocking(f->pipe);
+    f->ev = event_new(d->base, f->pipe[0], EV_READ | EV_PERSIST,
+                      follow_event_cb, d);
+    event_add(f->ev, NULL);
+    d->follow_hooks = &follow_hooks;
+    f->thread = ovs_thread_create("rdb-waiter", follow_waiter, d);
+    VLOG_INFO("following the region database at %s as %s", d->region_db,
+              d->host);
+}
+
+void
+vpcd_follow_stop(struct vpcd *d)
+{
+    struct vpcd_follow *f = d->follow;
+    if (!f) {
+        return;
+    }
+    ovs_mutex_lock(&f->mutex);
+    f->exiting = true;
+    xpthread_cond_signal(&f->cond);
+    latch_set(&f->latch);
+    ovs_mutex_unlock(&f->mutex);
+    xpthread_join(f->thread, NULL);
+
+    event_free(f->ev);
+    close(f->pipe[0]);
+    close(f->pipe[1]);
+    latch_destroy(&f->latch);
+    if (f->txn) {
+        ovsdb_idl_txn_destroy(f->txn);
+    }
+    ovsdb_idl_destroy(f->idl);
+    rdb_scope_destroy(&f->scope);
+    simap_destroy(&f->gw_vnis);
+    sset_destroy(&f->changed_enis);
+    vpcd_state_region_hook = NULL;
+    free(f->error);
+    free(f->written_error);
+    free(f);
+    d->follow = NULL;
+    d->follow_hooks = NULL;
+}
+
+void
+vpcd_follow_tick(struct vpcd *d)
+{
+    struct vpcd_follow *f = d->follow;
+    if (f && f->error_is_install && d->in_sync) {
+        /* The audit has installed the version that was waiting. */
+        ovs_mutex_lock(&f->mutex);
+        f->error_is_install = false;
+        follow_set_error(f, NULL);
+        f->applied_cfg = f->pending_cfg;
+        latch_set(&f->latch);   /* The waiter re-arms; we write. */
+        ovs_mutex_unlock(&f->mutex);
+    }
+}
+
+/* ---------------------------------------------------------------- imports */
+
+static int
+vpcd_follow_import_text(struct vpcd *d, const char *text,
+                        const char *origin, char **body)
+{
+    struct vpcd_follow *f = d->follow;
+    struct vpc_errors errors;
+    vpc_errors_init(&errors);
+    int status;
+    char *out = vpcd_validate_json(text, &errors, &status);
+    if (status != 200) {
+        d->rejected++;
+        VLOG_WARN("rejected a document from %s: %"PRIuSIZE" error(s), "
+                  "first: %s", origin, errors.n,
+                  errors.n ? errors.msgs[0] : "?");
+        vpc_errors_destroy(&errors);
+        *body = out;
+        return status;
+    }
+    vpc_errors_destroy(&errors);
+    free(out);
+
+    /* rdb_load() reads a file: hand it one. */
+    char tmpl[] = "/tmp/vpcd-import-XXXXXX";
+    int fd = mkstemp(tmpl);
+    size_t len = strlen(text);
+    if (fd < 0 || write(fd, text, len) != (ssize_t) len) {
+        int err = errno;
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmpl);
+        }
+        char *msg = xasprintf("cannot write a temporary file (%s)",
+                              ovs_strerror(err));
+        struct json *o = json_object_create();
+        json_object_put_string(o, "error", msg);
+        *body = json_to_string(o, JSSF_PRETTY);
+        json_destroy(o);
+        free(msg);
+        return 500;
+    }
+    close(fd);
+
+    struct rdb_load_stats st;
+    char *error = rdb_load(d->region_db, tmpl, FOLLOW_IMPORT_TIMEOUT_MS, &st);
+    unlink(tmpl);
+    struct json *o = json_object_create();
+    if (error) {
+        f->import_errors++;
+        VLOG_WARN("import from %s into %s failed: %s", origin, d->region_db,
+                  error);
+        json_object_put_string(o, "error", error);
+        status = 503;
+        free(error);
+    } else {
+        f->imports++;
+        VLOG_INFO("imported a document from %s into %s: cfg %"PRId64", %"
+                  PRIuSIZE" rows inserted, %"PRIuSIZE" updated, %"PRIuSIZE
+                  " deleted", origin, d->region_db, st.cfg, st.n_inserted,
+                  st.n_updated, st.n_deleted);
+        json_object_put(o, "imported", json_boolean_create(true));
+        json_object_put(o, "cfg", json_integer_create(st.cfg));
+        json_object_put(o, "inserted", json_integer_create(st.n_inserted));
+        json_object_put(o, "updated", json_integer_create(st.n_updated));
+        json_object_put(o, "deleted", json_integer_create(st.n_deleted));
+        status = 200;
+    }
+    *body = json_to_string(o, JSSF_PRETTY);
+    json_destroy(o);
+    return status;
+}
+
+static void
+vpcd_follow_import_file(struct vpcd *d, const char *file,
+                        const char *origin)
+{
+    char *text = vpcd_read_file(file);
+    if (!text) {
+        VLOG_WARN("%s: cannot read (%s)", file, ovs_strerror(errno));
+        return;
+    }
+    char *body;
+    int status = vpcd_follow_import_text(d, text, origin, &body);
+    if (status == 400) {
+        VLOG_WARN("%s: invalid, nothing imported:\n%s", file, body);
+    }
+    free(body);
+    free(text);
+}
+
+/* ------------------------------------------------------- status, metrics */
+
+static void
+vpcd_follow_status(const struct vpcd *d, struct json *o)
+{
+    struct vpcd_follow *f = d->follow;
+    struct json *r = json_object_create();
+    ovs_mutex_lock(&f->mutex);
+    json_object_put_string(r, "remotes", d->region_db);
+    json_object_put(r, "connected",
+                    json_boolean_create(ovsdb_idl_is_connected(f->idl)));
+    const struct rdbrec_region *region = rdbrec_region_first(f->idl);
+    json_object_put(r, "cfg", json_integer_create(region ? region->cfg : 0));
+    json_object_put(r, "applied_cfg", json_integer_create(f->applied_cfg));
+    json_object_put(r, "error", f->error ? json_string_create(f->error)
+                                          : json_null_create());
+    json_object_put(r, "scope",
+                    json_string_create_nocopy(
+                        rdb_scope_to_string(f->idl, &f->scope)));
+    json_object_put(r, "waiting_for_conditions", json_boolean_create(
+                        ovsdb_idl_get_condition_seqno(f->idl)
+                        < f->cond_seqno));
+    json_object_put(r, "updates", json_integer_create(f->updates));
+    json_object_put(r, "scope_recomputes",
+                    json_integer_create(f->scope_recomputes));
+    json_object_put(r, "scope_changes",
+                    json_integer_create(f->scope_changes));
+    struct json *inc = json_object_create();
+    json_object_put(inc, "cfg_only",
+                    json_integer_create(f->incremental_cfg_only));
+    json_object_put(inc, "remote_eni",
+                    json_integer_create(f->incremental_remote_eni));
+    json_object_put(r, "incremental_changes", inc);
+    json_object_put(r, "imports", json_integer_create(f->imports));
+    json_object_put(r, "import_errors", json_integer_create(f->import_errors));
+    json_object_put(r, "pruned_objects", json_integer_create(f->n_pruned));
+    json_object_put(r, "change_ms_last", json_real_create(f->last_latency));
+    json_object_put(r, "dump_ms_last", json_real_create(f->last_dump_ms));
+    json_object_put(r, "change_ms_p50",
+                    json_real_create(follow_latency_quantile(f, 0.5)));
+    json_object_put(r, "change_ms_p99",
+                    json_real_create(follow_latency_quantile(f, 0.99)));
+    struct json *tables = json_object_create();
+    for (size_t i = 0; i < rdbrec_idl_class.n_tables; i++) {
+        const struct ovsdb_idl_table_class *tc = &rdbrec_idl_class.tables[i];
+        size_t n = 0;
+        for (const struct ovsdb_idl_row *row = ovsdb_idl_first_row(f->idl,
+                                                                   tc);
+             row; row = ovsdb_idl_next_row(row)) {
+            n++;
+        }
+        struct json *t = json_object_create();
+        json_object_put(t, "rows", json_integer_create(n));
+        json_object_put(t, "changes",
+                        json_integer_create(f->table_changes[i]));
+        json_object_put(tables, tc->name, t);
+    }
+    json_object_put(r, "tables", tables);
+    ovs_mutex_unlock(&f->mutex);
+
+    json_object_put(o, "region_db", r);
+    /* In sync means: installed, and the replica's document compiled. */
+    json_object_put(o, "in_sync", json_boolean_create(d->in_sync
+                                                      && !f->error));
+}
+
+static void
+vpcd_follow_metrics(const struct vpcd *d, struct ds *ds)
+{
+    struct vpcd_follow *f = d->follow;
+    ovs_mutex_lock(&f->mutex);
+    const struct rdbrec_region *region = rdbrec_region_first(f->idl);
+    ds_put_format(ds,
+                  "# HELP vpcd_region_db_cfg Region.cfg in the replica.\n"
+                  "# TYPE vpcd_region_db_cfg gauge\n"
+                  "vpcd_region_db_cfg %"PRId64"\n"
+                  "# HELP vpcd_region_db_applied_cfg Region.cfg applied and "
+                  "acknowledged in Host_Status.\n"
+                  "# TYPE vpcd_region_db_applied_cfg gauge\n"
+                  "vpcd_region_db_applied_cfg %"PRId64"\n"
+                  "# HELP vpcd_region_db_updates_total Replica versions "
+                  "received.\n"
+                  "# TYPE vpcd_region_db_updates_total counter\n"
+                  "vpcd_region_db_updates_total %"PRIu64"\n"
+                  "# HELP vpcd_scope_recomputes_total Changes handled by "
+                  "recomputing the scope and the flows.\n"
+                  "# TYPE vpcd_scope_recomputes_total counter\n"
+                  "vpcd_scope_recomputes_total %"PRIu64"\n"
+                  "# HELP vpcd_scope_changes_total Monitor condition "
+                  "changes sent.\n"
+                  "# TYPE vpcd_scope_changes_total counter\n"
+                  "vpcd_scope_changes_total %"PRIu64"\n"
+                  "# HELP vpcd_incremental_changes_total Changes handled "
+                  "without a recompute.\n"
+                  "# TYPE vpcd_incremental_changes_total counter\n"
+                  "vpcd_incremental_changes_total{kind=\"cfg_only\"} %"
+                  PRIu64"\n"
+                  "vpcd_incremental_changes_total{kind=\"remote_eni\"} %"
+                  PRIu64"\n",
+                  region ? region->cfg : 0, f->applied_cfg, f->updates,
+                  f->scope_recomputes, f->scope_changes,
+                  f->incremental_cfg_only, f->incremental_remote_eni);
+    ds_put_cstr(ds, "# HELP vpcd_region_db_row_changes_total Row changes "
+                "received, by table.\n"
+                "# TYPE vpcd_region_db_row_changes_total counter\n");
+    for (size_t i = 0; i < rdbrec_idl_class.n_tables; i++) {
+        ds_put_format(ds, "vpcd_region_db_row_changes_total{table=\"%s\"} %"
+                      PRIu64"\n", rdbrec_idl_class.tables[i].name,
+                      f->table_changes[i]);
+    }
+    ds_put_format(ds, "# HELP vpcd_change_latency_ms Update arrival to "
+                  "bundle acknowledged.\n"
+                  "# TYPE vpcd_change_latency_ms summary\n"
+                  "vpcd_change_latency_ms{quantile=\"0.5\"} %.3f\n"
+                  "vpcd_change_latency_ms{quantile=\"0.99\"} %.3f\n"
+                  "vpcd_change_latency_ms_sum %.3f\n"
+                  "vpcd_change_latency_ms_count %"PRIu64"\n",
+                  follow_latency_quantile(f, 0.5),
+                  follow_latency_quantile(f, 0.99), f->latency_sum,
+                  f->n_latencies);
+    ovs_mutex_unlock(&f->mutex);
+}
+
+static const struct vpcd_follow_hooks follow_hooks = {
+    .import_text = vpcd_follow_import_text,
+    .import_file = vpcd_follow_import_file,
+    .status = vpcd_follow_status,
+    .metrics = vpcd_follow_metrics,
+};

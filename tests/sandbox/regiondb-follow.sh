@@ -1,0 +1,363 @@
+#!/usr/bin/env bash
+# Sandbox: vpcd --region-db on three hosts and an edge beside real
+# ovs-vswitchds, following a real ovsdb-server (docs/regiondb.md, "The
+# follower").
+# Changes are whole documents loaded with vpcctl load (edited with jq);
+# each is checked through the switches (ofproto/trace on the sender and
+# the receiver) and through every host's Host_Status acknowledgement:
+# an ENI created on host-b is reached from host-a, deleted it is not,
+# moved to host-c traffic follows (host-c's scope widens); a security-group
+# rule added takes effect; a host with no presence in a VPC receives no
+# row of it while a host with one does; vpcctl status; a scoped document
+# that does not compile keeps the flows and reports the error; a restarted
+# vpcd resumes without re-adding a flow; PUT /v1/intents and the watched
+# file are imports into the database.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/helpers.sh"
+. "$TOP/tests/vpcd-lib.sh"
+
+R=$TEST_DIR/region.json
+eni() { printf '{"id":"%s","subnet":"%s","mac":"%s","private_ip":"%s","host":"%s","security_groups":["%s"]}' "$@"; }
+cat > "$R" <<JSON
+{ "hosts": [ {"id":"host-a","underlay_ip":"192.168.100.1"},
+             {"id":"host-b","underlay_ip":"192.168.100.2"},
+             {"id":"host-c","underlay_ip":"192.168.100.3"} ],
+  "edges": [ {"id":"edge-1","underlay_ip":"192.168.100.254",
+              "uplink_gateway_mac":"02:99:00:00:00:01",
+              "uplink_mac":"02:76:70:ee:00:fe"} ],
+  "internet_gateways": [ {"id":"igw-m","vpc":"vpc-m"} ],
+  "vpcs": [ {"id":"vpc-m","cidr_blocks":["10.0.0.0/16"],"vni":100},
+            {"id":"vpc-x","cidr_blocks":["10.5.0.0/16"],"vni":500} ],
+  "subnets": [ {"id":"subnet-m","vpc":"vpc-m","cidr":"10.0.1.0/24"},
+               {"id":"subnet-x","vpc":"vpc-x","cidr":"10.5.1.0/24"} ],
+  "security_groups": [
+    {"id":"sg-m","vpc":"vpc-m",
+     "ingress":[{"protocol":"icmp","icmp_type":8,"cidr":"10.0.0.0/16"}],
+     "egress":[{"protocol":"-1","cidr":"0.0.0.0/0"}]},
+    {"id":"sg-x","vpc":"vpc-x",
+     "ingress":[{"protocol":"-1","cidr":"10.5.0.0/16"}],
+     "egress":[{"protocol":"-1","cidr":"0.0.0.0/0"}]} ],
+  "enis": [ $(eni eni-a1 subnet-m 02:00:00:00:01:0a 10.0.1.10 host-a sg-m),
+            $(eni eni-b1 subnet-m 02:00:00:00:01:14 10.0.1.20 host-b sg-m),
+            $(eni eni-x1 subnet-x 02:00:00:05:01:0a 10.5.1.10 host-c sg-x) ] }
+JSON
+jq '(.enis[] | select(.id == "eni-a1") | .elastic_ip) = "203.0.113.10"' "$R" > "$R.new" \
+    && mv "$R.new" "$R"
+
+mkdir -p "$TEST_DIR/rdb"
+regiondb_start "$TEST_DIR/rdb"
+trap 'pid_stop "$TEST_DIR/rdb/region.pid"; ovs_stop_all; exit 143' INT TERM
+"$VPCCTL" --region-db="$REGION_DB" load "$R" | expect "the region loads (cfg 1)" 'cfg 1,'
+cfg=1
+
+ovs_start host-a; sandbox_host host-a 192.168.100.1
+ovs_start host-b; sandbox_host host-b 192.168.100.2
+ovs_start host-c; sandbox_host host-c 192.168.100.3
+sandbox_edge edge-1 192.168.100.254
+ALL="host-a host-b host-c edge-1"
+sandbox_vm host-a vm-a1 1 eni-a1
+sandbox_vm host-b vm-b1 1 eni-b1
+sandbox_vm host-b vm-b2 2 eni-b2        # bound before the ENI exists
+sandbox_vm host-c vm-x1 1 eni-x1
+sandbox_vm host-c vm-b1 2 eni-b1        # where eni-b1 will move
+sandbox_vm host-b vm-x2 3 eni-x2        # vpc-x on host-b, later
+for h in $ALL; do
+    for i in 1 2 3; do
+        appctl_on $h tnl/arp/set br-phy 192.168.100.$i 02:ee:00:00:00:0$i >/dev/null
+    done
+    vpcd_start $h "" --region-db="$REGION_DB"
+done
+
+# synced CFG HOST...: every HOST has applied CFG, in sync.
+synced() {
+    local h
+    for h in "${@:2}"; do
+        vpcd_wait $h ".in_sync and .region_db.applied_cfg == $1" 10 || return 1
+    done
+}
+# load FILE: the next cfg, through vpcctl load.
+load() {
+    "$VPCCTL" --region-db="$REGION_DB" load "$1" >/dev/null \
+        && cfg=$((cfg + 1)) || fail "vpcctl load $1"
+}
+# edit JQ: $R edited in place.
+edit() { jq "$1" "$R" > "$R.new" && mv "$R.new" "$R"; }
+# tx FROM-HOST 'from ENI to IP ...': the sender's trace verdict.
+tx() { vpcctl_on "$1" trace "$R" --host "$1" "$2" 2>&1 | grep '^Verdict'; }
+# rx HOST VNI TUN_SRC DL_DST NW_SRC NW_DST [tcp DPORT]: the receiver's
+# ofproto/trace of a Geneve packet from TUN_SRC; prints its datapath
+# actions (dp_actions).
+rx() {
+    local h=$1 ul proto="icmp,icmp_type=8"
+    ul=$(jq -r --arg h "$h" '.hosts[] | select(.id == $h) | .underlay_ip' "$R")
+    [ $# -gt 6 ] && proto="tcp,tp_dst=$8"
+    appctl_on "$h" ofproto/trace br-int "in_port=1000,tun_id=$2,tun_src=$3,tun_dst=$ul,dl_dst=$4,$proto,nw_src=$5,nw_dst=$6" \
+        --ct-next trk,new 2>&1 | dp_actions
+}
+
+echo "Three hosts follow the database"
+synced 1 $ALL \
+    && pass "every vpcd applied cfg 1 and is in sync" \
+    || fail "not every vpcd applied cfg 1"
+vpcd_status host-a '.region_db.scope' | expect "host-a's scope is vpc-m only" '^vpc-m$'
+vpcd_status host-c '.region_db.scope' | expect "host-c's scope is vpc-x only" '^vpc-x$'
+vpcd_status host-a '.region_db.tables.ENI.rows' | expect "host-a replicates vpc-m's two ENIs, not eni-x1" '^2$'
+vpcd_status host-a '.region_db.tables.VPC.rows' | expect "... and one VPC row" '^1$'
+vpcd_status host-a '.flows' | expect "host-a has flows" '^[1-9][0-9]+$'
+[ "$(of_count host-a)" = "$(vpcd_status host-a .flows)" ] \
+    && pass "br-int of host-a holds the flows vpcd reports" \
+    || fail "br-int of host-a: $(of_count host-a) flows, vpcd $(vpcd_status host-a .flows)"
+"$VPCCTL" --region-db="$REGION_DB" status > "$TEST_DIR/status.txt"; rc=$?
+[ $rc = 0 ] && pass "vpcctl status exits 0 when every host is in sync" \
+    || fail "vpcctl status exits $rc"
+expect "vpcctl status: one line per host, applied/cfg, in sync" \
+    '^host-b +1/1 +in sync$' < "$TEST_DIR/status.txt"
+[ "$(grep -c 'in sync$' "$TEST_DIR/status.txt")" = 4 ] \
+    && pass "vpcctl status shows the three hosts and the edge in sync" \
+    || { fail "vpcctl status:"; cat "$TEST_DIR/status.txt"; }
+ovsdb-client transact "$REGION_DB" '["OVS_VPC_Region",{"op":"select","table":"ENI","where":[["id","==","eni-a1"]],"columns":["vpc"]},{"op":"select","table":"VPC","where":[["id","==","vpc-m"]],"columns":["_uuid"]}]' \
+    | jq -e '.[0].rows[0].vpc == .[1].rows[0]._uuid' >/dev/null \
+    && pass "rdb_load fills the derived ENI.vpc column" \
+    || fail "ENI.vpc is not eni-a1's VPC"
+tx host-a 'from eni-a1 to 10.0.1.20 icmp' \
+    | expect "host-a reaches eni-b1 on host-b" 'ENCAPSULATED to 192\.168\.100\.2, VNI 100'
+# same_flows HOST: the flows vpcd compiled from its scoped replica are the
+# flows of the whole document (vpcctl compile, same bindings).  Cookies
+# aside: they name an entry's index in its list, and the database keeps
+# nested lists as sets (docs/regiondb.md, "The follower").
+same_flows() {
+    local nocookie='s/cookie=0x[0-9a-f]*, //'
+    vpcctl_on "$1" compile "$R" --host "$1" 2>/dev/null | grep cookie= \
+        | sed "$nocookie" | sort > "$TEST_DIR/whole.flows"
+    vpcd_appctl "$1" vpcd/dump-flows | grep cookie= | sed "$nocookie" \
+        | sort > "$TEST_DIR/scoped.flows"
+    if [ -s "$TEST_DIR/whole.flows" ] && cmp -s "$TEST_DIR/whole.flows" "$TEST_DIR/scoped.flows"; then
+        pass "$1: the scoped document compiles to the whole document's $(wc -l < "$TEST_DIR/whole.flows") flows"
+    else
+        fail "$1: scoped and whole-document flows differ"
+        diff "$TEST_DIR/whole.flows" "$TEST_DIR/scoped.flows" | head -10 | sed 's/^/       | /'
+    fi
+}
+same_flows host-a; same_flows host-c; same_flows edge-1
+vpcd_status edge-1 '.region_db.scope' | expect "edge-1's scope: vpc-m, of its internet gateway" '^vpc-m$'
+
+echo "An ENI created on host-b"
+tx host-a 'from eni-a1 to 10.0.1.22 icmp' \
+    | expect_not "before: host-a does not encapsulate to 10.0.1.22" 'ENCAPSULATED'
+B2=$(dp_port host-b vm-b2)
+rx host-b 100 192.168.100.1 02:00:00:00:01:16 10.0.1.10 10.0.1.22 \
+    | expect_not "before: host-b does not deliver to vm-b2" ",$B2\$"
+a_rec=$(vpcd_status host-a '.region_db.scope_recomputes')
+edit '.enis += [{"id":"eni-b2","subnet":"subnet-m","mac":"02:00:00:00:01:16","private_ip":"10.0.1.22","host":"host-b","security_groups":["sg-m"]}]'
+load "$R"
+synced $cfg $ALL \
+    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+tx host-a 'from eni-a1 to 10.0.1.22 icmp' \
+    | expect "host-a encapsulates to eni-b2 on host-b" 'ENCAPSULATED to 192\.168\.100\.2, VNI 100, in stage mapping by eni-b2'
+rx host-b 100 192.168.100.1 02:00:00:00:01:16 10.0.1.10 10.0.1.22 \
+    | expect "host-b delivers it to vm-b2" "ct\\(commit,zone=[0-9]+\\),$B2\$"
+vpcd_status host-c '.region_db.incremental_changes.cfg_only' \
+    | expect "host-c (no vpc-m) acknowledged without recompiling" '^[1-9]'
+if [ "$VPC_MAPPING" = action ]; then
+    vpcd_status host-a '.region_db.incremental_changes.remote_eni' \
+        | expect "host-a (action mode): a remote ENI, handled incrementally" '^1$'
+    vpcd_status host-a '.region_db.scope_recomputes' \
+        | expect "... without a recompute" "^$a_rec\$"
+    grep 'cache entries only' "${OVS_DIR[host-a]}/vpcd.log" \
+        | expect "... installing cache entries only" 'remote ENI\), flows unchanged|cache entries only'
+else
+    vpcd_status host-a '.region_db.incremental_changes.remote_eni' \
+        | expect "host-a (flows mode): a remote ENI has a flow, so it recomputes" '^0$'
+fi
+same_flows host-a
+
+echo "The ENI deleted"
+edit 'del(.enis[] | select(.id == "eni-b2"))'
+load "$R"
+synced $cfg $ALL \
+    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+tx host-a 'from eni-a1 to 10.0.1.22 icmp' \
+    | expect_not "host-a no longer encapsulates to 10.0.1.22" 'ENCAPSULATED'
+rx host-b 100 192.168.100.1 02:00:00:00:01:16 10.0.1.10 10.0.1.22 \
+    | expect_not "host-b no longer delivers to vm-b2" ",$B2\$"
+same_flows host-a
+
+echo "A security-group rule added"
+B1=$(dp_port host-b vm-b1)
+rx host-b 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 tcp 22 \
+    | expect "before: ssh to eni-b1 is dropped at host-b" '^Datapath actions: drop$'
+edit '(.security_groups[] | select(.id == "sg-m") | .ingress) += [{"protocol":"tcp","from_port":22,"to_port":22,"cidr":"10.0.0.0/16"}]'
+load "$R"
+synced $cfg $ALL \
+    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+rx host-b 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 tcp 22 \
+    | expect "after: ssh to eni-b1 is delivered" "ct\\(commit,zone=[0-9]+\\),$B1\$"
+
+echo "A host with no presence in a VPC receives none of its rows"
+a_eni=$(vpcd_status host-a '.region_db.tables.ENI.changes')
+e_eni=$(vpcd_status edge-1 '.region_db.tables.ENI.changes')
+c_eni=$(vpcd_status host-c '.region_db.tables.ENI.changes')
+a_rec=$(vpcd_status host-a '.region_db.scope_recomputes')
+edit '.enis += [{"id":"eni-x2","subnet":"subnet-x","mac":"02:00:00:05:01:14","private_ip":"10.5.1.20","host":"host-b","security_groups":["sg-x"]}]'
+load "$R"
+synced $cfg $ALL \
+    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+[ "$(vpcd_status host-a '.region_db.tables.ENI.changes')" = "$a_eni" ] \
+    && pass "host-a (no vpc-x) received no ENI row change" \
+    || fail "host-a received ENI changes: $a_eni -> $(vpcd_status host-a '.region_db.tables.ENI.changes')"
+[ "$(vpcd_status edge-1 '.region_db.tables.ENI.changes')" = "$e_eni" ] \
+    && pass "edge-1 (a gateway of vpc-m only) received none either" \
+    || fail "edge-1 received vpc-x's ENI"
+[ "$(vpcd_status host-a '.region_db.scope_recomputes')" = "$a_rec" ] \
+    && pass "... and recompiled nothing" || fail "host-a recompiled for vpc-x"
+vpcd_status host-a '.region_db.tables.VPC.rows' | expect "... and still holds one VPC row" '^1$'
+[ "$(vpcd_status host-c '.region_db.tables.ENI.changes')" -gt "$c_eni" ] \
+    && pass "host-c (vpc-x) received the new ENI" || fail "host-c did not receive eni-x2"
+vpcd_status host-b '.region_db.scope' | expect "host-b's scope widened to vpc-x" '^vpc-m vpc-x$'
+tx host-c 'from eni-x1 to 10.5.1.20 icmp' \
+    | expect "host-c reaches eni-x2 on host-b" 'ENCAPSULATED to 192\.168\.100\.2, VNI 500, in stage mapping by eni-x2'
+X2=$(dp_port host-b vm-x2)
+rx host-b 500 192.168.100.3 02:00:00:05:01:14 10.5.1.10 10.5.1.20 \
+    | expect "host-b delivers it (vpc-x flows after the new conditions)" "ct\\(commit,zone=[0-9]+\\),$X2\$"
+
+echo "Peers: a peer's own peering with a VPC out of scope is left out"
+edit '.vpcs += [{"id":"vpc-p","cidr_blocks":["10.7.0.0/16"],"vni":700},
+               {"id":"vpc-q","cidr_blocks":["10.8.0.0/16"],"vni":800}]
+      | .subnets += [{"id":"subnet-p","vpc":"vpc-p","cidr":"10.7.1.0/24"},
+                     {"id":"subnet-q","vpc":"vpc-q","cidr":"10.8.1.0/24"}]
+      | .peering_connections = [{"id":"pcx-mp","requester_vpc":"vpc-m","accepter_vpc":"vpc-p"},
+                                {"id":"pcx-pq","requester_vpc":"vpc-p","accepter_vpc":"vpc-q"}]'
+load "$R"
+synced $cfg $ALL \
+    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+vpcd_status host-a '.region_db.scope' | expect "host-a's scope: vpc-m and its peer vpc-p, not vpc-q" '^vpc-m vpc-p$'
+vpcd_status host-a '.region_db.pruned_objects' \
+    | expect "host-a leaves out pcx-pq (it names vpc-q, outside the replica)" '^[1-9]'
+same_flows host-a
+# vpc-p's group names a group of vpc-q (its own peer): host-a compiles
+# nothing of vpc-p's rules, but its replica must resolve the reference,
+# so vpc-q joins the scope through the rule's security_group_vpc.
+edit '.security_groups += [{"id":"sg-q","vpc":"vpc-q"},
+        {"id":"sg-p","vpc":"vpc-p","ingress":[{"protocol":"tcp","from_port":80,"to_port":80,"security_group":"sg-q"}]}]'
+load "$R"
+synced $cfg $ALL \
+    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+vpcd_status host-a '.region_db.scope' \
+    | expect "a rule of in-scope sg-p naming sg-q brings vpc-q into host-a's scope" '^vpc-m vpc-p vpc-q$'
+vpcd_status host-a '.region_db.tables.Security_Group.rows' \
+    | expect "... with sg-q replicated (sg-m, sg-p, sg-q)" '^3$'
+same_flows host-a
+
+echo "An ENI moved from host-b to host-c"
+edit '(.enis[] | select(.id == "eni-b1") | .host) = "host-c"'
+load "$R"
+synced $cfg $ALL \
+    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+tx host-a 'from eni-a1 to 10.0.1.20 icmp' \
+    | expect "host-a now encapsulates to host-c" 'ENCAPSULATED to 192\.168\.100\.3, VNI 100, in stage mapping by eni-b1'
+C1=$(dp_port host-c vm-b1)
+rx host-c 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 \
+    | expect "host-c delivers it to eni-b1 (its scope widened to vpc-m)" "ct\\(commit,zone=[0-9]+\\),$C1\$"
+rx host-b 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 \
+    | expect_not "host-b no longer delivers to eni-b1" ",$B1\$"
+vpcd_status host-c '.region_db.scope' | expect "host-c's scope: vpc-m, its peer vpc-p (and vpc-q, named by sg-p), vpc-x" '^vpc-m vpc-p vpc-q vpc-x$'
+same_flows host-a; same_flows host-b; same_flows host-c
+grep -q 'waiting for the server to acknowledge' "${OVS_DIR[host-c]}/vpcd.log" \
+    && pass "host-c waited for the widened conditions' acknowledgement" \
+    || fail "host-c's log does not show the condition change"
+
+echo "A scoped document that does not compile keeps the flows"
+before=$(ofctl_on host-a dump-flows br-int --no-stats | grep cookie= | sort)
+ovsdb-client transact "$REGION_DB" '["OVS_VPC_Region",{"op":"update","table":"ENI","where":[["id","==","eni-a1"]],"row":{"private_ip":"10.0.1.999"}},{"op":"mutate","table":"Region","where":[],"mutations":[["cfg","+=",1]]}]' >/dev/null \
+    && cfg=$((cfg + 1))
+vpcd_expect_wait "host-a reports the error (in_sync false)" host-a \
+    '(.in_sync | not) and (.region_db.error | test("does not compile"))' 10
+[ "$(ofctl_on host-a dump-flows br-int --no-stats | grep cookie= | sort)" = "$before" ] \
+    && pass "host-a's flows are unchanged" || fail "host-a's flows changed"
+"$VPCCTL" --region-db="$REGION_DB" status > "$TEST_DIR/status.txt"; rc=$?
+[ $rc = 3 ] && pass "vpcctl status exits 3 while a host reports an error" \
+    || fail "vpcctl status exits $rc"
+expect "vpcctl status shows host-a's error" '^host-a .*error: .*10\.0\.1\.999' < "$TEST_DIR/status.txt"
+load "$R"
+synced $cfg $ALL \
+    && pass "a good document clears the error everywhere (cfg $cfg)" \
+    || fail "the error stays"
+
+echo "A restarted vpcd resumes without re-adding flows"
+[ "$VPC_MAPPING" = action ] \
+    && gen=$(appctl_on host-b vpcmap/stats | grep -o 'generation=[0-9]*')
+vpcd_kill host-b TERM
+sleep 0.2
+vpcd_start host-b "" --region-db="$REGION_DB"
+synced $cfg host-b && pass "host-b's new vpcd acknowledges cfg $cfg" \
+    || fail "host-b's new vpcd does not acknowledge cfg $cfg"
+grep 'applied version 1 from region database' "${OVS_DIR[host-b]}/vpcd.log" | tail -1 \
+    | expect "... and added, modified, deleted no flow" '\(0 added, 0 modified, 0 deleted\)'
+if [ "$VPC_MAPPING" = action ]; then
+    # Every vpcmap/add, del or load bumps the cache's generation.
+    appctl_on host-b vpcmap/stats \
+        | expect "... nor wrote the mapping cache (still $gen)" "$gen( |\$)"
+fi
+
+echo "The database restarts: the followers reconnect and resume"
+a_flows=$(ofctl_on host-a dump-flows br-int --no-stats | grep cookie= | sort)
+pid_stop "$TEST_DIR/rdb/region.pid"
+vpcd_expect_wait "host-a notices the database is gone" host-a '.region_db.connected | not' 10
+RDB=$TEST_DIR/rdb
+ovsdb-server "$RDB/region.db" --remote="punix:$RDB/region.sock" \
+    --pidfile="$RDB/region.pid" --unixctl="$RDB/region.ctl" \
+    --log-file="$RDB/region.log" -vconsole:off --detach --no-chdir \
+    2>>"$RDB/stderr.log"
+vpcd_expect_wait "host-a reconnects" host-a '.region_db.connected' 10
+[ "$(ofctl_on host-a dump-flows br-int --no-stats | grep cookie= | sort)" = "$a_flows" ] \
+    && pass "host-a's flows are unchanged across the database restart" \
+    || fail "host-a's flows changed when the database restarted"
+edit '.enis += [{"id":"eni-b4","subnet":"subnet-m","mac":"02:00:00:00:01:18","private_ip":"10.0.1.24","host":"host-b","security_groups":["sg-m"]}]'
+load "$R"
+synced $cfg $ALL \
+    && pass "every host and the edge apply the next change (cfg $cfg)" \
+    || fail "not all hosts acknowledge cfg $cfg after the restart"
+tx host-a 'from eni-a1 to 10.0.1.24 icmp' \
+    | expect "host-a reaches the ENI added after the restart" 'ENCAPSULATED to 192\.168\.100\.2, VNI 100, in stage mapping by eni-b4'
+
+echo "PUT /v1/intents and the watched file import into the database"
+edit '.enis += [{"id":"eni-b3","subnet":"subnet-m","mac":"02:00:00:00:01:17","private_ip":"10.0.1.23","host":"host-b","security_groups":["sg-m"]}]'
+vpcd_http host-a PUT /v1/intents "$R" >/dev/null
+[ "$VPCD_STATUS" = 200 ] && jq -e ".imported and .cfg == $((cfg + 1))" <<<"$VPCD_BODY" >/dev/null \
+    && pass "PUT on host-a imports the document (cfg $((cfg + 1)))" \
+    || fail "PUT: $VPCD_STATUS $VPCD_BODY"
+cfg=$((cfg + 1))
+synced $cfg $ALL \
+    && pass "every host applies the imported cfg $cfg" || fail "not every host applies cfg $cfg"
+tx host-a 'from eni-a1 to 10.0.1.23 icmp' \
+    | expect "host-a reaches the ENI the PUT added" 'ENCAPSULATED to 192\.168\.100\.2, VNI 100, in stage mapping by eni-b3'
+jq '.subnets[0].cidr = "10.0.1.0/33"' "$R" > "$TEST_DIR/bad.json"
+vpcd_http host-a PUT /v1/intents "$TEST_DIR/bad.json" >/dev/null
+[ "$VPCD_STATUS" = 400 ] && pass "an invalid PUT is refused (400)" || fail "invalid PUT: $VPCD_STATUS"
+"$VPCCTL" --region-db="$REGION_DB" status | expect "... and imports nothing (cfg $cfg)" "^region cfg $cfg\$"
+F=$TEST_DIR/watched.json
+edit 'del(.enis[] | select(.id == "eni-b3"))'
+cp "$R" "$F"
+vpcd_kill host-c TERM
+vpcd_start host-c "" --region-db="$REGION_DB" --intents="$F"
+cfg=$((cfg + 1))
+synced $cfg $ALL \
+    && pass "host-c's watched file is imported and applied everywhere (cfg $cfg)" \
+    || fail "the watched file was not imported"
+tx host-a 'from eni-a1 to 10.0.1.23 icmp' \
+    | expect_not "host-a no longer reaches the ENI the file removed" 'ENCAPSULATED'
+
+echo "Counters"
+vpcd_http host-a GET /metrics >/dev/null
+for m in vpcd_scope_recomputes_total 'vpcd_incremental_changes_total\{kind="cfg_only"\}' \
+         vpcd_region_db_applied_cfg 'vpcd_change_latency_ms\{quantile="0.5"\}' \
+         'vpcd_region_db_row_changes_total\{table="ENI"\}'; do
+    expect "/metrics has $m" "^$m [0-9]" <<<"$VPCD_BODY"
+done
+grep -q 'recomputing host-a.s scope and flows' "${OVS_DIR[host-a]}/vpcd.log" \
+    && pass "the log says when a change is recomputed" || fail "no recompute in the log"
+for h in $ALL; do
+    echo "  $h: $(vpcd_status "$h" '.region_db | "updates=\(.updates) recomputes=\(.scope_recomputes) scope_changes=\(.scope_changes) incremental=\(.incremental_changes) change_ms p50=\(.change_ms_p50) p99=\(.change_ms_p99)"')"
+done
+pid_stop "$TEST_DIR/rdb/region.pid"
+finish
