@@ -42,6 +42,11 @@ struct rdb_ctx {
  * numbering base.  Costs the object, not the region. */
 void rdb_ctx_prepare_object(struct rdb_ctx *, const struct json *doc,
                             const char *collection, const struct json *obj);
+/* The id of the VPC of object 'obj' of 'collection' in 'doc' (its own id
+ * for a VPC, its "vpc", or its subnet's), or NULL: the row its derived
+ * 'vpc' columns reference. */
+const char *rdb_object_vpc(const struct json *doc, const char *collection,
+                           const struct json *obj);
 
 char *rdb_connect(const char *remotes, long long deadline, bool leader_only,
                   struct ovsdb_idl **idlp);

@@ -653,7 +653,7 @@ rdb_gw_base(const struct json *doc, const char *collection)
 
 /* The VPC id of object 'obj' of 'doc': its own id for a VPC, its "vpc", or
  * its subnet's.  NULL if none. */
-static const char *
+const char *
 rdb_object_vpc(const struct json *doc, const char *collection,
                const struct json *obj)
 {

@@ -534,8 +534,9 @@ static void
 rdb_ctx_init_object(struct rdb_ctx *ctx, struct rdb_handle *h,
                     const struct ovsdb_idl_table_class *tc, bool ordered,
                     const char *id, const struct json *obj,
-                    const struct json *coll)
+                    const struct json *doc, const char *collection)
 {
+    const struct json *coll = shash_find_data(json_object(doc), collection);
     rdb_ctx_init__(ctx, h->idl);
     size_t own = tc - rdbrec_idl_class.tables;
     bool need[RDBREC_N_TABLES] = { false };
@@ -543,10 +544,22 @@ rdb_ctx_init_object(struct rdb_ctx *ctx, struct rdb_handle *h,
 
     struct sset strings = SSET_INITIALIZER(&strings);
     rdb_json_strings(obj, &strings);
+    /* The VPC that its derived 'vpc' columns (and its nested rows') name,
+     * which the object may name only through its subnet. */
+    const char *vpc = obj ? rdb_object_vpc(doc, collection, obj) : NULL;
+    if (vpc) {
+        sset_add(&strings, vpc);
+    }
     if (ordered) {
         /* A delete rewrites the positions of the others, so every object
          * of the collection is written. */
         rdb_json_strings(coll, &strings);
+        for (size_t i = 0; coll && i < json_array(coll)->n; i++) {
+            vpc = rdb_object_vpc(doc, collection, json_array(coll)->elems[i]);
+            if (vpc) {
+                sset_add(&strings, vpc);
+            }
+        }
     }
     for (size_t i = 0; i < RDBREC_N_TABLES; i++) {
         if (!h->id_index[i]) {
@@ -807,8 +820,7 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
         const struct ovsdb_idl_table_class *tc
             = rdb_table(rdb_collection_table(collection, &ordered));
         struct rdb_ctx ctx;
-        rdb_ctx_init_object(&ctx, h, tc, ordered, id, obj,
-                            shash_find_data(json_object(doc), collection));
+        rdb_ctx_init_object(&ctx, h, tc, ordered, id, obj, doc, collection);
         ovsdb_idl_txn_add_comment(ctx.txn, "%s %s %s",
                                   obj ? "put" : "delete", collection, id);
         error = rdb_build_object_txn(&ctx, collection, id, obj, doc);
