@@ -394,9 +394,10 @@ follow_write_status(struct vpcd *d)
 /* Incremental: an ENI of another host, in action mode. */
 
 /* True if no flow of this host depends on 'e', an ENI of the model in
- * force, in action mode: it is on another host, checks its source (an ENI
- * that does not has rx_verify flows for its host), and no rule names one of
- * its groups (those match members' addresses) and no route targets it. */
+ * force, in action mode: it is on another host, it checks its source (an
+ * ENI that does not gets rx_verify flows for its host), no rule names one
+ * of its groups (such rules match the members' addresses) and no route
+ * targets it. */
 static bool
 model_eni_is_flowless(const struct vpc_region *r, const struct vpc_eni *e,
                       const char *host)
