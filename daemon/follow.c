@@ -72,6 +72,7 @@ struct vpcd_follow {
     char *written_error;
     bool written;
     struct ovsdb_idl_txn *txn;
+    long long int retry_at;     /* After a failed write: not before. */
 
     /* Statistics. */
     uint64_t updates;           /* Replica versions seen. */
@@ -145,6 +146,9 @@ follow_waiter(void *d_)
         ovsdb_idl_wait(f->idl);
         if (f->txn) {
             ovsdb_idl_txn_wait(f->txn);
+        }
+        if (f->retry_at) {
+            poll_timer_wait_until(f->retry_at);
         }
         latch_wait(&f->latch);
         ovs_mutex_unlock(&f->mutex);
@@ -313,6 +317,27 @@ follow_program(struct vpcd *d, int64_t cfg)
     free(body);
 }
 
+/* The Host_Status transaction ended with 'status': on failure, try again
+ * in a second (a failure that lasts, two vpcd's for one host say, must
+ * not spin). */
+static void
+follow_status_written(struct vpcd_follow *f,
+                      enum ovsdb_idl_txn_status status)
+{
+    if (status != TXN_SUCCESS && status != TXN_UNCHANGED) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "Host_Status: %s (%s); trying again in 1 s",
+                     ovsdb_idl_txn_status_to_string(status),
+                     ovsdb_idl_txn_get_error(f->txn));
+        f->written = false;
+        f->retry_at = time_msec() + 1000;
+    } else {
+        f->retry_at = 0;
+    }
+    ovsdb_idl_txn_destroy(f->txn);
+    f->txn = NULL;
+}
+
 /* Makes Host_Status say f->applied_cfg and f->error (one transaction in
  * flight at a time). */
 static void
@@ -324,15 +349,10 @@ follow_write_status(struct vpcd *d)
         if (status == TXN_INCOMPLETE) {
             return;
         }
-        if (status != TXN_SUCCESS && status != TXN_UNCHANGED) {
-            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-            VLOG_WARN_RL(&rl, "Host_Status: %s (%s)",
-                         ovsdb_idl_txn_status_to_string(status),
-                         ovsdb_idl_txn_get_error(f->txn));
-            f->written = false;
-        }
-        ovsdb_idl_txn_destroy(f->txn);
-        f->txn = NULL;
+        follow_status_written(f, status);
+    }
+    if (!f->written && f->retry_at && time_msec() < f->retry_at) {
+        return;                 /* The waiter's timer brings us back. */
     }
     if (!ovsdb_idl_has_ever_connected(f->idl)
         || !ovsdb_idl_is_connected(f->idl)
@@ -366,11 +386,7 @@ follow_write_status(struct vpcd *d)
 
     enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(f->txn);
     if (status != TXN_INCOMPLETE) {
-        if (status != TXN_SUCCESS && status != TXN_UNCHANGED) {
-            f->written = false;
-        }
-        ovsdb_idl_txn_destroy(f->txn);
-        f->txn = NULL;
+        follow_status_written(f, status);
     }
     latch_set(&f->latch);       /* Re-arm the waiter on the new state. */
 }
@@ -378,9 +394,10 @@ follow_write_status(struct vpcd *d)
 /* Incremental: an ENI of another host, in action mode. */
 
 /* True if no flow of this host depends on 'e', an ENI of the model in
- * force, in action mode: it is on another host, checks its source (an ENI
- * that does not has rx_verify flows for its host), and no rule names one of
- * its groups (those match members' addresses) and no route targets it. */
+ * force, in action mode: it is on another host, it checks its source (an
+ * ENI that does not gets rx_verify flows for its host), no rule names one
+ * of its groups (such rules match the members' addresses) and no route
+ * targets it. */
 static bool
 model_eni_is_flowless(const struct vpc_region *r, const struct vpc_eni *e,
                       const char *host)

@@ -24,11 +24,17 @@ cat > "$R" <<JSON
              {"id":"host-c","underlay_ip":"192.168.100.3"} ],
   "edges": [ {"id":"edge-1","underlay_ip":"192.168.100.254",
               "uplink_gateway_mac":"02:99:00:00:00:01",
-              "uplink_mac":"02:76:70:ee:00:fe"} ],
-  "internet_gateways": [ {"id":"igw-m","vpc":"vpc-m"} ],
+              "uplink_mac":"02:76:70:ee:00:fe"},
+             {"id":"edge-2","underlay_ip":"192.168.100.253",
+              "uplink_gateway_mac":"02:99:00:00:00:02",
+              "uplink_mac":"02:76:70:ee:00:fd"} ],
+  "internet_gateways": [ {"id":"igw-x","vpc":"vpc-x","edge":"edge-2"},
+                         {"id":"igw-m","vpc":"vpc-m","edge":"edge-1"} ],
+  "route_tables": [ {"id":"rtb-m","vpc":"vpc-m",
+                     "routes":[{"destination":"0.0.0.0/0","target":"igw-m"}]} ],
   "vpcs": [ {"id":"vpc-m","cidr_blocks":["10.0.0.0/16"],"vni":100},
             {"id":"vpc-x","cidr_blocks":["10.5.0.0/16"],"vni":500} ],
-  "subnets": [ {"id":"subnet-m","vpc":"vpc-m","cidr":"10.0.1.0/24"},
+  "subnets": [ {"id":"subnet-m","vpc":"vpc-m","cidr":"10.0.1.0/24","route_table":"rtb-m"},
                {"id":"subnet-x","vpc":"vpc-x","cidr":"10.5.1.0/24"} ],
   "security_groups": [
     {"id":"sg-m","vpc":"vpc-m",
@@ -54,7 +60,8 @@ ovs_start host-a; sandbox_host host-a 192.168.100.1
 ovs_start host-b; sandbox_host host-b 192.168.100.2
 ovs_start host-c; sandbox_host host-c 192.168.100.3
 sandbox_edge edge-1 192.168.100.254
-ALL="host-a host-b host-c edge-1"
+sandbox_edge edge-2 192.168.100.253
+ALL="host-a host-b host-c edge-1 edge-2"
 sandbox_vm host-a vm-a1 1 eni-a1
 sandbox_vm host-b vm-b1 1 eni-b1
 sandbox_vm host-b vm-b2 2 eni-b2        # bound before the ENI exists
@@ -62,8 +69,8 @@ sandbox_vm host-c vm-x1 1 eni-x1
 sandbox_vm host-c vm-b1 2 eni-b1        # where eni-b1 will move
 sandbox_vm host-b vm-x2 3 eni-x2        # vpc-x on host-b, later
 for h in $ALL; do
-    for i in 1 2 3; do
-        appctl_on $h tnl/arp/set br-phy 192.168.100.$i 02:ee:00:00:00:0$i >/dev/null
+    for i in 1 2 3 253 254; do
+        appctl_on $h tnl/arp/set br-phy 192.168.100.$i "02:ee:00:00:00:$(printf %02x $i)" >/dev/null
     done
     vpcd_start $h "" --region-db="$REGION_DB"
 done
@@ -112,8 +119,8 @@ vpcd_status host-a '.flows' | expect "host-a has flows" '^[1-9][0-9]+$'
     || fail "vpcctl status exits $rc"
 expect "vpcctl status: one line per host, applied/cfg, in sync" \
     '^host-b +1/1 +in sync$' < "$TEST_DIR/status.txt"
-[ "$(grep -c 'in sync$' "$TEST_DIR/status.txt")" = 4 ] \
-    && pass "vpcctl status shows the three hosts and the edge in sync" \
+[ "$(grep -c 'in sync$' "$TEST_DIR/status.txt")" = 5 ] \
+    && pass "vpcctl status shows the three hosts and the two edges in sync" \
     || { fail "vpcctl status:"; cat "$TEST_DIR/status.txt"; }
 ovsdb-client transact "$REGION_DB" '["OVS_VPC_Region",{"op":"select","table":"ENI","where":[["id","==","eni-a1"]],"columns":["vpc"]},{"op":"select","table":"VPC","where":[["id","==","vpc-m"]],"columns":["_uuid"]}]' \
     | jq -e '.[0].rows[0].vpc == .[1].rows[0]._uuid' >/dev/null \
@@ -140,6 +147,13 @@ same_flows() {
 }
 same_flows host-a; same_flows host-c; same_flows edge-1
 vpcd_status edge-1 '.region_db.scope' | expect "edge-1's scope: vpc-m, of its internet gateway" '^vpc-m$'
+vpcd_status edge-2 '.region_db.scope' | expect "edge-2's scope: vpc-x, of its internet gateway" '^vpc-x$'
+# igw-m is the second gateway of the region (VNI 0xf00001) but the only one
+# of host-a's and edge-1's scoped documents: the follower keeps its
+# region-wide VNI (reserved_vni).
+tx host-a 'from eni-a1 to 198.51.100.7 icmp' \
+    | expect "host-a sends internet traffic to edge-1 with igw-m's region-wide VNI" 'ENCAPSULATED to 192\.168\.100\.254, VNI 15728641'
+same_flows edge-2
 
 echo "An ENI created on host-b"
 tx host-a 'from eni-a1 to 10.0.1.22 icmp' \
@@ -151,7 +165,7 @@ a_rec=$(vpcd_status host-a '.region_db.scope_recomputes')
 edit '.enis += [{"id":"eni-b2","subnet":"subnet-m","mac":"02:00:00:00:01:16","private_ip":"10.0.1.22","host":"host-b","security_groups":["sg-m"]}]'
 load "$R"
 synced $cfg $ALL \
-    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+    && pass "every host and edge acknowledges cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
 tx host-a 'from eni-a1 to 10.0.1.22 icmp' \
     | expect "host-a encapsulates to eni-b2 on host-b" 'ENCAPSULATED to 192\.168\.100\.2, VNI 100, in stage mapping by eni-b2'
 rx host-b 100 192.168.100.1 02:00:00:00:01:16 10.0.1.10 10.0.1.22 \
@@ -175,7 +189,7 @@ echo "The ENI deleted"
 edit 'del(.enis[] | select(.id == "eni-b2"))'
 load "$R"
 synced $cfg $ALL \
-    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+    && pass "every host and edge acknowledges cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
 tx host-a 'from eni-a1 to 10.0.1.22 icmp' \
     | expect_not "host-a no longer encapsulates to 10.0.1.22" 'ENCAPSULATED'
 rx host-b 100 192.168.100.1 02:00:00:00:01:16 10.0.1.10 10.0.1.22 \
@@ -189,7 +203,7 @@ rx host-b 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 tcp 22 \
 edit '(.security_groups[] | select(.id == "sg-m") | .ingress) += [{"protocol":"tcp","from_port":22,"to_port":22,"cidr":"10.0.0.0/16"}]'
 load "$R"
 synced $cfg $ALL \
-    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+    && pass "every host and edge acknowledges cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
 rx host-b 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 tcp 22 \
     | expect "after: ssh to eni-b1 is delivered" "ct\\(commit,zone=[0-9]+\\),$B1\$"
 
@@ -201,7 +215,7 @@ a_rec=$(vpcd_status host-a '.region_db.scope_recomputes')
 edit '.enis += [{"id":"eni-x2","subnet":"subnet-x","mac":"02:00:00:05:01:14","private_ip":"10.5.1.20","host":"host-b","security_groups":["sg-x"]}]'
 load "$R"
 synced $cfg $ALL \
-    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+    && pass "every host and edge acknowledges cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
 [ "$(vpcd_status host-a '.region_db.tables.ENI.changes')" = "$a_eni" ] \
     && pass "host-a (no vpc-x) received no ENI row change" \
     || fail "host-a received ENI changes: $a_eni -> $(vpcd_status host-a '.region_db.tables.ENI.changes')"
@@ -229,7 +243,7 @@ edit '.vpcs += [{"id":"vpc-p","cidr_blocks":["10.7.0.0/16"],"vni":700},
                                 {"id":"pcx-pq","requester_vpc":"vpc-p","accepter_vpc":"vpc-q"}]'
 load "$R"
 synced $cfg $ALL \
-    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+    && pass "every host and edge acknowledges cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
 vpcd_status host-a '.region_db.scope' | expect "host-a's scope: vpc-m and its peer vpc-p, not vpc-q" '^vpc-m vpc-p$'
 vpcd_status host-a '.region_db.pruned_objects' \
     | expect "host-a leaves out pcx-pq (it names vpc-q, outside the replica)" '^[1-9]'
@@ -241,7 +255,7 @@ edit '.security_groups += [{"id":"sg-q","vpc":"vpc-q"},
         {"id":"sg-p","vpc":"vpc-p","ingress":[{"protocol":"tcp","from_port":80,"to_port":80,"security_group":"sg-q"}]}]'
 load "$R"
 synced $cfg $ALL \
-    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+    && pass "every host and edge acknowledges cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
 vpcd_status host-a '.region_db.scope' \
     | expect "a rule of in-scope sg-p naming sg-q brings vpc-q into host-a's scope" '^vpc-m vpc-p vpc-q$'
 vpcd_status host-a '.region_db.tables.Security_Group.rows' \
@@ -252,7 +266,7 @@ echo "An ENI moved from host-b to host-c"
 edit '(.enis[] | select(.id == "eni-b1") | .host) = "host-c"'
 load "$R"
 synced $cfg $ALL \
-    && pass "every host and the edge acknowledge cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+    && pass "every host and edge acknowledges cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
 tx host-a 'from eni-a1 to 10.0.1.20 icmp' \
     | expect "host-a now encapsulates to host-c" 'ENCAPSULATED to 192\.168\.100\.3, VNI 100, in stage mapping by eni-b1'
 C1=$(dp_port host-c vm-b1)
