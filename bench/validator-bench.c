@@ -334,6 +334,23 @@ main(int argc, char *argv[])
         free(id);
     }
 
+    /* Internet gateway: attached to a random VPC (refused if it has one:
+     * 15 % do), then deleted again (the gateways after it renumber). */
+    struct series igw_add = { .name = "igw add" };
+    struct series igw_del = { .name = "igw delete" };
+    for (size_t i = 0; i < n / 2; i++) {
+        char *id = xasprintf("igw-bench-%zu", i);
+        struct json *obj = json_object_create();
+        json_object_put_string(obj, "id", id);
+        json_object_put_string(obj, "vpc", str(pick(v, "vpcs"), "id"));
+        json_object_put_string(obj, "edge", "edge-0");
+        if (timed_apply(v, &igw_add, "internet_gateways", id, obj)) {
+            timed_apply(v, &igw_del, "internet_gateways", id, NULL);
+        }
+        json_destroy(obj);
+        free(id);
+    }
+
     /* ENI delete anywhere in the document (the array shifts); route
      * targets are refused. */
     struct series del_any = { .name = "eni delete (any)" };
@@ -345,7 +362,7 @@ main(int argc, char *argv[])
 
     struct series *all[] = { &add, &del, &del_any, &move, &eip, &sgs, &rule,
                              &route, &pcx, &pcx_del, &subnet, &vpc_add,
-                             &vpc_del };
+                             &vpc_del, &igw_add, &igw_del };
     for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
         series_report(all[i]);
     }

@@ -554,18 +554,30 @@ array_remove(struct json_array *a, size_t i)
 }
 
 /* Gateway VNIs follow document order over every gateway collection
- * (translator/check.c): renumbers them after a gateway came or went. */
+ * (translator/check.c).  After a gateway came or went at position 'from'
+ * of collection 'c', adds 'delta' to the VNI of every gateway after it. */
 static void
-renumber_gateways(struct vpc_validator *v)
+shift_gateway_vnis(struct vpc_validator *v, int c, size_t from, int delta)
 {
-    uint32_t vni = VPC_GW_VNI_BASE;
-    for (size_t c = C_GW0; c < vpc_collection_count(); c++) {
-        const struct json *a = doc_array(v->doc, c, false);
-        for (size_t i = 0; a && i < json_array(a)->n; i++) {
+    for (int k = c; k < (int) vpc_collection_count(); k++) {
+        const struct json *a = doc_array(v->doc, k, false);
+        for (size_t i = k == c ? from : 0; a && i < json_array(a)->n; i++) {
             struct vobj *o = find_obj(v, json_id(json_array(a)->elems[i]));
-            ((struct vpc_gateway *) o->model)->vni = vni++;
+            ((struct vpc_gateway *) o->model)->vni += delta;
         }
     }
+}
+
+/* The VNI of the gateway at position 'pos' of collection 'c'. */
+static uint32_t
+gateway_vni(const struct vpc_validator *v, int c, size_t pos)
+{
+    uint32_t vni = VPC_GW_VNI_BASE + pos;
+    for (int k = C_GW0; k < c; k++) {
+        const struct json *a = doc_array(v->doc, k, false);
+        vni += a ? json_array(a)->n : 0;
+    }
+    return vni;
 }
 
 /* ------------------------------------------------------------ checking */
@@ -924,16 +936,18 @@ put(struct vpc_validator *v, int c, const char *id, struct vobj *old,
         o->json = j;
     } else {
         o = obj_create(v, c, id, j, tmp, true);
-        json_array_add(doc_array(v->doc, c, true), j);
+        struct json *a = doc_array(v->doc, c, true);
+        json_array_add(a, j);
         if (c == C_PCX) {
             peering_attach(tmp);
+        } else if (c >= C_GW0) {
+            size_t n = json_array(a)->n;
+            ((struct vpc_gateway *) tmp)->vni = gateway_vni(v, c, n - 1);
+            shift_gateway_vnis(v, c, n, 1);
         }
     }
     refs_update(v, o, o->model, 1);
     index_add(v, o);
-    if (c >= C_GW0 && !old) {
-        renumber_gateways(v);
-    }
     return ACCEPT;
 
 refuse:
@@ -987,7 +1001,7 @@ del(struct vpc_validator *v, struct vobj *o, struct vpc_errors *errs)
     int c = o->c;
     obj_free(o);
     if (c >= C_GW0) {
-        renumber_gateways(v);
+        shift_gateway_vnis(v, c, i, -1);
     }
     return ACCEPT;
 }
