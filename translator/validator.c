@@ -719,11 +719,12 @@ check_object(const struct vpc_validator *v, int c, const void *model,
         bool ip_ok = vpc_check_eni_address(model, op, errs);
         vpc_check_eni_sgs(model, op, errs);
         check_eni_dups(v, model, id, op, self, ip_ok, errs);
-    } else if (c == C_HOST) {
-        /* Hosts come before edges in the document's order. */
+    } else if (c == C_HOST || c == C_EDGE) {
+        /* Hosts come before edges in the document's order; an insert is
+         * the last of its collection. */
         const struct vpc_host *h = model;
         struct vobj *x = find_underlay(v, h->underlay_ip, self);
-        if (x && x->c == C_HOST && (!self || x->seq < self->seq)) {
+        if (x && (x->c < c || (x->c == c && (!self || x->seq < self->seq)))) {
             vpc_report_host_dup(h, op, errs);
         } else if (x) {
             struct vpc_obj_path xop = { vpc_collection_key(x->c), x->id, 0 };
@@ -897,7 +898,10 @@ put(struct vpc_validator *v, int c, const char *id, struct vobj *old,
     void *model = tmp;
     if (old) {
         bool fall_back = false;
-        if (c == C_PCX) {
+        if (c == C_EDGE) {
+            /* Only a replacement keeps the number of edges, which decides
+             * whether a gateway may leave its edge implicit. */
+        } else if (c == C_PCX) {
             const struct vpc_peering *a = tmp, *b = old->model;
             fall_back = a->requester != b->requester
                         || a->accepter != b->accepter;
@@ -1155,7 +1159,7 @@ vpc_validator_apply(struct vpc_validator *v, const char *collection,
     if (!steals_id
         && (c == C_ENI || c == C_SG || c == C_RTB || c == C_PCX
             || c == C_HOST || c == C_NACL || c == C_PL || c == C_SUBNET
-            || c == C_VPC || c >= C_GW0)) {
+            || c == C_VPC || c >= C_GW0 || (c == C_EDGE && obj && old))) {
         verdict = obj ? put(v, c, id, old, obj, &errs) : del(v, old, &errs);
     }
     if (verdict == FALLBACK) {

@@ -852,6 +852,19 @@ test_fallback(void **state OVS_UNUSED)
               "'security_group':'sg-b'}]}", true);
     expect_ok(v, "edges", "edge-1",
               "{'id':'edge-1','underlay_ip':'192.168.100.9'}", false);
+    /* Replacing an edge is incremental; an edge is later than every
+     * host. */
+    expect_ok(v, "edges", "edge-1",
+              "{'id':'edge-1','underlay_ip':'192.168.100.8'}", true);
+    expect_error(v, "edges", "edge-1",
+                 "{'id':'edge-1','underlay_ip':'192.168.100.1'}",
+                 "$.edges[edge-1].underlay_ip: \"192.168.100.1\": underlay "
+                 "address already used by another host or edge");
+    expect_error(v, "hosts", "host-a",
+                 "{'id':'host-a','underlay_ip':'192.168.100.8'}",
+                 "$.edges[edge-1].underlay_ip: \"192.168.100.8\": underlay "
+                 "address already used by another host or edge");
+    expect_ok(v, "edges", "edge-1", NULL, false);
     expect_ok(v, "hosts", "host-c",
               "{'id':'host-c','underlay_ip':'192.168.100.3'}", true);
     /* Incremental again after a fallback. */
@@ -1060,7 +1073,7 @@ run_property(struct json *doc, unsigned int n, double max_seconds)
         "security_groups", "route_tables", "route_tables",
         "peering_connections", "subnets", "subnets", "hosts",
         "network_acls", "prefix_lists", "internet_gateways", "nat_gateways",
-        "direct_connect", "vpc_endpoints",
+        "direct_connect", "vpc_endpoints", "edges",
     };
     struct stats st = { 0 };
     clock_t start = clock();
