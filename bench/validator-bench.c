@@ -334,6 +334,33 @@ main(int argc, char *argv[])
         free(id);
     }
 
+    /* Internet gateway: attached to a random VPC (refused if it has one:
+     * 15 % do), then deleted again (the gateways after it renumber). */
+    struct series igw_add = { .name = "igw add" };
+    struct series igw_del = { .name = "igw delete" };
+    for (size_t i = 0; i < n / 2; i++) {
+        char *id = xasprintf("igw-bench-%zu", i);
+        struct json *obj = json_object_create();
+        json_object_put_string(obj, "id", id);
+        json_object_put_string(obj, "vpc", str(pick(v, "vpcs"), "id"));
+        json_object_put_string(obj, "edge", "edge-0");
+        if (timed_apply(v, &igw_add, "internet_gateways", id, obj)) {
+            timed_apply(v, &igw_del, "internet_gateways", id, NULL);
+        }
+        json_destroy(obj);
+        free(id);
+    }
+
+    /* VPC replaced by itself: every subnet, route table, group and
+     * peering of the VPC is rechecked. */
+    struct series vpc_rep = { .name = "vpc replace" };
+    for (size_t i = 0; i < n; i++) {
+        const struct json *vp = pick(v, "vpcs");
+        struct json *obj = json_deep_clone(vp);
+        timed_apply(v, &vpc_rep, "vpcs", str(vp, "id"), obj);
+        json_destroy(obj);
+    }
+
     /* ENI delete anywhere in the document (the array shifts); route
      * targets are refused. */
     struct series del_any = { .name = "eni delete (any)" };
@@ -345,20 +372,20 @@ main(int argc, char *argv[])
 
     struct series *all[] = { &add, &del, &del_any, &move, &eip, &sgs, &rule,
                              &route, &pcx, &pcx_del, &subnet, &vpc_add,
-                             &vpc_del };
+                             &vpc_del, &vpc_rep, &igw_add, &igw_del };
     for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
         series_report(all[i]);
     }
 
-    /* The fallback, for scale: a change to a VPC. */
-    struct series vpc = { .name = "fallback (vpc replace)" };
+    /* The fallback, for scale: a change to an edge. */
+    struct series edge = { .name = "fallback (edge)" };
     for (size_t i = 0; i < 3; i++) {
-        const struct json *vp = pick(v, "vpcs");
-        struct json *obj = json_deep_clone(vp);
-        timed_apply(v, &vpc, "vpcs", str(vp, "id"), obj);
+        const struct json *e = pick(v, "edges");
+        struct json *obj = json_deep_clone(e);
+        timed_apply(v, &edge, "edges", str(e, "id"), obj);
         json_destroy(obj);
     }
-    series_report(&vpc);
+    series_report(&edge);
     vpc_validator_destroy(v);
     vpc_errors_destroy(&errs);
     return 0;

@@ -366,11 +366,11 @@ find_underlay(const struct vpc_validator *v, uint32_t ip,
 }
 
 static struct vobj *
-find_vni(const struct vpc_validator *v, uint32_t vni)
+find_vni(const struct vpc_validator *v, uint32_t vni, const struct vobj *self)
 {
     struct vobj *o;
     HMAP_FOR_EACH_WITH_HASH (o, underlay_node, hash_int(vni, 0), &v->vnis) {
-        if (o->underlay == vni) {
+        if (o != self && o->underlay == vni) {
             return o;
         }
     }
@@ -692,11 +692,12 @@ check_object(const struct vpc_validator *v, int c, const void *model,
         bool ip_ok = vpc_check_eni_address(model, op, errs);
         vpc_check_eni_sgs(model, op, errs);
         check_eni_dups(v, model, id, op, self, ip_ok, errs);
-    } else if (c == C_HOST) {
-        /* Hosts come before edges in the document's order. */
+    } else if (c == C_HOST || c == C_EDGE) {
+        /* Hosts come before edges in the document's order; an insert is
+         * the last of its collection. */
         const struct vpc_host *h = model;
         struct vobj *x = find_underlay(v, h->underlay_ip, self);
-        if (x && x->c == C_HOST && (!self || x->seq < self->seq)) {
+        if (x && (x->c < c || (x->c == c && (!self || x->seq < self->seq)))) {
             vpc_report_host_dup(h, op, errs);
         } else if (x) {
             struct vpc_obj_path xop = { vpc_collection_key(x->c), x->id, 0 };
@@ -735,31 +736,36 @@ check_object(const struct vpc_validator *v, int c, const void *model,
         }
         free(refs);
     } else if (c == C_VPC) {
-        /* Inserts only (put()): the new VPC is the later one. */
         const struct vpc_vpc *vpc = model;
-        const struct vobj *x = find_vni(v, vpc->vni);
-        if (x) {
+        const struct vobj *x = find_vni(v, vpc->vni, self);
+        if (x && (!self || x->seq < self->seq)) {
             vpc_report_vpc_dup_vni(vpc, op, x->id, errs);
+        } else if (x) {
+            struct vpc_obj_path xop = { "vpcs", x->id, 0 };
+            vpc_report_vpc_dup_vni(x->model, &xop, id, errs);
         }
         vpc_check_vpc(vpc, op, errs);
     } else if (c == C_SUBNET) {
-        /* A replacement keeps its VPC and CIDR (put()), so only an insert
-         * can overlap.  Subnets of a VPC are disjoint, so the new one
-         * overlaps each subnet it contains or the one it lies in, and the
-         * whole-document sweep reports each on the new, later one. */
+        /* A replacement keeps its VPC (put()).  The other subnets of the
+         * VPC are disjoint, so this one overlaps each subnet it contains
+         * or the one it lies in, and the whole-document sweep reports each
+         * pair on the later of the two, naming the earlier. */
         const struct vpc_subnet *s = model;
         vpc_check_subnet(s, op, errs);
-        if (self) {
-            return;
-        }
         const struct vobj *vpc = find_obj(v, s->vpc->id);
         size_t n;
         struct vobj **refs = referrers(vpc, &n);
         for (size_t i = 0; i < n; i++) {
             const struct vpc_subnet *o = refs[i]->model;
-            if (refs[i]->c == C_SUBNET
-                && vpc_prefix_overlaps(&o->cidr, &s->cidr)) {
+            if (refs[i]->c != C_SUBNET || refs[i] == self || o == s
+                || !vpc_prefix_overlaps(&o->cidr, &s->cidr)) {
+                continue;
+            }
+            if (!self || refs[i]->seq < self->seq) {
                 vpc_report_subnet_overlap(s, op, o->id, errs);
+            } else {
+                struct vpc_obj_path xop = { "subnets", refs[i]->id, 0 };
+                vpc_report_subnet_overlap(o, &xop, id, errs);
             }
         }
         free(refs);
@@ -810,6 +816,18 @@ peering_detach(struct vpc_peering *pcx)
     }
 }
 
+/* A VPC's peerings are the model's, not the document's: they go with the
+ * VPC from its old contents 'from' to its new ones 'to'. */
+static void
+vpc_move_peerings(struct vpc_vpc *to, struct vpc_vpc *from)
+{
+    free(to->peerings);
+    to->peerings = from->peerings;
+    to->n_peerings = from->n_peerings;
+    from->peerings = NULL;
+    from->n_peerings = 0;
+}
+
 static void
 memswap(void *a_, void *b_, size_t n)
 {
@@ -853,18 +871,18 @@ put(struct vpc_validator *v, int c, const char *id, struct vobj *old,
     void *model = tmp;
     if (old) {
         bool fall_back = false;
-        if (c == C_PCX) {
+        if (c == C_EDGE) {
+            /* Only a replacement keeps the number of edges, which decides
+             * whether a gateway may leave its edge implicit. */
+        } else if (c == C_PCX) {
             const struct vpc_peering *a = tmp, *b = old->model;
             fall_back = a->requester != b->requester
                         || a->accepter != b->accepter;
-        } else if (c == C_VPC) {
-            /* Its blocks, VNI and precedence reach everything in it. */
-            fall_back = true;
         } else if (c == C_SUBNET) {
-            /* Another VPC or CIDR reaches every ENI in the subnet. */
+            /* Another VPC would move every ENI in the subnet to other
+             * duplicate sets. */
             const struct vpc_subnet *a = tmp, *b = old->model;
-            fall_back = (a->vpc != b->vpc || a->cidr.addr != b->cidr.addr
-                         || a->cidr.plen != b->cidr.plen);
+            fall_back = a->vpc != b->vpc;
         }
         if (fall_back) {
             vpc_object_destroy(c, tmp);
@@ -875,13 +893,22 @@ put(struct vpc_validator *v, int c, const char *id, struct vobj *old,
          * points to. */
         memswap(old->model, tmp, size);
         model = old->model;
+        if (c == C_VPC) {
+            vpc_move_peerings(model, tmp);
+        }
     }
     check_object(v, c, model, id, &op, old, errs);
     if (old) {
+        /* The rules of every referrer see the new contents: the subnets
+         * and route tables of a VPC its blocks, the ENIs of a subnet its
+         * CIDR, the ENIs and groups naming a group its VPC... */
         check_referrers(old, errs);
     }
     if (errs->n) {
         if (old) {
+            if (c == C_VPC) {
+                vpc_move_peerings(tmp, model);
+            }
             memswap(old->model, tmp, size);
         }
         goto refuse;
@@ -904,7 +931,8 @@ put(struct vpc_validator *v, int c, const char *id, struct vobj *old,
         o->json = j;
     } else {
         o = obj_create(v, c, id, j, tmp, true);
-        json_array_add(doc_array(v->doc, c, true), j);
+        struct json *a = doc_array(v->doc, c, true);
+        json_array_add(a, j);
         if (c == C_PCX) {
             peering_attach(tmp);
         }
@@ -1091,7 +1119,7 @@ vpc_validator_apply(struct vpc_validator *v, const char *collection,
     if (!steals_id
         && (c == C_ENI || c == C_SG || c == C_RTB || c == C_PCX
             || c == C_HOST || c == C_NACL || c == C_PL || c == C_SUBNET
-            || c == C_VPC || c >= C_GW0)) {
+            || c == C_VPC || c >= C_GW0 || (c == C_EDGE && obj && old))) {
         verdict = obj ? put(v, c, id, old, obj, &errs) : del(v, old, &errs);
     }
     if (verdict == FALLBACK) {
