@@ -350,6 +350,28 @@ vpcd_save(struct vpcd *d)
     return NULL;
 }
 
+/* After an install that returned 'error' (NULL if it succeeded): adds
+ * 'persist_error' (consumed; NULL if the state file holds the version) to
+ * it and to last_error.  Returns the combined error, or NULL. */
+static char *
+vpcd_add_persist_error(struct vpcd *d, const char *origin, char *error,
+                       char *persist_error)
+{
+    if (!persist_error) {
+        return error;
+    }
+    vpcd_set_error(d, "version %"PRIu64" (%s) %s: %s", d->version, origin,
+                   error ? "not persisted either"
+                         : "installed but not persisted", persist_error);
+    if (!error) {
+        return persist_error;
+    }
+    char *both = xasprintf("%s; %s", error, persist_error);
+    free(error);
+    free(persist_error);
+    return both;
+}
+
 /* Replaces the desired state by 'st' (valid) and installs it: the cache
  * first (flows that use it must find it full), then the flows.  If the
  * switch is known to hold the previous version, only the flows whose text
@@ -422,21 +444,7 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
                   hmap_count(&st->flows.flows), stats->added,
                   stats->modified, stats->deleted);
     }
-    if (persist_error) {
-        vpcd_set_error(d, "version %"PRIu64" (%s) %s: %s", d->version,
-                       origin, error ? "not persisted either"
-                                     : "installed but not persisted",
-                       persist_error);
-        if (error) {
-            char *both = xasprintf("%s; %s", error, persist_error);
-            free(error);
-            free(persist_error);
-            error = both;
-        } else {
-            error = persist_error;
-        }
-    }
-    return error;
+    return vpcd_add_persist_error(d, origin, error, persist_error);
 }
 
 /* Validates, compiles and installs 'text' (see vpcd_adopt() for 'version'
@@ -536,21 +544,7 @@ vpcd_adopt_entries(struct vpcd *d, char *text, struct vpc_region *r,
         VLOG_INFO("applied version %"PRIu64" from %s: cache entries only "
                   "(%"PRIuSIZE"), flows unchanged", d->version, origin, n);
     }
-    if (persist_error) {
-        vpcd_set_error(d, "version %"PRIu64" (%s) %s: %s", d->version,
-                       origin, error ? "not persisted either"
-                                     : "installed but not persisted",
-                       persist_error);
-        if (error) {
-            char *both = xasprintf("%s; %s", error, persist_error);
-            free(error);
-            free(persist_error);
-            error = both;
-        } else {
-            error = persist_error;
-        }
-    }
-    return error;
+    return vpcd_add_persist_error(d, origin, error, persist_error);
 }
 
 /* Recompiles the desired document (bindings changed). */
