@@ -14,7 +14,7 @@
 # each; every one must succeed within 5 s.
 . "$(dirname "$0")/lab.sh"
 CHURN_N=${CHURN_N:-60000}
-PY=$(command -v python3) || { echo "SKIP: no python3"; exit 77; }
+PY=$(command -v python3) || skip "no python3"
 CHURN=$TOP/tests/netns/churn.py
 lab_require
 
@@ -77,13 +77,13 @@ echo "  the server's TIME_WAIT peers: $n_ports external ports of 203.0.113.20, $
     && pass "... at most 2,000 (2 VMs x 1,000 ports): each inside tuple kept one external port" \
     || fail "the server saw $n_ports external ports for 2,000 inside tuples: the NAT moved connections around"
 if [ "$FAILS" -ne 0 ]; then
-    for t in 41 91; do
+    for t in $(stage_table sg_out) $(stage_table sg_in); do
         echo "--- host-b table $t (security groups) flows with packets:"
         ofctl_on host-b dump-flows br-int "table=$t" | grep -v 'n_packets=0,' \
             | sed 's/^/   /'
     done
     echo "--- edge-1 edge_nat_in flows:"
-    ofctl_on edge-1 dump-flows br-int table=161 | sed 's/^/   /'
+    ofctl_on edge-1 dump-flows br-int table=$(stage_table edge_nat_in) | sed 's/^/   /'
     echo "--- edge-1 coverage:"
     appctl_on edge-1 coverage/show | grep -i conntrack | sed 's/^/   /'
 fi

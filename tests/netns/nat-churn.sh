@@ -20,7 +20,7 @@
 . "$(dirname "$0")/lab.sh"
 EX=$TOP/examples/edge.json
 CHURN_N=${CHURN_N:-60000}
-PY=$(command -v python3) || { echo "SKIP: no python3"; exit 77; }
+PY=$(command -v python3) || skip "no python3"
 CHURN=$TOP/tests/netns/churn.py
 lab_require
 
@@ -71,7 +71,7 @@ if [ "$FAILS" -ne 0 ]; then
     echo "--- edge-1 zone 2 conntrack entries by state:"
     appctl_on edge-1 dpctl/dump-conntrack zone=2 | grep -o 'state=[A-Z_0-9]*' \
         | sort | uniq -c | sed 's/^/   /'
-    for t in 41 91; do
+    for t in $(stage_table sg_out) $(stage_table sg_in); do
         echo "--- host-b table $t (security groups) flows with packets:"
         ofctl_on host-b dump-flows br-int "table=$t" | grep -v 'n_packets=0,' \
             | sed 's/^/   /'
