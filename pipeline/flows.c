@@ -4,6 +4,7 @@
 #include "pipeline/pipeline.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,10 +283,20 @@ pl_flow_add(struct pl_flows *fs, enum pl_stage stage, int priority,
 }
 
 void
+pl_flow_addf(struct pl_flows *fs, enum pl_stage stage, int priority,
+             const char *ref, const char *match, const char *actions_fmt, ...)
+{
+    va_list args;
+    va_start(args, actions_fmt);
+    char *actions = xvasprintf(actions_fmt, args);
+    va_end(args);
+    pl_flow_add(fs, stage, priority, ref, xstrdup(match), actions);
+}
+
+void
 pl_flow_add_miss_drop(struct pl_flows *fs, enum pl_stage stage)
 {
-    pl_flow_add(fs, stage, PL_PRIO_MISS, "pipeline", xstrdup(""),
-                xstrdup("drop"));
+    pl_flow_addf(fs, stage, PL_PRIO_MISS, "pipeline", "", "drop");
 }
 
 char *

@@ -277,8 +277,8 @@ build_vrouter(struct host_ctx *c)
                 xstrdup("ip,nw_dst=224.0.0.0/4"), xstrdup("drop"));
     pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_DEFAULT, "pipeline",
                 xstrdup("ip,nw_dst=255.255.255.255"), xstrdup("drop"));
-    pl_flow_add(c->fs, PL_VROUTER, PL_PRIO_MISS, "pipeline", xstrdup("ip"),
-                xasprintf("goto_table:%d", NEXT(VROUTER)));
+    pl_flow_addf(c->fs, PL_VROUTER, PL_PRIO_MISS, "pipeline", "ip",
+                 "goto_table:%d", NEXT(VROUTER));
 }
 
 /* ------------------------------------------------------------ network ACLs */
@@ -340,8 +340,8 @@ build_nacl(struct host_ctx *c, bool egress)
                     xstrdup("drop"));
         free(ref);
     }
-    pl_flow_add(c->fs, stage, PL_PRIO_MISS, "pipeline", xstrdup("ip"),
-                xasprintf("goto_table:%d", next));
+    pl_flow_addf(c->fs, stage, PL_PRIO_MISS, "pipeline", "ip",
+                 "goto_table:%d", next);
 }
 
 /* --------------------------------------------------------- security groups */
@@ -457,9 +457,9 @@ static void
 build_sg_ct(struct host_ctx *c, bool egress)
 {
     enum pl_stage stage = egress ? PL_SG_OUT_CT : PL_SG_IN_CT;
-    pl_flow_add(c->fs, stage, PL_PRIO_MISS, "pipeline", xstrdup("ip"),
-                xasprintf("ct(table=%d,zone=%s)", pl_next(stage),
-                          egress ? ZONE_SRC : ZONE_DST));
+    pl_flow_addf(c->fs, stage, PL_PRIO_MISS, "pipeline", "ip",
+                 "ct(table=%d,zone=%s)", pl_next(stage),
+                 egress ? ZONE_SRC : ZONE_DST);
 }
 
 /* Tables sg_out / sg_in:
@@ -479,12 +479,10 @@ build_security_groups(struct host_ctx *c, bool egress)
 
     pl_flow_add(c->fs, stage, PL_PRIO_BYPASS + 10, "pipeline",
                 xstrdup("ct_state=+inv+trk"), xstrdup("drop"));
-    pl_flow_add(c->fs, stage, PL_PRIO_BYPASS, "pipeline",
-                xstrdup("ct_state=-new+est+trk"),
-                xasprintf("goto_table:%d", next));
-    pl_flow_add(c->fs, stage, PL_PRIO_BYPASS, "pipeline",
-                xstrdup("ct_state=-new+rel+trk"),
-                xasprintf("goto_table:%d", next));
+    pl_flow_addf(c->fs, stage, PL_PRIO_BYPASS, "pipeline",
+                 "ct_state=-new+est+trk", "goto_table:%d", next);
+    pl_flow_addf(c->fs, stage, PL_PRIO_BYPASS, "pipeline",
+                 "ct_state=-new+rel+trk", "goto_table:%d", next);
 
     struct sg_conj conj = { SHASH_INITIALIZER(&conj.clauses),
                             HMAP_INITIALIZER(&conj.ids) };

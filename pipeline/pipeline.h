@@ -112,6 +112,15 @@ void pl_flows_destroy(struct pl_flows *);
 void pl_flow_add(struct pl_flows *, enum pl_stage, int priority,
                  const char *ref, char *match, char *actions);
 
+/* pl_flow_add() with a constant 'match' (copied) and actions formatted from
+ * 'actions_fmt' and its arguments, e.g.
+ *     pl_flow_addf(fs, PL_VROUTER, PL_PRIO_MISS, "pipeline", "ip",
+ *                  "goto_table:%d", pl_next(PL_VROUTER)); */
+void pl_flow_addf(struct pl_flows *, enum pl_stage, int priority,
+                  const char *ref, const char *match,
+                  const char *actions_fmt, ...)
+    OVS_PRINTF_FORMAT(6, 7);
+
 /* Adds the table-miss flow of 'stage' that drops (priority MISS, any
  * packet), as "pipeline". */
 void pl_flow_add_miss_drop(struct pl_flows *, enum pl_stage);
