@@ -6,7 +6,7 @@
  * the table of collections, pass 1 and 2 (register, parse) of one object,
  * and the rules of pass 3 that concern one object, each writing exactly the
  * message the whole-document validation writes.  It is internal to
- * translator/: nothing else should include it.
+ * translator/ and its tests: nothing else should include it.
  *
  * Paths.  A rule names its object through a 'struct vpc_obj_path': by
  * position ("$.enis[3]", as 'vpcctl validate' reports) or by id

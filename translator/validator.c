@@ -777,7 +777,15 @@ check_object(const struct vpc_validator *v, int c, const void *model,
                 const struct vpc_peering *p = a->peerings[i];
                 if (p != pcx && (!self || p != self->model)
                     && vpc_peering_other(p, a) == pcx->accepter) {
-                    vpc_report_peering_dup(pcx, op, p->id, errs);
+                    /* Reported on the later of the two. */
+                    const struct vobj *x = find_obj(v, p->id);
+                    if (!self || x->seq < self->seq) {
+                        vpc_report_peering_dup(pcx, op, p->id, errs);
+                    } else {
+                        struct vpc_obj_path xop = { "peering_connections",
+                                                    p->id, 0 };
+                        vpc_report_peering_dup(p, &xop, id, errs);
+                    }
                     break;
                 }
             }
@@ -787,11 +795,12 @@ check_object(const struct vpc_validator *v, int c, const void *model,
     }
 }
 
+/* Lists 'pcx' in the peerings of VPCs 'a' and 'b', or unlists it. */
 static void
-peering_attach(struct vpc_peering *pcx)
+peering_link(struct vpc_peering *pcx, struct vpc_vpc *a, struct vpc_vpc *b)
 {
-    struct vpc_vpc *ends[2] = { pcx->requester, pcx->accepter };
-    for (size_t e = 0; e < (ends[0] == ends[1] ? 1 : 2); e++) {
+    struct vpc_vpc *ends[2] = { a, b };
+    for (size_t e = 0; e < (a == b ? 1 : 2); e++) {
         struct vpc_vpc *vpc = ends[e];
         vpc->peerings = xrealloc(vpc->peerings, (vpc->n_peerings + 1)
                                  * sizeof *vpc->peerings);
@@ -800,10 +809,10 @@ peering_attach(struct vpc_peering *pcx)
 }
 
 static void
-peering_detach(struct vpc_peering *pcx)
+peering_unlink(struct vpc_peering *pcx, struct vpc_vpc *a, struct vpc_vpc *b)
 {
-    struct vpc_vpc *ends[2] = { pcx->requester, pcx->accepter };
-    for (size_t e = 0; e < (ends[0] == ends[1] ? 1 : 2); e++) {
+    struct vpc_vpc *ends[2] = { a, b };
+    for (size_t e = 0; e < (a == b ? 1 : 2); e++) {
         struct vpc_vpc *vpc = ends[e];
         for (size_t i = 0; i < vpc->n_peerings; i++) {
             if (vpc->peerings[i] == pcx) {
@@ -813,6 +822,39 @@ peering_detach(struct vpc_peering *pcx)
                 break;
             }
         }
+    }
+}
+
+static void
+peering_attach(struct vpc_peering *pcx)
+{
+    peering_link(pcx, pcx->requester, pcx->accepter);
+}
+
+static void
+peering_detach(struct vpc_peering *pcx)
+{
+    peering_unlink(pcx, pcx->requester, pcx->accepter);
+}
+
+/* The rules of the security groups of VPCs 'a' and 'b', after they lost a
+ * peering: a rule may name a group of the other VPC. */
+static void
+check_unpeered(const struct vpc_validator *v, const struct vpc_vpc *a,
+               const struct vpc_vpc *b, struct vpc_errors *errs)
+{
+    for (size_t e = 0; e < 2; e++) {
+        const struct vpc_vpc *vpc = e ? b : a;
+        size_t n;
+        struct vobj **refs = referrers(find_obj(v, vpc->id), &n);
+        for (size_t i = 0; i < n; i++) {
+            if (refs[i]->c == C_SG) {
+                struct vpc_obj_path op = { "security_groups", refs[i]->id,
+                                           0 };
+                vpc_check_sg(refs[i]->model, &op, errs);
+            }
+        }
+        free(refs);
     }
 }
 
@@ -874,10 +916,6 @@ put(struct vpc_validator *v, int c, const char *id, struct vobj *old,
         if (c == C_EDGE) {
             /* Only a replacement keeps the number of edges, which decides
              * whether a gateway may leave its edge implicit. */
-        } else if (c == C_PCX) {
-            const struct vpc_peering *a = tmp, *b = old->model;
-            fall_back = a->requester != b->requester
-                        || a->accepter != b->accepter;
         } else if (c == C_SUBNET) {
             /* Another VPC would move every ENI in the subnet to other
              * duplicate sets. */
@@ -897,14 +935,29 @@ put(struct vpc_validator *v, int c, const char *id, struct vobj *old,
             vpc_move_peerings(model, tmp);
         }
     }
+    /* A peering that joins other VPCs leaves the old ones' lists. */
+    struct vpc_peering *pnew = c == C_PCX && old ? model : NULL;
+    struct vpc_peering *pold = pnew ? tmp : NULL;
+    bool relinked = pnew && (pnew->requester != pold->requester
+                             || pnew->accepter != pold->accepter);
+    if (relinked) {
+        peering_unlink(pnew, pold->requester, pold->accepter);
+        peering_link(pnew, pnew->requester, pnew->accepter);
+        check_unpeered(v, pold->requester, pold->accepter, errs);
+    }
     check_object(v, c, model, id, &op, old, errs);
     if (old) {
         /* The rules of every referrer see the new contents: the subnets
          * and route tables of a VPC its blocks, the ENIs of a subnet its
-         * CIDR, the ENIs and groups naming a group its VPC... */
+         * CIDR, the ENIs and groups naming a group its VPC, the routes
+         * through a peering its VPCs... */
         check_referrers(old, errs);
     }
     if (errs->n) {
+        if (relinked) {
+            peering_unlink(pnew, pnew->requester, pnew->accepter);
+            peering_link(pnew, pold->requester, pold->accepter);
+        }
         if (old) {
             if (c == C_VPC) {
                 vpc_move_peerings(tmp, model);
@@ -962,19 +1015,7 @@ del(struct vpc_validator *v, struct vobj *o, struct vpc_errors *errs)
         /* Security groups of either VPC may name groups of the other. */
         struct vpc_peering *pcx = o->model;
         peering_detach(pcx);
-        for (size_t e = 0; e < 2; e++) {
-            const struct vpc_vpc *vpc = e ? pcx->accepter : pcx->requester;
-            size_t n;
-            struct vobj **refs = referrers(find_obj(v, vpc->id), &n);
-            for (size_t i = 0; i < n; i++) {
-                if (refs[i]->c == C_SG) {
-                    struct vpc_obj_path op = { "security_groups",
-                                               refs[i]->id, 0 };
-                    vpc_check_sg(refs[i]->model, &op, errs);
-                }
-            }
-            free(refs);
-        }
+        check_unpeered(v, pcx->requester, pcx->accepter, errs);
         if (errs->n) {
             peering_attach(pcx);
             return REFUSE;

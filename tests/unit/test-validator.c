@@ -627,6 +627,32 @@ test_security_groups(void **state OVS_UNUSED)
                  "{'id':'pcx-aa','requester_vpc':'vpc-a',"
                  "'accepter_vpc':'vpc-a'}",
                  "a VPC cannot peer with itself (vpc-a)");
+
+    /* A peering that changes VPCs: sg-a's rule naming sg-b needs vpc-a and
+     * vpc-b peered; rtb-b's route through it needs vpc-b in it. */
+    expect_ok(v, "security_groups", "sg-a",
+              "{'id':'sg-a','vpc':'vpc-a','ingress':[{'protocol':'-1',"
+              "'security_group':'sg-b'}]}", true);
+    expect_error(v, "peering_connections", "pcx-ab2",
+                 "{'id':'pcx-ab2','requester_vpc':'vpc-b',"
+                 "'accepter_vpc':'vpc-c'}",
+                 "$.security_groups[sg-a].ingress[0].security_group: "
+                 "\"sg-b\": belongs to vpc-b, which is neither vpc-a nor "
+                 "peered with it");
+    expect_ok(v, "peering_connections", "pcx-ab2",
+              "{'id':'pcx-ab2','requester_vpc':'vpc-a',"
+              "'accepter_vpc':'vpc-b'}", true);
+    expect_ok(v, "route_tables", "rtb-b",
+              "{'id':'rtb-b','vpc':'vpc-b','routes':[{'destination':"
+              "'10.1.0.0/16','target':'pcx-ab2'}]}", true);
+    expect_ok(v, "security_groups", "sg-a", "{'id':'sg-a','vpc':'vpc-a'}",
+              true);
+    expect_error(v, "peering_connections", "pcx-ab2",
+                 "{'id':'pcx-ab2','requester_vpc':'vpc-a',"
+                 "'accepter_vpc':'vpc-c'}",
+                 "$.route_tables[rtb-b].routes[0].target: \"pcx-ab2\": "
+                 "peering connection between vpc-a and vpc-c does not "
+                 "involve vpc-b");
     vpc_validator_destroy(v);
 }
 
