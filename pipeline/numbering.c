@@ -33,9 +33,14 @@ pl_gateway_vni(const struct vpc_region *r, const struct vpc_gateway *gw)
     return gw->vni ? gw->vni : PL_GW_VNI_BASE + (uint32_t) (gw - r->gateways);
 }
 
-/* Zone 0 stays unused.  Internet gateways and NAT gateways have one each. */
+/* Zone 0 stays unused.  Internet gateways and NAT gateways have one each.
+ * Derived from the wire VNI, so that an edge following the region database
+ * (a scoped document, where positions differ) numbers its zones as a whole
+ * document would. */
 size_t
 pl_gateway_zone(const struct vpc_region *r, const struct vpc_gateway *gw)
 {
-    return (size_t) (gw - r->gateways) + 1;
+    size_t zone = (size_t) (pl_gateway_vni(r, gw) - PL_GW_VNI_BASE) + 1;
+    ovs_assert(zone <= UINT16_MAX);
+    return zone;
 }

@@ -203,7 +203,8 @@ char *pl_mapping_entries(const struct vpc_region *,
  * (VPC_VNI_MAX).  A scoped document (vpcd --region-db) holds only part of
  * the region: there the gateway's 'vni' carries the region-wide number.
  * pl_gateway_zone(): the conntrack zone of a gateway on its edge (NAT
- * gateways and internet gateways' elastic IPs): its position plus one. */
+ * gateways and internet gateways' elastic IPs): its number among the
+ * region's gateways (its VNI less PL_GW_VNI_BASE) plus one. */
 #define PL_GW_VNI_BASE 0xf00000
 struct eth_addr pl_router_mac(const struct vpc_vpc *);
 uint32_t pl_id_hash(const char *id);
