@@ -79,3 +79,13 @@ bench-validate: $(BENCH_VALIDATOR)
 	test -s $(BENCH_REGION) || python3 bench/gen-region.py \
 		--out $(BENCH_REGION)
 	$(BENCH_VALIDATOR) $(BENCH_REGION) $(BENCH_CHANGES)
+
+# The region database path (issue 12): load time, one host's first
+# convergence, then >= 200 mixed changes through vpc-regiond with the
+# host's vpcd --region-db: agent time and commit-to-acknowledgement
+# p50/p99, vpcd's RSS (bench/bench-db.sh, bench/db_changes.py).  Not part
+# of 'make bench'.  BENCH_DB_ENIS=100000 for make bench's region (default
+# 10000), BENCH_DB_CHANGES (200).
+.PHONY: bench-db
+bench-db: $(VPCCTL) $(VPCD) $(REGIOND)
+	bash bench/bench-db.sh
