@@ -12,8 +12,10 @@
 # changes in host-0000's scope through one vpc-regiond and reports per
 # change the agent time, the commit-to-acknowledgement time and the API
 # call; vpcd's VmRSS before and after.  Results in bench/out/bench-db-N.*.
-# Every daemon is stopped by its pid file; the whole run is bounded by
-# BENCH_DB_TIMEOUT seconds (default 1800).
+# BENCH_DB_MAPPING=flows for the other mapping mode; REGIOND_ARGS adds
+# options to vpc-regiond (e.g. -vregiondb_write:dbg for the split of a
+# write in its log).  Every daemon is stopped by its pid file; the whole
+# run is bounded by BENCH_DB_TIMEOUT seconds (default 1800).
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$TOP/tests/lib.sh"
@@ -88,7 +90,7 @@ echo "vpcd after convergence: $(rss "$VPCD_PID"), $(vpcd_status $H .flows) flows
 regiond=$TOP/build/vpc-regiond
 "$regiond" --region-db="$REGION_DB" --listen="punix:$RDB/regiond.sock" \
     --pidfile="$RDB/regiond.pid" --log-file="$RDB/regiond.log" \
-    --detach --no-chdir -vconsole:off 2>>"$RDB/stderr.log" \
+    --detach --no-chdir -vconsole:off ${REGIOND_ARGS:-} 2>>"$RDB/stderr.log" \
     || { cleanup; exit 1; }
 for _ in $(seq 100); do [ -S "$RDB/regiond.sock" ] && break; sleep 0.1; done
 for _ in $(seq 600); do
@@ -105,6 +107,7 @@ rc=${PIPESTATUS[0]}
 echo "changes: load after $(load_avg)"
 echo "vpcd after the changes: $(rss "$VPCD_PID"), $(vpcd_status $H .flows) flows"
 vpcd_status $H '.region_db | "vpcd totals: updates=\(.updates) recomputes=\(.scope_recomputes) incremental=\(.incremental_changes) change_ms p50=\(.change_ms_p50) p99=\(.change_ms_p99)"'
+[ -n "${REGIOND_ARGS:-}" ] && cp "$RDB/regiond.log" "$OUT/bench-db-$ENIS-regiond.log"
 cleanup
 rm -rf "$TEST_DIR"
 exit "$rc"

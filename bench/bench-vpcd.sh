@@ -81,5 +81,8 @@ for size in ${SIZES:-small big}; do
     echo "vpcd RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/"$(cat "$d/vpcd.pid")"/status)"
     stop_vpcd m; stop_vpcd p
     ovs_stop_all
+    # The next size starts from fresh switches (ovs_start would find this
+    # size's conf.db and bridges, and its port bindings would fail).
+    rm -rf "$TEST_DIR/m" "$TEST_DIR/p"
 done
 rm -rf "$TEST_DIR"
