@@ -20,7 +20,11 @@ REGION=${REGION:-$TOP/examples/region.json}
 HOST=${HOST:-host-a}
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-die() { echo "demo: $*" >&2; ovs_stop_all; exit 1; }
+# Stops what the demo started, by pid file (the region database is not one
+# of ovs_start's, so ovs_stop_all does not know it).
+stop_all() { ovs_stop_all; pid_stop "$TEST_DIR/rdb/region.pid"; }
+die() { echo "demo: $*" >&2; stop_all; exit 1; }
+trap 'stop_all; exit 143' INT TERM
 
 say "Validating $REGION"
 "$VPCCTL" validate "$REGION" || exit 1
@@ -108,5 +112,5 @@ if [ -n "${KEEP:-}" ]; then
 fi
 # The demo checks nothing (finish() would fail it for that): stop what it
 # started, by pid file, and remove the sandbox.
-ovs_stop_all
+stop_all
 rm -rf "$TEST_DIR"
