@@ -4,6 +4,7 @@
 #include <config.h>
 
 #include "regiondb/scope.h"
+#include "regiondb/regiondb-private.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -325,28 +326,11 @@ char *
 rdb_status(const char *remotes, int timeout_ms, char **textp,
            bool *all_in_sync)
 {
-    long long deadline = time_msec() + timeout_ms;
-    struct ovsdb_idl *idl = ovsdb_idl_create(remotes, &rdbrec_idl_class,
-                                             true, true);
-    ovsdb_idl_set_leader_only(idl, false);
-    for (;;) {
-        ovsdb_idl_run(idl);
-        if (ovsdb_idl_has_ever_connected(idl)) {
-            break;
-        }
-        if (!ovsdb_idl_is_alive(idl) || time_msec() >= deadline) {
-            int err = ovsdb_idl_get_last_error(idl);
-            ovsdb_idl_destroy(idl);
-            return (err
-                    ? xasprintf("%s: cannot connect: %s", remotes,
-                                ovs_retval_to_string(err))
-                    : xasprintf("%s: no %s database there (or no answer "
-                                "within the timeout)", remotes,
-                                rdbrec_idl_class.database));
-        }
-        ovsdb_idl_wait(idl);
-        poll_timer_wait_until(deadline);
-        poll_block();
+    struct ovsdb_idl *idl;
+    char *error = rdb_connect(remotes, time_msec() + timeout_ms, false,
+                              &idl);
+    if (error) {
+        return error;
     }
 
     const struct rdbrec_region *region = rdbrec_region_first(idl);
