@@ -297,25 +297,31 @@ record_latency(struct vpcd *d, double ms)
     d->latency_sum += ms;
 }
 
-static double
-latency_quantile(const struct vpcd *d, double q)
+static int
+compare_doubles(const void *a_, const void *b_)
 {
-    size_t n = MIN(d->n_latencies, VPCD_LATENCIES);
+    const double *a = a_, *b = b_;
+    return *a < *b ? -1 : *a > *b;
+}
+
+double
+vpcd_quantile(const double *samples, size_t n, double q)
+{
     if (!n) {
         return 0;
     }
-    double *v = xmemdup(d->latencies, n * sizeof *v);
-    for (size_t i = 1; i < n; i++) {      /* Insertion sort: n <= 1024. */
-        double x = v[i];
-        size_t j = i;
-        for (; j > 0 && v[j - 1] > x; j--) {
-            v[j] = v[j - 1];
-        }
-        v[j] = x;
-    }
+    double *v = xmemdup(samples, n * sizeof *v);
+    qsort(v, n, sizeof *v, compare_doubles);
     double r = v[MIN(n - 1, (size_t) (q * n))];
     free(v);
     return r;
+}
+
+static double
+latency_quantile(const struct vpcd *d, double q)
+{
+    return vpcd_quantile(d->latencies, MIN(d->n_latencies, VPCD_LATENCIES),
+                         q);
 }
 
 /* Installs d->desired's flows from scratch: parse them all, diff against a

@@ -109,6 +109,10 @@ struct vpcd_follow_hooks {
 
 void vpcd_destroy(struct vpcd *);
 
+/* The 'q' quantile (0..1) of the 'n' values in 'samples' (0 if none), as
+ * /v1/status and /metrics report latencies. */
+double vpcd_quantile(const double *samples, size_t n, double q);
+
 /* Validates, compiles and installs document 'text' (from 'origin', for
  * logs).  Returns an HTTP status: 200 installed, 202 valid and kept but not
  * installed yet (the audit retries), 400 invalid (nothing changed); the JSON

@@ -192,25 +192,11 @@ follow_record_latency(struct vpcd_follow *f, double ms)
     f->last_latency = ms;
 }
 
-static int
-compare_doubles(const void *a_, const void *b_)
-{
-    const double *a = a_, *b = b_;
-    return *a < *b ? -1 : *a > *b;
-}
-
 static double
 follow_latency_quantile(const struct vpcd_follow *f, double q)
 {
-    size_t n = MIN(f->n_latencies, FOLLOW_LATENCIES);
-    if (!n) {
-        return 0;
-    }
-    double *v = xmemdup(f->latencies, n * sizeof *v);
-    qsort(v, n, sizeof *v, compare_doubles);
-    double r = v[MIN(n - 1, (size_t) (q * n))];
-    free(v);
-    return r;
+    return vpcd_quantile(f->latencies, MIN(f->n_latencies, FOLLOW_LATENCIES),
+                         q);
 }
 
 static void
