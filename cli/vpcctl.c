@@ -6,6 +6,7 @@
  *   vpcctl trace FILE --host H 'from eni-x to 10.0.2.7 tcp dport 443'
  *   vpcctl vpn-config FILE --host EDGE [DIR]
  *   vpcctl pipeline-doc
+ *   vpcctl describe|show|routes|graph ... (cli/views.h)
  *   vpcctl --region-db=REMOTES load FILE | dump | status
  *   vpcctl --region-db=REMOTES [--wait[=SECONDS]] put COLLECTION FILE|- |
  *          get COLLECTION [ID] | delete COLLECTION ID
@@ -27,6 +28,7 @@
 #include "backends/ovn-export.h"
 #include "switch/switch.h"
 #include "backends/vpn-config.h"
+#include "cli/views.h"
 #include "jsonrpc.h"
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
@@ -109,6 +111,10 @@ cmd_validate(int argc OVS_UNUSED, char *argv[])
     return 0;
 }
 
+/* Whether host_config()'s last error was that no switch was asked or
+ * could be read, so that compile may number the ports itself. */
+static bool host_config_no_switch;
+
 /* Fills 'cfg' for --host: bindings and tunnel port from --bind and
  * --tunnel-port if given, else from OVSDB ('need_db' forces OVSDB). */
 static char *
@@ -130,12 +136,16 @@ host_config(struct pl_host_config *cfg, bool need_db,
     cfg->dx_ofport = opt_dx_port;
     cfg->vpn_ofport = opt_vpn_port;
 
-    if (need_db || (!opt_n_bindings && opt_tunnel_port < 0) || opt_db) {
+    bool read_db = need_db || (!opt_n_bindings && opt_tunnel_port < 0)
+                   || opt_db;
+    host_config_no_switch = false;
+    if (read_db) {
         char *db = opt_db ? xstrdup(opt_db) : sw_default_db();
         struct sw_ovs_ports ports;
         char *error = sw_ovsdb_read_bindings(db, owned, n_owned, &ports);
         free(db);
         if (error) {
+            host_config_no_switch = !opt_db;
             char *e = xasprintf("%s\n(offline, give --bind ENI=OFPORT and "
                                 "--tunnel-port N instead)", error);
             free(error);
@@ -154,6 +164,7 @@ host_config(struct pl_host_config *cfg, bool need_db,
         }
     }
     if (cfg->tunnel_ofport <= 0) {
+        host_config_no_switch = !read_db;
         return xstrdup("no Geneve tunnel port: add one to the bridge "
                        "(type=geneve, options:remote_ip=flow, "
                        "options:key=flow) or give --tunnel-port");
@@ -163,9 +174,11 @@ host_config(struct pl_host_config *cfg, bool need_db,
 
 /* Loads FILE and compiles --host into 'flows' (initialized here).  Returns
  * the region, or NULL after printing why not; then 'flows' needs no
- * cleanup. */
+ * cleanup.  With 'offline' (compile), no switch to read is no error: the
+ * ports are numbered (vw_offline_host_config()) and '*offline' says how. */
 static struct vpc_region *
-load_and_compile(const char *file, bool need_db, struct pl_flows *flows)
+load_and_compile(const char *file, bool need_db, char **offline,
+                 struct pl_flows *flows)
 {
     pl_flows_init(flows);
     struct vpc_region *r = load_region(file);
@@ -177,10 +190,27 @@ load_and_compile(const char *file, bool need_db, struct pl_flows *flows)
     struct pl_binding *owned;
     size_t n_owned;
     char *error = host_config(&cfg, need_db, &owned, &n_owned);
+    struct pl_binding *numbered = NULL;
+    size_t n_numbered;
+    if (error && offline && host_config_no_switch) {
+        char *reason = error;
+        char *how;
+        error = vw_offline_host_config(r, &cfg, &numbered, &n_numbered,
+                                       &how);
+        if (!error) {
+            *offline = xasprintf("offline, no switch (%s): %s",
+                                 opt_n_bindings
+                                 ? "--bind without --tunnel-port"
+                                 : strtok(reason, "\n"), how);
+            free(how);
+        }
+        free(reason);
+    }
     if (!error) {
         error = pl_compile_host(r, &cfg, flows);
     }
     sw_bindings_free(owned, n_owned);
+    free(numbered);
     if (error) {
         fprintf(stderr, "vpcctl: %s\n", error);
         free(error);
@@ -195,9 +225,15 @@ static int
 cmd_compile(int argc OVS_UNUSED, char *argv[])
 {
     struct pl_flows flows;
-    struct vpc_region *r = load_and_compile(argv[1], false, &flows);
+    char *offline = NULL;
+    struct vpc_region *r = load_and_compile(argv[1], false, &offline,
+                                            &flows);
     if (!r) {
         return 1;
+    }
+    if (offline) {
+        printf("# %s\n", offline);
+        free(offline);
     }
     size_t n;
     const struct pl_flow **v = pl_flows_sorted(&flows, &n);
@@ -294,7 +330,7 @@ static int
 cmd_apply(int argc OVS_UNUSED, char *argv[])
 {
     struct pl_flows flows;
-    struct vpc_region *r = load_and_compile(argv[1], true, &flows);
+    struct vpc_region *r = load_and_compile(argv[1], true, NULL, &flows);
     if (!r) {
         fprintf(stderr, "vpcctl: nothing applied\n");
         return 1;
@@ -382,7 +418,7 @@ static int
 cmd_trace(int argc OVS_UNUSED, char *argv[])
 {
     struct pl_flows flows;
-    struct vpc_region *r = load_and_compile(argv[1], false, &flows);
+    struct vpc_region *r = load_and_compile(argv[1], false, NULL, &flows);
     if (!r) {
         return 1;
     }
@@ -459,7 +495,7 @@ static int
 cmd_gateway_stats(int argc OVS_UNUSED, char *argv[])
 {
     struct pl_flows flows;
-    struct vpc_region *r = load_and_compile(argv[1], false, &flows);
+    struct vpc_region *r = load_and_compile(argv[1], false, NULL, &flows);
     if (!r) {
         return 1;
     }
@@ -924,6 +960,17 @@ static const struct command commands[] = {
     { "status", "--region-db=REMOTES", 0, 0, cmd_status,
       "one line per host: the region cfg it has applied, in sync, behind "
       "or its error (exit 3 unless all are in sync)" },
+    { "describe", "[FILE] KIND [ID] [--format=text|json]", 1, 3,
+      vw_cmd_describe, "objects of one kind, AWS describe-* names (see "
+      "below), with what uses them; FILE or --region-db" },
+    { "show", "[FILE] [--format=text|json]", 0, 1, vw_cmd_show,
+      "the region as a tree: VPCs, subnets, ENIs (host, addresses, groups), "
+      "gateways, peerings" },
+    { "routes", "[FILE] SUBNET [IP] [--format=text|json]", 1, 3,
+      vw_cmd_routes, "a subnet's effective routes, best first, each "
+      "target resolved; with IP, the route it takes and where it goes" },
+    { "graph", "[FILE] [--format=dot|svg]", 0, 1, vw_cmd_graph,
+      "the topology as Graphviz DOT, or SVG (runs dot -Tsvg)" },
     { "help", "", 0, 0, cmd_help, "this help" },
 };
 
@@ -953,6 +1000,7 @@ usage(void)
         printf("  %s %s\n      %s\n", rdb_verbs[i].name, rdb_verbs[i].usage,
                rdb_verbs[i].help);
     }
+    printf("\ndescribe kinds: %s\n", vw_describe_kinds());
     printf("\nOptions:\n"
            "  --host=H             the host whose flows to compile\n"
            "  --bridge=BR          integration bridge (default br-int)\n"
@@ -989,6 +1037,8 @@ usage(void)
            "                       (ovs-ext's vpc_encap + mapping cache; "
            "apply loads the cache)\n"
            "  --annotate           compile: name each flow's intent\n"
+           "  --format=FORMAT      describe, show, routes: text or json; "
+           "graph: dot or svg\n"
            "  --dry-run            apply: report the changes, send nothing\n"
            "  -h, --help           this help\n"
            "\nExit status: 0 success, 1 invalid input or failure, 2 usage.\n");
@@ -1018,7 +1068,7 @@ main(int argc, char *argv[])
            OPT_BIND, OPT_TUNNEL, OPT_ANNOTATE, OPT_DRY_RUN, OPT_MAPPING,
            OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR, OPT_REGION_DB,
            OPT_WAIT, OPT_VERB_ARG, OPT_SSL_KEY, OPT_SSL_CERT, OPT_SSL_CA,
-           OPT_ROLE };
+           OPT_ROLE, OPT_FORMAT };
     static const struct option base_options[] = {
         { "host", required_argument, NULL, OPT_HOST },
         { "bridge", required_argument, NULL, OPT_BRIDGE },
@@ -1040,6 +1090,7 @@ main(int argc, char *argv[])
         { "certificate", required_argument, NULL, OPT_SSL_CERT },
         { "ca-cert", required_argument, NULL, OPT_SSL_CA },
         { "role", required_argument, NULL, OPT_ROLE },
+        { "format", required_argument, NULL, OPT_FORMAT },
         { "help", no_argument, NULL, 'h' },
     };
     /* The options of the object-level verbs, after the fixed ones. */
@@ -1079,6 +1130,7 @@ main(int argc, char *argv[])
         case OPT_PSK_DIR: opt_psk_dir = optarg; break;
         case OPT_REGION_DB: opt_region_db = optarg; break;
         case OPT_ROLE: opt_role = optarg; break;
+        case OPT_FORMAT: vw_options.format = optarg; break;
         case OPT_SSL_KEY: ssl_key = optarg; break;
         case OPT_SSL_CERT: ssl_cert = optarg; break;
         case OPT_SSL_CA: stream_ssl_set_ca_cert_file(optarg, false); break;
@@ -1119,6 +1171,8 @@ main(int argc, char *argv[])
         usage();
         return 2;
     }
+    vw_options.region_db = opt_region_db;
+    vw_options.region_db_timeout_ms = REGION_DB_TIMEOUT_MS;
     const struct command *cmd = find_command(argv[optind]);
     int n_args = argc - optind - 1;
     const struct rdb_verb *verb = cmd ? NULL : rdb_find_verb(argv[optind]);

@@ -575,13 +575,10 @@ eni_delivery_actions(const struct host_ctx *c, enum pl_stage from,
     return actions;
 }
 
-/* Priority of a route: longest prefix first, then the origin's rank in the
- * VPC's precedence mode.  aws: system (local) > static > propagated, and a
- * static route can never equal a local one (validated).  azure: user
- * (static) > propagated (BGP) > system. */
-static int
-route_priority(const struct vpc_vpc *vpc, int plen,
-               enum vpc_route_origin origin)
+/* Priority of a route (pipeline.h). */
+int
+pl_route_priority(const struct vpc_vpc *vpc, int plen,
+                  enum vpc_route_origin origin)
 {
     static const int aws[] = {
         [VPC_ORIGIN_SYSTEM] = 3, [VPC_ORIGIN_STATIC] = 2,
@@ -648,7 +645,8 @@ add_route(struct host_ctx *c, uint32_t rtb, const struct vpc_vpc *vpc,
           const char *ref)
 {
     char *pfx = prefix_s(dst);
-    pl_flow_add(c->fs, PL_ROUTE, route_priority(vpc, dst->plen, rt->origin),
+    pl_flow_add(c->fs, PL_ROUTE, pl_route_priority(vpc, dst->plen,
+                                                   rt->origin),
                 ref, xasprintf(REG_RTB"=0x%08"PRIx32",ip,nw_dst=%s", rtb,
                                pfx),
                 route_actions(c, vpc, rt));

@@ -69,6 +69,16 @@ enum {
     PL_PRIO_MISS = 0,           /* Table miss. */
 };
 
+/* The priority of a route of 'vpc' to a prefix of length 'plen' in stage
+ * route: longest prefix first, then the origin's rank in the VPC's
+ * precedence mode.  aws: system (local) > static > propagated, and a
+ * static route can never equal a local one (validated).  azure: user
+ * (static) > propagated (BGP) > system.  A destination inside the source
+ * subnet is not routed at all (PL_PRIO_BYPASS).  vpcctl routes orders a
+ * subnet's effective routes by it. */
+int pl_route_priority(const struct vpc_vpc *, int plen,
+                      enum vpc_route_origin);
+
 /* How destinations are found.
  *
  * FLOWS: stock OpenFlow.  The mapping stage has one flow per ENI of every
