@@ -14,6 +14,7 @@ PKGS=(
   clang-14 libclang-rt-14-dev
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
   ovn-central
+  graphviz python3-jsonschema
 )
 if [ "${1:-}" = --bench ]; then
   PKGS=(gnuplot-nox)
