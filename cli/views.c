@@ -1345,8 +1345,9 @@ vw_cmd_routes(int argc, char *argv[])
         if (hit) {
             char dst[24];
             vpc_prefix_format(&hit->dst, dst);
-            ds_put_format(&text, "\n%s: route #%"PRIdPTR" (%s -> %s): %s\n",
-                          args[1], hit - v, dst, target_name(hit), verdict);
+            ds_put_format(&text, "\n%s: route #%"PRIuSIZE" (%s -> %s): %s\n",
+                          args[1], (size_t) (hit - v), dst, target_name(hit),
+                          verdict);
         } else {
             ds_put_format(&text, "\n%s: %s\n", args[1], verdict);
         }
