@@ -19,6 +19,7 @@
 #include "openvswitch/util.h"
 #include "random.h"
 #include "socket-util.h"
+#include "timeval.h"
 #include "util.h"
 
 static int
@@ -38,7 +39,17 @@ struct vpcd_state *
 vpcd_state_build(const char *text, const struct pl_host_config *cfg,
                  struct vpc_errors *errors)
 {
-    struct vpc_region *r = vpc_region_from_string(text, errors);
+    return vpcd_state_build_doc(text, NULL, cfg, errors);
+}
+
+struct vpcd_state *
+vpcd_state_build_doc(const char *text, const struct json *doc,
+                     const struct pl_host_config *cfg,
+                     struct vpc_errors *errors)
+{
+    long long int start = time_usec();
+    struct vpc_region *r = (doc ? vpc_region_from_json(doc, errors)
+                                : vpc_region_from_string(text, errors));
     if (!r) {
         return NULL;
     }
@@ -49,12 +60,15 @@ vpcd_state_build(const char *text, const struct pl_host_config *cfg,
     st->text = xstrdup(text);
     st->region = r;
     pl_flows_init(&st->flows);
+    long long int compiled = time_usec();
+    st->model_ms = (compiled - start) / 1000.0;
     char *error = pl_compile_host(r, cfg, &st->flows);
     if (!error && cfg->mapping == PL_MAP_ACTION) {
         error = pl_mapping_entries(r, cfg, &st->entries, &st->n_entries);
         qsort(st->entries, st->n_entries, sizeof *st->entries,
               compare_entries);
     }
+    st->compile_ms = (time_usec() - compiled) / 1000.0;
     if (error) {
         vpc_errors_add(errors, "$", NULL, "cannot compile for host %s: %s",
                        cfg->host_id, error);

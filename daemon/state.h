@@ -22,6 +22,7 @@ struct vpcd_state {
     struct pl_flows flows;
     struct pl_mapping_entry *entries;   /* Sorted by (vni, ip). */
     size_t n_entries;
+    double model_ms, compile_ms;        /* What building it took. */
 };
 
 /* Validates and compiles 'text' for 'cfg' into a new state.  On invalid
@@ -30,6 +31,13 @@ struct vpcd_state {
 struct vpcd_state *vpcd_state_build(const char *text,
                                     const struct pl_host_config *cfg,
                                     struct vpc_errors *errors);
+/* The same for a document already parsed: 'doc' is 'text' (the caller
+ * vouches for that), which spares parsing it again. */
+struct json;
+struct vpcd_state *vpcd_state_build_doc(const char *text,
+                                        const struct json *doc,
+                                        const struct pl_host_config *cfg,
+                                        struct vpc_errors *errors);
 void vpcd_state_destroy(struct vpcd_state *);
 
 /* If set, called on every region vpcd_state_build() parses, before it
