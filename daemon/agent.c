@@ -354,7 +354,8 @@ vpcd_save(struct vpcd *d)
         d->persisted = true;
         return NULL;
     }
-    int err = vpcd_persist(d->state_file, d->version, d->desired->text,
+    int err = vpcd_persist(d->state_file, d->version,
+                           vpcd_state_text(d->desired),
                            true);
     if (err) {
         d->errors[VPCD_ERR_PERSIST]++;
@@ -403,7 +404,7 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
            bool *installed)
 {
     struct vpcd_state *old = d->desired;
-    bool new_text = !old || strcmp(old->text, st->text);
+    bool new_text = !old || !vpcd_state_same_document(old, st);
     char *error = NULL;
 
     memset(stats, 0, sizeof *stats);
@@ -542,13 +543,15 @@ vpcd_apply_doc(struct vpcd *d, const char *text, const struct json *doc,
 }
 
 char *
-vpcd_adopt_entries(struct vpcd *d, char *text, struct vpc_region *r,
+vpcd_adopt_entries(struct vpcd *d, struct json *doc, struct vpc_region *r,
                    struct pl_mapping_entry *entries, size_t n,
                    const char *origin)
 {
     struct vpcd_state *st = d->desired;
     free(st->text);
-    st->text = text;
+    st->text = NULL;
+    json_destroy(st->doc);
+    st->doc = doc;
     vpc_region_destroy(st->region);
     st->region = r;
     free(st->entries);
@@ -583,7 +586,7 @@ vpcd_recompile(struct vpcd *d, const char *why)
     if (!d->desired) {
         return;
     }
-    char *text = xstrdup(d->desired->text), *body;
+    char *text = xstrdup(vpcd_state_text(d->desired)), *body;
     VLOG_INFO("recompiling: %s", why);
     vpcd_apply_text(d, text, why, &body);
     free(body);
@@ -1063,7 +1066,7 @@ vpcd_http(struct vpcd *d, const char *method, const char *path,
         } else if (put) {
             return vpcd_apply_text(d, body, "http", out);
         } else if (get && d->desired) {
-            *out = xstrdup(d->desired->text);
+            *out = xstrdup(vpcd_state_text(d->desired));
             return 200;
         } else if (get) {
             *out = error_json("no intents loaded yet");

@@ -170,11 +170,12 @@ int vpcd_http(struct vpcd *, const char *method, const char *path,
               const char *body, const char **content_type, char **out);
 
 /* Replaces the desired state's document, region and cache entries (sorted)
- * by 'text', 'r' and 'entries' (all taken), keeping its flows, which the
+ * by 'doc', 'r' and 'entries' (all taken), keeping its flows, which the
  * caller knows are unchanged (daemon/follow.c: a change that touches only
  * cache entries), and installs the cache's difference.  Returns NULL or a
  * malloc'd error (then not in sync; the audit retries). */
-char *vpcd_adopt_entries(struct vpcd *, char *text, struct vpc_region *r,
+char *vpcd_adopt_entries(struct vpcd *, struct json *doc,
+                         struct vpc_region *r,
                          struct pl_mapping_entry *entries, size_t n,
                          const char *origin);
 

@@ -303,14 +303,12 @@ follow_program(struct vpcd *d, int64_t cfg)
         return;
     }
     follow_collect_gw_vnis(f);
-    char *text = json_to_string(doc, JSSF_SORT);
 
     char *origin = xasprintf("region database cfg %"PRId64, cfg);
     char *body;
-    int status = vpcd_apply_doc(d, text, doc, origin, &body);
+    int status = vpcd_apply_doc(d, NULL, doc, origin, &body);
     json_destroy(doc);
     free(origin);
-    free(text);
 
     f->error_is_install = false;
     if (status == 200) {
@@ -537,14 +535,12 @@ follow_try_remote_enis(struct vpcd *d, int64_t cfg)
         return false;           /* The full path reports it. */
     }
     follow_collect_gw_vnis(f);
-    char *text = json_to_string(doc, JSSF_SORT);
     struct vpc_errors errors;
     vpc_errors_init(&errors);
     struct vpc_region *r = vpc_region_from_json(doc, &errors);
     vpc_errors_destroy(&errors);
-    json_destroy(doc);
     if (!r) {
-        free(text);
+        json_destroy(doc);
         return false;
     }
     follow_region_hook(r, f);
@@ -565,7 +561,7 @@ follow_try_remote_enis(struct vpcd *d, int64_t cfg)
         free(error);
         free(entries);
         vpc_region_destroy(r);
-        free(text);
+        json_destroy(doc);
         return false;
     }
     qsort(entries, n, sizeof *entries, compare_entries);
@@ -574,7 +570,7 @@ follow_try_remote_enis(struct vpcd *d, int64_t cfg)
                              " remote ENI%s)", cfg,
                              sset_count(&f->changed_enis),
                              sset_count(&f->changed_enis) == 1 ? "" : "s");
-    error = vpcd_adopt_entries(d, text, r, entries, n, origin);
+    error = vpcd_adopt_entries(d, doc, r, entries, n, origin);
     free(origin);
     f->incremental_remote_eni++;
     f->error_is_install = false;

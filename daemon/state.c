@@ -57,7 +57,8 @@ vpcd_state_build_doc(const char *text, const struct json *doc,
         vpcd_state_region_hook(r, vpcd_state_region_hook_aux);
     }
     struct vpcd_state *st = xzalloc(sizeof *st);
-    st->text = xstrdup(text);
+    st->text = nullable_xstrdup(text);
+    st->doc = doc ? json_clone(doc) : NULL;
     st->region = r;
     pl_flows_init(&st->flows);
     long long int compiled = time_usec();
@@ -84,11 +85,31 @@ vpcd_state_destroy(struct vpcd_state *st)
 {
     if (st) {
         free(st->text);
+        json_destroy(st->doc);
         vpc_region_destroy(st->region);
         pl_flows_destroy(&st->flows);
         free(st->entries);
         free(st);
     }
+}
+
+const char *
+vpcd_state_text(struct vpcd_state *st)
+{
+    if (!st->text) {
+        st->text = json_to_string(st->doc, JSSF_SORT);
+    }
+    return st->text;
+}
+
+bool
+vpcd_state_same_document(struct vpcd_state *a, struct vpcd_state *b)
+{
+    if (a->doc && b->doc) {
+        /* Cheap when they share rendered rows (daemon/follow.c). */
+        return json_equal(a->doc, b->doc);
+    }
+    return !strcmp(vpcd_state_text(a), vpcd_state_text(b));
 }
 
 static void
