@@ -303,7 +303,8 @@ while len(rows) < n_changes and i < n_changes * 3:
                  % (kind, path, cfg, host))
     with cond:
         commit = min(t1, region_seen.get(cfg, t1))
-    after = vpcd_status()["region_db"]
+    whole = vpcd_status()
+    after = whole["region_db"]
     inc = {k: after["incremental_changes"][k]
            - before["incremental_changes"].get(k, 0)
            for k in after["incremental_changes"]}
@@ -312,6 +313,7 @@ while len(rows) < n_changes and i < n_changes * 3:
                  "e2e_ms": (ack - commit) * 1000,
                  "agent_ms": after["change_ms_last"],
                  "dump_ms": after.get("dump_ms_last"),
+                 "phases_ms": whole.get("phases_ms_last"),
                  "recomputes": after["scope_recomputes"]
                  - before["scope_recomputes"],
                  "updates": after["updates"] - before["updates"],

@@ -317,6 +317,15 @@ vpcd_quantile(const double *samples, size_t n, double q)
     return r;
 }
 
+/* Times 'EXPR' into d->phase_ms[VPCD_PHASE_##PHASE]. */
+#define VPCD_TIMED(D, PHASE, EXPR)                                      \
+    do {                                                                \
+        long long int start_ = time_usec();                             \
+        EXPR;                                                           \
+        (D)->phase_ms[VPCD_PHASE_##PHASE]                               \
+            = (time_usec() - start_) / 1000.0;                          \
+    } while (0)
+
 static double
 latency_quantile(const struct vpcd *d, double q)
 {
@@ -345,7 +354,8 @@ vpcd_save(struct vpcd *d)
         d->persisted = true;
         return NULL;
     }
-    int err = vpcd_persist(d->state_file, d->version, d->desired->text,
+    int err = vpcd_persist(d->state_file, d->version,
+                           vpcd_state_text(d->desired),
                            true);
     if (err) {
         d->errors[VPCD_ERR_PERSIST]++;
@@ -394,7 +404,7 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
            bool *installed)
 {
     struct vpcd_state *old = d->desired;
-    bool new_text = !old || strcmp(old->text, st->text);
+    bool new_text = !old || !vpcd_state_same_document(old, st);
     char *error = NULL;
 
     memset(stats, 0, sizeof *stats);
@@ -404,10 +414,12 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
         d->persisted = on_disk && d->version == version;
     }
     /* Persist first: after a crash, vpcd comes back to what it installed. */
-    char *persist_error = vpcd_save(d);
+    char *persist_error;
+    VPCD_TIMED(d, PERSIST, persist_error = vpcd_save(d));
 
+    d->phase_ms[VPCD_PHASE_CACHE] = 0;
     if (d->mapping == PL_MAP_ACTION) {
-        error = vpcd_sync_cache(d);
+        VPCD_TIMED(d, CACHE, error = vpcd_sync_cache(d));
         if (error) {
             d->errors[VPCD_ERR_CACHE]++;
             /* No flow was sent: the parsed flows are old's, and the audit
@@ -416,6 +428,7 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
             d->flowset = NULL;
         }
     }
+    long long int flows_start = time_usec();
     if (!error) {
         if (old && d->in_sync && d->flowset) {
             error = sw_apply_delta(d->switch_target, &old->flows,
@@ -433,6 +446,7 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
             d->errors[VPCD_ERR_FLOWS]++;
         }
     }
+    d->phase_ms[VPCD_PHASE_FLOWS] = (time_usec() - flows_start) / 1000.0;
     vpcd_state_destroy(old);
 
     d->in_sync = !error;
@@ -457,17 +471,20 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
  * and 'on_disk').  Returns the HTTP status; the response body goes to
  * '*body'. */
 static int
-vpcd_apply_text__(struct vpcd *d, const char *text, const char *origin,
-                  uint64_t version, bool on_disk, char **body)
+vpcd_apply_text__(struct vpcd *d, const char *text, const struct json *doc,
+                  const char *origin, uint64_t version, bool on_disk,
+                  char **body)
 {
     long long int start = time_usec();
-    vpcd_refresh_bindings(d);
+    VPCD_TIMED(d, BINDINGS, vpcd_refresh_bindings(d));
 
     struct pl_host_config cfg;
     vpcd_host_config(d, &cfg);
     struct vpc_errors errors;
     vpc_errors_init(&errors);
-    struct vpcd_state *st = vpcd_state_build(text, &cfg, &errors);
+    struct vpcd_state *st = vpcd_state_build_doc(text, doc, &cfg, &errors);
+    d->phase_ms[VPCD_PHASE_MODEL] = st ? st->model_ms : 0;
+    d->phase_ms[VPCD_PHASE_COMPILE] = st ? st->compile_ms : 0;
     if (!st) {
         d->rejected++;
         vpcd_set_error(d, "rejected a document from %s: %"PRIuSIZE
@@ -515,17 +532,26 @@ int
 vpcd_apply_text(struct vpcd *d, const char *text, const char *origin,
                 char **body)
 {
-    return vpcd_apply_text__(d, text, origin, 0, false, body);
+    return vpcd_apply_text__(d, text, NULL, origin, 0, false, body);
+}
+
+int
+vpcd_apply_doc(struct vpcd *d, const char *text, const struct json *doc,
+               const char *origin, char **body)
+{
+    return vpcd_apply_text__(d, text, doc, origin, 0, false, body);
 }
 
 char *
-vpcd_adopt_entries(struct vpcd *d, char *text, struct vpc_region *r,
+vpcd_adopt_entries(struct vpcd *d, struct json *doc, struct vpc_region *r,
                    struct pl_mapping_entry *entries, size_t n,
                    const char *origin)
 {
     struct vpcd_state *st = d->desired;
     free(st->text);
-    st->text = text;
+    st->text = NULL;
+    json_destroy(st->doc);
+    st->doc = doc;
     vpc_region_destroy(st->region);
     st->region = r;
     free(st->entries);
@@ -560,7 +586,7 @@ vpcd_recompile(struct vpcd *d, const char *why)
     if (!d->desired) {
         return;
     }
-    char *text = xstrdup(d->desired->text), *body;
+    char *text = xstrdup(vpcd_state_text(d->desired)), *body;
     VLOG_INFO("recompiling: %s", why);
     vpcd_apply_text(d, text, why, &body);
     free(body);
@@ -648,7 +674,8 @@ vpcd_load_file(struct vpcd *d, const char *file, const char *origin)
         }
     }
     char *body;
-    int status = vpcd_apply_text__(d, text, origin, version, on_disk, &body);
+    int status = vpcd_apply_text__(d, text, NULL, origin, version, on_disk,
+                                   &body);
     if (status == 400) {
         VLOG_WARN("%s: invalid, nothing applied:\n%s", file, body);
     }
@@ -687,7 +714,7 @@ vpcd_try_state(struct vpcd *d, const char *file, bool on_disk,
         return EINVAL;
     }
     char *body;
-    int status = vpcd_apply_text__(d, text, origin, *version, on_disk,
+    int status = vpcd_apply_text__(d, text, NULL, origin, *version, on_disk,
                                    &body);
     free(text);
     if (status == 400) {
@@ -725,7 +752,7 @@ vpcd_load_state(struct vpcd *d, const char *origin)
             d->persisted = false;
         } else {
             char *body;
-            vpcd_apply_text__(d, text, origin, version, true, &body);
+            vpcd_apply_text__(d, text, NULL, origin, version, true, &body);
             free(body);
         }
         free(text);
@@ -914,6 +941,17 @@ vpcd_status_json(const struct vpcd *d)
                     json_real_create(latency_quantile(d, 0.5)));
     json_object_put(o, "apply_ms_p99",
                     json_real_create(latency_quantile(d, 0.99)));
+    static const char *phase_names[] = {
+#define VPCD_PHASE(ENUM, NAME) NAME,
+        VPCD_PHASES
+#undef VPCD_PHASE
+    };
+    struct json *phases = json_object_create();
+    for (int i = 0; i < VPCD_N_PHASES; i++) {
+        json_object_put(phases, phase_names[i],
+                        json_real_create(d->phase_ms[i]));
+    }
+    json_object_put(o, "phases_ms_last", phases);
     json_object_put(o, "last_error", d->last_error
                     ? json_string_create(d->last_error) : json_null_create());
     if (d->follow_hooks) {
@@ -1028,7 +1066,7 @@ vpcd_http(struct vpcd *d, const char *method, const char *path,
         } else if (put) {
             return vpcd_apply_text(d, body, "http", out);
         } else if (get && d->desired) {
-            *out = xstrdup(d->desired->text);
+            *out = xstrdup(vpcd_state_text(d->desired));
             return 200;
         } else if (get) {
             *out = error_json("no intents loaded yet");

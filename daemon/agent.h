@@ -34,6 +34,21 @@ enum vpcd_error_kind {
     VPCD_N_ERRORS
 };
 
+/* Where the last apply's time went (/v1/status "phases_ms_last"). */
+#define VPCD_PHASES                                                     \
+    VPCD_PHASE(BINDINGS, "bindings")    /* Reading ports from OVSDB. */ \
+    VPCD_PHASE(MODEL, "model")          /* Parse and validate. */       \
+    VPCD_PHASE(COMPILE, "compile")      /* Flows and cache entries. */  \
+    VPCD_PHASE(PERSIST, "persist")      /* The state file. */           \
+    VPCD_PHASE(CACHE, "cache")          /* The mapping cache. */        \
+    VPCD_PHASE(FLOWS, "flows")          /* Diff and bundle. */
+enum vpcd_phase {
+#define VPCD_PHASE(ENUM, NAME) VPCD_PHASE_##ENUM,
+    VPCD_PHASES
+#undef VPCD_PHASE
+    VPCD_N_PHASES
+};
+
 struct vpcd {
     /* Configuration. */
     const char *host;
@@ -83,11 +98,14 @@ struct vpcd {
     double latencies[VPCD_LATENCIES];   /* Milliseconds, ring. */
     uint64_t n_latencies;
     double latency_sum;
+    double phase_ms[VPCD_N_PHASES];     /* The last apply's, by phase. */
     char *last_error;
 
     /* --region-db (daemon/follow.c): the follower and its hooks, or
      * NULL. */
     const char *region_db;
+    bool verify_incremental;    /* Check each incremental step against a
+                                 * recomputation (tests). */
     struct vpcd_follow *follow;
     const struct vpcd_follow_hooks *follow_hooks;
 };
@@ -119,6 +137,9 @@ double vpcd_quantile(const double *samples, size_t n, double q);
  * response goes to '*body'. */
 int vpcd_apply_text(struct vpcd *, const char *text, const char *origin,
                     char **body);
+/* The same for 'text' already parsed as 'doc'. */
+int vpcd_apply_doc(struct vpcd *, const char *text, const struct json *doc,
+                   const char *origin, char **body);
 
 /* Applies the document in 'file' ('state_file': see vpcd_load_state()). */
 void vpcd_load_file(struct vpcd *, const char *file, const char *origin);
@@ -149,11 +170,12 @@ int vpcd_http(struct vpcd *, const char *method, const char *path,
               const char *body, const char **content_type, char **out);
 
 /* Replaces the desired state's document, region and cache entries (sorted)
- * by 'text', 'r' and 'entries' (all taken), keeping its flows, which the
+ * by 'doc', 'r' and 'entries' (all taken), keeping its flows, which the
  * caller knows are unchanged (daemon/follow.c: a change that touches only
  * cache entries), and installs the cache's difference.  Returns NULL or a
  * malloc'd error (then not in sync; the audit retries). */
-char *vpcd_adopt_entries(struct vpcd *, char *text, struct vpc_region *r,
+char *vpcd_adopt_entries(struct vpcd *, struct json *doc,
+                         struct vpc_region *r,
                          struct pl_mapping_entry *entries, size_t n,
                          const char *origin);
 

@@ -62,6 +62,10 @@ struct vpcd_follow {
     /* What the last scoped document's gateways are called on the wire. */
     struct simap gw_vnis;
 
+    /* Rendered rows of the replica, kept across changes. */
+    struct rdb_dump_cache *dump_cache;
+    uint64_t dump_mismatches;   /* --verify-incremental: cache was wrong. */
+
     /* Acknowledgement: what Host_Status should say, and what it says. */
     int64_t applied_cfg;
     char *error;
@@ -221,6 +225,11 @@ follow_count_changes(struct vpcd_follow *f)
             n++;
         }
         f->table_changes[i] += n;
+        for (const struct ovsdb_idl_row *row
+                 = ovsdb_idl_track_get_first(f->idl, tc);
+             row; row = ovsdb_idl_track_get_next(row)) {
+            rdb_dump_cache_note(f->dump_cache, &row->uuid);
+        }
         if (n && strcmp(tc->name, "Region")
             && strcmp(tc->name, "Host_Status")) {
             rows = true;
@@ -248,6 +257,34 @@ follow_count_changes(struct vpcd_follow *f)
     return rows;
 }
 
+/* The replica's scoped document, through the dump cache; with
+ * --verify-incremental, checked against a dump without it. */
+static char *
+follow_dump(struct vpcd *d, struct json **docp)
+{
+    struct vpcd_follow *f = d->follow;
+    long long int start = time_usec();
+    char *error = rdb_dump_replica_cached(f->idl, f->dump_cache, docp,
+                                          &f->n_pruned);
+    if (!error && d->verify_incremental) {
+        struct json *fresh;
+        char *e2 = rdb_dump_replica(f->idl, true, &fresh, NULL);
+        if (!e2 && !json_equal(fresh, *docp)) {
+            f->dump_mismatches++;
+            VLOG_ERR("dump cache: the cached document differs from the "
+                     "replica's; using the replica's");
+            json_destroy(*docp);
+            *docp = fresh;
+            rdb_dump_cache_clear(f->dump_cache);
+        } else {
+            json_destroy(fresh);
+        }
+        free(e2);
+    }
+    f->last_dump_ms = (time_usec() - start) / 1000.0;
+    return error;
+}
+
 /* Compiles and installs the replica's scoped document.  Sets f->error (or
  * clears it) and f->applied_cfg. */
 static void
@@ -255,9 +292,7 @@ follow_program(struct vpcd *d, int64_t cfg)
 {
     struct vpcd_follow *f = d->follow;
     struct json *doc;
-    size_t n_pruned = 0;
-    long long int start = time_usec();
-    char *error = rdb_dump_replica(f->idl, true, &doc, &n_pruned);
+    char *error = follow_dump(d, &doc);
     if (error) {
         char *msg = xasprintf("cfg %"PRId64": cannot build the scoped "
                               "document from the replica: %s", cfg, error);
@@ -267,17 +302,13 @@ follow_program(struct vpcd *d, int64_t cfg)
         free(error);
         return;
     }
-    f->n_pruned = n_pruned;
     follow_collect_gw_vnis(f);
-    char *text = json_to_string(doc, JSSF_SORT);
-    json_destroy(doc);
-    f->last_dump_ms = (time_usec() - start) / 1000.0;
 
     char *origin = xasprintf("region database cfg %"PRId64, cfg);
     char *body;
-    int status = vpcd_apply_text(d, text, origin, &body);
+    int status = vpcd_apply_doc(d, NULL, doc, origin, &body);
+    json_destroy(doc);
     free(origin);
-    free(text);
 
     f->error_is_install = false;
     if (status == 200) {
@@ -498,22 +529,18 @@ follow_try_remote_enis(struct vpcd *d, int64_t cfg)
     }
 
     struct json *doc;
-    long long int start = time_usec();
-    char *error = rdb_dump_replica(f->idl, true, &doc, &f->n_pruned);
+    char *error = follow_dump(d, &doc);
     if (error) {
         free(error);
         return false;           /* The full path reports it. */
     }
     follow_collect_gw_vnis(f);
-    char *text = json_to_string(doc, JSSF_SORT);
-    json_destroy(doc);
-    f->last_dump_ms = (time_usec() - start) / 1000.0;
     struct vpc_errors errors;
     vpc_errors_init(&errors);
-    struct vpc_region *r = vpc_region_from_string(text, &errors);
+    struct vpc_region *r = vpc_region_from_json(doc, &errors);
     vpc_errors_destroy(&errors);
     if (!r) {
-        free(text);
+        json_destroy(doc);
         return false;
     }
     follow_region_hook(r, f);
@@ -534,7 +561,7 @@ follow_try_remote_enis(struct vpcd *d, int64_t cfg)
         free(error);
         free(entries);
         vpc_region_destroy(r);
-        free(text);
+        json_destroy(doc);
         return false;
     }
     qsort(entries, n, sizeof *entries, compare_entries);
@@ -543,7 +570,7 @@ follow_try_remote_enis(struct vpcd *d, int64_t cfg)
                              " remote ENI%s)", cfg,
                              sset_count(&f->changed_enis),
                              sset_count(&f->changed_enis) == 1 ? "" : "s");
-    error = vpcd_adopt_entries(d, text, r, entries, n, origin);
+    error = vpcd_adopt_entries(d, doc, r, entries, n, origin);
     free(origin);
     f->incremental_remote_eni++;
     f->error_is_install = false;
@@ -659,6 +686,7 @@ vpcd_follow_start(struct vpcd *d)
     rdb_scope_init(&f->scope);
     f->cond_seqno = rdb_scope_set_conditions(f->idl, d->host, &f->scope);
     simap_init(&f->gw_vnis);
+    f->dump_cache = rdb_dump_cache_create();
     sset_init(&f->changed_enis);
     f->applied_cfg = -1;
     vpcd_state_region_hook = follow_region_hook;
@@ -709,6 +737,7 @@ vpcd_follow_stop(struct vpcd *d)
     ovsdb_idl_destroy(f->idl);
     rdb_scope_destroy(&f->scope);
     simap_destroy(&f->gw_vnis);
+    rdb_dump_cache_destroy(f->dump_cache);
     sset_destroy(&f->changed_enis);
     vpcd_state_region_hook = NULL;
     free(f->error);
@@ -862,6 +891,13 @@ vpcd_follow_status(const struct vpcd *d, struct json *o)
     json_object_put(r, "pruned_objects", json_integer_create(f->n_pruned));
     json_object_put(r, "change_ms_last", json_real_create(f->last_latency));
     json_object_put(r, "dump_ms_last", json_real_create(f->last_dump_ms));
+    uint64_t rendered, reused;
+    rdb_dump_cache_stats(f->dump_cache, &rendered, &reused);
+    struct json *dc = json_object_create();
+    json_object_put(dc, "rows_rendered", json_integer_create(rendered));
+    json_object_put(dc, "rows_reused", json_integer_create(reused));
+    json_object_put(dc, "mismatches", json_integer_create(f->dump_mismatches));
+    json_object_put(r, "dump_cache", dc);
     json_object_put(r, "change_ms_p50",
                     json_real_create(follow_latency_quantile(f, 0.5)));
     json_object_put(r, "change_ms_p99",

@@ -19,6 +19,7 @@
 #include "openvswitch/util.h"
 #include "random.h"
 #include "socket-util.h"
+#include "timeval.h"
 #include "util.h"
 
 static int
@@ -38,7 +39,17 @@ struct vpcd_state *
 vpcd_state_build(const char *text, const struct pl_host_config *cfg,
                  struct vpc_errors *errors)
 {
-    struct vpc_region *r = vpc_region_from_string(text, errors);
+    return vpcd_state_build_doc(text, NULL, cfg, errors);
+}
+
+struct vpcd_state *
+vpcd_state_build_doc(const char *text, const struct json *doc,
+                     const struct pl_host_config *cfg,
+                     struct vpc_errors *errors)
+{
+    long long int start = time_usec();
+    struct vpc_region *r = (doc ? vpc_region_from_json(doc, errors)
+                                : vpc_region_from_string(text, errors));
     if (!r) {
         return NULL;
     }
@@ -46,15 +57,19 @@ vpcd_state_build(const char *text, const struct pl_host_config *cfg,
         vpcd_state_region_hook(r, vpcd_state_region_hook_aux);
     }
     struct vpcd_state *st = xzalloc(sizeof *st);
-    st->text = xstrdup(text);
+    st->text = nullable_xstrdup(text);
+    st->doc = doc ? json_clone(doc) : NULL;
     st->region = r;
     pl_flows_init(&st->flows);
+    long long int compiled = time_usec();
+    st->model_ms = (compiled - start) / 1000.0;
     char *error = pl_compile_host(r, cfg, &st->flows);
     if (!error && cfg->mapping == PL_MAP_ACTION) {
         error = pl_mapping_entries(r, cfg, &st->entries, &st->n_entries);
         qsort(st->entries, st->n_entries, sizeof *st->entries,
               compare_entries);
     }
+    st->compile_ms = (time_usec() - compiled) / 1000.0;
     if (error) {
         vpc_errors_add(errors, "$", NULL, "cannot compile for host %s: %s",
                        cfg->host_id, error);
@@ -70,11 +85,31 @@ vpcd_state_destroy(struct vpcd_state *st)
 {
     if (st) {
         free(st->text);
+        json_destroy(st->doc);
         vpc_region_destroy(st->region);
         pl_flows_destroy(&st->flows);
         free(st->entries);
         free(st);
     }
+}
+
+const char *
+vpcd_state_text(struct vpcd_state *st)
+{
+    if (!st->text) {
+        st->text = json_to_string(st->doc, JSSF_SORT);
+    }
+    return st->text;
+}
+
+bool
+vpcd_state_same_document(struct vpcd_state *a, struct vpcd_state *b)
+{
+    if (a->doc && b->doc) {
+        /* Cheap when they share rendered rows (daemon/follow.c). */
+        return json_equal(a->doc, b->doc);
+    }
+    return !strcmp(vpcd_state_text(a), vpcd_state_text(b));
 }
 
 static void

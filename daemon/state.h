@@ -17,11 +17,15 @@
 /* One applied (or to-be-applied) version of the intents, compiled for this
  * host. */
 struct vpcd_state {
-    char *text;                         /* The JSON document, verbatim. */
+    char *text;                         /* The JSON document, verbatim;
+                                         * NULL until vpcd_state_text()
+                                         * if built from 'doc'. */
+    struct json *doc;                   /* The document, or NULL. */
     struct vpc_region *region;
     struct pl_flows flows;
     struct pl_mapping_entry *entries;   /* Sorted by (vni, ip). */
     size_t n_entries;
+    double model_ms, compile_ms;        /* What building it took. */
 };
 
 /* Validates and compiles 'text' for 'cfg' into a new state.  On invalid
@@ -30,7 +34,21 @@ struct vpcd_state {
 struct vpcd_state *vpcd_state_build(const char *text,
                                     const struct pl_host_config *cfg,
                                     struct vpc_errors *errors);
+/* The same for a document already parsed: 'doc' is 'text' (the caller
+ * vouches for that), which spares parsing it again.  'text' may be NULL:
+ * then vpcd_state_text() renders it when it is needed. */
+struct json;
+struct vpcd_state *vpcd_state_build_doc(const char *text,
+                                        const struct json *doc,
+                                        const struct pl_host_config *cfg,
+                                        struct vpc_errors *errors);
 void vpcd_state_destroy(struct vpcd_state *);
+
+/* The state's document as text. */
+const char *vpcd_state_text(struct vpcd_state *);
+
+/* Whether two states hold the same document. */
+bool vpcd_state_same_document(struct vpcd_state *, struct vpcd_state *);
 
 /* If set, called on every region vpcd_state_build() parses, before it
  * compiles it (daemon/follow.c: a scoped document's gateways keep their

@@ -378,6 +378,9 @@ usage(void)
            "in Host_Status;\n"
            "                       --intents and PUT /v1/intents import "
            "into it\n"
+           "  --verify-incremental check every incremental step against "
+           "a full\n"
+           "                       recomputation (slow; for tests)\n"
            "  --state-dir=DIR      persist the last valid document in "
            "DIR/vpcd.state and\n"
            "                       start from it (default: %s/ovs-vpc)\n"
@@ -436,6 +439,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         OPT_MAPPING, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_VSWITCHD_CTL,
         OPT_UNIXCTL, OPT_RUN_DIR, OPT_HTTP_MAX_CONNS, OPT_HTTP_MAX_BODY,
         OPT_HTTP_TIMEOUT, OPT_OVS_TIMEOUT, OPT_REGION_DB,
+        OPT_VERIFY_INCREMENTAL,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -456,6 +460,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
         { "ovs-timeout", required_argument, NULL, OPT_OVS_TIMEOUT },
         { "region-db", required_argument, NULL, OPT_REGION_DB },
+        { "verify-incremental", no_argument, NULL, OPT_VERIFY_INCREMENTAL },
         { "help", no_argument, NULL, 'h' },
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
@@ -505,6 +510,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
                                              3600 * 1000));
             break;
         case OPT_REGION_DB: d->region_db = optarg; break;
+        case OPT_VERIFY_INCREMENTAL: d->verify_incremental = true; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         DAEMON_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS

@@ -40,6 +40,7 @@
 #include "translator/model.h"
 #include "util.h"
 #include "uuid.h"
+#include "uuidset.h"
 
 VLOG_DEFINE_THIS_MODULE(regiondb);
 
@@ -1210,6 +1211,33 @@ struct rdb_dumper {
     bool prune;
     struct hmapx dropped;       /* Root rows left out. */
     bool dangling;              /* The last atom named a missing row. */
+
+    /* With a cache: the rows the root row being rendered has read. */
+    struct rdb_dump_cache *cache;
+    struct uuidset *reads;
+};
+
+/* A root row as the last dump rendered it. */
+struct rdb_cached_row {
+    struct hmap_node node;      /* In rdb_dump_cache 'rows', by UUID. */
+    struct uuid uuid;
+    struct json *json;
+    struct uuid *reads;         /* The rows its rendering read. */
+    size_t n_reads;
+};
+
+/* The cached rows that read one row. */
+struct rdb_reader_set {
+    struct hmap_node node;      /* In rdb_dump_cache 'readers', by UUID. */
+    struct uuid uuid;
+    struct hmapx rows;          /* struct rdb_cached_row *. */
+};
+
+struct rdb_dump_cache {
+    struct hmap rows;
+    struct hmap readers;
+    struct uuidset dropped;     /* What the last dump pruned. */
+    uint64_t rendered, reused;
 };
 
 static struct json *rdb_row_to_json(struct rdb_dumper *,
@@ -1223,17 +1251,33 @@ rdb_compare_strings(const void *a_, const void *b_)
     return strcmp(json_string(*a), json_string(*b));
 }
 
+/* Nested objects sort by their text, rendered once each. */
+struct rdb_keyed_json {
+    char *key;
+    struct json *json;
+};
+
 static int
-rdb_compare_json(const void *a_, const void *b_)
+rdb_compare_keyed(const void *a_, const void *b_)
 {
-    const struct json *const *a = a_;
-    const struct json *const *b = b_;
-    char *sa = json_to_string(*a, JSSF_SORT);
-    char *sb = json_to_string(*b, JSSF_SORT);
-    int cmp = strcmp(sa, sb);
-    free(sa);
-    free(sb);
-    return cmp;
+    const struct rdb_keyed_json *a = a_, *b = b_;
+    return strcmp(a->key, b->key);
+}
+
+static void
+rdb_sort_objects(struct json **elems, size_t n)
+{
+    struct rdb_keyed_json *v = xmalloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        v[i].key = json_to_string(elems[i], JSSF_SORT);
+        v[i].json = elems[i];
+    }
+    qsort(v, n, sizeof *v, rdb_compare_keyed);
+    for (size_t i = 0; i < n; i++) {
+        elems[i] = v[i].json;
+        free(v[i].key);
+    }
+    free(v);
 }
 
 static struct json *
@@ -1251,6 +1295,9 @@ rdb_atom_to_json(struct rdb_dumper *dp, const struct ovsdb_idl_column *col,
     case OVSDB_TYPE_STRING:
         return json_string_create(json_string(atom->s));
     case OVSDB_TYPE_UUID: {
+        if (dp->reads) {
+            uuidset_insert(dp->reads, &atom->uuid);
+        }
         const struct ovsdb_idl_table_class *ref = rdb_ref_table(col);
         const struct ovsdb_idl_row *row
             = ref ? ovsdb_idl_get_row_for_uuid(dp->idl, ref, &atom->uuid)
@@ -1324,7 +1371,7 @@ rdb_row_to_json(struct rdb_dumper *dp, const struct ovsdb_idl_row *row,
             if (n && elems[0]->type == JSON_STRING) {
                 qsort(elems, n, sizeof *elems, rdb_compare_strings);
             } else if (n && elems[0]->type == JSON_OBJECT) {
-                qsort(elems, n, sizeof *elems, rdb_compare_json);
+                rdb_sort_objects(elems, n);
             }
             v = json_array_create(elems, n);
         } else {
@@ -1356,6 +1403,158 @@ rdb_compare_rows(const void *a_, const void *b_)
         return a->position < b->position ? -1 : 1;
     }
     return strcmp(a->id, b->id);
+}
+
+/* The dump cache. */
+
+struct rdb_dump_cache *
+rdb_dump_cache_create(void)
+{
+    struct rdb_dump_cache *c = xzalloc(sizeof *c);
+    hmap_init(&c->rows);
+    hmap_init(&c->readers);
+    uuidset_init(&c->dropped);
+    return c;
+}
+
+static struct rdb_reader_set *
+rdb_reader_set_find(const struct rdb_dump_cache *c, const struct uuid *u)
+{
+    struct rdb_reader_set *rs;
+    HMAP_FOR_EACH_WITH_HASH (rs, node, uuid_hash(u), &c->readers) {
+        if (uuid_equals(&rs->uuid, u)) {
+            return rs;
+        }
+    }
+    return NULL;
+}
+
+static struct rdb_cached_row *
+rdb_cached_row_find(const struct rdb_dump_cache *c, const struct uuid *u)
+{
+    struct rdb_cached_row *cr;
+    HMAP_FOR_EACH_WITH_HASH (cr, node, uuid_hash(u), &c->rows) {
+        if (uuid_equals(&cr->uuid, u)) {
+            return cr;
+        }
+    }
+    return NULL;
+}
+
+static void
+rdb_cached_row_forget(struct rdb_dump_cache *c, struct rdb_cached_row *cr)
+{
+    for (size_t i = 0; i < cr->n_reads; i++) {
+        struct rdb_reader_set *rs = rdb_reader_set_find(c, &cr->reads[i]);
+        if (rs) {
+            hmapx_find_and_delete(&rs->rows, cr);
+            if (hmapx_is_empty(&rs->rows)) {
+                hmap_remove(&c->readers, &rs->node);
+                hmapx_destroy(&rs->rows);
+                free(rs);
+            }
+        }
+    }
+    hmap_remove(&c->rows, &cr->node);
+    json_destroy(cr->json);
+    free(cr->reads);
+    free(cr);
+}
+
+void
+rdb_dump_cache_note(struct rdb_dump_cache *c, const struct uuid *u)
+{
+    struct rdb_cached_row *cr = rdb_cached_row_find(c, u);
+    if (cr) {
+        rdb_cached_row_forget(c, cr);
+    }
+    struct rdb_reader_set *rs = rdb_reader_set_find(c, u);
+    if (rs) {
+        struct hmapx_node *node;
+        HMAPX_FOR_EACH_SAFE (node, &rs->rows) {
+            /* Forgetting the last reader frees 'rs' itself. */
+            bool last = hmapx_count(&rs->rows) == 1;
+            rdb_cached_row_forget(c, node->data);
+            if (last) {
+                break;
+            }
+        }
+    }
+}
+
+void
+rdb_dump_cache_clear(struct rdb_dump_cache *c)
+{
+    struct rdb_cached_row *cr;
+    HMAP_FOR_EACH_SAFE (cr, node, &c->rows) {
+        rdb_cached_row_forget(c, cr);
+    }
+    uuidset_clear(&c->dropped);
+}
+
+void
+rdb_dump_cache_destroy(struct rdb_dump_cache *c)
+{
+    if (c) {
+        rdb_dump_cache_clear(c);
+        hmap_destroy(&c->rows);
+        hmap_destroy(&c->readers);
+        uuidset_destroy(&c->dropped);
+        free(c);
+    }
+}
+
+void
+rdb_dump_cache_stats(const struct rdb_dump_cache *c, uint64_t *rendered,
+                     uint64_t *reused)
+{
+    *rendered = c->rendered;
+    *reused = c->reused;
+}
+
+/* 'row' (of a collection) as JSON, from the cache if it holds it. */
+static struct json *
+rdb_render_root(struct rdb_dumper *dp, const struct ovsdb_idl_row *row,
+                char **error)
+{
+    struct rdb_dump_cache *c = dp->cache;
+    if (!c) {
+        return rdb_row_to_json(dp, row, error);
+    }
+    struct rdb_cached_row *cr = rdb_cached_row_find(c, &row->uuid);
+    if (cr) {
+        c->reused++;
+        return json_clone(cr->json);
+    }
+
+    struct uuidset reads;
+    uuidset_init(&reads);
+    dp->reads = &reads;
+    struct json *obj = rdb_row_to_json(dp, row, error);
+    dp->reads = NULL;
+    c->rendered++;
+    if (obj) {
+        cr = xmalloc(sizeof *cr);
+        cr->uuid = row->uuid;
+        cr->json = json_clone(obj);
+        cr->reads = uuidset_array(&reads);
+        cr->n_reads = uuidset_count(&reads);
+        hmap_insert(&c->rows, &cr->node, uuid_hash(&row->uuid));
+        for (size_t i = 0; i < cr->n_reads; i++) {
+            struct rdb_reader_set *rs = rdb_reader_set_find(c,
+                                                            &cr->reads[i]);
+            if (!rs) {
+                rs = xmalloc(sizeof *rs);
+                rs->uuid = cr->reads[i];
+                hmapx_init(&rs->rows);
+                hmap_insert(&c->readers, &rs->node,
+                            uuid_hash(&cr->reads[i]));
+            }
+            hmapx_add(&rs->rows, cr);
+        }
+    }
+    uuidset_destroy(&reads);
+    return obj;
 }
 
 /* One pass of rdb_dump_replica(): the document, or NULL if it dropped
@@ -1409,13 +1608,17 @@ rdb_dump_pass(struct rdb_dumper *dp, char **errorp)
             qsort(rows, n, sizeof *rows, rdb_compare_rows);
             struct json *arr = json_array_create_empty();
             for (size_t i = 0; i < n && !error; i++) {
-                struct json *obj = rdb_row_to_json(dp, rows[i].row, &error);
+                struct json *obj = rdb_render_root(dp, rows[i].row, &error);
                 if (obj) {
                     json_array_add(arr, obj);
                 } else if (!error) {
                     hmapx_add(&dp->dropped,
                               CONST_CAST(struct ovsdb_idl_row *,
                                          rows[i].row));
+                    if (dp->cache) {
+                        /* Its readers rendered it as present. */
+                        rdb_dump_cache_note(dp->cache, &rows[i].row->uuid);
+                    }
                     dp->dangling = false;
                     dropped = true;
                 }
@@ -1484,19 +1687,55 @@ rdb_prune_roots(struct rdb_dumper *dp)
     }
 }
 
-char *
-rdb_dump_replica(struct ovsdb_idl *idl, bool prune, struct json **docp,
-                 size_t *n_pruned)
+/* The rows whose pruning changed since the last dump through 'c' were
+ * rendered by their readers as they were then: forget those renderings. */
+static void
+rdb_dump_cache_note_pruned(struct rdb_dump_cache *c,
+                           const struct hmapx *dropped)
 {
-    struct rdb_dumper dp = { .idl = idl, .prune = prune };
+    struct uuidset now;
+    uuidset_init(&now);
+    struct hmapx_node *node;
+    HMAPX_FOR_EACH (node, dropped) {
+        const struct ovsdb_idl_row *row = node->data;
+        uuidset_insert(&now, &row->uuid);
+        if (!uuidset_contains(&c->dropped, &row->uuid)) {
+            rdb_dump_cache_note(c, &row->uuid);
+        }
+    }
+    struct uuidset_node *u;
+    UUIDSET_FOR_EACH (u, &c->dropped) {
+        if (!uuidset_contains(&now, &u->uuid)) {
+            rdb_dump_cache_note(c, &u->uuid);
+        }
+    }
+    hmap_swap(&now.uuids, &c->dropped.uuids);
+    uuidset_destroy(&now);
+}
+
+static char *
+rdb_dump_replica__(struct ovsdb_idl *idl, bool prune,
+                   struct rdb_dump_cache *cache, struct json **docp,
+                   size_t *n_pruned)
+{
+    struct rdb_dumper dp = { .idl = idl, .prune = prune, .cache = cache };
     hmapx_init(&dp.dropped);
     if (prune) {
         rdb_prune_roots(&dp);
+    }
+    if (cache) {
+        rdb_dump_cache_note_pruned(cache, &dp.dropped);
     }
     char *error = NULL;
     struct json *doc;
     while (!(doc = rdb_dump_pass(&dp, &error)) && !error) {
         continue;               /* Each pass drops at least one row. */
+    }
+    if (cache) {
+        rdb_dump_cache_note_pruned(cache, &dp.dropped);
+        if (error) {
+            rdb_dump_cache_clear(cache);
+        }
     }
     if (n_pruned) {
         *n_pruned = hmapx_count(&dp.dropped);
@@ -1504,6 +1743,20 @@ rdb_dump_replica(struct ovsdb_idl *idl, bool prune, struct json **docp,
     hmapx_destroy(&dp.dropped);
     *docp = doc;
     return error;
+}
+
+char *
+rdb_dump_replica(struct ovsdb_idl *idl, bool prune, struct json **docp,
+                 size_t *n_pruned)
+{
+    return rdb_dump_replica__(idl, prune, NULL, docp, n_pruned);
+}
+
+char *
+rdb_dump_replica_cached(struct ovsdb_idl *idl, struct rdb_dump_cache *cache,
+                        struct json **docp, size_t *n_pruned)
+{
+    return rdb_dump_replica__(idl, true, cache, docp, n_pruned);
 }
 
 char *

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 struct json;
+struct uuid;
 
 /* What one rdb_load() did. */
 struct rdb_load_stats {
@@ -58,5 +59,28 @@ char *rdb_dump(const char *remotes, int timeout_ms, struct json **docp);
 struct ovsdb_idl;
 char *rdb_dump_replica(struct ovsdb_idl *idl, bool prune, struct json **docp,
                        size_t *n_pruned);
+
+/* A follower's cache of rendered rows, so that dumping its replica after a
+ * change renders only the rows the change touched.  Each root row's JSON is
+ * kept with the UUIDs of every row its rendering read (nested rows,
+ * referenced rows, missing ones); rdb_dump_cache_note() a row that changed
+ * (inserted, modified or deleted: the IDL's tracked rows, before
+ * ovsdb_idl_track_clear()) and every cached row that read it is rendered
+ * again by the next dump.  Rows pruned from one dump to the next are
+ * noticed by the dump itself.  rdb_dump_cache_clear() forgets everything
+ * (e.g. after a reconnection). */
+struct rdb_dump_cache;
+struct rdb_dump_cache *rdb_dump_cache_create(void);
+void rdb_dump_cache_destroy(struct rdb_dump_cache *);
+void rdb_dump_cache_note(struct rdb_dump_cache *, const struct uuid *);
+void rdb_dump_cache_clear(struct rdb_dump_cache *);
+/* Rows rendered and reused by the dumps so far. */
+void rdb_dump_cache_stats(const struct rdb_dump_cache *,
+                          uint64_t *rendered, uint64_t *reused);
+
+/* rdb_dump_replica(idl, true, ...) through 'cache': the same document. */
+char *rdb_dump_replica_cached(struct ovsdb_idl *idl,
+                              struct rdb_dump_cache *cache,
+                              struct json **docp, size_t *n_pruned);
 
 #endif /* regiondb/regiondb.h */

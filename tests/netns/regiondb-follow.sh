@@ -22,7 +22,7 @@ regiondb_start "$TEST_DIR/rdb"
 trap 'pid_stop "$TEST_DIR/rdb/region.pid"; lab_cleanup; exit 130' INT TERM
 "$VPCCTL" --region-db="$REGION_DB" load "$EX" | expect "the web tier loads (cfg 1)" 'cfg 1,'
 for h in host-a host-b; do
-    vpcd_start "$h" "$(lab_ns "$h")" --region-db="$REGION_DB"
+    vpcd_start "$h" "$(lab_ns "$h")" --region-db="$REGION_DB" --verify-incremental
 done
 for h in host-a host-b; do
     vpcd_expect_wait "$h follows the database (cfg 1 applied, in sync)" "$h" \

@@ -72,7 +72,7 @@ for h in $ALL; do
     for i in 1 2 3 253 254; do
         appctl_on $h tnl/arp/set br-phy 192.168.100.$i "02:ee:00:00:00:$(printf %02x $i)" >/dev/null
     done
-    vpcd_start $h "" --region-db="$REGION_DB"
+    vpcd_start $h "" --region-db="$REGION_DB" --verify-incremental
 done
 
 # synced CFG HOST...: every HOST has applied CFG, in sync.
@@ -302,7 +302,7 @@ echo "A restarted vpcd resumes without re-adding flows"
     && gen=$(appctl_on host-b vpcmap/stats | grep -o 'generation=[0-9]*')
 vpcd_kill host-b TERM
 sleep 0.2
-vpcd_start host-b "" --region-db="$REGION_DB"
+vpcd_start host-b "" --region-db="$REGION_DB" --verify-incremental
 synced $cfg host-b && pass "host-b's new vpcd acknowledges cfg $cfg" \
     || fail "host-b's new vpcd does not acknowledge cfg $cfg"
 grep 'applied version 1 from region database' "${OVS_DIR[host-b]}/vpcd.log" | tail -1 \
@@ -353,7 +353,7 @@ F=$TEST_DIR/watched.json
 edit 'del(.enis[] | select(.id == "eni-b3"))'
 cp "$R" "$F"
 vpcd_kill host-c TERM
-vpcd_start host-c "" --region-db="$REGION_DB" --intents="$F"
+vpcd_start host-c "" --region-db="$REGION_DB" --intents="$F" --verify-incremental
 cfg=$((cfg + 1))
 synced $cfg $ALL \
     && pass "host-c's watched file is imported and applied everywhere (cfg $cfg)" \
@@ -370,6 +370,14 @@ for m in vpcd_scope_recomputes_total 'vpcd_incremental_changes_total\{kind="cfg_
 done
 grep -q 'recomputing host-a.s scope and flows' "${OVS_DIR[host-a]}/vpcd.log" \
     && pass "the log says when a change is recomputed" || fail "no recompute in the log"
+for h in $ALL; do
+    # --verify-incremental dumped the replica afresh after every change:
+    # the dump cache must have agreed each time.
+    vpcd_status "$h" '.region_db.dump_cache.mismatches' \
+        | expect "$h's dump cache always matched a fresh dump" '^0$'
+done
+vpcd_status host-a '.region_db.dump_cache.rows_reused > 0' \
+    | expect "host-a's dumps reused cached rows" '^true$'
 for h in $ALL; do
     echo "  $h: $(vpcd_status "$h" '.region_db | "updates=\(.updates) recomputes=\(.scope_recomputes) scope_changes=\(.scope_changes) incremental=\(.incremental_changes) change_ms p50=\(.change_ms_p50) p99=\(.change_ms_p99)"')"
 done
