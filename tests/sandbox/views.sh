@@ -10,7 +10,13 @@
 for tool in ovsdb-server ovsdb-client ovsdb-tool jq dot python3; do
     command -v "$tool" >/dev/null || skip "no $tool"
 done
-python3 -c 'import jsonschema' 2>/dev/null \
+# The first python3 with jsonschema: Debian's (python3-jsonschema) may
+# not be the one first in PATH.
+PY=
+for py in python3 /usr/bin/python3; do
+    "$py" -c 'import jsonschema' 2>/dev/null && { PY=$py; break; }
+done
+[ -n "$PY" ] \
     || skip "no python3 jsonschema (scripts/deps.sh installs python3-jsonschema)"
 # No switch anywhere: the default OVSDB socket is in an empty directory.
 export OVS_RUNDIR=$TEST_DIR/no-switch
@@ -29,7 +35,7 @@ valid() {
     printf '%s\n' "$1" > "$TEST_DIR/valid/$N_VALID.what"
 }
 valid_run() {
-    python3 - "$SCHEMA" "$TEST_DIR/valid" <<'PY' | while IFS= read -r line; do
+    "$PY" - "$SCHEMA" "$TEST_DIR/valid" <<'PY' | while IFS= read -r line; do
 import json, os, sys, jsonschema
 schema = json.load(open(sys.argv[1]))
 d = sys.argv[2]
