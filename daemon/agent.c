@@ -470,19 +470,73 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
 /* Validates, compiles and installs 'text' (see vpcd_adopt() for 'version'
  * and 'on_disk').  Returns the HTTP status; the response body goes to
  * '*body'. */
+static bool
+entries_equal(const struct vpcd_state *a, const struct vpcd_state *b)
+{
+    if (a->n_entries != b->n_entries) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_entries; i++) {
+        const struct pl_mapping_entry *x = &a->entries[i], *y = &b->entries[i];
+        if (x->vni != y->vni || x->ip != y->ip || x->underlay != y->underlay
+            || !eth_addr_equals(x->mac, y->mac)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* With --verify-incremental: 'st' was compiled in part; compiles it whole
+ * and returns that one instead if it differs. */
+static struct vpcd_state *
+vpcd_verify_partial(struct vpcd *d, struct vpcd_state *st, const char *text,
+                    const struct json *doc, const struct pl_host_config *cfg)
+{
+    struct vpc_errors errors;
+    vpc_errors_init(&errors);
+    struct vpcd_state *full = vpcd_state_build_doc(text, doc, cfg, NULL,
+                                                   NULL, &errors);
+    vpc_errors_destroy(&errors);
+    if (full && (!pl_flows_equal(&full->flows, &st->flows)
+                 || !entries_equal(full, st))) {
+        d->partial_mismatches++;
+        char *diff = pl_flows_difference(&full->flows, &st->flows);
+        VLOG_ERR("partial compile: its flows or cache entries differ from "
+                 "a whole compile's (%s); using the whole compile's",
+                 diff ? diff : "cache entries");
+        free(diff);
+        vpcd_state_destroy(st);
+        return full;
+    }
+    vpcd_state_destroy(full);
+    return st;
+}
+
 static int
 vpcd_apply_text__(struct vpcd *d, const char *text, const struct json *doc,
-                  const char *origin, uint64_t version, bool on_disk,
-                  char **body)
+                  const bool *stages, const char *origin, uint64_t version,
+                  bool on_disk, char **body)
 {
     long long int start = time_usec();
-    VPCD_TIMED(d, BINDINGS, vpcd_refresh_bindings(d));
+    bool rebound;
+    VPCD_TIMED(d, BINDINGS, rebound = vpcd_refresh_bindings(d));
+    if (rebound || !d->desired || !d->in_sync) {
+        stages = NULL;          /* Compile everything. */
+    }
 
     struct pl_host_config cfg;
     vpcd_host_config(d, &cfg);
     struct vpc_errors errors;
     vpc_errors_init(&errors);
-    struct vpcd_state *st = vpcd_state_build_doc(text, doc, &cfg, &errors);
+    struct vpcd_state *st = vpcd_state_build_doc(text, doc, &cfg,
+                                                 d->desired, stages,
+                                                 &errors);
+    if (st && st->partial) {
+        d->partial_compiles++;
+        if (d->verify_incremental) {
+            st = vpcd_verify_partial(d, st, text, doc, &cfg);
+        }
+    }
     d->phase_ms[VPCD_PHASE_MODEL] = st ? st->model_ms : 0;
     d->phase_ms[VPCD_PHASE_COMPILE] = st ? st->compile_ms : 0;
     if (!st) {
@@ -532,14 +586,14 @@ int
 vpcd_apply_text(struct vpcd *d, const char *text, const char *origin,
                 char **body)
 {
-    return vpcd_apply_text__(d, text, NULL, origin, 0, false, body);
+    return vpcd_apply_text__(d, text, NULL, NULL, origin, 0, false, body);
 }
 
 int
 vpcd_apply_doc(struct vpcd *d, const char *text, const struct json *doc,
-               const char *origin, char **body)
+               const bool *stages, const char *origin, char **body)
 {
-    return vpcd_apply_text__(d, text, doc, origin, 0, false, body);
+    return vpcd_apply_text__(d, text, doc, stages, origin, 0, false, body);
 }
 
 char *
@@ -674,8 +728,8 @@ vpcd_load_file(struct vpcd *d, const char *file, const char *origin)
         }
     }
     char *body;
-    int status = vpcd_apply_text__(d, text, NULL, origin, version, on_disk,
-                                   &body);
+    int status = vpcd_apply_text__(d, text, NULL, NULL, origin, version,
+                                   on_disk, &body);
     if (status == 400) {
         VLOG_WARN("%s: invalid, nothing applied:\n%s", file, body);
     }
@@ -714,8 +768,8 @@ vpcd_try_state(struct vpcd *d, const char *file, bool on_disk,
         return EINVAL;
     }
     char *body;
-    int status = vpcd_apply_text__(d, text, NULL, origin, *version, on_disk,
-                                   &body);
+    int status = vpcd_apply_text__(d, text, NULL, NULL, origin, *version,
+                                   on_disk, &body);
     free(text);
     if (status == 400) {
         /* vpcd_apply_text__() said why in last_error. */
@@ -752,7 +806,8 @@ vpcd_load_state(struct vpcd *d, const char *origin)
             d->persisted = false;
         } else {
             char *body;
-            vpcd_apply_text__(d, text, NULL, origin, version, true, &body);
+            vpcd_apply_text__(d, text, NULL, NULL, origin, version, true,
+                              &body);
             free(body);
         }
         free(text);
@@ -952,6 +1007,10 @@ vpcd_status_json(const struct vpcd *d)
                         json_real_create(d->phase_ms[i]));
     }
     json_object_put(o, "phases_ms_last", phases);
+    json_object_put(o, "partial_compiles",
+                    json_integer_create(d->partial_compiles));
+    json_object_put(o, "partial_mismatches",
+                    json_integer_create(d->partial_mismatches));
     json_object_put(o, "last_error", d->last_error
                     ? json_string_create(d->last_error) : json_null_create());
     if (d->follow_hooks) {

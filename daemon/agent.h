@@ -99,6 +99,10 @@ struct vpcd {
     uint64_t n_latencies;
     double latency_sum;
     double phase_ms[VPCD_N_PHASES];     /* The last apply's, by phase. */
+    uint64_t partial_compiles;          /* Applies that compiled some
+                                         * stages only. */
+    uint64_t partial_mismatches;        /* --verify-incremental: such a
+                                         * compile was wrong. */
     char *last_error;
 
     /* --region-db (daemon/follow.c): the follower and its hooks, or
@@ -137,9 +141,12 @@ double vpcd_quantile(const double *samples, size_t n, double q);
  * response goes to '*body'. */
 int vpcd_apply_text(struct vpcd *, const char *text, const char *origin,
                     char **body);
-/* The same for 'text' already parsed as 'doc'. */
+/* The same for 'text' already parsed as 'doc' ('text' may be NULL).  With
+ * 'stages' (bool[PL_N_STAGES], or NULL), the caller knows that the change
+ * from the desired document touches only what those stages compile
+ * (vpcd_state_build_doc()). */
 int vpcd_apply_doc(struct vpcd *, const char *text, const struct json *doc,
-                   const char *origin, char **body);
+                   const bool *stages, const char *origin, char **body);
 
 /* Applies the document in 'file' ('state_file': see vpcd_load_state()). */
 void vpcd_load_file(struct vpcd *, const char *file, const char *origin);

@@ -56,6 +56,7 @@ struct vpcd_follow {
     bool rows_changed;          /* ...other than Region and Host_Status. */
     bool other_changes;         /* ...other than ENI's, too. */
     bool scope_moved;           /* The conditions changed meanwhile. */
+    bool tables_changed[RDBREC_N_TABLES];   /* ...in these tables. */
     struct sset changed_enis;   /* Ids of the ENI rows that changed. */
     long long int change_usec;  /* When the first unprocessed change came. */
 
@@ -210,6 +211,23 @@ follow_set_error(struct vpcd_follow *f, const char *error)
     f->error = error ? xstrdup(error) : NULL;
 }
 
+/* Whether tracked 'row' changed itself (inserted, deleted or a column
+ * updated), not only a row it references: the IDL tracks those too. */
+static bool
+row_changed_itself(const struct ovsdb_idl_row *row)
+{
+    const struct ovsdb_idl_table_class *tc = row->table->class_;
+    if (!row->new_datum) {
+        return true;
+    }
+    for (size_t i = 0; i < tc->n_columns; i++) {
+        if (ovsdb_idl_track_is_updated(row, &tc->columns[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Counts the tracked changes of this replica version; returns true if rows
  * other than Region's and Host_Status's changed. */
 static bool
@@ -229,6 +247,7 @@ follow_count_changes(struct vpcd_follow *f)
                  = ovsdb_idl_track_get_first(f->idl, tc);
              row; row = ovsdb_idl_track_get_next(row)) {
             rdb_dump_cache_note(f->dump_cache, &row->uuid);
+            f->tables_changed[i] |= row_changed_itself(row);
         }
         if (n && strcmp(tc->name, "Region")
             && strcmp(tc->name, "Host_Status")) {
@@ -285,6 +304,54 @@ follow_dump(struct vpcd *d, struct json **docp)
     return error;
 }
 
+/* The stages that the changes since the last program can touch, if they
+ * touched only tables of a few stages (into 'stages'), else false: then
+ * everything must be compiled. */
+static bool
+follow_partial_stages(const struct vpcd_follow *f, bool stages[PL_N_STAGES])
+{
+    static const struct {
+        const struct ovsdb_idl_table_class *table;
+        enum pl_stage stages[2];
+    } owners[] = {
+        /* A group's rules, and the group itself, make only the
+         * security-group stages' flows: its members are the ENIs
+         * naming it, which are ENI rows. */
+        { &rdbrec_table_security_group, { PL_SG_IN, PL_SG_OUT } },
+        { &rdbrec_table_security_group_rule, { PL_SG_IN, PL_SG_OUT } },
+        /* Routes make only the route stage's (a subnet's table is the
+         * subnet's column). */
+        { &rdbrec_table_route_table, { PL_ROUTE, PL_ROUTE } },
+        { &rdbrec_table_route_entry, { PL_ROUTE, PL_ROUTE } },
+    };
+
+    if (f->scope_moved) {
+        return false;
+    }
+    memset(stages, 0, PL_N_STAGES * sizeof *stages);
+    bool any = false;
+    for (size_t i = 0; i < rdbrec_idl_class.n_tables; i++) {
+        const struct ovsdb_idl_table_class *tc = &rdbrec_idl_class.tables[i];
+        if (!f->tables_changed[i] || tc == &rdbrec_table_region
+            || tc == &rdbrec_table_host_status) {
+            continue;
+        }
+        size_t k;
+        for (k = 0; k < ARRAY_SIZE(owners); k++) {
+            if (owners[k].table == tc) {
+                stages[owners[k].stages[0]] = true;
+                stages[owners[k].stages[1]] = true;
+                any = true;
+                break;
+            }
+        }
+        if (k == ARRAY_SIZE(owners)) {
+            return false;
+        }
+    }
+    return any;
+}
+
 /* Compiles and installs the replica's scoped document.  Sets f->error (or
  * clears it) and f->applied_cfg. */
 static void
@@ -306,7 +373,10 @@ follow_program(struct vpcd *d, int64_t cfg)
 
     char *origin = xasprintf("region database cfg %"PRId64, cfg);
     char *body;
-    int status = vpcd_apply_doc(d, NULL, doc, origin, &body);
+    bool stages[PL_N_STAGES];
+    bool partial = follow_partial_stages(f, stages);
+    int status = vpcd_apply_doc(d, NULL, doc, partial ? stages : NULL,
+                                origin, &body);
     json_destroy(doc);
     free(origin);
 
@@ -653,9 +723,18 @@ follow_run(struct vpcd *d)
                                          / 1000.0);
             } else {
                 f->scope_recomputes++;
+                struct ds tables = DS_EMPTY_INITIALIZER;
+                for (size_t i = 0; i < rdbrec_idl_class.n_tables; i++) {
+                    if (f->tables_changed[i]) {
+                        ds_put_format(&tables, " %s",
+                                      rdbrec_idl_class.tables[i].name);
+                    }
+                }
                 VLOG_INFO("cfg %"PRId64": recomputing %s's scope and "
                           "flows from the replica (no incremental handler "
-                          "for this change)", cfg, d->host);
+                          "for this change; changed:%s)", cfg, d->host,
+                          tables.length ? ds_cstr(&tables) : " nothing");
+                ds_destroy(&tables);
                 follow_program(d, cfg);
                 follow_record_latency(f, (time_usec() - f->change_usec)
                                          / 1000.0);
@@ -664,6 +743,7 @@ follow_run(struct vpcd *d)
             f->rows_changed = false;
             f->other_changes = false;
             f->scope_moved = false;
+            memset(f->tables_changed, 0, sizeof f->tables_changed);
             sset_clear(&f->changed_enis);
         }
     }

@@ -39,12 +39,13 @@ struct vpcd_state *
 vpcd_state_build(const char *text, const struct pl_host_config *cfg,
                  struct vpc_errors *errors)
 {
-    return vpcd_state_build_doc(text, NULL, cfg, errors);
+    return vpcd_state_build_doc(text, NULL, cfg, NULL, NULL, errors);
 }
 
 struct vpcd_state *
 vpcd_state_build_doc(const char *text, const struct json *doc,
                      const struct pl_host_config *cfg,
+                     const struct vpcd_state *prev, const bool *stages,
                      struct vpc_errors *errors)
 {
     long long int start = time_usec();
@@ -63,7 +64,24 @@ vpcd_state_build_doc(const char *text, const struct json *doc,
     pl_flows_init(&st->flows);
     long long int compiled = time_usec();
     st->model_ms = (compiled - start) / 1000.0;
-    char *error = pl_compile_host(r, cfg, &st->flows);
+    char *error = NULL;
+    if (prev && stages) {
+        error = pl_compile_host_stages(r, cfg, stages, &prev->flows,
+                                       &st->flows);
+        if (!error) {
+            st->partial = true;
+            st->entries = xmemdup(prev->entries,
+                                  prev->n_entries * sizeof *prev->entries);
+            st->n_entries = prev->n_entries;
+            st->compile_ms = (time_usec() - compiled) / 1000.0;
+            return st;
+        }
+        /* The whole compile reports it, if it fails too. */
+        free(error);
+        pl_flows_destroy(&st->flows);
+        pl_flows_init(&st->flows);
+    }
+    error = pl_compile_host(r, cfg, &st->flows);
     if (!error && cfg->mapping == PL_MAP_ACTION) {
         error = pl_mapping_entries(r, cfg, &st->entries, &st->n_entries);
         qsort(st->entries, st->n_entries, sizeof *st->entries,

@@ -26,6 +26,7 @@ struct vpcd_state {
     struct pl_mapping_entry *entries;   /* Sorted by (vni, ip). */
     size_t n_entries;
     double model_ms, compile_ms;        /* What building it took. */
+    bool partial;                       /* Only some stages compiled. */
 };
 
 /* Validates and compiles 'text' for 'cfg' into a new state.  On invalid
@@ -36,11 +37,18 @@ struct vpcd_state *vpcd_state_build(const char *text,
                                     struct vpc_errors *errors);
 /* The same for a document already parsed: 'doc' is 'text' (the caller
  * vouches for that), which spares parsing it again.  'text' may be NULL:
- * then vpcd_state_text() renders it when it is needed. */
+ * then vpcd_state_text() renders it when it is needed.  With 'prev' and
+ * 'stages' (bool[PL_N_STAGES]), the caller knows that the document
+ * differs from prev's only in what those stages compile: only they are
+ * compiled (pl_compile_host_stages()), the other flows and the cache
+ * entries are prev's, and 'partial' is set; if that fails, everything is
+ * compiled. */
 struct json;
 struct vpcd_state *vpcd_state_build_doc(const char *text,
                                         const struct json *doc,
                                         const struct pl_host_config *cfg,
+                                        const struct vpcd_state *prev,
+                                        const bool *stages,
                                         struct vpc_errors *errors);
 void vpcd_state_destroy(struct vpcd_state *);
 

@@ -247,6 +247,67 @@ pl_flows_find(const struct pl_flows *fs, int table, int priority,
     return NULL;
 }
 
+bool
+pl_flows_equal(const struct pl_flows *a, const struct pl_flows *b)
+{
+    if (hmap_count(&a->flows) != hmap_count(&b->flows)) {
+        return false;
+    }
+    const struct pl_flow *f;
+    HMAP_FOR_EACH (f, node, &a->flows) {
+        const struct pl_flow *g = pl_flows_find(b, f->table, f->priority,
+                                                f->match);
+        if (!g || g->cookie != f->cookie || strcmp(g->actions, f->actions)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Describes one flow that 'b' misses or holds otherwise. */
+static char *
+pl_flows_difference__(const struct pl_flows *a, const struct pl_flows *b,
+                      const char *a_name, const char *b_name)
+{
+    const struct pl_flow *f;
+    HMAP_FOR_EACH (f, node, &a->flows) {
+        const struct pl_flow *g = pl_flows_find(b, f->table, f->priority,
+                                                f->match);
+        if (!g) {
+            return xasprintf("table=%d,priority=%d,%s only in %s",
+                             f->table, f->priority, f->match, a_name);
+        } else if (g->cookie != f->cookie || strcmp(g->actions, f->actions)) {
+            return xasprintf("table=%d,priority=%d,%s: cookie %#"PRIx64
+                             " actions=%s in %s, cookie %#"PRIx64
+                             " actions=%s in %s", f->table, f->priority,
+                             f->match, f->cookie, f->actions, a_name,
+                             g->cookie, g->actions, b_name);
+        }
+    }
+    return NULL;
+}
+
+char *
+pl_flows_difference(const struct pl_flows *a, const struct pl_flows *b)
+{
+    char *d = pl_flows_difference__(a, b, "the first", "the second");
+    return d ? d : pl_flows_difference__(b, a, "the second", "the first");
+}
+
+void
+pl_flows_copy_except(const struct pl_flows *from,
+                     const bool stages[PL_N_STAGES], struct pl_flows *to)
+{
+    const struct pl_flow *f;
+    HMAP_FOR_EACH (f, node, &from->flows) {
+        int s = pl_stage_by_table(f->table);
+        if (s >= 0 && !stages[s]) {
+            pl_flow_add(to, s, f->priority, f->ref, xstrdup(f->match),
+                        xstrdup(f->actions));
+        }
+    }
+}
+
 void
 pl_flow_add(struct pl_flows *fs, enum pl_stage stage, int priority,
             const char *ref, char *match, char *actions)

@@ -1106,13 +1106,14 @@ static void (*const host_builders[PL_N_STAGES])(struct host_ctx *) = {
     [PL_DELIVER] = build_deliver,
 };
 
-char *
-pl_compile_host(const struct vpc_region *r, const struct pl_host_config *cfg,
-                struct pl_flows *fs)
+static char *
+compile_host(const struct vpc_region *r, const struct pl_host_config *cfg,
+             const bool *stages, struct pl_flows *fs)
 {
     const struct vpc_host *edge = vpc_region_find_host(r, cfg->host_id);
     if (edge && edge->is_edge) {
-        return pl_compile_edge(r, edge, cfg, fs);
+        return (stages ? xstrdup("an edge has no partial compile")
+                       : pl_compile_edge(r, edge, cfg, fs));
     }
 
     struct host_ctx c;
@@ -1126,7 +1127,7 @@ pl_compile_host(const struct vpc_region *r, const struct pl_host_config *cfg,
                         "template toward one)");
     }
     for (int s = 0; !error && s < PL_N_STAGES; s++) {
-        if (pl_stage_on(s, PL_BR_HOST)) {
+        if (pl_stage_on(s, PL_BR_HOST) && (!stages || stages[s])) {
             ovs_assert(host_builders[s]);
             host_builders[s](&c);
         }
@@ -1135,6 +1136,29 @@ pl_compile_host(const struct vpc_region *r, const struct pl_host_config *cfg,
         error = xstrdup(fs->error);
     }
     host_ctx_destroy(&c);
+    return error;
+}
+
+char *
+pl_compile_host(const struct vpc_region *r, const struct pl_host_config *cfg,
+                struct pl_flows *fs)
+{
+    return compile_host(r, cfg, NULL, fs);
+}
+
+char *
+pl_compile_host_stages(const struct vpc_region *r,
+                       const struct pl_host_config *cfg,
+                       const bool stages[PL_N_STAGES],
+                       const struct pl_flows *old, struct pl_flows *fs)
+{
+    char *error = compile_host(r, cfg, stages, fs);
+    if (!error) {
+        pl_flows_copy_except(old, stages, fs);
+        if (fs->error) {
+            error = xstrdup(fs->error);
+        }
+    }
     return error;
 }
 

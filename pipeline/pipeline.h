@@ -183,6 +183,33 @@ char *pl_compile_host(const struct vpc_region *,
                       struct pl_flows *flows)
     OVS_WARN_UNUSED_RESULT;
 
+/* Recompiles only the stages that 'stages' marks, for a change known to
+ * touch nothing else (daemon/follow.c: a security-group or route change):
+ * 'flows' gets every flow of 'old' (host 'cfg->host_id''s flows, compiled
+ * from the region before the change) outside those stages, and the
+ * stages' flows compiled from 'r'.  The result equals pl_compile_host()'s
+ * as long as the change touched only those stages (vpcd
+ * --verify-incremental checks it).  An edge has no partial compile:
+ * returns an error then, as for any other failure. */
+char *pl_compile_host_stages(const struct vpc_region *r,
+                             const struct pl_host_config *cfg,
+                             const bool stages[PL_N_STAGES],
+                             const struct pl_flows *old,
+                             struct pl_flows *flows)
+    OVS_WARN_UNUSED_RESULT;
+
+/* Adds to 'to' a copy of every flow of 'from' outside the stages that
+ * 'stages' marks. */
+void pl_flows_copy_except(const struct pl_flows *from,
+                          const bool stages[PL_N_STAGES],
+                          struct pl_flows *to);
+
+/* Whether 'a' and 'b' hold the same flows (table, priority, match,
+ * actions and cookie). */
+bool pl_flows_equal(const struct pl_flows *a, const struct pl_flows *b);
+/* One difference between 'a' and 'b', described, or NULL if equal. */
+char *pl_flows_difference(const struct pl_flows *a, const struct pl_flows *b);
+
 /* An entry of the mapping cache: (VNI, IP) -> host, and the ENI's MAC. */
 struct pl_mapping_entry {
     uint32_t vni;

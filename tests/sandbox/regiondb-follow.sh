@@ -379,6 +379,14 @@ done
 vpcd_status host-a '.region_db.dump_cache.rows_reused > 0' \
     | expect "host-a's dumps reused cached rows" '^true$'
 for h in $ALL; do
+    # ...and every partial compile (security groups, routes) must have
+    # equalled a whole one.
+    vpcd_status "$h" .partial_mismatches \
+        | expect "$h's partial compiles always equalled whole ones" '^0$'
+done
+vpcd_status host-a '.partial_compiles > 0' \
+    | expect "host-a compiled some changes in part" '^true$'
+for h in $ALL; do
     echo "  $h: $(vpcd_status "$h" '.region_db | "updates=\(.updates) recomputes=\(.scope_recomputes) scope_changes=\(.scope_changes) incremental=\(.incremental_changes) change_ms p50=\(.change_ms_p50) p99=\(.change_ms_p99)"')"
 done
 pid_stop "$TEST_DIR/rdb/region.pid"
