@@ -49,6 +49,7 @@
 #include "openvswitch/json.h"
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
+#include "stream-ssl.h"
 #include "unixctl.h"
 #include "util.h"
 
@@ -378,6 +379,15 @@ usage(void)
            "in Host_Status;\n"
            "                       --intents and PUT /v1/intents import "
            "into it\n"
+           "  --private-key=FILE, --certificate=FILE, --ca-cert=FILE\n"
+           "                       TLS for ssl: region-db remotes (ovs-pki; "
+           "the\n"
+           "                       certificate's CN must be --host for "
+           "RBAC role vpc-host)\n"
+           "  --bootstrap-ca-cert=FILE  as --ca-cert, but fetch the CA from "
+           "the server\n"
+           "                       into FILE on the first connection if "
+           "FILE is missing\n"
            "  --verify-incremental check every incremental step against "
            "a full\n"
            "                       recomputation (slow; for tests)\n"
@@ -438,7 +448,8 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         OPT_HOST = UCHAR_MAX + 1, OPT_INTENTS, OPT_STATE_DIR, OPT_HTTP,
         OPT_MAPPING, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_VSWITCHD_CTL,
         OPT_UNIXCTL, OPT_RUN_DIR, OPT_HTTP_MAX_CONNS, OPT_HTTP_MAX_BODY,
-        OPT_HTTP_TIMEOUT, OPT_OVS_TIMEOUT, OPT_REGION_DB,
+        OPT_HTTP_TIMEOUT, OPT_OVS_TIMEOUT, OPT_REGION_DB, OPT_SSL_KEY,
+        OPT_SSL_CERT, OPT_SSL_CA, OPT_BOOTSTRAP_CA_CERT,
         OPT_VERIFY_INCREMENTAL,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
@@ -460,6 +471,11 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
         { "ovs-timeout", required_argument, NULL, OPT_OVS_TIMEOUT },
         { "region-db", required_argument, NULL, OPT_REGION_DB },
+        { "private-key", required_argument, NULL, OPT_SSL_KEY },
+        { "certificate", required_argument, NULL, OPT_SSL_CERT },
+        { "ca-cert", required_argument, NULL, OPT_SSL_CA },
+        { "bootstrap-ca-cert", required_argument, NULL,
+          OPT_BOOTSTRAP_CA_CERT },
         { "verify-incremental", no_argument, NULL, OPT_VERIFY_INCREMENTAL },
         { "help", no_argument, NULL, 'h' },
         DAEMON_LONG_OPTIONS,
@@ -467,6 +483,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { NULL, 0, NULL, 0 },
     };
     const char *state_dir = NULL;
+    const char *ssl_key = NULL, *ssl_cert = NULL;
     char *http = NULL;
 
     for (;;) {
@@ -510,6 +527,12 @@ parse_options(int argc, char *argv[], struct vpcd *d)
                                              3600 * 1000));
             break;
         case OPT_REGION_DB: d->region_db = optarg; break;
+        case OPT_SSL_KEY: ssl_key = optarg; break;
+        case OPT_SSL_CERT: ssl_cert = optarg; break;
+        case OPT_SSL_CA: stream_ssl_set_ca_cert_file(optarg, false); break;
+        case OPT_BOOTSTRAP_CA_CERT:
+            stream_ssl_set_ca_cert_file(optarg, true);
+            break;
         case OPT_VERIFY_INCREMENTAL: d->verify_incremental = true; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         DAEMON_OPTION_HANDLERS
@@ -520,6 +543,12 @@ parse_options(int argc, char *argv[], struct vpcd *d)
     }
     if (!d->host) {
         ovs_fatal(0, "--host is required (try --help)");
+    }
+    /* For ssl: remotes of --region-db; set before the IDL connects (in
+     * vpcd_follow_start()).  Both at once, so that OpenSSL never checks a
+     * new key against the old certificate. */
+    if (ssl_key || ssl_cert) {
+        stream_ssl_set_key_and_cert(ssl_key, ssl_cert);
     }
 
     /* Options first, then what touches the file system. */

@@ -13,7 +13,7 @@ RDB_IDL_C   := $(RDB_DIR)/region-idl.c
 RDB_IDL_H   := $(RDB_DIR)/region-idl.h
 RDB_SPEC    := $(RDB_DIR)/rdb-spec.inc
 RDB_SRCS    := regiondb/regiondb.c regiondb/write.c regiondb/verbs.c \
-               regiondb/access.c regiondb/scope.c
+               regiondb/access.c regiondb/scope.c regiondb/affected.c
 RDB_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,$(RDB_SRCS)) \
                $(BUILD)/obj/regiondb/region-idl.o
 OVSDB_IDLC_RUN = PYTHONPATH=$(OVS_SRC)/python PYTHONDONTWRITEBYTECODE=yes \

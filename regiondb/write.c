@@ -18,6 +18,7 @@
 #include "ovsdb-data.h"
 #include "ovsdb-idl.h"
 #include "ovsdb-idl-provider.h"
+#include "regiondb/affected.h"
 #include "regiondb/regiondb-private.h"
 #include "regiondb/region-idl.h"
 #include "timeval.h"
@@ -192,7 +193,7 @@ rdb_get(struct rdb_handle *h, const char *collection, const char *id,
     return error;
 }
 
-/* Affected hosts. */
+/* Affected hosts (the rest is regiondb/affected.c). */
 
 static const char *
 rdb_jstr(const struct json *obj, const char *field)
@@ -201,72 +202,6 @@ rdb_jstr(const struct json *obj, const char *field)
                             ? shash_find_data(json_object(obj), field)
                             : NULL);
     return v && v->type == JSON_STRING ? json_string(v) : NULL;
-}
-
-static const struct json *
-rdb_jfind(const struct json *doc, const char *collection, const char *id)
-{
-    const struct json *coll = shash_find_data(json_object(doc), collection);
-    if (!coll || coll->type != JSON_ARRAY || !id) {
-        return NULL;
-    }
-    for (size_t i = 0; i < json_array(coll)->n; i++) {
-        const char *oid = rdb_jstr(json_array(coll)->elems[i], "id");
-        if (oid && !strcmp(oid, id)) {
-            return json_array(coll)->elems[i];
-        }
-    }
-    return NULL;
-}
-
-/* The gateway collections: their objects live on an edge. */
-static bool
-rdb_is_gateway_collection(const char *collection)
-{
-    bool ordered = false;
-    rdb_collection_table(collection, &ordered);
-    return ordered;
-}
-
-/* Adds to 'vpcs' the VPCs that object 'obj' of 'collection' belongs to in
- * 'doc'.  Returns false if the object belongs to no VPC (hosts, edges,
- * prefix lists): every host is affected. */
-static bool
-rdb_object_vpcs(const struct json *doc, const char *collection,
-                const struct json *obj, struct sset *vpcs)
-{
-    if (!strcmp(collection, "vpcs")) {
-        sset_add(vpcs, rdb_jstr(obj, "id"));
-    } else if (!strcmp(collection, "enis")) {
-        const struct json *subnet = rdb_jfind(doc, "subnets",
-                                              rdb_jstr(obj, "subnet"));
-        const char *vpc = rdb_jstr(subnet, "vpc");
-        if (vpc) {
-            sset_add(vpcs, vpc);
-        }
-    } else if (!strcmp(collection, "peering_connections")) {
-        const char *a = rdb_jstr(obj, "requester_vpc");
-        const char *b = rdb_jstr(obj, "accepter_vpc");
-        if (a) {
-            sset_add(vpcs, a);
-        }
-        if (b) {
-            sset_add(vpcs, b);
-        }
-    } else if (rdb_jstr(obj, "vpc")) {
-        sset_add(vpcs, rdb_jstr(obj, "vpc"));
-    } else if (rdb_jstr(obj, "subnet")) {
-        /* A NAT gateway is in its subnet's VPC. */
-        const char *vpc = rdb_jstr(rdb_jfind(doc, "subnets",
-                                             rdb_jstr(obj, "subnet")),
-                                   "vpc");
-        if (vpc) {
-            sset_add(vpcs, vpc);
-        }
-    } else {
-        return false;
-    }
-    return true;
 }
 
 /* Adds every host and edge of 'doc' to 'hosts'. */
@@ -282,166 +217,6 @@ rdb_all_hosts(const struct json *doc, struct sset *hosts)
             if (id) {
                 sset_add(hosts, id);
             }
-        }
-    }
-}
-
-/* The array 'key' of 'doc', or NULL. */
-static const struct json_array *
-rdb_jarray(const struct json *doc, const char *key)
-{
-    const struct json *a = (doc && doc->type == JSON_OBJECT
-                            ? shash_find_data(json_object(doc), key) : NULL);
-    return a && a->type == JSON_ARRAY ? json_array(a) : NULL;
-}
-
-/* Adds to 'hosts' every host whose scope, in 'doc', holds one of 'vpcs_'.
- * A host's scope (as the follower computes it, regiondb/scope.h) is the
- * VPCs of its ENIs and their peers, and, to a fixed point, the VPCs of the
- * groups that rules of in-scope groups name; an edge's, the VPCs of the
- * gateways it implements (a gateway that names no edge is the region's
- * only edge's) and their peers.  So, backwards: R is 'vpcs_' plus, to a
- * fixed point, every VPC with a rule naming a group of a VPC in R; a host
- * is affected if it has an ENI in R or in a peer of R, an edge if one of
- * its gateways is. */
-static void
-rdb_hosts_of_vpcs(const struct json *doc, const struct sset *vpcs_,
-                  struct sset *hosts)
-{
-    /* R: who names whom, backwards, to a fixed point. */
-    struct shash sg_vpc = SHASH_INITIALIZER(&sg_vpc);
-    const struct json_array *sgs = rdb_jarray(doc, "security_groups");
-    for (size_t i = 0; sgs && i < sgs->n; i++) {
-        const char *id = rdb_jstr(sgs->elems[i], "id");
-        const char *vpc = rdb_jstr(sgs->elems[i], "vpc");
-        if (id && vpc) {
-            shash_add_once(&sg_vpc, id, CONST_CAST(char *, vpc));
-        }
-    }
-    struct sset r;
-    sset_clone(&r, vpcs_);
-    for (bool changed = true; changed; ) {
-        changed = false;
-        for (size_t i = 0; sgs && i < sgs->n; i++) {
-            const char *vpc = rdb_jstr(sgs->elems[i], "vpc");
-            if (!vpc || sset_contains(&r, vpc)) {
-                continue;
-            }
-            static const char *const dirs[] = { "ingress", "egress" };
-            for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
-                const struct json_array *rules = rdb_jarray(sgs->elems[i],
-                                                            dirs[d]);
-                for (size_t k = 0; rules && k < rules->n; k++) {
-                    const char *g = rdb_jstr(rules->elems[k],
-                                             "security_group");
-                    const char *gv = g ? shash_find_data(&sg_vpc, g) : NULL;
-                    if (gv && sset_contains(&r, gv)
-                        && sset_add(&r, vpc)) {
-                        changed = true;
-                    }
-                }
-            }
-        }
-    }
-    shash_destroy(&sg_vpc);
-
-    /* S: R and its peers. */
-    struct sset vpcs;
-    sset_clone(&vpcs, &r);
-    const struct json_array *pcxs = rdb_jarray(doc, "peering_connections");
-    for (size_t i = 0; pcxs && i < pcxs->n; i++) {
-        const char *a = rdb_jstr(pcxs->elems[i], "requester_vpc");
-        const char *b = rdb_jstr(pcxs->elems[i], "accepter_vpc");
-        if (a && b && sset_contains(&r, a)) {
-            sset_add(&vpcs, b);
-        }
-        if (a && b && sset_contains(&r, b)) {
-            sset_add(&vpcs, a);
-        }
-    }
-    sset_destroy(&r);
-
-    /* The subnets of those VPCs, then the hosts of their ENIs: one pass
-     * over each collection. */
-    struct sset subnets = SSET_INITIALIZER(&subnets);
-    struct shash subnet_vpc = SHASH_INITIALIZER(&subnet_vpc);
-    const struct json_array *sns = rdb_jarray(doc, "subnets");
-    for (size_t i = 0; sns && i < sns->n; i++) {
-        const char *vpc = rdb_jstr(sns->elems[i], "vpc");
-        const char *id = rdb_jstr(sns->elems[i], "id");
-        if (vpc && id) {
-            shash_add_once(&subnet_vpc, id, CONST_CAST(char *, vpc));
-            if (sset_contains(&vpcs, vpc)) {
-                sset_add(&subnets, id);
-            }
-        }
-    }
-    const struct json_array *enis = rdb_jarray(doc, "enis");
-    for (size_t i = 0; enis && i < enis->n; i++) {
-        const char *subnet = rdb_jstr(enis->elems[i], "subnet");
-        const char *host = rdb_jstr(enis->elems[i], "host");
-        if (subnet && host && sset_contains(&subnets, subnet)) {
-            sset_add(hosts, host);
-        }
-    }
-    sset_destroy(&subnets);
-
-    const struct json_array *edges = rdb_jarray(doc, "edges");
-    const char *only_edge = (edges && edges->n == 1
-                             ? rdb_jstr(edges->elems[0], "id") : NULL);
-    struct shash_node *node;
-    SHASH_FOR_EACH (node, json_object(doc)) {
-        const struct json *a = node->data;
-        if (!rdb_is_gateway_collection(node->name)
-            || a->type != JSON_ARRAY) {
-            continue;
-        }
-        for (size_t i = 0; i < json_array(a)->n; i++) {
-            const struct json *gw = json_array(a)->elems[i];
-            const char *vpc = rdb_jstr(gw, "vpc");
-            if (!vpc) {
-                const char *subnet = rdb_jstr(gw, "subnet");
-                vpc = subnet ? shash_find_data(&subnet_vpc, subnet) : NULL;
-            }
-            const char *edge = rdb_jstr(gw, "edge");
-            if (!edge) {
-                edge = only_edge;
-            }
-            if (vpc && edge && sset_contains(&vpcs, vpc)) {
-                sset_add(hosts, edge);
-            }
-        }
-    }
-    shash_destroy(&subnet_vpc);
-    sset_destroy(&vpcs);
-}
-
-/* Adds to 'hosts' the hosts that a change of 'collection' from 'old' (in
- * 'old_doc') to 'new' (in 'new_doc') affects; either object may be NULL. */
-static void
-rdb_affected_hosts(const char *collection,
-                   const struct json *old_doc, const struct json *old,
-                   const struct json *new_doc, const struct json *new,
-                   struct sset *hosts)
-{
-    const struct json *docs[2] = { old_doc, new_doc };
-    const struct json *objs[2] = { old, new };
-    for (int i = 0; i < 2; i++) {
-        if (!objs[i]) {
-            continue;
-        }
-        struct sset vpcs = SSET_INITIALIZER(&vpcs);
-        if (rdb_object_vpcs(docs[i], collection, objs[i], &vpcs)) {
-            rdb_hosts_of_vpcs(docs[i], &vpcs, hosts);
-        } else {
-            rdb_all_hosts(docs[i], hosts);
-        }
-        sset_destroy(&vpcs);
-        /* The host an ENI leaves or joins, the edge of a gateway. */
-        const char *h = rdb_jstr(objs[i], !strcmp(collection, "enis")
-                                          ? "host" : "edge");
-        if (h) {
-            sset_add(hosts, h);
         }
     }
 }
@@ -793,21 +568,22 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
         }
         long long int t1 = time_msec();
 
-        /* The region before and after, to find the hosts affected. */
-        struct json *old_doc = json_clone(vpc_validator_document(h->v));
         const struct json *old = vpc_validator_get(h->v, collection, id);
         struct json *obj = NULL;
         error = edit(old, aux, &obj);
         if (error) {
-            json_destroy(old_doc);
             return error;
         }
-        struct json *old_obj = old ? json_clone(old) : NULL;
+        /* The hosts that the object as it is affects, in the region as it
+         * is (the validator changes in place). */
+        struct sset hosts = SSET_INITIALIZER(&hosts);
+        long long int t_old = time_usec();
+        rdb_affected_hosts(h->v, collection, old, &hosts);
+        t_old = time_usec() - t_old;
         size_t n_errors = errors->n;
         if (!vpc_validator_apply(h->v, collection, id, obj, errors)) {
             h->n_refused++;
-            json_destroy(old_doc);
-            json_destroy(old_obj);
+            sset_destroy(&hosts);
             json_destroy(obj);
             return xasprintf("%"PRIuSIZE" error%s, nothing committed",
                              errors->n - n_errors,
@@ -846,14 +622,27 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
             h->n_commits++;
             result->cfg = cfg;
             result->attempts = attempt;
-            rdb_affected_hosts(collection, old_doc, old_obj,
-                               doc, obj ? vpc_validator_get(h->v, collection,
-                                                            id) : NULL,
-                               &result->hosts);
+            /* And the object as it becomes, in the region after the
+             * change.  A host or edge that the change deletes is not
+             * waited for: its vpcd cannot compile for a host the region
+             * no longer has. */
+            long long int t_new = time_usec();
+            rdb_affected_hosts(h->v, collection,
+                               vpc_validator_get(h->v, collection, id),
+                               &hosts);
+            if (!obj && (!strcmp(collection, "hosts")
+                         || !strcmp(collection, "edges"))) {
+                sset_find_and_delete(&hosts, id);
+            }
+            const char *host;
+            SSET_FOR_EACH (host, &hosts) {
+                sset_add(&result->hosts, host);
+            }
+            t_new = time_usec() - t_new;
             VLOG_DBG("%s %s: sync %lld ms, validate %lld ms, transaction "
-                     "%lld ms, commit %lld ms, affected hosts %lld ms",
-                     collection, id, t1 - t0, t2 - t1, t3 - t2, t4 - t3,
-                     time_msec() - t4);
+                     "%lld ms, commit %lld ms, affected hosts %lld us (%"
+                     PRIuSIZE")", collection, id, t1 - t0, t2 - t1,
+                     t3 - t2, t4 - t3, t_old + t_new, sset_count(&hosts));
         } else {
             /* The validator holds a change that did not commit. */
             vpc_validator_destroy(h->v);
@@ -862,8 +651,7 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
                 && attempt < RDB_MAX_ATTEMPTS && time_msec() < deadline) {
                 h->n_retries++;
                 rdb_ctx_destroy(&ctx);
-                json_destroy(old_doc);
-                json_destroy(old_obj);
+                sset_destroy(&hosts);
                 json_destroy(obj);
                 rdb_wait_change(h, seqno, deadline);
                 continue;
@@ -871,8 +659,7 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
             rdb_txn_failed(h, ctx.txn, status, &error);
         }
         rdb_ctx_destroy(&ctx);
-        json_destroy(old_doc);
-        json_destroy(old_obj);
+        sset_destroy(&hosts);
         json_destroy(obj);
         return error;
     }

@@ -17,7 +17,9 @@
  *
  * Waiting.  Each host reports the Region.cfg it has applied in its own
  * Host_Status row.  A write returns the hosts it affects (every host whose
- * scope holds the changed object's VPC, docs/regiondb.md); rdb_wait_hosts()
+ * scope holds the changed object's VPC, before or after the change,
+ * regiondb/affected.h, found through the validator's indexes in time
+ * proportional to those VPCs, not to the region); rdb_wait_hosts()
  * returns once each of them has applied_cfg >= the committed cfg, or
  * names the hosts still behind at the timeout.
  *

@@ -504,6 +504,26 @@ vpc_validator_model(const struct vpc_validator *v)
     return v->r;
 }
 
+size_t
+vpc_validator_referrers(const struct vpc_validator *v, const char *id,
+                        struct vpc_validator_ref **refsp)
+{
+    const struct vobj *o = id ? find_obj(v, id) : NULL;
+    size_t n = o ? hmap_count(&o->referrers) : 0;
+    struct vpc_validator_ref *refs = xmalloc(MAX(n, 1) * sizeof *refs);
+    size_t i = 0;
+    if (o) {
+        const struct vref *ref;
+        HMAP_FOR_EACH (ref, node, &o->referrers) {
+            refs[i].collection = vpc_collection_key(ref->from->c);
+            refs[i].obj = ref->from->json;
+            i++;
+        }
+    }
+    *refsp = refs;
+    return i;
+}
+
 bool
 vpc_validator_last_was_incremental(const struct vpc_validator *v)
 {

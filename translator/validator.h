@@ -49,6 +49,23 @@ const struct json *vpc_validator_get(const struct vpc_validator *,
                                      const char *collection, const char *id);
 const struct json *vpc_validator_document(const struct vpc_validator *);
 
+/* The objects that reference the object 'id' (through a field or a nested
+ * rule, entry or route; an object's references to itself do not count),
+ * from the validator's index: the subnets, security groups, route tables,
+ * network ACLs, gateways and peerings of a VPC; the ENIs and gateways of a
+ * subnet; the ENIs of a security group and the groups with a rule naming
+ * it; the ENIs of a host; the gateways of an edge...  Stores a malloc'd
+ * array of them in '*refs' (the caller frees it; the JSON stays the
+ * validator's, valid until its next change) and returns how many, in no
+ * particular order.  Costs the number of referrers, not the region's
+ * size. */
+struct vpc_validator_ref {
+    const char *collection;     /* The referrer's collection key. */
+    const struct json *obj;     /* Its object in the document. */
+};
+size_t vpc_validator_referrers(const struct vpc_validator *, const char *id,
+                               struct vpc_validator_ref **refs);
+
 /* How the last vpc_validator_apply() validated: true if incrementally,
  * false if it fell back to revalidating the whole region (counted by the
  * caller; the fallback must stay correct). */

@@ -6,15 +6,18 @@
 # hosts' remote the role vpc-host: a host's certificate (CN = host id) can
 # insert and update its own Host_Status row, and is refused another host's
 # row and every intent table; the administrator's unix socket keeps full
-# access.  The mapping mode does not matter here.
+# access.  A real vpcd (and ovs-vswitchd) for host-a then follows the
+# database over SSL with host-a's certificate, applies and acknowledges;
+# a vpcd holding host-a's certificate but claiming host-b cannot.
 . "$(dirname "$0")/../lib.sh"
+. "$TOP/tests/vpcd-lib.sh"
 
 for tool in ovsdb-server ovsdb-client ovsdb-tool ovs-pki openssl jq; do
     command -v "$tool" >/dev/null || skip "no $tool"
 done
 DB=$TEST_DIR/regiondb
 PKI=$TEST_DIR/pki
-trap 'pid_stop "$DB/region.pid"; exit 143' INT TERM
+trap 'ovs_stop_all; pid_stop "$DB/region.pid"; exit 143' INT TERM
 mkdir -p "$DB" "$PKI"
 
 # The certificates: one CA (ovs-pki's switchca), the server's and one per
@@ -175,5 +178,82 @@ allowed "a reload leaves Region.connections (the SSL remote) in place" "$out"
     >/dev/null && pass "  and dump does not print it" \
     || fail "  dump prints Region.connections"
 
+echo "vpcd over SSL with host-a's certificate:"
+ovs_start host-a; sandbox_host host-a 192.168.100.1
+sandbox_vm host-a vm-web-a 1 eni-web-a
+ssl_of() {
+    echo --private-key="$PKI/$1-privkey.pem" \
+        --certificate="$PKI/$1-cert.pem" --ca-cert="$CA"
+}
+region_cfg() {
+    ovsdb-client transact "$ADMIN" '["OVS_VPC_Region", {"op": "select",
+        "table": "Region", "where": [], "columns": ["cfg"]}]' \
+        | jq '.[0].rows[0].cfg'
+}
+# wait_status HOST CFG: HOST's Host_Status row says applied_cfg CFG.
+wait_status() {
+    for _ in $(seq 100); do
+        [ "$(status_row "$1")" = "[{\"applied_cfg\":$2}]" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# What host-a's row says before its vpcd runs: nothing applied.
+ovsdb-client transact "$ADMIN" '["OVS_VPC_Region", {"op": "update",
+    "table": "Host_Status", "where": [["host", "==", "host-a"]],
+    "row": {"applied_cfg": 0}}]' >/dev/null
+# shellcheck disable=SC2046
+vpcd_start host-a "" --region-db="$SSL" $(ssl_of host-a)
+cfg=$(region_cfg)
+vpcd_expect_wait "host-a's vpcd follows $SSL and applies cfg $cfg" \
+    host-a ".in_sync and .region_db.connected
+            and .region_db.applied_cfg == $cfg" 10
+wait_status host-a "$cfg" \
+    && pass "  and acknowledges it in its own Host_Status row (RBAC lets it)" \
+    || fail "  host-a's Host_Status row: $(status_row host-a), cfg $cfg"
+"$VPCCTL" --region-db="$ADMIN" status | grep '^host-a ' \
+    | expect "  vpcctl status: host-a $cfg/$cfg in sync" \
+        "^host-a +$cfg/$cfg +in sync$"
+# (Not --wait: host-b and edge-1 have no vpcd that acknowledges here.)
+out=$("$VPCCTL" --region-db="$ADMIN" create-network-interface \
+      --network-interface-id eni-ssl --subnet-id subnet-web \
+      --private-ip-address 10.10.1.92 --mac-address 02:00:00:10:01:92 \
+      --host host-a 2>&1); rc=$?
+cfg=$((cfg + 1))
+[ $rc = 0 ] && wait_status host-a "$cfg" \
+    && pass "a new ENI on host-a: its vpcd applies and acknowledges cfg $cfg" \
+    || fail "create-network-interface: exit $rc: $out; host-a: $(status_row host-a)"
+vpcd_status host-a '.region_db.tables.ENI.rows' \
+    | expect "  host-a's replica holds the new ENI" '^[3-9]$'
+log=${OVS_DIR[host-a]}/vpcd.log
+grep -q "following the region database at $SSL" "$log" \
+    && ! grep -q 'Host_Status: ' "$log" \
+    && pass "  host-a's vpcd logged no refused Host_Status write" \
+    || fail "  host-a's vpcd.log: $(grep -E 'region database|Host_Status' "$log")"
+
+echo "vpcd with host-a's certificate claiming host-b:"
+ovs_start host-b; sandbox_host host-b 192.168.100.2
+b0=$(status_row host-b)
+# shellcheck disable=SC2046
+vpcd_start host-b "" --region-db="$SSL" $(ssl_of host-a)
+vpcd_expect_wait "it reads its scope and applies cfg $cfg" \
+    host-b ".region_db.connected and .region_db.applied_cfg == $cfg" 10
+refusal=
+for _ in $(seq 100); do
+    refusal=$(tr -d '\\' <"${OVS_DIR[host-b]}/vpcd.log" | grep -o \
+        'RBAC rules for client "host-a" role "vpc-host" prohibit[a-z ]*"[^"]*"' \
+        | head -1)
+    [ -n "$refusal" ] && break
+    sleep 0.1
+done
+[ -n "$refusal" ] && pass "  but its Host_Status write is refused: $refusal" \
+    || fail "  no RBAC refusal in host-b's vpcd.log"
+[ "$(status_row host-b)" = "$b0" ] \
+    && pass "  host-b's row is unchanged ($b0)" \
+    || fail "  host-b's row changed: $(status_row host-b), was $b0"
+"$VPCCTL" --region-db="$ADMIN" status | grep '^host-b ' \
+    | expect_not "  vpcctl status does not show host-b in sync" 'in sync'
+
+ovs_stop_all
 pid_stop "$DB/region.pid"
 finish

@@ -11,6 +11,10 @@
  * incrementally; the property tests make thousands of random one-object
  * changes (seeded; VALIDATOR_SEED=N to change the seed) to the examples
  * and to a generated region (VALIDATOR_REGION=FILE for another one).
+ * Every accepted change also checks regiondb/affected.c, the hosts a write
+ * affects computed from the validator's indexes, against the walk of the
+ * documents before and after that regiondb/write.c did before
+ * (check_affected()).
  * JSON in this file uses single quotes, which J() turns into double
  * quotes. */
 
@@ -30,6 +34,8 @@
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/util.h"
+#include "regiondb/affected.h"
+#include "sset.h"
 #include "translator/model.h"
 #include "translator/rules.h"
 #include "translator/validator.h"
@@ -220,9 +226,313 @@ check_model(const struct vpc_region *vr, const struct vpc_region *full,
     }
 }
 
+/* ------------------------------------------------------ affected hosts */
+
+/* The reference for regiondb/affected.c: regiondb/write.c's walk of whole
+ * documents before the indexes, kept verbatim but for the names (and the
+ * gateway collections, there the ordered tables of the database).
+ * check_affected() compares both on every accepted change. */
+
+static const char *
+ref_jstr(const struct json *obj, const char *field)
+{
+    const struct json *v = (obj && obj->type == JSON_OBJECT
+                            ? shash_find_data(json_object(obj), field)
+                            : NULL);
+    return v && v->type == JSON_STRING ? json_string(v) : NULL;
+}
+
+static const struct json *
+ref_jfind(const struct json *doc, const char *collection, const char *id)
+{
+    const struct json *coll = shash_find_data(json_object(doc), collection);
+    if (!coll || coll->type != JSON_ARRAY || !id) {
+        return NULL;
+    }
+    for (size_t i = 0; i < json_array(coll)->n; i++) {
+        const char *oid = ref_jstr(json_array(coll)->elems[i], "id");
+        if (oid && !strcmp(oid, id)) {
+            return json_array(coll)->elems[i];
+        }
+    }
+    return NULL;
+}
+
+/* The gateway collections: their objects live on an edge. */
+static bool
+ref_is_gateway_collection(const char *collection)
+{
+#define REF_GW_KEY_(KIND, KEY, ...) KEY,
+    static const char *const keys[] = { VPC_GATEWAY_KINDS(REF_GW_KEY_) };
+#undef REF_GW_KEY_
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        if (!strcmp(collection, keys[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Adds to 'vpcs' the VPCs that object 'obj' of 'collection' belongs to in
+ * 'doc'.  Returns false if the object belongs to no VPC (hosts, edges,
+ * prefix lists): every host is affected. */
+static bool
+ref_object_vpcs(const struct json *doc, const char *collection,
+                const struct json *obj, struct sset *vpcs)
+{
+    if (!strcmp(collection, "vpcs")) {
+        sset_add(vpcs, ref_jstr(obj, "id"));
+    } else if (!strcmp(collection, "enis")) {
+        const struct json *subnet = ref_jfind(doc, "subnets",
+                                              ref_jstr(obj, "subnet"));
+        const char *vpc = ref_jstr(subnet, "vpc");
+        if (vpc) {
+            sset_add(vpcs, vpc);
+        }
+    } else if (!strcmp(collection, "peering_connections")) {
+        const char *a = ref_jstr(obj, "requester_vpc");
+        const char *b = ref_jstr(obj, "accepter_vpc");
+        if (a) {
+            sset_add(vpcs, a);
+        }
+        if (b) {
+            sset_add(vpcs, b);
+        }
+    } else if (ref_jstr(obj, "vpc")) {
+        sset_add(vpcs, ref_jstr(obj, "vpc"));
+    } else if (ref_jstr(obj, "subnet")) {
+        /* A NAT gateway is in its subnet's VPC. */
+        const char *vpc = ref_jstr(ref_jfind(doc, "subnets",
+                                             ref_jstr(obj, "subnet")),
+                                   "vpc");
+        if (vpc) {
+            sset_add(vpcs, vpc);
+        }
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Adds every host and edge of 'doc' to 'hosts'. */
+static void
+ref_all_hosts(const struct json *doc, struct sset *hosts)
+{
+    static const char *const colls[] = { "hosts", "edges" };
+    for (size_t c = 0; c < ARRAY_SIZE(colls); c++) {
+        const struct json *a = shash_find_data(json_object(doc), colls[c]);
+        for (size_t i = 0; a && a->type == JSON_ARRAY
+                           && i < json_array(a)->n; i++) {
+            const char *id = ref_jstr(json_array(a)->elems[i], "id");
+            if (id) {
+                sset_add(hosts, id);
+            }
+        }
+    }
+}
+
+/* The array 'key' of 'doc', or NULL. */
+static const struct json_array *
+ref_jarray(const struct json *doc, const char *key)
+{
+    const struct json *a = (doc && doc->type == JSON_OBJECT
+                            ? shash_find_data(json_object(doc), key) : NULL);
+    return a && a->type == JSON_ARRAY ? json_array(a) : NULL;
+}
+
+/* Adds to 'hosts' every host whose scope, in 'doc', holds one of 'vpcs_'.
+ * A host's scope (as the follower computes it, regiondb/scope.h) is the
+ * VPCs of its ENIs and their peers, and, to a fixed point, the VPCs of the
+ * groups that rules of in-scope groups name; an edge's, the VPCs of the
+ * gateways it implements (a gateway that names no edge is the region's
+ * only edge's) and their peers.  So, backwards: R is 'vpcs_' plus, to a
+ * fixed point, every VPC with a rule naming a group of a VPC in R; a host
+ * is affected if it has an ENI in R or in a peer of R, an edge if one of
+ * its gateways is. */
+static void
+ref_hosts_of_vpcs(const struct json *doc, const struct sset *vpcs_,
+                  struct sset *hosts)
+{
+    /* R: who names whom, backwards, to a fixed point. */
+    struct shash sg_vpc = SHASH_INITIALIZER(&sg_vpc);
+    const struct json_array *sgs = ref_jarray(doc, "security_groups");
+    for (size_t i = 0; sgs && i < sgs->n; i++) {
+        const char *id = ref_jstr(sgs->elems[i], "id");
+        const char *vpc = ref_jstr(sgs->elems[i], "vpc");
+        if (id && vpc) {
+            shash_add_once(&sg_vpc, id, CONST_CAST(char *, vpc));
+        }
+    }
+    struct sset r;
+    sset_clone(&r, vpcs_);
+    for (bool changed = true; changed; ) {
+        changed = false;
+        for (size_t i = 0; sgs && i < sgs->n; i++) {
+            const char *vpc = ref_jstr(sgs->elems[i], "vpc");
+            if (!vpc || sset_contains(&r, vpc)) {
+                continue;
+            }
+            static const char *const dirs[] = { "ingress", "egress" };
+            for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
+                const struct json_array *rules = ref_jarray(sgs->elems[i],
+                                                            dirs[d]);
+                for (size_t k = 0; rules && k < rules->n; k++) {
+                    const char *g = ref_jstr(rules->elems[k],
+                                             "security_group");
+                    const char *gv = g ? shash_find_data(&sg_vpc, g) : NULL;
+                    if (gv && sset_contains(&r, gv)
+                        && sset_add(&r, vpc)) {
+                        changed = true;
+                    }
+                }
+            }
+        }
+    }
+    shash_destroy(&sg_vpc);
+
+    /* S: R and its peers. */
+    struct sset vpcs;
+    sset_clone(&vpcs, &r);
+    const struct json_array *pcxs = ref_jarray(doc, "peering_connections");
+    for (size_t i = 0; pcxs && i < pcxs->n; i++) {
+        const char *a = ref_jstr(pcxs->elems[i], "requester_vpc");
+        const char *b = ref_jstr(pcxs->elems[i], "accepter_vpc");
+        if (a && b && sset_contains(&r, a)) {
+            sset_add(&vpcs, b);
+        }
+        if (a && b && sset_contains(&r, b)) {
+            sset_add(&vpcs, a);
+        }
+    }
+    sset_destroy(&r);
+
+    /* The subnets of those VPCs, then the hosts of their ENIs: one pass
+     * over each collection. */
+    struct sset subnets = SSET_INITIALIZER(&subnets);
+    struct shash subnet_vpc = SHASH_INITIALIZER(&subnet_vpc);
+    const struct json_array *sns = ref_jarray(doc, "subnets");
+    for (size_t i = 0; sns && i < sns->n; i++) {
+        const char *vpc = ref_jstr(sns->elems[i], "vpc");
+        const char *id = ref_jstr(sns->elems[i], "id");
+        if (vpc && id) {
+            shash_add_once(&subnet_vpc, id, CONST_CAST(char *, vpc));
+            if (sset_contains(&vpcs, vpc)) {
+                sset_add(&subnets, id);
+            }
+        }
+    }
+    const struct json_array *enis = ref_jarray(doc, "enis");
+    for (size_t i = 0; enis && i < enis->n; i++) {
+        const char *subnet = ref_jstr(enis->elems[i], "subnet");
+        const char *host = ref_jstr(enis->elems[i], "host");
+        if (subnet && host && sset_contains(&subnets, subnet)) {
+            sset_add(hosts, host);
+        }
+    }
+    sset_destroy(&subnets);
+
+    const struct json_array *edges = ref_jarray(doc, "edges");
+    const char *only_edge = (edges && edges->n == 1
+                             ? ref_jstr(edges->elems[0], "id") : NULL);
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, json_object(doc)) {
+        const struct json *a = node->data;
+        if (!ref_is_gateway_collection(node->name)
+            || a->type != JSON_ARRAY) {
+            continue;
+        }
+        for (size_t i = 0; i < json_array(a)->n; i++) {
+            const struct json *gw = json_array(a)->elems[i];
+            const char *vpc = ref_jstr(gw, "vpc");
+            if (!vpc) {
+                const char *subnet = ref_jstr(gw, "subnet");
+                vpc = subnet ? shash_find_data(&subnet_vpc, subnet) : NULL;
+            }
+            const char *edge = ref_jstr(gw, "edge");
+            if (!edge) {
+                edge = only_edge;
+            }
+            if (vpc && edge && sset_contains(&vpcs, vpc)) {
+                sset_add(hosts, edge);
+            }
+        }
+    }
+    shash_destroy(&subnet_vpc);
+    sset_destroy(&vpcs);
+}
+
+/* Adds to 'hosts' the hosts that a change of 'collection' from 'old' (in
+ * 'old_doc') to 'new' (in 'new_doc') affects; either object may be NULL. */
+static void
+ref_affected_hosts(const char *collection,
+                   const struct json *old_doc, const struct json *old,
+                   const struct json *new_doc, const struct json *new,
+                   struct sset *hosts)
+{
+    const struct json *docs[2] = { old_doc, new_doc };
+    const struct json *objs[2] = { old, new };
+    for (int i = 0; i < 2; i++) {
+        if (!objs[i]) {
+            continue;
+        }
+        struct sset vpcs = SSET_INITIALIZER(&vpcs);
+        if (ref_object_vpcs(docs[i], collection, objs[i], &vpcs)) {
+            ref_hosts_of_vpcs(docs[i], &vpcs, hosts);
+        } else {
+            ref_all_hosts(docs[i], hosts);
+        }
+        sset_destroy(&vpcs);
+        /* The host an ENI leaves or joins, the edge of a gateway. */
+        const char *h = ref_jstr(objs[i], !strcmp(collection, "enis")
+                                          ? "host" : "edge");
+        if (h) {
+            sset_add(hosts, h);
+        }
+    }
+}
+
+/* The hosts that changing 'id' of 'coll' from 'before' to 'after' affects,
+ * by the reference walk ('before' a copy of the region as it was) and by
+ * regiondb/affected.c ('got', from the validator before and after the
+ * change): must be equal.  As regiondb/write.c, without a host or edge
+ * that the change deletes.  Returns whether they differ from the walk's
+ * on one document (the region after the change) for both objects, which
+ * writers did before 2026-12-01 (their "old" document was the
+ * validator's, changed in place). */
+static bool
+check_affected(const char *coll, const char *id, const struct json *before,
+               const struct json *after, struct sset *got, const char *what,
+               unsigned int *n_nonempty)
+{
+    struct sset want = SSET_INITIALIZER(&want);
+    struct sset one_doc = SSET_INITIALIZER(&one_doc);
+    const struct json *old = ref_jfind(before, coll, id);
+    const struct json *new = ref_jfind(after, coll, id);
+    ref_affected_hosts(coll, before, old, after, new, &want);
+    ref_affected_hosts(coll, after, old, after, new, &one_doc);
+    if (!new && (!strcmp(coll, "hosts") || !strcmp(coll, "edges"))) {
+        sset_find_and_delete(&want, id);
+        sset_find_and_delete(got, id);
+        sset_find_and_delete(&one_doc, id);
+    }
+    if (!sset_equals(&want, got)) {
+        char *w = sset_join(&want, ",", "");
+        char *g = sset_join(got, ",", "");
+        fail_msg("%s: affected hosts differ\nwalk:    %s\nindexed: %s",
+                 what, w, g);
+    }
+    *n_nonempty += !sset_is_empty(&want);
+    bool differs = !sset_equals(&want, &one_doc);
+    sset_destroy(&want);
+    sset_destroy(&one_doc);
+    return differs;
+}
+
 /* Counts, for the property tests. */
 struct stats {
     unsigned int n, accepted, incremental, incremental_accepted;
+    unsigned int hosts_nonempty;    /* Accepted with affected hosts. */
+    unsigned int hosts_one_doc;     /* ...where one document differs. */
 };
 
 /* Applies the change to 'v' and checks it against whole validation (see
@@ -244,6 +554,9 @@ apply_checked(struct vpc_validator *v, const char *coll, const char *id,
         free(full.msgs[i]);
         full.msgs[i] = m;
     }
+
+    struct sset hosts = SSET_INITIALIZER(&hosts);
+    rdb_affected_hosts(v, coll, vpc_validator_get(v, coll, id), &hosts);
 
     struct vpc_errors errs;
     vpc_errors_init(&errs);
@@ -269,7 +582,17 @@ apply_checked(struct vpc_validator *v, const char *coll, const char *id,
     }
     if (ok) {
         check_model(vpc_validator_model(v), r, expected_doc, what);
+        rdb_affected_hosts(v, coll, vpc_validator_get(v, coll, id),
+                           &hosts);
+        unsigned int n_nonempty = 0;
+        bool one_doc = check_affected(coll, id, before, expected_doc,
+                                      &hosts, what, &n_nonempty);
+        if (st) {
+            st->hosts_nonempty += n_nonempty;
+            st->hosts_one_doc += one_doc;
+        }
     }
+    sset_destroy(&hosts);
     vpc_region_destroy(r);
     if (st) {
         st->n++;
@@ -1176,12 +1499,16 @@ run_property(struct json *doc, unsigned int n, double max_seconds)
         free(id);
     }
     print_message("%u changes: %u accepted, %u incremental "
-                  "(%u of them accepted)\n", st.n, st.accepted,
-                  st.incremental, st.incremental_accepted);
+                  "(%u of them accepted); affected hosts equal to the "
+                  "walk's on all, %u with some host (%u where the walk "
+                  "on one document differs)\n", st.n, st.accepted,
+                  st.incremental, st.incremental_accepted,
+                  st.hosts_nonempty, st.hosts_one_doc);
     /* Not vacuous: both verdicts, mostly incremental. */
     assert_true(st.accepted > st.n / 50);
     assert_true(st.n - st.accepted > st.n / 50);
     assert_true(st.incremental_accepted > st.n / 50);
+    assert_true(st.hosts_nonempty > st.accepted / 5);
 
     struct shash_node *node;
     SHASH_FOR_EACH (node, &pool) {

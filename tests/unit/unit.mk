@@ -54,6 +54,16 @@ $(BUILD)/tests/unit/test-vpcd: tests/unit/test-vpcd.c $$(VPCD_TEST_OBJS) \
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(VPCD_TEST_OBJS) $(OVS_LIBS) \
 		$(OVS_CONFIGURED_LIBS) -lcmocka
 
+# test-validator also checks regiondb/affected.c (the hosts a write
+# affects, from the validator's indexes), which needs no IDL.  Explicit
+# rule, as above.
+VALIDATOR_TEST_OBJS = $(BUILD)/obj/regiondb/affected.o $(VPC_OBJS)
+$(BUILD)/tests/unit/test-validator: tests/unit/test-validator.c \
+		$$(VALIDATOR_TEST_OBJS) $$(OVS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(VALIDATOR_TEST_OBJS) $(OVS_LIBS) \
+		$(OVS_CONFIGURED_LIBS) -lcmocka
+
 # Keep the objects when only a unit test needed them.
 .PRECIOUS: $(BUILD)/obj/%.o
 
