@@ -44,6 +44,7 @@
 #include "stream-ssl.h"
 #include "regiondb/scope.h"
 #include "translator/model.h"
+#include "translator/version.h"
 #include "util.h"
 
 /* Options shared by the commands. */
@@ -991,6 +992,7 @@ usage(void)
            "  --annotate           compile: name each flow's intent\n"
            "  --dry-run            apply: report the changes, send nothing\n"
            "  -h, --help           this help\n"
+           "  -V, --version        ovs-vpc's and Open vSwitch's versions\n"
            "\nExit status: 0 success, 1 invalid input or failure, 2 usage.\n");
 }
 
@@ -1041,6 +1043,7 @@ main(int argc, char *argv[])
         { "ca-cert", required_argument, NULL, OPT_SSL_CA },
         { "role", required_argument, NULL, OPT_ROLE },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
     };
     /* The options of the object-level verbs, after the fixed ones. */
     size_t n_base = ARRAY_SIZE(base_options), n_verb = 0;
@@ -1059,7 +1062,7 @@ main(int argc, char *argv[])
      * "vpcctl compile FILE --host H". */
     for (;;) {
         int idx = -1;
-        int c = getopt_long(argc, argv, "h", long_options, &idx);
+        int c = getopt_long(argc, argv, "hV", long_options, &idx);
         if (c == -1) {
             break;
         }
@@ -1108,6 +1111,7 @@ main(int argc, char *argv[])
             }
             break;
         case 'h': usage(); return 0;
+        case 'V': vpc_print_version("vpcctl"); return 0;
         default: fprintf(stderr, "try 'vpcctl --help'\n"); return 2;
         }
     }

@@ -50,6 +50,7 @@
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
 #include "unixctl.h"
+#include "translator/version.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(vpcd);
@@ -403,7 +404,8 @@ usage(void)
            "  --vswitchd-ctl=PATH  ovs-vswitchd's control socket\n"
            "  --unixctl=PATH       vpcd's own control socket (default "
            "$OVS_RUNDIR/vpcd.ctl)\n"
-           "  -h, --help           this help\n\n"
+           "  -h, --help           this help\n"
+           "  -V, --version        ovs-vpc's and Open vSwitch's versions\n\n"
            "HTTP: PUT/GET /v1/intents, POST /v1/validate, GET /v1/status, "
            "GET /metrics\n"
            "ovs-appctl -t vpcd: vpcd/status, vpcd/reload, vpcd/dump-flows, "
@@ -457,6 +459,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "ovs-timeout", required_argument, NULL, OPT_OVS_TIMEOUT },
         { "region-db", required_argument, NULL, OPT_REGION_DB },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
@@ -465,7 +468,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
     char *http = NULL;
 
     for (;;) {
-        int c = getopt_long(argc, argv, "hv::", long_options, NULL);
+        int c = getopt_long(argc, argv, "hVv::", long_options, NULL);
         if (c == -1) {
             break;
         }
@@ -506,6 +509,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
             break;
         case OPT_REGION_DB: d->region_db = optarg; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
+        case 'V': vpc_print_version("vpcd"); exit(EXIT_SUCCESS);
         DAEMON_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS
         case '?': exit(EXIT_FAILURE);
