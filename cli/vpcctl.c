@@ -738,7 +738,9 @@ cmd_put(int argc OVS_UNUSED, char *argv[])
     struct json *obj = (!strcmp(argv[2], "-") ? json_from_stream(stdin)
                         : json_from_file(argv[2]));
     if (obj->type == JSON_STRING) {
-        fprintf(stderr, "vpcctl: %s: %s\n", argv[2], json_string(obj));
+        char *msg = vpc_json_syntax_error(json_string(obj));
+        fprintf(stderr, "vpcctl: %s: %s\n", argv[2], msg);
+        free(msg);
         json_destroy(obj);
         return 1;
     }

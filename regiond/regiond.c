@@ -280,7 +280,9 @@ read_body(struct evhttp_request *req, char **error)
     struct json *j = json_from_string(s);
     free(s);
     if (j->type == JSON_STRING) {
-        *error = xasprintf("malformed JSON: %s", json_string(j));
+        char *msg = vpc_json_syntax_error(json_string(j));
+        *error = xasprintf("malformed JSON: %s", msg);
+        free(msg);
         json_destroy(j);
         return NULL;
     }

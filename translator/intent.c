@@ -1401,6 +1401,19 @@ check_duplicate_keys(const char *text, struct vpc_errors *errs)
 
 /* --------------------------------------------------------------- loading */
 
+char *
+vpc_json_syntax_error(const char *ovs_error)
+{
+    unsigned int line, column;
+    int n = 0;
+    if (sscanf(ovs_error, "line %u, column %u, byte %*u: %n", &line,
+               &column, &n) == 2 && n > 0) {
+        return xasprintf("line %u, column %u: %s", line + 1, column + 1,
+                         ovs_error + n);
+    }
+    return xstrdup(ovs_error);
+}
+
 void vpc_check_region(struct vpc_region *, struct vpc_errors *);
 
 struct vpc_region *
@@ -1411,10 +1424,11 @@ vpc_region_from_json(const struct json *doc, struct vpc_errors *errs)
     size_t n_errors = errs->n;
 
     if (doc->type == JSON_STRING) {
-        /* The OVS parser reports syntax errors as a string that already
-         * gives the line and column. */
-        vpc_errors_add(errs, "$", NULL, "malformed JSON: %s",
-                       json_string(doc));
+        /* The OVS parser reports syntax errors as a string that gives the
+         * line and column, 0-based. */
+        char *msg = vpc_json_syntax_error(json_string(doc));
+        vpc_errors_add(errs, "$", NULL, "malformed JSON: %s", msg);
+        free(msg);
     } else if (doc->type != JSON_OBJECT) {
         char *v = json_value_str(doc);
         vpc_errors_add(errs, "$", v, "a region document must be a JSON "

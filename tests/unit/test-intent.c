@@ -470,6 +470,13 @@ test_malformed_json(void **state)
     assert_error(raw_doc("{'hosts': [,]}"), "$", "malformed JSON");
     assert_error(raw_doc("{'hosts': [,]}"), "$", "line ");
     assert_error(raw_doc("{\n'hosts':\n  [}"), "$", "column ");
+
+    /* Positions are 1-based, as editors show them: the comma is the 12th
+     * character of line 1, the brace the 4th of line 3. */
+    assert_error(raw_doc("{'hosts': [,]}"), "$",
+                 "malformed JSON: line 1, column 12: syntax error");
+    assert_error(raw_doc("{\n'hosts':\n  [}"), "$",
+                 "malformed JSON: line 3, column 4: syntax error");
     assert_error(raw_doc(""), "$", "malformed JSON");
     assert_error(raw_doc("{} x"), "$", "malformed JSON");
 }
