@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every example validates; every examples/invalid/X.json is refused and its
-# errors include each line of X.expected.
+# errors include each line of X.expected; the JSON Schema agrees with the
+# translator on the examples and on rules of every protocol form.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 VPCCTL=$TOP/build/vpcctl
@@ -23,4 +24,6 @@ for f in "$TOP"/examples/invalid/*.json; do
     done < "${f%.json}.expected"
     echo "  ok   invalid: ${f#$TOP/} ($(grep -c '^  ' <<<"$out") errors)"
 done
+# The JSON Schema and the translator accept and refuse the same rules.
+python3 "$TOP/tests/check-schema-agree.py" "$VPCCTL" || fails=$((fails + 1))
 [ "$fails" -eq 0 ]

@@ -704,11 +704,20 @@ parse_protocol(const struct json *v, int *proto)
         { "tcp", 6 }, { "udp", 17 }, { "icmp", 1 },
         { "-1", VPC_PROTO_ALL }, { "all", VPC_PROTO_ALL },
     };
+    const char *s = json_string(v);
     for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-        if (!strcmp(json_string(v), names[i].name)) {
+        if (!strcmp(s, names[i].name)) {
             *proto = names[i].proto;
             return true;
         }
+    }
+    /* A number in a string, as the AWS CLI writes it ("6"): decimal, no
+     * leading zero, 0..255 (the schema's pattern says the same). */
+    size_t len = strlen(s);
+    if (len && len <= 3 && strspn(s, "0123456789") == len
+        && (s[0] != '0' || len == 1) && atoi(s) <= 255) {
+        *proto = atoi(s);
+        return true;
     }
     return false;
 }
@@ -726,9 +735,17 @@ parse_rule_match(struct loader *ld, const struct json *j, const char *path,
     char *pp = subpath(path, "protocol");
     if (!pv) {
         error_at(ld, pp, NULL, "required key is missing");
+        free(pp);
+        return;
     } else if (!parse_protocol(pv, &m->protocol)) {
         error_at(ld, pp, pv, "must be \"tcp\", \"udp\", \"icmp\", \"-1\" "
-                 "(all) or a protocol number 0..255");
+                 "(all) or a protocol number 0..255 (a number or a string "
+                 "of one, as \"6\")");
+        /* Whether ports or ICMP fields belong depends on the protocol:
+         * without one, saying they do not would be a second, wrong
+         * error. */
+        free(pp);
+        return;
     }
     free(pp);
 

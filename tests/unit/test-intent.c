@@ -1100,6 +1100,49 @@ test_sg_rule_protocol(void **state)
                                       "'cidr':'0.0.0.0/0'}")));
 }
 
+/* The AWS CLI writes protocol numbers as strings ("6"): they mean what the
+ * number means, ports and ICMP fields included.  A protocol that is not
+ * valid is one error, not a second one about its ports. */
+static void
+test_sg_rule_protocol_strings(void **state)
+{
+    struct vpc_region *r = load_ok(DOC(.sgs = SG_A_WITH(
+        "{'protocol':'6','from_port':443,'to_port':443,'cidr':'0.0.0.0/0'},"
+        "{'protocol':'17','from_port':53,'to_port':53,'cidr':'0.0.0.0/0'},"
+        "{'protocol':'1','icmp_type':8,'cidr':'0.0.0.0/0'},"
+        "{'protocol':'47','cidr':'0.0.0.0/0'},"
+        "{'protocol':'0','cidr':'0.0.0.0/0'},"
+        "{'protocol':'255','cidr':'0.0.0.0/0'}")));
+    const struct vpc_sg *sg = &r->sgs[0];
+    assert_int_equal(sg->n_ingress, 6);
+    assert_int_equal(sg->ingress[0].m.protocol, 6);
+    assert_int_equal(sg->ingress[0].m.from_port, 443);
+    assert_int_equal(sg->ingress[1].m.protocol, 17);
+    assert_int_equal(sg->ingress[2].m.protocol, 1);
+    assert_int_equal(sg->ingress[2].m.icmp_type, 8);
+    assert_int_equal(sg->ingress[3].m.protocol, 47);
+    assert_int_equal(sg->ingress[4].m.protocol, 0);
+    assert_int_equal(sg->ingress[5].m.protocol, 255);
+    vpc_region_destroy(r);
+
+    assert_loads(DOC(.nacls = ACL_B "," NACL("acl-a", "vpc-a",
+                     "{'rule_number':1,'action':'allow','protocol':'6',"
+                     "'from_port':80,'to_port':80,'cidr':'0.0.0.0/0'}")));
+
+    static const char *const bad[] = { "'256'", "'06'", "'6x'", "'-2'",
+                                       "'sctp'", "''" };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        char sgs[256];
+        snprintf(sgs, sizeof sgs, "{'id':'sg-a','vpc':'vpc-a','ingress':["
+                 "{'protocol':%s,'from_port':1,'to_port':2,'icmp_type':3,"
+                 "'cidr':'0.0.0.0/0'}]}," SG_B, bad[i]);
+        size_t n = assert_error(DOC(.sgs = sgs),
+                                "$.security_groups[0].ingress[0].protocol",
+                                "or a protocol number 0..255");
+        assert_int_equal(n, 1);
+    }
+}
+
 static void
 test_ports_on_icmp(void **state)
 {
@@ -1740,6 +1783,7 @@ main(void)
         cmocka_unit_test(test_duplicate_underlay_ip),
         cmocka_unit_test(test_sg_rule_cidr_and_group),
         cmocka_unit_test(test_sg_rule_protocol),
+        cmocka_unit_test(test_sg_rule_protocol_strings),
         cmocka_unit_test(test_ports_on_icmp),
         cmocka_unit_test(test_port_range),
         cmocka_unit_test(test_nacl_duplicate_rule_number),
