@@ -494,6 +494,47 @@ test_unknown_key_top(void **state)
     assert_error(DOC(.extra = "'subnetz':[]"), "$.subnetz", "unknown key");
 }
 
+/* A misspelled collection is one error with a suggestion: its objects are
+ * still loaded under the collection meant, so the references to them do
+ * not each add an error. */
+static void
+test_misspelled_collection(void **state)
+{
+    size_t n = assert_error(
+        raw_doc("{'hosts':[{'id':'host-1','underlay_ip':'192.168.0.1'}],"
+                "'vpcs':[{'id':'vpc-a','cidr_blocks':['10.0.0.0/16'],"
+                "'vni':1}],"
+                "'subnet':[{'id':'subnet-a','vpc':'vpc-a',"
+                "'cidr':'10.0.1.0/24'}],"
+                "'securty_groups':[{'id':'sg-a','vpc':'vpc-a'}],"
+                "'enis':[" ENI_SG("eni-1", "subnet-a", "02:00:00:00:00:01",
+                                  "10.0.1.10", "sg-a") ","
+                ENI_SG("eni-2", "subnet-a", "02:00:00:00:00:02",
+                       "10.0.1.11", "sg-a") "]}"),
+        "$.subnet: ", "unknown key: did you mean \"subnets\"?");
+    assert_int_equal(n, 2);
+    assert_error(
+        raw_doc("{'securty_groups':[{'id':'sg-a','vpc':'vpc-a'}]}"),
+        "$.securty_groups: ", "did you mean \"security_groups\"?");
+
+    /* Errors inside the misspelled collection are still reported, at
+     * their real path. */
+    assert_error(
+        raw_doc("{'vpcs':[{'id':'vpc-a','cidr_blocks':['10.0.0.0/16'],"
+                "'vni':1}],'subnet':[{'id':'subnet-a','vpc':'vpc-a',"
+                "'cidr':'10.0.1.0/33'}]}"),
+        "$.subnet[0].cidr", "not an IPv4 prefix");
+
+    /* If the collection meant is there too, the suggestion is all. */
+    n = assert_error(DOC(.extra = "'vpc':[]"), "$.vpc: ",
+                     "did you mean \"vpcs\"?");
+    assert_int_equal(n, 1);
+
+    /* Far from every key: no suggestion. */
+    assert_error(DOC(.extra = "'colour':[]"), "$.colour: ",
+                 "unknown key (allowed here");
+}
+
 static void
 test_unknown_key_nested(void **state)
 {
@@ -1741,6 +1782,7 @@ main(void)
         cmocka_unit_test(test_malformed_json),
         cmocka_unit_test(test_not_an_object),
         cmocka_unit_test(test_unknown_key_top),
+        cmocka_unit_test(test_misspelled_collection),
         cmocka_unit_test(test_unknown_key_nested),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_missing_required),
