@@ -120,7 +120,8 @@
     "'private_ip':'10.1.1.10','host':'host-2','security_groups':['sg-b']," \
     "'source_dest_check':false,'elastic_ip':'203.0.113.7'}"
 #define ENIS ENI_A1 "," ENI_B1
-#define IGWS IGW("igw-a", "vpc-a")
+/* Both VPCs have an internet gateway: eni-b1 has an elastic IP. */
+#define IGWS IGW("igw-a", "vpc-a") "," IGW("igw-b", "vpc-b")
 
 /* Each field is the contents of one top-level array; NULL means the base
  * document's contents.  A field starting with '!' is emitted as the raw
@@ -275,7 +276,7 @@ test_valid_base(void **state)
     assert_int_equal(r->n_nacls, 2);
     assert_int_equal(r->n_route_tables, 2);
     assert_int_equal(r->n_peerings, 1);
-    assert_int_equal(r->n_gateways, 1);
+    assert_int_equal(r->n_gateways, 2);
 
     struct vpc_vpc *a = &r->vpcs[0], *b = &r->vpcs[1];
     assert_string_equal(a->id, "vpc-a");
@@ -433,7 +434,7 @@ test_valid_gateways(void **state)
                  "'service':'s3','type':'gateway','prefix_list':'pl-s3',"
                  "'allowed_subnets':['subnet-a1']}],"
                  "'description':'all gateway kinds'"));
-    assert_int_equal(r->n_gateways, 5);
+    assert_int_equal(r->n_gateways, 6);
     assert_int_equal(r->n_prefix_lists, 1);
     const struct vpc_route *rt = r->route_tables[0].routes;
     assert_int_equal(rt[0].kind, VPC_TGT_NAT);
@@ -996,8 +997,7 @@ test_route_target_other_vpc(void **state)
     assert_error(DOC(.rtbs = RTB_A_WITH(ROUTE("0.0.0.0/0", "eni-b1"))),
                  "$.route_tables[0].routes[0].target: \"eni-b1\"",
                  "route target belongs to vpc-b, not to vpc-a");
-    assert_error(DOC(.igws = IGWS "," IGW("igw-b", "vpc-b"),
-                     .rtbs = RTB_A_WITH(ROUTE("0.0.0.0/0", "igw-b"))),
+    assert_error(DOC(.rtbs = RTB_A_WITH(ROUTE("0.0.0.0/0", "igw-b"))),
                  "$.route_tables[0].routes[0].target: \"igw-b\"",
                  "route target belongs to vpc-b, not to vpc-a");
     /* A peering connection that does not involve the table's VPC. */
@@ -1292,7 +1292,8 @@ test_gateway_needs_edge(void **state)
                  "$.internet_gateways[0].edge", "the region has 2 edges");
     /* Naming the edge works with any number of edges. */
     assert_loads(DOC(.edges = EDGES "," HOST("edge-2", "192.168.0.101"),
-                     .igws = "{'id':'igw-a','vpc':'vpc-a','edge':'edge-2'}"));
+                     .igws = "{'id':'igw-a','vpc':'vpc-a','edge':'edge-2'},"
+                             "{'id':'igw-b','vpc':'vpc-b','edge':'edge-1'}"));
     assert_error(DOC(.igws = "{'id':'igw-a','vpc':'vpc-a','edge':'host-1'}"),
                  "$.internet_gateways[0].edge: \"host-1\"", "is a host");
 }
@@ -1301,9 +1302,10 @@ static void
 test_two_internet_gateways(void **state)
 {
     assert_error(DOC(.igws = IGWS "," IGW("igw-a2", "vpc-a")),
-                 "$.internet_gateways[1].vpc: \"vpc-a\"",
+                 "$.internet_gateways[2].vpc: \"vpc-a\"",
                  "at most one internet gateway; igw-a is already attached");
-    assert_loads(DOC(.igws = IGWS "," IGW("igw-b", "vpc-b")));
+    assert_loads(DOC(.igws = IGW("igw-b", "vpc-b") ","
+                             IGW("igw-a", "vpc-a")));
 }
 
 static void
@@ -1313,6 +1315,35 @@ test_duplicate_elastic_ip(void **state)
                      "'mac':'02:00:00:00:00:09','private_ip':'10.0.1.9',"
                      "'host':'host-1','elastic_ip':'203.0.113.7'}"),
                  "$.enis[2].elastic_ip", "elastic IP already associated");
+}
+
+/* An elastic IP needs an internet gateway on the ENI's VPC, and is not a
+ * private IP of an ENI (its own or another's, of any VPC). */
+static void
+test_elastic_ip_rules(void **state)
+{
+    size_t n = assert_error(DOC(.igws = IGW("igw-a", "vpc-a")),
+                            "$.enis[1].elastic_ip: \"203.0.113.7\": ",
+                            "vpc-b has no internet gateway: an elastic IP is "
+                            "reachable only through one");
+    assert_int_equal(n, 1);
+    assert_error(DOC(.enis = ENI_A1 ",{'id':'eni-b1','subnet':'subnet-b1',"
+                     "'mac':'02:00:00:00:00:02','private_ip':'10.1.1.10',"
+                     "'host':'host-2','elastic_ip':'10.0.1.10'}"),
+                 "$.enis[1].elastic_ip: \"10.0.1.10\": ",
+                 "is the private IP of eni-a1 (vpc-a): an elastic IP is a "
+                 "public address, distinct from every private one");
+    assert_error(DOC(.enis = ENI_A1 ",{'id':'eni-b1','subnet':'subnet-b1',"
+                     "'mac':'02:00:00:00:00:02','private_ip':'10.1.1.10',"
+                     "'host':'host-2','elastic_ip':'10.1.1.10'}"),
+                 "$.enis[1].elastic_ip: \"10.1.1.10\": ",
+                 "is the private IP of eni-b1 (vpc-b)");
+    /* The ENI whose private IP it is may come after it. */
+    assert_error(DOC(.enis = "{'id':'eni-b1','subnet':'subnet-b1',"
+                     "'mac':'02:00:00:00:00:02','private_ip':'10.1.1.10',"
+                     "'host':'host-2','elastic_ip':'10.0.1.10'}," ENI_A1),
+                 "$.enis[0].elastic_ip: \"10.0.1.10\": ",
+                 "is the private IP of eni-a1 (vpc-a)");
 }
 
 /* ------------------------------------------------------ multiple errors */
@@ -1835,6 +1866,7 @@ main(void)
         cmocka_unit_test(test_gateway_needs_edge),
         cmocka_unit_test(test_two_internet_gateways),
         cmocka_unit_test(test_duplicate_elastic_ip),
+        cmocka_unit_test(test_elastic_ip_rules),
         cmocka_unit_test(test_multiple_parse_errors),
         cmocka_unit_test(test_multiple_check_errors),
         cmocka_unit_test(test_error_format),
