@@ -281,7 +281,8 @@ http_cb(struct evhttp_request *req, void *d_)
     const char *reason = (status == 200 ? "OK" : status == 202 ? "Accepted"
                           : status == 400 ? "Bad Request"
                           : status == 404 ? "Not Found"
-                          : status == 405 ? "Method Not Allowed" : "Error");
+                          : status == 405 ? "Method Not Allowed"
+                          : status == 409 ? "Conflict" : "Error");
     evhttp_send_reply(req, status, reason, buf);
     evbuffer_free(buf);
 }
@@ -372,13 +373,16 @@ usage(void)
            "slice of the\nregion's intents.\n\n"
            "  --host=H             this host's id in the intents (required)\n"
            "  --intents=FILE       read intents from FILE, reload when it "
-           "changes or on SIGHUP\n"
+           "changes or on SIGHUP;\n"
+           "                       FILE is then the only source: PUT "
+           "/v1/intents gets 409\n"
+           "                       (--intents= with no FILE: none)\n"
            "  --region-db=REMOTES  follow the region database (OVSDB "
            "remotes): monitor this\n"
            "                       host's scope, apply it, acknowledge "
            "in Host_Status;\n"
-           "                       --intents and PUT /v1/intents import "
-           "into it\n"
+           "                       --intents (or else PUT /v1/intents) "
+           "imports into it\n"
            "  --state-dir=DIR      persist the last valid document in "
            "DIR/vpcd.state and\n"
            "                       start from it (default: %s/ovs-vpc)\n"
@@ -474,7 +478,10 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         }
         switch (c) {
         case OPT_HOST: d->host = optarg; break;
-        case OPT_INTENTS: d->intents_file = optarg; break;
+        case OPT_INTENTS:
+            /* "--intents=" (the unit's empty VPC_INTENTS): no file. */
+            d->intents_file = optarg[0] ? optarg : NULL;
+            break;
         case OPT_STATE_DIR: state_dir = optarg; break;
         case OPT_HTTP: http = optarg; break;
         case OPT_MAPPING:
