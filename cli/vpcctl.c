@@ -62,6 +62,7 @@ static int opt_uplink_port, opt_dx_port, opt_vpn_port;
 static const char *opt_psk_dir;
 static bool opt_annotate;
 static bool opt_dry_run;
+static bool opt_force_host;
 static enum pl_mapping_mode opt_mapping = PL_MAP_FLOWS;
 static struct pl_binding *opt_bindings;
 static size_t opt_n_bindings;
@@ -304,6 +305,10 @@ cmd_apply(int argc OVS_UNUSED, char *argv[])
                               : sw_default_switch(opt_bridge);
     struct sw_apply_stats st;
     char *error = NULL;
+    /* The switch must be --host's (switch/switch.h, sw_set_host()). */
+    char *db = opt_db ? xstrdup(opt_db) : sw_default_db();
+    sw_set_host(db, opt_host, opt_force_host);
+    free(db);
     if (opt_mapping == PL_MAP_ACTION && !opt_dry_run) {
         /* The cache first: the flows that use it must find it full. */
         error = load_mapping_cache(r);
@@ -993,6 +998,10 @@ usage(void)
            "apply loads the cache)\n"
            "  --annotate           compile: name each flow's intent\n"
            "  --dry-run            apply: report the changes, send nothing\n"
+           "  --force-host         apply: change the switch even if it is "
+           "another host's\n"
+           "                       (Open_vSwitch external_ids:vpc-host), "
+           "and make it --host's\n"
            "  -h, --help           this help\n"
            "  -V, --version        ovs-vpc's and Open vSwitch's versions\n"
            "\nExit status: 0 success, 1 invalid input or failure, 2 usage.\n");
@@ -1022,7 +1031,7 @@ main(int argc, char *argv[])
            OPT_BIND, OPT_TUNNEL, OPT_ANNOTATE, OPT_DRY_RUN, OPT_MAPPING,
            OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR, OPT_REGION_DB,
            OPT_WAIT, OPT_VERB_ARG, OPT_SSL_KEY, OPT_SSL_CERT, OPT_SSL_CA,
-           OPT_ROLE };
+           OPT_ROLE, OPT_FORCE_HOST };
     static const struct option base_options[] = {
         { "host", required_argument, NULL, OPT_HOST },
         { "bridge", required_argument, NULL, OPT_BRIDGE },
@@ -1044,6 +1053,7 @@ main(int argc, char *argv[])
         { "certificate", required_argument, NULL, OPT_SSL_CERT },
         { "ca-cert", required_argument, NULL, OPT_SSL_CA },
         { "role", required_argument, NULL, OPT_ROLE },
+        { "force-host", no_argument, NULL, OPT_FORCE_HOST },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
     };
@@ -1084,6 +1094,7 @@ main(int argc, char *argv[])
         case OPT_PSK_DIR: opt_psk_dir = optarg; break;
         case OPT_REGION_DB: opt_region_db = optarg; break;
         case OPT_ROLE: opt_role = optarg; break;
+        case OPT_FORCE_HOST: opt_force_host = true; break;
         case OPT_SSL_KEY: ssl_key = optarg; break;
         case OPT_SSL_CERT: ssl_cert = optarg; break;
         case OPT_SSL_CA: stream_ssl_set_ca_cert_file(optarg, false); break;

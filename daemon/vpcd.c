@@ -406,6 +406,10 @@ usage(void)
            "  --switch=TARGET      OpenFlow target (default "
            "unix:$OVS_RUNDIR/BR.mgmt)\n"
            "  --vswitchd-ctl=PATH  ovs-vswitchd's control socket\n"
+           "  --force-host         change the switch even if it is another "
+           "host's (Open_vSwitch\n"
+           "                       external_ids:vpc-host), and make it "
+           "--host's\n"
            "  --unixctl=PATH       vpcd's own control socket (default "
            "$OVS_RUNDIR/vpcd.ctl)\n"
            "  -h, --help           this help\n"
@@ -441,7 +445,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         OPT_HOST = UCHAR_MAX + 1, OPT_INTENTS, OPT_STATE_DIR, OPT_HTTP,
         OPT_MAPPING, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_VSWITCHD_CTL,
         OPT_UNIXCTL, OPT_RUN_DIR, OPT_HTTP_MAX_CONNS, OPT_HTTP_MAX_BODY,
-        OPT_HTTP_TIMEOUT, OPT_OVS_TIMEOUT, OPT_REGION_DB,
+        OPT_HTTP_TIMEOUT, OPT_OVS_TIMEOUT, OPT_REGION_DB, OPT_FORCE_HOST,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -462,6 +466,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
         { "ovs-timeout", required_argument, NULL, OPT_OVS_TIMEOUT },
         { "region-db", required_argument, NULL, OPT_REGION_DB },
+        { "force-host", no_argument, NULL, OPT_FORCE_HOST },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         DAEMON_LONG_OPTIONS,
@@ -470,6 +475,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
     };
     const char *state_dir = NULL;
     char *http = NULL;
+    bool force_host = false;
 
     for (;;) {
         int c = getopt_long(argc, argv, "hVv::", long_options, NULL);
@@ -515,6 +521,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
                                              3600 * 1000));
             break;
         case OPT_REGION_DB: d->region_db = optarg; break;
+        case OPT_FORCE_HOST: force_host = true; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         case 'V': vpc_print_version("vpcd"); exit(EXIT_SUCCESS);
         DAEMON_OPTION_HANDLERS
@@ -573,6 +580,9 @@ parse_options(int argc, char *argv[], struct vpcd *d)
     if (!d->db) {
         d->db = sw_default_db();
     }
+    /* Nothing changes the switch unless it is --host's (switch/switch.h,
+     * sw_set_host()). */
+    sw_set_host(d->db, d->host, force_host);
     if (!d->switch_target) {
         d->switch_target = sw_default_switch(d->bridge);
     }
