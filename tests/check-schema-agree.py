@@ -17,7 +17,12 @@ import subprocess
 import sys
 import tempfile
 
-import jsonschema
+try:
+    import jsonschema
+except ImportError:
+    print("  FAIL check-schema-agree.py needs python3-jsonschema "
+          "(scripts/deps.sh installs it)")
+    sys.exit(1)
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VPCCTL = sys.argv[1] if len(sys.argv) > 1 else os.path.join(TOP, "build",
