@@ -219,7 +219,14 @@ main(int argc, char *argv[])
         json_destroy(obj);
         free(host);
 
+        /* An elastic IP needs an internet gateway on the ENI's VPC: pick
+         * an ENI that has one already (bench/gen-region.py gives one to
+         * the first ENI of each VPC with a gateway). */
         e = pick(v, "enis");
+        for (int k = 0; k < 10000 && !shash_find(json_object(e),
+                                                  "elastic_ip"); k++) {
+            e = pick(v, "enis");
+        }
         obj = json_deep_clone(e);
         char *eipv = xasprintf("198.18.%u.%u", (unsigned) (i >> 8) & 0xff,
                                (unsigned) i & 0xff);

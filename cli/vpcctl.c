@@ -46,6 +46,7 @@
 #include "stream-ssl.h"
 #include "regiondb/scope.h"
 #include "translator/model.h"
+#include "translator/version.h"
 #include "util.h"
 
 /* Options shared by the commands. */
@@ -63,6 +64,7 @@ static int opt_uplink_port, opt_dx_port, opt_vpn_port;
 static const char *opt_psk_dir;
 static bool opt_annotate;
 static bool opt_dry_run;
+static bool opt_force_host;
 static enum pl_mapping_mode opt_mapping = PL_MAP_FLOWS;
 static struct pl_binding *opt_bindings;
 static size_t opt_n_bindings;
@@ -339,6 +341,10 @@ cmd_apply(int argc OVS_UNUSED, char *argv[])
                               : sw_default_switch(opt_bridge);
     struct sw_apply_stats st;
     char *error = NULL;
+    /* The switch must be --host's (switch/switch.h, sw_set_host()). */
+    char *db = opt_db ? xstrdup(opt_db) : sw_default_db();
+    sw_set_host(db, opt_host, opt_force_host);
+    free(db);
     if (opt_mapping == PL_MAP_ACTION && !opt_dry_run) {
         /* The cache first: the flows that use it must find it full. */
         error = load_mapping_cache(r);
@@ -773,7 +779,9 @@ cmd_put(int argc OVS_UNUSED, char *argv[])
     struct json *obj = (!strcmp(argv[2], "-") ? json_from_stream(stdin)
                         : json_from_file(argv[2]));
     if (obj->type == JSON_STRING) {
-        fprintf(stderr, "vpcctl: %s: %s\n", argv[2], json_string(obj));
+        char *msg = vpc_json_syntax_error(json_string(obj));
+        fprintf(stderr, "vpcctl: %s: %s\n", argv[2], msg);
+        free(msg);
         json_destroy(obj);
         return 1;
     }
@@ -1040,7 +1048,12 @@ usage(void)
            "  --format=FORMAT      describe, show, routes: text or json; "
            "graph: dot or svg\n"
            "  --dry-run            apply: report the changes, send nothing\n"
+           "  --force-host         apply: change the switch even if it is "
+           "another host's\n"
+           "                       (Open_vSwitch external_ids:vpc-host), "
+           "and make it --host's\n"
            "  -h, --help           this help\n"
+           "  -V, --version        ovs-vpc's and Open vSwitch's versions\n"
            "\nExit status: 0 success, 1 invalid input or failure, 2 usage.\n");
 }
 
@@ -1068,7 +1081,7 @@ main(int argc, char *argv[])
            OPT_BIND, OPT_TUNNEL, OPT_ANNOTATE, OPT_DRY_RUN, OPT_MAPPING,
            OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR, OPT_REGION_DB,
            OPT_WAIT, OPT_VERB_ARG, OPT_SSL_KEY, OPT_SSL_CERT, OPT_SSL_CA,
-           OPT_ROLE, OPT_FORMAT };
+            OPT_ROLE, OPT_FORMAT, OPT_FORCE_HOST };
     static const struct option base_options[] = {
         { "host", required_argument, NULL, OPT_HOST },
         { "bridge", required_argument, NULL, OPT_BRIDGE },
@@ -1091,7 +1104,9 @@ main(int argc, char *argv[])
         { "ca-cert", required_argument, NULL, OPT_SSL_CA },
         { "role", required_argument, NULL, OPT_ROLE },
         { "format", required_argument, NULL, OPT_FORMAT },
+        { "force-host", no_argument, NULL, OPT_FORCE_HOST },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
     };
     /* The options of the object-level verbs, after the fixed ones. */
     size_t n_base = ARRAY_SIZE(base_options), n_verb = 0;
@@ -1110,7 +1125,7 @@ main(int argc, char *argv[])
      * "vpcctl compile FILE --host H". */
     for (;;) {
         int idx = -1;
-        int c = getopt_long(argc, argv, "h", long_options, &idx);
+        int c = getopt_long(argc, argv, "hV", long_options, &idx);
         if (c == -1) {
             break;
         }
@@ -1131,6 +1146,7 @@ main(int argc, char *argv[])
         case OPT_REGION_DB: opt_region_db = optarg; break;
         case OPT_ROLE: opt_role = optarg; break;
         case OPT_FORMAT: vw_options.format = optarg; break;
+        case OPT_FORCE_HOST: opt_force_host = true; break;
         case OPT_SSL_KEY: ssl_key = optarg; break;
         case OPT_SSL_CERT: ssl_cert = optarg; break;
         case OPT_SSL_CA: stream_ssl_set_ca_cert_file(optarg, false); break;
@@ -1160,6 +1176,7 @@ main(int argc, char *argv[])
             }
             break;
         case 'h': usage(); return 0;
+        case 'V': vpc_print_version("vpcctl"); return 0;
         default: fprintf(stderr, "try 'vpcctl --help'\n"); return 2;
         }
     }

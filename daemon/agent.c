@@ -1120,7 +1120,18 @@ vpcd_http(struct vpcd *d, const char *method, const char *path,
 
     *content_type = "application/json";
     if (!strcmp(path, "/v1/intents")) {
-        if (put && d->follow_hooks) {
+        if (put && d->intents_file) {
+            /* One source at a time: the file's next change or a SIGHUP
+             * would silently undo what a PUT installed (docs/vpcd.md). */
+            char *msg = xasprintf("vpcd watches %s (--intents): that file "
+                                  "is its only source of intents; edit it "
+                                  "(vpcd reloads it within a second), or "
+                                  "run vpcd without --intents to PUT",
+                                  d->intents_file);
+            *out = error_json(msg);
+            free(msg);
+            return 409;
+        } else if (put && d->follow_hooks) {
             return d->follow_hooks->import_text(d, body, "http", out);
         } else if (put) {
             return vpcd_apply_text(d, body, "http", out);

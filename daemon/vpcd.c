@@ -51,6 +51,7 @@
 #include "openvswitch/vlog.h"
 #include "stream-ssl.h"
 #include "unixctl.h"
+#include "translator/version.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(vpcd);
@@ -281,7 +282,8 @@ http_cb(struct evhttp_request *req, void *d_)
     const char *reason = (status == 200 ? "OK" : status == 202 ? "Accepted"
                           : status == 400 ? "Bad Request"
                           : status == 404 ? "Not Found"
-                          : status == 405 ? "Method Not Allowed" : "Error");
+                          : status == 405 ? "Method Not Allowed"
+                          : status == 409 ? "Conflict" : "Error");
     evhttp_send_reply(req, status, reason, buf);
     evbuffer_free(buf);
 }
@@ -372,13 +374,16 @@ usage(void)
            "slice of the\nregion's intents.\n\n"
            "  --host=H             this host's id in the intents (required)\n"
            "  --intents=FILE       read intents from FILE, reload when it "
-           "changes or on SIGHUP\n"
+           "changes or on SIGHUP;\n"
+           "                       FILE is then the only source: PUT "
+           "/v1/intents gets 409\n"
+           "                       (--intents= with no FILE: none)\n"
            "  --region-db=REMOTES  follow the region database (OVSDB "
            "remotes): monitor this\n"
            "                       host's scope, apply it, acknowledge "
            "in Host_Status;\n"
-           "                       --intents and PUT /v1/intents import "
-           "into it\n"
+           "                       --intents (or else PUT /v1/intents) "
+           "imports into it\n"
            "  --private-key=FILE, --certificate=FILE, --ca-cert=FILE\n"
            "                       TLS for ssl: region-db remotes (ovs-pki; "
            "the\n"
@@ -414,9 +419,14 @@ usage(void)
            "  --switch=TARGET      OpenFlow target (default "
            "unix:$OVS_RUNDIR/BR.mgmt)\n"
            "  --vswitchd-ctl=PATH  ovs-vswitchd's control socket\n"
+           "  --force-host         change the switch even if it is another "
+           "host's (Open_vSwitch\n"
+           "                       external_ids:vpc-host), and make it "
+           "--host's\n"
            "  --unixctl=PATH       vpcd's own control socket (default "
            "$OVS_RUNDIR/vpcd.ctl)\n"
-           "  -h, --help           this help\n\n"
+           "  -h, --help           this help\n"
+           "  -V, --version        ovs-vpc's and Open vSwitch's versions\n\n"
            "HTTP: PUT/GET /v1/intents, POST /v1/validate, GET /v1/status, "
            "GET /metrics\n"
            "ovs-appctl -t vpcd: vpcd/status, vpcd/reload, vpcd/dump-flows, "
@@ -451,6 +461,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         OPT_HTTP_TIMEOUT, OPT_OVS_TIMEOUT, OPT_REGION_DB, OPT_SSL_KEY,
         OPT_SSL_CERT, OPT_SSL_CA, OPT_BOOTSTRAP_CA_CERT,
         OPT_VERIFY_INCREMENTAL,
+        OPT_FORCE_HOST,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -477,7 +488,9 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "bootstrap-ca-cert", required_argument, NULL,
           OPT_BOOTSTRAP_CA_CERT },
         { "verify-incremental", no_argument, NULL, OPT_VERIFY_INCREMENTAL },
+        { "force-host", no_argument, NULL, OPT_FORCE_HOST },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
@@ -485,15 +498,19 @@ parse_options(int argc, char *argv[], struct vpcd *d)
     const char *state_dir = NULL;
     const char *ssl_key = NULL, *ssl_cert = NULL;
     char *http = NULL;
+    bool force_host = false;
 
     for (;;) {
-        int c = getopt_long(argc, argv, "hv::", long_options, NULL);
+        int c = getopt_long(argc, argv, "hVv::", long_options, NULL);
         if (c == -1) {
             break;
         }
         switch (c) {
         case OPT_HOST: d->host = optarg; break;
-        case OPT_INTENTS: d->intents_file = optarg; break;
+        case OPT_INTENTS:
+            /* "--intents=" (the unit's empty VPC_INTENTS): no file. */
+            d->intents_file = optarg[0] ? optarg : NULL;
+            break;
         case OPT_STATE_DIR: state_dir = optarg; break;
         case OPT_HTTP: http = optarg; break;
         case OPT_MAPPING:
@@ -534,7 +551,9 @@ parse_options(int argc, char *argv[], struct vpcd *d)
             stream_ssl_set_ca_cert_file(optarg, true);
             break;
         case OPT_VERIFY_INCREMENTAL: d->verify_incremental = true; break;
+        case OPT_FORCE_HOST: force_host = true; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
+        case 'V': vpc_print_version("vpcd"); exit(EXIT_SUCCESS);
         DAEMON_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS
         case '?': exit(EXIT_FAILURE);
@@ -597,6 +616,9 @@ parse_options(int argc, char *argv[], struct vpcd *d)
     if (!d->db) {
         d->db = sw_default_db();
     }
+    /* Nothing changes the switch unless it is --host's (switch/switch.h,
+     * sw_set_host()). */
+    sw_set_host(d->db, d->host, force_host);
     if (!d->switch_target) {
         d->switch_target = sw_default_switch(d->bridge);
     }

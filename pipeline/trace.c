@@ -12,6 +12,19 @@
 #include "packets.h"
 #include "util.h"
 
+/* Returns decimal 's' if it is all digits and at most 'max', otherwise -1:
+ * "https" or "443abc" is not a port. */
+static int
+pl_trace_parse_number(const char *s, int max)
+{
+    size_t len = strlen(s);
+    if (!len || len > 5 || strspn(s, "0123456789") != len) {
+        return -1;
+    }
+    int v = atoi(s);
+    return v <= max ? v : -1;
+}
+
 char *
 pl_trace_microflow(const struct vpc_region *r,
                    const struct pl_host_config *cfg, const char *spec,
@@ -64,24 +77,49 @@ pl_trace_microflow(const struct vpc_region *r,
     const char *proto = "icmp";
     int dport = -1, sport = -1, type = 8, ttl = 64, nw_proto = -1;
     for (size_t i = 4; i < n; i++) {
-        bool has_arg = i + 1 < n;
+        static const struct {
+            const char *word;
+            int max;
+            const char *what;
+        } numbers[] = {
+            { "dport", 65535, "a port number" },
+            { "sport", 65535, "a port number" },
+            { "type", 255, "an ICMP type" },
+            { "ttl", 255, "a TTL" },
+            { "proto", 255, "an IP protocol number" },
+        };
+        int *targets[] = { &dport, &sport, &type, &ttl, &nw_proto };
+        size_t k;
+
         if (!strcmp(words[i], "tcp") || !strcmp(words[i], "udp")
             || !strcmp(words[i], "icmp")) {
             proto = words[i];
-        } else if (!strcmp(words[i], "dport") && has_arg) {
-            dport = atoi(words[++i]);
-        } else if (!strcmp(words[i], "sport") && has_arg) {
-            sport = atoi(words[++i]);
-        } else if (!strcmp(words[i], "type") && has_arg) {
-            type = atoi(words[++i]);
-        } else if (!strcmp(words[i], "ttl") && has_arg) {
-            ttl = atoi(words[++i]);
-        } else if (!strcmp(words[i], "proto") && has_arg) {
-            nw_proto = atoi(words[++i]);
-            proto = "ip";
-        } else {
+            continue;
+        }
+        for (k = 0; k < ARRAY_SIZE(numbers); k++) {
+            if (!strcmp(words[i], numbers[k].word)) {
+                break;
+            }
+        }
+        if (k == ARRAY_SIZE(numbers)) {
             *error = xasprintf("\"%s\": unexpected \"%s\"", spec, words[i]);
             goto out;
+        }
+        if (i + 1 >= n) {
+            *error = xasprintf("\"%s\": %s needs %s (0..%d)", spec,
+                               words[i], numbers[k].what, numbers[k].max);
+            goto out;
+        }
+        i++;
+        *targets[k] = pl_trace_parse_number(words[i], numbers[k].max);
+        if (*targets[k] < 0) {
+            *error = xasprintf("\"%s\": %s \"%s\": not %s: a decimal "
+                               "number 0..%d", spec, words[i - 1], words[i],
+                               numbers[k].what, numbers[k].max);
+            goto out;
+        }
+        if (targets[k] == &nw_proto) {
+            proto = "ip";
         }
     }
     ds_put_format(&ds, "in_port=%d,dl_src="ETH_ADDR_FMT",dl_dst="

@@ -58,6 +58,7 @@
 #include "openvswitch/shash.h"
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
+#include "translator/version.h"
 #include "regiondb/write.h"
 #include "stream-ssl.h"
 #include "timeval.h"
@@ -279,7 +280,9 @@ read_body(struct evhttp_request *req, char **error)
     struct json *j = json_from_string(s);
     free(s);
     if (j->type == JSON_STRING) {
-        *error = xasprintf("malformed JSON: %s", json_string(j));
+        char *msg = vpc_json_syntax_error(json_string(j));
+        *error = xasprintf("malformed JSON: %s", msg);
+        free(msg);
         json_destroy(j);
         return NULL;
     }
@@ -572,7 +575,8 @@ usage(void)
            "signed by --ca-cert\n"
            "  --private-key=FILE --certificate=FILE --ca-cert=FILE\n"
            "                        TLS (also used for ssl: region-db "
-           "remotes)\n",
+           "remotes)\n"
+           "  -V, --version         ovs-vpc's and Open vSwitch's versions\n",
            program_name, program_name, ovs_rundir());
     daemon_usage();
     vlog_usage();
@@ -593,6 +597,7 @@ main(int argc, char *argv[])
         { "certificate", required_argument, NULL, OPT_CERT },
         { "ca-cert", required_argument, NULL, OPT_CA },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
@@ -603,7 +608,7 @@ main(int argc, char *argv[])
     const char *listen = default_listen;
     const char *key = NULL, *cert = NULL, *ca = NULL;
     for (;;) {
-        int c = getopt_long(argc, argv, "hv::", long_options, NULL);
+        int c = getopt_long(argc, argv, "hVv::", long_options, NULL);
         if (c == -1) {
             break;
         }
@@ -614,6 +619,7 @@ main(int argc, char *argv[])
         case OPT_CERT: cert = optarg; break;
         case OPT_CA: ca = optarg; break;
         case 'h': usage(); break;
+        case 'V': vpc_print_version("vpc-regiond"); exit(EXIT_SUCCESS);
         DAEMON_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS
         default: exit(EXIT_FAILURE);

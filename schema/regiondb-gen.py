@@ -204,8 +204,15 @@ def alt_type(model, prop, alt):
         enums = alt.get("enum")
         if enums is None:
             enums = [v for o in prop.get("oneOf", []) for v in
-                     o.get("enum", [])]
-        key = {"type": "string", "enum": ["set", sorted(enums)]}
+                     o.get("enum", []) if isinstance(v, str)]
+        key = {"type": "string"}
+        # A string alternative given by a pattern (a protocol number in a
+        # string, "6") is not a finite set: the column takes any string,
+        # and the translator, which validates every write, checks it.
+        patterns = [o for o in prop.get("oneOf", [])
+                    if o.get("type") == "string" and "pattern" in o]
+        if not patterns or alt.get("enum") is not None:
+            key["enum"] = ["set", sorted(enums)]
     return {"type": {"key": key, "min": 0, "max": 1}}
 
 

@@ -6,9 +6,11 @@
 # for host-a following it (vpcd --region-db, action mapping: ovs-ext's
 # mapping cache); show the flows and a few annotated traces; make one
 # object-level change (a security-group rule, vpcctl ... --wait) and show
-# the trace it changes; then stop everything.
+# the trace it changes; then stop everything.  Any step that fails stops
+# the demo with a message and a non-zero exit status.
 #
 #   REGION=examples/peering.json HOST=host-a make demo   # another example
+#   HOST=edge-1 make demo         # the edge of region.json (uplink, DX)
 #   VPC_MAPPING=flows make demo   # stock OpenFlow mapping instead
 #   KEEP=1 make demo      # leave the sandbox running and say how to use it
 set -u
@@ -16,6 +18,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 export VPC_MAPPING=${VPC_MAPPING:-action}
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/vpcd-lib.sh"
+. "$TOP/tests/sandbox/helpers.sh"
 REGION=${REGION:-$TOP/examples/region.json}
 HOST=${HOST:-host-a}
 
@@ -28,23 +31,36 @@ trap 'stop_all; exit 143' INT TERM
 
 say "Validating $REGION"
 "$VPCCTL" validate "$REGION" || exit 1
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if any(h["id"]==sys.argv[2] for h in d.get("hosts",[])) else 1)' "$REGION" "$HOST" \
-    || { echo "demo: $HOST is not a host of $REGION (an edge needs its uplink ports: see tests/sandbox/edge.sh)" >&2; exit 1; }
+# KIND UNDERLAY_IP of $HOST: "host" or "edge".
+read -r kind ip < <(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for kind in ("host", "edge"):
+    for h in d.get(kind + "s", []):
+        if h["id"] == sys.argv[2]:
+            print(kind, h["underlay_ip"])' "$REGION" "$HOST")
+[ -n "${kind:-}" ] \
+    || { echo "demo: $HOST is neither a host nor an edge of $REGION" >&2; exit 1; }
 
 say "Starting the region database in $TEST_DIR/rdb"
 regiondb_start "$TEST_DIR/rdb"
 "$VPCCTL" --region-db="$REGION_DB" load "$REGION" || die "load failed"
 
-say "Starting a sandboxed OVS for $HOST in $TEST_DIR/$HOST"
-ovs_start "$HOST"
-ip=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print([h["underlay_ip"] for h in d["hosts"] if h["id"]==sys.argv[2]][0])' "$REGION" "$HOST")
-sandbox_host "$HOST" "$ip"
-port=1
-for eni in $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(" ".join(e["id"] for e in d["enis"] if e["host"]==sys.argv[2]))' "$REGION" "$HOST"); do
-    sandbox_vm "$HOST" "vm$port" "$port" "$eni"
-    echo "  plugged $eni into br-int port vm$port (ofport $port)"
-    port=$((port + 1))
-done
+say "Starting a sandboxed OVS for $kind $HOST in $TEST_DIR/$HOST"
+if [ "$kind" = edge ]; then
+    # The edge's uplink (ofport 2) and Direct Connect trunk (ofport 3).
+    sandbox_edge "$HOST" "$ip" || die "the edge's sandbox did not start"
+    echo "  uplink on br-int port uplink (ofport 2), Direct Connect on dx (ofport 3)"
+else
+    ovs_start "$HOST" || die "OVS did not start"
+    sandbox_host "$HOST" "$ip" || die "br-int did not come up"
+    port=1
+    for eni in $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(" ".join(e["id"] for e in d["enis"] if e["host"]==sys.argv[2]))' "$REGION" "$HOST"); do
+        sandbox_vm "$HOST" "vm$port" "$port" "$eni" || die "cannot plug $eni"
+        echo "  plugged $eni into br-int port vm$port (ofport $port)"
+        port=$((port + 1))
+    done
+fi
 
 say "vpcd for $HOST follows the region database (mapping: $VPC_MAPPING)"
 vpcd_start "$HOST" "" --region-db="$REGION_DB" || die "vpcd did not start"
@@ -54,18 +70,27 @@ echo "  in sync after ${VPCD_WAITED_MS} ms: $(vpcd_status "$HOST" .flows) flows,
 "$VPCCTL" --region-db="$REGION_DB" status
 
 say "Flows per stage on br-int"
-vpcctl_on "$HOST" compile "$REGION" --host "$HOST" 2>/dev/null \
-    | awk '/^# table/ {t=$0; next} {n[t]++} END {for (t in n) print n[t], t}' \
-    | sort -t: -k1.9n | sed 's/# //'
+out=$(vpcctl_on "$HOST" compile "$REGION" --host "$HOST" 2>"$TEST_DIR/err") \
+    || die "vpcctl compile failed: $(cat "$TEST_DIR/err")"
+awk '/^# table/ {t=$0; next} {n[t]++} END {for (t in n) print n[t], t}' \
+    <<<"$out" | sort -t: -k1.9n | sed 's/# //'
 
 say "A few flows, with the intent that made each one (vpcctl compile --annotate)"
-vpcctl_on "$HOST" compile "$REGION" --host "$HOST" --annotate \
-    | grep -A1 -E '^#   from (sg-web ingress\[0\]|rtb-web routes\[0\])' | head -8
+out=$(vpcctl_on "$HOST" compile "$REGION" --host "$HOST" --annotate \
+      2>"$TEST_DIR/err") \
+    || die "vpcctl compile --annotate failed: $(cat "$TEST_DIR/err")"
+if [ "$kind" = edge ]; then
+    pattern='^#   from (igw-web|nat-web|dxvif-)'
+else
+    pattern='^#   from (sg-web ingress\[0\]|rtb-web routes\[0\])'
+fi
+grep -A1 -E "$pattern" <<<"$out" | head -8
 
 trace() {
     say "Trace: $1"
-    vpcctl_on "$HOST" trace "$REGION" --host "$HOST" "$1" \
-        | grep -E '^ *\[|^Verdict|^Datapath'
+    out=$(vpcctl_on "$HOST" trace "$REGION" --host "$HOST" "$1" 2>&1) \
+        || die "vpcctl trace '$1' failed: $out"
+    grep -E '^ *\[|^Verdict|^Datapath' <<<"$out"
 }
 if [ "$REGION" = "$TOP/examples/region.json" ] && [ "$HOST" = host-a ]; then
     trace 'from eni-client-a to 10.10.1.10 tcp dport 443'    # allowed by sg-web
@@ -106,7 +131,7 @@ if [ -n "${KEEP:-}" ]; then
     echo "  $VPCCTL --region-db=$REGION_DB status"
     echo "  curl -s http://127.0.0.1:${VPCD_PORT[$HOST]}/v1/status"
     echo "  $OVS/utilities/ovs-ofctl -O OpenFlow15 dump-flows br-int"
-    echo "  $VPCCTL trace $REGION --host $HOST 'from eni-web-a to 10.10.2.10 tcp dport 8080'"
+    [ "$kind" = host ] && echo "  $VPCCTL trace $REGION --host $HOST 'from eni-web-a to 10.10.2.10 tcp dport 8080'"
     echo "  stop: kill \$(cat $TEST_DIR/$HOST/vpcd.pid) \$(cat $TEST_DIR/$HOST/ovs-vswitchd.pid) \$(cat $TEST_DIR/$HOST/ovsdb-server.pid) \$(cat $TEST_DIR/rdb/region.pid)"
     exit 0
 fi

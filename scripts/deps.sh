@@ -11,6 +11,7 @@ PKGS=(
   openvswitch-source
   libevent-dev libcmocka-dev libssl-dev libcap-ng-dev
   iproute2 ethtool tcpdump iputils-ping netcat-openbsd procps jq curl
+  python3-jsonschema
   clang-14 libclang-rt-14-dev
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
   ovn-central

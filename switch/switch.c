@@ -571,6 +571,143 @@ sw_ovsdb_transact(const char *db, struct json *params,
     return NULL;
 }
 
+/* The host check (sw_set_host()). */
+static char *host_db, *host_id;
+static bool host_force, host_verified;
+
+void
+sw_set_host(const char *db, const char *host, bool force)
+{
+    free(host_db);
+    free(host_id);
+    host_db = db ? xstrdup(db) : NULL;
+    host_id = host ? xstrdup(host) : NULL;
+    host_force = force;
+    host_verified = false;
+}
+
+/* Checks, and unless 'dry_run' claims, that the switch is host_id
+ * (sw_set_host()).  Returns NULL or a malloc'd error. */
+static char *
+host_check(bool dry_run)
+{
+    if (!host_id || !host_db || host_verified) {
+        return NULL;
+    }
+    struct json *op = json_from_string(
+        "{\"op\": \"select\", \"table\": \"Open_vSwitch\", \"where\": [],"
+        " \"columns\": [\"_uuid\", \"external_ids\"]}");
+    struct jsonrpc_msg *reply;
+    char *err = sw_ovsdb_transact(host_db, json_array_create_2(
+                                       json_string_create("Open_vSwitch"), op),
+                                   &reply);
+    if (err) {
+        return err;
+    }
+    const struct json *result = reply->result;
+    const struct json *rows = NULL;
+    if (result && result->type == JSON_ARRAY && json_array(result)->n == 1
+        && json_array(result)->elems[0]->type == JSON_OBJECT) {
+        rows = shash_find_data(json_object(json_array(result)->elems[0]),
+                               "rows");
+    }
+    if (!rows || rows->type != JSON_ARRAY || json_array(rows)->n != 1) {
+        err = xasprintf("%s: no Open_vSwitch record to tell which host this "
+                        "switch is (ovs-vsctl init)", host_db);
+        goto out;
+    }
+    const struct json *row = json_array(rows)->elems[0];
+    const struct json *uuid = shash_find_data(json_object(row), "_uuid");
+    const struct json *ids = shash_find_data(json_object(row),
+                                             "external_ids");
+    const struct json *cur = ids ? map_get(ids, "vpc-host") : NULL;
+    const char *owner = cur && cur->type == JSON_STRING ? json_string(cur)
+                                                        : NULL;
+    if (owner && !strcmp(owner, host_id)) {
+        host_verified = true;
+        goto out;
+    }
+    if (owner && !host_force) {
+        err = xasprintf("%s: this switch is %s's (Open_vSwitch "
+                        "external_ids:vpc-host=%s), not %s's: refusing to "
+                        "change its flows (a wrong --host?); if this machine "
+                        "is now %s, give --force-host once, or run "
+                        "'ovs-vsctl set Open_vSwitch . "
+                        "external_ids:vpc-host=%s'", host_db, owner, owner,
+                        host_id, host_id, host_id);
+        goto out;
+    }
+    if (dry_run) {
+        goto out;               /* It would claim the switch. */
+    }
+    /* Claim it, if its external_ids are still what was read. */
+    struct json *where = json_array_create_1(json_array_create_3(
+        json_string_create("_uuid"), json_string_create("=="),
+        json_clone(uuid)));
+    struct json *wait = json_object_create();
+    json_object_put_string(wait, "op", "wait");
+    json_object_put_string(wait, "table", "Open_vSwitch");
+    json_object_put(wait, "where", json_clone(where));
+    json_object_put(wait, "columns", json_array_create_1(
+                        json_string_create("external_ids")));
+    json_object_put_string(wait, "until", "==");
+    struct json *was = json_object_create();
+    json_object_put(was, "external_ids", json_clone(ids));
+    json_object_put(wait, "rows", json_array_create_1(was));
+    json_object_put(wait, "timeout", json_integer_create(0));
+
+    struct json *mutate = json_object_create();
+    json_object_put_string(mutate, "op", "mutate");
+    json_object_put_string(mutate, "table", "Open_vSwitch");
+    json_object_put(mutate, "where", where);
+    struct json *pair = json_array_create_2(json_string_create("vpc-host"),
+                                            json_string_create(host_id));
+    json_object_put(mutate, "mutations", json_array_create_2(
+        json_array_create_3(json_string_create("external_ids"),
+                            json_string_create("delete"),
+                            json_array_create_2(
+                                json_string_create("set"),
+                                json_array_create_1(
+                                    json_string_create("vpc-host")))),
+        json_array_create_3(json_string_create("external_ids"),
+                            json_string_create("insert"),
+                            json_array_create_2(
+                                json_string_create("map"),
+                                json_array_create_1(pair)))));
+    struct json *params = json_array_create_3(
+        json_string_create("Open_vSwitch"), wait, mutate);
+    struct jsonrpc_msg *claimed;
+    err = sw_ovsdb_transact(host_db, params, &claimed);
+    if (!err) {
+        const struct json *r = claimed->result;
+        for (size_t i = 0; r && r->type == JSON_ARRAY
+                           && i < json_array(r)->n; i++) {
+            const struct json *e = json_array(r)->elems[i];
+            const struct json *msg = (e->type == JSON_OBJECT
+                                      ? shash_find_data(json_object(e),
+                                                        "error")
+                                      : NULL);
+            if (msg && !err) {
+                char *s = json_to_string(e, 0);
+                err = xasprintf("%s: could not claim the switch for %s "
+                                "(external_ids:vpc-host): %s", host_db,
+                                host_id, s);
+                free(s);
+            }
+        }
+        jsonrpc_msg_destroy(claimed);
+    }
+    if (!err) {
+        VLOG_INFO("%s: this switch is now %s's (Open_vSwitch "
+                  "external_ids:vpc-host%s%s)", host_db, host_id,
+                  owner ? ", was " : "", owner ? owner : "");
+        host_verified = true;
+    }
+out:
+    jsonrpc_msg_destroy(reply);
+    return err;
+}
+
 void
 sw_bindings_free(struct pl_binding *b, size_t n)
 {
@@ -866,6 +1003,11 @@ char *
 sw_apply_flowset(const char *target, struct sw_flowset *fs, bool dry_run,
                   struct sw_apply_stats *stats)
 {
+    char *host_error = host_check(dry_run);
+    if (host_error) {
+        memset(stats, 0, sizeof *stats);
+        return host_error;
+    }
     struct hmap *desired_ = &fs->flows;
     char *error = NULL;
     memset(stats, 0, sizeof *stats);
@@ -1031,6 +1173,11 @@ char *
 sw_mapping_load(const char *ctl, const char *dir,
                  const struct pl_mapping_entry *e, size_t n, char **reply)
 {
+    char *host_error = host_check(false);
+    if (host_error) {
+        *reply = NULL;
+        return host_error;
+    }
     *reply = NULL;
     if (!dir) {
         const char *tmpdir = getenv("TMPDIR");
@@ -1111,6 +1258,11 @@ sw_apply_delta(const char *target, const struct pl_flows *old,
                 const struct pl_flows *new, struct sw_flowset *fs,
                 struct sw_apply_stats *stats)
 {
+    char *host_error = host_check(false);
+    if (host_error) {
+        memset(stats, 0, sizeof *stats);
+        return host_error;
+    }
     struct ovs_list adds, dels;     /* Parsed "struct of_flow"s. */
     char *error = NULL;
     const struct pl_flow *pf;

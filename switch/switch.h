@@ -17,6 +17,7 @@
 #ifndef SWITCH_SWITCH_H
 #define SWITCH_SWITCH_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include "pipeline/pipeline.h"
@@ -36,6 +37,17 @@ struct json;
 char *sw_ovsdb_transact(const char *db, struct json *params,
                          struct jsonrpc_msg **reply)
     OVS_WARN_UNUSED_RESULT;
+
+/* Which host the switch is.  A switch says it in Open_vSwitch
+ * external_ids:vpc-host.  After sw_set_host(db, host, force), the
+ * functions below that change the switch (sw_apply_flows(),
+ * sw_apply_flowset(), sw_apply_delta(), sw_mapping_load()) first check it
+ * in OVSDB 'db': unset, they set it to 'host' (the first vpcctl apply or
+ * vpcd run claims the switch; a dry run only checks); equal, they go on;
+ * another host's, they fail with an error naming both, unless 'force',
+ * which claims the switch for 'host'.  Once the check passed it is not
+ * repeated.  Without sw_set_host(), nothing is checked. */
+void sw_set_host(const char *db, const char *host, bool force);
 
 char *sw_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
                               size_t *n, struct sw_ovs_ports *)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every example validates; every examples/invalid/X.json is refused and its
-# errors include each line of X.expected.
+# errors include each line of X.expected (a line "#errors N": exactly N
+# errors); the JSON Schema agrees with the translator on the examples and on
+# rules of every protocol form.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 VPCCTL=$TOP/build/vpcctl
@@ -14,13 +16,23 @@ for f in "$TOP"/examples/invalid/*.json; do
     if [ "$rc" -ne 1 ]; then
         echo "  FAIL ${f#$TOP/}: exit $rc, wanted 1"; fails=$((fails + 1)); continue
     fi
+    n_errors=$(grep -c '^  ' <<<"$out")
     while IFS= read -r want; do
         [ -z "$want" ] && continue
+        if [[ $want =~ ^#errors\ ([0-9]+)$ ]]; then
+            if [ "$n_errors" -ne "${BASH_REMATCH[1]}" ]; then
+                echo "  FAIL ${f#$TOP/}: $n_errors errors, wanted ${BASH_REMATCH[1]}"
+                fails=$((fails + 1))
+            fi
+            continue
+        fi
         if ! grep -qF -- "$want" <<<"$out"; then
             echo "  FAIL ${f#$TOP/}: no error containing: $want"
             fails=$((fails + 1))
         fi
     done < "${f%.json}.expected"
-    echo "  ok   invalid: ${f#$TOP/} ($(grep -c '^  ' <<<"$out") errors)"
+    echo "  ok   invalid: ${f#$TOP/} ($n_errors errors)"
 done
+# The JSON Schema and the translator accept and refuse the same rules.
+python3 "$TOP/tests/check-schema-agree.py" "$VPCCTL" || fails=$((fails + 1))
 [ "$fails" -eq 0 ]

@@ -21,6 +21,19 @@ grep -q '^ExecStart=/usr/sbin/vpcd ' "$D/lib/systemd/system/ovs-vpcd.service" \
     && echo "  ok   installed vpcd --help" || { echo "  FAIL installed vpcd"; fails=$((fails + 1)); }
 "$D/usr/sbin/vpc-regiond" --help | grep -q -- '--region-db' \
     && echo "  ok   installed vpc-regiond --help" || { echo "  FAIL installed vpc-regiond"; fails=$((fails + 1)); }
+# --version names the project's version (NEWS's newest) and the pinned
+# Open vSwitch the binary was built against.
+news=$(sed -n 's/^v\([0-9][0-9.]*\) .*/\1/p' "$TOP/NEWS" | head -1)
+ovs=$(sed -n 's/^OVS_VERSION *:= *//p' "$TOP/ovs-ext/ovs.mk")
+for p in usr/bin/vpcctl usr/sbin/vpcd usr/sbin/vpc-regiond; do
+    out=$("$D/$p" --version 2>&1); rc=$?
+    if [ "$rc" -eq 0 ] && grep -qx "${p##*/} (ovs-vpc) $news" <<<"$out" \
+       && grep -q "^Open vSwitch $ovs " <<<"$out"; then
+        echo "  ok   installed ${p##*/} --version: $(tr '\n' ' ' <<<"$out")"
+    else
+        echo "  FAIL ${p##*/} --version (exit $rc): $out"; fails=$((fails + 1))
+    fi
+done
 ovsdb=$TOP/build/ovs/ovsdb/ovsdb-tool
 "$ovsdb" create "$D/region.db" "$D/usr/share/ovs-vpc/region.ovsschema" \
     && echo "  ok   ovsdb-tool creates a region database from the installed schema" \

@@ -64,6 +64,21 @@ dup_check(struct hmap *set, const void *scope, uint64_t key, size_t idx)
     return SIZE_MAX;
 }
 
+/* Returns the index of the first holder of ('scope', 'key') in 'set', or
+ * SIZE_MAX. */
+static size_t
+dup_find(const struct hmap *set, const void *scope, uint64_t key)
+{
+    uint32_t hash = hash_pointer(scope, hash_uint64(key));
+    const struct dup_node *d;
+    HMAP_FOR_EACH_WITH_HASH (d, node, hash, set) {
+        if (d->key == key && d->scope == scope) {
+            return d->first;
+        }
+    }
+    return SIZE_MAX;
+}
+
 static void
 dup_destroy(struct hmap *set)
 {
@@ -449,6 +464,34 @@ vpc_report_eni_dup_eip(const struct vpc_eni *e, const struct vpc_obj_path *op,
 }
 
 void
+vpc_report_eni_eip_no_igw(const struct vpc_eni *e,
+                          const struct vpc_obj_path *op,
+                          struct vpc_errors *errs)
+{
+    char *path = vpc_obj_path_format(op, ".elastic_ip");
+    char *v = ip_str(e->elastic_ip);
+    vpc_errors_add(errs, path, v, "%s has no internet gateway: an elastic "
+                   "IP is reachable only through one", e->subnet->vpc->id);
+    free(path);
+    free(v);
+}
+
+void
+vpc_report_eni_eip_private(const struct vpc_eni *e,
+                           const struct vpc_obj_path *op,
+                           const struct vpc_eni *owner,
+                           struct vpc_errors *errs)
+{
+    char *path = vpc_obj_path_format(op, ".elastic_ip");
+    char *v = ip_str(e->elastic_ip);
+    vpc_errors_add(errs, path, v, "is the private IP of %s (%s): an elastic "
+                   "IP is a public address, distinct from every private one",
+                   owner->id, owner->subnet->vpc->id);
+    free(path);
+    free(v);
+}
+
+void
 vpc_check_eni_sgs(const struct vpc_eni *e, const struct vpc_obj_path *op,
                   struct vpc_errors *errs)
 {
@@ -471,9 +514,38 @@ check_enis(struct vpc_region *r, struct vpc_errors *errs)
     struct hmap ips = HMAP_INITIALIZER(&ips);
     struct hmap macs = HMAP_INITIALIZER(&macs);
     struct hmap eips = HMAP_INITIALIZER(&eips);
+
+    /* For elastic IPs: the VPCs with an internet gateway, and every
+     * private IP of any VPC with its first ENI. */
+    struct hmap igw_vpcs = HMAP_INITIALIZER(&igw_vpcs);
+    struct hmap privates = HMAP_INITIALIZER(&privates);
+    bool any_eip = false;
+    for (size_t i = 0; i < r->n_enis; i++) {
+        any_eip |= r->enis[i].has_elastic_ip;
+    }
+    if (any_eip) {
+        for (size_t i = 0; i < r->n_gateways; i++) {
+            if (r->gateways[i].kind == VPC_TGT_IGW) {
+                dup_check(&igw_vpcs, r->gateways[i].vpc, 0, i);
+            }
+        }
+        for (size_t i = 0; i < r->n_enis; i++) {
+            dup_check(&privates, NULL, r->enis[i].ip, i);
+        }
+    }
+
     for (size_t i = 0; i < r->n_enis; i++) {
         struct vpc_eni *e = &r->enis[i];
         struct vpc_obj_path op = { "enis", NULL, i };
+        if (e->has_elastic_ip) {
+            if (dup_find(&igw_vpcs, e->subnet->vpc, 0) == SIZE_MAX) {
+                vpc_report_eni_eip_no_igw(e, &op, errs);
+            }
+            size_t owner = dup_find(&privates, NULL, e->elastic_ip);
+            if (owner != SIZE_MAX) {
+                vpc_report_eni_eip_private(e, &op, &r->enis[owner], errs);
+            }
+        }
         if (vpc_check_eni_address(e, &op, errs)) {
             size_t prev = dup_check(&ips, e->subnet->vpc, e->ip, i);
             if (prev != SIZE_MAX) {
@@ -493,6 +565,8 @@ check_enis(struct vpc_region *r, struct vpc_errors *errs)
     dup_destroy(&ips);
     dup_destroy(&macs);
     dup_destroy(&eips);
+    dup_destroy(&igw_vpcs);
+    dup_destroy(&privates);
 }
 
 bool

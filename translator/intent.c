@@ -119,6 +119,9 @@ struct loader {
     struct vpc_errors *errs;
     const struct json *doc;
     const struct json *items[N_COLLECTIONS];    /* Arrays, or NULL. */
+    const char *keys[N_COLLECTIONS];    /* Top-level key of each: the
+                                         * collection's, or a misspelling
+                                         * of it loaded in its place. */
     void *objs[N_COLLECTIONS];          /* First object of each. */
 };
 
@@ -188,6 +191,52 @@ subindex(const char *path, size_t i)
     return json_path(path, "", i);
 }
 
+/* Returns the edit distance (Levenshtein) between 'a' and 'b', counted up
+ * to 'max' + 1: a cap that keeps the table small. */
+static size_t
+edit_distance(const char *a, const char *b, size_t max)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > max) {
+        return max + 1;
+    }
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++) {
+        row[j] = j;
+    }
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            best = MIN(best, row[j - 1] + 1);
+            best = MIN(best, up + 1);
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return MIN(row[lb], max + 1);
+}
+
+/* Returns the key of the NULL-terminated 'allowed' that 'key' is most
+ * likely a misspelling of (at most two edits, and fewer than half its
+ * length), or NULL. */
+static const char *
+near_key(const char *key, const char *const allowed[])
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+    for (const char *const *a = allowed; *a; a++) {
+        size_t d = edit_distance(key, *a, 2);
+        if (d < best_d && 2 * d < strlen(*a)) {
+            best = *a;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
 /* Reports every key of 'obj' that is not in the NULL-terminated 'allowed'. */
 static void
 check_keys(struct loader *ld, const struct json *obj, const char *path,
@@ -227,8 +276,14 @@ check_keys(struct loader *ld, const struct json *obj, const char *path,
                 ds_put_format(&keys, "%s%s", a == allowed ? "" : ", ", *a);
             }
             char *p = subpath(path, nodes[i]->name);
-            error_at(ld, p, NULL, "unknown key (allowed here: %s)",
-                     ds_cstr(&keys));
+            const char *near = near_key(nodes[i]->name, allowed);
+            if (near) {
+                error_at(ld, p, NULL, "unknown key: did you mean \"%s\"? "
+                         "(allowed here: %s)", near, ds_cstr(&keys));
+            } else {
+                error_at(ld, p, NULL, "unknown key (allowed here: %s)",
+                         ds_cstr(&keys));
+            }
             free(p);
             ds_destroy(&keys);
         }
@@ -538,8 +593,35 @@ register_objects(struct loader *ld)
     /* Size every array first; gateways of every kind share one. */
     size_t n_gw = 0;
     for (size_t c = 0; c < N_COLLECTIONS; c++) {
+        ld->keys[c] = collections[c].key;
         ld->items[c] = get(ld, ld->doc, "$", collections[c].key, JSON_ARRAY,
                            false);
+        if (!ld->items[c]
+            && !shash_find(json_object(ld->doc), collections[c].key)) {
+            /* A misspelled collection ("subnet") has been reported once,
+             * by check_keys(); load it as the collection meant, at its own
+             * path, so that every reference to its objects does not add
+             * an error of its own. */
+            const struct shash_node **nodes = shash_sort(
+                json_object(ld->doc));
+            size_t n = shash_count(json_object(ld->doc));
+            for (size_t i = 0; i < n; i++) {
+                const char *key = nodes[i]->name;
+                const struct json *v = nodes[i]->data;
+                const char *const *a = top_keys;
+                while (*a && strcmp(*a, key)) {
+                    a++;
+                }
+                const char *near = *a ? NULL : near_key(key, top_keys);
+                if (near && !strcmp(near, collections[c].key)
+                    && v->type == JSON_ARRAY) {
+                    ld->keys[c] = key;
+                    ld->items[c] = v;
+                    break;
+                }
+            }
+            free(nodes);
+        }
         if (ld->items[c] && collections[c].kind == OBJ_GW) {
             n_gw += json_array(ld->items[c])->n;
         }
@@ -562,7 +644,7 @@ register_objects(struct loader *ld)
 
         for (size_t i = 0; i < n; i++) {
             const struct json *item = json_array(ld->items[c])->elems[i];
-            char *path = json_path("$", col->key, i);
+            char *path = json_path("$", ld->keys[c], i);
             register_object(ld, col, item, path,
                             base + i * obj_size(col->kind), true);
             free(path);
@@ -704,11 +786,20 @@ parse_protocol(const struct json *v, int *proto)
         { "tcp", 6 }, { "udp", 17 }, { "icmp", 1 },
         { "-1", VPC_PROTO_ALL }, { "all", VPC_PROTO_ALL },
     };
+    const char *s = json_string(v);
     for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-        if (!strcmp(json_string(v), names[i].name)) {
+        if (!strcmp(s, names[i].name)) {
             *proto = names[i].proto;
             return true;
         }
+    }
+    /* A number in a string, as the AWS CLI writes it ("6"): decimal, no
+     * leading zero, 0..255 (the schema's pattern says the same). */
+    size_t len = strlen(s);
+    if (len && len <= 3 && strspn(s, "0123456789") == len
+        && (s[0] != '0' || len == 1) && atoi(s) <= 255) {
+        *proto = atoi(s);
+        return true;
     }
     return false;
 }
@@ -726,9 +817,17 @@ parse_rule_match(struct loader *ld, const struct json *j, const char *path,
     char *pp = subpath(path, "protocol");
     if (!pv) {
         error_at(ld, pp, NULL, "required key is missing");
+        free(pp);
+        return;
     } else if (!parse_protocol(pv, &m->protocol)) {
         error_at(ld, pp, pv, "must be \"tcp\", \"udp\", \"icmp\", \"-1\" "
-                 "(all) or a protocol number 0..255");
+                 "(all) or a protocol number 0..255 (a number or a string "
+                 "of one, as \"6\")");
+        /* Whether ports or ICMP fields belong depends on the protocol:
+         * without one, saying they do not would be a second, wrong
+         * error. */
+        free(pp);
+        return;
     }
     free(pp);
 
@@ -1227,7 +1326,7 @@ parse_objects(struct loader *ld)
             if (j->type != JSON_OBJECT) {
                 continue;
             }
-            char *path = json_path("$", col->key, i);
+            char *path = json_path("$", ld->keys[c], i);
             parse_object(ld, col, j, path,
                          (char *) ld->objs[c] + i * obj_size(col->kind));
             free(path);
@@ -1401,6 +1500,19 @@ check_duplicate_keys(const char *text, struct vpc_errors *errs)
 
 /* --------------------------------------------------------------- loading */
 
+char *
+vpc_json_syntax_error(const char *ovs_error)
+{
+    unsigned int line, column;
+    int n = 0;
+    if (sscanf(ovs_error, "line %u, column %u, byte %*u: %n", &line,
+               &column, &n) == 2 && n > 0) {
+        return xasprintf("line %u, column %u: %s", line + 1, column + 1,
+                         ovs_error + n);
+    }
+    return xstrdup(ovs_error);
+}
+
 void vpc_check_region(struct vpc_region *, struct vpc_errors *);
 
 struct vpc_region *
@@ -1411,10 +1523,11 @@ vpc_region_from_json(const struct json *doc, struct vpc_errors *errs)
     size_t n_errors = errs->n;
 
     if (doc->type == JSON_STRING) {
-        /* The OVS parser reports syntax errors as a string that already
-         * gives the line and column. */
-        vpc_errors_add(errs, "$", NULL, "malformed JSON: %s",
-                       json_string(doc));
+        /* The OVS parser reports syntax errors as a string that gives the
+         * line and column, 0-based. */
+        char *msg = vpc_json_syntax_error(json_string(doc));
+        vpc_errors_add(errs, "$", NULL, "malformed JSON: %s", msg);
+        free(msg);
     } else if (doc->type != JSON_OBJECT) {
         char *v = json_value_str(doc);
         vpc_errors_add(errs, "$", v, "a region document must be a JSON "

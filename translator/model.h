@@ -313,6 +313,12 @@ void vpc_errors_destroy(struct vpc_errors *);
 /* Loads and validates the region in the JSON text 'string' (or file
  * 'file_name').  On success returns a new region and leaves 'errors' empty.
  * On failure returns NULL and appends every error found to 'errors'. */
+/* Returns a malloc'd copy of 'ovs_error', a syntax error of OVS's JSON
+ * parser ("line L, column C, byte B: MESSAGE", all 0-based), with the line
+ * and column 1-based as editors show them ("line L+1, column C+1:
+ * MESSAGE").  Other messages are copied unchanged. */
+char *vpc_json_syntax_error(const char *ovs_error);
+
 struct vpc_region *vpc_region_from_string(const char *string,
                                           struct vpc_errors *errors);
 struct vpc_region *vpc_region_from_file(const char *file_name,

@@ -109,6 +109,16 @@ void vpc_report_eni_dup_mac(const struct vpc_eni *e,
 void vpc_report_eni_dup_eip(const struct vpc_eni *e,
                             const struct vpc_obj_path *op,
                             struct vpc_errors *errors);
+/* ENI 'e' (at 'op') has an elastic IP, but its VPC has no internet
+ * gateway; or its elastic IP is the private IP of 'owner' (the first ENI,
+ * in document order, of any VPC, 'e' itself included, that has it). */
+void vpc_report_eni_eip_no_igw(const struct vpc_eni *e,
+                               const struct vpc_obj_path *op,
+                               struct vpc_errors *errors);
+void vpc_report_eni_eip_private(const struct vpc_eni *e,
+                                const struct vpc_obj_path *op,
+                                const struct vpc_eni *owner,
+                                struct vpc_errors *errors);
 
 /* A subnet inside its VPC, /28 or larger, its route table and network ACL
  * in its VPC; and the report of its overlap with earlier subnet

@@ -13,8 +13,8 @@
  *     table or network ACL; the route tables with a route to an ENI, a
  *     peering or a gateway; the security groups with a rule naming a group;
  *     everything of a VPC...), with a count;
- *   - ENIs by (VPC, private IP), by MAC and by elastic IP; hosts and edges
- *     by underlay address; VPCs by VNI.
+ *   - ENIs by (VPC, private IP), by private IP alone, by MAC and by
+ *     elastic IP; hosts and edges by underlay address; VPCs by VNI.
  *
  * The model is updated in place, object by object: the objects loaded with
  * the document stay in the region's arrays, new ones are malloc'd one by
@@ -71,7 +71,7 @@ struct vobj {
     struct hmap referrers;      /* struct vref. */
 
     /* ENIs: the keys under which the indexes hold it. */
-    struct hmap_node ip_node, mac_node, eip_node;
+    struct hmap_node ip_node, mac_node, eip_node, any_ip_node;
     const void *ip_scope;       /* Its VPC. */
     uint32_t ip, eip;
     uint64_t mac;
@@ -88,6 +88,7 @@ struct vpc_validator {
     struct vpc_region *r;
     struct hmap objs;           /* struct vobj, by hash_string(id). */
     struct hmap ips, macs, eips;        /* ENIs' struct vobj. */
+    struct hmap any_ips;                /* ENIs', by private IP alone. */
     struct hmap underlays;              /* Hosts' and edges'. */
     struct hmap vnis;                   /* VPCs'. */
     uint64_t next_seq;
@@ -317,6 +318,21 @@ find_eip(const struct vpc_validator *v, uint32_t eip, const struct vobj *self)
     return NULL;
 }
 
+/* The first ENI in document order, other than 'self', whose private IP is
+ * 'ip' (of any VPC), or NULL. */
+static struct vobj *
+find_any_ip(const struct vpc_validator *v, uint32_t ip,
+            const struct vobj *self)
+{
+    struct vobj *o, *first = NULL;
+    HMAP_FOR_EACH_WITH_HASH (o, any_ip_node, hash_int(ip, 0), &v->any_ips) {
+        if (o != self && o->ip == ip && (!first || o->seq < first->seq)) {
+            first = o;
+        }
+    }
+    return first;
+}
+
 static void
 eni_index_add(struct vpc_validator *v, struct vobj *o)
 {
@@ -327,6 +343,7 @@ eni_index_add(struct vpc_validator *v, struct vobj *o)
     o->has_eip = e->has_elastic_ip;
     o->eip = e->elastic_ip;
     hmap_insert(&v->ips, &o->ip_node, ip_hash(o->ip_scope, o->ip));
+    hmap_insert(&v->any_ips, &o->any_ip_node, hash_int(o->ip, 0));
     hmap_insert(&v->macs, &o->mac_node, hash_uint64(o->mac));
     if (o->has_eip) {
         hmap_insert(&v->eips, &o->eip_node, hash_int(o->eip, 0));
@@ -337,6 +354,7 @@ static void
 eni_index_remove(struct vpc_validator *v, struct vobj *o)
 {
     hmap_remove(&v->ips, &o->ip_node);
+    hmap_remove(&v->any_ips, &o->any_ip_node);
     hmap_remove(&v->macs, &o->mac_node);
     if (o->has_eip) {
         hmap_remove(&v->eips, &o->eip_node);
@@ -413,6 +431,7 @@ state_build(struct vpc_validator *v, struct json *doc, struct vpc_region *r)
     v->r = r;
     hmap_init(&v->objs);
     hmap_init(&v->ips);
+    hmap_init(&v->any_ips);
     hmap_init(&v->macs);
     hmap_init(&v->eips);
     hmap_init(&v->underlays);
@@ -452,6 +471,7 @@ state_destroy(struct vpc_validator *v)
     }
     hmap_destroy(&v->objs);
     hmap_destroy(&v->ips);
+    hmap_destroy(&v->any_ips);
     hmap_destroy(&v->macs);
     hmap_destroy(&v->eips);
     hmap_destroy(&v->underlays);
@@ -701,6 +721,52 @@ check_eni_dups(const struct vpc_validator *v, const struct vpc_eni *e,
     }
 }
 
+/* Whether VPC 'vpc' has an internet gateway other than 'except'. */
+static bool
+vpc_has_igw(const struct vpc_validator *v, const struct vpc_vpc *vpc,
+            const struct vobj *except)
+{
+    size_t n;
+    struct vobj **refs = referrers(find_obj(v, vpc->id), &n);
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++) {
+        found = refs[i]->c == C_IGW && refs[i] != except;
+    }
+    free(refs);
+    return found;
+}
+
+/* The elastic-IP rules for ENI 'e' at 'op', which replaces
+ * 'self' (NULL for an insert): its VPC has an internet gateway, its
+ * elastic IP is no ENI's private IP, and its private IP is no other ENI's
+ * elastic IP (then reported on that ENI, naming 'e'). */
+static void
+check_eni_eip(const struct vpc_validator *v, const struct vpc_eni *e,
+              const struct vpc_obj_path *op, const struct vobj *self,
+              struct vpc_errors *errs)
+{
+    if (e->has_elastic_ip) {
+        if (!vpc_has_igw(v, e->subnet->vpc, NULL)) {
+            vpc_report_eni_eip_no_igw(e, op, errs);
+        }
+        /* An insert comes last in document order; a replacement keeps
+         * its place. */
+        struct vobj *h = find_any_ip(v, e->elastic_ip, self);
+        if (e->ip == e->elastic_ip && (!h || (self && self->seq < h->seq))) {
+            vpc_report_eni_eip_private(e, op, e, errs);
+        } else if (h) {
+            vpc_report_eni_eip_private(e, op, h->model, errs);
+        }
+    }
+    /* In a valid region no ENI's elastic IP is a private IP: if another
+     * ENI's is this one's, this one is the only ENI with it. */
+    struct vobj *h = find_eip(v, e->ip, self);
+    if (h) {
+        struct vpc_obj_path hop = { "enis", h->id, 0 };
+        vpc_report_eni_eip_private(h->model, &hop, e, errs);
+    }
+}
+
 /* Pass 3 for object 'model' of collection 'c', named 'id' at 'op', that
  * replaces 'self' (NULL for an insert). */
 static void
@@ -712,6 +778,7 @@ check_object(const struct vpc_validator *v, int c, const void *model,
         bool ip_ok = vpc_check_eni_address(model, op, errs);
         vpc_check_eni_sgs(model, op, errs);
         check_eni_dups(v, model, id, op, self, ip_ok, errs);
+        check_eni_eip(v, model, op, self, errs);
     } else if (c == C_HOST || c == C_EDGE) {
         /* Hosts come before edges in the document's order; an insert is
          * the last of its collection. */
@@ -941,6 +1008,11 @@ put(struct vpc_validator *v, int c, const char *id, struct vobj *old,
              * duplicate sets. */
             const struct vpc_subnet *a = tmp, *b = old->model;
             fall_back = a->vpc != b->vpc;
+        } else if (c == C_IGW) {
+            /* Another VPC would leave the elastic IPs of the old one's
+             * ENIs without a gateway. */
+            const struct vpc_gateway *a = tmp, *b = old->model;
+            fall_back = a->vpc != b->vpc;
         }
         if (fall_back) {
             vpc_object_destroy(c, tmp);
@@ -1023,6 +1095,35 @@ refuse:
     return REFUSE;
 }
 
+/* The elastic IPs of the ENIs of VPC 'vpc', which is losing its internet
+ * gateway 'igw'. */
+static void
+check_igw_gone(const struct vpc_validator *v, const struct vpc_vpc *vpc,
+               const struct vobj *igw, struct vpc_errors *errs)
+{
+    if (vpc_has_igw(v, vpc, igw)) {
+        return;
+    }
+    size_t n;
+    struct vobj **subnets = referrers(find_obj(v, vpc->id), &n);
+    for (size_t i = 0; i < n; i++) {
+        if (subnets[i]->c != C_SUBNET) {
+            continue;
+        }
+        size_t m;
+        struct vobj **enis = referrers(subnets[i], &m);
+        for (size_t k = 0; k < m; k++) {
+            const struct vpc_eni *e = enis[k]->model;
+            if (enis[k]->c == C_ENI && e->has_elastic_ip) {
+                struct vpc_obj_path op = { "enis", enis[k]->id, 0 };
+                vpc_report_eni_eip_no_igw(e, &op, errs);
+            }
+        }
+        free(enis);
+    }
+    free(subnets);
+}
+
 /* Deletes 'o'. */
 static enum verdict
 del(struct vpc_validator *v, struct vobj *o, struct vpc_errors *errs)
@@ -1030,6 +1131,13 @@ del(struct vpc_validator *v, struct vobj *o, struct vpc_errors *errs)
     reparse_referrers(v, o, errs);
     if (errs->n) {
         return REFUSE;
+    }
+    if (o->c == C_IGW) {
+        check_igw_gone(v, ((const struct vpc_gateway *) o->model)->vpc, o,
+                       errs);
+        if (errs->n) {
+            return REFUSE;
+        }
     }
     if (o->c == C_PCX) {
         /* Security groups of either VPC may name groups of the other. */

@@ -360,6 +360,10 @@ synced $cfg $ALL \
     || fail "the watched file was not imported"
 tx host-a 'from eni-a1 to 10.0.1.23 icmp' \
     | expect_not "host-a no longer reaches the ENI the file removed" 'ENCAPSULATED'
+vpcd_http host-c PUT /v1/intents "$R" >/dev/null
+[ "$VPCD_STATUS" = 409 ] && pass "a PUT to host-c, which watches a file: 409" \
+    || fail "PUT to a vpcd that watches a file: $VPCD_STATUS $VPCD_BODY"
+"$VPCCTL" --region-db="$REGION_DB" status | expect "... and imports nothing (cfg $cfg)" "^region cfg $cfg\$"
 
 echo "Counters"
 vpcd_http host-a GET /metrics >/dev/null

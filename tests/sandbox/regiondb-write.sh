@@ -124,6 +124,15 @@ rdb delete-vpc-peering-connection --vpc-peering-connection-id pcx-new \
 dumpq '[.peering_connections[]? | select(.id == "pcx-new")] | length' \
     | expect "delete-vpc-peering-connection removes it" '^0$'
 
+# A protocol number in a string, as the AWS CLI writes it, is stored as
+# written and means tcp (the column takes it; the translator checks it).
+echo '{"id": "sg-awscli", "vpc": "vpc-web", "ingress": [{"protocol": "6",
+       "from_port": 8443, "to_port": 8443, "cidr": "10.0.0.0/8"}]}' \
+    | rdb put security_groups - >/dev/null
+rdb get security_groups sg-awscli | jq -c '.ingress[0] | [.protocol, .from_port]' \
+    | expect 'put of a rule with protocol "6"' '^\["6",8443\]$'
+rdb delete security_groups sg-awscli >/dev/null
+
 # The generic commands cover every kind: a prefix list, a NAT gateway (an
 # ordered collection), a host.
 echo '{"id": "pl-new", "name": "corp", "cidrs": ["172.16.0.0/12"]}' \

@@ -17,8 +17,9 @@ ovs_start host-a
 sandbox_host host-a 192.168.100.1
 sandbox_vm host-a vm-web 1 eni-web-a
 D=${OVS_DIR[host-a]}
-cp "$EX" "$TEST_DIR/intents.json"
-vpcd_start host-a "" --intents="$TEST_DIR/intents.json"
+# No --intents: a watched file would refuse the PUTs below (409).
+vpcd_start host-a ""
+vpcd_http host-a PUT /v1/intents "$EX" >/dev/null
 vpcd_expect_wait "vpcd is in sync" host-a '.host == "host-a" and .in_sync'
 PID=$(vpcd_pid host-a)
 PORT=${VPCD_PORT[host-a]}

@@ -53,8 +53,9 @@ out=$(timeout 10 "$VPCD" --host=host-a --state-dir=none \
       --http=127.0.0.1:80x --unixctl="$TEST_DIR/bad-port.ctl" 2>&1); rc=$?
 [ "$rc" = 1 ] && pass "--http=127.0.0.1:80x is refused" || fail "--http=127.0.0.1:80x: exit $rc"
 
-cp "$EX" "$TEST_DIR/intents.json"
-vpcd_start host-a "" --intents="$TEST_DIR/intents.json" --ovs-timeout=$T
+# No --intents: a watched file would refuse the PUT below (409).
+vpcd_start host-a "" --ovs-timeout=$T
+vpcd_http host-a PUT /v1/intents "$EX" >/dev/null
 vpcd_expect_wait "vpcd installs the web tier" host-a '.host == "host-a" and .in_sync and .version == 1'
 
 echo "SIGPIPE: a unixctl client that disconnects before its reply"

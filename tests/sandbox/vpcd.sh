@@ -5,7 +5,9 @@
 # file), self-healing (flows deleted behind its back, ovs-vswitchd killed
 # and restarted, the mapping cache flushed), a vpcd restart without churn
 # (persisted state), SIGHUP and its control socket, and a PUT while
-# ovs-vswitchd is down (202, installed when it is back).
+# ovs-vswitchd is down (202, installed when it is back).  With --intents
+# the file is the only source: a PUT is refused (409), so that nothing a
+# PUT installs is undone by the next change of the file or a SIGHUP.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/vpcd-lib.sh"
 SG_IN=$(stage_table sg_in)
@@ -54,27 +56,19 @@ if [ "$VPC_MAPPING" = action ]; then
     appctl_on host-a vpcmap/stats | expect "the mapping cache holds the $nentries entries" "entries=$nentries( |\$)"
 fi
 
-echo "HTTP API: invalid documents change nothing"
+echo "HTTP API: the watched file is the only source"
 before=$(sorted_flows)
-sed 's/"10.10.1.0\/24"/"10.10.1.0\/33"/' "$EX" > "$TEST_DIR/bad.json"
-vpcd_http host-a PUT /v1/intents "$TEST_DIR/bad.json" >/dev/null
-[ "$VPCD_STATUS" = 400 ] && pass "PUT of an invalid document: 400" \
-    || fail "PUT of an invalid document: $VPCD_STATUS"
-jq -r '.valid, .errors[0]' <<<"$VPCD_BODY" \
-    | expect "the error names the JSON path and the value" '^\$\.subnets\[0\]\.cidr: "10\.10\.1\.0/33"'
-[ "$(sorted_flows)" = "$before" ] && pass "flows unchanged after the refused PUT" \
+jq '.vpcs[0].cidr_blocks += ["10.11.0.0/16"]' "$EX" > "$TEST_DIR/put.json"
+vpcd_http host-a PUT /v1/intents "$TEST_DIR/put.json" >/dev/null
+[ "$VPCD_STATUS" = 409 ] && pass "PUT of a valid document while a file is watched: 409" \
+    || fail "PUT while a file is watched: $VPCD_STATUS $VPCD_BODY"
+jq -r .error <<<"$VPCD_BODY" \
+    | expect "... the error names the file and what to do" "vpcd watches $F \\(--intents\\).*edit it"
+vpcd_status host-a '.version, .rejected, .in_sync' | tr '\n' ' ' \
+    | expect "... version (1), rejected (0) and in_sync unchanged" '^1 0 true $'
+[ "$(sorted_flows)" = "$before" ] && pass "... and the flows too" \
     || fail "flows changed after a refused PUT"
-vpcd_status host-a '.version, .rejected' | tr '\n' ' ' \
-    | expect "version unchanged (1), rejected counted (1)" '^1 1 $'
-vpcd_http host-a GET /v1/intents >/dev/null
-[ "$VPCD_STATUS" = 200 ] && [ "$VPCD_BODY" = "$(cat "$EX")" ] \
-    && pass "GET /v1/intents still returns the installed document" \
-    || fail "GET /v1/intents: $VPCD_STATUS, not the installed document"
-echo '{"vpcs": [' > "$TEST_DIR/garbage.json"
-vpcd_http host-a PUT /v1/intents "$TEST_DIR/garbage.json" >/dev/null
-[ "$VPCD_STATUS" = 400 ] && jq -e '.valid == false and (.errors | length) > 0' <<<"$VPCD_BODY" >/dev/null \
-    && pass "PUT of malformed JSON: 400 with errors" \
-    || fail "PUT of malformed JSON: $VPCD_STATUS $VPCD_BODY"
+sed 's/"10.10.1.0\/24"/"10.10.1.0\/33"/' "$EX" > "$TEST_DIR/bad.json"
 
 vpcd_http host-a POST /v1/validate "$EX" >/dev/null
 [ "$VPCD_STATUS" = 200 ] && jq -e '.valid == true and .enis == 4' <<<"$VPCD_BODY" >/dev/null \
@@ -84,13 +78,13 @@ vpcd_http host-a POST /v1/validate "$TEST_DIR/bad.json" >/dev/null
 [ "$VPCD_STATUS" = 400 ] && jq -e '.valid == false' <<<"$VPCD_BODY" >/dev/null \
     && pass "POST /v1/validate of a bad document: 400, not valid" \
     || fail "POST /v1/validate of a bad document: $VPCD_STATUS $VPCD_BODY"
-vpcd_status host-a .rejected | expect "validate does not count as a rejected apply" '^2$'
+vpcd_status host-a .rejected | expect "validate does not count as a rejected apply" '^0$'
 vpcd_http host-a GET /v1/nothing >/dev/null
 [ "$VPCD_STATUS" = 404 ] && pass "unknown resource: 404" || fail "unknown resource: $VPCD_STATUS"
 
 echo "The watched file"
 write_file "$TEST_DIR/bad.json"
-vpcd_expect_wait "an invalid file is rejected (rejected count grows)" host-a '.rejected == 3' 3
+vpcd_expect_wait "an invalid file is rejected (rejected count grows)" host-a '.rejected == 1' 3
 vpcd_status host-a .last_error \
     | expect "last_error says what was rejected" 'rejected a document from file.*subnets\[0\]\.cidr'
 vpcd_status host-a '.version, .in_sync' | tr '\n' ' ' | expect "still version 1, in sync" '^1 true $'
@@ -154,7 +148,7 @@ dur_before=$(ofctl_on host-a dump-flows br-int | grep -o 'duration=[0-9.]*' | cu
 gen_before=$(appctl_on host-a vpcmap/stats 2>/dev/null | grep -o 'generation=[0-9]*')
 vpcd_kill host-a KILL
 mv "$D/vpcd.log" "$D/vpcd.log.1"
-vpcd_start host-a ""        # no --intents: the persisted state
+vpcd_start host-a "" --intents=   # no file (the unit's empty VPC_INTENTS)
 vpcd_expect_wait "vpcd killed and started again without --intents: in sync, still version 2" host-a '.in_sync and .version == 2'
 grep 'applied version' "$D/vpcd.log" \
     | expect "it installed the persisted state and changed no flow" "applied version 2 from persisted state: [0-9]+ flows \\(0 added, 0 modified, 0 deleted\\)"
@@ -168,6 +162,27 @@ awk -v a="$dur_after" -v b="$dur_before" 'BEGIN { exit !(a > b) }' \
     || fail "some flow was re-added by the restart: youngest flow $dur_before s -> $dur_after s"
 [ "$(sorted_flows)" = "$v2flows" ] && pass "flows identical across the vpcd restart" \
     || fail "flows changed across the vpcd restart"
+
+echo "HTTP API (no --intents): invalid documents change nothing"
+before=$(sorted_flows)
+vpcd_http host-a PUT /v1/intents "$TEST_DIR/bad.json" >/dev/null
+[ "$VPCD_STATUS" = 400 ] && pass "PUT of an invalid document: 400" \
+    || fail "PUT of an invalid document: $VPCD_STATUS"
+jq -r '.valid, .errors[0]' <<<"$VPCD_BODY" \
+    | expect "the error names the JSON path and the value" '^\$\.subnets\[0\]\.cidr: "10\.10\.1\.0/33"'
+[ "$(sorted_flows)" = "$before" ] && pass "flows unchanged after the refused PUT" \
+    || fail "flows changed after a refused PUT"
+vpcd_status host-a '.version, .rejected' | tr '\n' ' ' \
+    | expect "version unchanged (2), rejected counted (1)" '^2 1 $'
+vpcd_http host-a GET /v1/intents >/dev/null
+[ "$VPCD_STATUS" = 200 ] && [ "$VPCD_BODY" = "$(cat "$TEST_DIR/v2.json")" ] \
+    && pass "GET /v1/intents still returns the installed document" \
+    || fail "GET /v1/intents: $VPCD_STATUS, not the installed document"
+echo '{"vpcs": [' > "$TEST_DIR/garbage.json"
+vpcd_http host-a PUT /v1/intents "$TEST_DIR/garbage.json" >/dev/null
+[ "$VPCD_STATUS" = 400 ] && jq -e '.valid == false and (.errors | length) > 0' <<<"$VPCD_BODY" >/dev/null \
+    && pass "PUT of malformed JSON: 400 with errors" \
+    || fail "PUT of malformed JSON: $VPCD_STATUS $VPCD_BODY"
 if [ "$VPC_MAPPING" = action ]; then
     gen_after=$(appctl_on host-a vpcmap/stats | grep -o 'generation=[0-9]*')
     echo "  mapping cache $gen_before before the vpcd restart, $gen_after after"

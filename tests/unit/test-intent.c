@@ -120,7 +120,8 @@
     "'private_ip':'10.1.1.10','host':'host-2','security_groups':['sg-b']," \
     "'source_dest_check':false,'elastic_ip':'203.0.113.7'}"
 #define ENIS ENI_A1 "," ENI_B1
-#define IGWS IGW("igw-a", "vpc-a")
+/* Both VPCs have an internet gateway: eni-b1 has an elastic IP. */
+#define IGWS IGW("igw-a", "vpc-a") "," IGW("igw-b", "vpc-b")
 
 /* Each field is the contents of one top-level array; NULL means the base
  * document's contents.  A field starting with '!' is emitted as the raw
@@ -275,7 +276,7 @@ test_valid_base(void **state)
     assert_int_equal(r->n_nacls, 2);
     assert_int_equal(r->n_route_tables, 2);
     assert_int_equal(r->n_peerings, 1);
-    assert_int_equal(r->n_gateways, 1);
+    assert_int_equal(r->n_gateways, 2);
 
     struct vpc_vpc *a = &r->vpcs[0], *b = &r->vpcs[1];
     assert_string_equal(a->id, "vpc-a");
@@ -433,7 +434,7 @@ test_valid_gateways(void **state)
                  "'service':'s3','type':'gateway','prefix_list':'pl-s3',"
                  "'allowed_subnets':['subnet-a1']}],"
                  "'description':'all gateway kinds'"));
-    assert_int_equal(r->n_gateways, 5);
+    assert_int_equal(r->n_gateways, 6);
     assert_int_equal(r->n_prefix_lists, 1);
     const struct vpc_route *rt = r->route_tables[0].routes;
     assert_int_equal(rt[0].kind, VPC_TGT_NAT);
@@ -470,6 +471,13 @@ test_malformed_json(void **state)
     assert_error(raw_doc("{'hosts': [,]}"), "$", "malformed JSON");
     assert_error(raw_doc("{'hosts': [,]}"), "$", "line ");
     assert_error(raw_doc("{\n'hosts':\n  [}"), "$", "column ");
+
+    /* Positions are 1-based, as editors show them: the comma is the 12th
+     * character of line 1, the brace the 4th of line 3. */
+    assert_error(raw_doc("{'hosts': [,]}"), "$",
+                 "malformed JSON: line 1, column 12: syntax error");
+    assert_error(raw_doc("{\n'hosts':\n  [}"), "$",
+                 "malformed JSON: line 3, column 4: syntax error");
     assert_error(raw_doc(""), "$", "malformed JSON");
     assert_error(raw_doc("{} x"), "$", "malformed JSON");
 }
@@ -485,6 +493,47 @@ static void
 test_unknown_key_top(void **state)
 {
     assert_error(DOC(.extra = "'subnetz':[]"), "$.subnetz", "unknown key");
+}
+
+/* A misspelled collection is one error with a suggestion: its objects are
+ * still loaded under the collection meant, so the references to them do
+ * not each add an error. */
+static void
+test_misspelled_collection(void **state)
+{
+    size_t n = assert_error(
+        raw_doc("{'hosts':[{'id':'host-1','underlay_ip':'192.168.0.1'}],"
+                "'vpcs':[{'id':'vpc-a','cidr_blocks':['10.0.0.0/16'],"
+                "'vni':1}],"
+                "'subnet':[{'id':'subnet-a','vpc':'vpc-a',"
+                "'cidr':'10.0.1.0/24'}],"
+                "'securty_groups':[{'id':'sg-a','vpc':'vpc-a'}],"
+                "'enis':[" ENI_SG("eni-1", "subnet-a", "02:00:00:00:00:01",
+                                  "10.0.1.10", "sg-a") ","
+                ENI_SG("eni-2", "subnet-a", "02:00:00:00:00:02",
+                       "10.0.1.11", "sg-a") "]}"),
+        "$.subnet: ", "unknown key: did you mean \"subnets\"?");
+    assert_int_equal(n, 2);
+    assert_error(
+        raw_doc("{'securty_groups':[{'id':'sg-a','vpc':'vpc-a'}]}"),
+        "$.securty_groups: ", "did you mean \"security_groups\"?");
+
+    /* Errors inside the misspelled collection are still reported, at
+     * their real path. */
+    assert_error(
+        raw_doc("{'vpcs':[{'id':'vpc-a','cidr_blocks':['10.0.0.0/16'],"
+                "'vni':1}],'subnet':[{'id':'subnet-a','vpc':'vpc-a',"
+                "'cidr':'10.0.1.0/33'}]}"),
+        "$.subnet[0].cidr", "not an IPv4 prefix");
+
+    /* If the collection meant is there too, the suggestion is all. */
+    n = assert_error(DOC(.extra = "'vpc':[]"), "$.vpc: ",
+                     "did you mean \"vpcs\"?");
+    assert_int_equal(n, 1);
+
+    /* Far from every key: no suggestion. */
+    assert_error(DOC(.extra = "'colour':[]"), "$.colour: ",
+                 "unknown key (allowed here");
 }
 
 static void
@@ -948,8 +997,7 @@ test_route_target_other_vpc(void **state)
     assert_error(DOC(.rtbs = RTB_A_WITH(ROUTE("0.0.0.0/0", "eni-b1"))),
                  "$.route_tables[0].routes[0].target: \"eni-b1\"",
                  "route target belongs to vpc-b, not to vpc-a");
-    assert_error(DOC(.igws = IGWS "," IGW("igw-b", "vpc-b"),
-                     .rtbs = RTB_A_WITH(ROUTE("0.0.0.0/0", "igw-b"))),
+    assert_error(DOC(.rtbs = RTB_A_WITH(ROUTE("0.0.0.0/0", "igw-b"))),
                  "$.route_tables[0].routes[0].target: \"igw-b\"",
                  "route target belongs to vpc-b, not to vpc-a");
     /* A peering connection that does not involve the table's VPC. */
@@ -1093,6 +1141,49 @@ test_sg_rule_protocol(void **state)
                                       "'cidr':'0.0.0.0/0'}")));
 }
 
+/* The AWS CLI writes protocol numbers as strings ("6"): they mean what the
+ * number means, ports and ICMP fields included.  A protocol that is not
+ * valid is one error, not a second one about its ports. */
+static void
+test_sg_rule_protocol_strings(void **state)
+{
+    struct vpc_region *r = load_ok(DOC(.sgs = SG_A_WITH(
+        "{'protocol':'6','from_port':443,'to_port':443,'cidr':'0.0.0.0/0'},"
+        "{'protocol':'17','from_port':53,'to_port':53,'cidr':'0.0.0.0/0'},"
+        "{'protocol':'1','icmp_type':8,'cidr':'0.0.0.0/0'},"
+        "{'protocol':'47','cidr':'0.0.0.0/0'},"
+        "{'protocol':'0','cidr':'0.0.0.0/0'},"
+        "{'protocol':'255','cidr':'0.0.0.0/0'}")));
+    const struct vpc_sg *sg = &r->sgs[0];
+    assert_int_equal(sg->n_ingress, 6);
+    assert_int_equal(sg->ingress[0].m.protocol, 6);
+    assert_int_equal(sg->ingress[0].m.from_port, 443);
+    assert_int_equal(sg->ingress[1].m.protocol, 17);
+    assert_int_equal(sg->ingress[2].m.protocol, 1);
+    assert_int_equal(sg->ingress[2].m.icmp_type, 8);
+    assert_int_equal(sg->ingress[3].m.protocol, 47);
+    assert_int_equal(sg->ingress[4].m.protocol, 0);
+    assert_int_equal(sg->ingress[5].m.protocol, 255);
+    vpc_region_destroy(r);
+
+    assert_loads(DOC(.nacls = ACL_B "," NACL("acl-a", "vpc-a",
+                     "{'rule_number':1,'action':'allow','protocol':'6',"
+                     "'from_port':80,'to_port':80,'cidr':'0.0.0.0/0'}")));
+
+    static const char *const bad[] = { "'256'", "'06'", "'6x'", "'-2'",
+                                       "'sctp'", "''" };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        char sgs[256];
+        snprintf(sgs, sizeof sgs, "{'id':'sg-a','vpc':'vpc-a','ingress':["
+                 "{'protocol':%s,'from_port':1,'to_port':2,'icmp_type':3,"
+                 "'cidr':'0.0.0.0/0'}]}," SG_B, bad[i]);
+        size_t n = assert_error(DOC(.sgs = sgs),
+                                "$.security_groups[0].ingress[0].protocol",
+                                "or a protocol number 0..255");
+        assert_int_equal(n, 1);
+    }
+}
+
 static void
 test_ports_on_icmp(void **state)
 {
@@ -1201,7 +1292,8 @@ test_gateway_needs_edge(void **state)
                  "$.internet_gateways[0].edge", "the region has 2 edges");
     /* Naming the edge works with any number of edges. */
     assert_loads(DOC(.edges = EDGES "," HOST("edge-2", "192.168.0.101"),
-                     .igws = "{'id':'igw-a','vpc':'vpc-a','edge':'edge-2'}"));
+                     .igws = "{'id':'igw-a','vpc':'vpc-a','edge':'edge-2'},"
+                             "{'id':'igw-b','vpc':'vpc-b','edge':'edge-1'}"));
     assert_error(DOC(.igws = "{'id':'igw-a','vpc':'vpc-a','edge':'host-1'}"),
                  "$.internet_gateways[0].edge: \"host-1\"", "is a host");
 }
@@ -1210,9 +1302,10 @@ static void
 test_two_internet_gateways(void **state)
 {
     assert_error(DOC(.igws = IGWS "," IGW("igw-a2", "vpc-a")),
-                 "$.internet_gateways[1].vpc: \"vpc-a\"",
+                 "$.internet_gateways[2].vpc: \"vpc-a\"",
                  "at most one internet gateway; igw-a is already attached");
-    assert_loads(DOC(.igws = IGWS "," IGW("igw-b", "vpc-b")));
+    assert_loads(DOC(.igws = IGW("igw-b", "vpc-b") ","
+                             IGW("igw-a", "vpc-a")));
 }
 
 static void
@@ -1222,6 +1315,35 @@ test_duplicate_elastic_ip(void **state)
                      "'mac':'02:00:00:00:00:09','private_ip':'10.0.1.9',"
                      "'host':'host-1','elastic_ip':'203.0.113.7'}"),
                  "$.enis[2].elastic_ip", "elastic IP already associated");
+}
+
+/* An elastic IP needs an internet gateway on the ENI's VPC, and is not a
+ * private IP of an ENI (its own or another's, of any VPC). */
+static void
+test_elastic_ip_rules(void **state)
+{
+    size_t n = assert_error(DOC(.igws = IGW("igw-a", "vpc-a")),
+                            "$.enis[1].elastic_ip: \"203.0.113.7\": ",
+                            "vpc-b has no internet gateway: an elastic IP is "
+                            "reachable only through one");
+    assert_int_equal(n, 1);
+    assert_error(DOC(.enis = ENI_A1 ",{'id':'eni-b1','subnet':'subnet-b1',"
+                     "'mac':'02:00:00:00:00:02','private_ip':'10.1.1.10',"
+                     "'host':'host-2','elastic_ip':'10.0.1.10'}"),
+                 "$.enis[1].elastic_ip: \"10.0.1.10\": ",
+                 "is the private IP of eni-a1 (vpc-a): an elastic IP is a "
+                 "public address, distinct from every private one");
+    assert_error(DOC(.enis = ENI_A1 ",{'id':'eni-b1','subnet':'subnet-b1',"
+                     "'mac':'02:00:00:00:00:02','private_ip':'10.1.1.10',"
+                     "'host':'host-2','elastic_ip':'10.1.1.10'}"),
+                 "$.enis[1].elastic_ip: \"10.1.1.10\": ",
+                 "is the private IP of eni-b1 (vpc-b)");
+    /* The ENI whose private IP it is may come after it. */
+    assert_error(DOC(.enis = "{'id':'eni-b1','subnet':'subnet-b1',"
+                     "'mac':'02:00:00:00:00:02','private_ip':'10.1.1.10',"
+                     "'host':'host-2','elastic_ip':'10.0.1.10'}," ENI_A1),
+                 "$.enis[0].elastic_ip: \"10.0.1.10\": ",
+                 "is the private IP of eni-a1 (vpc-a)");
 }
 
 /* ------------------------------------------------------ multiple errors */
@@ -1691,6 +1813,7 @@ main(void)
         cmocka_unit_test(test_malformed_json),
         cmocka_unit_test(test_not_an_object),
         cmocka_unit_test(test_unknown_key_top),
+        cmocka_unit_test(test_misspelled_collection),
         cmocka_unit_test(test_unknown_key_nested),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_missing_required),
@@ -1733,6 +1856,7 @@ main(void)
         cmocka_unit_test(test_duplicate_underlay_ip),
         cmocka_unit_test(test_sg_rule_cidr_and_group),
         cmocka_unit_test(test_sg_rule_protocol),
+        cmocka_unit_test(test_sg_rule_protocol_strings),
         cmocka_unit_test(test_ports_on_icmp),
         cmocka_unit_test(test_port_range),
         cmocka_unit_test(test_nacl_duplicate_rule_number),
@@ -1742,6 +1866,7 @@ main(void)
         cmocka_unit_test(test_gateway_needs_edge),
         cmocka_unit_test(test_two_internet_gateways),
         cmocka_unit_test(test_duplicate_elastic_ip),
+        cmocka_unit_test(test_elastic_ip_rules),
         cmocka_unit_test(test_multiple_parse_errors),
         cmocka_unit_test(test_multiple_check_errors),
         cmocka_unit_test(test_error_format),

@@ -41,6 +41,7 @@
 #include <cmocka.h>
 
 #include "pipeline/pipeline.h"
+#include "pipeline/trace.h"
 #include "translator/model.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/util.h"
@@ -2091,6 +2092,70 @@ test_cookies_many_rules(void **state)
     ds_destroy(&rules);
 }
 
+/* The trace grammar's numbers are strict: "dport https" and "443abc" are
+ * refused with a message naming the word, not traced as port 0 or 443. */
+static void
+test_trace_strict_numbers(void **state)
+{
+    struct vpc_region *r = load_example("web-tier");
+    struct pl_binding *b;
+    size_t nb = doc_order_bindings(r, "host-a", &b);
+    struct pl_host_config cfg = {
+        .host_id = "host-a", .bindings = b, .n_bindings = nb,
+        .tunnel_ofport = TUNNEL_PORT, .mapping = PL_MAP_FLOWS,
+    };
+    static const struct { const char *spec, *want; } cases[] = {
+        { "from eni-client-a to 10.10.1.10 tcp dport 443", "tcp_dst=443" },
+        { "from eni-client-a to 10.10.1.10 tcp dport 0", "tcp_dst=0" },
+        { "from eni-client-a to 10.10.1.10 udp dport 65535",
+          "udp_dst=65535" },
+        { "from eni-client-a to 10.10.1.10 tcp sport 1024 dport 22",
+          "tcp_src=1024" },
+        { "from eni-client-a to 10.10.1.10 icmp type 0", "icmp_type=0" },
+        { "from eni-client-a to 10.10.1.10 proto 47", "nw_proto=47" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char *error;
+        char *flow = pl_trace_microflow(r, &cfg, cases[i].spec, &error);
+        if (!flow) {
+            print_error("%s: %s\n", cases[i].spec, error);
+        }
+        assert_non_null(flow);
+        assert_non_null(strstr(flow, cases[i].want));
+        free(flow);
+    }
+    static const struct { const char *spec, *want; } bad[] = {
+        { "from eni-client-a to 10.10.1.10 tcp dport https",
+          "dport \"https\": not a port number" },
+        { "from eni-client-a to 10.10.1.10 tcp dport 443abc",
+          "dport \"443abc\": not a port number" },
+        { "from eni-client-a to 10.10.1.10 tcp dport 65536",
+          "dport \"65536\": not a port number" },
+        { "from eni-client-a to 10.10.1.10 tcp dport -1",
+          "dport \"-1\": not a port number" },
+        { "from eni-client-a to 10.10.1.10 udp sport x", "sport \"x\"" },
+        { "from eni-client-a to 10.10.1.10 icmp type 256", "type \"256\"" },
+        { "from eni-client-a to 10.10.1.10 ttl 1x", "ttl \"1x\"" },
+        { "from eni-client-a to 10.10.1.10 proto tcp", "proto \"tcp\"" },
+        { "from eni-client-a to 10.10.1.10 tcp dport", "dport" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        char *error = NULL;
+        char *flow = pl_trace_microflow(r, &cfg, bad[i].spec, &error);
+        if (flow || !error || !strstr(error, bad[i].want)) {
+            print_error("%s: got flow %s, error %s; wanted %s\n",
+                        bad[i].spec, flow ? flow : "(none)",
+                        error ? error : "(none)", bad[i].want);
+        }
+        assert_null(flow);
+        assert_non_null(error);
+        assert_non_null(strstr(error, bad[i].want));
+        free(error);
+    }
+    free(b);
+    vpc_region_destroy(r);
+}
+
 int
 main(void)
 {
@@ -2119,6 +2184,7 @@ main(void)
         cmocka_unit_test(test_mapping_growth),
         cmocka_unit_test(test_cookies),
         cmocka_unit_test(test_cookies_many_rules),
+        cmocka_unit_test(test_trace_strict_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -827,6 +827,14 @@ test_eni_replace(void **state OVS_UNUSED)
                  ENI("eni-a1", "subnet-nope", "host-a", "02:00:00:0a:01:0a",
                      "10.1.1.10", "'sg-a'"),
                  "no subnet has this id");
+    /* Elastic IPs need an internet gateway on the VPC, gateways an
+     * edge. */
+    expect_ok(v, "edges", "edge-1",
+              "{'id':'edge-1','underlay_ip':'192.168.100.254'}", false);
+    expect_ok(v, "internet_gateways", "igw-a",
+              "{'id':'igw-a','vpc':'vpc-a'}", true);
+    expect_ok(v, "internet_gateways", "igw-b",
+              "{'id':'igw-b','vpc':'vpc-b'}", true);
     expect_ok(v, "enis", "eni-a1",
               "{'id':'eni-a1','subnet':'subnet-a','host':'host-a',"
               "'mac':'02:00:00:0a:01:0a','private_ip':'10.1.1.10',"
@@ -1158,9 +1166,76 @@ test_gateways(void **state OVS_UNUSED)
     expect_ok(v, "route_tables", "rtb-public",
               "{'id':'rtb-public','vpc':'vpc-shop','routes':[{"
               "'destination':'0.0.0.0/0','target':'nat-2'}]}", true);
-    expect_ok(v, "internet_gateways", "igw-shop", NULL, true);
-    expect_ok(v, "internet_gateways", "igw-shop2",
-              "{'id':'igw-shop2','vpc':'vpc-shop'}", true);
+    /* eni-web's and eni-app's elastic IPs need vpc-shop's gateway. */
+    expect_error(v, "internet_gateways", "igw-shop", NULL,
+                 "$.enis[eni-web].elastic_ip: \"203.0.113.10\": vpc-shop "
+                 "has no internet gateway: an elastic IP is reachable only "
+                 "through one");
+    vpc_validator_destroy(v);
+}
+
+/* An elastic IP needs an internet gateway on its ENI's VPC and is not a
+ * private IP of any ENI, checked on the ENI that has it, whichever of the
+ * two changes. */
+static void
+test_elastic_ips(void **state OVS_UNUSED)
+{
+    /* examples/edge.json: eni-web 10.30.1.10 (203.0.113.10), eni-noeip
+     * 10.30.1.11, eni-app 10.30.2.10 (203.0.113.11), all in vpc-shop,
+     * which has igw-shop; subnet-public 10.30.1.0/24. */
+    struct vpc_validator *v = load("examples/edge.json");
+#define ENI_X(IP, EIP)                                                   \
+    "{'id':'eni-x','subnet':'subnet-public','host':'host-a',"           \
+    "'mac':'02:00:00:1e:01:63','private_ip':'" IP "'" EIP "}"
+    expect_error(v, "enis", "eni-x", ENI_X("10.30.1.99",
+                                           ",'elastic_ip':'10.30.1.11'"),
+                 "$.enis[eni-x].elastic_ip: \"10.30.1.11\": is the private "
+                 "IP of eni-noeip (vpc-shop): an elastic IP is a public "
+                 "address, distinct from every private one");
+    expect_error(v, "enis", "eni-x", ENI_X("10.30.1.99",
+                                           ",'elastic_ip':'10.30.1.99'"),
+                 "$.enis[eni-x].elastic_ip: \"10.30.1.99\": is the private "
+                 "IP of eni-x (vpc-shop)");
+    /* A private IP that is another ENI's elastic IP: reported on that
+     * one. */
+    expect_ok(v, "vpcs", "vpc-pub",
+              "{'id':'vpc-pub','cidr_blocks':['203.0.113.0/24'],"
+              "'vni':4321}", true);
+    expect_ok(v, "subnets", "subnet-pub",
+              "{'id':'subnet-pub','vpc':'vpc-pub',"
+              "'cidr':'203.0.113.0/26'}", true);
+    expect_error(v, "enis", "eni-p",
+                 "{'id':'eni-p','subnet':'subnet-pub','host':'host-a',"
+                 "'mac':'02:00:00:cb:00:0a','private_ip':'203.0.113.10'}",
+                 "$.enis[eni-web].elastic_ip: \"203.0.113.10\": is the "
+                 "private IP of eni-p (vpc-pub)");
+    /* vpc-pub has no internet gateway. */
+    expect_error(v, "enis", "eni-p",
+                 "{'id':'eni-p','subnet':'subnet-pub','host':'host-a',"
+                 "'mac':'02:00:00:cb:00:0a','private_ip':'203.0.113.20',"
+                 "'elastic_ip':'198.51.100.20'}",
+                 "$.enis[eni-p].elastic_ip: \"198.51.100.20\": vpc-pub has "
+                 "no internet gateway");
+    expect_ok(v, "internet_gateways", "igw-pub",
+              "{'id':'igw-pub','vpc':'vpc-pub'}", true);
+    expect_ok(v, "enis", "eni-p",
+              "{'id':'eni-p','subnet':'subnet-pub','host':'host-a',"
+              "'mac':'02:00:00:cb:00:0a','private_ip':'203.0.113.20',"
+              "'elastic_ip':'198.51.100.20'}", true);
+    expect_error(v, "internet_gateways", "igw-pub", NULL,
+                 "$.enis[eni-p].elastic_ip: \"198.51.100.20\": vpc-pub has "
+                 "no internet gateway");
+    /* Moving the gateway to another VPC is checked too (whole). */
+    expect_ok(v, "vpcs", "vpc-pub2",
+              "{'id':'vpc-pub2','cidr_blocks':['198.18.0.0/16'],"
+              "'vni':4322}", true);
+    expect_error_full(v, "internet_gateways", "igw-pub",
+                      "{'id':'igw-pub','vpc':'vpc-pub2'}",
+                      "$.enis[eni-p].elastic_ip: \"198.51.100.20\": "
+                      "vpc-pub has no internet gateway");
+    expect_ok(v, "enis", "eni-p", NULL, true);
+    expect_ok(v, "internet_gateways", "igw-pub", NULL, true);
+#undef ENI_X
     vpc_validator_destroy(v);
 }
 
@@ -1287,7 +1362,13 @@ mutate_string(const char *key, const char *s, const struct shash *pool)
     case 0:
         return random_id(pool);
     case 1: {
-        const struct json *o = pool_pick(pool, key);
+        /* Private and elastic IPs are also drawn from each other's pools:
+         * an elastic IP must not be a private IP. */
+        const char *other = (!strcmp(key, "elastic_ip") ? "private_ip"
+                             : !strcmp(key, "private_ip") ? "elastic_ip"
+                             : NULL);
+        const struct json *o = pool_pick(pool, other && rnd(2) ? other
+                                                               : key);
         if (o) {
             return json_clone(o);
         }
@@ -1589,6 +1670,7 @@ main(void)
         cmocka_unit_test(test_routes_and_subnets),
         cmocka_unit_test(test_hosts_nacls_prefix_lists),
         cmocka_unit_test(test_gateways),
+        cmocka_unit_test(test_elastic_ips),
         cmocka_unit_test(test_fallback),
         cmocka_unit_test(test_property_examples),
         cmocka_unit_test(test_property_generated),

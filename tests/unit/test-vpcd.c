@@ -906,6 +906,39 @@ test_http_offline(void **state OVS_UNUSED)
     vpcd_destroy(&d);
 }
 
+/* With a watched file, PUT /v1/intents is refused (409, naming the file):
+ * the file's next change would undo it.  Nothing changes. */
+static void
+test_http_put_with_watched_file(void **state OVS_UNUSED)
+{
+    struct vpcd d;
+    offline_vpcd(&d, PL_MAP_FLOWS, NULL);
+    d.intents_file = "/etc/ovs-vpc/intents.json";
+    char *text = example_text("web-tier");
+
+    char *out = http(&d, "PUT", "/v1/intents", text, 409);
+    struct json *j = parse_object(out);
+    const struct json *e = member(j, "error");
+    assert_int_equal(e->type, JSON_STRING);
+    assert_non_null(strstr(json_string(e), "vpcd watches "
+                           "/etc/ovs-vpc/intents.json (--intents)"));
+    json_destroy(j);
+    free(out);
+    assert_null(d.desired);
+    assert_int_equal(d.version, 0);
+    assert_int_equal(d.rejected, 0);
+
+    /* Reading and validating still work. */
+    out = http(&d, "POST", "/v1/validate", text, 200);
+    free(out);
+    out = http(&d, "GET", "/v1/intents", "", 404);
+    free(out);
+
+    d.intents_file = NULL;
+    free(text);
+    vpcd_destroy(&d);
+}
+
 /* ACTION mode: the cache cannot be loaded either; the entries are kept. */
 static void
 test_http_offline_action(void **state OVS_UNUSED)
@@ -1477,6 +1510,7 @@ main(int argc OVS_UNUSED, char *argv[])
         cmocka_unit_test(test_validate_json),
         cmocka_unit_test(test_state_build),
         cmocka_unit_test(test_http_offline),
+        cmocka_unit_test(test_http_put_with_watched_file),
         cmocka_unit_test(test_http_offline_action),
         cmocka_unit_test(test_http_persists),
         cmocka_unit_test(test_http_persist_fails),
