@@ -330,7 +330,14 @@ def summary(rs):
                        "max": q([r["e2e_ms"] for r in rs], 1)},
             "write_ms": {"p50": q([r["write_ms"] for r in rs], .5),
                          "p99": q([r["write_ms"] for r in rs], .99)},
-            "recomputes": sum(r["recomputes"] for r in rs)}
+            "recomputes": sum(r["recomputes"] for r in rs),
+            "dump_ms_p50": q([r["dump_ms"] or 0 for r in rs], .5),
+            "phases_ms_p50": {k: q([(r["phases_ms"] or {}).get(k, 0)
+                                    for r in rs], .5)
+                              for k in PHASES}}
+
+
+PHASES = ("bindings", "model", "compile", "persist", "cache", "flows")
 
 
 kinds = sorted({r["kind"] for r in rows})
