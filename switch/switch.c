@@ -1210,6 +1210,20 @@ out:
     return error;
 }
 
+/* True if 'ofpacts' drop the packet: no action, or only samples (a flow
+ * log's reject flow samples and drops, docs/flow-logs.md). */
+static bool
+only_samples(const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    const struct ofpact *a;
+    OFPACT_FOR_EACH (a, ofpacts, ofpacts_len) {
+        if (a->type != OFPACT_SAMPLE) {
+            return false;
+        }
+    }
+    return true;
+}
+
 char *
 sw_flow_counters(const char *target, struct sw_flow_counter **out,
                   size_t *n_out)
@@ -1234,7 +1248,8 @@ sw_flow_counters(const char *target, struct sw_flow_counter **out,
     *out = xcalloc(n + 1, sizeof **out);
     for (size_t i = 0; i < n; i++) {
         (*out)[i] = (struct sw_flow_counter) {
-            .table = fses[i].table_id, .drop = !fses[i].ofpacts_len,
+            .table = fses[i].table_id,
+            .drop = only_samples(fses[i].ofpacts, fses[i].ofpacts_len),
             .cookie = ntohll(fses[i].cookie),
             .packets = fses[i].packet_count, .bytes = fses[i].byte_count,
         };
