@@ -43,6 +43,7 @@
 #include <unistd.h>
 #include "daemon.h"
 #include "daemon/agent.h"
+#include "daemon/flowlog.h"
 #include "daemon/follow.h"
 #include "dirs.h"
 #include "fatal-signal.h"
@@ -342,6 +343,7 @@ tick_cb(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED, void *d_)
         vpcd_audit(d);
     }
     vpcd_follow_tick(d);
+    vpcd_flowlog_tick(d);
 }
 
 static void
@@ -403,6 +405,7 @@ usage(void)
            "  --vswitchd-ctl=PATH  ovs-vswitchd's control socket\n"
            "  --unixctl=PATH       vpcd's own control socket (default "
            "$OVS_RUNDIR/vpcd.ctl)\n"
+           FLOWLOG_USAGE
            "  -h, --help           this help\n\n"
            "HTTP: PUT/GET /v1/intents, POST /v1/validate, GET /v1/status, "
            "GET /metrics\n"
@@ -436,6 +439,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         OPT_MAPPING, OPT_BRIDGE, OPT_DB, OPT_SWITCH, OPT_VSWITCHD_CTL,
         OPT_UNIXCTL, OPT_RUN_DIR, OPT_HTTP_MAX_CONNS, OPT_HTTP_MAX_BODY,
         OPT_HTTP_TIMEOUT, OPT_OVS_TIMEOUT, OPT_REGION_DB,
+        FLOWLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -457,6 +461,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "ovs-timeout", required_argument, NULL, OPT_OVS_TIMEOUT },
         { "region-db", required_argument, NULL, OPT_REGION_DB },
         { "help", no_argument, NULL, 'h' },
+        FLOWLOG_LONG_OPTIONS,
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
@@ -506,6 +511,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
             break;
         case OPT_REGION_DB: d->region_db = optarg; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
+        FLOWLOG_OPTION_HANDLERS
         DAEMON_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS
         case '?': exit(EXIT_FAILURE);
@@ -617,6 +623,8 @@ main(int argc, char *argv[])
     struct timeval tv = { 0, VPCD_TICK_MS * 1000 };
     event_add(d.tick, &tv);
 
+    vpcd_flowlog_start(&d);
+
     daemonize_complete();
     VLOG_INFO("vpcd for host %s (mapping %s) started", d.host,
               d.mapping == PL_MAP_ACTION ? "action" : "flows");
@@ -640,6 +648,7 @@ main(int argc, char *argv[])
     event_base_dispatch(d.base);
 
     VLOG_INFO("vpcd exiting");
+    vpcd_flowlog_stop(&d);
     vpcd_follow_stop(&d);
     if (d.http) {
         /* evhttp_free() frees the listener, then closes the connections,

@@ -40,6 +40,23 @@ char *sw_ovsdb_transact(const char *db, struct json *params,
 char *sw_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
                               size_t *n, struct sw_ovs_ports *)
     OVS_WARN_UNUSED_RESULT;
+/* Flow logs (daemon/flowlog.c): makes Flow_Sample_Collector_Set 'set_id'
+ * of bridge 'bridge' an IPFIX exporter to the 'n' collectors 'targets'
+ * ("IP:PORT") with IPFIX cache_active_timeout 'cache_timeout' seconds, or,
+ * with 'n' == 0, removes it (its IPFIX row goes with it).  Either way it
+ * also increments Open_vSwitch next_cfg: '*next_cfg' gets the value that
+ * ovs-vswitchd's cur_cfg reaches once it has applied the change. */
+char *sw_ovsdb_set_ipfix(const char *db, const char *bridge, int64_t set_id,
+                         const char *const *targets, size_t n,
+                         int cache_timeout, int64_t *next_cfg)
+    OVS_WARN_UNUSED_RESULT;
+/* Whether Flow_Sample_Collector_Set 'set_id' exists, with an IPFIX row
+ * that has target 'target' among its targets, and ovs-vswitchd's
+ * cur_cfg. */
+char *sw_ovsdb_get_ipfix(const char *db, int64_t set_id, const char *target,
+                         bool *present, int64_t *cur_cfg)
+    OVS_WARN_UNUSED_RESULT;
+
 /* Frees 'n' bindings as sw_ovsdb_read_bindings() returns them. */
 void sw_bindings_free(struct pl_binding *, size_t n);
 
