@@ -60,6 +60,7 @@ enum {
 #define FL_DEFAULT_MAX_BYTES (10 * 1024 * 1024)
 #define FL_DEFAULT_KEEP 5
 #define FL_MAX_AGGREGATES 100000        /* Pending records, at most. */
+#define FL_IPFIX_CACHE_FLOWS 8192       /* ovs-vswitchd's IPFIX flow cache. */
 #define FL_CHECK_TICKS 20               /* Check the switch every 2 s. */
 #define FL_RESET_TICKS 50               /* Wait at most 5 s for a reset. */
 
@@ -291,7 +292,7 @@ fl_switch_run(struct vpcd *d)
     switch (fl.sw) {
     case FL_SW_RESET:
         err = sw_ovsdb_set_ipfix(d->db, d->bridge, PL_FL_COLLECTOR_SET, NULL,
-                                 0, 0, &fl.wait_cfg);
+                                 0, 0, 0, &fl.wait_cfg);
         if (!err) {
             fl.sw = FL_SW_WAIT;
             fl.wait_ticks = 0;
@@ -310,7 +311,8 @@ fl_switch_run(struct vpcd *d)
         if (want) {
             err = sw_ovsdb_set_ipfix(d->db, d->bridge, PL_FL_COLLECTOR_SET,
                                      targets, opts.export ? 2 : 1,
-                                     cache_timeout, &cfg);
+                                     cache_timeout, FL_IPFIX_CACHE_FLOWS,
+                                     &cfg);
             if (!err) {
                 VLOG_INFO("flow logs: collector set %d on %s exports to %s%s"
                           "%s", PL_FL_COLLECTOR_SET, d->bridge, fl.target,
@@ -323,7 +325,7 @@ fl_switch_run(struct vpcd *d)
     case FL_SW_CONFIGURED:
         if (!want) {
             err = sw_ovsdb_set_ipfix(d->db, d->bridge, PL_FL_COLLECTOR_SET,
-                                     NULL, 0, 0, &cfg);
+                                     NULL, 0, 0, 0, &cfg);
             if (!err) {
                 VLOG_INFO("flow logs: no flow log: collector set removed");
                 fl.sw = FL_SW_CLEAN;
@@ -816,16 +818,30 @@ vpcd_flowlog_stop(struct vpcd *d)
     if (!fl.on) {
         return;
     }
-    fl_flush(d, true);
     if (fl.sw == FL_SW_CONFIGURED) {
-        int64_t cfg;
+        /* ovs-vswitchd exports what its IPFIX cache holds when the exporter
+         * goes: read that until it has applied the removal (at most 2 s),
+         * so that it is written too. */
+        int64_t cfg, cur = 0;
         char *err = sw_ovsdb_set_ipfix(d->db, d->bridge, PL_FL_COLLECTOR_SET,
-                                       NULL, 0, 0, &cfg);
+                                       NULL, 0, 0, 0, &cfg);
+        long long int deadline = time_msec() + 2000;
+        while (!err && time_msec() < deadline) {
+            bool present;
+            fl_read_cb(fl.fd, 0, d);
+            if (cur >= cfg) {
+                break;          /* Applied, and read once more since. */
+            }
+            err = sw_ovsdb_get_ipfix(d->db, PL_FL_COLLECTOR_SET, fl.target,
+                                     &present, &cur);
+            xnanosleep(20 * 1000 * 1000);
+        }
         if (err) {
             VLOG_WARN("flow logs: %s", err);
             free(err);
         }
     }
+    fl_flush(d, true);
     event_free(fl.ev);
     close(fl.fd);
     struct fl_template *t;

@@ -693,7 +693,7 @@ first_row(const struct json *result)
 char *
 sw_ovsdb_set_ipfix(const char *db, const char *bridge, int64_t set_id,
                    const char *const *targets, size_t n, int cache_timeout,
-                   int64_t *next_cfg)
+                   int cache_flows, int64_t *next_cfg)
 {
     *next_cfg = 0;
     struct json *ops = json_array_create_1(
@@ -744,6 +744,8 @@ sw_ovsdb_set_ipfix(const char *db, const char *bridge, int64_t set_id,
                             json_string_create("set"), set));
         json_object_put(row, "cache_active_timeout",
                         json_integer_create(cache_timeout));
+        json_object_put(row, "cache_max_flows",
+                        json_integer_create(cache_flows));
         op = json_object_create();
         json_object_put_string(op, "op", "insert");
         json_object_put_string(op, "table", "IPFIX");
