@@ -204,6 +204,7 @@ static struct {
     struct shash files;         /* Flow log id -> struct fl_file. */
 
     enum fl_switch_state sw;
+    bool reset_tried;           /* The first FL_SW_RESET was attempted. */
     int64_t wait_cfg;
     unsigned int ticks, wait_ticks;
 
@@ -291,6 +292,12 @@ fl_switch_run(struct vpcd *d)
 
     switch (fl.sw) {
     case FL_SW_RESET:
+        /* Once at start, then (if that failed) only when needed: a switch
+         * without flow logs is not asked again and again. */
+        if (fl.reset_tried && !want) {
+            break;
+        }
+        fl.reset_tried = true;
         err = sw_ovsdb_set_ipfix(d->db, d->bridge, PL_FL_COLLECTOR_SET, NULL,
                                  0, 0, 0, &fl.wait_cfg);
         if (!err) {

@@ -7,7 +7,8 @@
 # host-b's log has web-b's ACCEPT lines of both directions of the
 # connection and its REJECT line, host-a's client-a's ACCEPT lines (its
 # egress is allowed), each with the right addresses, ports, protocol and
-# counts.  Without flow logs the collector set leaves the switch.
+# counts; host-b's IPFIX also reaches a collector of its own
+# (--flow-log-ipfix).  Without flow logs the collector set leaves the switch.
 . "$(dirname "$0")/lab.sh"
 . "$TOP/tests/vpcd-lib.sh"
 EX=$TOP/examples/web-tier.json
@@ -25,10 +26,25 @@ lab_warm
 jq '.flow_logs = [{"id": "fl-web", "resource": "vpc-web", "traffic_type": "ALL", "max_aggregation_interval": 60}]' \
     "$EX" > "$TEST_DIR/logged.json"
 
+# host-b's vpcd also has ovs-vswitchd export the IPFIX to a collector of
+# its own (--flow-log-ipfix): this one prints the header of each message.
+EXT=$((20000 + $$ % 20000))
+lab_bg host-b python3 -u -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+while True:
+    d = s.recv(65535)
+    v, n, t, q, dom = struct.unpack("!HHIII", d[:16])
+    print("version=%d length=%d domain=%d set=%d" % (v, n, dom, struct.unpack("!H", d[16:18])[0]))
+' "$EXT" > "$TEST_DIR/ext-ipfix.txt"
+declare -A EXTRA=([host-a]="" [host-b]="--flow-log-ipfix=127.0.0.1:$EXT")
+
 echo "vpcd on both hosts, a flow log on vpc-web"
 for h in host-a host-b; do
+    # shellcheck disable=SC2086
     vpcd_start "$h" "$(lab_ns "$h")" --flow-log-dir="$TEST_DIR/fl-$h" \
-        --flow-log-interval=1
+        --flow-log-interval=1 ${EXTRA[$h]}
     vpcd_http "$h" PUT /v1/intents "$TEST_DIR/logged.json" >/dev/null
     [ "$VPCD_STATUS" = 200 ] && pass "$h: PUT the web tier with fl-web" \
         || fail "$h: PUT: $VPCD_STATUS $VPCD_BODY"
@@ -91,6 +107,11 @@ read -r _ _ _ _ _ _ _ _ rpk rby _ _ _ <<<"$rej_line"
 grep -cE "eni-web-b [0-9.]+ [0-9.]+ [0-9]+ 22 6 .* ACCEPT" "$B" \
     | expect "web-b's log has no ACCEPT for port 22" '^0$'
 grep -c "eni-web-a\|eni-app-b" "$A" "$B" | expect_not "no record of ENIs without traffic" ':[1-9]'
+
+grep -Ec '^version=10 length=[0-9]+ domain=30320 set=2$' "$TEST_DIR/ext-ipfix.txt" \
+    | expect "the external collector (--flow-log-ipfix) got IPFIX templates" '^[1-9]'
+grep -Ec '^version=10 length=[0-9]+ domain=30320 set=[0-9]{3,}$' "$TEST_DIR/ext-ipfix.txt" \
+    | expect "... and data records" '^[1-9]'
 
 vpcd_http host-b GET /metrics >/dev/null
 expect "host-b /metrics counts REJECT records" \
