@@ -1717,6 +1717,21 @@ test_flow_logs(void **state)
     assert_samples(&t, 1);
     world_destroy(&w);
 
+    /* With ACCEPT for app-b too: sg-app's rule naming sg-web (two
+     * members) is a conjunctive match, whose conj_id flow samples. */
+    char *logs2 = requote(xstrdup(
+        "{'id':'fl-app','resource':'eni-app-b','traffic_type':'ACCEPT'}"));
+    char *with2 = xasprintf("{\"flow_logs\": [%s],%s", logs2,
+                            strchr(text, '{') + 1);
+    free(logs2);
+    world_init(&w, load(with2));
+    send_pkt(&w, "eni-web-a", "10.10.2.10", PROTO_TCP, 8080, &t);
+    assert_delivered(&w, &t, "eni-app-b");
+    assert_hit(&t, "sg-app ingress[0]");
+    assert_samples(&t, 2);
+    world_destroy(&w);
+    free(with2);
+
     /* Without flow logs, nothing samples. */
     world_init(&w, load(text));
     send_pkt(&w, "eni-client-a", "10.10.1.10", PROTO_TCP, 80, &t);
