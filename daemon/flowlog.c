@@ -466,6 +466,12 @@ parse_templates(uint32_t domain, const uint8_t *p, size_t len, bool options)
             }
             t->min_len += f->len == IPFIX_VARLEN ? 1 : f->len;
         }
+        if (!t->min_len) {
+            /* Records of no length: nothing to read, and no end. */
+            free(t->fields);
+            free(t);
+            return false;
+        }
         hmap_insert(&fl.templates, &t->node, template_hash(domain, id));
     }
     return true;

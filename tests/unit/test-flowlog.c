@@ -234,6 +234,18 @@ test_flowlog(void **state OVS_UNUSED)
     /* Not IPFIX: dropped, counted. */
     uint8_t junk[8] = { 0, 9 };
     assert_int_equal(vpcd_flowlog_receive(&d, junk, sizeof junk), EPROTO);
+    /* A template whose records have no length (data of it would never
+     * end): refused, counted as malformed. */
+    msg_start(&m, PL_FL_DOMAIN);
+    set_start(&m, 2);
+    put16(&m, TEMPLATE + 1);
+    put16(&m, 1);
+    put16(&m, 138); put16(&m, 0);
+    set_end(&m);
+    set_start(&m, TEMPLATE + 1);
+    put32(&m, 0);
+    set_end(&m);
+    assert_int_equal(receive(&d, &m), EPROTO);
 
     /* The template, then records of every kind in one message. */
     msg_start(&m, PL_FL_DOMAIN);
@@ -262,7 +274,7 @@ test_flowlog(void **state OVS_UNUSED)
     d.flowlog_metrics(&d, &ds);
     const char *metrics = ds_cstr(&ds);
     assert_non_null(strstr(metrics, "{reason=\"no_template\"} 1\n"));
-    assert_non_null(strstr(metrics, "{reason=\"malformed\"} 1\n"));
+    assert_non_null(strstr(metrics, "{reason=\"malformed\"} 2\n"));
     assert_non_null(strstr(metrics, "{reason=\"unknown_point\"} 1\n"));
     assert_non_null(strstr(metrics, "vpcd_flow_log_ipfix_records_total 6\n"));
     assert_non_null(strstr(metrics, "vpcd_flow_log_pending 5\n"));
