@@ -59,7 +59,7 @@ enum {
 
 #define FL_DEFAULT_MAX_BYTES (10 * 1024 * 1024)
 #define FL_DEFAULT_KEEP 5
-#define FL_MAX_AGGREGATES 100000        /* Pending records, at most. */
+#define FL_DEFAULT_MAX_PENDING 100000   /* Pending records, at most. */
 #define FL_IPFIX_CACHE_FLOWS 8192       /* ovs-vswitchd's IPFIX flow cache. */
 #define FL_CHECK_TICKS 20               /* Check the switch every 2 s. */
 #define FL_RESET_TICKS 50               /* Wait at most 5 s for a reset. */
@@ -72,8 +72,10 @@ static struct {
     int port;
     char *export;               /* --flow-log-ipfix, or NULL. */
     char *account;
+    long long int max_pending;
 } opts = {
     .max_bytes = FL_DEFAULT_MAX_BYTES, .keep = FL_DEFAULT_KEEP,
+    .max_pending = FL_DEFAULT_MAX_PENDING,
 };
 
 static long long int
@@ -127,6 +129,10 @@ vpcd_flowlog_option(int which, const char *arg)
         free(opts.account);
         opts.account = xstrdup(arg);
         break;
+    case 7:
+        opts.max_pending = parse_int_option("flow-log-max-pending", arg, 1,
+                                            100000000);
+        break;
     default:
         OVS_NOT_REACHED();
     }
@@ -152,9 +158,12 @@ struct fl_template {
 };
 
 /* An aggregate: what one flow log records of one ENI, 5-tuple and verdict
- * during one aggregation interval. */
+ * during one aggregation interval; or, with 'skip', the records of the
+ * flow log and ENI that found no room (--flow-log-max-pending), written as
+ * AWS's SKIPDATA record (no 5-tuple, verdict or counts). */
 struct fl_agg {
     struct hmap_node node;
+    bool skip;
     char *fl_id, *eni_id;
     uint32_t src, dst;          /* Host byte order. */
     uint16_t sport, dport;
@@ -177,7 +186,8 @@ enum fl_drop {
     FL_DROP_NO_TEMPLATE,        /* A data set before its template. */
     FL_DROP_UNKNOWN_POINT,      /* No local ENI for the observation point. */
     FL_DROP_NOT_LOGGED,         /* No flow log records it (any more). */
-    FL_DROP_FULL,               /* FL_MAX_AGGREGATES pending. */
+    FL_DROP_FULL,               /* --flow-log-max-pending pending (then
+                                 * a SKIPDATA record says so). */
     FL_DROP_WRITE,              /* The file could not be written. */
     FL_N_DROPS
 };
@@ -209,7 +219,8 @@ static struct {
     unsigned int ticks, wait_ticks;
 
     /* Statistics. */
-    uint64_t messages, records, written[2], drops[FL_N_DROPS], rotations;
+    uint64_t messages, records, drops[FL_N_DROPS], rotations;
+    uint64_t written[3];        /* ACCEPT, REJECT, SKIPDATA records. */
     uint64_t sw_errors;
 } fl = { .fd = -1 };
 
@@ -523,11 +534,41 @@ agg_hash(const char *fl_id, const char *eni_id, const struct fl_record *rec,
 {
     uint32_t h = hash_string(fl_id, 0);
     h = hash_string(eni_id, h);
+    if (!rec) {
+        return hash_finish(h, 1);       /* SKIPDATA. */
+    }
     h = hash_add(h, rec->src);
     h = hash_add(h, rec->dst);
     h = hash_add(h, (rec->sport << 16) | rec->dport);
     h = hash_add(h, (rec->proto << 1) | reject);
     return hash_finish(h, 0);
+}
+
+/* Notes that a record of flow log 'f' and ENI 'e' from 'start' to 'end'
+ * found no room: its SKIPDATA aggregate (one per flow log and ENI, beyond
+ * the limit) widens to cover it. */
+static void
+skipped(const struct vpc_flow_log *f, const struct vpc_eni *e,
+        long long int start, long long int end, int interval)
+{
+    uint32_t hash = agg_hash(f->id, e->id, NULL, false);
+    struct fl_agg *a;
+    HMAP_FOR_EACH_WITH_HASH (a, node, hash, &fl.aggs) {
+        if (a->skip && !strcmp(a->fl_id, f->id)
+            && !strcmp(a->eni_id, e->id)) {
+            a->start = MIN(a->start, start);
+            a->end = MAX(a->end, end);
+            return;
+        }
+    }
+    a = xzalloc(sizeof *a);
+    a->skip = true;
+    a->fl_id = xstrdup(f->id);
+    a->eni_id = xstrdup(e->id);
+    a->start = start;
+    a->end = end;
+    a->flush_at = time_msec() + interval * 1000LL;
+    hmap_insert(&fl.aggs, &a->node, hash);
 }
 
 /* Adds 'rec' (exported at Unix time 'export') to every flow log that
@@ -560,7 +601,7 @@ aggregate(struct vpcd *d, const struct fl_record *rec, uint32_t export)
         struct fl_agg *a;
         bool found = false;
         HMAP_FOR_EACH_WITH_HASH (a, node, hash, &fl.aggs) {
-            if (a->src == rec->src && a->dst == rec->dst
+            if (!a->skip && a->src == rec->src && a->dst == rec->dst
                 && a->sport == rec->sport && a->dport == rec->dport
                 && a->proto == rec->proto && a->reject == reject
                 && !strcmp(a->fl_id, f->id) && !strcmp(a->eni_id, e->id)) {
@@ -568,11 +609,14 @@ aggregate(struct vpcd *d, const struct fl_record *rec, uint32_t export)
                 break;
             }
         }
+        int interval = (opts.interval ? opts.interval
+                        : f->max_aggregation_interval);
+        if (!found && hmap_count(&fl.aggs) >= (size_t) opts.max_pending) {
+            fl.drops[FL_DROP_FULL]++;
+            skipped(f, e, start, end, interval);
+            continue;
+        }
         if (!found) {
-            if (hmap_count(&fl.aggs) >= FL_MAX_AGGREGATES) {
-                fl.drops[FL_DROP_FULL]++;
-                continue;
-            }
             a = xzalloc(sizeof *a);
             a->fl_id = xstrdup(f->id);
             a->eni_id = xstrdup(e->id);
@@ -584,8 +628,6 @@ aggregate(struct vpcd *d, const struct fl_record *rec, uint32_t export)
             a->reject = reject;
             a->start = start;
             a->end = end;
-            int interval = (opts.interval ? opts.interval
-                            : f->max_aggregation_interval);
             a->flush_at = time_msec() + interval * 1000LL;
             hmap_insert(&fl.aggs, &a->node, hash);
         }
@@ -776,11 +818,15 @@ write_record(const struct fl_agg *a)
     char src[16], dst[16];
     vpc_ip_format(a->src, src);
     vpc_ip_format(a->dst, dst);
-    char *line = xasprintf("2 %s %s %s %s %u %u %u %"PRIu64" %"PRIu64" %lld "
-                           "%lld %s OK\n", opts.account ? opts.account : "-",
-                           a->eni_id, src, dst, a->sport, a->dport, a->proto,
-                           a->packets, a->bytes, a->start, a->end,
-                           a->reject ? "REJECT" : "ACCEPT");
+    const char *account = opts.account ? opts.account : "-";
+    char *line = (a->skip
+                  ? xasprintf("2 %s %s - - - - - - - %lld %lld - SKIPDATA\n",
+                              account, a->eni_id, a->start, a->end)
+                  : xasprintf("2 %s %s %s %s %u %u %u %"PRIu64" %"PRIu64" "
+                              "%lld %lld %s OK\n", account, a->eni_id, src,
+                              dst, a->sport, a->dport, a->proto, a->packets,
+                              a->bytes, a->start, a->end,
+                              a->reject ? "REJECT" : "ACCEPT"));
     size_t len = strlen(line);
     struct fl_file *ff = file_open(a->fl_id);
     if (ff && ff->size + (long long int) len > opts.max_bytes
@@ -790,7 +836,7 @@ write_record(const struct fl_agg *a)
     }
     if (ff && fputs(line, ff->f) >= 0) {
         ff->size += len;
-        fl.written[a->reject]++;
+        fl.written[a->skip ? 2 : a->reject]++;
     } else {
         fl.drops[FL_DROP_WRITE]++;
     }
@@ -888,6 +934,8 @@ fl_status(const struct vpcd *d OVS_UNUSED, struct json *status)
     json_object_put(o, "pending", json_integer_create(hmap_count(&fl.aggs)));
     json_object_put(o, "records_accept", json_integer_create(fl.written[0]));
     json_object_put(o, "records_reject", json_integer_create(fl.written[1]));
+    json_object_put(o, "records_skipdata",
+                    json_integer_create(fl.written[2]));
     uint64_t dropped = 0;
     for (int i = 0; i < FL_N_DROPS; i++) {
         dropped += fl.drops[i];
@@ -911,8 +959,10 @@ fl_metrics(const struct vpcd *d OVS_UNUSED, struct ds *ds)
         "# HELP vpcd_flow_log_records_total Flow-log records written.\n"
         "# TYPE vpcd_flow_log_records_total counter\n"
         "vpcd_flow_log_records_total{action=\"ACCEPT\"} %"PRIu64"\n"
-        "vpcd_flow_log_records_total{action=\"REJECT\"} %"PRIu64"\n",
-        fl.messages, fl.records, fl.written[0], fl.written[1]);
+        "vpcd_flow_log_records_total{action=\"REJECT\"} %"PRIu64"\n"
+        "vpcd_flow_log_records_total{action=\"SKIPDATA\"} %"PRIu64"\n",
+        fl.messages, fl.records, fl.written[0], fl.written[1],
+        fl.written[2]);
     ds_put_cstr(ds, "# HELP vpcd_flow_log_dropped_total IPFIX records or "
                 "flow-log records lost, by reason.\n"
                 "# TYPE vpcd_flow_log_dropped_total counter\n");

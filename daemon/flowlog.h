@@ -30,7 +30,8 @@ struct vpcd;
     OPT_FLOW_LOG_KEEP,                          \
     OPT_FLOW_LOG_PORT,                          \
     OPT_FLOW_LOG_IPFIX,                         \
-    OPT_FLOW_LOG_ACCOUNT
+    OPT_FLOW_LOG_ACCOUNT,                       \
+    OPT_FLOW_LOG_MAX_PENDING
 
 #define FLOWLOG_LONG_OPTIONS                                            \
     { "flow-log-dir", required_argument, NULL, OPT_FLOW_LOG_DIR },      \
@@ -42,7 +43,9 @@ struct vpcd;
     { "flow-log-port", required_argument, NULL, OPT_FLOW_LOG_PORT },    \
     { "flow-log-ipfix", required_argument, NULL, OPT_FLOW_LOG_IPFIX },  \
     { "flow-log-account-id", required_argument, NULL,                   \
-      OPT_FLOW_LOG_ACCOUNT }
+      OPT_FLOW_LOG_ACCOUNT },                                           \
+    { "flow-log-max-pending", required_argument, NULL,                  \
+      OPT_FLOW_LOG_MAX_PENDING }
 
 #define FLOWLOG_OPTION_HANDLERS                                 \
     case OPT_FLOW_LOG_DIR:                                      \
@@ -52,6 +55,7 @@ struct vpcd;
     case OPT_FLOW_LOG_PORT:                                     \
     case OPT_FLOW_LOG_IPFIX:                                    \
     case OPT_FLOW_LOG_ACCOUNT:                                  \
+    case OPT_FLOW_LOG_MAX_PENDING:                              \
         vpcd_flowlog_option(c - OPT_FLOW_LOG_DIR, optarg);      \
         break;
 
@@ -70,7 +74,9 @@ struct vpcd;
     "  --flow-log-ipfix=IP:PORT  ovs-vswitchd also exports the IPFIX\n"      \
     "                       records to this collector\n"                     \
     "  --flow-log-account-id=ID  the records' account-id field "            \
-    "(default -)\n"
+    "(default -)\n"                                                          \
+    "  --flow-log-max-pending=N  at most N records aggregating (default\n"   \
+    "                       100000; beyond, SKIPDATA records)\n"
 
 /* Sets option number 'which' (FLOWLOG_OPTION_ENUMS order) to 'arg'; exits
  * with an error that names the option if 'arg' is not valid. */

@@ -221,6 +221,7 @@ test_flowlog(void **state OVS_UNUSED)
     vpcd_flowlog_option(1, "1");                /* --flow-log-interval */
     vpcd_flowlog_option(2, "1024");             /* --flow-log-max-bytes */
     vpcd_flowlog_option(3, "2");                /* --flow-log-keep */
+    vpcd_flowlog_option(7, "40");               /* --flow-log-max-pending */
     vpcd_flowlog_start(&d);
     assert_non_null(d.flowlog_metrics);
 
@@ -310,18 +311,37 @@ test_flowlog(void **state OVS_UNUSED)
     char *app_want = xasprintf("%s%s", header, want[2]);
     assert_string_equal(app, app_want);
 
-    /* Enough records to rotate fl-vpc.log (1024 bytes, about 10 lines a
-     * file) more often than the 2 files kept. */
+    /* 50 flows: 40 aggregate (--flow-log-max-pending), 10 find no room,
+     * and neither does app-b's next drop (for both its flow logs): a
+     * SKIPDATA record for each flow log and ENI.  Written, they rotate
+     * fl-vpc.log (1024 bytes, about 9 lines a file) more often than the
+     * 2 files kept. */
     msg_start(&m, PL_FL_DOMAIN);
     set_start(&m, TEMPLATE);
-    for (int i = 0; i < 30; i++) {
+    for (int i = 0; i < 50; i++) {
         put_record(&m, 1, "10.10.1.21", "10.10.1.11", 17, 5000 + i, 53, 1,
                    40);
     }
+    put_record(&m, (PL_FL_POINT_REJECT | PL_FL_POINT_SUBNET
+                    | (pl_id_hash("subnet-app") & PL_FL_POINT_MASK)),
+               "10.10.2.10", "10.10.1.10", 6, 40003, 22, 1, 60);
     set_end(&m);
     assert_int_equal(receive(&d, &m), 0);
     /* vpcd writes what is pending when it stops. */
     vpcd_flowlog_stop(&d);
+    ds_init(&ds);
+    d.flowlog_metrics(&d, &ds);
+    metrics = ds_cstr(&ds);
+    assert_non_null(strstr(metrics, "{reason=\"table_full\"} 12\n"));
+    assert_non_null(strstr(metrics,
+                           "records_total{action=\"SKIPDATA\"} 3\n"));
+    ds_destroy(&ds);
+    free(app);
+    app = read_text(app_name);
+    free(app_want);
+    app_want = xasprintf("%s%s2 - eni-app-b - - - - - - - 1999999995 "
+                         "1999999999 - SKIPDATA\n", header, want[2]);
+    assert_string_equal(app, app_want);
 
     char *files[3];
     int lines = 0;
@@ -338,7 +358,12 @@ test_flowlog(void **state OVS_UNUSED)
             char tail[64];
             int n = sscanf(p, "2 - eni-web-b 10.10.1.21 10.10.1.11 %u 53 17 "
                            "1 40 1999999995 1999999999 %63s", &sport, tail);
-            if (n != 2) {
+            if (!strncmp(p, "2 - eni-web-b - - - - - - - 1999999995 "
+                         "1999999999 - SKIPDATA\n", 56)
+                || !strncmp(p, "2 - eni-app-b - - - - - - - 1999999995 "
+                            "1999999999 - SKIPDATA\n", 56)) {
+                continue;
+            } else if (n != 2) {
                 /* One of the first four, if not rotated away yet. */
                 bool known = false;
                 for (size_t k = 0; k < ARRAY_SIZE(want); k++) {
@@ -346,7 +371,7 @@ test_flowlog(void **state OVS_UNUSED)
                 }
                 assert_true(known);
             } else {
-                assert_true(sport >= 5000 && sport < 5030);
+                assert_true(sport >= 5000 && sport < 5050);
                 assert_string_equal(tail, "ACCEPT");
             }
         }
@@ -354,8 +379,9 @@ test_flowlog(void **state OVS_UNUSED)
     }
     char *gone = xasprintf("%s/fl-vpc.log.3", dir);
     assert_int_not_equal(access(gone, F_OK), 0);
-    /* 34 lines written, the oldest of them rotated away. */
-    assert_true(lines >= 20 && lines < 34);
+    /* 46 lines written (4, then 40 and 2 SKIPDATA), the oldest of them
+     * rotated away. */
+    assert_true(lines >= 20 && lines < 46);
 
     free(app_want);
     free(vpc);
