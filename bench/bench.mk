@@ -39,6 +39,13 @@ bench-edge: $(VPCCTL)
 	bash bench/bench-edge.sh
 bench: bench-edge
 
+# The cost of flow logs: packets per second with and without, real packets
+# in the netns lab (bench/bench-flowlogs.sh; root).
+.PHONY: bench-flowlogs
+bench-flowlogs: $(VPCCTL)
+	bash bench/bench-flowlogs.sh
+bench: bench-flowlogs
+
 # ovs-vpc vs OVN: the same regions through vpcctl/vpcd and through OVN
 # 23.03 (NB/SB ovsdb-server, ovn-northd, ovn-controller on the same OVS
 # build): convergence, flows, memory, add-one-ENI latency, megaflows,

@@ -1016,6 +1016,9 @@ vpcd_status_json(const struct vpcd *d)
     if (d->follow_hooks) {
         d->follow_hooks->status(d, o);
     }
+    if (d->flowlog_status) {
+        d->flowlog_status(d, o);
+    }
     char *s = json_to_string(o, JSSF_PRETTY | JSSF_SORT);
     json_destroy(o);
     return s;
@@ -1077,6 +1080,9 @@ metrics_text(struct vpcd *d)
 
     if (d->follow_hooks) {
         d->follow_hooks->metrics(d, &ds);
+    }
+    if (d->flowlog_metrics) {
+        d->flowlog_metrics(d, &ds);
     }
 
     uint64_t drops[PL_N_STAGES];

@@ -112,6 +112,11 @@ struct vpcd {
                                  * recomputation (tests). */
     struct vpcd_follow *follow;
     const struct vpcd_follow_hooks *follow_hooks;
+
+    /* Flow logs (daemon/flowlog.c): what they add to /v1/status and
+     * /metrics, or NULL. */
+    void (*flowlog_status)(const struct vpcd *, struct json *status);
+    void (*flowlog_metrics)(const struct vpcd *, struct ds *);
 };
 
 /* What the follower changes in the agent (daemon/follow.c sets them; the

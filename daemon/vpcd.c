@@ -43,6 +43,7 @@
 #include <unistd.h>
 #include "daemon.h"
 #include "daemon/agent.h"
+#include "daemon/flowlog.h"
 #include "daemon/follow.h"
 #include "dirs.h"
 #include "fatal-signal.h"
@@ -345,6 +346,7 @@ tick_cb(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED, void *d_)
         vpcd_audit(d);
     }
     vpcd_follow_tick(d);
+    vpcd_flowlog_tick(d);
 }
 
 static void
@@ -425,6 +427,7 @@ usage(void)
            "--host's\n"
            "  --unixctl=PATH       vpcd's own control socket (default "
            "$OVS_RUNDIR/vpcd.ctl)\n"
+           FLOWLOG_USAGE
            "  -h, --help           this help\n"
            "  -V, --version        ovs-vpc's and Open vSwitch's versions\n\n"
            "HTTP: PUT/GET /v1/intents, POST /v1/validate, GET /v1/status, "
@@ -462,6 +465,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         OPT_SSL_CERT, OPT_SSL_CA, OPT_BOOTSTRAP_CA_CERT,
         OPT_VERIFY_INCREMENTAL,
         OPT_FORCE_HOST,
+        FLOWLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -491,6 +495,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "force-host", no_argument, NULL, OPT_FORCE_HOST },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
+        FLOWLOG_LONG_OPTIONS,
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
@@ -554,6 +559,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         case OPT_FORCE_HOST: force_host = true; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         case 'V': vpc_print_version("vpcd"); exit(EXIT_SUCCESS);
+        FLOWLOG_OPTION_HANDLERS
         DAEMON_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS
         case '?': exit(EXIT_FAILURE);
@@ -674,6 +680,8 @@ main(int argc, char *argv[])
     struct timeval tv = { 0, VPCD_TICK_MS * 1000 };
     event_add(d.tick, &tv);
 
+    vpcd_flowlog_start(&d);
+
     daemonize_complete();
     VLOG_INFO("vpcd for host %s (mapping %s) started", d.host,
               d.mapping == PL_MAP_ACTION ? "action" : "flows");
@@ -697,6 +705,7 @@ main(int argc, char *argv[])
     event_base_dispatch(d.base);
 
     VLOG_INFO("vpcd exiting");
+    vpcd_flowlog_stop(&d);
     vpcd_follow_stop(&d);
     if (d.http) {
         /* evhttp_free() frees the listener, then closes the connections,

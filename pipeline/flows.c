@@ -361,6 +361,14 @@ pl_flow_add_miss_drop(struct pl_flows *fs, enum pl_stage stage)
 }
 
 char *
+pl_flow_log_sample(uint32_t point)
+{
+    return xasprintf("sample(probability=65535,collector_set_id=%d,"
+                     "obs_domain_id=%d,obs_point_id=%"PRIu32")",
+                     PL_FL_COLLECTOR_SET, PL_FL_DOMAIN, point);
+}
+
+char *
 pl_arp_reply_actions(struct eth_addr mac, const char *out)
 {
     return xasprintf("move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"

@@ -283,6 +283,77 @@ build_vrouter(struct host_ctx *c)
 
 /* ------------------------------------------------------------ network ACLs */
 
+/* ---------------------------------------------------------- flow logs */
+
+/* What the flow logs of the region record of local ENI 'e'. */
+static enum vpc_flow_log_traffic
+eni_logged(const struct host_ctx *c, const struct vpc_eni *e)
+{
+    return c->r->n_flow_logs ? vpc_eni_flow_log_traffic(c->r, e) : 0;
+}
+
+/* The actions of the deny flows of subnet 's''s network ACL: "drop", or,
+ * if a flow log records what is rejected of one of its local ENIs, a
+ * sample for the flow log (an action list of only a sample drops). */
+static char *
+nacl_deny_actions(const struct host_ctx *c, const struct vpc_subnet *s)
+{
+    for (size_t i = 0; i < c->n_locals; i++) {
+        const struct vpc_eni *e = c->locals[i].eni;
+        if (e->subnet == s && eni_logged(c, e) & VPC_FL_REJECT) {
+            return pl_flow_log_sample(PL_FL_POINT_REJECT | PL_FL_POINT_SUBNET
+                                      | (subnet_num(s) & PL_FL_POINT_MASK));
+        }
+    }
+    return xstrdup("drop");
+}
+
+/* The prefix of the actions of a security-group stage's flows that accept
+ * a packet of the ENI on 'port' whose flow logs record 'logged': empty, or
+ * the sample for them and a comma (malloc'd). */
+static char *
+sg_accept_prefix(enum vpc_flow_log_traffic logged, int port)
+{
+    if (!(logged & VPC_FL_ACCEPT)) {
+        return xstrdup("");
+    }
+    char *sample = pl_flow_log_sample(port & PL_FL_POINT_MASK);
+    char *prefix = xasprintf("%s,", sample);
+    free(sample);
+    return prefix;
+}
+
+/* Per-ENI flows of a security-group stage for an ENI that a flow log
+ * covers: its established and related packets accepted (BYPASS + 1, above
+ * the shared flows that pass them unlogged), and what no rule allows
+ * rejected (MISS + 1, above the shared drop), each with its sample. */
+static void
+sg_flow_log_flows(struct host_ctx *c, enum pl_stage stage, const char *reg,
+                  const struct vpc_eni *e, int port)
+{
+    enum vpc_flow_log_traffic logged = eni_logged(c, e);
+    int next = pl_next(stage);
+    char *ref = xasprintf("%s flow log", e->id);
+    if (logged & VPC_FL_ACCEPT) {
+        static const char *const states[] = { "-new+est+trk",
+                                              "-new+rel+trk" };
+        char *prefix = sg_accept_prefix(logged, port);
+        for (size_t i = 0; i < ARRAY_SIZE(states); i++) {
+            pl_flow_add(c->fs, stage, PL_PRIO_BYPASS + 1, ref,
+                        xasprintf("ct_state=%s,%s=%d", states[i], reg, port),
+                        xasprintf("%sgoto_table:%d", prefix, next));
+        }
+        free(prefix);
+    }
+    if (logged & VPC_FL_REJECT) {
+        pl_flow_add(c->fs, stage, PL_PRIO_MISS + 1, ref,
+                    xasprintf("ip,%s=%d", reg, port),
+                    pl_flow_log_sample(PL_FL_POINT_REJECT
+                                       | (port & PL_FL_POINT_MASK)));
+    }
+    free(ref);
+}
+
 /* Tables nacl_out / nacl_in, for each local subnet with a network ACL:
  *   BYPASS            peer address inside the subnet: continue.
  *   NACL_BASE - rule  the rule's verdict (lowest rule number wins).
@@ -302,6 +373,7 @@ build_nacl(struct host_ctx *c, bool egress)
             continue;
         }
         uint32_t sn = subnet_num(s);
+        char *deny = nacl_deny_actions(c, s);
         char *cidr = prefix_s(&s->cidr);
         pl_flow_add(c->fs, stage, PL_PRIO_BYPASS, s->id,
                     xasprintf("%s=0x%08"PRIx32",ip,%s=%s", reg, sn, peer,
@@ -327,7 +399,7 @@ build_nacl(struct host_ctx *c, bool egress)
                             xasprintf("%s=0x%08"PRIx32"%s,%s=%s", reg, sn,
                                       m[j], peer, pfx),
                             rule->allow ? xasprintf("goto_table:%d", next)
-                                        : xstrdup("drop"));
+                                        : xstrdup(deny));
             }
             free_strings(m, nm);
             free(pfx);
@@ -336,8 +408,7 @@ build_nacl(struct host_ctx *c, bool egress)
         char *ref = xasprintf("%s %s implicit deny", acl->id,
                               egress ? "egress" : "ingress");
         pl_flow_add(c->fs, stage, PL_PRIO_DEFAULT, ref,
-                    xasprintf("%s=0x%08"PRIx32",ip", reg, sn),
-                    xstrdup("drop"));
+                    xasprintf("%s=0x%08"PRIx32",ip", reg, sn), deny);
         free(ref);
     }
     pl_flow_addf(c->fs, stage, PL_PRIO_MISS, "pipeline", "ip",
@@ -488,6 +559,8 @@ build_security_groups(struct host_ctx *c, bool egress)
                             HMAP_INITIALIZER(&conj.ids) };
     for (size_t i = 0; i < c->n_locals; i++) {
         const struct vpc_eni *e = c->locals[i].eni;
+        char *accept = sg_accept_prefix(eni_logged(c, e),
+                                        c->locals[i].ofport);
         for (size_t g = 0; g < e->n_sgs; g++) {
             const struct vpc_sg *sg = e->sgs[g];
             const struct vpc_sg_rule *rules = egress ? sg->egress
@@ -507,8 +580,9 @@ build_security_groups(struct host_ctx *c, bool egress)
                     free(key);
                     pl_flow_add(c->fs, stage, PL_PRIO_ENTRY - 1, ref,
                                 xasprintf("conj_id=%"PRIu32",ip", id),
-                                xasprintf("ct(commit,zone=%s),goto_table:%d",
-                                          zone, next));
+                                xasprintf("%sct(commit,zone=%s),"
+                                          "goto_table:%d", accept, zone,
+                                          next));
                     for (size_t j = 0; j < nm; j++) {
                         sg_clause_add(&conj, ref, xasprintf(
                                           "ct_state=+new-est+trk,%s=%d%s",
@@ -531,14 +605,18 @@ build_security_groups(struct host_ctx *c, bool egress)
                             xasprintf("ct_state=+new-est+trk,%s=%d%s,%s=%s",
                                       reg, c->locals[i].ofport, m[j], peer,
                                       peers[p]),
-                            xasprintf("ct(commit,zone=%s),goto_table:%d",
-                                      zone, next));
+                            xasprintf("%sct(commit,zone=%s),"
+                                      "goto_table:%d", accept, zone, next));
                     }
                 }
                 free_strings(peers, np);
                 free_strings(m, nm);
                 free(ref);
             }
+        }
+        free(accept);
+        if (eni_logged(c, e)) {
+            sg_flow_log_flows(c, stage, reg, e, c->locals[i].ofport);
         }
     }
     sg_conj_flush(c, stage, &conj);

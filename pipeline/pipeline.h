@@ -248,6 +248,31 @@ uint32_t pl_id_hash(const char *id);
 uint32_t pl_gateway_vni(const struct vpc_region *, const struct vpc_gateway *);
 size_t pl_gateway_zone(const struct vpc_region *, const struct vpc_gateway *);
 
+/* Flow logs (docs/flow-logs.md).  The verdict flows of the security-group
+ * and network-ACL stages of an ENI that a flow log covers also sample the
+ * packet, with OpenFlow's sample action, to the switch's IPFIX collector
+ * set PL_FL_COLLECTOR_SET (vpcd configures it, daemon/flowlog.c) in
+ * observation domain PL_FL_DOMAIN.  The observation point says what was
+ * decided about which ENI:
+ *
+ *   bit 31      PL_FL_POINT_REJECT: dropped (else accepted);
+ *   bit 30      PL_FL_POINT_SUBNET: by the network ACL of the subnet whose
+ *               pl_id_hash() & PL_FL_POINT_MASK the low bits hold (the ENI
+ *               is the subnet's that sent or was to receive the packet);
+ *               else by the security groups of the ENI on the ofport that
+ *               the low bits hold.
+ *
+ * Without any flow log the flows are exactly those of a pipeline without
+ * flow logs. */
+#define PL_FL_COLLECTOR_SET 30320       /* 0x7670, "vp". */
+#define PL_FL_DOMAIN 30320
+#define PL_FL_POINT_REJECT 0x80000000u
+#define PL_FL_POINT_SUBNET 0x40000000u
+#define PL_FL_POINT_MASK 0x3fffffffu
+
+/* The sample action for observation point 'point' (malloc'd). */
+char *pl_flow_log_sample(uint32_t point);
+
 /* Writes the pipeline documentation (Markdown) generated from stages.def. */
 void pl_write_doc(FILE *);
 

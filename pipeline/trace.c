@@ -294,6 +294,40 @@ vpc_encap_verdict(const struct vpc_region *r,
     }
 }
 
+/* True if datapath actions 'a' are only flow samples (userspace actions
+ * with flow_sample cookies, for IPFIX): the packet is dropped, sampled for
+ * a flow log (docs/flow-logs.md). */
+static bool
+only_flow_samples(const char *a)
+{
+    static const char prefix[] = "userspace(pid=";
+    bool any = false;
+    while (*a) {
+        if (strncmp(a, prefix, strlen(prefix))) {
+            return false;
+        }
+        /* Skip to the matching parenthesis. */
+        int depth = 0;
+        const char *p = a;
+        bool sample = false;
+        for (; *p; p++) {
+            if (*p == '(') {
+                depth++;
+            } else if (*p == ')' && !--depth) {
+                break;
+            }
+            sample |= !strncmp(p, "flow_sample(", 12);
+        }
+        if (!*p || !sample) {
+            return false;
+        }
+        any = true;
+        a = p + 1;
+        a += *a == ',';
+    }
+    return any;
+}
+
 void
 pl_trace_verdict(const struct vpc_region *r,
                  const struct pl_host_config *cfg, const char *flow,
@@ -307,7 +341,8 @@ pl_trace_verdict(const struct vpc_region *r,
                              ? strstr(tr->dp_actions, "vpc_encap(vni=")
                              : NULL);
     bool drop = (!tr->dp_actions || tr->dropped
-                 || !strcmp(tr->dp_actions, "drop"));
+                 || !strcmp(tr->dp_actions, "drop")
+                 || only_flow_samples(tr->dp_actions));
     if (after_loopback) {
         v->kind = drop ? PL_VERDICT_DROPPED : PL_VERDICT_FORWARDED;
     } else if (!tr->dp_actions) {

@@ -789,6 +789,219 @@ out:
     return err;
 }
 
+/* ------------------------------------------------------- IPFIX (flow logs) */
+
+/* The results of OVSDB transaction 'reply', which must be 'n' objects
+ * without "error"; NULL or an error naming 'db'. */
+static char *
+ovsdb_results(const char *db, const struct jsonrpc_msg *reply, size_t n,
+              const struct json ***results)
+{
+    const struct json *r = reply->result;
+    if (!r || r->type != JSON_ARRAY || json_array(r)->n < n) {
+        return xasprintf("%s: unexpected OVSDB reply", db);
+    }
+    for (size_t i = 0; i < json_array(r)->n; i++) {
+        const struct json *o = json_array(r)->elems[i];
+        const struct json *e = (o->type == JSON_OBJECT
+                                ? shash_find_data(json_object(o), "error")
+                                : NULL);
+        if (o->type != JSON_OBJECT || e) {
+            char *s = json_to_string(o, 0);
+            char *err = xasprintf("%s: OVSDB error: %s", db, s);
+            free(s);
+            return err;
+        }
+    }
+    *results = CONST_CAST(const struct json **, json_array(r)->elems);
+    return NULL;
+}
+
+/* The first row of select result 'result', or NULL. */
+static const struct json *
+first_row(const struct json *result)
+{
+    const struct json *rows = shash_find_data(json_object(result), "rows");
+    return (rows && rows->type == JSON_ARRAY && json_array(rows)->n
+            && json_array(rows)->elems[0]->type == JSON_OBJECT
+            ? json_array(rows)->elems[0] : NULL);
+}
+
+char *
+sw_ovsdb_set_ipfix(const char *db, const char *bridge, int64_t set_id,
+                   const char *const *targets, size_t n, int cache_timeout,
+                   int cache_flows, int64_t *next_cfg)
+{
+    *next_cfg = 0;
+    struct json *ops = json_array_create_1(
+        json_string_create("Open_vSwitch"));
+    json_array_add(ops, json_from_string(
+        "{\"op\": \"select\", \"table\": \"Bridge\", \"where\": [],"
+        " \"columns\": [\"_uuid\", \"name\"]}"));
+    struct jsonrpc_msg *reply;
+    char *err = sw_ovsdb_transact(db, ops, &reply);
+    const struct json **results;
+    if (err || (err = ovsdb_results(db, reply, 1, &results))) {
+        jsonrpc_msg_destroy(reply);
+        return err;
+    }
+    const struct json *uuid = NULL;
+    const struct json *rows = shash_find_data(json_object(results[0]),
+                                              "rows");
+    for (size_t i = 0; rows && rows->type == JSON_ARRAY
+                       && i < json_array(rows)->n; i++) {
+        const struct json *row = json_array(rows)->elems[i];
+        const struct json *name = shash_find_data(json_object(row), "name");
+        if (name && name->type == JSON_STRING
+            && !strcmp(json_string(name), bridge)) {
+            uuid = shash_find_data(json_object(row), "_uuid");
+        }
+    }
+    if (!uuid && n) {
+        jsonrpc_msg_destroy(reply);
+        return xasprintf("%s: no bridge %s", db, bridge);
+    }
+
+    ops = json_array_create_1(json_string_create("Open_vSwitch"));
+    struct json *where = json_array_create_1(json_array_create_3(
+        json_string_create("id"), json_string_create("=="),
+        json_integer_create(set_id)));
+    struct json *op = json_object_create();
+    json_object_put_string(op, "op", "delete");
+    json_object_put_string(op, "table", "Flow_Sample_Collector_Set");
+    json_object_put(op, "where", where);
+    json_array_add(ops, op);
+    if (n) {
+        struct json *set = json_array_create_empty();
+        for (size_t i = 0; i < n; i++) {
+            json_array_add(set, json_string_create(targets[i]));
+        }
+        struct json *row = json_object_create();
+        json_object_put(row, "targets", json_array_create_2(
+                            json_string_create("set"), set));
+        json_object_put(row, "cache_active_timeout",
+                        json_integer_create(cache_timeout));
+        json_object_put(row, "cache_max_flows",
+                        json_integer_create(cache_flows));
+        op = json_object_create();
+        json_object_put_string(op, "op", "insert");
+        json_object_put_string(op, "table", "IPFIX");
+        json_object_put(op, "row", row);
+        json_object_put_string(op, "uuid-name", "ipfix");
+        json_array_add(ops, op);
+
+        row = json_object_create();
+        json_object_put(row, "id", json_integer_create(set_id));
+        json_object_put(row, "bridge", json_clone(uuid));
+        json_object_put(row, "ipfix", json_array_create_2(
+                            json_string_create("named-uuid"),
+                            json_string_create("ipfix")));
+        json_object_put(row, "external_ids", json_from_string(
+                            "[\"map\", [[\"vpc-owner\", \"vpcd\"]]]"));
+        op = json_object_create();
+        json_object_put_string(op, "op", "insert");
+        json_object_put_string(op, "table", "Flow_Sample_Collector_Set");
+        json_object_put(op, "row", row);
+        json_array_add(ops, op);
+    }
+    jsonrpc_msg_destroy(reply);
+    json_array_add(ops, json_from_string(
+        "{\"op\": \"mutate\", \"table\": \"Open_vSwitch\", \"where\": [],"
+        " \"mutations\": [[\"next_cfg\", \"+=\", 1]]}"));
+    json_array_add(ops, json_from_string(
+        "{\"op\": \"select\", \"table\": \"Open_vSwitch\", \"where\": [],"
+        " \"columns\": [\"next_cfg\"]}"));
+    size_t n_ops = json_array(ops)->n - 1;
+    err = sw_ovsdb_transact(db, ops, &reply);
+    if (err || (err = ovsdb_results(db, reply, n_ops, &results))) {
+        jsonrpc_msg_destroy(reply);
+        return err;
+    }
+    const struct json *ovs = first_row(results[n_ops - 1]);
+    const struct json *cfg = ovs ? shash_find_data(json_object(ovs),
+                                                   "next_cfg") : NULL;
+    if (cfg && cfg->type == JSON_INTEGER) {
+        *next_cfg = json_integer(cfg);
+    }
+    jsonrpc_msg_destroy(reply);
+    return NULL;
+}
+
+char *
+sw_ovsdb_get_ipfix(const char *db, int64_t set_id, const char *target,
+                   bool *present, int64_t *cur_cfg)
+{
+    *present = false;
+    *cur_cfg = 0;
+    struct json *ops = json_array_create_1(
+        json_string_create("Open_vSwitch"));
+    struct json *op = json_object_create();
+    json_object_put_string(op, "op", "select");
+    json_object_put_string(op, "table", "Flow_Sample_Collector_Set");
+    json_object_put(op, "where", json_array_create_1(json_array_create_3(
+        json_string_create("id"), json_string_create("=="),
+        json_integer_create(set_id))));
+    json_object_put(op, "columns", json_array_create_1(
+                        json_string_create("ipfix")));
+    json_array_add(ops, op);
+    json_array_add(ops, json_from_string(
+        "{\"op\": \"select\", \"table\": \"IPFIX\", \"where\": [],"
+        " \"columns\": [\"_uuid\", \"targets\"]}"));
+    json_array_add(ops, json_from_string(
+        "{\"op\": \"select\", \"table\": \"Open_vSwitch\", \"where\": [],"
+        " \"columns\": [\"cur_cfg\"]}"));
+    struct jsonrpc_msg *reply;
+    const struct json **results;
+    char *err = sw_ovsdb_transact(db, ops, &reply);
+    if (err || (err = ovsdb_results(db, reply, 3, &results))) {
+        jsonrpc_msg_destroy(reply);
+        return err;
+    }
+    const struct json *set = first_row(results[0]);
+    const struct json *ref = set ? shash_find_data(json_object(set),
+                                                   "ipfix") : NULL;
+    /* A reference is ["uuid", U]; an empty optional one ["set", []]. */
+    const struct json *ipfix_uuid = NULL;
+    if (ref && ref->type == JSON_ARRAY && json_array(ref)->n == 2
+        && json_array(ref)->elems[1]->type == JSON_STRING) {
+        ipfix_uuid = json_array(ref)->elems[1];
+    }
+    const struct json *rows = shash_find_data(json_object(results[1]),
+                                              "rows");
+    for (size_t i = 0; ipfix_uuid && rows && rows->type == JSON_ARRAY
+                       && i < json_array(rows)->n; i++) {
+        const struct json *row = json_array(rows)->elems[i];
+        const struct json *u = shash_find_data(json_object(row), "_uuid");
+        const struct json *t = shash_find_data(json_object(row), "targets");
+        if (!u || u->type != JSON_ARRAY || json_array(u)->n != 2
+            || json_array(u)->elems[1]->type != JSON_STRING
+            || strcmp(json_string(json_array(u)->elems[1]),
+                      json_string(ipfix_uuid))
+            || !t) {
+            continue;
+        }
+        /* One target is a plain string, several ["set", [...]]. */
+        if (t->type == JSON_STRING) {
+            *present = !strcmp(json_string(t), target);
+        } else if (t->type == JSON_ARRAY && json_array(t)->n == 2
+                   && json_array(t)->elems[1]->type == JSON_ARRAY) {
+            const struct json_array *a = json_array(json_array(t)->elems[1]);
+            for (size_t k = 0; k < a->n; k++) {
+                *present |= (a->elems[k]->type == JSON_STRING
+                             && !strcmp(json_string(a->elems[k]), target));
+            }
+        }
+    }
+    const struct json *ovs = first_row(results[2]);
+    const struct json *cfg = ovs ? shash_find_data(json_object(ovs),
+                                                   "cur_cfg") : NULL;
+    if (cfg && cfg->type == JSON_INTEGER) {
+        *cur_cfg = json_integer(cfg);
+    }
+    jsonrpc_msg_destroy(reply);
+    return NULL;
+}
+
 /* --------------------------------------------------------------- OpenFlow */
 
 /* A flow, parsed, keyed by what identifies it in an OpenFlow table. */
@@ -1362,6 +1575,20 @@ out:
     return error;
 }
 
+/* True if 'ofpacts' drop the packet: no action, or only samples (a flow
+ * log's reject flow samples and drops, docs/flow-logs.md). */
+static bool
+only_samples(const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    const struct ofpact *a;
+    OFPACT_FOR_EACH (a, ofpacts, ofpacts_len) {
+        if (a->type != OFPACT_SAMPLE) {
+            return false;
+        }
+    }
+    return true;
+}
+
 char *
 sw_flow_counters(const char *target, struct sw_flow_counter **out,
                   size_t *n_out)
@@ -1386,7 +1613,8 @@ sw_flow_counters(const char *target, struct sw_flow_counter **out,
     *out = xcalloc(n + 1, sizeof **out);
     for (size_t i = 0; i < n; i++) {
         (*out)[i] = (struct sw_flow_counter) {
-            .table = fses[i].table_id, .drop = !fses[i].ofpacts_len,
+            .table = fses[i].table_id,
+            .drop = only_samples(fses[i].ofpacts, fses[i].ofpacts_len),
             .cookie = ntohll(fses[i].cookie),
             .packets = fses[i].packet_count, .bytes = fses[i].byte_count,
         };

@@ -52,6 +52,26 @@ void sw_set_host(const char *db, const char *host, bool force);
 char *sw_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
                               size_t *n, struct sw_ovs_ports *)
     OVS_WARN_UNUSED_RESULT;
+/* Flow logs (daemon/flowlog.c): makes Flow_Sample_Collector_Set 'set_id'
+ * of bridge 'bridge' an IPFIX exporter to the 'n' collectors 'targets'
+ * ("IP:PORT") whose flow cache holds up to 'cache_flows' records for up to
+ * 'cache_timeout' seconds (IPFIX cache_max_flows, cache_active_timeout:
+ * OVS's default, 0, exports every sampled packet on its own), or, with
+ * 'n' == 0, removes it (its IPFIX row goes with it).  Either way it also
+ * increments Open_vSwitch next_cfg: '*next_cfg' gets the value that
+ * ovs-vswitchd's cur_cfg reaches once it has applied the change. */
+char *sw_ovsdb_set_ipfix(const char *db, const char *bridge, int64_t set_id,
+                         const char *const *targets, size_t n,
+                         int cache_timeout, int cache_flows,
+                         int64_t *next_cfg)
+    OVS_WARN_UNUSED_RESULT;
+/* Whether Flow_Sample_Collector_Set 'set_id' exists, with an IPFIX row
+ * that has target 'target' among its targets, and ovs-vswitchd's
+ * cur_cfg. */
+char *sw_ovsdb_get_ipfix(const char *db, int64_t set_id, const char *target,
+                         bool *present, int64_t *cur_cfg)
+    OVS_WARN_UNUSED_RESULT;
+
 /* Frees 'n' bindings as sw_ovsdb_read_bindings() returns them. */
 void sw_bindings_free(struct pl_binding *, size_t n);
 

@@ -790,6 +790,46 @@ check_gateways(struct vpc_region *r, struct vpc_errors *errs)
 }
 
 void
+vpc_report_flow_log_dup(const struct vpc_flow_log *fl,
+                        const struct vpc_obj_path *op, const char *prev_id,
+                        struct vpc_errors *errs)
+{
+    char *path = vpc_obj_path_format(op, ".traffic_type");
+    char *v = xasprintf("\"%s\"", vpc_flow_log_traffic_name(fl->traffic));
+    vpc_errors_add(errs, path, v, "%s already logs this traffic of %s (a "
+                   "resource has at most one flow log per traffic type)",
+                   prev_id, vpc_flow_log_resource_id(fl));
+    free(path);
+    free(v);
+}
+
+/* True if flow logs 'a' and 'b' are the same configuration: the same
+ * resource and traffic type. */
+bool
+vpc_flow_logs_equal(const struct vpc_flow_log *a,
+                    const struct vpc_flow_log *b)
+{
+    return (a->eni == b->eni && a->subnet == b->subnet && a->vpc == b->vpc
+            && a->traffic == b->traffic);
+}
+
+/* Flow logs: one per (resource, traffic type), as AWS's
+ * FlowLogAlreadyExists; reported on the later, naming each earlier one. */
+static void
+check_flow_logs(struct vpc_region *r, struct vpc_errors *errs)
+{
+    for (size_t i = 0; i < r->n_flow_logs; i++) {
+        const struct vpc_flow_log *fl = &r->flow_logs[i];
+        struct vpc_obj_path op = { "flow_logs", NULL, i };
+        for (size_t j = 0; j < i; j++) {
+            if (vpc_flow_logs_equal(&r->flow_logs[j], fl)) {
+                vpc_report_flow_log_dup(fl, &op, r->flow_logs[j].id, errs);
+            }
+        }
+    }
+}
+
+void
 vpc_check_region(struct vpc_region *r, struct vpc_errors *errs)
 {
     check_hosts(r, errs);
@@ -800,4 +840,5 @@ vpc_check_region(struct vpc_region *r, struct vpc_errors *errs)
     check_sg_refs(r, errs);
     check_route_tables(r, errs);
     check_gateways(r, errs);
+    check_flow_logs(r, errs);
 }

@@ -1150,6 +1150,68 @@ parse_eni(struct loader *ld, const struct json *j, const char *path,
     }
 }
 
+static void
+parse_flow_log(struct loader *ld, const struct json *j, const char *path,
+               struct vpc_flow_log *fl)
+{
+    static const char *const keys[] = {
+        "id", "resource", "traffic_type", "max_aggregation_interval",
+        "description", NULL };
+    check_keys(ld, j, path, keys);
+
+    const struct json *rv = get(ld, j, path, "resource", JSON_STRING, true);
+    if (rv) {
+        const struct obj_ref *ref = shash_find_data(&ld->r->by_id,
+                                                    json_string(rv));
+        char *p = subpath(path, "resource");
+        if (!ref) {
+            error_at(ld, p, rv, "no network interface, subnet or VPC has "
+                     "this id");
+        } else if (ref->kind == OBJ_ENI) {
+            fl->eni = ref->obj;
+        } else if (ref->kind == OBJ_SUBNET) {
+            fl->subnet = ref->obj;
+        } else if (ref->kind == OBJ_VPC) {
+            fl->vpc = ref->obj;
+        } else {
+            error_at(ld, p, rv, "is a %s: a flow log's resource is a "
+                     "network interface, a subnet or a VPC",
+                     obj_kind_names[ref->kind]);
+        }
+        free(p);
+    }
+
+    const struct json *tv = get(ld, j, path, "traffic_type", JSON_STRING,
+                                true);
+    if (tv) {
+        const char *t = json_string(tv);
+        if (!strcmp(t, "ACCEPT")) {
+            fl->traffic = VPC_FL_ACCEPT;
+        } else if (!strcmp(t, "REJECT")) {
+            fl->traffic = VPC_FL_REJECT;
+        } else if (!strcmp(t, "ALL")) {
+            fl->traffic = VPC_FL_ALL;
+        } else {
+            char *p = subpath(path, "traffic_type");
+            error_at(ld, p, tv, "must be \"ACCEPT\", \"REJECT\" or \"ALL\"");
+            free(p);
+        }
+    }
+
+    fl->max_aggregation_interval = VPC_FL_DEFAULT_INTERVAL;
+    const struct json *iv = get(ld, j, path, "max_aggregation_interval",
+                                JSON_INTEGER, false);
+    if (iv) {
+        if (json_integer(iv) == 60 || json_integer(iv) == 600) {
+            fl->max_aggregation_interval = json_integer(iv);
+        } else {
+            char *p = subpath(path, "max_aggregation_interval");
+            error_at(ld, p, iv, "must be 60 or 600 (seconds, as in AWS)");
+            free(p);
+        }
+    }
+}
+
 /* The edge host of gateway 'gw': "edge" if given, else the only edge. */
 static void
 parse_gateway_edge(struct loader *ld, const struct json *j, const char *path,
@@ -1830,4 +1892,45 @@ vpc_region_destroy_shell(struct vpc_region *r)
     free(r->gateways);
     shash_destroy_free_data(&r->by_id);
     free(r);
+}
+
+/* ------------------------------------------------------------- flow logs */
+
+const char *
+vpc_flow_log_traffic_name(enum vpc_flow_log_traffic t)
+{
+    return (t == VPC_FL_ACCEPT ? "ACCEPT"
+            : t == VPC_FL_REJECT ? "REJECT"
+            : t == VPC_FL_ALL ? "ALL"
+            : "NONE");
+}
+
+const char *
+vpc_flow_log_resource_id(const struct vpc_flow_log *fl)
+{
+    return (fl->eni ? fl->eni->id
+            : fl->subnet ? fl->subnet->id
+            : fl->vpc ? fl->vpc->id
+            : "");
+}
+
+bool
+vpc_flow_log_covers(const struct vpc_flow_log *fl, const struct vpc_eni *e)
+{
+    return (fl->eni ? fl->eni == e
+            : fl->subnet ? fl->subnet == e->subnet
+            : fl->vpc && e->subnet && fl->vpc == e->subnet->vpc);
+}
+
+enum vpc_flow_log_traffic
+vpc_eni_flow_log_traffic(const struct vpc_region *r,
+                         const struct vpc_eni *e)
+{
+    unsigned int t = 0;
+    for (size_t i = 0; i < r->n_flow_logs; i++) {
+        if (vpc_flow_log_covers(&r->flow_logs[i], e)) {
+            t |= r->flow_logs[i].traffic;
+        }
+    }
+    return t;
 }

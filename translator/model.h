@@ -250,6 +250,40 @@ struct vpc_prefix_list {
     size_t n_cidrs;
 };
 
+/* Which traffic a flow log records, as AWS's TrafficType. */
+enum vpc_flow_log_traffic {
+    VPC_FL_ACCEPT = 1 << 0,     /* "ACCEPT": what security groups and
+                                 * network ACLs let through. */
+    VPC_FL_REJECT = 1 << 1,     /* "REJECT": what they drop. */
+    VPC_FL_ALL = VPC_FL_ACCEPT | VPC_FL_REJECT,         /* "ALL". */
+};
+
+/* A flow log (AWS's CreateFlowLogs): records of the traffic of one ENI, of
+ * every ENI of a subnet or of a VPC (exactly one of 'eni', 'subnet' and
+ * 'vpc' is set), written by vpcd (docs/flow-logs.md). */
+struct vpc_flow_log {
+    char *id;
+    struct vpc_eni *eni;
+    struct vpc_subnet *subnet;
+    struct vpc_vpc *vpc;
+    enum vpc_flow_log_traffic traffic;
+    int max_aggregation_interval;       /* Seconds: 60 or 600. */
+};
+
+/* Default 'max_aggregation_interval', AWS's: 10 minutes. */
+#define VPC_FL_DEFAULT_INTERVAL 600
+
+struct vpc_region;
+const char *vpc_flow_log_traffic_name(enum vpc_flow_log_traffic);
+/* The resource 'fl' logs, its id. */
+const char *vpc_flow_log_resource_id(const struct vpc_flow_log *fl);
+/* True if 'fl' records traffic of ENI 'e'. */
+bool vpc_flow_log_covers(const struct vpc_flow_log *fl,
+                         const struct vpc_eni *e);
+/* What every flow log of 'r' together records of ENI 'e' (0: nothing). */
+enum vpc_flow_log_traffic vpc_eni_flow_log_traffic(
+    const struct vpc_region *r, const struct vpc_eni *e);
+
 /* Every kind of object in a region document except gateways, in loading
  * order: X(KIND, KEY, PREFIX, TYPE, FIELD, NAME, PARSE, DESTROY).
  *   KEY      its top-level collection;
@@ -283,7 +317,9 @@ struct vpc_prefix_list {
     X(SUBNET, "subnets", "subnet-", vpc_subnet, subnets, "subnet",          \
       parse_subnet, destroy_subnet)                                         \
     X(ENI, "enis", "eni-", vpc_eni, enis, "network interface",              \
-      parse_eni, destroy_eni)
+      parse_eni, destroy_eni)                                               \
+    X(FL, "flow_logs", "fl-", vpc_flow_log, flow_logs, "flow log",          \
+      parse_flow_log, destroy_nothing)
 
 #define VPC_REGION_ARRAY_(KIND, KEY, PREFIX, TYPE, FIELD, ...) \
     struct TYPE *FIELD;                                         \

@@ -165,4 +165,11 @@ void vpc_report_igw_dup(const struct vpc_gateway *gw,
                         const struct vpc_obj_path *op, const char *prev_id,
                         struct vpc_errors *errors);
 
+/* Flow logs: two with the same resource and traffic type. */
+bool vpc_flow_logs_equal(const struct vpc_flow_log *,
+                         const struct vpc_flow_log *);
+void vpc_report_flow_log_dup(const struct vpc_flow_log *fl,
+                             const struct vpc_obj_path *op,
+                             const char *prev_id, struct vpc_errors *errors);
+
 #endif /* translator/rules.h */

@@ -51,7 +51,7 @@
 
 /* Collections, by their index in translator/rules.h's table. */
 static int C_HOST, C_EDGE, C_PL, C_VPC, C_PCX, C_SG, C_NACL, C_RTB, C_SUBNET;
-static int C_ENI, C_GW0, C_IGW, C_DX;
+static int C_ENI, C_FL, C_GW0, C_IGW, C_DX;
 
 /* An object that references another one, 'n' times. */
 struct vref {
@@ -114,13 +114,14 @@ init_collections(void)
     C_RTB = vpc_collection_find("route_tables");
     C_SUBNET = vpc_collection_find("subnets");
     C_ENI = vpc_collection_find("enis");
+    C_FL = vpc_collection_find("flow_logs");
     C_GW0 = vpc_collection_find(gw_keys[0]);
     C_IGW = vpc_collection_find("internet_gateways");
     C_DX = vpc_collection_find("direct_connect");
     ovs_assert(C_HOST >= 0 && C_EDGE >= 0 && C_PL >= 0 && C_VPC >= 0
                && C_PCX >= 0 && C_SG >= 0 && C_NACL >= 0 && C_RTB >= 0
-               && C_SUBNET >= 0 && C_ENI > 0 && C_GW0 > 0 && C_IGW >= C_GW0
-               && C_DX >= C_GW0);
+               && C_SUBNET >= 0 && C_ENI > 0 && C_FL > 0 && C_GW0 > C_FL
+               && C_IGW >= C_GW0 && C_DX >= C_GW0);
 }
 
 /* ------------------------------------------------------------- objects */
@@ -259,6 +260,11 @@ refs_update(struct vpc_validator *v, struct vobj *o, const void *model,
         for (size_t i = 0; i < e->n_sgs; i++) {
             REF(e->sgs[i]);
         }
+    } else if (c == C_FL) {
+        const struct vpc_flow_log *fl = model;
+        REF(fl->eni);
+        REF(fl->subnet);
+        REF(fl->vpc);
     } else if (c >= C_GW0) {
         const struct vpc_gateway *gw = model;
         REF(gw->vpc);
@@ -822,6 +828,27 @@ check_object(const struct vpc_validator *v, int c, const void *model,
             }
         }
         free(refs);
+    } else if (c == C_FL) {
+        /* One flow log per (resource, traffic type): the others of the
+         * resource are among its referrers; reported on the later. */
+        const struct vpc_flow_log *fl = model;
+        size_t n;
+        struct vobj **refs = referrers(
+            find_obj(v, vpc_flow_log_resource_id(fl)), &n);
+        for (size_t i = 0; i < n; i++) {
+            const struct vpc_flow_log *o = refs[i]->model;
+            if (refs[i]->c != C_FL || refs[i] == self || o == fl
+                || !vpc_flow_logs_equal(o, fl)) {
+                continue;
+            }
+            if (!self || refs[i]->seq < self->seq) {
+                vpc_report_flow_log_dup(fl, op, refs[i]->id, errs);
+            } else {
+                struct vpc_obj_path xop = { "flow_logs", refs[i]->id, 0 };
+                vpc_report_flow_log_dup(o, &xop, id, errs);
+            }
+        }
+        free(refs);
     } else if (c == C_VPC) {
         const struct vpc_vpc *vpc = model;
         const struct vobj *x = find_vni(v, vpc->vni, self);
@@ -1288,7 +1315,8 @@ vpc_validator_apply(struct vpc_validator *v, const char *collection,
     if (!steals_id
         && (c == C_ENI || c == C_SG || c == C_RTB || c == C_PCX
             || c == C_HOST || c == C_NACL || c == C_PL || c == C_SUBNET
-            || c == C_VPC || c >= C_GW0 || (c == C_EDGE && obj && old))) {
+            || c == C_VPC || c == C_FL || c >= C_GW0
+            || (c == C_EDGE && obj && old))) {
         verdict = obj ? put(v, c, id, old, obj, &errs) : del(v, old, &errs);
     }
     if (verdict == FALLBACK) {

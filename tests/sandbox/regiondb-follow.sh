@@ -8,7 +8,8 @@
 # an ENI created on host-b is reached from host-a, deleted it is not,
 # moved to host-c traffic follows (host-c's scope widens); a security-group
 # rule added takes effect; a host with no presence in a VPC receives no
-# row of it while a host with one does; vpcctl status; a scoped document
+# row of it while a host with one does; flow logs follow the scope too;
+# vpcctl status; a scoped document
 # that does not compile keeps the flows and reports the error; a restarted
 # vpcd resumes without re-adding a flow; PUT /v1/intents and the watched
 # file are imports into the database.
@@ -364,6 +365,28 @@ vpcd_http host-c PUT /v1/intents "$R" >/dev/null
 [ "$VPCD_STATUS" = 409 ] && pass "a PUT to host-c, which watches a file: 409" \
     || fail "PUT to a vpcd that watches a file: $VPCD_STATUS $VPCD_BODY"
 "$VPCCTL" --region-db="$REGION_DB" status | expect "... and imports nothing (cfg $cfg)" "^region cfg $cfg\$"
+
+echo "Flow logs follow the scope"
+# One flow log per VPC: each host replicates its VPCs' (the derived
+# Flow_Log.vpc column), and compiles them as the whole document does.
+edit '.flow_logs = [{"id":"fl-m","resource":"vpc-m","traffic_type":"ALL"},
+                    {"id":"fl-x","resource":"subnet-x","traffic_type":"REJECT"}]'
+load "$R"
+synced $cfg $ALL \
+    && pass "every host applies the flow logs (cfg $cfg)" || fail "not every host applies cfg $cfg"
+vpcd_status host-a '.region_db.tables.Flow_Log.rows' \
+    | expect "host-a (vpc-m) replicates one flow log, vpc-m's" '^1$'
+vpcd_status edge-2 '.region_db.tables.Flow_Log.rows' \
+    | expect "edge-2 (vpc-x) replicates one flow log, subnet-x's" '^1$'
+vpcd_appctl host-a vpcd/dump-flows | grep -c 'sample(' \
+    | expect "host-a's flows sample for fl-m" '^[1-9]'
+same_flows host-a
+edit 'del(.flow_logs)'
+load "$R"
+synced $cfg $ALL \
+    && pass "every host applies the flow logs' removal (cfg $cfg)" || fail "not every host applies cfg $cfg"
+vpcd_appctl host-a vpcd/dump-flows | grep -c 'sample(' \
+    | expect "host-a's flows sample no more" '^0$'
 
 echo "Counters"
 vpcd_http host-a GET /metrics >/dev/null

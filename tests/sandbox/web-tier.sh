@@ -35,6 +35,30 @@ t 'from eni-web-a arp 10.10.1.20' \
 t 'from eni-web-a to 10.10.9.9' \
     | expect "no ENI behind a VPC address: dropped in mapping" 'Verdict: DROPPED in stage mapping'
 
+# With a flow log, the same verdicts: a flow of only a sample drops
+# (docs/flow-logs.md), an accepted packet is sampled and delivered.
+jq '.flow_logs = [{"id": "fl-web", "resource": "vpc-web", "traffic_type": "ALL"}]' \
+    "$EX" > "$TEST_DIR/logged.json"
+vpcctl_on host-a apply "$TEST_DIR/logged.json" --host host-a >/dev/null
+# The collector set vpcd would make (without one, OVS translates the sample
+# to nothing).
+vsctl_on host-a -- --id=@br get Bridge br-int \
+    -- --id=@i create IPFIX targets='"127.0.0.1:9"' cache_max_flows=100 \
+    -- create Flow_Sample_Collector_Set id=30320 bridge=@br ipfix=@i >/dev/null
+tl() { vpcctl_on host-a trace "$TEST_DIR/logged.json" --host host-a "$1"; }
+tl 'from eni-client-a to 10.10.1.10 tcp dport 22' \
+    | expect "flow log: client -> web:22 still dropped by sg_in, by the flow log's flow" \
+        'Verdict: DROPPED in stage sg_in by eni-web-a flow log'
+tl 'from eni-client-a to 10.10.1.10 tcp dport 443' \
+    | expect "flow log: client -> web:443 still delivered" 'Verdict: FORWARDED in stage deliver by eni-web-a'
+tl 'from eni-client-a to 10.10.1.10 tcp dport 443' \
+    | expect "flow log: ... and sampled" 'sample\(probability=65535,collector_set_id=30320'
+tl 'from eni-client-a to 10.10.1.10 tcp dport 22' \
+    | expect "flow log: ... its datapath actions are only the sample" \
+        'Datapath actions: userspace\(pid=[0-9]+,flow_sample\(.*obs_point_id=2147483649,'
+vsctl_on host-a -- --all destroy Flow_Sample_Collector_Set
+vpcctl_on host-a apply "$EX" --host host-a >/dev/null
+
 # Bad input: nothing is applied, the switch keeps its flows.
 before=$(ofctl_on host-a dump-flows br-int --no-stats | sort)
 sed 's/"10.10.1.0\/24"/"10.10.1.0\/33"/' "$EX" > "$TEST_DIR/bad.json"

@@ -670,6 +670,8 @@ struct verdict {
     uint64_t cookies[MAX_HITS]; /* Every flow hit, in order. */
     int tables[MAX_HITS];
     size_t n;
+    uint32_t samples[MAX_HITS]; /* Observation points sampled (flow logs). */
+    size_t n_samples;
 };
 
 /* Splits actions at top-level commas (not inside ct(...)). */
@@ -791,8 +793,17 @@ sim_run(const struct sim *sim, const struct pl_flows *fs, uint64_t *pkt,
         for (size_t i = 0; i < na; i++) {
             const char *a = acts[i];
             int n;
+            unsigned int point;
             if (!strcmp(a, "drop")) {
                 assert_int_equal(na, 1);
+            } else if (!strncmp(a, "sample(", 7)) {
+                const char *o = strstr(a, "obs_point_id=");
+                if (!o || sscanf(o, "obs_point_id=%u", &point) != 1
+                    || !strstr(a, "probability=65535,")) {
+                    fail_msg("flow simulator: cannot run \"%s\"", a);
+                }
+                assert_true(v->n_samples < MAX_HITS);
+                v->samples[v->n_samples++] = point;
             } else if (sscanf(a, "goto_table:%d", &n) == 1) {
                 next = n;
             } else if (!strncmp(a, "ct(", 3)) {
@@ -1633,6 +1644,105 @@ test_web_tier(void **state)
     world_destroy(&w);
 }
 
+/* Asserts that trip 'T' sampled exactly the observation points given. */
+static void
+assert_samples_at(const struct trip *t, const uint32_t *want, size_t n,
+                  const char *file, int line)
+{
+    bool ok = t->v.n_samples == n;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = t->v.samples[i] == want[i];
+    }
+    if (!ok) {
+        print_error("sampled:");
+        for (size_t i = 0; i < t->v.n_samples; i++) {
+            print_error(" %#"PRIx32, t->v.samples[i]);
+        }
+        print_error("; expected:");
+        for (size_t i = 0; i < n; i++) {
+            print_error(" %#"PRIx32, want[i]);
+        }
+        print_error("\n");
+        _fail(file, line);
+    }
+}
+#define assert_samples(T, ...)                                          \
+    do {                                                                \
+        static const uint32_t want_[] = { __VA_ARGS__ };                \
+        assert_samples_at(T, want_, ARRAY_SIZE(want_), __FILE__, __LINE__); \
+    } while (0)
+#define assert_no_samples(T) assert_samples_at(T, NULL, 0, __FILE__, __LINE__)
+
+/* Flow logs: the web tier with flow logs; what the simulated packets of
+ * test_web_tier sample.  On host-a, eni-web-a is ofport 1 and
+ * eni-client-a 2; on host-b, eni-web-b 1 and eni-app-b 2. */
+static void
+test_flow_logs(void **state)
+{
+    char *text = example_text("web-tier");
+    char *logs = requote(xstrdup(
+        "{'id':'fl-web-a','resource':'eni-web-a','traffic_type':'ALL'},"
+        "{'id':'fl-client','resource':'eni-client-a',"
+        "'traffic_type':'ACCEPT'},"
+        "{'id':'fl-app','resource':'subnet-app','traffic_type':'REJECT'}"));
+    char *with = xasprintf("{\"flow_logs\": [%s],%s", logs,
+                           strchr(text, '{') + 1);
+    free(logs);
+    struct world w;
+    world_init(&w, load(with));
+    struct trip t;
+    enum { R = PL_FL_POINT_REJECT };
+
+    /* Accepted: sg_out of client-a, sg_in of web-a. */
+    send_pkt(&w, "eni-client-a", "10.10.1.10", PROTO_TCP, 443, &t);
+    assert_delivered(&w, &t, "eni-web-a");
+    assert_samples(&t, 2, 1);
+    /* Rejected by sg-web: web-a's REJECT (client-a logs ACCEPT only). */
+    send_pkt(&w, "eni-client-a", "10.10.1.10", PROTO_TCP, 80, &t);
+    assert_dropped(&t, PL_SG_IN);
+    assert_samples(&t, 2, R | 1);
+    /* web-b is not logged. */
+    send_pkt(&w, "eni-client-a", "10.10.1.11", PROTO_TCP, 443, &t);
+    assert_delivered(&w, &t, "eni-web-b");
+    assert_samples(&t, 2);
+    /* app-b's ssh meets acl-app egress rule 90: subnet-app's REJECT. */
+    uint32_t app = (pl_id_hash("subnet-app") & PL_FL_POINT_MASK)
+                   | PL_FL_POINT_SUBNET | R;
+    send_pkt(&w, "eni-app-b", "10.10.1.10", PROTO_TCP, 22, &t);
+    assert_dropped(&t, PL_NACL_OUT);
+    assert_int_equal(t.v.n_samples, 1);
+    assert_int_equal(t.v.samples[0], app);
+    /* Accepted traffic of app-b is not logged (REJECT only). */
+    send_pkt(&w, "eni-app-b", "10.10.1.10", PROTO_TCP, 443, &t);
+    assert_delivered(&w, &t, "eni-web-a");
+    assert_samples(&t, 1);
+    world_destroy(&w);
+
+    /* With ACCEPT for app-b too: sg-app's rule naming sg-web (two
+     * members) is a conjunctive match, whose conj_id flow samples. */
+    char *logs2 = requote(xstrdup(
+        "{'id':'fl-app','resource':'eni-app-b','traffic_type':'ACCEPT'}"));
+    char *with2 = xasprintf("{\"flow_logs\": [%s],%s", logs2,
+                            strchr(text, '{') + 1);
+    free(logs2);
+    world_init(&w, load(with2));
+    send_pkt(&w, "eni-web-a", "10.10.2.10", PROTO_TCP, 8080, &t);
+    assert_delivered(&w, &t, "eni-app-b");
+    assert_hit(&t, "sg-app ingress[0]");
+    assert_samples(&t, 2);
+    world_destroy(&w);
+    free(with2);
+
+    /* Without flow logs, nothing samples. */
+    world_init(&w, load(text));
+    send_pkt(&w, "eni-client-a", "10.10.1.10", PROTO_TCP, 80, &t);
+    assert_dropped(&t, PL_SG_IN);
+    assert_no_samples(&t);
+    world_destroy(&w);
+    free(with);
+    free(text);
+}
+
 /* The virtual router answers ARP for its subnet and ping to its addresses,
  * by sending the packet back out of the port it came from. */
 static void
@@ -2175,6 +2285,7 @@ main(void)
         cmocka_unit_test(test_sg_group_reference),
         cmocka_unit_test(test_sg_ports_and_icmp),
         cmocka_unit_test(test_web_tier),
+        cmocka_unit_test(test_flow_logs),
         cmocka_unit_test(test_vrouter),
         cmocka_unit_test(test_appliance_forwarding),
         cmocka_unit_test(test_overlapping_isolation),

@@ -1240,6 +1240,59 @@ test_elastic_ips(void **state OVS_UNUSED)
 }
 
 static void
+test_flow_logs(void **state OVS_UNUSED)
+{
+    struct vpc_validator *v = load(PEERING);
+    expect_ok(v, "flow_logs", "fl-a1",
+              "{'id':'fl-a1','resource':'eni-a1','traffic_type':'ALL'}",
+              true);
+    expect_ok(v, "flow_logs", "fl-sa",
+              "{'id':'fl-sa','resource':'subnet-a','traffic_type':'REJECT',"
+              "'max_aggregation_interval':60}", true);
+    expect_ok(v, "flow_logs", "fl-va",
+              "{'id':'fl-va','resource':'vpc-a','traffic_type':'ACCEPT'}",
+              true);
+    expect_error(v, "flow_logs", "fl-a1b",
+                 "{'id':'fl-a1b','resource':'eni-a1','traffic_type':'ALL'}",
+                 "$.flow_logs[fl-a1b].traffic_type: \"ALL\": fl-a1 already "
+                 "logs this traffic of eni-a1 (a resource has at most one "
+                 "flow log per traffic type)");
+    expect_ok(v, "flow_logs", "fl-a1b",
+              "{'id':'fl-a1b','resource':'eni-a1','traffic_type':'REJECT'}",
+              true);
+    /* fl-a1 is the earlier: the clash is reported on fl-a1b. */
+    expect_error(v, "flow_logs", "fl-a1",
+                 "{'id':'fl-a1','resource':'eni-a1','traffic_type':'REJECT'}",
+                 "$.flow_logs[fl-a1b].traffic_type: \"REJECT\": fl-a1 "
+                 "already logs this traffic of eni-a1 (a resource has at "
+                 "most one flow log per traffic type)");
+    expect_error(v, "flow_logs", "fl-x",
+                 "{'id':'fl-x','resource':'sg-a','traffic_type':'ALL'}",
+                 "$.flow_logs[fl-x].resource: \"sg-a\": is a security "
+                 "group: a flow log's resource is a network interface, a "
+                 "subnet or a VPC");
+    expect_error(v, "flow_logs", "fl-x",
+                 "{'id':'fl-x','resource':'eni-zz','traffic_type':'ALL'}",
+                 "$.flow_logs[fl-x].resource: \"eni-zz\": no network "
+                 "interface, subnet or VPC has this id");
+    expect_error(v, "flow_logs", "fl-x",
+                 "{'id':'fl-x','resource':'eni-a2','traffic_type':'all'}",
+                 "$.flow_logs[fl-x].traffic_type: \"all\": must be "
+                 "\"ACCEPT\", \"REJECT\" or \"ALL\"");
+    expect_error(v, "flow_logs", "fl-x",
+                 "{'id':'fl-x','resource':'eni-a2','traffic_type':'ALL',"
+                 "'max_aggregation_interval':120}",
+                 "$.flow_logs[fl-x].max_aggregation_interval: 120: must be "
+                 "60 or 600 (seconds, as in AWS)");
+    /* The ENI a flow log names cannot go while it does. */
+    expect_error(v, "enis", "eni-a1", NULL,
+                 "$.flow_logs[fl-a1].resource: \"eni-a1\": no network "
+                 "interface, subnet or VPC has this id");
+    expect_ok(v, "flow_logs", "fl-a1", NULL, true);
+    vpc_validator_destroy(v);
+}
+
+static void
 test_fallback(void **state OVS_UNUSED)
 {
     struct vpc_validator *v = load(PEERING);
@@ -1499,7 +1552,8 @@ run_property(struct json *doc, unsigned int n, double max_seconds)
         "security_groups", "route_tables", "route_tables",
         "peering_connections", "subnets", "subnets", "hosts",
         "network_acls", "prefix_lists", "internet_gateways", "nat_gateways",
-        "direct_connect", "vpc_endpoints", "edges",
+        "direct_connect", "vpc_endpoints", "edges", "flow_logs",
+        "flow_logs",
     };
     struct stats st = { 0 };
     clock_t start = clock();
@@ -1615,6 +1669,19 @@ test_property_examples(void **state OVS_UNUSED)
         run_property(doc, 1500, 20.0);
         json_destroy(doc);
     }
+
+    /* Flow logs, which no example has: peering.json with one of each
+     * resource kind and traffic type. */
+    print_message("examples/peering.json with flow logs: ");
+    struct json *doc = read_json_file(PEERING);
+    json_object_put(doc, "flow_logs", J(
+        "[{'id':'fl-a1','resource':'eni-a1','traffic_type':'ALL'},"
+        "{'id':'fl-sb','resource':'subnet-b','traffic_type':'REJECT'},"
+        "{'id':'fl-vc','resource':'vpc-c','traffic_type':'ACCEPT',"
+        "'max_aggregation_interval':60},"
+        "{'id':'fl-va','resource':'vpc-a','traffic_type':'ALL'}]"));
+    run_property(doc, 1500, 20.0);
+    json_destroy(doc);
 }
 
 static void
@@ -1671,6 +1738,7 @@ main(void)
         cmocka_unit_test(test_hosts_nacls_prefix_lists),
         cmocka_unit_test(test_gateways),
         cmocka_unit_test(test_elastic_ips),
+        cmocka_unit_test(test_flow_logs),
         cmocka_unit_test(test_fallback),
         cmocka_unit_test(test_property_examples),
         cmocka_unit_test(test_property_generated),

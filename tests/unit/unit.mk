@@ -12,6 +12,7 @@ UNIT_TESTS += $(BUILD)/tests/unit/test-vpc-map
 UNIT_TESTS += $(BUILD)/tests/unit/test-vpcd
 UNIT_TESTS += $(BUILD)/tests/unit/test-validator
 UNIT_TESTS += $(BUILD)/tests/unit/test-validator-api
+UNIT_TESTS += $(BUILD)/tests/unit/test-flowlog
 
 # Our objects that every unit test links.  Recursive ('='), so that it sees
 # PIPELINE_SRCS even if pipeline.mk is included after this file.
@@ -63,6 +64,15 @@ $(BUILD)/tests/unit/test-validator: tests/unit/test-validator.c \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(VALIDATOR_TEST_OBJS) $(OVS_LIBS) \
 		$(OVS_CONFIGURED_LIBS) -lcmocka
+
+# test-flowlog tests vpcd's flow logs (daemon/flowlog.c, which needs
+# libevent) with the daemon's objects.  Explicit rule, as above.
+$(BUILD)/tests/unit/test-flowlog: tests/unit/test-flowlog.c \
+		$$(VPCD_TEST_OBJS) $(BUILD)/obj/daemon/flowlog.o $$(OVS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/daemon/flowlog.o \
+		$(VPCD_TEST_OBJS) $(OVS_LIBS) $(OVS_CONFIGURED_LIBS) -lcmocka \
+		-levent
 
 # Keep the objects when only a unit test needed them.
 .PRECIOUS: $(BUILD)/obj/%.o
