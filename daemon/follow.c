@@ -307,9 +307,12 @@ follow_dump(struct vpcd *d, struct json **docp)
 /* The stages that the changes since the last program can touch, if they
  * touched only tables of a few stages (into 'stages'), else false: then
  * everything must be compiled. */
+static bool remote_enis_only(const struct vpcd *);
+
 static bool
-follow_partial_stages(const struct vpcd_follow *f, bool stages[PL_N_STAGES])
+follow_partial_stages(const struct vpcd *d, bool stages[PL_N_STAGES])
 {
+    const struct vpcd_follow *f = d->follow;
     static const struct {
         const struct ovsdb_idl_table_class *table;
         enum pl_stage stages[2];
@@ -329,6 +332,14 @@ follow_partial_stages(const struct vpcd_follow *f, bool stages[PL_N_STAGES])
         return false;
     }
     memset(stages, 0, PL_N_STAGES * sizeof *stages);
+    if (remote_enis_only(d)) {
+        /* Other hosts' ENIs reach this host's flows through the groups
+         * that name their groups (sg_in, sg_out), and where they are
+         * (mapping, rx_verify, and the cache entries with them). */
+        stages[PL_SG_IN] = stages[PL_SG_OUT] = true;
+        stages[PL_MAPPING] = stages[PL_RX_VERIFY] = true;
+        return true;
+    }
     bool any = false;
     for (size_t i = 0; i < rdbrec_idl_class.n_tables; i++) {
         const struct ovsdb_idl_table_class *tc = &rdbrec_idl_class.tables[i];
@@ -374,7 +385,7 @@ follow_program(struct vpcd *d, int64_t cfg)
     char *origin = xasprintf("region database cfg %"PRId64, cfg);
     char *body;
     bool stages[PL_N_STAGES];
-    bool partial = follow_partial_stages(f, stages);
+    bool partial = follow_partial_stages(d, stages);
     int status = vpcd_apply_doc(d, NULL, doc, partial ? stages : NULL,
                                 origin, &body);
     json_destroy(doc);
@@ -549,6 +560,91 @@ row_eni_is_flowless(struct ovsdb_idl *idl, const struct rdbrec_eni *eni,
         }
     }
     return true;
+}
+
+/* True if 'e' (the model in force) or 'eni' (the replica's) is placed on
+ * this host or is a route's target. */
+static bool
+model_eni_is_local_or_target(const struct vpc_region *r,
+                             const struct vpc_eni *e, const char *host)
+{
+    if (!strcmp(e->host->id, host)) {
+        return true;
+    }
+    for (size_t i = 0; i < r->n_route_tables; i++) {
+        const struct vpc_route_table *rt = &r->route_tables[i];
+        for (size_t k = 0; k < rt->n_routes; k++) {
+            if (rt->routes[k].kind == VPC_TGT_ENI
+                && rt->routes[k].eni == e) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static bool
+row_eni_is_local_or_target(struct ovsdb_idl *idl,
+                           const struct rdbrec_eni *eni,
+                           const struct uuid *self)
+{
+    const struct ovsdb_datum *host = ovsdb_idl_read(&eni->header_,
+                                                    &rdbrec_eni_col_host);
+    if (host->n && uuid_equals(&host->keys[0].uuid, self)) {
+        return true;
+    }
+    const struct rdbrec_route_entry *route;
+    RDBREC_ROUTE_ENTRY_FOR_EACH (route, idl) {
+        const struct ovsdb_datum *t = ovsdb_idl_read(
+            &route->header_, &rdbrec_route_entry_col_target_eni);
+        if (t->n && uuid_equals(&t->keys[0].uuid, &eni->header_.uuid)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* True if the changes since the last program touched only ENI rows, of
+ * other hosts before and after, that no route targets: then only the
+ * stages that name other hosts' ENIs can change (follow_partial_stages()).
+ * An ENI row that is gone from the replica is judged by the model in
+ * force. */
+static bool
+remote_enis_only(const struct vpcd *d)
+{
+    const struct vpcd_follow *f = d->follow;
+    if (!d->desired || !f->scope.is_host || sset_is_empty(&f->changed_enis)
+        || f->other_changes) {
+        return false;
+    }
+    for (size_t i = 0; i < rdbrec_idl_class.n_tables; i++) {
+        const struct ovsdb_idl_table_class *tc = &rdbrec_idl_class.tables[i];
+        if (f->tables_changed[i] && tc != &rdbrec_table_eni
+            && tc != &rdbrec_table_region && tc != &rdbrec_table_host_status) {
+            return false;
+        }
+    }
+    struct shash rows = SHASH_INITIALIZER(&rows);
+    const struct rdbrec_eni *eni;
+    RDBREC_ENI_FOR_EACH (eni, f->idl) {
+        shash_add_once(&rows, eni->id, eni);
+    }
+    bool ok = true;
+    const char *id;
+    SSET_FOR_EACH (id, &f->changed_enis) {
+        const struct vpc_eni *old = vpc_region_find_eni(d->desired->region,
+                                                        id);
+        const struct rdbrec_eni *new = shash_find_data(&rows, id);
+        if ((old && model_eni_is_local_or_target(d->desired->region, old,
+                                                 d->host))
+            || (new && row_eni_is_local_or_target(f->idl, new,
+                                                  &f->scope.self))) {
+            ok = false;
+            break;
+        }
+    }
+    shash_destroy(&rows);
+    return ok;
 }
 
 static int

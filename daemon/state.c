@@ -68,14 +68,25 @@ vpcd_state_build_doc(const char *text, const struct json *doc,
     if (prev && stages) {
         error = pl_compile_host_stages(r, cfg, stages, &prev->flows,
                                        &st->flows);
-        if (!error) {
-            st->partial = true;
+        if (!error && stages[PL_MAPPING] && cfg->mapping == PL_MAP_ACTION) {
+            /* The mapping stage's and the cache's are the same facts. */
+            error = pl_mapping_entries(r, cfg, &st->entries,
+                                       &st->n_entries);
+            qsort(st->entries, st->n_entries, sizeof *st->entries,
+                  compare_entries);
+        } else if (!error) {
             st->entries = xmemdup(prev->entries,
                                   prev->n_entries * sizeof *prev->entries);
             st->n_entries = prev->n_entries;
+        }
+        if (!error) {
+            st->partial = true;
             st->compile_ms = (time_usec() - compiled) / 1000.0;
             return st;
         }
+        free(st->entries);
+        st->entries = NULL;
+        st->n_entries = 0;
         /* The whole compile reports it, if it fails too. */
         free(error);
         pl_flows_destroy(&st->flows);

@@ -40,9 +40,9 @@ struct vpcd_state *vpcd_state_build(const char *text,
  * then vpcd_state_text() renders it when it is needed.  With 'prev' and
  * 'stages' (bool[PL_N_STAGES]), the caller knows that the document
  * differs from prev's only in what those stages compile: only they are
- * compiled (pl_compile_host_stages()), the other flows and the cache
- * entries are prev's, and 'partial' is set; if that fails, everything is
- * compiled. */
+ * compiled (pl_compile_host_stages()), the other flows are prev's, the
+ * cache entries too unless the mapping stage is among them, and
+ * 'partial' is set; if that fails, everything is compiled. */
 struct json;
 struct vpcd_state *vpcd_state_build_doc(const char *text,
                                         const struct json *doc,

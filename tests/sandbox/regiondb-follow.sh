@@ -208,6 +208,25 @@ synced $cfg $ALL \
 rx host-b 100 192.168.100.1 02:00:00:00:01:14 10.0.1.10 10.0.1.20 tcp 22 \
     | expect "after: ssh to eni-b1 is delivered" "ct\\(commit,zone=[0-9]+\\),$B1\$"
 
+echo "A VM of a group that names itself starts on another host"
+# sg-m's new rule names sg-m: host-a's sg_in then matches every member of
+# sg-m, so an ENI of sg-m on host-b changes host-a's flows.  Both changes
+# compile only some stages (the group's, then the ones that name other
+# hosts' ENIs); --verify-incremental compares each with a whole compile.
+edit '(.security_groups[] | select(.id == "sg-m") | .ingress) += [{"protocol":"tcp","from_port":5432,"to_port":5432,"security_group":"sg-m"}]'
+load "$R"
+synced $cfg $ALL || fail "not all hosts acknowledge cfg $cfg"
+p0=$(vpcd_status host-a .partial_compiles)
+edit ".enis += [$(eni eni-b9 subnet-m 02:00:00:00:01:1d 10.0.1.29 host-b sg-m)]"
+load "$R"
+synced $cfg $ALL \
+    && pass "every host and edge acknowledges cfg $cfg" || fail "not all hosts acknowledge cfg $cfg"
+vpcd_status host-a ".partial_compiles > $p0" \
+    | expect "host-a compiled the other host's new member in part" '^true$'
+ofctl_on host-a dump-flows br-int | grep -c "nw_src=10.0.1.29" \
+    | expect "... and its sg_in matches the new member" '^[1-9]'
+same_flows host-a
+
 echo "A host with no presence in a VPC receives none of its rows"
 a_eni=$(vpcd_status host-a '.region_db.tables.ENI.changes')
 e_eni=$(vpcd_status edge-1 '.region_db.tables.ENI.changes')
