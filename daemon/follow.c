@@ -489,7 +489,47 @@ follow_write_status(struct vpcd *d)
     latch_set(&f->latch);       /* Re-arm the waiter on the new state. */
 }
 
-/* Incremental: an ENI of another host, in action mode. */
+/* Incremental: ENIs of other hosts. */
+
+/* Whether a route of the model in force targets 'e'. */
+static bool
+model_eni_is_target(const struct vpc_region *r, const struct vpc_eni *e)
+{
+    for (size_t i = 0; i < r->n_route_tables; i++) {
+        const struct vpc_route_table *rt = &r->route_tables[i];
+        for (size_t k = 0; k < rt->n_routes; k++) {
+            if (rt->routes[k].kind == VPC_TGT_ENI
+                && rt->routes[k].eni == e) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Whether a route of the replica targets 'eni'. */
+static bool
+row_eni_is_target(struct ovsdb_idl *idl, const struct rdbrec_eni *eni)
+{
+    const struct rdbrec_route_entry *route;
+    RDBREC_ROUTE_ENTRY_FOR_EACH (route, idl) {
+        const struct ovsdb_datum *t = ovsdb_idl_read(
+            &route->header_, &rdbrec_route_entry_col_target_eni);
+        if (t->n && uuid_equals(&t->keys[0].uuid, &eni->header_.uuid)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether 'eni' of the replica is placed on host 'self'. */
+static bool
+row_eni_is_on(const struct rdbrec_eni *eni, const struct uuid *self)
+{
+    const struct ovsdb_datum *host = ovsdb_idl_read(&eni->header_,
+                                                    &rdbrec_eni_col_host);
+    return host->n && uuid_equals(&host->keys[0].uuid, self);
+}
 
 /* True if no flow of this host depends on 'e', an ENI of the model in
  * force, in action mode: it is on another host, it checks its source (an
@@ -516,16 +556,7 @@ model_eni_is_flowless(const struct vpc_region *r, const struct vpc_eni *e,
             }
         }
     }
-    for (size_t i = 0; i < r->n_route_tables; i++) {
-        const struct vpc_route_table *rt = &r->route_tables[i];
-        for (size_t k = 0; k < rt->n_routes; k++) {
-            if (rt->routes[k].kind == VPC_TGT_ENI
-                && rt->routes[k].eni == e) {
-                return false;
-            }
-        }
-    }
-    return true;
+    return !model_eni_is_target(r, e);
 }
 
 /* The same for 'eni', a row of the replica. */
@@ -533,9 +564,7 @@ static bool
 row_eni_is_flowless(struct ovsdb_idl *idl, const struct rdbrec_eni *eni,
                     const struct uuid *self)
 {
-    const struct ovsdb_datum *host = ovsdb_idl_read(&eni->header_,
-                                                    &rdbrec_eni_col_host);
-    if ((host->n && uuid_equals(&host->keys[0].uuid, self))
+    if (row_eni_is_on(eni, self)
         || (eni->n_source_dest_check && !eni->source_dest_check[0])) {
         return false;
     }
@@ -551,57 +580,56 @@ row_eni_is_flowless(struct ovsdb_idl *idl, const struct rdbrec_eni *eni,
             }
         }
     }
-    const struct rdbrec_route_entry *route;
-    RDBREC_ROUTE_ENTRY_FOR_EACH (route, idl) {
-        const struct ovsdb_datum *t = ovsdb_idl_read(
-            &route->header_, &rdbrec_route_entry_col_target_eni);
-        if (t->n && uuid_equals(&t->keys[0].uuid, &eni->header_.uuid)) {
-            return false;
-        }
-    }
-    return true;
+    return !row_eni_is_target(idl, eni);
 }
 
-/* True if 'e' (the model in force) or 'eni' (the replica's) is placed on
- * this host or is a route's target. */
+/* True if 'e' (the model in force) is on another host than 'host' and no
+ * route targets it; row_eni_is_remote() says the same of the replica's
+ * 'eni'. */
 static bool
-model_eni_is_local_or_target(const struct vpc_region *r,
-                             const struct vpc_eni *e, const char *host)
+model_eni_is_remote(const struct vpc_region *r, const struct vpc_eni *e,
+                    const char *host)
 {
-    if (!strcmp(e->host->id, host)) {
-        return true;
-    }
-    for (size_t i = 0; i < r->n_route_tables; i++) {
-        const struct vpc_route_table *rt = &r->route_tables[i];
-        for (size_t k = 0; k < rt->n_routes; k++) {
-            if (rt->routes[k].kind == VPC_TGT_ENI
-                && rt->routes[k].eni == e) {
-                return true;
-            }
-        }
-    }
-    return false;
+    return strcmp(e->host->id, host) && !model_eni_is_target(r, e);
 }
 
 static bool
-row_eni_is_local_or_target(struct ovsdb_idl *idl,
-                           const struct rdbrec_eni *eni,
-                           const struct uuid *self)
+row_eni_is_remote(struct ovsdb_idl *idl, const struct rdbrec_eni *eni,
+                  const struct uuid *self)
 {
-    const struct ovsdb_datum *host = ovsdb_idl_read(&eni->header_,
-                                                    &rdbrec_eni_col_host);
-    if (host->n && uuid_equals(&host->keys[0].uuid, self)) {
-        return true;
+    return !row_eni_is_on(eni, self) && !row_eni_is_target(idl, eni);
+}
+
+/* True if every ENI that changed since the last program satisfies
+ * 'model_ok' as the model in force has it (if it has it) and 'row_ok' as
+ * the replica has it (if it has it). */
+static bool
+changed_enis_are(const struct vpcd *d,
+                 bool (*model_ok)(const struct vpc_region *,
+                                  const struct vpc_eni *, const char *host),
+                 bool (*row_ok)(struct ovsdb_idl *, const struct rdbrec_eni *,
+                                const struct uuid *self))
+{
+    const struct vpcd_follow *f = d->follow;
+    struct shash rows = SHASH_INITIALIZER(&rows);
+    const struct rdbrec_eni *eni;
+    RDBREC_ENI_FOR_EACH (eni, f->idl) {
+        shash_add_once(&rows, eni->id, eni);
     }
-    const struct rdbrec_route_entry *route;
-    RDBREC_ROUTE_ENTRY_FOR_EACH (route, idl) {
-        const struct ovsdb_datum *t = ovsdb_idl_read(
-            &route->header_, &rdbrec_route_entry_col_target_eni);
-        if (t->n && uuid_equals(&t->keys[0].uuid, &eni->header_.uuid)) {
-            return true;
+    bool ok = true;
+    const char *id;
+    SSET_FOR_EACH (id, &f->changed_enis) {
+        const struct vpc_eni *old = vpc_region_find_eni(d->desired->region,
+                                                        id);
+        const struct rdbrec_eni *new = shash_find_data(&rows, id);
+        if ((old && !model_ok(d->desired->region, old, d->host))
+            || (new && !row_ok(f->idl, new, &f->scope.self))) {
+            ok = false;
+            break;
         }
     }
-    return false;
+    shash_destroy(&rows);
+    return ok;
 }
 
 /* True if the changes since the last program touched only ENI rows, of
@@ -624,27 +652,7 @@ remote_enis_only(const struct vpcd *d)
             return false;
         }
     }
-    struct shash rows = SHASH_INITIALIZER(&rows);
-    const struct rdbrec_eni *eni;
-    RDBREC_ENI_FOR_EACH (eni, f->idl) {
-        shash_add_once(&rows, eni->id, eni);
-    }
-    bool ok = true;
-    const char *id;
-    SSET_FOR_EACH (id, &f->changed_enis) {
-        const struct vpc_eni *old = vpc_region_find_eni(d->desired->region,
-                                                        id);
-        const struct rdbrec_eni *new = shash_find_data(&rows, id);
-        if ((old && model_eni_is_local_or_target(d->desired->region, old,
-                                                 d->host))
-            || (new && row_eni_is_local_or_target(f->idl, new,
-                                                  &f->scope.self))) {
-            ok = false;
-            break;
-        }
-    }
-    shash_destroy(&rows);
-    return ok;
+    return changed_enis_are(d, model_eni_is_remote, row_eni_is_remote);
 }
 
 static int
@@ -671,26 +679,7 @@ follow_try_remote_enis(struct vpcd *d, int64_t cfg)
         || f->other_changes || sset_is_empty(&f->changed_enis)) {
         return false;
     }
-    const struct rdbrec_eni *eni;
-    struct shash rows = SHASH_INITIALIZER(&rows);
-    RDBREC_ENI_FOR_EACH (eni, f->idl) {
-        shash_add_once(&rows, eni->id, eni);
-    }
-    bool ok = true;
-    const char *id;
-    SSET_FOR_EACH (id, &f->changed_enis) {
-        const struct vpc_eni *old = vpc_region_find_eni(d->desired->region,
-                                                        id);
-        const struct rdbrec_eni *new = shash_find_data(&rows, id);
-        if ((old && !model_eni_is_flowless(d->desired->region, old,
-                                           d->host))
-            || (new && !row_eni_is_flowless(f->idl, new, &f->scope.self))) {
-            ok = false;
-            break;
-        }
-    }
-    shash_destroy(&rows);
-    if (!ok) {
+    if (!changed_enis_are(d, model_eni_is_flowless, row_eni_is_flowless)) {
         return false;
     }
 
