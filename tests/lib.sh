@@ -323,5 +323,27 @@ regiondb_cluster_start() {
             connected 2>>"$d/stderr.log"
     done
     REGION_DB=$(IFS=,; echo "${remotes[*]}")
+    REGION_MEMBERS=$REGION_DB
+}
+# regiondb_cluster_stop DIR N: stops the members regiondb_cluster_start
+# started (and the relays regiondb_relay_start started in DIR).
+regiondb_cluster_stop() {
+    local i p
+    for p in "$1"/relay-*.pid; do [ -f "$p" ] && pid_stop "$p"; done
+    for i in $(seq "$2"); do pid_stop "$1/s$i.pid"; done
+}
+# regiondb_relay_start DIR NAME SOURCES: an ovsdb-server relay of the region
+# database (docs/deploy.md) serving DIR/relay-NAME.sock from the members in
+# the comma-separated remote list SOURCES; prints its remote.  Stop it with
+# pid_stop DIR/relay-NAME.pid.
+regiondb_relay_start() {
+    local d=$1 n=$2
+    ovsdb-server "relay:OVS_VPC_Region:$3" --remote="punix:$d/relay-$n.sock" \
+        --pidfile="$d/relay-$n.pid" --unixctl="$d/relay-$n.ctl" \
+        --log-file="$d/relay-$n.log" -vconsole:off --detach --no-chdir \
+        2>>"$d/stderr.log"
+    ovsdb-client --timeout=30 wait "unix:$d/relay-$n.sock" OVS_VPC_Region \
+        connected 2>>"$d/stderr.log"
+    echo "unix:$d/relay-$n.sock"
 }
 
