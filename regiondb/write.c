@@ -459,18 +459,45 @@ rdb_test_delay(void)
 }
 
 /* Verifies Region.cfg and increments it (inserting the Region row in an
- * empty database). */
+ * empty database), and stamps the change with the new cfg: on the rows of
+ * 'vpcs' (VPC ids: the VPCs the changed object belongs to, before and
+ * after), or on Region.global_cfg if 'global' (an object of no VPC).  The
+ * new cfg is the replica's + 1: the verify makes the commit fail
+ * otherwise.  Followers acknowledge the stamps they see, so a stamp must
+ * land on a row that every affected host monitors (docs/regiondb.md,
+ * "Stamps"). */
 static void
-rdb_bump_cfg(struct rdb_ctx *ctx)
+rdb_bump_cfg(struct rdb_ctx *ctx, struct rdb_handle *h,
+             const struct sset *vpcs, bool global)
 {
     const struct rdbrec_region *root = rdbrec_region_first(ctx->idl);
+    int64_t cfg;
     if (root) {
+        cfg = root->cfg + 1;
         ovsdb_idl_txn_verify(&root->header_, &rdbrec_region_col_cfg);
         ovsdb_idl_txn_increment(ctx->txn, &root->header_,
                                 &rdbrec_region_col_cfg, true);
     } else {
         struct rdbrec_region *r = rdbrec_region_insert(ctx->txn);
         rdbrec_region_set_cfg(r, 1);
+        root = r;
+        cfg = 1;
+    }
+    if (global) {
+        rdbrec_region_set_global_cfg(root, cfg);
+    }
+    size_t ti = &rdbrec_table_vpc - rdbrec_idl_class.tables;
+    const char *id;
+    SSET_FOR_EACH (id, vpcs) {
+        /* A VPC this transaction inserts is in ctx->ids only. */
+        const struct ovsdb_idl_row *row = shash_find_data(&ctx->ids[ti], id);
+        if (!row) {
+            row = rdb_find_by_id(h, ti, id);
+        }
+        if (row) {
+            rdbrec_vpc_set_cfg(CONTAINER_OF(row, struct rdbrec_vpc, header_),
+                               cfg);
+        }
     }
 }
 
@@ -580,16 +607,29 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
         long long int t_old = time_usec();
         rdb_affected_hosts(h->v, collection, old, &hosts);
         t_old = time_usec() - t_old;
+        /* The VPCs to stamp: the object's, before and after. */
+        struct sset stamp_vpcs = SSET_INITIALIZER(&stamp_vpcs);
+        bool global = !rdb_object_vpcs(h->v, collection, old, &stamp_vpcs);
         size_t n_errors = errors->n;
         if (!vpc_validator_apply(h->v, collection, id, obj, errors)) {
             h->n_refused++;
             sset_destroy(&hosts);
+            sset_destroy(&stamp_vpcs);
             json_destroy(obj);
             return xasprintf("%"PRIuSIZE" error%s, nothing committed",
                              errors->n - n_errors,
                              errors->n - n_errors == 1 ? "" : "s");
         }
         const struct json *doc = vpc_validator_document(h->v);
+        global |= !rdb_object_vpcs(h->v, collection,
+                                   vpc_validator_get(h->v, collection, id),
+                                   &stamp_vpcs);
+        if (!obj && !strcmp(collection, "vpcs")) {
+            /* A VPC deleted: its row is gone, and no host can have it in
+             * scope (its ENIs, peerings, gateways and the rules naming its
+             * groups reference it strongly, so none is left). */
+            sset_find_and_delete(&stamp_vpcs, id);
+        }
         long long int t2 = time_msec();
 
         bool ordered = false;
@@ -602,7 +642,7 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
         error = rdb_build_object_txn(&ctx, collection, id, obj, doc);
         enum ovsdb_idl_txn_status status = TXN_ERROR;
         if (!error) {
-            rdb_bump_cfg(&ctx);
+            rdb_bump_cfg(&ctx, h, &stamp_vpcs, global);
             rdb_test_delay();
         }
         long long int t3 = time_msec();
@@ -652,6 +692,7 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
                 h->n_retries++;
                 rdb_ctx_destroy(&ctx);
                 sset_destroy(&hosts);
+                sset_destroy(&stamp_vpcs);
                 json_destroy(obj);
                 rdb_wait_change(h, seqno, deadline);
                 continue;
@@ -660,6 +701,7 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
         }
         rdb_ctx_destroy(&ctx);
         sset_destroy(&hosts);
+        sset_destroy(&stamp_vpcs);
         json_destroy(obj);
         return error;
     }
