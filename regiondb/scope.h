@@ -23,6 +23,7 @@
 #define REGIONDB_SCOPE_H 1
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "uuid.h"
 #include "uuidset.h"
 
@@ -45,6 +46,22 @@ bool rdb_scope_equals(const struct rdb_scope *, const struct rdb_scope *);
  * 's' (initialized). */
 void rdb_scope_compute(struct ovsdb_idl *idl, const char *host_id,
                        struct rdb_scope *s);
+
+/* Computes, from 'idl''s replica (the whole region), the scope of every
+ * host or edge id of 'hosts' into 'scopes' (id -> malloc'd struct
+ * rdb_scope), reading the replica once; rdb_scopes_destroy() frees them. */
+struct shash;
+struct sset;
+void rdb_scopes_compute(struct ovsdb_idl *idl, const struct sset *hosts,
+                        struct shash *scopes);
+void rdb_scopes_destroy(struct shash *scopes);
+
+/* The cfg a host of scope 's' must have acknowledged to be in sync:
+ * Region.global_cfg, or the cfg stamped on a VPC of its scope, whichever
+ * is the largest (docs/regiondb.md, "Stamps").  'idl' must hold those VPC
+ * rows (a follower's replica does; so does a writer's). */
+int64_t rdb_scope_needed_cfg(struct ovsdb_idl *idl,
+                             const struct rdb_scope *s);
 
 /* Sets 'idl''s monitor conditions for scope 's' of host 'host_id'.
  * Returns the condition seqno that ovsdb_idl_get_condition_seqno() reaches

@@ -20,6 +20,7 @@
 #include "ovsdb-idl-provider.h"
 #include "regiondb/affected.h"
 #include "regiondb/regiondb-private.h"
+#include "regiondb/scope.h"
 #include "regiondb/region-idl.h"
 #include "timeval.h"
 #include "translator/model.h"
@@ -894,17 +895,48 @@ rdb_status_json(struct rdb_handle *h)
     json_object_put(st, "cfg", json_integer_create(rdb_cfg(h)));
     json_object_put(st, "connected",
                     json_boolean_create(rdb_is_connected(h)));
-    struct json *hosts = json_object_create();
+    const struct rdbrec_region *root = rdbrec_region_first(h->idl);
+    json_object_put(st, "global_cfg",
+                    json_integer_create(root ? root->global_cfg : 0));
+    /* Every host with a status row, and every host and edge of the
+     * region: its applied_cfg, the cfg it needs (the stamps of its scope,
+     * computed from this full replica) and whether it is in sync. */
+    struct sset ids = SSET_INITIALIZER(&ids);
     const struct rdbrec_host_status *hs;
     RDBREC_HOST_STATUS_FOR_EACH (hs, h->idl) {
-        struct json *o = json_object_create();
-        json_object_put(o, "applied_cfg",
-                        json_integer_create(hs->applied_cfg));
-        if (hs->error) {
-            json_object_put_string(o, "error", hs->error);
-        }
-        json_object_put(hosts, hs->host, o);
+        sset_add(&ids, hs->host);
     }
+    const struct rdbrec_host *hr;
+    RDBREC_HOST_FOR_EACH (hr, h->idl) {
+        sset_add(&ids, hr->id);
+    }
+    const struct rdbrec_edge *er;
+    RDBREC_EDGE_FOR_EACH (er, h->idl) {
+        sset_add(&ids, er->id);
+    }
+    struct shash scopes = SHASH_INITIALIZER(&scopes);
+    rdb_scopes_compute(h->idl, &ids, &scopes);
+    struct json *hosts = json_object_create();
+    const char *id;
+    SSET_FOR_EACH (id, &ids) {
+        hs = rdb_host_status(h, id);
+        int64_t needs = rdb_scope_needed_cfg(h->idl,
+                                             shash_find_data(&scopes, id));
+        struct json *o = json_object_create();
+        if (hs) {
+            json_object_put(o, "applied_cfg",
+                            json_integer_create(hs->applied_cfg));
+            if (hs->error) {
+                json_object_put_string(o, "error", hs->error);
+            }
+        }
+        json_object_put(o, "needed_cfg", json_integer_create(needs));
+        json_object_put(o, "in_sync", json_boolean_create(
+                            hs && !hs->error && hs->applied_cfg >= needs));
+        json_object_put(hosts, id, o);
+    }
+    rdb_scopes_destroy(&scopes);
+    sset_destroy(&ids);
     json_object_put(st, "hosts", hosts);
     struct json *w = json_object_create();
     json_object_put(w, "commits", json_integer_create(h->n_commits));
