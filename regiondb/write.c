@@ -611,6 +611,21 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
         /* The VPCs to stamp: the object's, before and after. */
         struct sset stamp_vpcs = SSET_INITIALIZER(&stamp_vpcs);
         bool global = !rdb_object_vpcs(h->v, collection, old, &stamp_vpcs);
+        /* A gateway deleted from an ordered collection moves the ones
+         * after it up one place (and their reserved VNIs): from here. */
+        bool ordered_coll = false;
+        rdb_collection_table(collection, &ordered_coll);
+        size_t moved_from = SIZE_MAX;
+        if (!obj && ordered_coll) {
+            const struct json *coll = shash_find_data(
+                json_object(vpc_validator_document(h->v)), collection);
+            for (size_t i = 0; coll && i < json_array(coll)->n; i++) {
+                const char *oid = rdb_jstr(json_array(coll)->elems[i], "id");
+                if (oid && !strcmp(oid, id)) {
+                    moved_from = i;
+                }
+            }
+        }
         size_t n_errors = errors->n;
         if (!vpc_validator_apply(h->v, collection, id, obj, errors)) {
             h->n_refused++;
@@ -630,6 +645,14 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
              * scope (its ENIs, peerings, gateways and the rules naming its
              * groups reference it strongly, so none is left). */
             sset_find_and_delete(&stamp_vpcs, id);
+        }
+        const struct json *moved = shash_find_data(json_object(doc),
+                                                   collection);
+        for (size_t i = moved_from; moved && i < json_array(moved)->n; i++) {
+            /* Their rows change too: stamp, and wait for, their hosts. */
+            const struct json *o = json_array(moved)->elems[i];
+            global |= !rdb_object_vpcs(h->v, collection, o, &stamp_vpcs);
+            rdb_affected_hosts(h->v, collection, o, &hosts);
         }
         long long int t2 = time_msec();
 

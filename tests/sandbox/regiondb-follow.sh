@@ -372,6 +372,23 @@ vpcd_wait host-b ".in_sync and .region_db.applied_cfg == $c" 10 \
     || fail "host-b acknowledges $(vpcd_status host-b .region_db.applied_cfg), not $c"
 rx host-b 500 192.168.100.3 02:00:00:05:01:14 10.5.1.10 10.5.1.20 \
     | expect "host-b delivers to eni-x2 again" "ct\\(commit,zone=[0-9]+\\),$X2\$"
+
+# A gateway deleted moves the gateways after it up one place: igw-m (vpc-m)
+# takes igw-x's region-wide VNI, so host-a is affected (stamped through
+# vpc-m, waited for) although igw-x is not of its scope.
+rdbw --wait=10 delete internet_gateways igw-x > "$TEST_DIR/del.out" 2>&1 \
+    && pass "igw-x deleted with --wait" \
+    || { fail "vpcctl --wait delete internet_gateways igw-x"; cat "$TEST_DIR/del.out"; }
+c=$(rcfg)
+vpcd_wait host-a ".in_sync and .region_db.applied_cfg == $c" 10 \
+    && pass "host-a acknowledges cfg $c: igw-m moved to the first place" \
+    || fail "host-a acknowledges $(vpcd_status host-a .region_db.applied_cfg), not $c"
+tx host-a 'from eni-a1 to 198.51.100.7 icmp' \
+    | expect "host-a sends internet traffic with igw-m's new VNI" 'ENCAPSULATED to 192\.168\.100\.254, VNI 15728640'
+echo '{"id":"igw-x","vpc":"vpc-x","edge":"edge-2"}' \
+    | rdbw --wait=10 put internet_gateways - >/dev/null \
+    && pass "igw-x back, after igw-m" || fail "vpcctl put internet_gateways igw-x"
+c=$(rcfg); cfg=$c
 # The document the next changes edit: the database's (nested lists in its
 # order, which is what the flows' conjunction ids follow).
 rdbw dump > "$R"
