@@ -207,10 +207,11 @@ scope_maps_init(struct rdb_scope_maps *m, struct ovsdb_idl *idl)
     }
     const struct rdbrec_security_group_rule *rule;
     RDBREC_SECURITY_GROUP_RULE_FOR_EACH (rule, idl) {
+        const struct ovsdb_idl_column *named
+            = &rdbrec_security_group_rule_col_security_group_vpc;
         scope_mmap_add(&m->named,
                        ref_of(rule, &rdbrec_security_group_rule_col_vpc),
-                       ref_of(rule,
-                              &rdbrec_security_group_rule_col_security_group_vpc));
+                       ref_of(rule, named));
     }
 }
 

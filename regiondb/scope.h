@@ -14,8 +14,10 @@
  * fixed point across round trips: new conditions bring rows that may widen
  * it again.
  *
- * rdb_status() reads every host's Host_Status against Region.cfg for
- * 'vpcctl status'.
+ * rdb_status() reads every host's Host_Status against the cfg it needs
+ * (the largest stamp of its scope: docs/regiondb.md, "Stamps") for
+ * 'vpcctl status'; rdb_scopes_compute() gives every host's scope from a
+ * full replica.
  *
  * Threading: none; callers own the IDL. */
 
@@ -74,10 +76,10 @@ unsigned int rdb_scope_set_conditions(struct ovsdb_idl *idl,
 char *rdb_scope_to_string(struct ovsdb_idl *idl, const struct rdb_scope *);
 
 /* Reads Region.cfg and every host's and edge's Host_Status from 'remotes'
- * into '*textp' (one line per host: host, applied/cfg, "in sync",
+ * into '*textp' (one line per host: host, applied/needed cfg, "in sync",
  * "behind", "error: ..." or "no status"); '*all_in_sync' tells whether
- * every host has applied cfg without error.  Returns NULL or a malloc'd
- * error. */
+ * every host has applied the cfg it needs without error.  Returns NULL or
+ * a malloc'd error. */
 char *rdb_status(const char *remotes, int timeout_ms, char **textp,
                  bool *all_in_sync);
 
