@@ -67,7 +67,14 @@ struct vpcd_follow {
     struct rdb_dump_cache *dump_cache;
     uint64_t dump_mismatches;   /* --verify-incremental: cache was wrong. */
 
-    /* Acknowledgement: what Host_Status should say, and what it says. */
+    /* Acknowledgement: what Host_Status should say, and what it says.
+     * The follower does not monitor Region.cfg: it acknowledges the
+     * largest stamp it has seen (Region.global_cfg, VPC.cfg of the VPCs
+     * it replicates), once it has applied a replica at least that new. */
+    int64_t seen_cfg;           /* Largest stamp seen; never decreases
+                                 * (a VPC leaving the scope keeps it). */
+    struct uuid region_uuid;    /* Region row the stamps are of (another:
+                                 * a database created anew). */
     int64_t applied_cfg;
     char *error;
     bool error_is_install;      /* Valid, not installed yet (the audit
@@ -228,15 +235,63 @@ row_changed_itself(const struct ovsdb_idl_row *row)
     return false;
 }
 
-/* Counts the tracked changes of this replica version; returns true if rows
- * other than Region's and Host_Status's changed. */
+/* Whether tracked 'row' is a VPC whose only change is its stamp (VPC.cfg,
+ * set by every write to an object of the VPC): nothing to compile, and no
+ * rendering of the dump cache read it. */
 static bool
-follow_count_changes(struct vpcd_follow *f)
+row_is_stamp_only(const struct ovsdb_idl_row *row, unsigned int last_seqno)
+{
+    const struct ovsdb_idl_table_class *tc = row->table->class_;
+    if (tc != &rdbrec_table_vpc || !row->new_datum
+        || ovsdb_idl_row_get_seqno(row, OVSDB_IDL_CHANGE_INSERT)
+           > last_seqno
+        || !ovsdb_idl_track_is_updated(row, &rdbrec_vpc_col_cfg)) {
+        return false;
+    }
+    for (size_t i = 0; i < tc->n_columns; i++) {
+        if (&tc->columns[i] != &rdbrec_vpc_col_cfg
+            && ovsdb_idl_track_is_updated(row, &tc->columns[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Raises f->seen_cfg to the stamps of the replica: Region.global_cfg and
+ * every replicated VPC's cfg.  Called on every new replica version, before
+ * a scope change can drop a VPC row whose stamp says a change reached this
+ * host (its last ENI of that VPC moved away, say). */
+static void
+follow_note_stamps(struct vpcd_follow *f)
+{
+    const struct rdbrec_region *region = rdbrec_region_first(f->idl);
+    if (region && !uuid_equals(&region->header_.uuid, &f->region_uuid)) {
+        if (!uuid_is_zero(&f->region_uuid)) {
+            /* A database created anew: its cfgs start again. */
+            f->seen_cfg = -1;
+            f->applied_cfg = MIN(f->applied_cfg, 0);
+        }
+        f->region_uuid = region->header_.uuid;
+    }
+    if (region) {
+        f->seen_cfg = MAX(f->seen_cfg, region->global_cfg);
+    }
+    const struct rdbrec_vpc *vpc;
+    RDBREC_VPC_FOR_EACH (vpc, f->idl) {
+        f->seen_cfg = MAX(f->seen_cfg, vpc->cfg);
+    }
+}
+
+/* Counts the tracked changes of this replica version; returns true if rows
+ * other than Region's and Host_Status's changed (a VPC's stamp alone is
+ * not a change of its row). */
+static bool
+follow_count_changes(struct vpcd_follow *f, unsigned int last_seqno)
 {
     bool rows = false;
     for (size_t i = 0; i < rdbrec_idl_class.n_tables; i++) {
         const struct ovsdb_idl_table_class *tc = &rdbrec_idl_class.tables[i];
-        size_t n = 0;
+        size_t n = 0, n_stamps = 0;
         for (const struct ovsdb_idl_row *row
                  = ovsdb_idl_track_get_first(f->idl, tc);
              row; row = ovsdb_idl_track_get_next(row)) {
@@ -246,9 +301,14 @@ follow_count_changes(struct vpcd_follow *f)
         for (const struct ovsdb_idl_row *row
                  = ovsdb_idl_track_get_first(f->idl, tc);
              row; row = ovsdb_idl_track_get_next(row)) {
+            if (row_is_stamp_only(row, last_seqno)) {
+                n_stamps++;
+                continue;
+            }
             rdb_dump_cache_note(f->dump_cache, &row->uuid);
             f->tables_changed[i] |= row_changed_itself(row);
         }
+        n -= n_stamps;
         if (n && strcmp(tc->name, "Region")
             && strcmp(tc->name, "Host_Status")) {
             rows = true;
@@ -750,9 +810,12 @@ follow_run(struct vpcd *d)
     ovsdb_idl_run(f->idl);
     unsigned int seqno = ovsdb_idl_get_seqno(f->idl);
     if (seqno != f->idl_seqno) {
+        /* Rows inserted since the last look have a later insert seqno. */
+        unsigned int last_seqno = f->idl_seqno;
         f->idl_seqno = seqno;
         f->updates++;
-        bool rows = follow_count_changes(f);
+        follow_note_stamps(f);
+        bool rows = follow_count_changes(f, last_seqno);
         if (!f->dirty) {
             f->change_usec = time_usec();
         }
@@ -791,12 +854,11 @@ follow_run(struct vpcd *d)
         }
 
         if (ovsdb_idl_get_condition_seqno(f->idl) >= f->cond_seqno) {
-            const struct rdbrec_region *region
-                = rdbrec_region_first(f->idl);
-            int64_t cfg = region ? region->cfg : 0;
+            int64_t cfg = MAX(f->seen_cfg, 0);
             if (!f->rows_changed && d->desired && !f->error) {
-                /* Only Region.cfg (or our own status) changed: nothing of
-                 * this host's to compile; acknowledge. */
+                /* Only stamps (or our own status, or the Region row)
+                 * changed: nothing of this host's to compile;
+                 * acknowledge. */
                 if (cfg != f->applied_cfg) {
                     f->incremental_cfg_only++;
                     f->applied_cfg = cfg;
@@ -845,6 +907,10 @@ vpcd_follow_start(struct vpcd *d)
 
     f->idl = ovsdb_idl_create(d->region_db, &rdbrec_idl_class, true, true);
     ovsdb_idl_track_add_all(f->idl);
+    /* Region.cfg changes with every commit of the region: monitoring it
+     * would wake every host for every change.  The stamps say which
+     * changes reach this host (after track_add_all, which adds it). */
+    ovsdb_idl_omit(f->idl, &rdbrec_region_col_cfg);
     /* Reads may be served by any cluster member; the status write goes
      * wherever the IDL is connected (a follower forwards it). */
     ovsdb_idl_set_leader_only(f->idl, false);
@@ -854,6 +920,7 @@ vpcd_follow_start(struct vpcd *d)
     f->dump_cache = rdb_dump_cache_create();
     sset_init(&f->changed_enis);
     f->applied_cfg = -1;
+    f->seen_cfg = -1;
     vpcd_state_region_hook = follow_region_hook;
     vpcd_state_region_hook_aux = f;
 
@@ -1030,7 +1097,11 @@ vpcd_follow_status(const struct vpcd *d, struct json *o)
     json_object_put(r, "connected",
                     json_boolean_create(ovsdb_idl_is_connected(f->idl)));
     const struct rdbrec_region *region = rdbrec_region_first(f->idl);
-    json_object_put(r, "cfg", json_integer_create(region ? region->cfg : 0));
+    /* Not Region.cfg, which the follower does not monitor: the last change
+     * that reached this host (the largest stamp seen). */
+    json_object_put(r, "cfg", json_integer_create(MAX(f->seen_cfg, 0)));
+    json_object_put(r, "global_cfg",
+                    json_integer_create(region ? region->global_cfg : 0));
     json_object_put(r, "applied_cfg", json_integer_create(f->applied_cfg));
     json_object_put(r, "error", f->error ? json_string_create(f->error)
                                           : json_null_create());
@@ -1096,9 +1167,9 @@ vpcd_follow_metrics(const struct vpcd *d, struct ds *ds)
 {
     struct vpcd_follow *f = d->follow;
     ovs_mutex_lock(&f->mutex);
-    const struct rdbrec_region *region = rdbrec_region_first(f->idl);
     ds_put_format(ds,
-                  "# HELP vpcd_region_db_cfg Region.cfg in the replica.\n"
+                  "# HELP vpcd_region_db_cfg The cfg of the last change "
+                  "that reached this host (its largest stamp).\n"
                   "# TYPE vpcd_region_db_cfg gauge\n"
                   "vpcd_region_db_cfg %"PRId64"\n"
                   "# HELP vpcd_region_db_applied_cfg Region.cfg applied and "
@@ -1124,7 +1195,7 @@ vpcd_follow_metrics(const struct vpcd *d, struct ds *ds)
                   PRIu64"\n"
                   "vpcd_incremental_changes_total{kind=\"remote_eni\"} %"
                   PRIu64"\n",
-                  region ? region->cfg : 0, f->applied_cfg, f->updates,
+                  MAX(f->seen_cfg, 0), f->applied_cfg, f->updates,
                   f->scope_recomputes, f->scope_changes,
                   f->incremental_cfg_only, f->incremental_remote_eni);
     ds_put_cstr(ds, "# HELP vpcd_region_db_row_changes_total Row changes "

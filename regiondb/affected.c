@@ -265,6 +265,13 @@ aff_hosts_of_vpcs(const struct vpc_validator *v, const struct sset *seeds,
     sset_destroy(&s);
 }
 
+bool
+rdb_object_vpcs(const struct vpc_validator *v, const char *collection,
+                const struct json *obj, struct sset *vpcs)
+{
+    return !obj || aff_object_vpcs(v, collection, obj, vpcs);
+}
+
 void
 rdb_affected_hosts(const struct vpc_validator *v, const char *collection,
                    const struct json *obj, struct sset *hosts)

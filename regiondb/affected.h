@@ -25,6 +25,8 @@
 #ifndef REGIONDB_AFFECTED_H
 #define REGIONDB_AFFECTED_H 1
 
+#include <stdbool.h>
+
 struct json;
 struct sset;
 struct vpc_validator;
@@ -34,5 +36,15 @@ struct vpc_validator;
  * it; NULL adds nothing). */
 void rdb_affected_hosts(const struct vpc_validator *v, const char *collection,
                         const struct json *obj, struct sset *hosts);
+
+/* Adds to 'vpcs' the ids of the VPCs that object 'obj' of 'collection'
+ * belongs to in the region 'v' holds now, the VPCs whose hosts it affects
+ * (a VPC itself, an ENI's or a NAT gateway's subnet's VPC, a peering's two
+ * VPCs, else its 'vpc').  Returns false if it belongs to none (a host, an
+ * edge, a prefix list, a flow log): it affects every host.  NULL adds
+ * nothing and returns true.  The writers stamp these VPCs' cfg
+ * (regiondb/write.c). */
+bool rdb_object_vpcs(const struct vpc_validator *v, const char *collection,
+                     const struct json *obj, struct sset *vpcs);
 
 #endif /* regiondb/affected.h */

@@ -64,6 +64,7 @@ struct rdb_name_pair {
 #define RDB_KEY(T, C)
 #define RDB_REQUIRED_LIST(T, C)
 #define RDB_DERIVED(T, C, O)
+#define RDB_STAMP(T, C)
 
 #undef RDB_ROOT
 #define RDB_ROOT(T) T
@@ -117,6 +118,17 @@ static const struct rdb_derived rdb_deriveds[] = {
 #include "regiondb/rdb-spec.inc"
 };
 #undef RDB_DERIVED
+#define RDB_DERIVED(T, C, O)
+
+/* Stamps: OVSDB-only integers that every writer sets to the new Region.cfg
+ * on what a change touches (VPC.cfg, Region.global_cfg), so that followers
+ * need not monitor Region.cfg. */
+#undef RDB_STAMP
+#define RDB_STAMP(T, C) { T, C },
+static const struct rdb_name_pair rdb_stamps[] = {
+#include "regiondb/rdb-spec.inc"
+};
+#undef RDB_STAMP
 
 /* The gateway collections in the translator's order of r->gateways, whose
  * index gives a gateway's reserved VNI. */
@@ -205,6 +217,7 @@ struct rdb_colinfo {
     bool internal;              /* No field: Region.cfg, 'position',
                                  * derived columns. */
     const char *derived;        /* Derived column: what it holds. */
+    bool stamp;                 /* A stamp: writers set it, not load. */
     bool child_list;            /* Nested list: refs into a non-root table. */
     bool required_list;         /* Written even when empty. */
     bool key;                   /* Identifies a nested entry. */
@@ -248,6 +261,9 @@ rdb_ti(const struct ovsdb_idl_table_class *tc)
                 ci->internal = true;
             }
         }
+        ci->stamp = rdb_pair_listed(rdb_stamps, ARRAY_SIZE(rdb_stamps), tc,
+                                    col);
+        ci->internal |= ci->stamp;
         ci->child_list = ci->ref && !ci->ref->is_root;
         ci->required_list = rdb_pair_listed(rdb_required_lists,
                                             ARRAY_SIZE(rdb_required_lists),
@@ -886,6 +902,10 @@ rdb_write_row(struct rdb_ctx *ctx, const struct ovsdb_idl_row *row,
              * document's. */
             continue;
         }
+        if (rdb_ci(tc, col)->stamp) {
+            /* Set by the writer for the whole transaction. */
+            continue;
+        }
         const char *field = rdb_field_of(tc, col);
         if (rdb_is_child_list(col)) {
             const struct json *id = shash_find_data(json_object(obj), "id");
@@ -1081,6 +1101,14 @@ rdb_build_txn(struct rdb_ctx *ctx, const struct json *doc)
         d.keys[0].integer = cfg + 1;
         ovsdb_idl_txn_write(root, cfg_col, &d);
         ctx->stats.cfg = cfg + 1;
+
+        /* A bulk change may touch anything: stamp it as affecting every
+         * host (followers acknowledge the stamps they see). */
+        ovsdb_datum_init_empty(&d);
+        d.n = 1;
+        d.keys = xmalloc(sizeof *d.keys);
+        d.keys[0].integer = cfg + 1;
+        ovsdb_idl_txn_write(root, rdb_column(root_tc, "global_cfg"), &d);
     }
     return error;
 }

@@ -14,8 +14,10 @@
  * fixed point across round trips: new conditions bring rows that may widen
  * it again.
  *
- * rdb_status() reads every host's Host_Status against Region.cfg for
- * 'vpcctl status'.
+ * rdb_status() reads every host's Host_Status against the cfg it needs
+ * (the largest stamp of its scope: docs/regiondb.md, "Stamps") for
+ * 'vpcctl status'; rdb_scopes_compute() gives every host's scope from a
+ * full replica.
  *
  * Threading: none; callers own the IDL. */
 
@@ -23,6 +25,7 @@
 #define REGIONDB_SCOPE_H 1
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "uuid.h"
 #include "uuidset.h"
 
@@ -46,6 +49,22 @@ bool rdb_scope_equals(const struct rdb_scope *, const struct rdb_scope *);
 void rdb_scope_compute(struct ovsdb_idl *idl, const char *host_id,
                        struct rdb_scope *s);
 
+/* Computes, from 'idl''s replica (the whole region), the scope of every
+ * host or edge id of 'hosts' into 'scopes' (id -> malloc'd struct
+ * rdb_scope), reading the replica once; rdb_scopes_destroy() frees them. */
+struct shash;
+struct sset;
+void rdb_scopes_compute(struct ovsdb_idl *idl, const struct sset *hosts,
+                        struct shash *scopes);
+void rdb_scopes_destroy(struct shash *scopes);
+
+/* The cfg a host of scope 's' must have acknowledged to be in sync:
+ * Region.global_cfg, or the cfg stamped on a VPC of its scope, whichever
+ * is the largest (docs/regiondb.md, "Stamps").  'idl' must hold those VPC
+ * rows (a follower's replica does; so does a writer's). */
+int64_t rdb_scope_needed_cfg(struct ovsdb_idl *idl,
+                             const struct rdb_scope *s);
+
 /* Sets 'idl''s monitor conditions for scope 's' of host 'host_id'.
  * Returns the condition seqno that ovsdb_idl_get_condition_seqno() reaches
  * once the server has acknowledged all of them (and sent their rows). */
@@ -57,10 +76,10 @@ unsigned int rdb_scope_set_conditions(struct ovsdb_idl *idl,
 char *rdb_scope_to_string(struct ovsdb_idl *idl, const struct rdb_scope *);
 
 /* Reads Region.cfg and every host's and edge's Host_Status from 'remotes'
- * into '*textp' (one line per host: host, applied/cfg, "in sync",
+ * into '*textp' (one line per host: host, applied/needed cfg, "in sync",
  * "behind", "error: ..." or "no status"); '*all_in_sync' tells whether
- * every host has applied cfg without error.  Returns NULL or a malloc'd
- * error. */
+ * every host has applied the cfg it needs without error.  Returns NULL or
+ * a malloc'd error. */
 char *rdb_status(const char *remotes, int timeout_ms, char **textp,
                  bool *all_in_sync);
 

@@ -20,6 +20,7 @@
 #include "ovsdb-idl-provider.h"
 #include "regiondb/affected.h"
 #include "regiondb/regiondb-private.h"
+#include "regiondb/scope.h"
 #include "regiondb/region-idl.h"
 #include "timeval.h"
 #include "translator/model.h"
@@ -459,18 +460,45 @@ rdb_test_delay(void)
 }
 
 /* Verifies Region.cfg and increments it (inserting the Region row in an
- * empty database). */
+ * empty database), and stamps the change with the new cfg: on the rows of
+ * 'vpcs' (VPC ids: the VPCs the changed object belongs to, before and
+ * after), or on Region.global_cfg if 'global' (an object of no VPC).  The
+ * new cfg is the replica's + 1: the verify makes the commit fail
+ * otherwise.  Followers acknowledge the stamps they see, so a stamp must
+ * land on a row that every affected host monitors (docs/regiondb.md,
+ * "Stamps"). */
 static void
-rdb_bump_cfg(struct rdb_ctx *ctx)
+rdb_bump_cfg(struct rdb_ctx *ctx, struct rdb_handle *h,
+             const struct sset *vpcs, bool global)
 {
     const struct rdbrec_region *root = rdbrec_region_first(ctx->idl);
+    int64_t cfg;
     if (root) {
+        cfg = root->cfg + 1;
         ovsdb_idl_txn_verify(&root->header_, &rdbrec_region_col_cfg);
         ovsdb_idl_txn_increment(ctx->txn, &root->header_,
                                 &rdbrec_region_col_cfg, true);
     } else {
         struct rdbrec_region *r = rdbrec_region_insert(ctx->txn);
         rdbrec_region_set_cfg(r, 1);
+        root = r;
+        cfg = 1;
+    }
+    if (global) {
+        rdbrec_region_set_global_cfg(root, cfg);
+    }
+    size_t ti = &rdbrec_table_vpc - rdbrec_idl_class.tables;
+    const char *id;
+    SSET_FOR_EACH (id, vpcs) {
+        /* A VPC this transaction inserts is in ctx->ids only. */
+        const struct ovsdb_idl_row *row = shash_find_data(&ctx->ids[ti], id);
+        if (!row) {
+            row = rdb_find_by_id(h, ti, id);
+        }
+        if (row) {
+            rdbrec_vpc_set_cfg(CONTAINER_OF(row, struct rdbrec_vpc, header_),
+                               cfg);
+        }
     }
 }
 
@@ -580,16 +608,52 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
         long long int t_old = time_usec();
         rdb_affected_hosts(h->v, collection, old, &hosts);
         t_old = time_usec() - t_old;
+        /* The VPCs to stamp: the object's, before and after. */
+        struct sset stamp_vpcs = SSET_INITIALIZER(&stamp_vpcs);
+        bool global = !rdb_object_vpcs(h->v, collection, old, &stamp_vpcs);
+        /* A gateway deleted from an ordered collection moves the ones
+         * after it up one place (and their reserved VNIs): from here. */
+        bool ordered_coll = false;
+        rdb_collection_table(collection, &ordered_coll);
+        size_t moved_from = SIZE_MAX;
+        if (!obj && ordered_coll) {
+            const struct json *coll = shash_find_data(
+                json_object(vpc_validator_document(h->v)), collection);
+            for (size_t i = 0; coll && i < json_array(coll)->n; i++) {
+                const char *oid = rdb_jstr(json_array(coll)->elems[i], "id");
+                if (oid && !strcmp(oid, id)) {
+                    moved_from = i;
+                }
+            }
+        }
         size_t n_errors = errors->n;
         if (!vpc_validator_apply(h->v, collection, id, obj, errors)) {
             h->n_refused++;
             sset_destroy(&hosts);
+            sset_destroy(&stamp_vpcs);
             json_destroy(obj);
             return xasprintf("%"PRIuSIZE" error%s, nothing committed",
                              errors->n - n_errors,
                              errors->n - n_errors == 1 ? "" : "s");
         }
         const struct json *doc = vpc_validator_document(h->v);
+        global |= !rdb_object_vpcs(h->v, collection,
+                                   vpc_validator_get(h->v, collection, id),
+                                   &stamp_vpcs);
+        if (!obj && !strcmp(collection, "vpcs")) {
+            /* A VPC deleted: its row is gone, and no host can have it in
+             * scope (its ENIs, peerings, gateways and the rules naming its
+             * groups reference it strongly, so none is left). */
+            sset_find_and_delete(&stamp_vpcs, id);
+        }
+        const struct json *moved = shash_find_data(json_object(doc),
+                                                   collection);
+        for (size_t i = moved_from; moved && i < json_array(moved)->n; i++) {
+            /* Their rows change too: stamp, and wait for, their hosts. */
+            const struct json *o = json_array(moved)->elems[i];
+            global |= !rdb_object_vpcs(h->v, collection, o, &stamp_vpcs);
+            rdb_affected_hosts(h->v, collection, o, &hosts);
+        }
         long long int t2 = time_msec();
 
         bool ordered = false;
@@ -602,7 +666,7 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
         error = rdb_build_object_txn(&ctx, collection, id, obj, doc);
         enum ovsdb_idl_txn_status status = TXN_ERROR;
         if (!error) {
-            rdb_bump_cfg(&ctx);
+            rdb_bump_cfg(&ctx, h, &stamp_vpcs, global);
             rdb_test_delay();
         }
         long long int t3 = time_msec();
@@ -652,6 +716,7 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
                 h->n_retries++;
                 rdb_ctx_destroy(&ctx);
                 sset_destroy(&hosts);
+                sset_destroy(&stamp_vpcs);
                 json_destroy(obj);
                 rdb_wait_change(h, seqno, deadline);
                 continue;
@@ -660,6 +725,7 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
         }
         rdb_ctx_destroy(&ctx);
         sset_destroy(&hosts);
+        sset_destroy(&stamp_vpcs);
         json_destroy(obj);
         return error;
     }
@@ -852,17 +918,48 @@ rdb_status_json(struct rdb_handle *h)
     json_object_put(st, "cfg", json_integer_create(rdb_cfg(h)));
     json_object_put(st, "connected",
                     json_boolean_create(rdb_is_connected(h)));
-    struct json *hosts = json_object_create();
+    const struct rdbrec_region *root = rdbrec_region_first(h->idl);
+    json_object_put(st, "global_cfg",
+                    json_integer_create(root ? root->global_cfg : 0));
+    /* Every host with a status row, and every host and edge of the
+     * region: its applied_cfg, the cfg it needs (the stamps of its scope,
+     * computed from this full replica) and whether it is in sync. */
+    struct sset ids = SSET_INITIALIZER(&ids);
     const struct rdbrec_host_status *hs;
     RDBREC_HOST_STATUS_FOR_EACH (hs, h->idl) {
-        struct json *o = json_object_create();
-        json_object_put(o, "applied_cfg",
-                        json_integer_create(hs->applied_cfg));
-        if (hs->error) {
-            json_object_put_string(o, "error", hs->error);
-        }
-        json_object_put(hosts, hs->host, o);
+        sset_add(&ids, hs->host);
     }
+    const struct rdbrec_host *hr;
+    RDBREC_HOST_FOR_EACH (hr, h->idl) {
+        sset_add(&ids, hr->id);
+    }
+    const struct rdbrec_edge *er;
+    RDBREC_EDGE_FOR_EACH (er, h->idl) {
+        sset_add(&ids, er->id);
+    }
+    struct shash scopes = SHASH_INITIALIZER(&scopes);
+    rdb_scopes_compute(h->idl, &ids, &scopes);
+    struct json *hosts = json_object_create();
+    const char *id;
+    SSET_FOR_EACH (id, &ids) {
+        hs = rdb_host_status(h, id);
+        int64_t needs = rdb_scope_needed_cfg(h->idl,
+                                             shash_find_data(&scopes, id));
+        struct json *o = json_object_create();
+        if (hs) {
+            json_object_put(o, "applied_cfg",
+                            json_integer_create(hs->applied_cfg));
+            if (hs->error) {
+                json_object_put_string(o, "error", hs->error);
+            }
+        }
+        json_object_put(o, "needed_cfg", json_integer_create(needs));
+        json_object_put(o, "in_sync", json_boolean_create(
+                            hs && !hs->error && hs->applied_cfg >= needs));
+        json_object_put(hosts, id, o);
+    }
+    rdb_scopes_destroy(&scopes);
+    sset_destroy(&ids);
     json_object_put(st, "hosts", hosts);
     struct json *w = json_object_create();
     json_object_put(w, "commits", json_integer_create(h->n_commits));

@@ -45,6 +45,9 @@ class Model:
                      if k != "description"}
         self.alts = {k: v for k, v in ann["alternatives"].items()
                      if k != "description"}
+        self.stamps = {k: v for k, v in ann.get("stamp_columns",
+                                                {}).items()
+                       if k != "description"}
         self.derived = {k: v for k, v in ann.get("derived_columns",
                                                  {}).items()
                         if k != "description"}
@@ -248,6 +251,13 @@ def ovsschema(model):
             if col in tables[table]["columns"]:
                 fail("derived column %s.%s is also a field" % (table, col))
             tables[table]["columns"][col] = derived_type(of)
+    for table, cols in model.stamps.items():
+        if table not in tables:
+            fail("stamp_columns: no table %s" % table)
+        for col in cols:
+            if col in tables[table]["columns"]:
+                fail("stamp column %s.%s is also a column" % (table, col))
+            tables[table]["columns"][col] = {"type": "integer"}
     return {"name": model.ann["name"], "version": model.ann["version"],
             "tables": tables}
 
@@ -290,6 +300,12 @@ def spec(model, out):
         for col, of in cols.items():
             derived_type(of)
             w('RDB_DERIVED("%s", "%s", "%s")\n' % (table, col, of))
+    w("\n/* RDB_STAMP(TABLE, COLUMN): an OVSDB-only integer that writers set "
+      "to the\n * Region.cfg of the last change to what it stamps "
+      "(schema/region.ann.json,\n * 'stamp_columns'). */\n")
+    for table, cols in model.stamps.items():
+        for col in cols:
+            w('RDB_STAMP("%s", "%s")\n' % (table, col))
     w("\n/* RDB_REQUIRED_LIST(TABLE, COLUMN): a required list, written even"
       "\n * when empty. */\n")
     for coll, table in model.collections.items():
@@ -439,13 +455,29 @@ def check(model, db):
                     % (table, col))
         return names
 
+    def check_stamps(table, cols):
+        """The stamp columns: OVSDB-only, each exactly one integer."""
+        names = []
+        for col in model.stamps.get(table, []):
+            names.append(col)
+            if col not in cols:
+                err("%s: stamp column %s is missing" % (table, col))
+                continue
+            c = cols[col]
+            if c["key"].get("type") != "integer" or (c["min"], c["max"]) \
+                    != (1, 1):
+                err("%s.%s: stamp column must be one integer"
+                    % (table, col))
+        return names
+
     def check_object(table, defname, extra_cols):
         if table not in tables:
             err("table %s (of %s) is missing" % (table, defname))
             return
         cols = {n: norm_type(c["type"])
                 for n, c in tables[table]["columns"].items()}
-        seen = set(extra_cols) | set(check_derived(table, cols))
+        seen = (set(extra_cols) | set(check_derived(table, cols))
+                | set(check_stamps(table, cols)))
         obj = model.defs[defname]
         required = set(obj.get("required", []))
         for field, raw in obj["properties"].items():
@@ -520,6 +552,10 @@ def check(model, db):
     for name, t in model.ann["extra_tables"].items():
         if name not in tables:
             err("table %s is missing" % name)
+    for name in model.stamps:
+        if name in model.ann["extra_tables"] and name in tables:
+            check_stamps(name, {n: norm_type(c["type"]) for n, c
+                                in tables[name]["columns"].items()})
     for field in model.schema["properties"]:
         if field in model.collections:
             continue

@@ -85,6 +85,14 @@ mutant "a derived column that references the wrong table" \
 mutant "an optional derived VPC of a root table" \
     "t['ENI']['columns']['vpc']['type']['min'] = 0" \
     "ENI.vpc: derived column must have min 1 max 1"
+# The stamps (VPC.cfg, Region.global_cfg): OVSDB-only, one integer each.
+mutant "a missing VPC stamp" "del t['VPC']['columns']['cfg']" \
+    "VPC: stamp column cfg is missing"
+mutant "a missing global stamp" "del t['Region']['columns']['global_cfg']" \
+    "Region: stamp column global_cfg is missing"
+mutant "an optional stamp" \
+    "t['VPC']['columns']['cfg']['type'] = {'key': 'integer', 'min': 0, 'max': 1}" \
+    "VPC.cfg: stamp column must be one integer"
 
 # And from the other side: a field added to the JSON Schema but not to the
 # OVSDB schema.

@@ -195,6 +195,9 @@ out=$(api GET /v1/status)
 body "$out" | jq -e ".hosts[\"host-a\"].applied_cfg == $c4 and .hosts[\"edge-1\"].applied_cfg == $c3" >/dev/null \
     && pass "  meanwhile the API serves: /v1/status shows each host's applied_cfg" \
     || fail "  /v1/status during the wait: $out"
+body "$out" | jq -e ".global_cfg == $c2 and .hosts[\"edge-1\"].needed_cfg == $c4 and .hosts[\"edge-1\"].in_sync == false and .hosts[\"host-a\"].needed_cfg == $c4 and .hosts[\"host-a\"].in_sync" >/dev/null \
+    && pass "  /v1/status: each host's needed_cfg (the stamps of its scope), edge-1 not in sync" \
+    || fail "  /v1/status needed_cfg/in_sync: $out"
 host_status edge-1 "$c4"
 wait $cpid
 out=$(cat "$DB/wait.out")

@@ -254,6 +254,145 @@ X2=$(dp_port host-b vm-x2)
 rx host-b 500 192.168.100.3 02:00:00:05:01:14 10.5.1.10 10.5.1.20 \
     | expect "host-b delivers it (vpc-x flows after the new conditions)" "ct\\(commit,zone=[0-9]+\\),$X2\$"
 
+echo "An object write reaches only the hosts it affects (stamps)"
+# Writes stamp the new Region.cfg on the VPCs of the changed object
+# (VPC.cfg) or, for an object of no VPC, on Region.global_cfg; followers
+# do not monitor Region.cfg, so a host whose scope holds none of those
+# VPCs receives nothing at all (docs/regiondb.md, "Stamps").
+rdbw() { "$VPCCTL" --region-db="$REGION_DB" "$@"; }
+rcfg() {
+    ovsdb-client transact "$REGION_DB" '["OVS_VPC_Region",{"op":"select","table":"Region","where":[],"columns":["cfg"]}]' \
+        | jq '.[0].rows[0].cfg'
+}
+# snap HOST: its replica versions received and row changes per table.
+snap() { vpcd_status "$1" '[.region_db.updates, (.region_db.tables | map_values(.changes))]' | jq -c .; }
+# quiesce HOST: until it receives nothing more (its own status echoes).
+quiesce() {
+    local u v i
+    u=$(snap "$1")
+    for i in $(seq 50); do
+        sleep 0.2; v=$(snap "$1")
+        [ "$u" = "$v" ] && return 0
+        u=$v
+    done
+}
+for h in $ALL; do quiesce $h; done
+a0=$(snap host-a); e0=$(snap edge-1)
+a_cfg=$(vpcd_status host-a .region_db.applied_cfg)
+rdbw --wait=10 authorize-security-group-ingress --group-id sg-x --protocol tcp \
+    --port 80 --cidr 10.5.0.0/16 >/dev/null \
+    && pass "a rule added to sg-x (vpc-x) with --wait: every host it affects applied it" \
+    || fail "vpcctl --wait authorize-security-group-ingress sg-x failed"
+c=$(rcfg); cfg=$c
+for h in host-b host-c edge-2; do
+    [ "$(vpcd_status $h .region_db.applied_cfg)" = "$c" ] \
+        && pass "$h (vpc-x in scope) acknowledges cfg $c" \
+        || fail "$h acknowledges $(vpcd_status $h .region_db.applied_cfg), not $c"
+done
+ofctl_on host-c dump-flows br-int | grep -c 'tp_dst=80' \
+    | expect "host-c's flows open port 80" '^[1-9]'
+[ "$(snap host-a)" = "$a0" ] \
+    && pass "host-a (no vpc-x) received no update at all: $a0" \
+    || fail "host-a received an update: $a0 -> $(snap host-a)"
+[ "$(snap edge-1)" = "$e0" ] \
+    && pass "edge-1 (no vpc-x) received no update at all" \
+    || fail "edge-1 received an update: $e0 -> $(snap edge-1)"
+vpcd_status host-a .region_db.applied_cfg \
+    | expect "host-a's acknowledgement stays at cfg $a_cfg (< $c), the last change that reached it" "^$a_cfg\$"
+rdbw status > "$TEST_DIR/status.txt"; rc=$?
+[ $rc = 0 ] && pass "vpcctl status exits 0: every host has applied what its scope needs" \
+    || { fail "vpcctl status exits $rc"; cat "$TEST_DIR/status.txt"; }
+expect "vpcctl status: the region's cfg" "^region cfg $c\$" < "$TEST_DIR/status.txt"
+expect "vpcctl status: host-a needs only cfg $a_cfg and is in sync" \
+    "^host-a +$a_cfg/$a_cfg +in sync\$" < "$TEST_DIR/status.txt"
+expect "vpcctl status: host-c needs cfg $c and is in sync" \
+    "^host-c +$c/$c +in sync\$" < "$TEST_DIR/status.txt"
+
+# A host that does not apply a change of its scope is behind, and only it.
+kill -STOP "$(vpcd_pid host-a)"
+rdbw --wait=1 authorize-security-group-ingress --group-id sg-m --protocol tcp \
+    --port 8080 --cidr 10.0.0.0/16 > "$TEST_DIR/wait.out" 2>&1; rc=$?
+c=$(rcfg); cfg=$c
+[ $rc = 1 ] && grep -q "had not applied it: host-a (applied $a_cfg)\$" "$TEST_DIR/wait.out" \
+    && pass "a change of vpc-m with host-a's vpcd stopped: --wait times out naming host-a only" \
+    || { fail "--wait with host-a stopped: exit $rc"; cat "$TEST_DIR/wait.out"; }
+rdbw status > "$TEST_DIR/status.txt"; rc=$?
+[ $rc = 3 ] && pass "vpcctl status exits 3" || fail "vpcctl status exits $rc"
+expect "vpcctl status: host-a needs cfg $c and is behind" \
+    "^host-a +$a_cfg/$c +behind\$" < "$TEST_DIR/status.txt"
+expect "vpcctl status: host-c (no vpc-m) is still in sync" \
+    '^host-c +[0-9]+/[0-9]+ +in sync$' < "$TEST_DIR/status.txt"
+kill -CONT "$(vpcd_pid host-a)"
+vpcd_wait host-a ".in_sync and .region_db.applied_cfg == $c" 10 \
+    && pass "host-a resumed and acknowledges cfg $c" \
+    || fail "host-a did not acknowledge cfg $c: $(vpcd_status host-a .region_db.applied_cfg)"
+rdbw status >/dev/null && pass "vpcctl status exits 0 again" \
+    || fail "vpcctl status: $(rdbw status)"
+
+# An object of no VPC (a prefix list) reaches, and is acknowledged by,
+# every host.
+for h in $ALL; do quiesce $h; done
+r0=$(vpcd_status host-a .region_db.tables.Region.changes)
+echo '{"id":"pl-stamp","name":"stamp","cidrs":["198.51.100.0/24"]}' \
+    | rdbw --wait=10 put prefix_lists - >/dev/null \
+    && pass "a prefix list put with --wait: every host applied it" \
+    || fail "vpcctl --wait put prefix_lists failed"
+c=$(rcfg); cfg=$c
+n=0
+for h in $ALL; do
+    vpcd_status $h ".region_db.applied_cfg == $c and .region_db.global_cfg == $c" \
+        | grep -q true && n=$((n + 1))
+done
+[ $n = 5 ] && pass "every host and edge acknowledges cfg $c (Region.global_cfg)" \
+    || fail "only $n of 5 hosts acknowledge the global change $c"
+[ "$(vpcd_status host-a .region_db.tables.Region.changes)" -gt "$r0" ] \
+    && pass "host-a received it as a change of the Region row" \
+    || fail "host-a's Region row did not change"
+
+# Scope shrinking and widening: host-b's only vpc-x ENI moves to host-c
+# and back; each time host-b is waited for (the host the ENI leaves or
+# joins) and acknowledges the stamp of vpc-x it saw.
+rdbw --wait=10 modify-network-interface-attribute --network-interface-id eni-x2 \
+    --host host-c >/dev/null \
+    && pass "eni-x2 moved to host-c with --wait: host-b and host-c applied it" \
+    || fail "vpcctl --wait modify-network-interface-attribute eni-x2 --host host-c failed"
+c=$(rcfg)
+vpcd_status host-b '.region_db.scope' | expect "host-b's scope shrank to vpc-m" '^vpc-m$'
+vpcd_wait host-b ".region_db.applied_cfg == $c" 1 \
+    && pass "host-b acknowledges cfg $c, stamped on vpc-x, which left its scope" \
+    || fail "host-b acknowledges $(vpcd_status host-b .region_db.applied_cfg), not $c"
+rdbw --wait=10 modify-network-interface-attribute --network-interface-id eni-x2 \
+    --host host-b >/dev/null \
+    && pass "eni-x2 moved back with --wait" \
+    || fail "vpcctl --wait modify-network-interface-attribute eni-x2 --host host-b failed"
+c=$(rcfg); cfg=$c
+vpcd_status host-b '.region_db.scope' | expect "host-b's scope widened to vpc-x again" '^vpc-m vpc-x$'
+vpcd_wait host-b ".in_sync and .region_db.applied_cfg == $c" 10 \
+    && pass "host-b acknowledges cfg $c once vpc-x is replicated again" \
+    || fail "host-b acknowledges $(vpcd_status host-b .region_db.applied_cfg), not $c"
+rx host-b 500 192.168.100.3 02:00:00:05:01:14 10.5.1.10 10.5.1.20 \
+    | expect "host-b delivers to eni-x2 again" "ct\\(commit,zone=[0-9]+\\),$X2\$"
+
+# A gateway deleted moves the gateways after it up one place: igw-m (vpc-m)
+# takes igw-x's region-wide VNI, so host-a is affected (stamped through
+# vpc-m, waited for) although igw-x is not of its scope.
+rdbw --wait=10 delete internet_gateways igw-x > "$TEST_DIR/del.out" 2>&1 \
+    && pass "igw-x deleted with --wait" \
+    || { fail "vpcctl --wait delete internet_gateways igw-x"; cat "$TEST_DIR/del.out"; }
+c=$(rcfg)
+vpcd_wait host-a ".in_sync and .region_db.applied_cfg == $c" 10 \
+    && pass "host-a acknowledges cfg $c: igw-m moved to the first place" \
+    || fail "host-a acknowledges $(vpcd_status host-a .region_db.applied_cfg), not $c"
+tx host-a 'from eni-a1 to 198.51.100.7 icmp' \
+    | expect "host-a sends internet traffic with igw-m's new VNI" 'ENCAPSULATED to 192\.168\.100\.254, VNI 15728640'
+echo '{"id":"igw-x","vpc":"vpc-x","edge":"edge-2"}' \
+    | rdbw --wait=10 put internet_gateways - >/dev/null \
+    && pass "igw-x back, after igw-m" || fail "vpcctl put internet_gateways igw-x"
+c=$(rcfg); cfg=$c
+# The document the next changes edit: the database's (nested lists in its
+# order, which is what the flows' conjunction ids follow).
+rdbw dump > "$R"
+
 echo "Peers: a peer's own peering with a VPC out of scope is left out"
 edit '.vpcs += [{"id":"vpc-p","cidr_blocks":["10.7.0.0/16"],"vni":700},
                {"id":"vpc-q","cidr_blocks":["10.8.0.0/16"],"vni":800}]
