@@ -476,6 +476,30 @@ follow_conn_status(struct vpcd_follow *f, const char *remotes,
                                          : json_null_create());
 }
 
+/* The session's counters for /metrics. */
+static void
+follow_conn_metrics(struct vpcd_follow *f, struct ds *ds)
+{
+    const struct follow_conn *c = &f->conn;
+    ds_put_format(ds,
+                  "# HELP vpcd_region_db_connected 1 while a session to a "
+                  "region database server is up.\n"
+                  "# TYPE vpcd_region_db_connected gauge\n"
+                  "vpcd_region_db_connected %d\n"
+                  "# HELP vpcd_region_db_sessions_total Sessions to region "
+                  "database servers established.\n"
+                  "# TYPE vpcd_region_db_sessions_total counter\n"
+                  "vpcd_region_db_sessions_total %"PRIu64"\n"
+                  "# HELP vpcd_region_db_resyncs_total Replies of new "
+                  "sessions, resumed or resending the whole scope.\n"
+                  "# TYPE vpcd_region_db_resyncs_total counter\n"
+                  "vpcd_region_db_resyncs_total{kind=\"resumed\"} %"PRIu64
+                  "\n"
+                  "vpcd_region_db_resyncs_total{kind=\"full\"} %"PRIu64"\n",
+                  ovsdb_idl_is_connected(f->idl), c->sessions, c->resumes,
+                  c->full_resyncs);
+}
+
 /* True while the follower's replica may lag the servers: no session, or
  * a new session whose reply is not in. */
 static bool
@@ -1452,6 +1476,7 @@ vpcd_follow_metrics(const struct vpcd *d, struct ds *ds)
                       PRIu64"\n", rdbrec_idl_class.tables[i].name,
                       f->table_changes[i]);
     }
+    follow_conn_metrics(f, ds);
     ds_put_format(ds, "# HELP vpcd_change_latency_ms Update arrival to "
                   "bundle acknowledged.\n"
                   "# TYPE vpcd_change_latency_ms summary\n"

@@ -133,6 +133,7 @@ SAMPLER=$!
 ip -n "$(lab_ns host-b)" link set mg0 down
 vpcd_expect_wait "host-b notices it is cut off (inactivity probe): not connected, not in sync" host-b \
     '(.region_db.connected | not) and (.in_sync | not) and .region_db.remote == null and .region_db.disconnected_since != null' 15
+echo "  (noticed after ${VPCD_WAITED_MS} ms, probe 1000 ms)"
 jq '(.security_groups[] | select(.id == "sg-app") | .ingress) += [{"protocol": "tcp", "from_port": 9000, "to_port": 9000, "cidr": "10.10.0.0/16"}]' \
     "$EX" > "$TEST_DIR/v2.json"
 "$VPCCTL" --region-db="$MEMBERS" load "$TEST_DIR/v2.json" \

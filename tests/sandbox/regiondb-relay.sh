@@ -252,6 +252,9 @@ commit ".enis += [$(eni eni-b3 02:00:00:00:01:17 10.0.1.23 host-b)]"
 vpcd_status host-a '.region_db.disconnected_ms > 0 and .region_db.disconnects >= 1' \
     | expect "host-a counts the disconnection and how long it lasts" '^true$'
 vpcd_status host-a '.in_sync' | expect "host-a still does not claim to be in sync" '^false$'
+vpcd_http host-a GET /metrics >/dev/null
+expect "/metrics: vpcd_region_db_connected 0" '^vpcd_region_db_connected 0$' <<<"$VPCD_BODY"
+expect "/metrics: the resumed session counted" '^vpcd_region_db_resyncs_total\{kind="resumed"\} [1-9]' <<<"$VPCD_BODY"
 [ "$(of_count host-a)" = "$A0" ] && pass "host-a keeps its $A0 flows" \
     || fail "host-a's flows: $(of_count host-a), were $A0"
 tx host-a 'from eni-a1 to 10.0.1.20 icmp' \
