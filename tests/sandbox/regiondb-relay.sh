@@ -11,8 +11,9 @@
 #    was ever removed or re-added (every flow kept its age), its flow count
 #    never dropped.
 # 2. A restarted relay has no history from before its start: the hosts
-#    that move to it get the whole scope again (a full resync), and still
-#    re-add no flow that did not change.
+#    that move to it, whose last transaction is older than its copy, get
+#    the whole scope again (a full resync), and still re-add no flow that
+#    did not change.
 # 3. Every relay gone: the hosts keep their flows, /v1/status says not
 #    connected, not in sync, since when, with the last applied cfg; a
 #    change is committed meanwhile; a relay comes back and every host
@@ -217,12 +218,16 @@ else
 fi
 
 echo "A restarted relay: no history from before its start"
-relay_restart "$X"
+# Every host is on Y now.  Y frozen, a change committed (no host sees it,
+# nor acknowledges it), X restarted: X's history begins with its copy of
+# the database, which has the change, so no host's last transaction is in
+# it.
 flows_aged host-a > "$TEST_DIR/before.flows"
 full0=$(vpcd_status host-a .region_db.resyncs.full)
 kill -STOP "$(cat "$CL/relay-$Y.pid")"
 commit ".enis += [$(eni eni-c2 02:00:00:00:01:20 10.0.1.32 host-c)]"
-for _ in $(seq 100); do [ "$(relay_cfg "$X")" = "$cfg" ] && break; sleep 0.1; done
+relay_restart "$X"
+relay_cfg "$X" | expect "the restarted relay $X serves cfg $cfg" "^$cfg\$"
 relay_kill9 "$Y"
 SYNC_SECS=20 synced $cfg $ALL && pass "every host moves to the restarted relay $X and applies cfg $cfg" \
     || fail "not every host applies cfg $cfg on the restarted relay"
@@ -231,6 +236,9 @@ for h in $ALL; do
 done
 vpcd_status host-a ".region_db.resyncs | \"\(.last) full=\(.full - $full0)\"" \
     | expect "host-a got the whole scope again from the restarted relay (full resync)" '^full full=1$'
+for h in host-b host-c; do
+    vpcd_status $h .region_db.resyncs.last | expect "... and so did $h" '^full$'
+done
 vpcd_status host-a '.region_db.resyncs | .rows_last == .replica_rows' \
     | expect "... every row of its replica" '^true$'
 tx host-a 'from eni-a1 to 10.0.1.32 icmp' \
