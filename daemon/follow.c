@@ -470,7 +470,8 @@ follow_conn_status(struct vpcd_follow *f, const char *remotes,
     json_object_put(rs, "replica_rows",
                     json_integer_create(c->resync_rows_in_scope));
     json_object_put(r, "resyncs", rs);
-    json_object_put(r, "rows_received_last", json_integer_create(c->rows_last));
+    json_object_put(r, "rows_received_last",
+                    json_integer_create(c->rows_last));
     json_object_put(r, "probe_interval_ms",
                     follow_probe_ms >= 0 ? json_integer_create(follow_probe_ms)
                                          : json_null_create());
