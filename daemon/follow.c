@@ -53,6 +53,7 @@ static int follow_probe_ms = -1;
 struct follow_conn {
     bool connected;             /* ovsdb_idl_is_connected(), last seen. */
     ino_t inode;                /* The session's socket, 0 if none. */
+    int fd;                     /* ...its descriptor when last seen. */
     char *remote;               /* Which of the remotes it is, or NULL. */
     uint64_t sessions;          /* Sessions established. */
     uint64_t disconnects;       /* Times it was seen not connected. */
@@ -271,11 +272,11 @@ follow_peer_is(const struct sockaddr_storage *ss, socklen_t len,
 
 /* The remote of 'remotes' (a comma-separated list) that a connected socket
  * of this process has for its peer, as a new string (NULL if none), and
- * that socket's inode in '*inodep' (0 if none).  This is how vpcd tells
+ * that socket's inode in '*inodep' (0 if none) and descriptor in '*fdp'.  This is how vpcd tells
  * which server its IDL is on: OVS 3.1 does not export the session's
  * name. */
 static char *
-follow_find_session(const char *remotes, ino_t *inodep)
+follow_find_session(const char *remotes, ino_t *inodep, int *fdp)
 {
     struct svec list = SVEC_EMPTY_INITIALIZER;
     struct uuid cid;
@@ -309,6 +310,7 @@ follow_find_session(const char *remotes, ino_t *inodep)
             if (follow_peer_is(&ss, len, remote)) {
                 found = xstrdup(remote);
                 *inodep = st.st_ino;
+                *fdp = fd;
                 break;
             }
         }
@@ -344,8 +346,18 @@ follow_conn_run(struct vpcd *d)
         return;
     }
 
+    /* The socket found last time still open: the same session (a closed
+     * descriptor reused by another socket has another inode).  One
+     * fstat() per update instead of a scan of every descriptor. */
+    struct stat st;
+    if (c->inode && !fstat(c->fd, &st) && st.st_ino == c->inode) {
+        c->connected = true;
+        c->down_since = 0;
+        return;
+    }
+
     ino_t inode;
-    char *remote = follow_find_session(d->region_db, &inode);
+    char *remote = follow_find_session(d->region_db, &inode, &c->fd);
     if (inode && inode != c->inode) {
         /* A new session: its monitor reply, which says whether the server
          * resumed from our last transaction, is the next update. */
@@ -443,7 +455,9 @@ follow_conn_status(struct vpcd_follow *f, const char *remotes,
     struct follow_conn *c = &f->conn;
     bool connected = ovsdb_idl_is_connected(f->idl);
     ino_t inode;
-    char *remote = connected ? follow_find_session(remotes, &inode) : NULL;
+    int fd;
+    char *remote = (connected ? follow_find_session(remotes, &inode, &fd)
+                    : NULL);
 
     json_object_put(r, "remote", remote ? json_string_create_nocopy(remote)
                                         : json_null_create());
