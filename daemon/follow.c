@@ -272,9 +272,9 @@ follow_peer_is(const struct sockaddr_storage *ss, socklen_t len,
 
 /* The remote of 'remotes' (a comma-separated list) that a connected socket
  * of this process has for its peer, as a new string (NULL if none), and
- * that socket's inode in '*inodep' (0 if none) and descriptor in '*fdp'.  This is how vpcd tells
- * which server its IDL is on: OVS 3.1 does not export the session's
- * name. */
+ * that socket's inode in '*inodep' (0 if none) and descriptor in '*fdp'.
+ * This is how vpcd tells which server its IDL is on: OVS 3.1 does not
+ * export the session's name. */
 static char *
 follow_find_session(const char *remotes, ino_t *inodep, int *fdp)
 {
@@ -456,8 +456,11 @@ follow_conn_status(struct vpcd_follow *f, const char *remotes,
     bool connected = ovsdb_idl_is_connected(f->idl);
     ino_t inode;
     int fd;
-    char *remote = (connected ? follow_find_session(remotes, &inode, &fd)
-                    : NULL);
+    struct stat st;
+    char *remote = (!connected ? NULL
+                    : (c->remote && c->inode && !fstat(c->fd, &st)
+                       && st.st_ino == c->inode) ? xstrdup(c->remote)
+                    : follow_find_session(remotes, &inode, &fd));
 
     json_object_put(r, "remote", remote ? json_string_create_nocopy(remote)
                                         : json_null_create());
