@@ -3,12 +3,16 @@
 #include <config.h>
 #include "daemon/follow.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include "daemon/agent.h"
 #include "daemon/state.h"
@@ -24,8 +28,10 @@
 #include "regiondb/regiondb.h"
 #include "regiondb/scope.h"
 #include "ovsdb-idl-provider.h"
+#include "ovsdb-session.h"
 #include "simap.h"
 #include "sset.h"
+#include "svec.h"
 #include "socket-util.h"
 #include "timeval.h"
 #include "util.h"
@@ -34,6 +40,35 @@ VLOG_DEFINE_THIS_MODULE(vpcd_follow);
 
 #define FOLLOW_LATENCIES 256
 #define FOLLOW_IMPORT_TIMEOUT_MS 60000
+
+/* The inactivity probe of the region database's session, in ms, or -1 for
+ * the IDL's default (none on unix:, 5 s on tcp: and ssl:). */
+static int follow_probe_ms = -1;
+
+/* The session to the region database, as the follower last saw it
+ * (docs/regiondb.md, "Faults").  OVS 3.1's IDL does not say which remote
+ * of the list it is connected to, nor when it reconnects: the follower
+ * finds the socket of vpcd whose peer is one of the remotes, and a new
+ * socket is a new session. */
+struct follow_conn {
+    bool connected;             /* ovsdb_idl_is_connected(), last seen. */
+    ino_t inode;                /* The session's socket, 0 if none. */
+    int fd;                     /* ...its descriptor when last seen. */
+    char *remote;               /* Which of the remotes it is, or NULL. */
+    uint64_t sessions;          /* Sessions established. */
+    uint64_t disconnects;       /* Times it was seen not connected. */
+    long long int down_since;   /* Wall clock, ms: not connected since;
+                                 * 0 while connected. */
+    bool awaiting_reply;        /* New session: its monitor reply is not
+                                 * in yet. */
+    uint64_t full_resyncs;      /* Replies that resent the whole scope. */
+    uint64_t resumes;           /* Replies with only what was missed. */
+    const char *last_resync;    /* "initial", "resumed", "full" or NULL. */
+    size_t rows_last;           /* Tracked rows of the last update. */
+    size_t resync_rows_last;    /* ...of the last new session's reply. */
+    size_t resync_rows_in_scope;    /* Rows of the replica after it. */
+    struct uuid region_uuid;    /* The Region row the replica has. */
+};
 
 struct vpcd_follow {
     struct ovsdb_idl *idl;
@@ -99,6 +134,8 @@ struct vpcd_follow {
     uint64_t n_latencies;
     double latency_sum, last_latency;
     double last_dump_ms;        /* Replica to scoped document text. */
+
+    struct follow_conn conn;    /* The session, for /v1/status. */
 };
 
 static void follow_run(struct vpcd *);
@@ -192,6 +229,314 @@ follow_event_cb(evutil_socket_t fd, short what OVS_UNUSED, void *d_)
     f->pending = false;
     xpthread_cond_signal(&f->cond);
     ovs_mutex_unlock(&f->mutex);
+}
+
+/* ------------------------------------------------------------ the session */
+
+/* True if 'ss' (of length 'len'), the peer of a socket of vpcd, is the
+ * address of 'remote', one OVSDB remote ("unix:PATH", "tcp:IP:PORT",
+ * "ssl:IP:PORT"). */
+static bool
+follow_peer_is(const struct sockaddr_storage *ss, socklen_t len,
+               const char *remote)
+{
+    if (ss->ss_family == AF_UNIX) {
+        const struct sockaddr_un *sun = (const struct sockaddr_un *) ss;
+        size_t n = len - offsetof(struct sockaddr_un, sun_path);
+        if (len <= offsetof(struct sockaddr_un, sun_path)
+            || strncmp(remote, "unix:", 5)) {
+            return false;
+        }
+        char *path = xmemdup0(sun->sun_path, strnlen(sun->sun_path, n));
+        const char *want = remote + 5;
+        bool same = !strcmp(path, want);
+        if (!same && !strncmp(path, "/proc/self/fd/", 14)) {
+            /* A path too long for sun_path: OVS binds it through the
+             * directory's descriptor, so only the names compare. */
+            const char *a = strrchr(path, '/'), *b = strrchr(want, '/');
+            same = !strcmp(a + 1, b ? b + 1 : want);
+        }
+        free(path);
+        return same;
+    } else if (ss->ss_family == AF_INET || ss->ss_family == AF_INET6) {
+        struct sockaddr_storage rs;
+        if ((strncmp(remote, "tcp:", 4) && strncmp(remote, "ssl:", 4))
+            || !inet_parse_active(remote + 4, 6640, &rs, false, NULL)
+            || rs.ss_family != ss->ss_family
+            || ss_get_port(&rs) != ss_get_port(ss)) {
+            return false;
+        }
+        if (ss->ss_family == AF_INET) {
+            return (((const struct sockaddr_in *) &rs)->sin_addr.s_addr
+                    == ((const struct sockaddr_in *) ss)->sin_addr.s_addr);
+        }
+        return !memcmp(&((const struct sockaddr_in6 *) &rs)->sin6_addr,
+                       &((const struct sockaddr_in6 *) ss)->sin6_addr,
+                       sizeof(struct in6_addr));
+    }
+    return false;
+}
+
+/* The remote of 'remotes' (a comma-separated list) that a connected socket
+ * of this process has for its peer, as a new string (NULL if none), and
+ * that socket's inode in '*inodep' (0 if none) and descriptor in '*fdp'.
+ * This is how vpcd tells which server its IDL is on: OVS 3.1 does not
+ * export the session's name. */
+static char *
+follow_find_session(const char *remotes, ino_t *inodep, int *fdp)
+{
+    struct svec list = SVEC_EMPTY_INITIALIZER;
+    struct uuid cid;
+    char *found = NULL;
+
+    *inodep = 0;
+    ovsdb_session_parse_remote(remotes, &list, &cid);
+    DIR *dir = opendir("/proc/self/fd");
+    if (!dir) {
+        svec_destroy(&list);
+        return NULL;
+    }
+    struct dirent *de;
+    while (!found && (de = readdir(dir)) != NULL) {
+        char *end;
+        long fd = strtol(de->d_name, &end, 10);
+        struct stat st;
+        if (*end || end == de->d_name || fd == dirfd(dir)
+            || fstat(fd, &st) || !S_ISSOCK(st.st_mode)) {
+            continue;
+        }
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        memset(&ss, 0, sizeof ss);
+        if (getpeername(fd, (struct sockaddr *) &ss, &len)) {
+            continue;
+        }
+        const char *remote;
+        size_t i;
+        SVEC_FOR_EACH (i, remote, &list) {
+            if (follow_peer_is(&ss, len, remote)) {
+                found = xstrdup(remote);
+                *inodep = st.st_ino;
+                *fdp = fd;
+                break;
+            }
+        }
+    }
+    closedir(dir);
+    svec_destroy(&list);
+    return found;
+}
+
+/* Notes a change of the session: connected or not, and a new session (a
+ * new socket) even when the IDL reconnected at once to another remote of
+ * the list without ever being seen disconnected. */
+static void
+follow_conn_run(struct vpcd *d)
+{
+    struct follow_conn *c = &d->follow->conn;
+    bool connected = ovsdb_idl_is_connected(d->follow->idl);
+
+    if (!connected) {
+        if (c->connected || !c->down_since) {
+            if (c->connected) {
+                c->disconnects++;
+                VLOG_WARN("region database: lost the session to %s; keeping "
+                          "the flows in force while reconnecting",
+                          c->remote ? c->remote : "the server");
+            }
+            c->down_since = time_wall_msec();
+        }
+        c->connected = false;
+        c->inode = 0;
+        free(c->remote);
+        c->remote = NULL;
+        return;
+    }
+
+    /* The socket found last time still open: the same session (a closed
+     * descriptor reused by another socket has another inode).  One
+     * fstat() per update instead of a scan of every descriptor. */
+    struct stat st;
+    if (c->inode && !fstat(c->fd, &st) && st.st_ino == c->inode) {
+        c->connected = true;
+        c->down_since = 0;
+        return;
+    }
+
+    ino_t inode;
+    char *remote = follow_find_session(d->region_db, &inode, &c->fd);
+    if (inode && inode != c->inode) {
+        /* A new session: its monitor reply, which says whether the server
+         * resumed from our last transaction, is the next update. */
+        c->sessions++;
+        c->awaiting_reply = true;
+        VLOG_INFO("region database: session %"PRIu64" to %s",
+                  c->sessions, remote);
+        c->inode = inode;
+    }
+    free(c->remote);
+    c->remote = remote;
+    c->connected = true;
+    c->down_since = 0;
+}
+
+/* Called for each new version of the replica, before its tracked changes
+ * are counted and cleared; 'prev_seqno' is the version looked at last.
+ * The first update of a new session is the server's monitor reply: on a
+ * monitor_cond_since resume it holds only the rows that changed since
+ * our last transaction; when the server's history does not have it, the
+ * IDL clears the replica and the reply inserts every row of the scope
+ * again, the Region row we had among them. */
+static void
+follow_conn_note_update(struct vpcd_follow *f, unsigned int prev_seqno)
+{
+    struct follow_conn *c = &f->conn;
+    size_t rows = 0;
+    bool region_again = false;
+
+    for (size_t i = 0; i < rdbrec_idl_class.n_tables; i++) {
+        const struct ovsdb_idl_table_class *tc = &rdbrec_idl_class.tables[i];
+        for (const struct ovsdb_idl_row *row
+                 = ovsdb_idl_track_get_first(f->idl, tc);
+             row; row = ovsdb_idl_track_get_next(row)) {
+            rows++;
+            if (tc == &rdbrec_table_region && row->new_datum
+                && uuid_equals(&row->uuid, &c->region_uuid)
+                && ovsdb_idl_row_get_seqno(row, OVSDB_IDL_CHANGE_INSERT)
+                   > prev_seqno) {
+                region_again = true;
+            }
+        }
+    }
+    c->rows_last = rows;
+
+    const struct rdbrec_region *region = rdbrec_region_first(f->idl);
+    bool had_region = !uuid_is_zero(&c->region_uuid);
+    if (c->awaiting_reply) {
+        c->awaiting_reply = false;
+        c->resync_rows_last = rows;
+        c->resync_rows_in_scope = 0;
+        for (size_t i = 0; i < rdbrec_idl_class.n_tables; i++) {
+            for (const struct ovsdb_idl_row *row = ovsdb_idl_first_row(
+                     f->idl, &rdbrec_idl_class.tables[i]);
+                 row; row = ovsdb_idl_next_row(row)) {
+                c->resync_rows_in_scope++;
+            }
+        }
+        if (!had_region) {
+            c->last_resync = "initial";
+        } else if (region_again
+                   || (region && !uuid_equals(&region->header_.uuid,
+                                              &c->region_uuid))) {
+            c->full_resyncs++;
+            c->last_resync = "full";
+        } else {
+            c->resumes++;
+            c->last_resync = "resumed";
+        }
+        if (had_region) {
+            VLOG_INFO("region database: session %"PRIu64" %s: %"PRIuSIZE
+                      " row(s) in the server's reply, %"PRIuSIZE" in the "
+                      "replica", c->sessions,
+                      !strcmp(c->last_resync, "full")
+                      ? "resent the whole scope (the server's history does "
+                        "not reach our last transaction)"
+                      : "resumed from our last transaction",
+                      c->resync_rows_last, c->resync_rows_in_scope);
+        }
+    } else if (region_again) {
+        /* A reply whose session we did not see begin. */
+        c->full_resyncs++;
+        c->last_resync = "full";
+    }
+    if (region) {
+        c->region_uuid = region->header_.uuid;
+    }
+}
+
+/* The session's part of /v1/status (docs/vpcd.md). */
+static void
+follow_conn_status(struct vpcd_follow *f, const char *remotes,
+                   struct json *r)
+{
+    struct follow_conn *c = &f->conn;
+    bool connected = ovsdb_idl_is_connected(f->idl);
+    ino_t inode;
+    int fd;
+    struct stat st;
+    char *remote = (!connected ? NULL
+                    : (c->remote && c->inode && !fstat(c->fd, &st)
+                       && st.st_ino == c->inode) ? xstrdup(c->remote)
+                    : follow_find_session(remotes, &inode, &fd));
+
+    json_object_put(r, "remote", remote ? json_string_create_nocopy(remote)
+                                        : json_null_create());
+    json_object_put(r, "sessions", json_integer_create(c->sessions));
+    json_object_put(r, "disconnects", json_integer_create(c->disconnects));
+    if (!connected && c->down_since) {
+        json_object_put(r, "disconnected_since",
+                        json_string_create_nocopy(
+                            xastrftime_msec("%Y-%m-%dT%H:%M:%S.###Z",
+                                            c->down_since, true)));
+        json_object_put(r, "disconnected_ms", json_integer_create(
+                            time_wall_msec() - c->down_since));
+    } else {
+        json_object_put(r, "disconnected_since", json_null_create());
+        json_object_put(r, "disconnected_ms", json_integer_create(0));
+    }
+    struct json *rs = json_object_create();
+    json_object_put(rs, "full", json_integer_create(c->full_resyncs));
+    json_object_put(rs, "resumed", json_integer_create(c->resumes));
+    json_object_put(rs, "last", c->last_resync
+                                ? json_string_create(c->last_resync)
+                                : json_null_create());
+    json_object_put(rs, "rows_last", json_integer_create(c->resync_rows_last));
+    json_object_put(rs, "replica_rows",
+                    json_integer_create(c->resync_rows_in_scope));
+    json_object_put(r, "resyncs", rs);
+    json_object_put(r, "rows_received_last",
+                    json_integer_create(c->rows_last));
+    json_object_put(r, "probe_interval_ms",
+                    follow_probe_ms >= 0 ? json_integer_create(follow_probe_ms)
+                                         : json_null_create());
+}
+
+/* The session's counters for /metrics. */
+static void
+follow_conn_metrics(struct vpcd_follow *f, struct ds *ds)
+{
+    const struct follow_conn *c = &f->conn;
+    ds_put_format(ds,
+                  "# HELP vpcd_region_db_connected 1 while a session to a "
+                  "region database server is up.\n"
+                  "# TYPE vpcd_region_db_connected gauge\n"
+                  "vpcd_region_db_connected %d\n"
+                  "# HELP vpcd_region_db_sessions_total Sessions to region "
+                  "database servers established.\n"
+                  "# TYPE vpcd_region_db_sessions_total counter\n"
+                  "vpcd_region_db_sessions_total %"PRIu64"\n"
+                  "# HELP vpcd_region_db_resyncs_total Replies of new "
+                  "sessions, resumed or resending the whole scope.\n"
+                  "# TYPE vpcd_region_db_resyncs_total counter\n"
+                  "vpcd_region_db_resyncs_total{kind=\"resumed\"} %"PRIu64
+                  "\n"
+                  "vpcd_region_db_resyncs_total{kind=\"full\"} %"PRIu64"\n",
+                  ovsdb_idl_is_connected(f->idl), c->sessions, c->resumes,
+                  c->full_resyncs);
+}
+
+/* True while the follower's replica may lag the servers: no session, or
+ * a new session whose reply is not in. */
+static bool
+follow_conn_is_behind(const struct vpcd_follow *f)
+{
+    return !ovsdb_idl_is_connected(f->idl) || f->conn.awaiting_reply;
+}
+
+void
+vpcd_follow_set_probe_interval(int ms)
+{
+    follow_probe_ms = ms;
 }
 
 /* ---------------------------------------------------------- the follower */
@@ -809,9 +1154,14 @@ follow_run(struct vpcd *d)
 
     ovsdb_idl_run(f->idl);
     unsigned int seqno = ovsdb_idl_get_seqno(f->idl);
+    if (seqno != f->idl_seqno
+        || ovsdb_idl_is_connected(f->idl) != f->conn.connected) {
+        follow_conn_run(d);
+    }
     if (seqno != f->idl_seqno) {
         /* Rows inserted since the last look have a later insert seqno. */
         unsigned int last_seqno = f->idl_seqno;
+        follow_conn_note_update(f, f->idl_seqno);
         f->idl_seqno = seqno;
         f->updates++;
         follow_note_stamps(f);
@@ -914,6 +1264,9 @@ vpcd_follow_start(struct vpcd *d)
     /* Reads may be served by any cluster member; the status write goes
      * wherever the IDL is connected (a follower forwards it). */
     ovsdb_idl_set_leader_only(f->idl, false);
+    if (follow_probe_ms >= 0) {
+        ovsdb_idl_set_probe_interval(f->idl, follow_probe_ms);
+    }
     rdb_scope_init(&f->scope);
     f->cond_seqno = rdb_scope_set_conditions(f->idl, d->host, &f->scope);
     simap_init(&f->gw_vnis);
@@ -974,6 +1327,7 @@ vpcd_follow_stop(struct vpcd *d)
     vpcd_state_region_hook = NULL;
     free(f->error);
     free(f->written_error);
+    free(f->conn.remote);
     free(f);
     d->follow = NULL;
     d->follow_hooks = NULL;
@@ -1154,12 +1508,17 @@ vpcd_follow_status(const struct vpcd *d, struct json *o)
         json_object_put(tables, tc->name, t);
     }
     json_object_put(r, "tables", tables);
+    follow_conn_status(f, d->region_db, r);
+    bool behind = follow_conn_is_behind(f);
     ovs_mutex_unlock(&f->mutex);
 
     json_object_put(o, "region_db", r);
-    /* In sync means: installed, and the replica's document compiled. */
-    json_object_put(o, "in_sync", json_boolean_create(d->in_sync
-                                                      && !f->error));
+    /* In sync means: installed, the replica's document compiled, and the
+     * replica is the servers' (a session, its reply in): a host cut off
+     * keeps forwarding with what it has, but does not know it is
+     * current. */
+    json_object_put(o, "in_sync", json_boolean_create(
+                        d->in_sync && !f->error && !behind));
 }
 
 static void
@@ -1206,6 +1565,7 @@ vpcd_follow_metrics(const struct vpcd *d, struct ds *ds)
                       PRIu64"\n", rdbrec_idl_class.tables[i].name,
                       f->table_changes[i]);
     }
+    follow_conn_metrics(f, ds);
     ds_put_format(ds, "# HELP vpcd_change_latency_ms Update arrival to "
                   "bundle acknowledged.\n"
                   "# TYPE vpcd_change_latency_ms summary\n"

@@ -33,6 +33,12 @@ struct ds;
 void vpcd_follow_start(struct vpcd *d);
 void vpcd_follow_stop(struct vpcd *d);
 
+/* Before vpcd_follow_start(): the inactivity probe of the session to the
+ * region database, in ms (0: none), instead of the IDL's default (none on
+ * unix:, 5 s on tcp: and ssl:).  A lost server is noticed within twice
+ * the interval (docs/regiondb.md, "Faults"). */
+void vpcd_follow_set_probe_interval(int ms);
+
 /* From vpcd's 100 ms tick: acknowledges a version that the audit has
  * installed since (ovs-vswitchd was away when it arrived). */
 void vpcd_follow_tick(struct vpcd *d);

@@ -386,6 +386,12 @@ usage(void)
            "in Host_Status;\n"
            "                       --intents (or else PUT /v1/intents) "
            "imports into it\n"
+           "  --region-db-probe=MS inactivity probe of the region-db "
+           "session (0: none;\n"
+           "                       default: none on unix:, 5000 on tcp:/"
+           "ssl:): a silent\n"
+           "                       server is dropped, and the next one "
+           "tried, within 2*MS\n"
            "  --private-key=FILE, --certificate=FILE, --ca-cert=FILE\n"
            "                       TLS for ssl: region-db remotes (ovs-pki; "
            "the\n"
@@ -464,7 +470,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         OPT_HTTP_TIMEOUT, OPT_OVS_TIMEOUT, OPT_REGION_DB, OPT_SSL_KEY,
         OPT_SSL_CERT, OPT_SSL_CA, OPT_BOOTSTRAP_CA_CERT,
         OPT_VERIFY_INCREMENTAL,
-        OPT_FORCE_HOST,
+        OPT_FORCE_HOST, OPT_REGION_DB_PROBE,
         FLOWLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
@@ -486,6 +492,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT },
         { "ovs-timeout", required_argument, NULL, OPT_OVS_TIMEOUT },
         { "region-db", required_argument, NULL, OPT_REGION_DB },
+        { "region-db-probe", required_argument, NULL, OPT_REGION_DB_PROBE },
         { "private-key", required_argument, NULL, OPT_SSL_KEY },
         { "certificate", required_argument, NULL, OPT_SSL_CERT },
         { "ca-cert", required_argument, NULL, OPT_SSL_CA },
@@ -549,6 +556,17 @@ parse_options(int argc, char *argv[], struct vpcd *d)
                                              3600 * 1000));
             break;
         case OPT_REGION_DB: d->region_db = optarg; break;
+        case OPT_REGION_DB_PROBE: {
+            /* OVS's reconnect FSM takes 0 (none) or at least 1000 ms. */
+            long long int ms = parse_number("--region-db-probe", optarg, 0,
+                                            INT_MAX);
+            if (ms > 0 && ms < 1000) {
+                ovs_fatal(0, "--region-db-probe=%s: 0 (no probe) or at "
+                          "least 1000 ms", optarg);
+            }
+            vpcd_follow_set_probe_interval(ms);
+            break;
+        }
         case OPT_SSL_KEY: ssl_key = optarg; break;
         case OPT_SSL_CERT: ssl_cert = optarg; break;
         case OPT_SSL_CA: stream_ssl_set_ca_cert_file(optarg, false); break;
