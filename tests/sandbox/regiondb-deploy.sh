@@ -107,16 +107,53 @@ ctl join-host --host=host-c --relays=tcp:127.0.0.1:1 --timeout=1 2>&1 \
 "$VPCCTL" --region-db="$MEMBERS" create-network-interface --network-interface-id eni-a1 \
     --subnet-id subnet-m --private-ip-address 10.0.1.10 --mac-address 02:00:00:00:01:0a \
     --host host-a --groups sg-m >/dev/null || fail "create-network-interface eni-a1"
-cfg=$("$VPCCTL" --region-db="$RELAY" dump 2>/dev/null | jq -r '.cfg // empty')
+cfg=$(ovsdb-client --timeout=20 transact "$MEMBERS" '["OVS_VPC_Region",{"op":"select","table":"Region","where":[],"columns":["cfg"]}]' 2>/dev/null \
+      | jq '.[0].rows[0].cfg')
 ovs_start host-a; sandbox_host host-a 192.168.100.1
 sandbox_vm host-a vm-a1 1 eni-a1
 opts=$(. "$TEST_DIR/host-a.env"; echo "$VPCD_OPTS")
 # shellcheck disable=SC2086
 vpcd_start host-a "" $opts
 vpcd_expect_wait "vpcd with join-host's settings follows the relay, in sync" host-a \
-    '.in_sync and .region_db.applied_cfg >= 3 and .region_db.connected' 20
+    ".in_sync and .region_db.applied_cfg == $cfg and .region_db.connected" 20
 vpcd_status host-a '.region_db.remotes' | expect "... connected to the relay" "^$RELAY$"
 vpcd_status host-a '.region_db.tables.ENI.rows' | expect "... with host-a's VPC's two ENIs" '^2$'
+
+echo "SSL: a relay on pssl:, join-host over SSL with --pki-dir"
+if command -v ovs-pki >/dev/null; then
+    PKI=$TEST_DIR/pki
+    mkdir -p "$PKI"
+    pki() { ovs-pki --dir="$PKI/ca" --log="$PKI/pki.log" "$@" >/dev/null 2>&1; }
+    (cd "$PKI" && pki init && pki -u req+sign relay switch \
+        && pki -u req+sign host-b switch) || fail "ovs-pki could not make the certificates"
+    CA=$PKI/ca/switchca/cacert.pem
+    vpcd_free_port; SSL_PORT=$VPCD_FREE_PORT
+    ctl start-relay --name=r2 --members="$MEMBERS" --remote=pssl:$SSL_PORT:127.0.0.1 2>&1 \
+        | expect "start-relay on pssl: without the SSL files says what it needs" \
+                 'needs --private-key, --certificate and --ca-cert'
+    ctl start-relay --name=r2 --members="$MEMBERS" --remote=pssl:$SSL_PORT:127.0.0.1 \
+        --private-key="$PKI/relay-privkey.pem" --certificate="$PKI/relay-cert.pem" \
+        --ca-cert="$CA" \
+        | expect "start-relay serves the database on pssl:" "relay r2: serving OVS_VPC_Region on pssl:$SSL_PORT"
+    ctl join-host --host=host-b --relays=ssl:127.0.0.1:$SSL_PORT \
+        --private-key="$PKI/host-b-privkey.pem" --certificate="$PKI/host-b-cert.pem" \
+        --ca-cert="$CA" --pki-dir="$TEST_DIR/host-b-pki" --output="$TEST_DIR/host-b.env" \
+        | expect "join-host over SSL writes host-b's settings" 'wrote .*host-b.env'
+    expect "... naming the copied key, certificate and CA" \
+        "^VPCD_OPTS=\"--region-db=ssl:127.0.0.1:$SSL_PORT --private-key=$TEST_DIR/host-b-pki/host-b-privkey.pem --certificate=$TEST_DIR/host-b-pki/host-b-cert.pem --ca-cert=$TEST_DIR/host-b-pki/cacert.pem\"$" \
+        < "$TEST_DIR/host-b.env"
+    stat -c %a "$TEST_DIR/host-b-pki/host-b-privkey.pem" | expect "... the key copied with mode 600" '^600$'
+    opts=$(. "$TEST_DIR/host-b.env"; echo "$VPCD_OPTS")
+    # shellcheck disable=SC2086
+    "$VPCCTL" $opts dump 2>/dev/null | jq -r '.enis[].id' | sort | tr '\n' ' ' \
+        | expect "host-b's settings read the region through the SSL relay" '^eni-a1 eni-b1 $'
+    ctl join-host --host=host-b --relays=ssl:127.0.0.1:$SSL_PORT --timeout=2 2>&1 \
+        | expect "join-host to an ssl: relay without the files says what it needs" \
+                 'needs --private-key, --certificate and --ca-cert'
+    ctl stop-relay --name=r2 | expect "stop-relay stops the SSL relay" 'relay r2 stopped'
+else
+    echo "  (ovs-pki not found: no SSL checks)"
+fi
 
 echo "stop-relay, stop-member"
 ctl stop-relay --name=r1 | expect "stop-relay stops the relay" 'relay r1 stopped'
