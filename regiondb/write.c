@@ -517,12 +517,17 @@ rdb_handle_commit(struct rdb_handle *h, struct ovsdb_idl_txn *txn,
     return rdb_maybe_committed(h, error);
 }
 
-/* After TXN_TRY_AGAIN: waits until the replica changes. */
+/* After TXN_TRY_AGAIN: waits until the replica changes.  The change is
+ * looked for right after each ovsdb_idl_run(), which is what applies it:
+ * blocking first would wait for the next message or the deadline. */
 static void
 rdb_wait_change(struct rdb_handle *h, unsigned int seqno, long long deadline)
 {
-    while (ovsdb_idl_get_seqno(h->idl) == seqno && time_msec() < deadline) {
+    for (;;) {
         ovsdb_idl_run(h->idl);
+        if (ovsdb_idl_get_seqno(h->idl) != seqno || time_msec() >= deadline) {
+            return;
+        }
         ovsdb_idl_wait(h->idl);
         poll_timer_wait_until(deadline);
         poll_block();
