@@ -18,7 +18,8 @@ check-sandbox: $(REGIOND)
 install: install-regiond
 # The control plane's script and units (docs/deploy.md):
 # vpc-regiondb-ctl, ovs-vpc-regiondb@.service (a Raft member),
-# ovs-vpc-regiondb-relay@.service (a relay).
+# ovs-vpc-regiondb-relay@.service (a relay), ovs-vpc-regiond.service (the
+# region API).
 REGIONDB_DBDIR ?= /var/lib/ovs-vpc
 REGIOND_SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
 	-e 's|@DATADIR@|$(DATADIR)|g' -e 's|@DBDIR@|$(REGIONDB_DBDIR)|g'
@@ -29,7 +30,7 @@ install-regiond: $(REGIOND) $(RDB_SCHEMA)
 	$(REGIOND_SUBST) scripts/vpc-regiondb-ctl \
 		> $(DESTDIR)$(SBINDIR)/vpc-regiondb-ctl
 	chmod 755 $(DESTDIR)$(SBINDIR)/vpc-regiondb-ctl
-	for u in ovs-vpc-regiondb@ ovs-vpc-regiondb-relay@; do \
+	for u in ovs-vpc-regiondb@ ovs-vpc-regiondb-relay@ ovs-vpc-regiond; do \
 		$(REGIOND_SUBST) regiond/systemd/$$u.service.in \
 			> $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
 	done

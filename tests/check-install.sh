@@ -13,6 +13,7 @@ for f in usr/bin/vpcctl usr/sbin/vpcd lib/systemd/system/ovs-vpcd.service \
          usr/share/ovs-vpc/region.schema.json usr/share/ovs-vpc/examples/web-tier.json \
          usr/sbin/vpc-regiondb-ctl lib/systemd/system/ovs-vpc-regiondb@.service \
          lib/systemd/system/ovs-vpc-regiondb-relay@.service \
+         lib/systemd/system/ovs-vpc-regiond.service \
          etc/default/ovs-vpc-regiondb.example usr/share/doc/ovs-vpc/deploy.md; do
     if [ -e "$D/$f" ]; then echo "  ok   installed /$f"; else echo "  FAIL missing /$f"; fails=$((fails + 1)); fi
 done
@@ -24,6 +25,9 @@ for u in ovs-vpc-regiondb@ ovs-vpc-regiondb-relay@; do
         && echo "  ok   $u.service runs /usr/sbin/vpc-regiondb-ctl" \
         || { echo "  FAIL $u.service ExecStart"; fails=$((fails + 1)); }
 done
+grep -q '^ExecStart=/usr/sbin/vpc-regiond ' "$D/lib/systemd/system/ovs-vpc-regiond.service" \
+    && echo "  ok   ovs-vpc-regiond.service runs /usr/sbin/vpc-regiond" \
+    || { echo "  FAIL ovs-vpc-regiond.service ExecStart"; fails=$((fails + 1)); }
 grep -q '^SCHEMA=.*/usr/share/ovs-vpc/region.ovsschema' "$D/usr/sbin/vpc-regiondb-ctl" \
     && "$D/usr/sbin/vpc-regiondb-ctl" --help | grep -q 'create-cluster' \
     && echo "  ok   installed vpc-regiondb-ctl --help, with the installed schema" \
@@ -32,7 +36,7 @@ grep -q '^SCHEMA=.*/usr/share/ovs-vpc/region.ovsschema' "$D/usr/sbin/vpc-regiond
 # exist: the instances are verified with the DESTDIR's paths (their
 # ExecStart rewritten), when systemd-analyze is here.
 if command -v systemd-analyze >/dev/null; then
-    for u in ovs-vpc-regiondb@ ovs-vpc-regiondb-relay@; do
+    for u in ovs-vpc-regiondb@ ovs-vpc-regiondb-relay@ ovs-vpc-regiond; do
         mkdir -p "$D/verify"
         sed "s|/usr/sbin/|$D/usr/sbin/|" "$D/lib/systemd/system/$u.service" \
             > "$D/verify/${u}x.service"
