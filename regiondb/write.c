@@ -435,6 +435,22 @@ rdb_ctx_destroy(struct rdb_ctx *ctx)
 static void rdb_txn_failed(struct rdb_handle *, struct ovsdb_idl_txn *,
                            enum ovsdb_idl_txn_status, char **error);
 
+/* For tests only: $VPC_RDB_TEST_LOSE_REPLY=1 makes the first object write
+ * of this process drop its connection right after sending its
+ * transaction, as a leader dying before it replies would
+ * (tests/sandbox/regiondb-cluster.sh). */
+static bool
+rdb_test_lose_reply(void)
+{
+    static bool done;
+    const char *s = getenv("VPC_RDB_TEST_LOSE_REPLY");
+    if (done || !s || strcmp(s, "1")) {
+        return false;
+    }
+    done = true;
+    return true;
+}
+
 /* Commits 'txn', running the IDL until the reply or 'deadline'. */
 static enum ovsdb_idl_txn_status
 rdb_commit(struct rdb_handle *h, struct ovsdb_idl_txn *txn,
@@ -454,6 +470,11 @@ rdb_commit(struct rdb_handle *h, struct ovsdb_idl_txn *txn,
                 h->reply_lost = true;
             }
             return status;
+        }
+        if (!sent && rdb_test_lose_reply()) {
+            /* The transaction is on its way: drop the connection before
+             * the reply can come back. */
+            ovsdb_idl_force_reconnect(h->idl);
         }
         sent = true;
         if (time_msec() >= deadline) {

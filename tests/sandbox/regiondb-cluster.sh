@@ -16,6 +16,9 @@
 #      flow counts sampled throughout never drop, and no vpcd apply deletes
 #      a flow or reinstalls them all), and everything converges (vpcctl
 #      status: every host in sync).
+#   3. a write whose reply is lost (a test hook drops the connection once
+#      the transaction is sent): it commits; a create then fails saying it
+#      may have been committed, a put is retried and succeeds.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/helpers.sh"
 . "$TOP/tests/vpcd-lib.sh"
@@ -278,8 +281,8 @@ wait_for 30 leader >/dev/null \
 wait "$WRITER"; WRITER=
 echo "  ($(grep -c ' 200$' "$LOG1") of $N_WRITES writes acknowledged; others:" \
      "$(awk '$2 != 200 { print $2 }' "$LOG1" | sort | uniq -c | tr '\n' ' '))"
-tail -100 "$LOG1" | grep -c ' 200$' \
-    | expect "vpc-regiond writes through the new leader: the stream's last 100 writes are acknowledged" '^100$'
+tail -$((N_WRITES / 10)) "$LOG1" | grep -c ' 200$' \
+    | expect "vpc-regiond writes through the new leader: the stream's last $((N_WRITES / 10)) writes are acknowledged" "^$((N_WRITES / 10))\$"
 check_writes "$LOG1" "leader kill" "$N_WRITES"
 hosts_converged "leader kill"
 
@@ -342,6 +345,28 @@ done
 [ "$(grep -c 'in sync$' "$TEST_DIR/status.txt")" = 2 ] \
     && pass "vpcctl status: both hosts in sync" \
     || { fail "vpcctl status:"; sed 's/^/       | /' "$TEST_DIR/status.txt"; }
+
+echo "A write whose reply is lost (the connection dropped once sent)"
+# VPC_RDB_TEST_LOSE_REPLY=1: the first write drops its connection right
+# after sending its transaction, as a leader dying before its reply would.
+# The transaction commits; the writer cannot know.
+out=$(VPC_RDB_TEST_LOSE_REPLY=1 "$VPCCTL" --region-db="$MEMBERS" \
+      create-network-interface --network-interface-id eni-lost \
+      --subnet-id subnet-m --private-ip-address 10.0.250.10 \
+      --mac-address 02:00:02:00:00:01 --host host-a --groups sg-m 2>&1); rc=$?
+[ $rc = 1 ] && grep -q 'may or may not have been committed' <<<"$out" \
+    && ! grep -q 'nothing committed' <<<"$out" \
+    && pass "create-network-interface whose reply was lost fails saying it may have been committed" \
+    || { fail "create-network-interface whose reply was lost: exit $rc"; sed 's/^/       | /' <<<"$out"; }
+db_enis | jq -c 'select(.id == "eni-lost") | [.private_ip, .mac, .host]' \
+    | expect "... and it was: eni-lost is in the database, once, as written" \
+             '^\["10.0.250.10","02:00:02:00:00:01","host-a"\]$'
+printf '{"id":"eni-lost2","subnet":"subnet-m","mac":"02:00:02:00:00:02","private_ip":"10.0.250.11","host":"host-b","security_groups":["sg-m"]}' \
+    | VPC_RDB_TEST_LOSE_REPLY=1 "$VPCCTL" --region-db="$MEMBERS" put enis - >/dev/null 2>&1 \
+    && pass "a put whose reply was lost is retried (the same object: the same change) and succeeds" \
+    || fail "a put whose reply was lost fails"
+db_enis | jq -r 'select(.id == "eni-lost2") | .id' | grep -c . \
+    | expect "... eni-lost2 is in the database once" '^1$'
 
 cleanup
 finish
