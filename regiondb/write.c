@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include "openvswitch/dynamic-string.h"
@@ -48,6 +49,14 @@ struct rdb_handle {
     uint64_t n_retries;         /* Commits that lost a race (try again). */
     uint64_t n_refused;         /* Changes the validator refused. */
     uint64_t n_rebuilds;        /* Validators rebuilt from the replica. */
+
+    /* Reconnection (rdb_run()). */
+    char *session_remotes;      /* The list the IDL's session was opened
+                                 * with: 'remotes', perhaps rotated. */
+    long long int down_since;   /* When it was last seen disconnected
+                                 * (LLONG_MIN while connected). */
+    bool reply_lost;            /* rdb_commit(): the connection went down
+                                 * with the transaction sent, unanswered. */
 };
 
 void
@@ -75,6 +84,8 @@ rdb_open(const char *remotes, int timeout_ms, struct rdb_handle **hp)
         return error;
     }
     h->remotes = xstrdup(remotes);
+    h->session_remotes = xstrdup(remotes);
+    h->down_since = LLONG_MIN;
     *hp = h;
     return NULL;
 }
@@ -86,14 +97,57 @@ rdb_close(struct rdb_handle *h)
         vpc_validator_destroy(h->v);
         ovsdb_idl_destroy(h->idl);
         free(h->remotes);
+        free(h->session_remotes);
         free(h);
     }
+}
+
+/* How long a handle stays disconnected before rdb_run() reopens its
+ * session. */
+#define RDB_RECONNECT_MS 1000
+
+/* After a leader change, the IDL's session has tried every remote of the
+ * list within moments (the old leader gone, the others followers until the
+ * election ends: a leader-only client counts those as failed attempts), and
+ * then backs off, doubling up to 8 s, so that writes are refused for
+ * seconds after a new leader is elected.  While the handle has been
+ * disconnected for RDB_RECONNECT_MS, this reopens the session with the list
+ * rotated (ovsdb_idl_set_remote() opens a new session only for another
+ * string): a new session starts with no backoff.  The replica is kept, and
+ * the IDL resumes it with monitor_cond_since. */
+static void
+rdb_reconnect(struct rdb_handle *h)
+{
+    long long int now = time_msec();
+    if (ovsdb_idl_is_connected(h->idl)) {
+        h->down_since = LLONG_MIN;
+        return;
+    }
+    if (h->down_since == LLONG_MIN) {
+        h->down_since = now;
+        return;
+    }
+    if (now - h->down_since < RDB_RECONNECT_MS || !strchr(h->remotes, ',')) {
+        return;
+    }
+    /* "a,b,c" becomes "b,c,a". */
+    const char *comma = strchr(h->session_remotes, ',');
+    char *rotated = xasprintf("%s,%.*s", comma + 1,
+                              (int) (comma - h->session_remotes),
+                              h->session_remotes);
+    free(h->session_remotes);
+    h->session_remotes = rotated;
+    VLOG_INFO("%s: disconnected for %lld ms, reconnecting at once",
+              h->remotes, now - h->down_since);
+    ovsdb_idl_set_remote(h->idl, h->session_remotes, true);
+    h->down_since = now;
 }
 
 void
 rdb_run(struct rdb_handle *h)
 {
     ovsdb_idl_run(h->idl);
+    rdb_reconnect(h);
 }
 
 void
@@ -382,16 +436,48 @@ rdb_ctx_destroy(struct rdb_ctx *ctx)
 static void rdb_txn_failed(struct rdb_handle *, struct ovsdb_idl_txn *,
                            enum ovsdb_idl_txn_status, char **error);
 
+/* For tests only: $VPC_RDB_TEST_LOSE_REPLY=1 makes the first object write
+ * of this process drop its connection right after sending its
+ * transaction, as a leader dying before it replies would
+ * (tests/sandbox/regiondb-cluster.sh). */
+static bool
+rdb_test_lose_reply(void)
+{
+    static bool done;
+    const char *s = getenv("VPC_RDB_TEST_LOSE_REPLY");
+    if (done || !s || strcmp(s, "1")) {
+        return false;
+    }
+    done = true;
+    return true;
+}
+
 /* Commits 'txn', running the IDL until the reply or 'deadline'. */
 static enum ovsdb_idl_txn_status
 rdb_commit(struct rdb_handle *h, struct ovsdb_idl_txn *txn,
            long long deadline, char **error)
 {
+    bool sent = false;
     for (;;) {
         enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(txn);
         if (status != TXN_INCOMPLETE) {
+            /* A transaction sent, then aborted as "try again" because the
+             * connection went down (ovsdb_idl_run() aborts every
+             * outstanding transaction on a reconnect), may have been
+             * committed: the leader may have replicated it before it went
+             * away. */
+            if (sent && status == TXN_TRY_AGAIN
+                && !ovsdb_idl_is_connected(h->idl)) {
+                h->reply_lost = true;
+            }
             return status;
         }
+        if (!sent && rdb_test_lose_reply()) {
+            /* The transaction is on its way: drop the connection before
+             * the reply can come back. */
+            ovsdb_idl_force_reconnect(h->idl);
+        }
+        sent = true;
         if (time_msec() >= deadline) {
             *error = xasprintf("%s: no reply to the transaction within the "
                                "timeout; it may or may not have been "
@@ -404,6 +490,24 @@ rdb_commit(struct rdb_handle *h, struct ovsdb_idl_txn *txn,
         poll_timer_wait_until(deadline);
         poll_block();
     }
+}
+
+/* After an attempt whose reply was lost (rdb_commit()), 'error', which
+ * may say that nothing was committed, is not the whole truth: the write
+ * may have been committed by that attempt.  Returns the message to give
+ * instead. */
+static char *
+rdb_maybe_committed(struct rdb_handle *h, char *error)
+{
+    if (!h->reply_lost || !error) {
+        return error;
+    }
+    char *e = xasprintf("%s: the connection to the leader was lost before "
+                        "it replied to an attempt of this write, which may "
+                        "or may not have been committed; the last attempt: "
+                        "%s", h->remotes, error);
+    free(error);
+    return e;
 }
 
 /* A write while the IDL is reconnecting would only get "try again" until
@@ -426,20 +530,26 @@ rdb_handle_commit(struct rdb_handle *h, struct ovsdb_idl_txn *txn,
                   int timeout_ms)
 {
     char *error = NULL;
+    h->reply_lost = false;
     enum ovsdb_idl_txn_status status
         = rdb_commit(h, txn, time_msec() + timeout_ms, &error);
     if (!error && status != TXN_SUCCESS && status != TXN_UNCHANGED) {
         rdb_txn_failed(h, txn, status, &error);
     }
-    return error;
+    return rdb_maybe_committed(h, error);
 }
 
-/* After TXN_TRY_AGAIN: waits until the replica changes. */
+/* After TXN_TRY_AGAIN: waits until the replica changes.  The change is
+ * looked for right after each ovsdb_idl_run(), which is what applies it:
+ * blocking first would wait for the next message or the deadline. */
 static void
 rdb_wait_change(struct rdb_handle *h, unsigned int seqno, long long deadline)
 {
-    while (ovsdb_idl_get_seqno(h->idl) == seqno && time_msec() < deadline) {
+    for (;;) {
         ovsdb_idl_run(h->idl);
+        if (ovsdb_idl_get_seqno(h->idl) != seqno || time_msec() >= deadline) {
+            return;
+        }
         ovsdb_idl_wait(h->idl);
         poll_timer_wait_until(deadline);
         poll_block();
@@ -571,10 +681,10 @@ rdb_txn_failed(struct rdb_handle *h, struct ovsdb_idl_txn *txn,
     }
 }
 
-char *
-rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
-           rdb_edit_func *edit, void *aux, int timeout_ms,
-           struct vpc_errors *errors, struct rdb_write_result *result)
+static char *
+rdb_modify__(struct rdb_handle *h, const char *collection, const char *id,
+             rdb_edit_func *edit, void *aux, int timeout_ms,
+             struct vpc_errors *errors, struct rdb_write_result *result)
 {
     if (!rdb_is_collection(collection)) {
         return xasprintf("%s: not a collection of the region document",
@@ -731,6 +841,16 @@ rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
     }
 }
 
+char *
+rdb_modify(struct rdb_handle *h, const char *collection, const char *id,
+           rdb_edit_func *edit, void *aux, int timeout_ms,
+           struct vpc_errors *errors, struct rdb_write_result *result)
+{
+    h->reply_lost = false;
+    return rdb_maybe_committed(h, rdb_modify__(h, collection, id, edit, aux,
+                                               timeout_ms, errors, result));
+}
+
 struct rdb_put_aux {
     const char *collection, *id;
     const struct json *obj;
@@ -766,9 +886,9 @@ rdb_delete(struct rdb_handle *h, const char *collection, const char *id,
     return rdb_put(h, collection, id, NULL, timeout_ms, errors, result);
 }
 
-char *
-rdb_import(struct rdb_handle *h, const struct json *doc, int timeout_ms,
-           struct vpc_errors *errors, struct rdb_write_result *result)
+static char *
+rdb_import__(struct rdb_handle *h, const struct json *doc, int timeout_ms,
+             struct vpc_errors *errors, struct rdb_write_result *result)
 {
     long long deadline = time_msec() + timeout_ms;
     size_t n_errors = errors->n;
@@ -830,6 +950,15 @@ rdb_import(struct rdb_handle *h, const struct json *doc, int timeout_ms,
     }
     vpc_validator_destroy(v);
     return error;
+}
+
+char *
+rdb_import(struct rdb_handle *h, const struct json *doc, int timeout_ms,
+           struct vpc_errors *errors, struct rdb_write_result *result)
+{
+    h->reply_lost = false;
+    return rdb_maybe_committed(h, rdb_import__(h, doc, timeout_ms, errors,
+                                               result));
 }
 
 /* Waiting for hosts. */

@@ -10,11 +10,46 @@ make -s -C "$TOP" install DESTDIR="$D" PREFIX=/usr UNITDIR=/lib/systemd/system >
 for f in usr/bin/vpcctl usr/sbin/vpcd lib/systemd/system/ovs-vpcd.service \
          etc/default/ovs-vpcd.example usr/share/doc/ovs-vpc/vpcd.md \
          usr/sbin/vpc-regiond usr/share/ovs-vpc/region.ovsschema \
-         usr/share/ovs-vpc/region.schema.json usr/share/ovs-vpc/examples/web-tier.json; do
+         usr/share/ovs-vpc/region.schema.json usr/share/ovs-vpc/examples/web-tier.json \
+         usr/sbin/vpc-regiondb-ctl lib/systemd/system/ovs-vpc-regiondb@.service \
+         lib/systemd/system/ovs-vpc-regiondb-relay@.service \
+         lib/systemd/system/ovs-vpc-regiond.service \
+         etc/default/ovs-vpc-regiondb.example usr/share/doc/ovs-vpc/deploy.md; do
     if [ -e "$D/$f" ]; then echo "  ok   installed /$f"; else echo "  FAIL missing /$f"; fails=$((fails + 1)); fi
 done
 grep -q '^ExecStart=/usr/sbin/vpcd ' "$D/lib/systemd/system/ovs-vpcd.service" \
     && echo "  ok   the unit runs /usr/sbin/vpcd" || { echo "  FAIL unit ExecStart"; fails=$((fails + 1)); }
+for u in ovs-vpc-regiondb@ ovs-vpc-regiondb-relay@; do
+    grep -q '^ExecStart=/usr/sbin/vpc-regiondb-ctl start-' "$D/lib/systemd/system/$u.service" \
+        && ! grep -q '@[A-Z]*@' "$D/lib/systemd/system/$u.service" \
+        && echo "  ok   $u.service runs /usr/sbin/vpc-regiondb-ctl" \
+        || { echo "  FAIL $u.service ExecStart"; fails=$((fails + 1)); }
+done
+grep -q '^ExecStart=/usr/sbin/vpc-regiond ' "$D/lib/systemd/system/ovs-vpc-regiond.service" \
+    && echo "  ok   ovs-vpc-regiond.service runs /usr/sbin/vpc-regiond" \
+    || { echo "  FAIL ovs-vpc-regiond.service ExecStart"; fails=$((fails + 1)); }
+grep -q '^SCHEMA=.*/usr/share/ovs-vpc/region.ovsschema' "$D/usr/sbin/vpc-regiondb-ctl" \
+    && "$D/usr/sbin/vpc-regiondb-ctl" --help | grep -q 'create-cluster' \
+    && echo "  ok   installed vpc-regiondb-ctl --help, with the installed schema" \
+    || { echo "  FAIL installed vpc-regiondb-ctl"; fails=$((fails + 1)); }
+# systemd-analyze verify checks the units' syntax and that their programs
+# exist: the instances are verified with the DESTDIR's paths (their
+# ExecStart rewritten), when systemd-analyze is here.
+if command -v systemd-analyze >/dev/null; then
+    for u in ovs-vpc-regiondb@ ovs-vpc-regiondb-relay@ ovs-vpc-regiond; do
+        mkdir -p "$D/verify"
+        sed "s|/usr/sbin/|$D/usr/sbin/|" "$D/lib/systemd/system/$u.service" \
+            > "$D/verify/${u}x.service"
+        if out=$(cd "$D/verify" && systemd-analyze verify --man=no "${u}x.service" 2>&1) \
+           && ! grep -q "${u}" <<<"$out"; then
+            echo "  ok   systemd-analyze verify $u.service"
+        else
+            echo "  FAIL systemd-analyze verify $u.service: $out"; fails=$((fails + 1))
+        fi
+    done
+else
+    echo "  skip systemd-analyze not found: the units' syntax is not verified"
+fi
 "$D/usr/bin/vpcctl" validate "$D/usr/share/ovs-vpc/examples/web-tier.json" >/dev/null \
     && echo "  ok   installed vpcctl validates an installed example" || { echo "  FAIL installed vpcctl"; fails=$((fails + 1)); }
 "$D/usr/sbin/vpcd" --help | grep -q -- '--host' \
