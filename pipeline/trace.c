@@ -25,6 +25,68 @@ pl_trace_parse_number(const char *s, int max)
     return v <= max ? v : -1;
 }
 
+/* The VPC whose VNI is 'vni', or NULL. */
+static const struct vpc_vpc *
+vpc_by_vni(const struct vpc_region *r, uint32_t vni)
+{
+    for (size_t i = 0; i < r->n_vpcs; i++) {
+        if (r->vpcs[i].vni == vni) {
+            return &r->vpcs[i];
+        }
+    }
+    return NULL;
+}
+
+/* The ENI of VPC 'vpc' with address 'ip', or NULL. */
+static const struct vpc_eni *
+eni_by_ip(const struct vpc_region *r, const struct vpc_vpc *vpc, uint32_t ip)
+{
+    for (size_t i = 0; i < r->n_enis; i++) {
+        if (r->enis[i].ip == ip && r->enis[i].subnet->vpc == vpc) {
+            return &r->enis[i];
+        }
+    }
+    return NULL;
+}
+
+const struct vpc_host *
+pl_trace_host_by_underlay(const struct vpc_region *r, uint32_t ip)
+{
+    for (size_t i = 0; i < r->n_hosts; i++) {
+        if (r->hosts[i].underlay_ip == ip) {
+            return &r->hosts[i];
+        }
+    }
+    for (size_t i = 0; i < r->n_edges; i++) {
+        if (r->edges[i].underlay_ip == ip) {
+            return &r->edges[i];
+        }
+    }
+    return NULL;
+}
+
+/* The ofport of ENI 'id' on host 'cfg', or -1. */
+static int
+eni_ofport(const struct pl_host_config *cfg, const char *id)
+{
+    for (size_t i = 0; i < cfg->n_bindings; i++) {
+        if (!strcmp(cfg->bindings[i].eni_id, id)) {
+            return cfg->bindings[i].ofport;
+        }
+    }
+    return -1;
+}
+
+/* Parses IPv4 address 'word' (the value of 'what') into '*ip'.  Returns
+ * NULL or a malloc'd message. */
+static char *
+parse_ip(const char *spec, const char *what, const char *word, uint32_t *ip)
+{
+    return (vpc_ip_parse(word, ip) ? NULL
+            : xasprintf("\"%s\": %s \"%s\": not an IPv4 address", spec,
+                        what, word));
+}
+
 char *
 pl_trace_microflow(const struct vpc_region *r,
                    const struct pl_host_config *cfg, const char *spec,
@@ -33,50 +95,127 @@ pl_trace_microflow(const struct vpc_region *r,
     char *copy = xstrdup(spec), *save = NULL;
     char *words[32];
     size_t n = 0;
-    for (char *w = strtok_r(copy, " \t", &save); w && n < 32;
+    for (char *w = strtok_r(copy, " \t", &save); w;
          w = strtok_r(NULL, " \t", &save)) {
+        if (n == ARRAY_SIZE(words)) {
+            *error = xasprintf("\"%s\": more than %"PRIuSIZE" words", spec,
+                               ARRAY_SIZE(words));
+            free(copy);
+            return NULL;
+        }
         words[n++] = w;
     }
     struct ds ds = DS_EMPTY_INITIALIZER;
     *error = NULL;
     const struct vpc_eni *src = NULL;
-    int ofport = -1;
-    if (n < 3 || strcmp(words[0], "from")
-        || !(src = vpc_region_find_eni(r, words[1]))) {
-        *error = xasprintf("\"%s\": expected 'from ENI-ID to IP ...' with an "
-                           "ENI of the region", spec);
-        goto out;
-    }
-    for (size_t i = 0; i < cfg->n_bindings; i++) {
-        if (!strcmp(cfg->bindings[i].eni_id, src->id)) {
-            ofport = cfg->bindings[i].ofport;
-        }
-    }
-    if (ofport < 0 || src->host != vpc_region_find_host(r, cfg->host_id)) {
-        *error = xasprintf("%s is not plugged into host %s", src->id,
-                           cfg->host_id);
-        goto out;
-    }
-    struct eth_addr rmac = pl_router_mac(src->subnet->vpc);
+    const struct vpc_host *self = vpc_region_find_host(r, cfg->host_id);
+    size_t i;
     char sip[16];
-    vpc_ip_format(src->ip, sip);
     uint32_t ip;
-    if (!strcmp(words[2], "arp") && n == 4 && vpc_ip_parse(words[3], &ip)) {
-        ds_put_format(&ds, "in_port=%d,arp,dl_src="ETH_ADDR_FMT","
-                      "dl_dst=ff:ff:ff:ff:ff:ff,arp_op=1,arp_spa=%s,"
-                      "arp_tpa=%s,arp_sha="ETH_ADDR_FMT, ofport,
-                      ETH_ADDR_ARGS(src->mac), sip, words[3],
-                      ETH_ADDR_ARGS(src->mac));
+
+    if (n >= 2 && !strcmp(words[0], "from") && !strcmp(words[1], "tunnel")) {
+        /* from tunnel UNDERLAY vni N src IP to IP ...: as it arrives from
+         * host UNDERLAY, which wrote the router MAC as source and the
+         * destination ENI's MAC (pipeline "mapping"). */
+        uint32_t outer, vni_ip;
+        int vni;
+        const struct vpc_vpc *vpc;
+        if (n < 9 || strcmp(words[3], "vni") || strcmp(words[5], "src")
+            || strcmp(words[7], "to")) {
+            *error = xasprintf("\"%s\": expected 'from tunnel UNDERLAY-IP "
+                               "vni N src IP to IP ...'", spec);
+            goto out;
+        }
+        if ((*error = parse_ip(spec, "tunnel", words[2], &outer))) {
+            goto out;
+        }
+        size_t len = strlen(words[4]);
+        vni = (len && len <= 8 && strspn(words[4], "0123456789") == len
+               ? atoi(words[4]) : -1);
+        if (vni < 0 || vni > 0xffffff) {
+            *error = xasprintf("\"%s\": vni \"%s\": not a VNI: a decimal "
+                               "number 0..16777215", spec, words[4]);
+            goto out;
+        }
+        if (!(vpc = vpc_by_vni(r, vni))) {
+            *error = xasprintf("\"%s\": vni %d: no VPC of the region has "
+                               "this VNI", spec, vni);
+            goto out;
+        }
+        if ((*error = parse_ip(spec, "src", words[6], &ip))
+            || (*error = parse_ip(spec, "to", words[8], &vni_ip))) {
+            goto out;
+        }
+        if (cfg->tunnel_ofport <= 0 || !self) {
+            *error = xasprintf("host %s has no tunnel port", cfg->host_id);
+            goto out;
+        }
+        const struct vpc_eni *dst = eni_by_ip(r, vpc, vni_ip);
+        struct eth_addr rmac = pl_router_mac(vpc);
+        char hip[16];
+        vpc_ip_format(self->underlay_ip, hip);
+        ovs_strlcpy(sip, words[6], sizeof sip);
+        ds_put_format(&ds, "in_port=%d,tun_id=%d,tun_src=%s,tun_dst=%s,"
+                      "dl_src="ETH_ADDR_FMT",dl_dst="ETH_ADDR_FMT,
+                      cfg->tunnel_ofport, vni, words[2], hip,
+                      ETH_ADDR_ARGS(rmac),
+                      ETH_ADDR_ARGS(dst ? dst->mac : rmac));
+        i = 7;
+    } else {
+        if (n < 3 || strcmp(words[0], "from")
+            || !(src = vpc_region_find_eni(r, words[1]))) {
+            *error = xasprintf("\"%s\": expected 'from ENI-ID ...' with an "
+                               "ENI of the region, or 'from tunnel "
+                               "UNDERLAY-IP vni N src IP'", spec);
+            goto out;
+        }
+        int ofport = eni_ofport(cfg, src->id);
+        if (ofport < 0 || src->host != self) {
+            *error = xasprintf("%s is not plugged into host %s", src->id,
+                               cfg->host_id);
+            goto out;
+        }
+        vpc_ip_format(src->ip, sip);
+        i = 2;
+        if (!strcmp(words[i], "src")) {
+            /* Any source address: a spoofing ENI, or one with its
+             * source/dest check off. */
+            if (i + 1 >= n) {
+                *error = xasprintf("\"%s\": src needs an IPv4 address",
+                                   spec);
+                goto out;
+            }
+            if ((*error = parse_ip(spec, "src", words[i + 1], &ip))) {
+                goto out;
+            }
+            ovs_strlcpy(sip, words[i + 1], sizeof sip);
+            i += 2;
+        }
+        if (i < n && !strcmp(words[i], "arp") && i == 2 && n == 4
+            && vpc_ip_parse(words[3], &ip)) {
+            ds_put_format(&ds, "in_port=%d,arp,dl_src="ETH_ADDR_FMT","
+                          "dl_dst=ff:ff:ff:ff:ff:ff,arp_op=1,arp_spa=%s,"
+                          "arp_tpa=%s,arp_sha="ETH_ADDR_FMT, ofport,
+                          ETH_ADDR_ARGS(src->mac), sip, words[3],
+                          ETH_ADDR_ARGS(src->mac));
+            goto out;
+        }
+        struct eth_addr rmac = pl_router_mac(src->subnet->vpc);
+        ds_put_format(&ds, "in_port=%d,dl_src="ETH_ADDR_FMT",dl_dst="
+                      ETH_ADDR_FMT, ofport, ETH_ADDR_ARGS(src->mac),
+                      ETH_ADDR_ARGS(rmac));
+    }
+    if (i >= n || strcmp(words[i], "to") || i + 1 >= n
+        || !vpc_ip_parse(words[i + 1], &ip)) {
+        *error = xasprintf("\"%s\": expected 'to IP'%s after the %s", spec,
+                           src && i == 2 ? " or 'arp IP'" : "",
+                           src ? (i == 2 ? "ENI" : "source") : "source");
         goto out;
     }
-    if (strcmp(words[2], "to") || n < 4 || !vpc_ip_parse(words[3], &ip)) {
-        *error = xasprintf("\"%s\": expected 'to IP' or 'arp IP' after the "
-                           "ENI", spec);
-        goto out;
-    }
+    const char *dip = words[i + 1];
     const char *proto = "icmp";
     int dport = -1, sport = -1, type = 8, ttl = 64, nw_proto = -1;
-    for (size_t i = 4; i < n; i++) {
+    for (i += 2; i < n; i++) {
         static const struct {
             const char *word;
             int max;
@@ -122,10 +261,13 @@ pl_trace_microflow(const struct vpc_region *r,
             proto = "ip";
         }
     }
-    ds_put_format(&ds, "in_port=%d,dl_src="ETH_ADDR_FMT",dl_dst="
-                  ETH_ADDR_FMT",%s,nw_src=%s,nw_dst=%s,nw_ttl=%d", ofport,
-                  ETH_ADDR_ARGS(src->mac), ETH_ADDR_ARGS(rmac), proto, sip,
-                  words[3], ttl);
+    if ((dport >= 0 || sport >= 0) && strcmp(proto, "tcp")
+        && strcmp(proto, "udp")) {
+        *error = xasprintf("\"%s\": dport and sport need tcp or udp", spec);
+        goto out;
+    }
+    ds_put_format(&ds, ",%s,nw_src=%s,nw_dst=%s,nw_ttl=%d", proto, sip, dip,
+                  ttl);
     if (nw_proto >= 0) {
         ds_put_format(&ds, ",nw_proto=%d", nw_proto);
     } else if (!strcmp(proto, "icmp")) {
@@ -145,12 +287,50 @@ out:
     return ds_steal_cstr(&ds);
 }
 
+char *
+pl_trace_ct_args(const char *state, char **args)
+{
+    static const char *const flags[] = { "new", "est", "rel", "rpl", "inv" };
+    char *copy = xstrdup(state ? state : "new"), *save = NULL;
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&ds, "trk");
+    *args = NULL;
+    for (char *w = strtok_r(copy, ",", &save); w;
+         w = strtok_r(NULL, ",", &save)) {
+        size_t k;
+        for (k = 0; k < ARRAY_SIZE(flags); k++) {
+            if (!strcmp(w, flags[k])) {
+                break;
+            }
+        }
+        if (k == ARRAY_SIZE(flags)) {
+            char *e = xasprintf("--ct-state=%s: \"%s\": expected a comma-"
+                                "separated list of new, est, rel, rpl, inv",
+                                state, w);
+            free(copy);
+            ds_destroy(&ds);
+            return e;
+        }
+        ds_put_format(&ds, ",%s", w);
+    }
+    free(copy);
+    if (ds.length == 3) {
+        ds_destroy(&ds);
+        return xasprintf("--ct-state=%s: expected at least one of new, est, "
+                         "rel, rpl, inv", state ? state : "");
+    }
+    *args = ds_steal_cstr(&ds);
+    return NULL;
+}
+
 void
 pl_trace_result_destroy(struct pl_trace_result *tr)
 {
     free(tr->dp_actions);
     free(tr->tun_id);
     free(tr->tun_dst);
+    free(tr->final_flow);
+    free(tr->steps);
 }
 
 void
@@ -161,6 +341,7 @@ pl_trace_annotate(const char *out, const struct pl_flows *flows,
     bool after_table = false;
 
     memset(tr, 0, sizeof *tr);
+    tr->out_port = -1;
     for (char *line = strtok_r(copy, "\n", &save); line;
          line = strtok_r(NULL, "\n", &save)) {
         int table, indent = strspn(line, " ");
@@ -173,9 +354,17 @@ pl_trace_annotate(const char *out, const struct pl_flows *flows,
             tr->last_ref = cookie ? pl_flows_ref(flows, strtoull(cookie + 9,
                                                                  NULL, 16))
                                   : NULL;
-            ds_put_format(ds, "%*s[%s] %s%s%s\n", indent, "", tr->last_stage, body,
-                   tr->last_ref ? "   <- " : "",
-                   tr->last_ref ? tr->last_ref : "");
+            tr->steps = xrealloc(tr->steps,
+                                 (tr->n_steps + 1) * sizeof *tr->steps);
+            tr->steps[tr->n_steps++] = (struct pl_trace_step) {
+                .table = table, .stage = tr->last_stage,
+                .ref = tr->last_ref,
+                .no_match = strstr(line, "No match") != NULL,
+            };
+            ds_put_format(ds, "%*s[%s] %s%s%s\n", indent, "",
+                          tr->last_stage, body,
+                          tr->last_ref ? "   <- " : "",
+                          tr->last_ref ? tr->last_ref : "");
             after_table = true;
             tr->dropped = strstr(line, "No match") != NULL;
             continue;
@@ -191,6 +380,13 @@ pl_trace_annotate(const char *out, const struct pl_flows *flows,
         if (dst) {
             free(*dst);
             *dst = xmemdup0(body + 10, strstr(body, "->") - body - 10);
+        } else if (strstr(body, "native tunnel routing failed")) {
+            tr->tunnel_failed = true;
+        } else if (!strncmp(body, "output:", 7)) {
+            tr->out_port = atoi(body + 7);
+        } else if (!strncmp(body, "Final flow: ", 12)) {
+            free(tr->final_flow);
+            tr->final_flow = xstrdup(body + 12);
         } else if (!strncmp(body, "Datapath actions: ", 18)) {
             free(tr->dp_actions);
             tr->dp_actions = xstrdup(body + 18);
@@ -274,6 +470,7 @@ vpc_encap_verdict(const struct vpc_region *r,
         v->dst = vpc_ip_to_string(e->host->underlay_ip);
         v->vni = vni;
         v->ref = e->id;
+        v->eni = e;
     } else {
         /* A local ENI: the datapath loops the packet back in as tunnel
          * traffic from this host.  The caller follows it. */
@@ -351,6 +548,10 @@ pl_trace_verdict(const struct vpc_region *r,
         v->kind = PL_VERDICT_DROPPED;
     } else if (vpc_encap) {
         vpc_encap_verdict(r, cfg, flow, vpc_encap, v);
+    } else if (tr->tunnel_failed && tr->tun_dst) {
+        v->kind = PL_VERDICT_DROPPED;
+        v->note = xasprintf("no underlay route or neighbor toward %s: the "
+                            "switch cannot encapsulate", tr->tun_dst);
     } else if (tr->tun_dst && strstr(tr->dp_actions, "tnl_push")) {
         v->kind = PL_VERDICT_ENCAPSULATED;
         v->dst = xstrdup(tr->tun_dst);
@@ -366,4 +567,73 @@ pl_trace_verdict_destroy(struct pl_trace_verdict *v)
     free(v->dst);
     free(v->note);
     free(v->loopback_flow);
+}
+
+/* Appends to 'ds' the inner packet fields of ofproto/trace's "Final flow:"
+ * 'final' that a receiver sees: the protocol, Ethernet and IP addresses,
+ * TOS, TTL and L4 ports (named for their protocol, as the microflow
+ * parser needs), without registers, metadata, tunnel or in_port. */
+static void
+put_inner_fields(struct ds *ds, const char *final,
+                 const struct eth_addr *dl_dst)
+{
+    static const char *const keep[] = {
+        "dl_src", "dl_dst", "nw_src", "nw_dst", "nw_tos", "nw_ttl",
+        "nw_proto", "icmp_type", "icmp_code", "tp_src", "tp_dst",
+        "arp_op", "arp_spa", "arp_tpa", "arp_sha", "arp_tha",
+    };
+    char *copy = xstrdup(final), *save = NULL;
+    const char *proto = NULL;
+    for (char *w = strtok_r(copy, ",", &save); w;
+         w = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(w, '=');
+        if (!eq) {
+            if (!strcmp(w, "tcp") || !strcmp(w, "udp") || !strcmp(w, "icmp")
+                || !strcmp(w, "ip") || !strcmp(w, "arp")) {
+                proto = w;
+                ds_put_format(ds, ",%s", w);
+            }
+            continue;
+        }
+        *eq = '\0';
+        for (size_t k = 0; k < ARRAY_SIZE(keep); k++) {
+            if (strcmp(w, keep[k])) {
+                continue;
+            }
+            if (!strcmp(w, "dl_dst") && dl_dst) {
+                ds_put_format(ds, ",dl_dst="ETH_ADDR_FMT,
+                              ETH_ADDR_ARGS(*dl_dst));
+            } else if (!strncmp(w, "tp_", 3)) {
+                if (proto && (!strcmp(proto, "tcp")
+                              || !strcmp(proto, "udp"))) {
+                    ds_put_format(ds, ",%s_%s=%s", proto, w + 3, eq + 1);
+                }
+            } else {
+                ds_put_format(ds, ",%s=%s", w, eq + 1);
+            }
+        }
+    }
+    free(copy);
+}
+
+char *
+pl_trace_arrival(const char *flow, const struct pl_trace_result *tr,
+                 const struct pl_trace_verdict *v, uint32_t tun_src,
+                 uint32_t tun_dst, int tunnel_ofport)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    char src[16], dst[16];
+    vpc_ip_format(tun_src, src);
+    vpc_ip_format(tun_dst, dst);
+    ds_put_format(&ds, "in_port=%d,tun_id=%"PRIu32",tun_src=%s,tun_dst=%s",
+                  tunnel_ofport, v->vni, src, dst);
+    /* ofproto/trace prints "Final flow: unchanged" when no action changed
+     * the packet. */
+    const char *final = (tr->final_flow && strcmp(tr->final_flow,
+                                                  "unchanged")
+                         ? tr->final_flow : flow);
+    /* vpc_encap writes the destination ENI's MAC per packet, after the
+     * flows (docs/ovs-ext.md). */
+    put_inner_fields(&ds, final, v->eni ? &v->eni->mac : NULL);
+    return ds_steal_cstr(&ds);
 }
