@@ -553,6 +553,42 @@ flow_field(const char *flow, const char *name)
     return NULL;
 }
 
+/* What intent reference 'ref' is, in words, with a network ACL rule's
+ * action ("network ACL acl-db ingress rule 100 deny"), or NULL if it is
+ * no rule. */
+static char *
+describe_ref(const struct vpc_region *r, const char *ref)
+{
+    char id[128], dir[16];
+    int number;
+    if (!ref) {
+        return NULL;
+    }
+    if (sscanf(ref, "%127s %15s rule %d", id, dir, &number) == 3) {
+        for (size_t i = 0; i < r->n_nacls; i++) {
+            const struct vpc_nacl *acl = &r->nacls[i];
+            bool egress = !strcmp(dir, "egress");
+            const struct vpc_nacl_rule *rules = (egress ? acl->egress
+                                                 : acl->ingress);
+            size_t n = egress ? acl->n_egress : acl->n_ingress;
+            for (size_t k = 0; !strcmp(acl->id, id) && k < n; k++) {
+                if (rules[k].rule_number == number) {
+                    return xasprintf("network ACL %s %s", ref,
+                                     rules[k].allow ? "allow" : "deny");
+                }
+            }
+        }
+    }
+    if (strstr(ref, " implicit deny") && !strncmp(ref, "acl-", 4)) {
+        return xasprintf("network ACL %s", ref);
+    }
+    if (!strncmp(ref, "sg-", 3) && (strstr(ref, " ingress[")
+                                    || strstr(ref, " egress["))) {
+        return xasprintf("security group %s", ref);
+    }
+    return NULL;
+}
+
 static void
 json_put_string(struct json *obj, const char *key, const char *value)
 {
@@ -849,8 +885,14 @@ tr_cmd_trace(int argc OVS_UNUSED, char *argv[])
                             "underlay address)");
             }
         }
+        char *rule = describe_ref(r, v.ref);
         ds_put_format(&text, " on %s in stage %s%s%s\n", s->host->id,
-                      v.stage, v.ref ? " by " : "", v.ref ? v.ref : "");
+                      v.stage, v.ref ? " by " : "",
+                      rule ? rule : v.ref ? v.ref : "");
+        if (rule) {
+            json_put_string(verdict, "rule", rule);
+        }
+        free(rule);
         free(translated);
         pl_trace_verdict_destroy(&v);
         pl_trace_result_destroy(&tr);

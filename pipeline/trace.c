@@ -390,6 +390,7 @@ pl_trace_annotate(const char *out, const struct pl_flows *flows,
         } else if (!strncmp(body, "Datapath actions: ", 18)) {
             free(tr->dp_actions);
             tr->dp_actions = xstrdup(body + 18);
+            tr->vpc_verify |= strstr(body, "vpc_verify") != NULL;
         }
         ds_put_format(ds, "%s\n", line);
     }
@@ -525,6 +526,68 @@ only_flow_samples(const char *a)
     return any;
 }
 
+/* The value of field 'name' ("tun_src") of microflow 'flow' in 'buf', or
+ * false if it has none. */
+static bool
+flow_get(const char *flow, const char *name, char buf[32])
+{
+    size_t len = strlen(name);
+    for (const char *p = flow; p && *p; p = strchr(p, ',')) {
+        p += *p == ',';
+        if (!strncmp(p, name, len) && p[len] == '=') {
+            ovs_strlcpy(buf, p + len + 1,
+                        MIN(32, strcspn(p + len + 1, ",") + 1));
+            return true;
+        }
+    }
+    return false;
+}
+
+/* vpc_verify in the datapath actions: the packet passes only if the
+ * mapping cache maps (VNI, inner source) to the tunnel's outer source
+ * (docs/ovs-ext.md).  Returns NULL if it passes, else why not. */
+static char *
+vpc_verify_fails(const struct vpc_region *r, const struct pl_host_config *cfg,
+                 const char *flow)
+{
+    char id[32], outer[32], inner[32];
+    uint32_t src, osrc;
+    if (!flow_get(flow, "tun_id", id) || !flow_get(flow, "tun_src", outer)
+        || !flow_get(flow, "nw_src", inner) || !vpc_ip_parse(inner, &src)
+        || !vpc_ip_parse(outer, &osrc)) {
+        return xstrdup("vpc_verify: not tunnel IPv4 traffic: the datapath "
+                       "drops it");
+    }
+    uint32_t vni = strtoul(id, NULL, 0);
+    struct pl_mapping_entry *entries;
+    size_t n;
+    char *error = pl_mapping_entries(r, cfg, &entries, &n);
+    char *why = NULL;
+    if (error) {
+        why = xasprintf("vpc_verify: no mapping cache (%s)", error);
+        free(error);
+        return why;
+    }
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (entries[i].vni == vni && entries[i].ip == src) {
+            break;
+        }
+    }
+    if (i == n) {
+        why = xasprintf("vpc_verify: no mapping for VNI %"PRIu32" %s: the "
+                        "datapath drops it as spoofed", vni, inner);
+    } else if (entries[i].underlay != osrc) {
+        char ul[16];
+        vpc_ip_format(entries[i].underlay, ul);
+        why = xasprintf("vpc_verify: VNI %"PRIu32" %s is on %s, not on the "
+                        "tunnel's outer source %s: the datapath drops it as "
+                        "spoofed", vni, inner, ul, outer);
+    }
+    free(entries);
+    return why;
+}
+
 void
 pl_trace_verdict(const struct vpc_region *r,
                  const struct pl_host_config *cfg, const char *flow,
@@ -540,7 +603,14 @@ pl_trace_verdict(const struct vpc_region *r,
     bool drop = (!tr->dp_actions || tr->dropped
                  || !strcmp(tr->dp_actions, "drop")
                  || only_flow_samples(tr->dp_actions));
-    if (after_loopback) {
+    char *spoofed = (!drop && tr->vpc_verify
+                     ? vpc_verify_fails(r, cfg, flow) : NULL);
+    if (spoofed) {
+        v->kind = PL_VERDICT_DROPPED;
+        v->stage = pl_stage_label(PL_RX_VERIFY);
+        v->ref = "the mapping cache";
+        v->note = spoofed;
+    } else if (after_loopback) {
         v->kind = drop ? PL_VERDICT_DROPPED : PL_VERDICT_FORWARDED;
     } else if (!tr->dp_actions) {
         v->kind = PL_VERDICT_UNKNOWN;

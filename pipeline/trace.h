@@ -63,6 +63,8 @@ struct pl_trace_result {
     char *tun_id, *tun_dst;     /* Last set_field to those, if any. */
     char *final_flow;           /* The last "Final flow:", or NULL. */
     int out_port;               /* The last "output:N" action, or -1. */
+    bool vpc_verify;            /* Some pass's datapath actions have
+                                 * vpc_verify. */
     bool tunnel_failed;         /* "native tunnel routing failed": no
                                  * underlay route or neighbor. */
 };
