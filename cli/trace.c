@@ -20,6 +20,7 @@
 #include "openvswitch/json.h"
 #include "openvswitch/util.h"
 #include "pipeline/trace.h"
+#include "sset.h"
 #include "switch/switch.h"
 #include "translator/model.h"
 #include "util.h"
@@ -45,6 +46,8 @@ struct tr_switch {
     char *ctl, *db, *target;    /* unixctl, OVSDB and OpenFlow. */
     char *dir;                  /* --offline: the temporary directory. */
     long long int differ;       /* Flows that differ from the compile. */
+    long long int cache_differ; /* Action mode: mapping-cache entries that
+                                 * differ from the compile's. */
     struct sw_apply_stats st;
 };
 
@@ -415,6 +418,60 @@ tr_switch_destroy(struct tr_switch *s)
     free(s);
 }
 
+/* Action mode: how many of the mapping-cache entries of live switch 's'
+ * (vpcmap/show) differ from those FILE compiles to (missing, extra or
+ * changed entries), in '*differ'. */
+static char *
+compare_cache(const struct vpc_region *r, const struct tr_switch *s,
+              long long int *differ)
+{
+    struct pl_mapping_entry *e;
+    size_t n;
+    char *out = NULL;
+    char *error = pl_mapping_entries(r, &s->cfg, &e, &n);
+    if (!error) {
+        error = sw_appctl(s->ctl, "vpcmap/show", 0, NULL, &out);
+    }
+    *differ = 0;
+    if (!error) {
+        struct sset want = SSET_INITIALIZER(&want);
+        struct sset have = SSET_INITIALIZER(&have);
+        for (size_t i = 0; i < n; i++) {
+            char ip[16], ul[16];
+            vpc_ip_format(e[i].ip, ip);
+            vpc_ip_format(e[i].underlay, ul);
+            char *line = xasprintf("vni=%"PRIu32" %s -> %s", e[i].vni, ip,
+                                   ul);
+            if (!eth_addr_is_zero(e[i].mac)) {
+                char *l = xasprintf("%s mac="ETH_ADDR_FMT, line,
+                                    ETH_ADDR_ARGS(e[i].mac));
+                free(line);
+                line = l;
+            }
+            sset_add_and_free(&want, line);
+        }
+        char *save = NULL;
+        for (char *l = strtok_r(out, "\n", &save); l;
+             l = strtok_r(NULL, "\n", &save)) {
+            if (!strncmp(l, "vni=", 4)) {
+                sset_add(&have, l);
+            }
+        }
+        const char *name;
+        SSET_FOR_EACH (name, &want) {
+            *differ += !sset_contains(&have, name);
+        }
+        SSET_FOR_EACH (name, &have) {
+            *differ += !sset_contains(&want, name);
+        }
+        sset_destroy(&want);
+        sset_destroy(&have);
+    }
+    free(out);
+    free(e);
+    return error;
+}
+
 /* Sets up the switch of host 'h' into '*sp': live, the running switch
  * (NULL in '*sp' without an error if no way to reach it was given);
  * offline, a throwaway one. */
@@ -512,6 +569,13 @@ tr_switch_open(const struct vpc_region *r, const struct vpc_host *h,
             free(e);
         } else {
             s->differ = s->st.added + s->st.modified + s->st.deleted;
+        }
+    }
+    if (!error && s->cfg.mapping == PL_MAP_ACTION) {
+        char *e = compare_cache(r, s, &s->cache_differ);
+        if (e) {
+            error = xasprintf("cannot compare its mapping cache: %s", e);
+            free(e);
         }
     }
     if (error) {
@@ -651,6 +715,8 @@ hop_json(const struct tr_switch *s, const char *flow,
     json_put_string(hop, "host", s->host->id);
     json_put_string(hop, "flow", flow);
     json_object_put(hop, "flows_differ", json_integer_create(s->differ));
+    json_object_put(hop, "cache_differ",
+                    json_integer_create(s->cache_differ));
     struct json *steps = json_array_create_empty();
     for (size_t i = 0; i < tr->n_steps; i++) {
         struct json *st = json_object_create();
@@ -760,6 +826,16 @@ tr_cmd_trace(int argc OVS_UNUSED, char *argv[])
                                 "below may be wrong", s->host->id, argv[1],
                                 s->differ, s->st.added, s->st.modified,
                                 s->st.deleted);
+            ds_put_format(&text, "Warning: %s\n", w);
+            fprintf(stderr, "vpcctl: %s\n", w);
+            free(w);
+        }
+        if (s->cache_differ > 0) {
+            char *w = xasprintf("%s's mapping cache is not the one %s "
+                                "compiles to: %lld entries differ; "
+                                "vpc_encap and vpc_verify verdicts below "
+                                "may be wrong", s->host->id, argv[1],
+                                s->cache_differ);
             ds_put_format(&text, "Warning: %s\n", w);
             fprintf(stderr, "vpcctl: %s\n", w);
             free(w);

@@ -156,6 +156,19 @@ expect_not "back in sync: no warning" 'runs other flows' live host-a "$SSH"
 expect "back in sync: the verdict again" 'Final verdict: DROPPED on host-b' \
     live host-a "$SSH"
 
+# Action mode: host-b's mapping cache lost an entry (host-a's web ENI).
+if [ "$VPC_MAPPING" = action ]; then
+    appctl_on host-b vpcmap/del 1010 10.10.1.10 >/dev/null
+    live host-a "$SSH" 2>/dev/null | expect "other cache on host-b: said, with the count" \
+        "Warning: host-b's mapping cache is not the one $EX compiles to: 1 entries differ"
+    live host-a "$SSH" --format=json > "$TEST_DIR/cache.json" 2>/dev/null
+    jq_ok "other cache: JSON counts it on host-b's hop" "$TEST_DIR/cache.json" \
+        '.hops[0].cache_differ == 0 and .hops[1].cache_differ == 1'
+    vpcctl_on host-b apply "$EX" --host host-b >/dev/null
+    expect_not "cache back in sync: no warning" 'mapping cache is not' \
+        live host-a "$SSH"
+fi
+
 # The grammar: strict, errors name the word.
 live host-a "$SSH" --ct-state=est,bogus 2>&1 \
     | expect "--ct-state: a word that is no state is named" '"bogus": expected a comma-separated list of new, est, rel, rpl, inv'
