@@ -222,7 +222,10 @@ offline_start(const struct vpc_region *r, struct tr_switch *s)
     char *create[] = { "ovsdb-tool", "create", db_file, schema, NULL };
     char *server[] = { "ovsdb-server", db_file, remote, pid1, ctl1, log1,
                        "-vconsole:off", "--detach", "--no-chdir", NULL };
-    char *init[] = { "ovs-vsctl", dbopt, "--no-wait", "init", NULL };
+    /* An edge's Direct Connect frames carry two VLAN tags. */
+    char *init[] = { "ovs-vsctl", dbopt, "--no-wait", "init", "--", "set",
+                     "Open_vSwitch", ".", "other_config:vlan-limit=2",
+                     NULL };
     char *vswitchd[] = { "ovs-vswitchd", db, "--enable-dummy",
                          "--disable-system", pid2, ctl2, log2,
                          "-vconsole:off", "--detach", "--no-chdir", NULL };

@@ -161,12 +161,41 @@ pl_trace_microflow(const struct vpc_region *r,
                       ETH_ADDR_ARGS(rmac),
                       ETH_ADDR_ARGS(dst ? dst->mac : rmac));
         i = 7;
+    } else if (n >= 2 && !strcmp(words[0], "from")
+               && !strcmp(words[1], "uplink")) {
+        /* from uplink src IP to IP ...: a frame from the internet, from
+         * the uplink's next hop to the edge's uplink MAC. */
+        if (n < 6 || strcmp(words[2], "src") || strcmp(words[4], "to")) {
+            *error = xasprintf("\"%s\": expected 'from uplink src IP to IP "
+                               "...'", spec);
+            goto out;
+        }
+        if ((*error = parse_ip(spec, "src", words[3], &ip))) {
+            goto out;
+        }
+        if (!self || !self->is_edge || cfg->uplink_ofport <= 0) {
+            *error = xasprintf("%s is not an edge with an uplink port",
+                               cfg->host_id);
+            goto out;
+        }
+        if (!self->has_uplink_gateway_mac) {
+            *error = xasprintf("edge %s has no uplink_gateway_mac",
+                               cfg->host_id);
+            goto out;
+        }
+        ovs_strlcpy(sip, words[3], sizeof sip);
+        ds_put_format(&ds, "in_port=%d,dl_src="ETH_ADDR_FMT",dl_dst="
+                      ETH_ADDR_FMT, cfg->uplink_ofport,
+                      ETH_ADDR_ARGS(self->uplink_gateway_mac),
+                      ETH_ADDR_ARGS(self->uplink_mac));
+        i = 4;
     } else {
         if (n < 3 || strcmp(words[0], "from")
             || !(src = vpc_region_find_eni(r, words[1]))) {
             *error = xasprintf("\"%s\": expected 'from ENI-ID ...' with an "
-                               "ENI of the region, or 'from tunnel "
-                               "UNDERLAY-IP vni N src IP'", spec);
+                               "ENI of the region, 'from tunnel "
+                               "UNDERLAY-IP vni N src IP' or 'from uplink "
+                               "src IP'", spec);
             goto out;
         }
         int ofport = eni_ofport(cfg, src->id);

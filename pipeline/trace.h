@@ -28,8 +28,9 @@ struct ds;
 /* Turns "from eni-x [src IP] to 10.0.2.7 [tcp|udp [dport N] [sport N] |
  * icmp [type N] | proto N] [ttl N]", "from eni-x arp 10.0.1.1" or "from
  * tunnel UNDERLAY-IP vni N src IP to IP ..." (a packet as it arrives from
- * the host with that underlay address) into a microflow for ofproto/trace
- * on host 'cfg'.  Returns the microflow, or NULL with a malloc'd message
+ * the host with that underlay address) or, on an edge, "from uplink src IP
+ * to IP ..." (from the internet) into a microflow for ofproto/trace on
+ * host 'cfg'.  Returns the microflow, or NULL with a malloc'd message
  * in '*error'. */
 char *pl_trace_microflow(const struct vpc_region *,
                          const struct pl_host_config *cfg, const char *spec,

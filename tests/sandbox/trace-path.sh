@@ -8,6 +8,7 @@
 # --ct-state=est,rpl, a start from the tunnel, a spoofed source, an edge
 # (offline), a switch that runs other flows, and the grammar's errors.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/helpers.sh"
 EX=$TOP/examples/web-tier.json
 PY=
 for py in python3 /usr/bin/python3; do
@@ -127,12 +128,55 @@ live host-a 'from eni-web-a src 10.10.1.99 to 10.10.2.10 tcp dport 8080' \
     | expect "a spoofed source: dropped by port_sec on host-a" \
         'Final verdict: DROPPED on host-a in stage port_sec'
 
-# An edge (offline: the throwaway edge has its uplink, Direct Connect and
-# VPN ports): out the uplink, the elastic IP in place of the private one.
-"$VPCCTL" trace "$TOP/examples/edge.json" --host host-a --offline \
-    --mapping="$VPC_MAPPING" 'from eni-web to 8.8.8.8 tcp dport 443' \
-    | expect "edge: out the uplink with the elastic IP" \
-        'Final verdict: OUT the uplink port \([0-9]+\), nw_src 10.30.1.10 -> 203.0.113.10 on edge-1 in stage edge_out by igw-shop eni-web'
+# An edge, live and offline: examples/edge.json's host-a and edge-1 (ports
+# as sandbox_edge makes them: uplink 2, Direct Connect 3).
+EE=$TOP/examples/edge.json
+ovs_start e-host-a
+sandbox_host e-host-a 192.168.100.1
+sandbox_vm e-host-a vm-web 1 eni-web
+sandbox_vm e-host-a vm-noeip 2 eni-noeip
+sandbox_edge e-edge 192.168.100.254
+vpcctl_on e-host-a apply "$EE" --host host-a >/dev/null
+vpcctl_on e-edge apply "$EE" --host edge-1 >/dev/null
+elive() {
+    vpcctl_on "$1" trace "$EE" --host "$2" --rundir=host-a="${OVS_DIR[e-host-a]}" \
+        --rundir=edge-1="${OVS_DIR[e-edge]}" "$3" "${@:4}"
+}
+eoffline() {
+    "$VPCCTL" trace "$EE" --host "$1" --offline --mapping="$VPC_MAPPING" \
+        --tunnel-port=1000 --uplink-port=2 --dx-port=3 "$2" "${@:3}"
+}
+OUT='from eni-web to 8.8.8.8 tcp dport 443'
+elive e-host-a host-a "$OUT" \
+    | expect "edge, live: out the uplink with the elastic IP" \
+        'Final verdict: OUT the uplink port \(2\), nw_src 10.30.1.10 -> 203.0.113.10 on edge-1 in stage edge_out by igw-shop eni-web'
+eoffline host-a "$OUT" \
+    | expect "edge, offline: the same" \
+        'Final verdict: OUT the uplink port \(2\), nw_src 10.30.1.10 -> 203.0.113.10 on edge-1'
+IN='from uplink src 8.8.8.8 to 203.0.113.10 tcp dport 80'
+elive e-edge edge-1 "$IN" \
+    | expect "from the uplink: the elastic IP to eni-web, delivered on host-a" \
+        'Final verdict: DELIVERED to eni-web \(port 1\) on host-a in stage deliver'
+elive e-edge edge-1 "$IN" \
+    | expect "... host-a receives it from the edge with the private address" \
+        'Flow: in_port=1000,tun_id=3030,tun_src=192.168.100.254,tun_dst=192.168.100.1,tcp,.*nw_src=8.8.8.8,nw_dst=10.30.1.10'
+elive e-edge edge-1 'from uplink src 8.8.8.8 to 203.0.113.10 tcp dport 22' \
+    | expect "from the uplink, ssh: dropped by host-a's security group" \
+        'Final verdict: DROPPED on host-a in stage sg_in'
+elive e-edge edge-1 "$IN" --format=json > "$TEST_DIR/edge-live.json"
+eoffline edge-1 "$IN" --format=json > "$TEST_DIR/edge-off.json"
+schema_ok "edge: JSON matches the schema" "$TEST_DIR/edge-live.json"
+same "edge: offline JSON is identical to live JSON" "$TEST_DIR/edge-live.json" \
+    "$TEST_DIR/edge-off.json"
+elive e-host-a host-a "$OUT" --format=json > "$TEST_DIR/out-live.json"
+eoffline host-a "$OUT" --format=json > "$TEST_DIR/out-off.json"
+jq_ok "edge: JSON says out the uplink, translated" "$TEST_DIR/out-live.json" \
+    '.verdict | .kind == "OUT" and .edge_port == "uplink" and .port == 2
+        and .translated == "nw_src 10.30.1.10 -> 203.0.113.10"'
+same "edge out: offline JSON is identical to live JSON" \
+    "$TEST_DIR/out-live.json" "$TEST_DIR/out-off.json"
+vpcctl_on e-host-a trace "$EE" --host host-a 'from uplink src 8.8.8.8 to 203.0.113.10' 2>&1 \
+    | expect "from the uplink on a host: refused" 'host-a is not an edge with an uplink port'
 
 # Without a way to reach host-b, the trace stops there and says so.
 vpcctl_on host-a trace "$EX" --host host-a "$SSH" \
