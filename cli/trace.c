@@ -805,7 +805,8 @@ tr_cmd_trace(int argc OVS_UNUSED, char *argv[])
     if (error) {
         goto out;
     }
-    flow = pl_trace_microflow(r, &sws[switch_index(r, h)]->cfg, argv[2], &error);
+    flow = pl_trace_microflow(r, &sws[switch_index(r, h)]->cfg, argv[2],
+                              &error);
     if (error) {
         status = 1;
         goto out;
@@ -823,8 +824,8 @@ tr_cmd_trace(int argc OVS_UNUSED, char *argv[])
             break;
         }
         if (s->differ > 0) {
-            char *w = xasprintf("%s runs other flows than %s compiles to: %lld "
-                                "differ (%"PRIuSIZE" missing, %"PRIuSIZE
+            char *w = xasprintf("%s runs other flows than %s compiles to: "
+                                "%lld differ (%"PRIuSIZE" missing, %"PRIuSIZE
                                 " changed, %"PRIuSIZE" extra); the labels "
                                 "below may be wrong", s->host->id, argv[1],
                                 s->differ, s->st.added, s->st.modified,
