@@ -832,10 +832,11 @@ static const struct command commands[] = {
     { "apply", "FILE --host H", 1, 1, cmd_apply,
       "install host H's flows into the running switch: one atomic bundle, "
       "only what differs" },
-    { "trace", "FILE --host H 'from ENI|tunnel IP vni N src IP to IP ...'",
-      2, 2, tr_cmd_trace, "follow a packet with ofproto/trace across the "
-      "region's switches (live, or --offline), labelled with stages and "
-      "intents, to its final verdict" },
+    { "trace", "FILE --host H 'from ENI|tunnel IP vni N src IP|uplink src "
+      "IP to IP ...'", 2, 2, tr_cmd_trace,
+      "follow a packet with ofproto/trace across the region's switches "
+      "(live, or --offline), labelled with stages and intents, to its "
+      "final verdict" },
     { "mapping", "FILE --host H", 1, 1, cmd_mapping,
       "print host H's mapping-cache entries (the format of ovs-appctl "
       "vpcmap/load)" },
