@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "cli/views.h"
 #include "dirs.h"
+#include "fatal-signal.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/util.h"
@@ -104,7 +105,8 @@ run_program(const char *dir, char *argv[])
     }
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        continue;
+        /* A fatal signal: stop the throwaway switches now. */
+        fatal_signal_run();
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status)) {
         struct ds ds = DS_EMPTY_INITIALIZER;
@@ -149,6 +151,23 @@ find_vswitch_schema(void)
     return NULL;
 }
 
+/* The pid in 'dir''s pid file of 'daemon', or 0. */
+static long
+read_pid(const char *dir, const char *daemon)
+{
+    char *pidfile = xasprintf("%s/%s.pid", dir, daemon);
+    FILE *f = fopen(pidfile, "r");
+    long pid = 0;
+    if (f) {
+        if (fscanf(f, "%ld", &pid) != 1) {
+            pid = 0;
+        }
+        fclose(f);
+    }
+    free(pidfile);
+    return pid;
+}
+
 /* Stops the daemons of throwaway switch 'dir' by their pid files and
  * removes the directory. */
 static void
@@ -156,21 +175,12 @@ offline_stop(const char *dir)
 {
     static const char *const daemons[] = { "ovs-vswitchd", "ovsdb-server" };
     for (size_t i = 0; i < ARRAY_SIZE(daemons); i++) {
-        char *pidfile = xasprintf("%s/%s.pid", dir, daemons[i]);
-        FILE *f = fopen(pidfile, "r");
-        long pid = 0;
-        if (f) {
-            if (fscanf(f, "%ld", &pid) != 1) {
-                pid = 0;
-            }
-            fclose(f);
-        }
+        long pid = read_pid(dir, daemons[i]);
         if (pid > 0 && !kill(pid, SIGTERM)) {
             for (int k = 0; k < 100 && !kill(pid, 0); k++) {
                 xnanosleep(50 * 1000 * 1000);
             }
         }
-        free(pidfile);
     }
     DIR *d = opendir(dir);
     if (d) {
@@ -185,6 +195,39 @@ offline_stop(const char *dir)
         closedir(d);
     }
     rmdir(dir);
+}
+
+/* The throwaway switches running, so that a fatal signal (Ctrl-C, kill,
+ * a closed terminal) stops them too: OVS's fatal-signal module runs the
+ * hook from its poll loop, which every unixctl or OpenFlow exchange
+ * goes through, and at exit. */
+static struct sset offline_dirs = SSET_INITIALIZER(&offline_dirs);
+
+static void
+offline_stop_all(void *aux OVS_UNUSED)
+{
+    const char *dir;
+    SSET_FOR_EACH (dir, &offline_dirs) {
+        offline_stop(dir);
+    }
+    sset_clear(&offline_dirs);
+}
+
+static void
+offline_track(const char *dir)
+{
+    static bool hooked;
+    if (!hooked) {
+        hooked = true;
+        fatal_signal_add_hook(offline_stop_all, NULL, NULL, true);
+    }
+    sset_add(&offline_dirs, dir);
+}
+
+static void
+offline_untrack(const char *dir)
+{
+    sset_find_and_delete(&offline_dirs, dir);
 }
 
 /* Starts a throwaway ovs-vswitchd for 's' (whose 'cfg' and 'flows' are
@@ -203,6 +246,7 @@ offline_start(const struct vpc_region *r, struct tr_switch *s)
         return e;
     }
     s->dir = dir;
+    offline_track(dir);
     char *schema = find_vswitch_schema();
     if (!schema) {
         return xstrdup("offline switch: no vswitch.ovsschema in "
@@ -407,6 +451,7 @@ tr_switch_destroy(struct tr_switch *s)
     }
     if (s->dir) {
         offline_stop(s->dir);
+        offline_untrack(s->dir);
     }
     if (s->owned_from_db) {
         sw_bindings_free(s->owned, s->n_owned);
