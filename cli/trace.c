@@ -176,11 +176,24 @@ offline_stop(const char *dir)
     static const char *const daemons[] = { "ovs-vswitchd", "ovsdb-server" };
     for (size_t i = 0; i < ARRAY_SIZE(daemons); i++) {
         long pid = read_pid(dir, daemons[i]);
-        if (pid > 0 && !kill(pid, SIGTERM)) {
-            for (int k = 0; k < 100 && !kill(pid, 0); k++) {
-                xnanosleep(50 * 1000 * 1000);
+        /* "exit" over unixctl, SIGTERM if that fails; then wait until the
+         * daemon has removed its pid file, as OVS daemons do at exit
+         * (kill(pid, 0) would also wait for a zombie nobody reaps: a
+         * detached daemon's parent is init, or whatever reaps orphans
+         * here). */
+        char *ctl = xasprintf("%s/%s.ctl", dir, daemons[i]), *out = NULL;
+        char *pidfile = xasprintf("%s/%s.pid", dir, daemons[i]);
+        char *error = pid > 0 ? sw_appctl(ctl, "exit", 0, NULL, &out) : NULL;
+        free(out);
+        free(ctl);
+        if (pid > 0 && (!error || !kill(pid, SIGTERM))) {
+            for (int k = 0; k < 500 && !access(pidfile, F_OK)
+                            && !kill(pid, 0); k++) {
+                xnanosleep(10 * 1000 * 1000);
             }
         }
+        free(pidfile);
+        free(error);
     }
     DIR *d = opendir(dir);
     if (d) {
