@@ -10,6 +10,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/util.h"
 #include "packets.h"
+#include "pipeline/vpn.h"
 #include "util.h"
 
 /* Returns decimal 's' if it is all digits and at most 'max', otherwise -1:
@@ -189,13 +190,37 @@ pl_trace_microflow(const struct vpc_region *r,
                       ETH_ADDR_ARGS(self->uplink_gateway_mac),
                       ETH_ADDR_ARGS(self->uplink_mac));
         i = 4;
+    } else if (n >= 2 && !strcmp(words[0], "from")
+               && !strcmp(words[1], "vpn")) {
+        /* from vpn src IP to IP ...: what the edge's kernel routes back
+         * from the IPsec tunnel, to the MAC the edge answers its ARP
+         * with (pipeline/vpn.h). */
+        struct eth_addr bmac;
+        if (n < 6 || strcmp(words[2], "src") || strcmp(words[4], "to")) {
+            *error = xasprintf("\"%s\": expected 'from vpn src IP to IP "
+                               "...'", spec);
+            goto out;
+        }
+        if ((*error = parse_ip(spec, "src", words[3], &ip))) {
+            goto out;
+        }
+        if (!self || !self->is_edge || cfg->vpn_ofport <= 0) {
+            *error = xasprintf("%s is not an edge with a VPN port",
+                               cfg->host_id);
+            goto out;
+        }
+        ovs_assert(eth_addr_from_string(PL_VPN_BRIDGE_MAC, &bmac));
+        ovs_strlcpy(sip, words[3], sizeof sip);
+        ds_put_format(&ds, "in_port=%d,dl_dst="ETH_ADDR_FMT,
+                      cfg->vpn_ofport, ETH_ADDR_ARGS(bmac));
+        i = 4;
     } else {
         if (n < 3 || strcmp(words[0], "from")
             || !(src = vpc_region_find_eni(r, words[1]))) {
             *error = xasprintf("\"%s\": expected 'from ENI-ID ...' with an "
                                "ENI of the region, 'from tunnel "
-                               "UNDERLAY-IP vni N src IP' or 'from uplink "
-                               "src IP'", spec);
+                               "UNDERLAY-IP vni N src IP', 'from uplink "
+                               "src IP' or 'from vpn src IP'", spec);
             goto out;
         }
         int ofport = eni_ofport(cfg, src->id);

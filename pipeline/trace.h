@@ -29,7 +29,8 @@ struct ds;
  * icmp [type N] | proto N] [ttl N]", "from eni-x arp 10.0.1.1" or "from
  * tunnel UNDERLAY-IP vni N src IP to IP ..." (a packet as it arrives from
  * the host with that underlay address) or, on an edge, "from uplink src IP
- * to IP ..." (from the internet) into a microflow for ofproto/trace on
+ * to IP ..." (from the internet) or "from vpn src IP to IP ..." (from the
+ * IPsec tunnel) into a microflow for ofproto/trace on
  * host 'cfg'.  Returns the microflow, or NULL with a malloc'd message
  * in '*error'. */
 char *pl_trace_microflow(const struct vpc_region *,

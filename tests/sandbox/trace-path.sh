@@ -178,6 +178,27 @@ same "edge out: offline JSON is identical to live JSON" \
 vpcctl_on e-host-a trace "$EE" --host host-a 'from uplink src 8.8.8.8 to 203.0.113.10' 2>&1 \
     | expect "from the uplink on a host: refused" 'host-a is not an edge with an uplink port'
 
+# VPN (offline): from on-premises through the IPsec tunnel's port, and
+# out of it.
+EV=$TOP/examples/vpn.json
+vtrace() {
+    "$VPCCTL" trace "$EV" --host "$1" --offline --mapping="$VPC_MAPPING" "$2"
+}
+vtrace edge-1 'from vpn src 172.16.0.5 to 10.40.1.20 tcp dport 22' \
+    | expect "from the VPN: ssh from on-premises delivered to eni-db on host-b" \
+        'Final verdict: DELIVERED to eni-db \(port [0-9]+\) on host-b in stage deliver'
+vtrace edge-1 'from vpn src 172.16.0.5 to 10.40.1.20 tcp dport 5432' \
+    | expect "from the VPN: 5432 dropped by host-b's security group" \
+        'Final verdict: DROPPED on host-b in stage sg_in'
+vtrace edge-1 'from vpn src 172.17.0.5 to 10.40.1.20 tcp dport 22' \
+    | expect "from the VPN: a source outside the on-premises prefixes: dropped at the edge" \
+        'Final verdict: DROPPED on edge-1 in stage edge_in'
+vtrace host-a 'from eni-app to 172.16.0.5 tcp dport 22' \
+    | expect "to on-premises: out the VPN port, untranslated" \
+        'Final verdict: OUT the vpn port \([0-9]+\), untranslated on edge-1 in stage edge_out by vgw-corp'
+vtrace host-a 'from vpn src 172.16.0.5 to 10.40.1.20' 2>&1 \
+    | expect "from the VPN on a host: refused" 'host-a is not an edge with a VPN port'
+
 # Without a way to reach host-b, the trace stops there and says so.
 vpcctl_on host-a trace "$EX" --host host-a "$SSH" \
     | expect "no switch for host-b: not traced, says how" \

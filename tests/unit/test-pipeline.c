@@ -2317,6 +2317,9 @@ test_trace_start_points(void **state)
           "host-b is not an edge with an uplink port" },
         { "from uplink 8.8.8.8 to 203.0.113.10",
           "expected 'from uplink src IP to IP" },
+        { "from vpn src 172.16.0.5 to 10.10.2.10",
+          "host-b is not an edge with a VPN port" },
+        { "from vpn 172.16.0.5", "expected 'from vpn src IP to IP" },
         { "from eni-web-a to 10.10.1.10", "eni-web-a is not plugged into "
           "host host-b" },
     };
