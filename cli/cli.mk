@@ -1,5 +1,5 @@
 # cli/: vpcctl, the command-line tool.
-CLI_SRCS := cli/vpcctl.c cli/views.c $(SWITCH_SRCS) $(BACKEND_SRCS)
+CLI_SRCS := cli/vpcctl.c cli/views.c cli/trace.c $(SWITCH_SRCS) $(BACKEND_SRCS)
 VPCCTL := $(BUILD)/vpcctl
 
 $(VPCCTL): $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS) $(LIB_SRCS)) $(OVS_LIB)

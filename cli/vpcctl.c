@@ -28,6 +28,7 @@
 #include "backends/ovn-export.h"
 #include "switch/switch.h"
 #include "backends/vpn-config.h"
+#include "cli/trace.h"
 #include "cli/views.h"
 #include "jsonrpc.h"
 #include "openvswitch/json.h"
@@ -365,108 +366,6 @@ cmd_apply(int argc OVS_UNUSED, char *argv[])
                st.unchanged);
     }
     free(target);
-    pl_flows_destroy(&flows);
-    vpc_region_destroy(r);
-    return status;
-}
-
-/* ------------------------------------------------------------------ trace */
-
-static int
-run_trace(const char *flow, const struct pl_flows *flows,
-          struct pl_trace_result *tr)
-{
-    char *ctl = opt_appctl ? xstrdup(opt_appctl) : sw_default_vswitchd_ctl();
-    /* Both conntrack passes see a new connection. */
-    char *args[] = { CONST_CAST(char *, opt_bridge), CONST_CAST(char *, flow),
-                     "--ct-next", "trk,new", "--ct-next", "trk,new" };
-    char *output;
-    printf("Flow: %s\n\n", flow);
-    char *error = sw_appctl(ctl, "ofproto/trace", ARRAY_SIZE(args), args,
-                             &output);
-    free(ctl);
-    if (error) {
-        fprintf(stderr, "vpcctl: %s\n", error);
-        free(error);
-        return 1;
-    }
-    struct ds ds = DS_EMPTY_INITIALIZER;
-    pl_trace_annotate(output, flows, &ds, tr);
-    fputs(ds_cstr(&ds), stdout);
-    ds_destroy(&ds);
-    free(output);
-    return 0;
-}
-
-static void
-print_verdict(const struct pl_trace_verdict *v)
-{
-    if (v->note) {
-        printf("\n%s\n", v->note);
-    }
-    if (v->kind == PL_VERDICT_LOOPBACK) {
-        printf("\n");
-        return;
-    }
-    printf("\nVerdict: %s", pl_verdict_kind_name(v->kind));
-    if (v->kind == PL_VERDICT_UNKNOWN) {
-        printf(" (no datapath actions)\n");
-        return;
-    }
-    if (v->dst) {
-        printf(" to %s, VNI %"PRIu32",", v->dst, v->vni);
-    }
-    printf(" in stage %s%s%s\n", v->stage, v->ref ? " by " : "",
-           v->ref ? v->ref : "");
-}
-
-static int
-cmd_trace(int argc OVS_UNUSED, char *argv[])
-{
-    struct pl_flows flows;
-    struct vpc_region *r = load_and_compile(argv[1], false, NULL, &flows);
-    if (!r) {
-        return 1;
-    }
-    struct pl_host_config cfg;
-    struct pl_binding *owned;
-    size_t n_owned;
-    char *error = host_config(&cfg, false, &owned, &n_owned);
-    char *flow = NULL;
-    if (!error) {
-        flow = pl_trace_microflow(r, &cfg, argv[2], &error);
-    }
-    int status = 1;
-    if (error) {
-        fprintf(stderr, "vpcctl: %s\n", error);
-        free(error);
-    } else {
-        struct pl_trace_result tr;
-        struct pl_trace_verdict v;
-        memset(&tr, 0, sizeof tr);
-        status = run_trace(flow, &flows, &tr);
-        if (!status) {
-            pl_trace_verdict(r, &cfg, flow, &tr, false, &v);
-            print_verdict(&v);
-            if (v.kind == PL_VERDICT_LOOPBACK) {
-                struct pl_trace_result tr2;
-                memset(&tr2, 0, sizeof tr2);
-                status = run_trace(v.loopback_flow, &flows, &tr2);
-                if (!status) {
-                    struct pl_trace_verdict v2;
-                    pl_trace_verdict(r, &cfg, v.loopback_flow, &tr2, true,
-                                     &v2);
-                    print_verdict(&v2);
-                    pl_trace_verdict_destroy(&v2);
-                }
-                pl_trace_result_destroy(&tr2);
-            }
-            pl_trace_verdict_destroy(&v);
-        }
-        pl_trace_result_destroy(&tr);
-    }
-    free(flow);
-    sw_bindings_free(owned, n_owned);
     pl_flows_destroy(&flows);
     vpc_region_destroy(r);
     return status;
@@ -933,9 +832,11 @@ static const struct command commands[] = {
     { "apply", "FILE --host H", 1, 1, cmd_apply,
       "install host H's flows into the running switch: one atomic bundle, "
       "only what differs" },
-    { "trace", "FILE --host H 'from ENI to IP [tcp|udp dport N|icmp]'", 2, 2,
-      cmd_trace, "run ofproto/trace in the switch, annotated with stages "
-      "and intents" },
+    { "trace", "FILE --host H 'from ENI|tunnel IP vni N src IP|uplink src "
+      "IP to IP ...'", 2, 2, tr_cmd_trace,
+      "follow a packet with ofproto/trace across the region's switches "
+      "(live, or --offline), labelled with stages and intents, to its "
+      "final verdict" },
     { "mapping", "FILE --host H", 1, 1, cmd_mapping,
       "print host H's mapping-cache entries (the format of ovs-appctl "
       "vpcmap/load)" },
@@ -1029,6 +930,17 @@ usage(void)
            "  --switch=TARGET      OpenFlow target (default "
            "unix:$OVS_RUNDIR/BR.mgmt)\n"
            "  --appctl=SOCKET      ovs-vswitchd control socket (for trace)\n"
+           "  --rundir=HOST=DIR    trace: HOST's OVS run directory (its "
+           "ovs-vswitchd.ctl,\n"
+           "                       db.sock, BR.mgmt), to follow a packet "
+           "there (repeatable)\n"
+           "  --offline            trace: on throwaway switches (dummy "
+           "datapath) loaded with\n"
+           "                       FILE's flows, one per host, instead of "
+           "the running ones\n"
+           "  --ct-state=STATE     trace: what each conntrack pass finds, "
+           "e.g. est,rpl for a\n"
+           "                       reply (default new)\n"
            "  --bind=ENI=OFPORT    bind offline, instead of reading OVSDB "
            "(repeatable)\n"
            "  --tunnel-port=N      the Geneve port's ofport, offline\n"
@@ -1045,8 +957,9 @@ usage(void)
            "                       (ovs-ext's vpc_encap + mapping cache; "
            "apply loads the cache)\n"
            "  --annotate           compile: name each flow's intent\n"
-           "  --format=FORMAT      describe, show, routes: text or json; "
-           "graph: dot or svg\n"
+           "  --format=FORMAT      describe, show, routes, trace: text or "
+           "json; graph: dot\n"
+           "                       or svg\n"
            "  --dry-run            apply: report the changes, send nothing\n"
            "  --force-host         apply: change the switch even if it is "
            "another host's\n"
@@ -1081,7 +994,8 @@ main(int argc, char *argv[])
            OPT_BIND, OPT_TUNNEL, OPT_ANNOTATE, OPT_DRY_RUN, OPT_MAPPING,
            OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR, OPT_REGION_DB,
            OPT_WAIT, OPT_VERB_ARG, OPT_SSL_KEY, OPT_SSL_CERT, OPT_SSL_CA,
-            OPT_ROLE, OPT_FORMAT, OPT_FORCE_HOST };
+            OPT_ROLE, OPT_FORMAT, OPT_FORCE_HOST, OPT_RUNDIR, OPT_OFFLINE,
+            OPT_CT_STATE };
     static const struct option base_options[] = {
         { "host", required_argument, NULL, OPT_HOST },
         { "bridge", required_argument, NULL, OPT_BRIDGE },
@@ -1105,6 +1019,9 @@ main(int argc, char *argv[])
         { "role", required_argument, NULL, OPT_ROLE },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "force-host", no_argument, NULL, OPT_FORCE_HOST },
+        { "rundir", required_argument, NULL, OPT_RUNDIR },
+        { "offline", no_argument, NULL, OPT_OFFLINE },
+        { "ct-state", required_argument, NULL, OPT_CT_STATE },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
     };
@@ -1147,6 +1064,23 @@ main(int argc, char *argv[])
         case OPT_ROLE: opt_role = optarg; break;
         case OPT_FORMAT: vw_options.format = optarg; break;
         case OPT_FORCE_HOST: opt_force_host = true; break;
+        case OPT_OFFLINE: tr_options.offline = true; break;
+        case OPT_CT_STATE: tr_options.ct_state = optarg; break;
+        case OPT_RUNDIR: {
+            const char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1]) {
+                fprintf(stderr, "vpcctl: --rundir=%s: expected HOST=DIR\n",
+                        optarg);
+                return 2;
+            }
+            char *host = xmemdup0(optarg, eq - optarg);
+            if (!shash_add_once(&tr_options.rundirs, host, eq + 1)) {
+                fprintf(stderr, "vpcctl: --rundir: %s given twice\n", host);
+                return 2;
+            }
+            free(host);
+            break;
+        }
         case OPT_SSL_KEY: ssl_key = optarg; break;
         case OPT_SSL_CERT: ssl_cert = optarg; break;
         case OPT_SSL_CA: stream_ssl_set_ca_cert_file(optarg, false); break;
@@ -1188,6 +1122,19 @@ main(int argc, char *argv[])
         usage();
         return 2;
     }
+    tr_options.host = opt_host;
+    tr_options.bridge = opt_bridge;
+    tr_options.db = opt_db;
+    tr_options.switch_target = opt_switch;
+    tr_options.appctl = opt_appctl;
+    tr_options.bindings = opt_bindings;
+    tr_options.n_bindings = opt_n_bindings;
+    tr_options.tunnel_port = opt_tunnel_port;
+    tr_options.uplink_port = opt_uplink_port;
+    tr_options.dx_port = opt_dx_port;
+    tr_options.vpn_port = opt_vpn_port;
+    tr_options.mapping = opt_mapping;
+    tr_options.format = vw_options.format;
     vw_options.region_db = opt_region_db;
     vw_options.region_db_timeout_ms = REGION_DB_TIMEOUT_MS;
     const struct command *cmd = find_command(argv[optind]);

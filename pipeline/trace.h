@@ -25,21 +25,50 @@
 
 struct ds;
 
-/* Turns "from eni-x to 10.0.2.7 [tcp|udp [dport N] [sport N] | icmp
- * [type N] | proto N] [ttl N]" or "from eni-x arp 10.0.1.1" into a
- * microflow for ofproto/trace on host 'cfg'.  Returns the microflow, or
- * NULL with a malloc'd message in '*error'. */
+/* Turns "from eni-x [src IP] to 10.0.2.7 [tcp|udp [dport N] [sport N] |
+ * icmp [type N] | proto N] [ttl N]", "from eni-x arp 10.0.1.1" or "from
+ * tunnel UNDERLAY-IP vni N src IP to IP ..." (a packet as it arrives from
+ * the host with that underlay address) or, on an edge, "from uplink src IP
+ * to IP ..." (from the internet) or "from vpn src IP to IP ..." (from the
+ * IPsec tunnel) into a microflow for ofproto/trace on
+ * host 'cfg'.  Returns the microflow, or NULL with a malloc'd message
+ * in '*error'. */
 char *pl_trace_microflow(const struct vpc_region *,
                          const struct pl_host_config *cfg, const char *spec,
                          char **error);
 
+/* The argument of ofproto/trace's --ct-next for conntrack state 'state'
+ * ("est,rpl"; NULL: "new"), in '*args' ("trk,est,rpl").  Returns NULL, or
+ * a malloc'd message naming the word that is not a state. */
+char *pl_trace_ct_args(const char *state, char **args);
+
+/* The host or edge with underlay address 'ip', or NULL. */
+const struct vpc_host *pl_trace_host_by_underlay(const struct vpc_region *,
+                                                 uint32_t ip);
+
+/* One table ofproto/trace went through. */
+struct pl_trace_step {
+    int table;
+    const char *stage;          /* Its stage label ("?" if none). */
+    const char *ref;            /* The intent of the flow, or NULL. */
+    bool no_match;              /* No flow matched: dropped there. */
+};
+
 /* What one ofproto/trace run ended with. */
 struct pl_trace_result {
+    struct pl_trace_step *steps;        /* Every table, in order. */
+    size_t n_steps;
     const char *last_stage;     /* Label of the last stage a flow matched. */
     const char *last_ref;       /* Intent of that flow, or NULL. */
     bool dropped;               /* The last flow dropped, or no match. */
     char *dp_actions;           /* "Datapath actions: ..." line. */
     char *tun_id, *tun_dst;     /* Last set_field to those, if any. */
+    char *final_flow;           /* The last "Final flow:", or NULL. */
+    int out_port;               /* The last "output:N" action, or -1. */
+    bool vpc_verify;            /* Some pass's datapath actions have
+                                 * vpc_verify. */
+    bool tunnel_failed;         /* "native tunnel routing failed": no
+                                 * underlay route or neighbor. */
 };
 
 /* Appends ofproto/trace output 'out' to 'ds' with each table line labelled
@@ -67,6 +96,8 @@ struct pl_trace_verdict {
     char *note;                 /* A line to print before the verdict, or
                                  * NULL (e.g. a mapping-cache miss). */
     char *loopback_flow;        /* LOOPBACK: the microflow to trace. */
+    const struct vpc_eni *eni;  /* ENCAPSULATED by vpc_encap: the ENI the
+                                 * mapping cache resolved. */
 };
 
 /* The verdict of trace 'tr' of microflow 'flow' on host 'cfg' of region
@@ -77,6 +108,15 @@ void pl_trace_verdict(const struct vpc_region *r,
                       const struct pl_trace_result *tr, bool after_loopback,
                       struct pl_trace_verdict *v);
 void pl_trace_verdict_destroy(struct pl_trace_verdict *);
+
+/* After trace 'tr' of microflow 'flow' ended ENCAPSULATED ('v'): the
+ * microflow of the packet as it arrives at the receiver, from the tunnel
+ * (ofport 'tunnel_ofport', outer addresses 'tun_src' -> 'tun_dst', v's
+ * VNI), the inner packet as the sender's flows (and vpc_encap) rewrote
+ * it. */
+char *pl_trace_arrival(const char *flow, const struct pl_trace_result *tr,
+                       const struct pl_trace_verdict *v, uint32_t tun_src,
+                       uint32_t tun_dst, int tunnel_ofport);
 
 /* The name of a verdict kind: "DROPPED", "FORWARDED", ... */
 const char *pl_verdict_kind_name(enum pl_verdict_kind);

@@ -2266,6 +2266,119 @@ test_trace_strict_numbers(void **state)
     vpc_region_destroy(r);
 }
 
+/* The trace grammar's start points beyond an ENI ("from tunnel", "src",
+ * "from uplink"), --ct-state, and the packet as it arrives at the next
+ * host: each a strict form whose errors name the word. */
+static void
+test_trace_start_points(void **state)
+{
+    struct vpc_region *r = load_example("web-tier");
+    struct pl_binding *b;
+    size_t nb = doc_order_bindings(r, "host-b", &b);
+    struct pl_host_config cfg = {
+        .host_id = "host-b", .bindings = b, .n_bindings = nb,
+        .tunnel_ofport = TUNNEL_PORT, .mapping = PL_MAP_FLOWS,
+    };
+    char *error;
+    char *flow = pl_trace_microflow(
+        r, &cfg, "from tunnel 192.168.100.1 vni 1010 src 10.10.1.10 to "
+        "10.10.2.10 tcp dport 8080", &error);
+    assert_non_null(flow);
+    /* The destination ENI's MAC, the router MAC as source. */
+    assert_non_null(strstr(flow, ",tun_id=1010,tun_src=192.168.100.1,"
+                           "tun_dst=192.168.100.2,dl_src=02:76:70:00:03:f2,"
+                           "dl_dst=02:00:00:10:02:0a,tcp,nw_src=10.10.1.10,"
+                           "nw_dst=10.10.2.10"));
+    free(flow);
+    flow = pl_trace_microflow(r, &cfg, "from eni-app-b src 10.10.2.99 to "
+                              "10.10.1.10 udp dport 53", &error);
+    assert_non_null(flow);
+    assert_non_null(strstr(flow, "nw_src=10.10.2.99,nw_dst=10.10.1.10"));
+    assert_non_null(strstr(flow, "udp_dst=53"));
+    free(flow);
+
+    static const struct { const char *spec, *want; } bad[] = {
+        { "from tunnel 192.168.100.1 vni 1010 to 10.10.2.10",
+          "expected 'from tunnel UNDERLAY-IP vni N src IP to IP" },
+        { "from tunnel 192.168.100 vni 1010 src 10.10.1.10 to 10.10.2.10",
+          "tunnel \"192.168.100\": not an IPv4 address" },
+        { "from tunnel 192.168.100.1 vni 16777216 src 10.10.1.10 to "
+          "10.10.2.10", "vni \"16777216\": not a VNI" },
+        { "from tunnel 192.168.100.1 vni 0x3f2 src 10.10.1.10 to "
+          "10.10.2.10", "vni \"0x3f2\": not a VNI" },
+        { "from tunnel 192.168.100.1 vni 7 src 10.10.1.10 to 10.10.2.10",
+          "vni 7: no VPC of the region has this VNI" },
+        { "from eni-app-b src to 10.10.1.10", "src \"to\": not an IPv4" },
+        { "from eni-app-b src 10.10.2.99", "expected 'to IP' after the "
+          "source" },
+        { "from eni-app-b to 10.10.1.10 icmp sport 5",
+          "dport and sport need tcp or udp" },
+        { "from uplink src 8.8.8.8 to 203.0.113.10",
+          "host-b is not an edge with an uplink port" },
+        { "from uplink 8.8.8.8 to 203.0.113.10",
+          "expected 'from uplink src IP to IP" },
+        { "from vpn src 172.16.0.5 to 10.10.2.10",
+          "host-b is not an edge with a VPN port" },
+        { "from vpn 172.16.0.5", "expected 'from vpn src IP to IP" },
+        { "from eni-web-a to 10.10.1.10", "eni-web-a is not plugged into "
+          "host host-b" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        error = NULL;
+        flow = pl_trace_microflow(r, &cfg, bad[i].spec, &error);
+        if (flow || !error || !strstr(error, bad[i].want)) {
+            print_error("%s: got flow %s, error %s; wanted %s\n",
+                        bad[i].spec, flow ? flow : "(none)",
+                        error ? error : "(none)", bad[i].want);
+        }
+        assert_null(flow);
+        assert_non_null(error);
+        assert_non_null(strstr(error, bad[i].want));
+        free(error);
+    }
+
+    char *ct;
+    assert_null(pl_trace_ct_args(NULL, &ct));
+    assert_string_equal(ct, "trk,new");
+    free(ct);
+    assert_null(pl_trace_ct_args("est,rpl", &ct));
+    assert_string_equal(ct, "trk,est,rpl");
+    free(ct);
+    error = pl_trace_ct_args("est,reply", &ct);
+    assert_non_null(error);
+    assert_non_null(strstr(error, "\"reply\""));
+    assert_null(ct);
+    free(error);
+    error = pl_trace_ct_args(",", &ct);
+    assert_non_null(error);
+    free(error);
+
+    /* Arriving at the next host: the tunnel fields, the sender's final
+     * packet without registers, metadata or its tunnel fields, L4 ports
+     * named for the protocol. */
+    struct pl_trace_result tr = {
+        .final_flow = "recirc_id=0x1,eth,tcp,reg0=0x1,tun_src=0.0.0.0,"
+                      "tun_dst=192.168.100.2,in_port=1,vlan_tci=0x0000,"
+                      "dl_src=02:76:70:00:03:f2,dl_dst=02:00:00:10:02:0a,"
+                      "nw_src=10.10.1.10,nw_dst=10.10.2.10,nw_tos=0,"
+                      "nw_ecn=0,nw_ttl=63,nw_frag=no,tp_src=40000,"
+                      "tp_dst=22,tcp_flags=0",
+    };
+    struct pl_trace_verdict v = { .vni = 1010 };
+    uint32_t a, bb;
+    assert_true(vpc_ip_parse("192.168.100.1", &a));
+    assert_true(vpc_ip_parse("192.168.100.2", &bb));
+    flow = pl_trace_arrival("in_port=1", &tr, &v, a, bb, 1000);
+    assert_string_equal(flow, "in_port=1000,tun_id=1010,"
+                        "tun_src=192.168.100.1,tun_dst=192.168.100.2,tcp,"
+                        "dl_src=02:76:70:00:03:f2,dl_dst=02:00:00:10:02:0a,"
+                        "nw_src=10.10.1.10,nw_dst=10.10.2.10,nw_tos=0,"
+                        "nw_ttl=63,tcp_src=40000,tcp_dst=22");
+    free(flow);
+    free(b);
+    vpc_region_destroy(r);
+}
+
 int
 main(void)
 {
@@ -2296,6 +2409,7 @@ main(void)
         cmocka_unit_test(test_cookies),
         cmocka_unit_test(test_cookies_many_rules),
         cmocka_unit_test(test_trace_strict_numbers),
+        cmocka_unit_test(test_trace_start_points),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
