@@ -471,7 +471,8 @@ prop["agent_change_ms_p50_of_p50"] = q(
     [st1[h]["region_db"]["change_ms_p50"] for h in aff_hosts if st1[h]], .5)
 prop["agent_change_ms_p50_of_p99"] = q(
     [st1[h]["region_db"]["change_ms_p99"] for h in aff_hosts if st1[h]], .5)
-affected = collections.Counter(h for r in rows for h in r["hosts"])
+affected = collections.Counter(h for r in rows for h in r["hosts"]
+                               if h in running)
 unaff = [h for h in hosts if h not in affected]
 d_upd = {h: after[h]["updates"] - before[h]["updates"] for h in hosts}
 tabs = collections.Counter()
