@@ -16,7 +16,9 @@
 # Parameters (environment): AGENTS (1000), ENIS (100000), HOSTS_PER_VPC
 # (10), RELAYS (AGENTS/250, at least 1), MEMBERS (3), CHANGES (200), RATES
 # ("2 5 10 20 40 80"), STEP_S (10), VPC_MAPPING (action), PORT_BASE (HTTP
-# ports PORT_BASE.., default 30000), BENCH_SCALE_TIMEOUT (s, 3600), KEEP
+# ports PORT_BASE.., default 30000), PROP_BUDGET_S (stop the propagation
+# phase after so many seconds, default none; "RATES=" skips the rate
+# steps), BENCH_SCALE_TIMEOUT (s, 3600), KEEP
 # (keep the logs).
 # Before starting it checks that the agents and servers fit in the memory
 # available (AGENT_MIB per agent, 10: an agent's private memory at 100,000
@@ -34,7 +36,7 @@ HOSTS_PER_VPC=${HOSTS_PER_VPC:-10}
 RELAYS=${RELAYS:-$(( AGENTS / 250 > 0 ? AGENTS / 250 : 1 ))}
 MEMBERS=${MEMBERS:-3}
 CHANGES=${CHANGES:-200}
-RATES=${RATES:-2 5 10 20 40 80}
+RATES=${RATES-2 5 10 20 40 80}
 STEP_S=${STEP_S:-10}
 PORT_BASE=${PORT_BASE:-30000}
 AGENT_MIB=${AGENT_MIB:-10}
@@ -151,10 +153,10 @@ for _ in $(seq 100); do [ -S "$D/regiond.sock" ] && break; sleep 0.1; done
 # The agents' command lines (the driver starts them).
 python3 - "$R" "$AGENTS" "$RELAYS" "$PORT_BASE" "$D" "$VPCD" "$MAPPING" \
     "$MEMBERS" "$CHANGES" "$HOSTS_PER_VPC" "$STEP_S" "$RATES" \
-    "$OUT/scale-$AGENTS-$ENIS.json" > "$D/config.json" <<'EOF' || { cleanup; exit 1; }
+    "$OUT/scale-$AGENTS-$ENIS.json" "${PROP_BUDGET_S:-0}" > "$D/config.json" <<'EOF' || { cleanup; exit 1; }
 import json, sys
 (region, n, relays, base, d, vpcd, mapping, members, changes, hpv, step_s,
- rates, out) = sys.argv[1:]
+ rates, out, budget) = sys.argv[1:]
 doc = json.load(open(region))
 hosts = [h["id"] for h in doc["hosts"]][:int(n)]
 cfg = {"region": region, "agents": {}, "agent_cmds": {},
@@ -167,7 +169,7 @@ cfg = {"region": region, "agents": {}, "agent_cmds": {},
        "restart_relays": "bash %s/restart-relays.sh" % d,
        "changes": int(changes), "hosts_per_vpc": int(hpv),
        "rates": [float(x) for x in rates.split()], "step_s": float(step_s),
-       "out": out}
+       "out": out, "prop_budget_s": float(budget)}
 for i, h in enumerate(hosts):
     port = int(base) + i
     pid = "%s/agents/%s.pid" % (d, h)

@@ -453,12 +453,40 @@ out["warmup_write_ms"] = round(w["api_ms"], 1)
 before = {h: counters(s) for h, s in statuses(hosts).items()}
 snap = cpu_snapshot()
 rows = []
+budget = cfgf.get("prop_budget_s") or 1e9
+t_prop = now()
 for i in range(cfgf["changes"]):
+    if now() - t_prop > budget:
+        log("propagation: budget of %d s spent after %d changes"
+            % (budget, len(rows)))
+        break
     r = one_write()
     settle([r])
+    with cond:
+        fs = [ack_time(h, r["cfg"]) for h in r["hosts"] if h in running]
+    fs = [t for t in fs if t is not None]
+    r["first_ack_ms"] = fs and (min(fs) - r["commit"]) * 1000
+    # One at a time: the next change once every host has acknowledged
+    # this one (today every host acknowledges every cfg).
+    t_all = wait_acks(hosts, r["cfg"], 120)
+    r["all_hosts_ack_ms"] = t_all and (t_all - r["commit"]) * 1000
     rows.append(r)
+    log("change %d %s: api %.0f ms, affected %d: first ack %s ms, last %s "
+        "ms; all hosts %s ms" % (i, r["kind"], r["api_ms"], r["n_affected"],
+                                 r["first_ack_ms"] and
+                                 round(r["first_ack_ms"]),
+                                 r["prop_ms"] and round(r["prop_ms"]),
+                                 r["all_hosts_ack_ms"] and
+                                 round(r["all_hosts_ack_ms"])))
     time.sleep(0.02)
 prop = summary(rows)
+prop["changes_asked"] = cfgf["changes"]
+prop["first_ack_p50_ms"] = q([r["first_ack_ms"] for r in rows
+                              if r["first_ack_ms"]], .5)
+prop["all_hosts_ack_p50_ms"] = q([r["all_hosts_ack_ms"] for r in rows
+                                  if r["all_hosts_ack_ms"]], .5)
+prop["all_hosts_ack_p99_ms"] = q([r["all_hosts_ack_ms"] for r in rows
+                                  if r["all_hosts_ack_ms"]], .99)
 prop["by_kind"] = {k: summary([r for r in rows if r["kind"] == k])
                    for k in sorted({r["kind"] for r in rows})}
 prop["cpu"] = cpu_since(snap)
@@ -487,6 +515,7 @@ prop["unaffected"] = {
 prop["affected_updates_per_change"] = round(
     sum(d_upd[h] for h in affected) / max(1, sum(affected.values())), 2)
 out["phases"]["propagation"] = prop
+json.dump(out, open(cfgf["out"], "w"), indent=1)    # Partial results.
 log("propagation: %s" % json.dumps({k: prop[k] for k in
                                      ("n", "p50_ms", "p99_ms", "max_ms")}))
 log("unaffected hosts: %s" % json.dumps(prop["unaffected"]))
@@ -522,6 +551,7 @@ for rate in cfgf["rates"]:
 ok = [s for s in steps if not s["lost"] and s["p99_ms"] is not None
       and s["p99_ms"] <= 100 and s["committed_per_s"] >= 0.8 *
       s["offered_per_s"]]
+json.dump(out, open(cfgf["out"], "w"), indent=1)
 out["phases"]["write_rate"] = {
     "steps": steps,
     "max_per_s_with_p99_under_100ms":
@@ -543,7 +573,8 @@ def reconnected(s):
             and r.get("cfg", -1) >= cfg_before)
 
 
-t_conn = wait_agents(reconnected, 120, "reconnect")
+t_conn = wait_agents(reconnected, cfgf.get("sync_timeout", 1200),
+                     "reconnect")
 rc = {"relays_restart_s": round(t_relays - t0, 2)}
 if t_conn is not None:
     rc["all_connected_in_sync_s"] = round(t_conn - t0, 2)
@@ -579,6 +610,9 @@ print("%-44s p50 %s  p99 %s  max %s ms  (n=%d, %s hosts each, lost %d)"
 for k, s in p["by_kind"].items():
     print("%-44s p50 %s  p99 %s  max %s ms  (n=%d)"
           % ("  " + k, s["p50_ms"], s["p99_ms"], s["max_ms"], s["n"]))
+print("%-44s first affected ack p50 %s ms; every host acked p50 %s, "
+      "p99 %s ms" % ("", p["first_ack_p50_ms"], p["all_hosts_ack_p50_ms"],
+                     p["all_hosts_ack_p99_ms"]))
 print("%-44s p50 %s ms, p99 %s ms (medians over the affected agents)"
       % ("  of which in the agent (vpcd change_ms)",
          p["agent_change_ms_p50_of_p50"], p["agent_change_ms_p50_of_p99"]))
@@ -590,7 +624,8 @@ for s in P["write_rate"]["steps"]:
     print("%-44s committed %5.1f/s  p50 %s  p99 %s ms  lost %d"
           % ("write rate %s/s" % s["offered_per_s"], s["committed_per_s"],
              s["p50_ms"], s["p99_ms"], s["lost"]))
-print("%-44s %s/s" % ("sustained rate with p99 <= 100 ms",
+print("%-44s %s/s" % ("sustained rate with p99 <= 100 ms" if steps
+                      else "write rate: not measured (RATES empty)",
                       P["write_rate"]["max_per_s_with_p99_under_100ms"]))
 print("%-44s relays %s s; all in sync %s s; a change after: %s s"
       % ("mass reconnect (relays restarted)", rc["relays_restart_s"],
