@@ -96,3 +96,14 @@ bench-validate: $(BENCH_VALIDATOR)
 .PHONY: bench-db
 bench-db: $(VPCCTL) $(VPCD) $(REGIOND)
 	bash bench/bench-db.sh
+
+# Fan-out to many hosts (issue 13): a Raft cluster, relays and AGENTS
+# simulated hosts (vpcd --no-switch) on the ENIS-ENI region: sync,
+# propagation p50/p99, updates to unaffected hosts, sustained write rate,
+# mass reconnect, CPU and memory (bench/bench-scale.sh,
+# bench/scale_driver.py; results in bench/out/scale-*.json).  AGENTS
+# (1000), ENIS (100000), HOSTS_PER_VPC (10), RELAYS, MEMBERS (3), CHANGES
+# (200).  Not part of 'make bench'.
+.PHONY: bench-scale
+bench-scale: $(VPCCTL) $(VPCD) $(REGIOND)
+	bash bench/bench-scale.sh

@@ -14,9 +14,11 @@
 #include <unistd.h>
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
+#include "simap.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -102,6 +104,135 @@ vpcd_refresh_bindings(struct vpcd *d)
     d->n_bindings = n;
     d->ports = ports;
     return true;
+}
+
+/* --no-switch: binds every ENI that document 'doc' (or, if NULL, 'text')
+ * places on this host, as a real host's ports would be, without OVSDB.
+ * An ENI keeps its ofport for as long as it stays on the host; a new one
+ * takes the lowest free ofport.  The first document numbers the host's
+ * ENIs 1, 2, ... in document order and then the tunnel (and on an edge the
+ * uplink, Direct Connect and VPN ports), as 'vpcctl compile' does without
+ * a switch (docs/vpcctl.md), so that both compile the same flows.
+ * Returns true if the bindings changed. */
+static bool
+vpcd_no_switch_bind(struct vpcd *d, const char *text, const struct json *doc)
+{
+    struct json *parsed = NULL;
+    if (!doc) {
+        parsed = text ? json_from_string(text) : NULL;
+        doc = parsed;
+    }
+    if (!doc || doc->type != JSON_OBJECT) {
+        json_destroy(parsed);
+        return false;           /* Invalid: vpcd_state_build_doc() says why. */
+    }
+
+    /* The ENIs placed here, in document order; whether this is an edge. */
+    const struct json *enis = shash_find_data(json_object(doc), "enis");
+    const struct json *edges = shash_find_data(json_object(doc), "edges");
+    const char **ids = NULL;
+    size_t n_ids = 0, allocated = 0;
+    for (size_t i = 0; enis && enis->type == JSON_ARRAY
+                       && i < json_array(enis)->n; i++) {
+        const struct json *e = json_array(enis)->elems[i];
+        const struct json *id = e->type == JSON_OBJECT
+                                ? shash_find_data(json_object(e), "id") : NULL;
+        const struct json *host = e->type == JSON_OBJECT
+                                  ? shash_find_data(json_object(e), "host")
+                                  : NULL;
+        if (id && id->type == JSON_STRING && host
+            && host->type == JSON_STRING
+            && !strcmp(json_string(host), d->host)) {
+            if (n_ids >= allocated) {
+                ids = x2nrealloc(ids, &allocated, sizeof *ids);
+            }
+            ids[n_ids++] = json_string(id);
+        }
+    }
+    bool is_edge = false;
+    for (size_t i = 0; edges && edges->type == JSON_ARRAY
+                       && i < json_array(edges)->n; i++) {
+        const struct json *e = json_array(edges)->elems[i];
+        const struct json *id = e->type == JSON_OBJECT
+                                ? shash_find_data(json_object(e), "id") : NULL;
+        is_edge |= (id && id->type == JSON_STRING
+                    && !strcmp(json_string(id), d->host));
+    }
+
+    /* The ofports taken: kept ENIs' and the fixed ports. */
+    if (!d->no_switch_ports) {
+        d->no_switch_ports = xmalloc(sizeof *d->no_switch_ports);
+        simap_init(d->no_switch_ports);
+    }
+    struct simap *old = d->no_switch_ports;
+    int fixed[] = { d->ports.tunnel, d->ports.uplink, d->ports.dx,
+                    d->ports.vpn };
+    size_t max = n_ids + ARRAY_SIZE(fixed) + 1;
+    for (size_t i = 0; i < n_ids; i++) {
+        max = MAX(max, simap_get(old, ids[i]) + 1);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(fixed); i++) {
+        max = MAX(max, (size_t) MAX(fixed[i], 0) + 1);
+    }
+    bool *used = xcalloc(max + 1, sizeof *used);
+    for (size_t i = 0; i < n_ids; i++) {
+        used[simap_get(old, ids[i])] = true;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(fixed); i++) {
+        used[MAX(fixed[i], 0)] = true;
+    }
+    used[0] = true;
+
+    struct simap *now = xmalloc(sizeof *now);
+    simap_init(now);
+    size_t next = 1;
+    for (size_t i = 0; i < n_ids; i++) {
+        unsigned int ofport = simap_get(old, ids[i]);
+        if (!ofport) {
+            while (used[next]) {
+                next++;
+            }
+            ofport = next;
+            used[next] = true;
+        }
+        simap_put(now, ids[i], ofport);
+    }
+    size_t n_fixed = is_edge ? ARRAY_SIZE(fixed) : 1;
+    for (size_t i = 0; i < n_fixed; i++) {
+        if (fixed[i] <= 0) {
+            while (used[next]) {
+                next++;
+            }
+            fixed[i] = next;
+            used[next] = true;
+        }
+    }
+    free(used);
+
+    bool changed = (!simap_equal(old, now) || fixed[0] != d->ports.tunnel
+                    || fixed[1] != d->ports.uplink || fixed[2] != d->ports.dx
+                    || fixed[3] != d->ports.vpn);
+    if (changed) {
+        sw_bindings_free(d->bindings, d->n_bindings);
+        d->bindings = xcalloc(n_ids + 1, sizeof *d->bindings);
+        for (size_t i = 0; i < n_ids; i++) {
+            d->bindings[i] = (struct pl_binding) {
+                .eni_id = xstrdup(ids[i]),
+                .ofport = simap_get(now, ids[i]),
+            };
+        }
+        d->n_bindings = n_ids;
+        d->ports = (struct sw_ovs_ports) {
+            .tunnel = fixed[0], .uplink = fixed[1], .dx = fixed[2],
+            .vpn = fixed[3],
+        };
+    }
+    simap_destroy(old);
+    free(old);
+    d->no_switch_ports = now;
+    free(ids);
+    json_destroy(parsed);
+    return changed;
 }
 
 static void
@@ -418,6 +549,20 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
     VPCD_TIMED(d, PERSIST, persist_error = vpcd_save(d));
 
     d->phase_ms[VPCD_PHASE_CACHE] = 0;
+    if (d->no_switch) {
+        /* No switch: the flows and entries stay in memory (and in
+         * --record's file); no bundle, no vpcmap command. */
+        long long int start = time_usec();
+        int err = d->record_file ? vpcd_record(d) : 0;
+        if (err) {
+            error = xasprintf("%s: cannot record version %"PRIu64" (%s)",
+                              d->record_file, d->version,
+                              ovs_strerror(err));
+        }
+        d->phase_ms[VPCD_PHASE_FLOWS] = (time_usec() - start) / 1000.0;
+        vpcd_state_destroy(old);
+        goto installed;
+    }
     if (d->mapping == PL_MAP_ACTION) {
         VPCD_TIMED(d, CACHE, error = vpcd_sync_cache(d));
         if (error) {
@@ -449,6 +594,7 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
     d->phase_ms[VPCD_PHASE_FLOWS] = (time_usec() - flows_start) / 1000.0;
     vpcd_state_destroy(old);
 
+installed:
     d->in_sync = !error;
     *installed = !error;
     if (error) {
@@ -519,7 +665,9 @@ vpcd_apply_text__(struct vpcd *d, const char *text, const struct json *doc,
 {
     long long int start = time_usec();
     bool rebound;
-    VPCD_TIMED(d, BINDINGS, rebound = vpcd_refresh_bindings(d));
+    VPCD_TIMED(d, BINDINGS, rebound = (d->no_switch
+                                       ? vpcd_no_switch_bind(d, text, doc)
+                                       : vpcd_refresh_bindings(d)));
     if (rebound || !d->desired || !d->in_sync) {
         stages = NULL;          /* Compile everything. */
     }
@@ -615,9 +763,19 @@ vpcd_adopt_entries(struct vpcd *d, struct json *doc, struct vpc_region *r,
     d->persisted = false;
     char *persist_error = vpcd_save(d);
 
-    char *error = d->mapping == PL_MAP_ACTION ? vpcd_sync_cache(d) : NULL;
-    if (error) {
-        d->errors[VPCD_ERR_CACHE]++;
+    char *error = NULL;
+    if (d->no_switch) {
+        int err = d->record_file ? vpcd_record(d) : 0;
+        if (err) {
+            error = xasprintf("%s: cannot record version %"PRIu64" (%s)",
+                              d->record_file, d->version,
+                              ovs_strerror(err));
+        }
+    } else if (d->mapping == PL_MAP_ACTION) {
+        error = vpcd_sync_cache(d);
+        if (error) {
+            d->errors[VPCD_ERR_CACHE]++;
+        }
     }
     d->in_sync = !error;
     if (error) {
@@ -875,7 +1033,7 @@ vpcd_audit(struct vpcd *d)
     if (vpcd_file_changed(d)) {
         vpcd_load_file(d, d->intents_file, "file");
     }
-    if (vpcd_refresh_bindings(d)) {
+    if (!d->no_switch && vpcd_refresh_bindings(d)) {
         vpcd_recompile(d, "port bindings changed");
     }
     if (!d->desired) {
@@ -891,6 +1049,17 @@ vpcd_audit(struct vpcd *d)
             VLOG_INFO("persisted version %"PRIu64" in %s", d->version,
                       d->state_file);
         }
+    }
+
+    if (d->no_switch) {
+        if (!d->in_sync && d->record_file && !vpcd_record(d)) {
+            VLOG_INFO("in sync with version %"PRIu64" (recorded)",
+                      d->version);
+            d->applies++;
+            d->applied_at = time(NULL);
+            d->in_sync = true;
+        }
+        return;                 /* No switch to audit. */
     }
 
     bool repaired = false;
@@ -973,6 +1142,8 @@ vpcd_status_json(const struct vpcd *d)
     json_object_put(o, "version", json_integer_create(d->version));
     json_object_put(o, "in_sync", json_boolean_create(vpcd_in_sync(d)));
     json_object_put(o, "persisted", json_boolean_create(d->persisted));
+    json_object_put(o, "switch", json_string_create(d->no_switch
+                                                    ? "none" : "ovs"));
     struct json *errors = json_object_create();
     for (int i = 0; i < VPCD_N_ERRORS; i++) {
         json_object_put(errors, error_kinds[i],
@@ -1085,6 +1256,9 @@ metrics_text(struct vpcd *d)
         d->flowlog_metrics(d, &ds);
     }
 
+    if (d->no_switch) {
+        return ds_steal_cstr(&ds);      /* No switch counters. */
+    }
     uint64_t drops[PL_N_STAGES];
     char *error = sw_stage_drops(d->switch_target, drops);
     if (!error) {
@@ -1196,9 +1370,68 @@ vpcd_desired_flows(const struct vpcd *d)
     return ds_steal_cstr(&ds);
 }
 
+int
+vpcd_record(const struct vpcd *d)
+{
+    if (!d->record_file || !d->desired) {
+        return 0;
+    }
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    ds_put_format(&ds, "# vpcd --no-switch: host %s, version %"PRIu64", %"
+                  PRIuSIZE" flows, %"PRIuSIZE" cache entries\n# ofports:",
+                  d->host, d->version, hmap_count(&d->desired->flows.flows),
+                  d->desired->n_entries);
+    for (size_t i = 0; i < d->n_bindings; i++) {
+        ds_put_format(&ds, " %s=%d", d->bindings[i].eni_id,
+                      d->bindings[i].ofport);
+    }
+    ds_put_format(&ds, "; tunnel=%d", d->ports.tunnel);
+    if (d->ports.uplink) {
+        ds_put_format(&ds, " uplink=%d dx=%d vpn=%d", d->ports.uplink,
+                      d->ports.dx, d->ports.vpn);
+    }
+    ds_put_char(&ds, '\n');
+    char *flows = vpcd_desired_flows(d);
+    ds_put_cstr(&ds, flows);
+    free(flows);
+    ds_put_cstr(&ds, "# mapping cache\n");
+    for (size_t i = 0; i < d->desired->n_entries; i++) {
+        const struct pl_mapping_entry *e = &d->desired->entries[i];
+        char ip[16], ul[16];
+        vpc_ip_format(e->ip, ip);
+        vpc_ip_format(e->underlay, ul);
+        ds_put_format(&ds, "vni=%"PRIu32" %s -> %s mac="ETH_ADDR_FMT"\n",
+                      e->vni, ip, ul, ETH_ADDR_ARGS(e->mac));
+    }
+
+    char *tmp = xasprintf("%s.tmp", d->record_file);
+    int error = 0;
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        error = errno;
+    } else {
+        if (fwrite(ds_cstr(&ds), 1, ds.length, f) != ds.length) {
+            error = errno ? errno : EIO;
+        }
+        if (fclose(f) && !error) {
+            error = errno;
+        }
+        if (!error && rename(tmp, d->record_file)) {
+            error = errno;
+        }
+    }
+    free(tmp);
+    ds_destroy(&ds);
+    return error;
+}
+
 void
 vpcd_destroy(struct vpcd *d)
 {
+    if (d->no_switch_ports) {
+        simap_destroy(d->no_switch_ports);
+        free(d->no_switch_ports);
+    }
     vpcd_state_destroy(d->desired);
     sw_flowset_destroy(d->flowset);
     free(d->loaded);

@@ -49,6 +49,7 @@ enum vpcd_phase {
     VPCD_N_PHASES
 };
 
+struct simap;
 struct vpcd {
     /* Configuration. */
     const char *host;
@@ -60,6 +61,17 @@ struct vpcd {
     int http_port;
     char *db, *switch_target, *vswitchd_ctl, *unixctl_path;
     enum pl_mapping_mode mapping;
+
+    /* --no-switch: a simulated host (docs/vpcd.md, "Without a switch").
+     * Everything up to the compiled flows and cache entries runs as on a
+     * real host; nothing is said to ovs-vswitchd (no OVSDB, OpenFlow or
+     * unixctl connection to it): the ENIs placed on this host are bound
+     * to ofports numbered by vpcd ('no_switch_ports'), and an install
+     * keeps the flows and entries in memory, and writes them to
+     * 'record_file' (--record) if set. */
+    bool no_switch;
+    const char *record_file;
+    struct simap *no_switch_ports;     /* ENI id -> ofport. */
 
     /* Event loop (daemon/vpcd.c). */
     struct event_base *base;
@@ -190,6 +202,11 @@ char *vpcd_adopt_entries(struct vpcd *, struct json *doc,
                          struct vpc_region *r,
                          struct pl_mapping_entry *entries, size_t n,
                          const char *origin);
+
+/* With --no-switch: writes the desired flows and cache entries to
+ * d->record_file (atomically: a temporary file renamed over it).  Returns 0
+ * or an errno value. */
+int vpcd_record(const struct vpcd *);
 
 char *vpcd_status_json(const struct vpcd *);
 char *vpcd_desired_flows(const struct vpcd *);

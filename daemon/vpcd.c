@@ -427,6 +427,17 @@ usage(void)
            "  --switch=TARGET      OpenFlow target (default "
            "unix:$OVS_RUNDIR/BR.mgmt)\n"
            "  --vswitchd-ctl=PATH  ovs-vswitchd's control socket\n"
+           "  --no-switch          simulate the host: follow, validate, "
+           "compile and acknowledge\n"
+           "                       as usual, but keep the flows and cache "
+           "entries in memory\n"
+           "                       (no OVSDB, OpenFlow or unixctl "
+           "connection to OVS; the\n"
+           "                       host's ENIs take ofports 1, 2, ...; "
+           "no flow logs)\n"
+           "  --record=FILE        with --no-switch: write the flows and "
+           "cache entries of\n"
+           "                       each version to FILE\n"
            "  --force-host         change the switch even if it is another "
            "host's (Open_vSwitch\n"
            "                       external_ids:vpc-host), and make it "
@@ -470,7 +481,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         OPT_HTTP_TIMEOUT, OPT_OVS_TIMEOUT, OPT_REGION_DB, OPT_SSL_KEY,
         OPT_SSL_CERT, OPT_SSL_CA, OPT_BOOTSTRAP_CA_CERT,
         OPT_VERIFY_INCREMENTAL,
-        OPT_FORCE_HOST, OPT_REGION_DB_PROBE,
+        OPT_FORCE_HOST, OPT_REGION_DB_PROBE, OPT_NO_SWITCH, OPT_RECORD,
         FLOWLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
@@ -500,6 +511,8 @@ parse_options(int argc, char *argv[], struct vpcd *d)
           OPT_BOOTSTRAP_CA_CERT },
         { "verify-incremental", no_argument, NULL, OPT_VERIFY_INCREMENTAL },
         { "force-host", no_argument, NULL, OPT_FORCE_HOST },
+        { "no-switch", no_argument, NULL, OPT_NO_SWITCH },
+        { "record", required_argument, NULL, OPT_RECORD },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         FLOWLOG_LONG_OPTIONS,
@@ -575,6 +588,8 @@ parse_options(int argc, char *argv[], struct vpcd *d)
             break;
         case OPT_VERIFY_INCREMENTAL: d->verify_incremental = true; break;
         case OPT_FORCE_HOST: force_host = true; break;
+        case OPT_NO_SWITCH: d->no_switch = true; break;
+        case OPT_RECORD: d->record_file = optarg; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         case 'V': vpc_print_version("vpcd"); exit(EXIT_SUCCESS);
         FLOWLOG_OPTION_HANDLERS
@@ -586,6 +601,11 @@ parse_options(int argc, char *argv[], struct vpcd *d)
     }
     if (!d->host) {
         ovs_fatal(0, "--host is required (try --help)");
+    }
+    if (d->record_file && !d->no_switch) {
+        ovs_fatal(0, "--record=%s: only with --no-switch (a host with a "
+                  "switch: ovs-ofctl dump-flows, vpcd/dump-flows)",
+                  d->record_file);
     }
     /* For ssl: remotes of --region-db; set before the IDL connects (in
      * vpcd_follow_start()).  Both at once, so that OpenSSL never checks a
@@ -641,8 +661,10 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         d->db = sw_default_db();
     }
     /* Nothing changes the switch unless it is --host's (switch/switch.h,
-     * sw_set_host()). */
-    sw_set_host(d->db, d->host, force_host);
+     * sw_set_host()); with --no-switch nothing is said to a switch. */
+    if (!d->no_switch) {
+        sw_set_host(d->db, d->host, force_host);
+    }
     if (!d->switch_target) {
         d->switch_target = sw_default_switch(d->bridge);
     }
@@ -698,11 +720,14 @@ main(int argc, char *argv[])
     struct timeval tv = { 0, VPCD_TICK_MS * 1000 };
     event_add(d.tick, &tv);
 
-    vpcd_flowlog_start(&d);
+    if (!d.no_switch) {
+        vpcd_flowlog_start(&d);     /* IPFIX from ovs-vswitchd. */
+    }
 
     daemonize_complete();
-    VLOG_INFO("vpcd for host %s (mapping %s) started", d.host,
-              d.mapping == PL_MAP_ACTION ? "action" : "flows");
+    VLOG_INFO("vpcd for host %s (mapping %s%s) started", d.host,
+              d.mapping == PL_MAP_ACTION ? "action" : "flows",
+              d.no_switch ? ", no switch: simulated" : "");
 
     /* With --region-db the database is the durable state: follow it, and
      * import the watched file into it. */
