@@ -21,6 +21,7 @@
 #include "simap.h"
 #include "timeval.h"
 #include "util.h"
+#include "translator/version.h"
 
 VLOG_DEFINE_THIS_MODULE(vpcd_agent);
 
@@ -1240,14 +1241,23 @@ metrics_text(struct vpcd *d)
     metric(&ds, "vpcd_cache_entries_desired", "gauge",
            "Mapping-cache entries of this host.",
            d->desired ? d->desired->n_entries : 0);
-    ds_put_format(&ds, "# HELP vpcd_apply_latency_ms Validate + compile + "
-                  "install time.\n# TYPE vpcd_apply_latency_ms summary\n"
-                  "vpcd_apply_latency_ms{quantile=\"0.5\"} %.3f\n"
-                  "vpcd_apply_latency_ms{quantile=\"0.99\"} %.3f\n"
-                  "vpcd_apply_latency_ms_sum %.3f\n"
-                  "vpcd_apply_latency_ms_count %"PRIu64"\n",
-                  latency_quantile(d, 0.5), latency_quantile(d, 0.99),
-                  d->latency_sum, d->n_latencies);
+    /* Prometheus' base unit of time is the second (the latencies are kept
+     * in milliseconds, as /v1/status reports them). */
+    ds_put_format(&ds, "# HELP vpcd_apply_latency_seconds Validate + "
+                  "compile + install time.\n"
+                  "# TYPE vpcd_apply_latency_seconds summary\n"
+                  "vpcd_apply_latency_seconds{quantile=\"0.5\"} %.6f\n"
+                  "vpcd_apply_latency_seconds{quantile=\"0.99\"} %.6f\n"
+                  "vpcd_apply_latency_seconds_sum %.6f\n"
+                  "vpcd_apply_latency_seconds_count %"PRIu64"\n",
+                  latency_quantile(d, 0.5) / 1000.0,
+                  latency_quantile(d, 0.99) / 1000.0,
+                  d->latency_sum / 1000.0, d->n_latencies);
+    ds_put_format(&ds, "# HELP vpcd_build_info The version of ovs-vpc and "
+                  "of Open vSwitch vpcd was built from.\n"
+                  "# TYPE vpcd_build_info gauge\n"
+                  "vpcd_build_info{version=\"%s\",ovs_version=\"%s\"} 1\n",
+                  VPC_VERSION, PACKAGE_VERSION);
 
     if (d->follow_hooks) {
         d->follow_hooks->metrics(d, &ds);
@@ -1291,6 +1301,16 @@ metrics_text(struct vpcd *d)
     return ds_steal_cstr(&ds);
 }
 
+const char *
+vpcd_http_allow(const char *path)
+{
+    return (!strcmp(path, "/v1/intents") ? "GET, PUT"
+            : !strcmp(path, "/v1/validate") ? "POST"
+            : (!strcmp(path, "/v1/status") || !strcmp(path, "/metrics")
+               || !strcmp(path, "/healthz")) ? "GET"
+            : NULL);
+}
+
 int
 vpcd_http(struct vpcd *d, const char *method, const char *path,
           const char *body, const char **content_type, char **out)
@@ -1299,7 +1319,17 @@ vpcd_http(struct vpcd *d, const char *method, const char *path,
     bool post = !strcmp(method, "POST");
 
     *content_type = "application/json";
-    if (!strcmp(path, "/v1/intents")) {
+    if (!strcmp(path, "/healthz")) {
+        /* Liveness only: the daemon's loop is running.  No work, no OVS
+         * exchange; whether the switch is in sync is /v1/status's. */
+        if (!get) {
+            *out = error_json("use GET");
+            return 405;
+        }
+        *out = xasprintf("{\"status\": \"ok\", \"version\": \"%s\"}",
+                         VPC_VERSION);
+        return 200;
+    } else if (!strcmp(path, "/v1/intents")) {
         if (put && d->intents_file) {
             /* One source at a time: the file's next change or a SIGHUP
              * would silently undo what a PUT installed (docs/vpcd.md). */
@@ -1349,7 +1379,7 @@ vpcd_http(struct vpcd *d, const char *method, const char *path,
         return 200;
     }
     *out = error_json("no such resource (try /v1/intents, /v1/validate, "
-                      "/v1/status, /metrics)");
+                      "/v1/status, /metrics, /healthz)");
     return 404;
 }
 

@@ -193,6 +193,10 @@ void vpcd_audit(struct vpcd *);
 int vpcd_http(struct vpcd *, const char *method, const char *path,
               const char *body, const char **content_type, char **out);
 
+/* The methods 'path' of the HTTP API answers, as the value of a 405's Allow
+ * header ("GET, PUT"), or NULL if there is no such resource. */
+const char *vpcd_http_allow(const char *path);
+
 /* Replaces the desired state's document, region and cache entries (sorted)
  * by 'doc', 'r' and 'entries' (all taken), keeping its flows, which the
  * caller knows are unchanged (daemon/follow.c: a change that touches only

@@ -214,8 +214,12 @@ http_start(struct vpcd *d)
     evhttp_set_max_headers_size(d->http, HTTP_MAX_HEADERS);
     evhttp_set_max_body_size(d->http, http_limits.max_body);
     evhttp_set_timeout(d->http, http_limits.timeout);
+    /* DELETE, PATCH and OPTIONS reach http_cb() too, only to be refused
+     * with a 405 that names the methods allowed (libevent's own 405 would
+     * have no Allow header). */
     evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT
-                               | EVHTTP_REQ_POST);
+                               | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE
+                               | EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
     evhttp_set_gencb(d->http, http_cb, d);
     evhttp_set_bevcb(d->http, http_new_conn, NULL);
     if (!evhttp_bind_listener(d->http, http_limits.listener)) {
@@ -280,6 +284,13 @@ http_cb(struct evhttp_request *req, void *d_)
     free(out);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       type);
+    const char *allow = status == 405 ? vpcd_http_allow(path ? path : "")
+                        : NULL;
+    if (allow) {
+        /* RFC 9110: a 405 names the methods the resource supports. */
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+                          allow);
+    }
     const char *reason = (status == 200 ? "OK" : status == 202 ? "Accepted"
                           : status == 400 ? "Bad Request"
                           : status == 404 ? "Not Found"

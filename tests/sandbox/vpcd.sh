@@ -202,6 +202,24 @@ vpcd_http host-a GET /metrics >/dev/null
 expect "/metrics: vpcd_applies_total" '^vpcd_applies_total [1-9]' <<<"$VPCD_BODY"
 expect "/metrics: vpcd_stage_drops_total of sg_in" '^vpcd_stage_drops_total\{stage="sg_in"\} [0-9]+$' <<<"$VPCD_BODY"
 expect "/metrics: vpcd_in_sync 1" '^vpcd_in_sync 1$' <<<"$VPCD_BODY"
+version=$(sed -n 's/^#define VPC_VERSION "\(.*\)"$/\1/p' "$TOP/translator/version.h")
+expect "/metrics: vpcd_build_info{version=\"$version\",ovs_version=...} 1" \
+    "^vpcd_build_info\\{version=\"$version\",ovs_version=\"[^\"]+\"\\} 1\$" <<<"$VPCD_BODY"
+expect "/metrics: the apply latency in seconds" '^vpcd_apply_latency_seconds_count [1-9]' <<<"$VPCD_BODY"
+vpcd_http host-a GET /healthz >/dev/null
+[ "$VPCD_STATUS" = 200 ] && jq -e '.status == "ok"' <<<"$VPCD_BODY" >/dev/null \
+    && pass "GET /healthz: 200 {\"status\": \"ok\"}" \
+    || fail "GET /healthz: $VPCD_STATUS $VPCD_BODY"
+# allow_of METHOD PATH: the Allow header of a request vpcd refuses (405).
+allow_of() {
+    vpcd_nsexec host-a curl -s -m 5 -o /dev/null -D - -X "$1" \
+        "http://127.0.0.1:${VPCD_PORT[host-a]}$2" | tr -d '\r' \
+        | awk 'tolower($1) == "allow:" { $1 = ""; print substr($0, 2) }'
+}
+allow_of DELETE /v1/intents | expect "405 on /v1/intents: Allow: GET, PUT" '^GET, PUT$'
+allow_of GET /v1/validate | expect "405 on /v1/validate: Allow: POST" '^POST$'
+allow_of PUT /metrics | expect "405 on /metrics: Allow: GET" '^GET$'
+allow_of POST /healthz | expect "405 on /healthz: Allow: GET" '^GET$'
 
 if [ "$VPC_MAPPING" = action ]; then
     echo "Mapping cache flushed behind vpcd's back"

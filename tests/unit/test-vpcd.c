@@ -32,6 +32,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "translator/version.h"
 #include "daemon/agent.h"
 #include "daemon/state.h"
 #include "pipeline/pipeline.h"
@@ -861,6 +862,10 @@ test_http_offline(void **state OVS_UNUSED)
     assert_non_null(strstr(out, "# TYPE vpcd_rejected_total counter\n"));
     /* The switch is unreachable: no stage drops. */
     assert_null(strstr(out, "vpcd_stage_drops_total"));
+    assert_non_null(strstr(out, "\nvpcd_build_info{version=\""
+                            VPC_VERSION "\","));
+    assert_non_null(strstr(out, "\nvpcd_apply_latency_seconds_count "));
+    assert_null(strstr(out, "_ms"));    /* Prometheus units: seconds. */
     free(out);
 
     /* Unknown paths and wrong methods. */
@@ -879,6 +884,23 @@ test_http_offline(void **state OVS_UNUSED)
     out = http(&d, "GET", "/v1/validate", "", 405);
     free(out);
     out = http(&d, "PUT", "/v1/validate", text, 405);
+    free(out);
+    out = http(&d, "PUT", "/healthz", text, 405);
+    free(out);
+    /* The Allow header of each 405 (daemon/vpcd.c adds it). */
+    assert_string_equal(vpcd_http_allow("/v1/intents"), "GET, PUT");
+    assert_string_equal(vpcd_http_allow("/v1/validate"), "POST");
+    assert_string_equal(vpcd_http_allow("/v1/status"), "GET");
+    assert_string_equal(vpcd_http_allow("/metrics"), "GET");
+    assert_string_equal(vpcd_http_allow("/healthz"), "GET");
+    assert_null(vpcd_http_allow("/v1/nope"));
+
+    /* The health endpoint: 200 whatever the switch's state. */
+    out = http(&d, "GET", "/healthz", "", 200);
+    struct json *health = parse_object(out);
+    assert_string_equal(json_string(shash_find_data(json_object(health),
+                                                    "status")), "ok");
+    json_destroy(health);
     free(out);
     assert_int_equal(d.version, 1);     /* None of those changed anything. */
 
