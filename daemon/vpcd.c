@@ -459,7 +459,7 @@ usage(void)
            "  -h, --help           this help\n"
            "  -V, --version        ovs-vpc's and Open vSwitch's versions\n\n"
            "HTTP: PUT/GET /v1/intents, POST /v1/validate, GET /v1/status, "
-           "GET /metrics\n"
+           "GET /metrics, GET /healthz\n"
            "ovs-appctl -t vpcd: vpcd/status, vpcd/reload, vpcd/dump-flows, "
            "exit\n", ovs_dbdir(), VPC_OVS_TIMEOUT_MS);
     daemon_usage();
