@@ -16,13 +16,14 @@ $(BUILD)/obj/daemon/follow.o: $(RDB_IDL_H)
 all: $(VPCD)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: vpcctl, vpcd, the systemd
-# unit, the schema and the docs.  make install-ovs: the (patched) Open
+# unit, the schema, the docs and the man pages (man/, written by hand).  make install-ovs: the (patched) Open
 # vSwitch this tree builds, through its own 'make install'.
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 SBINDIR = $(PREFIX)/sbin
 DOCDIR = $(PREFIX)/share/doc/ovs-vpc
 DATADIR = $(PREFIX)/share/ovs-vpc
+MANDIR = $(PREFIX)/share/man
 UNITDIR ?= /lib/systemd/system
 
 .PHONY: install install-ovs
@@ -38,6 +39,7 @@ install: $(VPCCTL) $(VPCD)
 	install -m 644 README.md NEWS docs/*.md $(DESTDIR)$(DOCDIR)/
 	install -m 644 schema/region.schema.json $(DESTDIR)$(DATADIR)/
 	cp -r examples $(DESTDIR)$(DATADIR)/
+	install -D -m 644 -t $(DESTDIR)$(MANDIR)/man8 man/vpcctl.8 man/vpcd.8
 
 install-ovs: $(OVS_STAMP)
 	$(MAKE) -C $(OVS_SRC) install DESTDIR=$(abspath $(DESTDIR))

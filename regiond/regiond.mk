@@ -26,6 +26,7 @@ REGIOND_SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
 install-regiond: $(REGIOND) $(RDB_SCHEMA)
 	install -D -m 755 $(REGIOND) $(DESTDIR)$(SBINDIR)/vpc-regiond
 	install -D -m 644 $(RDB_SCHEMA) $(DESTDIR)$(DATADIR)/region.ovsschema
+	install -D -m 644 -t $(DESTDIR)$(MANDIR)/man8 man/vpc-regiond.8
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)/etc/default
 	$(REGIOND_SUBST) scripts/vpc-regiondb-ctl \
 		> $(DESTDIR)$(SBINDIR)/vpc-regiondb-ctl

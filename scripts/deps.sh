@@ -16,6 +16,7 @@ PKGS=(
   strongswan-charon strongswan-swanctl libcharon-extra-plugins
   ovn-central
   graphviz python3-jsonschema
+  groff-base man-db
 )
 if [ "${1:-}" = --bench ]; then
   PKGS=(gnuplot-nox)

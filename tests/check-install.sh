@@ -69,6 +69,36 @@ for p in usr/bin/vpcctl usr/sbin/vpcd usr/sbin/vpc-regiond; do
         echo "  FAIL ${p##*/} --version (exit $rc): $out"; fails=$((fails + 1))
     fi
 done
+# Man pages: installed, rendered by groff without a warning, and naming
+# every option and command the program's --help lists (so that they cannot
+# silently fall behind it).
+for m in vpcctl:usr/bin vpcd:usr/sbin vpc-regiond:usr/sbin; do
+    p=${m%%:*} page=$D/usr/share/man/man8/${m%%:*}.8
+    if [ ! -f "$page" ]; then
+        echo "  FAIL missing /usr/share/man/man8/$p.8"; fails=$((fails + 1)); continue
+    fi
+    echo "  ok   installed /usr/share/man/man8/$p.8"
+    if command -v groff >/dev/null; then
+        if out=$(groff -man -Tutf8 -ww -z "$page" 2>&1) && [ -z "$out" ]; then
+            echo "  ok   groff -man renders $p(8) without warnings"
+        else
+            echo "  FAIL groff -man $p.8: $out"; fails=$((fails + 1))
+        fi
+    else
+        echo "  skip groff not found (scripts/deps.sh: groff-base): $p(8) not rendered"
+    fi
+    # The page's words, with roff's escapes of '-' undone.
+    text=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$page")
+    missing=
+    for w in $("$D/${m#*:}/$p" --help | grep -Eo -- '--[a-z][a-z-]*' | sort -u) \
+             $([ "$p" = vpcctl ] && "$D/usr/bin/vpcctl" --help \
+                 | awk '/^Commands:/ { c = 1; next } /^describe kinds/ { c = 0 }
+                        c && /^  [a-z]/ { print $1 }'); do
+        grep -qF -- "$w" <<<"$text" || missing="$missing $w"
+    done
+    [ -z "$missing" ] && echo "  ok   $p(8) names every option and command of $p --help" \
+        || { echo "  FAIL $p(8) does not name:$missing"; fails=$((fails + 1)); }
+done
 ovsdb=$TOP/build/ovs/ovsdb/ovsdb-tool
 "$ovsdb" create "$D/region.db" "$D/usr/share/ovs-vpc/region.ovsschema" \
     && echo "  ok   ovsdb-tool creates a region database from the installed schema" \
