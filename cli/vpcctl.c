@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "backends/ovn-export.h"
+#include "command-line.h"
 #include "switch/switch.h"
 #include "backends/vpn-config.h"
 #include "cli/trace.h"
@@ -894,6 +895,19 @@ find_command(const char *name)
     return NULL;
 }
 
+/* Prints every command and object-level verb, one a line (for the bash
+ * completion, cli/vpcctl.bash). */
+static void
+print_commands(void)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+        printf("%s\n", commands[i].name);
+    }
+    for (size_t i = 0; rdb_verbs[i].name; i++) {
+        printf("%s\n", rdb_verbs[i].name);
+    }
+}
+
 static void
 usage(void)
 {
@@ -965,6 +979,10 @@ usage(void)
            "another host's\n"
            "                       (Open_vSwitch external_ids:vpc-host), "
            "and make it --host's\n"
+           "  --commands, --options  print the commands, or the long "
+           "options (--NAME=ARG\n"
+           "                       if it takes one), one a line (for "
+           "shell completion)\n"
            "  -h, --help           this help\n"
            "  -V, --version        ovs-vpc's and Open vSwitch's versions\n"
            "\nExit status: 0 success, 1 invalid input or failure, 2 usage.\n");
@@ -995,7 +1013,7 @@ main(int argc, char *argv[])
            OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR, OPT_REGION_DB,
            OPT_WAIT, OPT_VERB_ARG, OPT_SSL_KEY, OPT_SSL_CERT, OPT_SSL_CA,
             OPT_ROLE, OPT_FORMAT, OPT_FORCE_HOST, OPT_RUNDIR, OPT_OFFLINE,
-            OPT_CT_STATE };
+            OPT_CT_STATE, OPT_COMMANDS, OPT_OPTIONS };
     static const struct option base_options[] = {
         { "host", required_argument, NULL, OPT_HOST },
         { "bridge", required_argument, NULL, OPT_BRIDGE },
@@ -1022,6 +1040,8 @@ main(int argc, char *argv[])
         { "rundir", required_argument, NULL, OPT_RUNDIR },
         { "offline", no_argument, NULL, OPT_OFFLINE },
         { "ct-state", required_argument, NULL, OPT_CT_STATE },
+        { "commands", no_argument, NULL, OPT_COMMANDS },
+        { "options", no_argument, NULL, OPT_OPTIONS },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
     };
@@ -1109,6 +1129,8 @@ main(int argc, char *argv[])
                 return 2;
             }
             break;
+        case OPT_COMMANDS: print_commands(); return 0;
+        case OPT_OPTIONS: ovs_cmdl_print_options(long_options); return 0;
         case 'h': usage(); return 0;
         case 'V': vpc_print_version("vpcctl"); return 0;
         default: fprintf(stderr, "try 'vpcctl --help'\n"); return 2;

@@ -24,6 +24,7 @@ SBINDIR = $(PREFIX)/sbin
 DOCDIR = $(PREFIX)/share/doc/ovs-vpc
 DATADIR = $(PREFIX)/share/ovs-vpc
 MANDIR = $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 UNITDIR ?= /lib/systemd/system
 
 .PHONY: install install-ovs
@@ -40,6 +41,8 @@ install: $(VPCCTL) $(VPCD)
 	install -m 644 schema/region.schema.json $(DESTDIR)$(DATADIR)/
 	cp -r examples $(DESTDIR)$(DATADIR)/
 	install -D -m 644 -t $(DESTDIR)$(MANDIR)/man8 man/vpcctl.8 man/vpcd.8
+	install -D -m 644 cli/vpcctl.bash \
+		$(DESTDIR)$(BASHCOMPDIR)/vpcctl
 
 install-ovs: $(OVS_STAMP)
 	$(MAKE) -C $(OVS_SRC) install DESTDIR=$(abspath $(DESTDIR))

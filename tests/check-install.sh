@@ -14,7 +14,8 @@ for f in usr/bin/vpcctl usr/sbin/vpcd lib/systemd/system/ovs-vpcd.service \
          usr/sbin/vpc-regiondb-ctl lib/systemd/system/ovs-vpc-regiondb@.service \
          lib/systemd/system/ovs-vpc-regiondb-relay@.service \
          lib/systemd/system/ovs-vpc-regiond.service \
-         etc/default/ovs-vpc-regiondb.example usr/share/doc/ovs-vpc/deploy.md; do
+         etc/default/ovs-vpc-regiondb.example usr/share/doc/ovs-vpc/deploy.md \
+         usr/share/bash-completion/completions/vpcctl; do
     if [ -e "$D/$f" ]; then echo "  ok   installed /$f"; else echo "  FAIL missing /$f"; fails=$((fails + 1)); fi
 done
 grep -q '^ExecStart=/usr/sbin/vpcd ' "$D/lib/systemd/system/ovs-vpcd.service" \
@@ -69,6 +70,14 @@ for p in usr/bin/vpcctl usr/sbin/vpcd usr/sbin/vpc-regiond; do
         echo "  FAIL ${p##*/} --version (exit $rc): $out"; fails=$((fails + 1))
     fi
 done
+# The installed completion, sourced into bash with the installed vpcctl,
+# completes a command (tests/check-completion.sh tests the rest).
+out=$(PATH=$D/usr/bin:/usr/bin:/bin bash -c '
+    . "$1/usr/share/bash-completion/completions/vpcctl" || exit 1
+    COMP_WORDS=(vpcctl valid); COMP_CWORD=1; _vpcctl vpcctl valid vpcctl
+    echo "${COMPREPLY[*]}"' bash "$D" 2>&1)
+[ "$out" = validate ] && echo "  ok   the installed completion completes 'vpcctl valid' to validate" \
+    || { echo "  FAIL installed completion: '$out'"; fails=$((fails + 1)); }
 # Man pages: installed, rendered by groff without a warning, and naming
 # every option and command the program's --help lists (so that they cannot
 # silently fall behind it).

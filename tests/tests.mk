@@ -16,9 +16,9 @@ SANDBOX_TESTS := $(filter-out tests/sandbox/helpers.sh,$(sort $(wildcard tests/s
 NETNS_TESTS := $(filter-out tests/netns/lab.sh,$(sort $(wildcard tests/netns/*.sh)))
 
 .PHONY: check check-sandbox check-netns check-examples check-install \
-	check-harness check-docs
+	check-harness check-docs check-completion
 check: check-unit check-harness check-examples check-docs check-install \
-		check-fuzz check-sandbox check-netns
+		check-completion check-fuzz check-sandbox check-netns
 	@echo "make check: all test layers passed"
 
 # Every example validates; every invalid example fails with the messages its
@@ -30,6 +30,10 @@ check-examples: $(VPCCTL)
 # 'make docs' rewrites it.
 check-docs: $(VPCCTL)
 	@bash tests/check-docs.sh
+
+# vpcctl's bash completion, sourced into bash.
+check-completion: $(VPCCTL)
+	@bash tests/check-completion.sh
 
 .PHONY: docs
 docs: $(VPCCTL)
