@@ -28,6 +28,8 @@ import socket
 import sys
 import threading
 import time
+
+import ovsdb_stream
 import urllib.request
 
 region, host, n_changes, api_sock, db_sock, vpcd_url = sys.argv[1:7]
@@ -74,58 +76,27 @@ state = {"ack": -1}
 
 
 def monitor():
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(db_sock)
-    req = {"id": "mon", "method": "monitor",
-           "params": ["OVS_VPC_Region", None,
-                      {"Region": {"columns": ["cfg"]},
-                       "Host_Status": {"columns": ["host", "applied_cfg"]}}]}
-    s.sendall(json.dumps(req).encode())
-    dec = json.JSONDecoder()
-    buf = ""
     hs_host = {}
-    while True:
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            return
-        t = now()
-        buf += chunk.decode()
-        while True:
-            buf = buf.lstrip()
-            if not buf:
-                break
-            try:
-                msg, end = dec.raw_decode(buf)
-            except ValueError:
-                break
-            buf = buf[end:]
-            if msg.get("method") == "echo":
-                s.sendall(json.dumps({"id": msg["id"], "result":
-                                      msg["params"], "error": None}).encode())
-                continue
-            upd = msg.get("result") if msg.get("id") == "mon" else (
-                msg["params"][1] if msg.get("method") == "update" else None)
-            if not upd:
-                continue
-            with cond:
-                for uuid, rc in upd.get("Region", {}).items():
-                    new = rc.get("new")
-                    if new and "cfg" in new:
-                        region_seen.setdefault(new["cfg"], t)
-                for uuid, rc in upd.get("Host_Status", {}).items():
-                    new = rc.get("new")
-                    if not new:
-                        continue
-                    if "host" in new:
-                        hs_host[uuid] = new["host"]
-                    if hs_host.get(uuid) == host and "applied_cfg" in new:
-                        a = new["applied_cfg"]
-                        if a > state["ack"]:
-                            for c in range(max(state["ack"] + 1, a - 1000),
-                                           a + 1):
-                                ack_seen.setdefault(c, t)
-                            state["ack"] = a
-                cond.notify_all()
+    for t, upd in ovsdb_stream.region_updates(db_sock, now):
+        with cond:
+            for uuid, rc in upd.get("Region", {}).items():
+                new = rc.get("new")
+                if new and "cfg" in new:
+                    region_seen.setdefault(new["cfg"], t)
+            for uuid, rc in upd.get("Host_Status", {}).items():
+                new = rc.get("new")
+                if not new:
+                    continue
+                if "host" in new:
+                    hs_host[uuid] = new["host"]
+                if hs_host.get(uuid) == host and "applied_cfg" in new:
+                    a = new["applied_cfg"]
+                    if a > state["ack"]:
+                        for c in range(max(state["ack"] + 1, a - 1000),
+                                       a + 1):
+                            ack_seen.setdefault(c, t)
+                        state["ack"] = a
+            cond.notify_all()
 
 
 threading.Thread(target=monitor, daemon=True).start()

@@ -43,6 +43,8 @@ import sys
 import threading
 import time
 
+import ovsdb_stream
+
 cfgf = json.load(open(sys.argv[1]))
 now = time.monotonic
 TICK = os.sysconf("SC_CLK_TCK")
@@ -134,60 +136,29 @@ state = {"cfg": 0}
 
 
 def monitor(sock_path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(sock_path)
-    req = {"id": "mon", "method": "monitor",
-           "params": ["OVS_VPC_Region", None,
-                      {"Region": {"columns": ["cfg"]},
-                       "Host_Status": {"columns": ["host", "applied_cfg"]}}]}
-    s.sendall(json.dumps(req).encode())
-    dec = json.JSONDecoder()
-    buf = ""
     hs_host = {}
-    while True:
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            return
-        t = now()
-        buf += chunk.decode()
-        while True:
-            buf = buf.lstrip()
-            if not buf:
-                break
-            try:
-                msg, end = dec.raw_decode(buf)
-            except ValueError:
-                break
-            buf = buf[end:]
-            if msg.get("method") == "echo":
-                s.sendall(json.dumps({"id": msg["id"], "result":
-                                      msg["params"], "error": None}).encode())
-                continue
-            upd = msg.get("result") if msg.get("id") == "mon" else (
-                msg["params"][1] if msg.get("method") == "update" else None)
-            if not upd:
-                continue
-            with cond:
-                for rc in upd.get("Region", {}).values():
-                    new = rc.get("new")
-                    if new and "cfg" in new:
-                        region_seen.setdefault(new["cfg"], t)
-                        state["cfg"] = max(state["cfg"], new["cfg"])
-                for uuid, rc in upd.get("Host_Status", {}).items():
-                    new = rc.get("new")
-                    if not new:
-                        continue
-                    if "host" in new:
-                        hs_host[uuid] = new["host"]
-                    h = hs_host.get(uuid)
-                    if h and "applied_cfg" in new:
-                        a = new["applied_cfg"]
-                        a = a if isinstance(a, int) else -1
-                        cfgs, times = acks[h]
-                        if not cfgs or a > cfgs[-1]:
-                            cfgs.append(a)
-                            times.append(t)
-                cond.notify_all()
+    for t, upd in ovsdb_stream.region_updates(sock_path, now):
+        with cond:
+            for rc in upd.get("Region", {}).values():
+                new = rc.get("new")
+                if new and "cfg" in new:
+                    region_seen.setdefault(new["cfg"], t)
+                    state["cfg"] = max(state["cfg"], new["cfg"])
+            for uuid, rc in upd.get("Host_Status", {}).items():
+                new = rc.get("new")
+                if not new:
+                    continue
+                if "host" in new:
+                    hs_host[uuid] = new["host"]
+                h = hs_host.get(uuid)
+                if h and "applied_cfg" in new:
+                    a = new["applied_cfg"]
+                    a = a if isinstance(a, int) else -1
+                    cfgs, times = acks[h]
+                    if not cfgs or a > cfgs[-1]:
+                        cfgs.append(a)
+                        times.append(t)
+            cond.notify_all()
 
 
 def ack_time(h, c):
