@@ -17,6 +17,7 @@ PKGS=(
   ovn-central
   graphviz python3-jsonschema
   groff-base man-db
+  busybox isc-dhcp-client bind9-dnsutils
 )
 if [ "${1:-}" = --bench ]; then
   PKGS=(gnuplot-nox)
