@@ -386,6 +386,14 @@ void vpc_prefix_format(const struct vpc_prefix *, char buf[24]);
 void vpc_ip_format(uint32_t ip, char buf[16]);
 /* The same, malloc'd: the caller frees it. */
 char *vpc_ip_to_string(uint32_t ip);
+
+/* Names (translator/names.c).  The default DHCP domain of 'vpc' (AWS:
+ * "ec2.internal" in us-east-1, "REGION.compute.internal" elsewhere, the
+ * region read from the availability zone of the VPC's first subnet that
+ * has one), and the private hostname of ENI 'e' ("ip-10-0-1-5.DOMAIN").
+ * Both malloc'd. */
+char *vpc_default_domain(const struct vpc_region *, const struct vpc_vpc *);
+char *vpc_eni_hostname(const struct vpc_region *, const struct vpc_eni *);
 char *vpc_prefix_to_string(const struct vpc_prefix *);
 
 /* The virtual router's address in 'subnet' (first usable, network + 1).

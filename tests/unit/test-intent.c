@@ -1671,6 +1671,39 @@ test_router_ip_mac(void **state)
 }
 
 static void
+test_names(void **state OVS_UNUSED)
+{
+    struct vpc_vpc vpcs[2] = { { .id = "vpc-a" }, { .id = "vpc-b" } };
+    struct vpc_subnet subnets[3] = {
+        { .id = "subnet-x", .vpc = &vpcs[1], .availability_zone = "" },
+        { .id = "subnet-b", .vpc = &vpcs[1],
+          .availability_zone = "eu-west-1b" },
+        { .id = "subnet-a", .vpc = &vpcs[0],
+          .availability_zone = "us-east-1a" },
+    };
+    struct vpc_region r = { .vpcs = vpcs, .n_vpcs = 2,
+                            .subnets = subnets, .n_subnets = 3 };
+    char *s;
+
+    s = vpc_default_domain(&r, &vpcs[0]);
+    assert_string_equal(s, "ec2.internal");
+    free(s);
+    s = vpc_default_domain(&r, &vpcs[1]);
+    assert_string_equal(s, "eu-west-1.compute.internal");
+    free(s);
+    r.n_subnets = 1;            /* No subnet names a zone. */
+    s = vpc_default_domain(&r, &vpcs[1]);
+    assert_string_equal(s, "ec2.internal");
+    free(s);
+
+    r.n_subnets = 3;
+    struct vpc_eni e = { .subnet = &subnets[1], .ip = 0x0a000105 };
+    s = vpc_eni_hostname(&r, &e);
+    assert_string_equal(s, "ip-10-0-1-5.eu-west-1.compute.internal");
+    free(s);
+}
+
+static void
 test_id_hash(void **state)
 {
     static const char *const ids[] = {
@@ -1880,6 +1913,7 @@ main(void)
         cmocka_unit_test(test_prefix_mask_format),
         cmocka_unit_test(test_router_ip_mac),
         cmocka_unit_test(test_id_hash),
+        cmocka_unit_test(test_names),
         cmocka_unit_test(test_target_kind_name),
         cmocka_unit_test(test_schema_matches_kinds),
         cmocka_unit_test(test_gateway_kind_names),
