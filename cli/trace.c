@@ -614,6 +614,8 @@ tr_switch_open(const struct vpc_region *r, const struct vpc_host *h,
             s->cfg.dx_ofport = first && o->dx_port ? o->dx_port : ports.dx;
             s->cfg.vpn_ofport = (first && o->vpn_port ? o->vpn_port
                                  : ports.vpn);
+            s->cfg.metadata_ofport = ports.metadata;
+            s->cfg.metadata_mac = ports.metadata_mac;
         }
     }
     if (!error && s->cfg.tunnel_ofport <= 0) {

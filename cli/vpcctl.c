@@ -163,6 +163,8 @@ host_config(struct pl_host_config *cfg, bool need_db,
                                              : ports.uplink;
         cfg->dx_ofport = opt_dx_port ? opt_dx_port : ports.dx;
         cfg->vpn_ofport = opt_vpn_port ? opt_vpn_port : ports.vpn;
+        cfg->metadata_ofport = ports.metadata;
+        cfg->metadata_mac = ports.metadata_mac;
         if (opt_tunnel_port < 0) {
             cfg->tunnel_ofport = ports.tunnel;
         }

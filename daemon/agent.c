@@ -96,6 +96,8 @@ vpcd_refresh_bindings(struct vpcd *d)
     }
     if (ports.tunnel == d->ports.tunnel && ports.uplink == d->ports.uplink
         && ports.dx == d->ports.dx && ports.vpn == d->ports.vpn
+        && ports.metadata == d->ports.metadata
+        && eth_addr_equals(ports.metadata_mac, d->ports.metadata_mac)
         && bindings_equal(b, n, d->bindings, d->n_bindings)) {
         sw_bindings_free(b, n);
         return false;
@@ -247,6 +249,8 @@ vpcd_host_config(const struct vpcd *d, struct pl_host_config *cfg)
         .uplink_ofport = d->ports.uplink,
         .dx_ofport = d->ports.dx,
         .vpn_ofport = d->ports.vpn,
+        .metadata_ofport = d->ports.metadata,
+        .metadata_mac = d->ports.metadata_mac,
         .mapping = d->mapping,
     };
 }

@@ -1112,6 +1112,8 @@ follow_try_remote_enis(struct vpcd *d, int64_t cfg)
         .uplink_ofport = d->ports.uplink,
         .dx_ofport = d->ports.dx,
         .vpn_ofport = d->ports.vpn,
+        .metadata_ofport = d->ports.metadata,
+        .metadata_mac = d->ports.metadata_mac,
         .mapping = d->mapping,
     };
     struct pl_mapping_entry *entries;

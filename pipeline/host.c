@@ -178,6 +178,11 @@ build_classify(struct host_ctx *c)
                               "goto_table:%d", l->ofport, s->vpc->vni,
                               subnet_num(s), rtb_num(s), NEXT(CLASSIFY)));
     }
+    if (c->cfg->metadata_ofport > 0) {
+        pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, "metadata service",
+                    xasprintf("in_port=%d", c->cfg->metadata_ofport),
+                    xasprintf("goto_table:%d", GOTO(CLASSIFY, SVC_RETURN)));
+    }
     if (c->cfg->tunnel_ofport > 0) {
         pl_flow_add(c->fs, PL_CLASSIFY, PL_PRIO_ENTRY, "tunnel",
                     xasprintf("in_port=%d", c->cfg->tunnel_ofport),
@@ -279,6 +284,103 @@ build_vrouter(struct host_ctx *c)
                 xstrdup("ip,nw_dst=255.255.255.255"), xstrdup("drop"));
     pl_flow_addf(c->fs, PL_VROUTER, PL_PRIO_MISS, "pipeline", "ip",
                  "goto_table:%d", NEXT(VROUTER));
+}
+
+/* ------------------------------------------------------ instance metadata */
+
+/* Whether local ENI 'l' reaches the metadata service: the host has a
+ * service port, the ENI's endpoint is enabled and its ofport has a service
+ * address. */
+static bool
+md_served(const struct host_ctx *c, const struct local_eni *l)
+{
+    return (c->cfg->metadata_ofport > 0 && l->eni->http_endpoint_enabled
+            && pl_md_service_addr(l->ofport));
+}
+
+/* Table metadata:
+ *   ENTRY    per served ENI: ARP request for 169.254.169.254: reply with
+ *            the router MAC; TCP to 169.254.169.254:80: to the service
+ *            port, the source address replaced by the ENI's service
+ *            address.
+ *   DEFAULT  any other IPv4 to 169.254.169.254: drop (link-local, never
+ *            routed; an ENI whose endpoint is disabled gets no answer).
+ *   MISS     continue to vrouter. */
+static void
+build_metadata(struct host_ctx *c)
+{
+    char md[16];
+    vpc_ip_format(PL_MD_ADDR, md);
+    for (size_t i = 0; i < c->n_locals; i++) {
+        const struct local_eni *l = &c->locals[i];
+        if (!md_served(c, l)) {
+            continue;
+        }
+        struct eth_addr rmac = pl_router_mac(l->eni->subnet->vpc);
+        char *sa = vpc_ip_to_string(pl_md_service_addr(l->ofport));
+        char *ref = xasprintf("%s metadata", l->eni->id);
+        pl_flow_add(c->fs, PL_METADATA, PL_PRIO_ENTRY, ref,
+                    xasprintf(REG_SRC_PORT"=%d,arp,arp_op=1,arp_tpa=%s",
+                              l->ofport, md),
+                    pl_arp_reply_actions(rmac, "IN_PORT"));
+        pl_flow_add(c->fs, PL_METADATA, PL_PRIO_ENTRY, ref,
+                    xasprintf(REG_SRC_PORT"=%d,tcp,nw_dst=%s,tp_dst=%d",
+                              l->ofport, md, PL_MD_PORT),
+                    xasprintf("set_field:"ETH_ADDR_FMT"->eth_src,"
+                              "set_field:"ETH_ADDR_FMT"->eth_dst,"
+                              "set_field:%s->ip_src,output:%d",
+                              ETH_ADDR_ARGS((struct eth_addr)
+                                            PL_MD_SVC_MAC),
+                              ETH_ADDR_ARGS(c->cfg->metadata_mac), sa,
+                              c->cfg->metadata_ofport));
+        free(ref);
+        free(sa);
+    }
+    pl_flow_add(c->fs, PL_METADATA, PL_PRIO_DEFAULT, "pipeline",
+                xasprintf("ip,nw_dst=%s", md), xstrdup("drop"));
+    pl_flow_addf(c->fs, PL_METADATA, PL_PRIO_MISS, "pipeline", "",
+                 "goto_table:%d", NEXT(METADATA));
+}
+
+/* Table svc_return, for packets from the metadata service port only
+ * (classify sends nothing else here):
+ *   ENTRY  per served ENI: ARP request for its service address: reply
+ *          with PL_MD_SVC_MAC; TCP from 169.254.169.254:80 to it: the
+ *          ENI's IP as destination, router MAC to ENI MAC, out its port.
+ *   MISS   drop. */
+static void
+build_svc_return(struct host_ctx *c)
+{
+    int svc = c->cfg->metadata_ofport;
+    char md[16];
+    vpc_ip_format(PL_MD_ADDR, md);
+    for (size_t i = 0; svc > 0 && i < c->n_locals; i++) {
+        const struct local_eni *l = &c->locals[i];
+        if (!md_served(c, l)) {
+            continue;
+        }
+        const struct vpc_eni *e = l->eni;
+        struct eth_addr rmac = pl_router_mac(e->subnet->vpc);
+        char *sa = vpc_ip_to_string(pl_md_service_addr(l->ofport));
+        char *ip = vpc_ip_to_string(e->ip);
+        char *ref = xasprintf("%s metadata", e->id);
+        pl_flow_add(c->fs, PL_SVC_RETURN, PL_PRIO_ENTRY, ref,
+                    xasprintf("in_port=%d,arp,arp_op=1,arp_tpa=%s", svc, sa),
+                    pl_arp_reply_actions((struct eth_addr) PL_MD_SVC_MAC,
+                                         "IN_PORT"));
+        pl_flow_add(c->fs, PL_SVC_RETURN, PL_PRIO_ENTRY, ref,
+                    xasprintf("in_port=%d,tcp,nw_src=%s,tp_src=%d,nw_dst=%s",
+                              svc, md, PL_MD_PORT, sa),
+                    xasprintf("set_field:"ETH_ADDR_FMT"->eth_src,"
+                              "set_field:"ETH_ADDR_FMT"->eth_dst,"
+                              "set_field:%s->ip_dst,output:%d",
+                              ETH_ADDR_ARGS(rmac), ETH_ADDR_ARGS(e->mac), ip,
+                              l->ofport));
+        free(ref);
+        free(ip);
+        free(sa);
+    }
+    pl_flow_add_miss_drop(c->fs, PL_SVC_RETURN);
 }
 
 /* ------------------------------------------------------------ network ACLs */
@@ -1048,7 +1150,8 @@ host_ctx_init(struct host_ctx *c, const struct vpc_region *r,
             continue;           /* Bound to a port, but not ours (now). */
         }
         if (b->ofport <= 0 || b->ofport > 0xfeff
-            || b->ofport == cfg->tunnel_ofport) {
+            || b->ofport == cfg->tunnel_ofport
+            || b->ofport == cfg->metadata_ofport) {
             return xasprintf("%s: ofport %d cannot carry an ENI", b->eni_id,
                              b->ofport);
         }
@@ -1169,7 +1272,9 @@ build_rx(struct host_ctx *c)
 
 static void (*const host_builders[PL_N_STAGES])(struct host_ctx *) = {
     [PL_CLASSIFY] = build_classify,
+    [PL_SVC_RETURN] = build_svc_return,
     [PL_PORT_SEC] = build_port_security,
+    [PL_METADATA] = build_metadata,
     [PL_VROUTER] = build_vrouter,
     [PL_NACL_OUT] = build_nacl_out,
     [PL_SG_OUT_CT] = build_sg_out_ct,

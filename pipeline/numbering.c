@@ -16,6 +16,24 @@ pl_router_mac(const struct vpc_vpc *vpc)
         (vpc->vni >> 16) & 0xff, (vpc->vni >> 8) & 0xff, vpc->vni & 0xff } };
 }
 
+/* The metadata service MAC is no VPC's router MAC (VNIs end at
+ * VPC_VNI_MAX). */
+BUILD_ASSERT_DECL(VPC_VNI_MAX < 0xfffffe);
+
+uint32_t
+pl_md_service_addr(int ofport)
+{
+    return (ofport > 0 && ofport <= PL_MD_MAX_OFPORT
+            ? PL_MD_SVC_BASE + ofport : 0);
+}
+
+int
+pl_md_service_ofport(uint32_t ip)
+{
+    uint32_t off = ip - PL_MD_SVC_BASE;
+    return off > 0 && off <= PL_MD_MAX_OFPORT ? off : 0;
+}
+
 /* FNV-1a, folded so that 0 never comes out (0 means "unset" in registers). */
 uint32_t
 pl_id_hash(const char *id)

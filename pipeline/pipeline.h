@@ -169,11 +169,37 @@ struct pl_host_config {
     int tunnel_ofport;                  /* The bridge's Geneve port. */
     enum pl_mapping_mode mapping;
 
+    /* The metadata service port (Interface external_ids:vpc-service=
+     * metadata), 0 if none, and its MAC (docs/vpcd.md, "Instance
+     * metadata").  Hosts only. */
+    int metadata_ofport;
+    struct eth_addr metadata_mac;
+
     /* Edges only (Interface external_ids:vpc-edge-port=uplink|dx|vpn). */
     int uplink_ofport;                  /* Toward the internet. */
     int dx_ofport;                      /* Direct Connect trunk. */
     int vpn_ofport;                     /* To the IPsec endpoint (VPN). */
 };
+
+/* Instance metadata (docs/vpcd.md, "Instance metadata").  A VM asks
+ * PL_MD_ADDR:PL_MD_PORT; the metadata stage sends the request to the
+ * metadata service port with the source replaced by the ENI's service
+ * address, PL_MD_SVC_BASE + its ofport (ofports 1 to PL_MD_MAX_OFPORT),
+ * which is how the service knows which ENI asked; svc_return undoes it on
+ * the reply.  The service port's kernel side holds PL_MD_ADDR and routes
+ * PL_MD_SVC_BASE/17 to it; svc_return answers its ARP requests for service
+ * addresses with PL_MD_SVC_MAC.  Addresses in host byte order. */
+#define PL_MD_ADDR 0xa9fea9feu          /* 169.254.169.254 */
+#define PL_MD_PORT 80
+#define PL_MD_SVC_BASE 0xa9fe8000u      /* 169.254.128.0 */
+#define PL_MD_SVC_PLEN 17
+#define PL_MD_MAX_OFPORT 32767
+#define PL_MD_SVC_MAC ETH_ADDR_C(02,76,70,ff,ff,fe)
+
+/* The service address of the ENI on 'ofport', or 0 if that ofport has
+ * none; and the ofport of service address 'ip', or 0. */
+uint32_t pl_md_service_addr(int ofport);
+int pl_md_service_ofport(uint32_t ip);
 
 /* Compiles the flows of host 'cfg->host_id' into 'flows' (initialized by
  * the caller).  Returns NULL on success, otherwise a malloc'd message (an

@@ -173,6 +173,12 @@ def columns_of(model, defname):
             vals = [model.deref(v) for v in prop["properties"].values()]
             vtypes = {json.dumps(atom_type(model, d, p, field))
                       for d, p in vals}
+            if all("enum" in p for d, p in vals):
+                # Enumerations (metadata_options): the union of their
+                # values; the translator checks each key's own.
+                union = sorted({v for d, p in vals for v in p["enum"]})
+                vtypes = {json.dumps({"type": "string",
+                                      "enum": ["set", union]})}
             if len(vtypes) != 1:
                 fail("field %s: object values of different types" % field)
             keys = sorted(prop["properties"])
@@ -535,6 +541,15 @@ def check(model, db):
                         % (where, sorted(prop["properties"])))
                 for k, v in prop["properties"].items():
                     d, p = model.deref(v)
+                    if "enum" in p and all(
+                            "enum" in model.deref(o)[1]
+                            for o in prop["properties"].values()):
+                        # Enumerations share the union of their values.
+                        if not set(p["enum"]) <= set(
+                                enum_values(c["value"])):
+                            err("%s[%s]: must allow %s"
+                                % (where, k, sorted(p["enum"])))
+                        continue
                     check_atom("%s[%s]" % (where, k), c["value"], d, p, k)
                 continue
             want = (1, 1) if field in required else (0, 1)

@@ -727,7 +727,8 @@ sw_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
 
     struct json *op = json_from_string(
         "{\"op\": \"select\", \"table\": \"Interface\", \"where\": [],"
-        " \"columns\": [\"name\", \"ofport\", \"type\", \"external_ids\"]}");
+        " \"columns\": [\"name\", \"ofport\", \"type\", \"external_ids\","
+        " \"mac_in_use\"]}");
     struct jsonrpc_msg *reply;
     char *err = sw_ovsdb_transact(db, json_array_create_2(
                                        json_string_create("Open_vSwitch"), op),
@@ -761,7 +762,24 @@ sw_ovsdb_read_bindings(const char *db, struct pl_binding **bindings,
         }
         const struct json *eni = ids ? map_get(ids, "vpc-eni-id") : NULL;
         const struct json *edge = ids ? map_get(ids, "vpc-edge-port") : NULL;
-        if (edge && edge->type == JSON_STRING
+        const struct json *svc = ids ? map_get(ids, "vpc-service") : NULL;
+        const struct json *mac = shash_find_data(json_object(row),
+                                                 "mac_in_use");
+        if (svc && svc->type == JSON_STRING
+            && !strcmp(json_string(svc), "metadata")) {
+            struct eth_addr ea;
+            if (ports->metadata) {
+                err = xasprintf("%s: more than one interface with "
+                                "external_ids:vpc-service=metadata", db);
+                goto out;
+            }
+            if (!mac || mac->type != JSON_STRING
+                || !eth_addr_from_string(json_string(mac), &ea)) {
+                continue;       /* Not up yet: no MAC. */
+            }
+            ports->metadata = json_integer(ofport);
+            ports->metadata_mac = ea;
+        } else if (edge && edge->type == JSON_STRING
             && !strcmp(json_string(edge), "uplink")) {
             ports->uplink = json_integer(ofport);
         } else if (edge && edge->type == JSON_STRING

@@ -29,6 +29,8 @@
 struct sw_ovs_ports {
     int tunnel;                 /* The Geneve interface. */
     int uplink, dx, vpn;        /* Edges: external_ids:vpc-edge-port. */
+    int metadata;               /* external_ids:vpc-service=metadata. */
+    struct eth_addr metadata_mac;       /* Its mac_in_use. */
 };
 /* Sends the OVSDB "transact" request 'params' (["DB", op...], consumed) to
  * 'db' and waits for the reply; on success '*reply' is the caller's. */

@@ -508,9 +508,42 @@ vpc_check_eni_sgs(const struct vpc_eni *e, const struct vpc_obj_path *op,
     }
 }
 
+void
+vpc_report_eni_dup_instance(const struct vpc_eni *e,
+                            const struct vpc_obj_path *op,
+                            const char *prev_id, struct vpc_errors *errs)
+{
+    char *path = vpc_obj_path_format(op, ".instance_id");
+    char *v = xasprintf("\"%s\"", e->instance_id);
+    vpc_errors_add(errs, path, v, "duplicate instance id: already that of "
+                   "%s (instance ids are unique in the region)", prev_id);
+    free(path);
+    free(v);
+}
+
+/* Instance ids are unique in the region (given or derived: two ENI ids
+ * that hash alike are refused too). */
+static void
+check_instance_ids(struct vpc_region *r, struct vpc_errors *errs)
+{
+    struct shash seen = SHASH_INITIALIZER(&seen);
+    for (size_t i = 0; i < r->n_enis; i++) {
+        struct vpc_eni *e = &r->enis[i];
+        struct vpc_eni *prev = shash_find_data(&seen, e->instance_id);
+        if (prev) {
+            struct vpc_obj_path op = { "enis", NULL, i };
+            vpc_report_eni_dup_instance(e, &op, prev->id, errs);
+        } else {
+            shash_add(&seen, e->instance_id, e);
+        }
+    }
+    shash_destroy(&seen);
+}
+
 static void
 check_enis(struct vpc_region *r, struct vpc_errors *errs)
 {
+    check_instance_ids(r, errs);
     struct hmap ips = HMAP_INITIALIZER(&ips);
     struct hmap macs = HMAP_INITIALIZER(&macs);
     struct hmap eips = HMAP_INITIALIZER(&eips);

@@ -1103,14 +1103,101 @@ parse_subnet(struct loader *ld, const struct json *j, const char *path,
     s->nacl = get_ref(ld, j, path, "network_acl", false, OBJ_NACL);
 }
 
+/* Whether 's' is an AWS instance id: "i-" and 8 or 17 lowercase hex
+ * digits. */
+static bool
+is_instance_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (strncmp(s, "i-", 2) || (n != 2 + 8 && n != 2 + 17)) {
+        return false;
+    }
+    for (size_t i = 2; i < n; i++) {
+        if (!isxdigit((unsigned char) s[i]) || isupper((unsigned char) s[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Reads one of the string values 'a' (the default) or 'b' of key 'key'
+ * of 'obj' into '*is_b'. */
+static void
+get_choice(struct loader *ld, const struct json *obj, const char *path,
+           const char *key, const char *a, const char *b, bool *is_b)
+{
+    const char *v = get_string(ld, obj, path, key, false);
+    *is_b = false;
+    if (v && !strcmp(v, b)) {
+        *is_b = true;
+    } else if (v && strcmp(v, a)) {
+        char *p = subpath(path, key);
+        const struct json *jv = shash_find_data(json_object(obj), key);
+        error_at(ld, p, jv, "must be \"%s\" or \"%s\"", a, b);
+        free(p);
+    }
+}
+
+/* An ENI's instance metadata: instance_id, user_data, metadata_options
+ * (docs/intents.md). */
+static void
+parse_eni_metadata(struct loader *ld, const struct json *j, const char *path,
+                   struct vpc_eni *e)
+{
+    const struct json *iv = get(ld, j, path, "instance_id", JSON_STRING,
+                                false);
+    if (iv && !is_instance_id(json_string(iv))) {
+        char *p = subpath(path, "instance_id");
+        error_at(ld, p, iv, "must be \"i-\" and 8 or 17 lowercase hex "
+                 "digits");
+        free(p);
+        iv = NULL;
+    }
+    const struct json *idv = shash_find_data(json_object(j), "id");
+    e->instance_id = (iv ? xstrdup(json_string(iv))
+                      : vpc_default_instance_id(
+                          idv && idv->type == JSON_STRING
+                          ? json_string(idv) : ""));
+
+    const struct json *uv = get(ld, j, path, "user_data", JSON_STRING,
+                                false);
+    if (uv && strlen(json_string(uv)) > VPC_USER_DATA_MAX) {
+        char *p = subpath(path, "user_data");
+        error_at(ld, p, NULL, "%"PRIuSIZE" bytes: at most %d (AWS's limit, "
+                 "16 KiB)", strlen(json_string(uv)), VPC_USER_DATA_MAX);
+        free(p);
+    } else if (uv) {
+        e->user_data = xstrdup(json_string(uv));
+    }
+
+    e->http_endpoint_enabled = true;
+    const struct json *mo = get(ld, j, path, "metadata_options", JSON_OBJECT,
+                                false);
+    if (mo) {
+        static const char *const keys[] = { "http_tokens", "http_endpoint",
+                                            NULL };
+        char *p = subpath(path, "metadata_options");
+        bool disabled;
+        check_keys(ld, mo, p, keys);
+        get_choice(ld, mo, p, "http_tokens", "optional", "required",
+                   &e->http_tokens_required);
+        get_choice(ld, mo, p, "http_endpoint", "enabled", "disabled",
+                   &disabled);
+        e->http_endpoint_enabled = !disabled;
+        free(p);
+    }
+}
+
 static void
 parse_eni(struct loader *ld, const struct json *j, const char *path,
           struct vpc_eni *e)
 {
     static const char *const keys[] = {
         "id", "subnet", "mac", "private_ip", "host", "security_groups",
-        "elastic_ip", "source_dest_check", "description", NULL };
+        "elastic_ip", "source_dest_check", "description", "instance_id",
+        "user_data", "metadata_options", NULL };
     check_keys(ld, j, path, keys);
+    parse_eni_metadata(ld, j, path, e);
     e->subnet = get_ref(ld, j, path, "subnet", true, OBJ_SUBNET);
     e->host = get_ref(ld, j, path, "host", true, OBJ_HOST);
     get_ip(ld, j, path, "private_ip", true, &e->ip);
@@ -1720,6 +1807,8 @@ static void
 destroy_eni(struct vpc_eni *e)
 {
     free(e->sgs);
+    free(e->instance_id);
+    free(e->user_data);
 }
 
 static void

@@ -86,7 +86,19 @@ struct vpc_eni {
     bool has_elastic_ip;
     uint32_t elastic_ip;
     bool source_dest_check;
+
+    /* Instance metadata (docs/intents.md, docs/vpcd.md): the instance id
+     * ("i-" and 8 or 17 hex digits; derived from the ENI id when the
+     * document has none, vpc_default_instance_id()), the user data (NULL:
+     * none) and AWS's metadata options. */
+    char *instance_id;
+    char *user_data;
+    bool http_tokens_required;  /* "required": IMDSv2 only. */
+    bool http_endpoint_enabled; /* "enabled" (the default). */
 };
+
+/* Largest 'user_data', AWS's limit: 16 KiB. */
+#define VPC_USER_DATA_MAX 16384
 
 /* IP protocol of a security-group or network-ACL rule; -1 means all. */
 #define VPC_PROTO_ALL (-1)
@@ -395,6 +407,9 @@ char *vpc_ip_to_string(uint32_t ip);
 char *vpc_default_domain(const struct vpc_region *, const struct vpc_vpc *);
 char *vpc_eni_hostname(const struct vpc_region *, const struct vpc_eni *);
 char *vpc_prefix_to_string(const struct vpc_prefix *);
+/* The instance id an ENI without one gets: "i-" and the first 17 hex
+ * digits of the SHA-1 of its id (malloc'd). */
+char *vpc_default_instance_id(const char *eni_id);
 
 /* The virtual router's address in 'subnet' (first usable, network + 1).
  * Its MAC, like every other number the data plane gives an object, is the

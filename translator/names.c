@@ -15,6 +15,7 @@
 #include <string.h>
 #include "translator/model.h"
 #include "openvswitch/dynamic-string.h"
+#include "sha1.h"
 #include "util.h"
 
 char *
@@ -48,4 +49,19 @@ vpc_eni_hostname(const struct vpc_region *r, const struct vpc_eni *e)
                            e->ip & 0xff, domain);
     free(domain);
     return name;
+}
+
+char *
+vpc_default_instance_id(const char *eni_id)
+{
+    uint8_t digest[SHA1_DIGEST_SIZE];
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    sha1_bytes(eni_id, strlen(eni_id), digest);
+    ds_put_cstr(&ds, "i-");
+    for (size_t i = 0; i < 9; i++) {
+        ds_put_format(&ds, "%02x", digest[i]);
+    }
+    ds_truncate(&ds, 2 + 17);
+    return ds_steal_cstr(&ds);
 }

@@ -103,6 +103,10 @@ void vpc_check_eni_sgs(const struct vpc_eni *e, const struct vpc_obj_path *op,
 void vpc_report_eni_dup_ip(const struct vpc_eni *e,
                            const struct vpc_obj_path *op, const char *prev_id,
                            struct vpc_errors *errors);
+void vpc_report_eni_dup_instance(const struct vpc_eni *e,
+                                 const struct vpc_obj_path *op,
+                                 const char *prev_id,
+                                 struct vpc_errors *errs);
 void vpc_report_eni_dup_mac(const struct vpc_eni *e,
                             const struct vpc_obj_path *op,
                             const char *prev_id, struct vpc_errors *errors);

@@ -2081,7 +2081,7 @@ test_stage_successors_declared(void **state OVS_UNUSED)
         assert_false(pl_stage_may_goto(s, PL_NONE));
         if (next == PL_NONE) {
             assert_true(s == PL_DELIVER || s == PL_EDGE_OUT
-                        || s == PL_EDGE_MAPPING);
+                        || s == PL_EDGE_MAPPING || s == PL_SVC_RETURN);
         } else {
             assert_int_equal(pl_next(s), pl_stage_table(next));
         }
@@ -2100,7 +2100,7 @@ test_stage_undeclared_goto_refused(void **state OVS_UNUSED)
     struct pl_flows fs;
     pl_flows_init(&fs);
     pl_flow_add(&fs, PL_PORT_SEC, 1, "t", xstrdup("ip"),
-                xasprintf("goto_table:%d", pl_stage_table(PL_VROUTER)));
+                xasprintf("goto_table:%d", pl_stage_table(PL_METADATA)));
     assert_null(fs.error);
     pl_flow_add(&fs, PL_PORT_SEC, 2, "t", xstrdup("ip"),
                 xasprintf("goto_table:%d", pl_stage_table(PL_ROUTE)));
