@@ -2,6 +2,7 @@
 
 #include <config.h>
 #include "daemon/agent.h"
+#include "daemon/imds.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -1195,6 +1196,15 @@ vpcd_status_json(const struct vpcd *d)
     if (d->flowlog_status) {
         d->flowlog_status(d, o);
     }
+    if (d->imds) {
+        struct json *md = vpcd_imds_status(d->imds);
+        char *at = xasprintf("%s:%d", d->metadata_addr, d->metadata_port);
+        json_object_put_string(md, "listen", at);
+        json_object_put(md, "service_port",
+                        json_integer_create(d->ports.metadata));
+        free(at);
+        json_object_put(o, "metadata", md);
+    }
     char *s = json_to_string(o, JSSF_PRETTY | JSSF_SORT);
     json_destroy(o);
     return s;
@@ -1268,6 +1278,9 @@ metrics_text(struct vpcd *d)
     }
     if (d->flowlog_metrics) {
         d->flowlog_metrics(d, &ds);
+    }
+    if (d->imds) {
+        vpcd_imds_metrics(d->imds, &ds);
     }
 
     if (d->no_switch) {
@@ -1470,6 +1483,7 @@ vpcd_destroy(struct vpcd *d)
     sw_flowset_destroy(d->flowset);
     free(d->loaded);
     sw_bindings_free(d->bindings, d->n_bindings);
+    vpcd_imds_destroy(d->imds);
     free(d->last_error);
     free(d->state_file);
     free(d->run_dir);

@@ -129,6 +129,12 @@ struct vpcd {
      * /metrics, or NULL. */
     void (*flowlog_status)(const struct vpcd *, struct json *status);
     void (*flowlog_metrics)(const struct vpcd *, struct ds *);
+
+    /* Instance metadata (daemon/imds.h, --metadata): the service, or NULL,
+     * and where it listens. */
+    struct vpcd_imds *imds;
+    const char *metadata_addr;
+    int metadata_port;
 };
 
 /* What the follower changes in the agent (daemon/follow.c sets them; the

@@ -1,5 +1,5 @@
 # daemon/: vpcd, the host agent (libevent event loop and HTTP API).
-DAEMON_SRCS := daemon/state.c daemon/agent.c
+DAEMON_SRCS := daemon/state.c daemon/agent.c daemon/imds.c
 VPCD := $(BUILD)/vpcd
 
 # daemon/follow.c (--region-db) and daemon/flowlog.c (flow logs) are vpcd's

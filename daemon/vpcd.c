@@ -34,7 +34,9 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,7 @@
 #include <unistd.h>
 #include "daemon.h"
 #include "daemon/agent.h"
+#include "daemon/imds.h"
 #include "daemon/flowlog.h"
 #include "daemon/follow.h"
 #include "dirs.h"
@@ -51,6 +54,7 @@
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
 #include "stream-ssl.h"
+#include "timeval.h"
 #include "unixctl.h"
 #include "translator/version.h"
 #include "util.h"
@@ -300,6 +304,109 @@ http_cb(struct evhttp_request *req, void *d_)
     evbuffer_free(buf);
 }
 
+/* ---------------------------------------------------- instance metadata */
+
+/* The metadata service's HTTP server (docs/vpcd.md, "Instance metadata"):
+ * a second evhttp on --metadata's address, normally 169.254.169.254:80 on
+ * the kernel side of the metadata service port.  Its socket is bound with
+ * IP_FREEBIND, so vpcd may start before the address is configured.  Small
+ * limits: a metadata request has no body worth the name. */
+#define MD_MAX_HEADERS 8192
+#define MD_MAX_BODY 1024
+#define MD_TIMEOUT 5
+
+static void
+metadata_cb(struct evhttp_request *req, void *d_)
+{
+    struct vpcd *d = d_;
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    const struct sockaddr *sa = conn ? evhttp_connection_get_addr(conn)
+                                     : NULL;
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    const char *method;
+    switch (evhttp_request_get_command(req)) {
+    case EVHTTP_REQ_GET: method = "GET"; break;
+    case EVHTTP_REQ_PUT: method = "PUT"; break;
+    default: method = "?"; break;
+    }
+    struct vpcd_imds_request r = {
+        .method = method,
+        .path = path && path[0] ? path : "/",
+        .token = evhttp_find_header(in, "X-aws-ec2-metadata-token"),
+        .ttl = evhttp_find_header(in, "X-aws-ec2-metadata-token-ttl-seconds"),
+        .forwarded = evhttp_find_header(in, "X-Forwarded-For") != NULL,
+        .peer = (sa && sa->sa_family == AF_INET
+                 ? ntohl(((const struct sockaddr_in *) sa)->sin_addr.s_addr)
+                 : 0),
+    };
+    struct vpcd_imds_response resp;
+    vpcd_imds_handle(d->imds, d->desired ? d->desired->region : NULL,
+                     d->bindings, d->n_bindings, &r, time_msec(), &resp);
+
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    evhttp_add_header(out, "Content-Type", resp.content_type);
+    evhttp_add_header(out, "Server", "ovs-vpc vpcd");
+    if (resp.ttl > 0) {
+        char ttl[16];
+        snprintf(ttl, sizeof ttl, "%d", resp.ttl);
+        evhttp_add_header(out, "X-aws-ec2-metadata-token-ttl-seconds", ttl);
+    }
+    struct evbuffer *buf = evbuffer_new();
+    evbuffer_add(buf, resp.body, strlen(resp.body));
+    free(resp.body);
+    const char *reason = (resp.status == 200 ? "OK"
+                          : resp.status == 400 ? "Bad Request"
+                          : resp.status == 401 ? "Unauthorized"
+                          : resp.status == 403 ? "Forbidden"
+                          : resp.status == 404 ? "Not Found"
+                          : resp.status == 405 ? "Method Not Allowed"
+                          : resp.status == 429 ? "Too Many Requests"
+                          : "Error");
+    evhttp_send_reply(req, resp.status, reason, buf);
+    evbuffer_free(buf);
+}
+
+static struct evhttp *metadata_http;
+
+static void
+metadata_start(struct vpcd *d)
+{
+    struct sockaddr_in sin = {
+        .sin_family = AF_INET, .sin_port = htons(d->metadata_port),
+    };
+    if (inet_pton(AF_INET, d->metadata_addr, &sin.sin_addr) != 1) {
+        ovs_fatal(0, "--metadata=%s:%d: not an IPv4 address",
+                  d->metadata_addr, d->metadata_port);
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0
+        || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one)
+        || setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one)
+        || bind(fd, (struct sockaddr *) &sin, sizeof sin)
+        || listen(fd, HTTP_BACKLOG)) {
+        ovs_fatal(errno, "cannot listen on %s:%d (--metadata)",
+                  d->metadata_addr, d->metadata_port);
+    }
+    d->imds = vpcd_imds_create();
+    metadata_http = evhttp_new(d->base);
+    evhttp_set_max_headers_size(metadata_http, MD_MAX_HEADERS);
+    evhttp_set_max_body_size(metadata_http, MD_MAX_BODY);
+    evhttp_set_timeout(metadata_http, MD_TIMEOUT);
+    evhttp_set_allowed_methods(metadata_http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT
+                               | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE
+                               | EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH
+                               | EVHTTP_REQ_OPTIONS);
+    evhttp_set_gencb(metadata_http, metadata_cb, d);
+    if (evhttp_accept_socket(metadata_http, fd)) {
+        ovs_fatal(0, "cannot serve HTTP on %s:%d (--metadata)",
+                  d->metadata_addr, d->metadata_port);
+    }
+    VLOG_INFO("instance metadata on http://%s:%d", d->metadata_addr,
+              d->metadata_port);
+}
+
 /* -------------------------------------------------------- unixctl, loop */
 
 static void
@@ -449,6 +556,10 @@ usage(void)
            "  --record=FILE        with --no-switch: write the flows and "
            "cache entries of\n"
            "                       each version to FILE\n"
+           "  --metadata=ADDR:PORT serve instance metadata there (normally "
+           "169.254.169.254:80,\n"
+           "                       on the metadata service port; default "
+           "none)\n"
            "  --force-host         change the switch even if it is another "
            "host's (Open_vSwitch\n"
            "                       external_ids:vpc-host), and make it "
@@ -493,6 +604,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         OPT_SSL_CERT, OPT_SSL_CA, OPT_BOOTSTRAP_CA_CERT,
         OPT_VERIFY_INCREMENTAL,
         OPT_FORCE_HOST, OPT_REGION_DB_PROBE, OPT_NO_SWITCH, OPT_RECORD,
+        OPT_METADATA,
         FLOWLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
@@ -524,6 +636,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "force-host", no_argument, NULL, OPT_FORCE_HOST },
         { "no-switch", no_argument, NULL, OPT_NO_SWITCH },
         { "record", required_argument, NULL, OPT_RECORD },
+        { "metadata", required_argument, NULL, OPT_METADATA },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         FLOWLOG_LONG_OPTIONS,
@@ -534,6 +647,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
     const char *state_dir = NULL;
     const char *ssl_key = NULL, *ssl_cert = NULL;
     char *http = NULL;
+    char *metadata = NULL;
     bool force_host = false;
 
     for (;;) {
@@ -601,6 +715,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         case OPT_FORCE_HOST: force_host = true; break;
         case OPT_NO_SWITCH: d->no_switch = true; break;
         case OPT_RECORD: d->record_file = optarg; break;
+        case OPT_METADATA: metadata = optarg; break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         case 'V': vpc_print_version("vpcd"); exit(EXIT_SUCCESS);
         FLOWLOG_OPTION_HANDLERS
@@ -645,6 +760,21 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         d->http_port = port;
         *colon = '\0';
         d->http_addr = http;
+    }
+    if (metadata && strcmp(metadata, "none")) {
+        char *colon = strrchr(metadata, ':');
+        if (!colon) {
+            ovs_fatal(0, "--metadata=%s: expected ADDR:PORT (normally "
+                      "169.254.169.254:80) or none", metadata);
+        }
+        *colon = '\0';
+        d->metadata_addr = metadata;
+        d->metadata_port = parse_number("--metadata port", colon + 1, 1,
+                                        65535);
+        if (d->no_switch) {
+            ovs_fatal(0, "--metadata: not with --no-switch (no service "
+                      "port, no VM)");
+        }
     }
     char *dir = state_dir ? xstrdup(state_dir)
                           : xasprintf("%s/ovs-vpc", ovs_dbdir());
@@ -720,6 +850,9 @@ main(int argc, char *argv[])
     if (d.http_port) {
         http_start(&d);
     }
+    if (d.metadata_port) {
+        metadata_start(&d);
+    }
     /* After OVS's fatal-signal setup: SIGHUP means reload here. */
     d.sig_hup = evsignal_new(d.base, SIGHUP, signal_cb, &d);
     d.sig_term = evsignal_new(d.base, SIGTERM, signal_cb, &d);
@@ -769,6 +902,9 @@ main(int argc, char *argv[])
         event_free(http_limits.resume);
         event_free(http_limits.watch);
         free(http_limits.new);
+    }
+    if (metadata_http) {
+        evhttp_free(metadata_http);
     }
     event_free(d.tick);
     event_free(d.sig_hup);

@@ -334,3 +334,26 @@ lab_vlan_limit() {
     done
     fail "$name: ovs-vswitchd did not come back with $n VLAN headers"
 }
+
+# lab_metadata_port HOST [PORT]: the instance metadata service port of
+# HOST (docs/vpcd.md, "Instance metadata"): an OVS internal port PORT
+# (default vpc-md) on br-int with external_ids:vpc-service=metadata, whose
+# kernel side (a tap on the netdev datapath) holds 169.254.169.254/32 and
+# routes the ENIs' service addresses, 169.254.128.0/17, to it; tx checksum
+# offload off, as on every lab port.  vpcd --metadata=169.254.169.254:80
+# serves HTTP there.
+lab_metadata_port() {
+    local host=$1 port=${2:-vpc-md} i
+    vsctl_on "$host" add-port br-int "$port" -- set interface "$port" \
+        type=internal external_ids:vpc-service=metadata \
+        || { fail "$host: cannot add the metadata port $port"; return 1; }
+    for i in $(seq 50); do
+        lab_in "$host" ip link show "$port" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    lab_in "$host" ethtool -K "$port" tx off >/dev/null 2>&1
+    lab_in "$host" ip addr add 169.254.169.254/32 dev "$port"
+    lab_in "$host" ip link set "$port" up
+    lab_in "$host" ip route add 169.254.128.0/17 dev "$port" \
+        src 169.254.169.254
+}
