@@ -1099,6 +1099,85 @@ test_eni_on_edge(void **state)
                  "$.enis[2].host: \"edge-1\"", "not a host");
 }
 
+/* Instance metadata: instance_id (given or derived, unique), user_data
+ * (16 KiB at most), metadata_options. */
+#define ENI_MD(ID, IP, MAC, EXTRA) \
+    "{'id':'" ID "','subnet':'subnet-a2','mac':'" MAC "','private_ip':'" \
+    IP "','host':'host-1'," EXTRA "}"
+
+static void
+test_eni_metadata(void **state)
+{
+    struct vpc_region *r = load_ok(DOC(.enis = ENIS "," ENI_MD(
+        "eni-x", "10.0.2.9", "02:00:00:00:00:09",
+        "'instance_id':'i-0123456789abcdef0','user_data':'#!/bin/sh',"
+        "'metadata_options':{'http_tokens':'required',"
+        "'http_endpoint':'disabled'}")));
+    const struct vpc_eni *x = vpc_region_find_eni(r, "eni-x");
+    assert_string_equal(x->instance_id, "i-0123456789abcdef0");
+    assert_string_equal(x->user_data, "#!/bin/sh");
+    assert_true(x->http_tokens_required);
+    assert_false(x->http_endpoint_enabled);
+
+    /* The defaults: a derived id, no user data, IMDSv1 and v2. */
+    const struct vpc_eni *a1 = vpc_region_find_eni(r, "eni-a1");
+    char *derived = vpc_default_instance_id("eni-a1");
+    assert_string_equal(a1->instance_id, derived);
+    assert_int_equal(strlen(derived), 19);
+    free(derived);
+    assert_null(a1->user_data);
+    assert_false(a1->http_tokens_required);
+    assert_true(a1->http_endpoint_enabled);
+    vpc_region_destroy(r);
+
+    assert_error(DOC(.enis = ENIS "," ENI_MD(
+                     "eni-x", "10.0.2.9", "02:00:00:00:00:09",
+                     "'instance_id':'i-12345'")),
+                 "$.enis[2].instance_id: \"i-12345\"",
+                 "8 or 17 lowercase hex digits");
+    assert_error(DOC(.enis = ENIS "," ENI_MD(
+                     "eni-x", "10.0.2.9", "02:00:00:00:00:09",
+                     "'instance_id':'i-0123456789ABCDEF0'")),
+                 "$.enis[2].instance_id", "lowercase hex");
+    assert_error(DOC(.enis = ENIS "," ENI_MD(
+                     "eni-x", "10.0.2.9", "02:00:00:00:00:09",
+                     "'metadata_options':{'http_tokens':'always'}")),
+                 "$.enis[2].metadata_options.http_tokens: \"always\"",
+                 "must be \"optional\" or \"required\"");
+    assert_error(DOC(.enis = ENIS "," ENI_MD(
+                     "eni-x", "10.0.2.9", "02:00:00:00:00:09",
+                     "'metadata_options':{'http_endpoint':true}")),
+                 "$.enis[2].metadata_options.http_endpoint", "must be");
+    assert_error(DOC(.enis = ENIS "," ENI_MD(
+                     "eni-x", "10.0.2.9", "02:00:00:00:00:09",
+                     "'metadata_options':{'http_put_hop_limit':1}")),
+                 "$.enis[2].metadata_options.http_put_hop_limit",
+                 "unknown key");
+    assert_error(DOC(.enis = ENIS "," ENI_MD(
+                     "eni-x", "10.0.2.9", "02:00:00:00:00:09",
+                     "'instance_id':'i-0123abcd'") ","
+                     ENI_MD("eni-y", "10.0.2.8", "02:00:00:00:00:08",
+                            "'instance_id':'i-0123abcd'")),
+                 "$.enis[3].instance_id: \"i-0123abcd\"",
+                 "duplicate instance id: already that of eni-x");
+
+    /* User data: up to 16 KiB. */
+    char *big = xmalloc(VPC_USER_DATA_MAX + 2);
+    memset(big, 'x', VPC_USER_DATA_MAX + 1);
+    big[VPC_USER_DATA_MAX + 1] = '\0';
+    char *eni = xasprintf(ENI_MD("eni-x", "10.0.2.9", "02:00:00:00:00:09",
+                                 "'user_data':'%s'"), big);
+    assert_error(DOC(.enis = eni), "$.enis[0].user_data",
+                 "16385 bytes: at most 16384");
+    free(eni);
+    big[VPC_USER_DATA_MAX] = '\0';
+    eni = xasprintf(ENI_MD("eni-x", "10.0.2.9", "02:00:00:00:00:09",
+                           "'user_data':'%s'"), big);
+    assert_loads(DOC(.enis = eni));
+    free(eni);
+    free(big);
+}
+
 static void
 test_duplicate_underlay_ip(void **state)
 {
@@ -1886,6 +1965,7 @@ main(void)
         cmocka_unit_test(test_peering_duplicate),
         cmocka_unit_test(test_eni_unknown_host),
         cmocka_unit_test(test_eni_on_edge),
+        cmocka_unit_test(test_eni_metadata),
         cmocka_unit_test(test_duplicate_underlay_ip),
         cmocka_unit_test(test_sg_rule_cidr_and_group),
         cmocka_unit_test(test_sg_rule_protocol),
