@@ -71,11 +71,12 @@ struct vobj {
     struct hmap referrers;      /* struct vref. */
 
     /* ENIs: the keys under which the indexes hold it. */
-    struct hmap_node ip_node, mac_node, eip_node, any_ip_node;
+    struct hmap_node ip_node, mac_node, eip_node, any_ip_node, iid_node;
     const void *ip_scope;       /* Its VPC. */
     uint32_t ip, eip;
     uint64_t mac;
     bool has_eip;
+    char *instance_id;          /* Copied: unique in the region. */
 
     /* Hosts and edges: the underlay index; VPCs: the VNI index (one
      * node, 'underlay' holding the VNI). */
@@ -88,6 +89,7 @@ struct vpc_validator {
     struct vpc_region *r;
     struct hmap objs;           /* struct vobj, by hash_string(id). */
     struct hmap ips, macs, eips;        /* ENIs' struct vobj. */
+    struct hmap iids;                   /* ENIs', by instance id. */
     struct hmap any_ips;                /* ENIs', by private IP alone. */
     struct hmap underlays;              /* Hosts' and edges'. */
     struct hmap vnis;                   /* VPCs'. */
@@ -175,6 +177,7 @@ obj_free(struct vobj *o)
         free(ref);
     }
     hmap_destroy(&o->referrers);
+    free(o->instance_id);
     free(o->id);
     free(o);
 }
@@ -313,6 +316,19 @@ find_mac(const struct vpc_validator *v, uint64_t mac, const struct vobj *self)
 }
 
 static struct vobj *
+find_iid(const struct vpc_validator *v, const char *iid,
+         const struct vobj *self)
+{
+    struct vobj *o;
+    HMAP_FOR_EACH_WITH_HASH (o, iid_node, hash_string(iid, 0), &v->iids) {
+        if (o != self && !strcmp(o->instance_id, iid)) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
+static struct vobj *
 find_eip(const struct vpc_validator *v, uint32_t eip, const struct vobj *self)
 {
     struct vobj *o;
@@ -351,6 +367,8 @@ eni_index_add(struct vpc_validator *v, struct vobj *o)
     hmap_insert(&v->ips, &o->ip_node, ip_hash(o->ip_scope, o->ip));
     hmap_insert(&v->any_ips, &o->any_ip_node, hash_int(o->ip, 0));
     hmap_insert(&v->macs, &o->mac_node, hash_uint64(o->mac));
+    o->instance_id = xstrdup(e->instance_id);
+    hmap_insert(&v->iids, &o->iid_node, hash_string(o->instance_id, 0));
     if (o->has_eip) {
         hmap_insert(&v->eips, &o->eip_node, hash_int(o->eip, 0));
     }
@@ -362,6 +380,9 @@ eni_index_remove(struct vpc_validator *v, struct vobj *o)
     hmap_remove(&v->ips, &o->ip_node);
     hmap_remove(&v->any_ips, &o->any_ip_node);
     hmap_remove(&v->macs, &o->mac_node);
+    hmap_remove(&v->iids, &o->iid_node);
+    free(o->instance_id);
+    o->instance_id = NULL;
     if (o->has_eip) {
         hmap_remove(&v->eips, &o->eip_node);
     }
@@ -439,6 +460,7 @@ state_build(struct vpc_validator *v, struct json *doc, struct vpc_region *r)
     hmap_init(&v->ips);
     hmap_init(&v->any_ips);
     hmap_init(&v->macs);
+    hmap_init(&v->iids);
     hmap_init(&v->eips);
     hmap_init(&v->underlays);
     hmap_init(&v->vnis);
@@ -479,6 +501,7 @@ state_destroy(struct vpc_validator *v)
     hmap_destroy(&v->ips);
     hmap_destroy(&v->any_ips);
     hmap_destroy(&v->macs);
+    hmap_destroy(&v->iids);
     hmap_destroy(&v->eips);
     hmap_destroy(&v->underlays);
     hmap_destroy(&v->vnis);
@@ -715,6 +738,14 @@ check_eni_dups(const struct vpc_validator *v, const struct vpc_eni *e,
         } else {
             struct vpc_obj_path hop = { "enis", h->id, 0 };
             vpc_report_eni_dup_mac(h->model, &hop, id, errs);
+        }
+    }
+    if ((h = find_iid(v, e->instance_id, self))) {
+        if (!self || h->seq < self->seq) {
+            vpc_report_eni_dup_instance(e, op, h->id, errs);
+        } else {
+            struct vpc_obj_path hop = { "enis", h->id, 0 };
+            vpc_report_eni_dup_instance(h->model, &hop, id, errs);
         }
     }
     if (e->has_elastic_ip && (h = find_eip(v, e->elastic_ip, self))) {

@@ -790,6 +790,37 @@ test_eni_ip_other_vpc(void **state OVS_UNUSED)
     vpc_validator_destroy(v);
 }
 
+/* Instance ids are unique in the region, given or derived. */
+static void
+test_eni_instance_id(void **state OVS_UNUSED)
+{
+    struct vpc_validator *v = load(PEERING);
+#define ENI_IID(ID, MAC, IP, IID)                                          \
+    "{'id':'" ID "','subnet':'subnet-a','host':'host-a','mac':'" MAC       \
+    "','private_ip':'" IP "','security_groups':['sg-a'],'instance_id':'"   \
+    IID "'}"
+    expect_ok(v, "enis", "eni-i1",
+              ENI_IID("eni-i1", "02:00:00:0a:0f:01", "10.1.1.51",
+                      "i-0123abcd"), true);
+    expect_error(v, "enis", "eni-i2",
+                 ENI_IID("eni-i2", "02:00:00:0a:0f:02", "10.1.1.52",
+                         "i-0123abcd"),
+                 "$.enis[eni-i2].instance_id: \"i-0123abcd\": duplicate "
+                 "instance id: already that of eni-i1");
+    expect_ok(v, "enis", "eni-i2",
+              ENI_IID("eni-i2", "02:00:00:0a:0f:02", "10.1.1.52",
+                      "i-0123abce"), true);
+    /* eni-i1 gives its id up: eni-i2 may take it. */
+    expect_ok(v, "enis", "eni-i1",
+              ENI_IID("eni-i1", "02:00:00:0a:0f:01", "10.1.1.51",
+                      "i-0123abcf"), true);
+    expect_ok(v, "enis", "eni-i2",
+              ENI_IID("eni-i2", "02:00:00:0a:0f:02", "10.1.1.52",
+                      "i-0123abcd"), true);
+#undef ENI_IID
+    vpc_validator_destroy(v);
+}
+
 static void
 test_eni_replace(void **state OVS_UNUSED)
 {
@@ -1732,6 +1763,7 @@ main(void)
         cmocka_unit_test(test_eni_address),
         cmocka_unit_test(test_eni_ip_other_vpc),
         cmocka_unit_test(test_eni_replace),
+        cmocka_unit_test(test_eni_instance_id),
         cmocka_unit_test(test_delete_referenced),
         cmocka_unit_test(test_security_groups),
         cmocka_unit_test(test_routes_and_subnets),
