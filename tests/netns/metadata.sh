@@ -107,6 +107,16 @@ lab_in green curl -s -m 3 -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" \
     "$MD/latest/api/token" >/dev/null 2>&1 \
     && fail "green got a token" || pass "green gets no token either"
 
+echo "vpcctl trace labels the stages"
+vpcctl_on host-a trace "$TEST_DIR/region.json" --host host-a \
+    'from eni-red-a to 169.254.169.254 tcp dport 80' > "$TEST_DIR/trace.out" 2>&1
+expect "a request: through the metadata stage" '^\[metadata\] 16\.' < "$TEST_DIR/trace.out"
+expect "... forwarded there by eni-red-a's metadata flow" \
+    'FORWARDED in stage metadata by eni-red-a metadata' < "$TEST_DIR/trace.out"
+vpcctl_on host-a trace "$TEST_DIR/region.json" --host host-a \
+    'from eni-green-a to 169.254.169.254 tcp dport 80' > "$TEST_DIR/trace2.out" 2>&1
+expect "green's request: dropped in the metadata stage" 'DROPPED in stage metadata' < "$TEST_DIR/trace2.out"
+
 echo "Counters"
 metrics=$(vpcd_nsexec host-a curl -s -m 5 "http://127.0.0.1:${VPCD_PORT[host-a]}/metrics")
 expect "tokens issued: 2" '^vpcd_imds_tokens_issued_total 2$' <<<"$metrics"
