@@ -52,6 +52,7 @@ struct vpcd_imds {
     uint64_t refused_peer;              /* 403: not an ENI of this host, or
                                          * its endpoint is disabled. */
     uint64_t rate_limited;              /* 429. */
+    uint64_t refused_connections;       /* Too many of one ENI. */
 };
 
 struct vpcd_imds *
@@ -544,6 +545,12 @@ vpcd_imds_handle(struct vpcd_imds *m, const struct vpc_region *r,
 /* ------------------------------------------------------------ counters */
 
 void
+vpcd_imds_refuse_connection(struct vpcd_imds *m)
+{
+    m->refused_connections++;
+}
+
+void
 vpcd_imds_metrics(const struct vpcd_imds *m, struct ds *ds)
 {
     ds_put_cstr(ds, "# HELP vpcd_imds_requests_total Instance metadata "
@@ -569,8 +576,11 @@ vpcd_imds_metrics(const struct vpcd_imds *m, struct ds *ds)
                   "vpcd_imds_refused_total{reason=\"forwarded\"} %"PRIu64"\n"
                   "vpcd_imds_refused_total{reason=\"peer\"} %"PRIu64"\n"
                   "vpcd_imds_refused_total{reason=\"rate_limit\"} %"PRIu64
+                  "\n"
+                  "vpcd_imds_refused_total{reason=\"connections\"} %"PRIu64
                   "\n", m->tokens_issued, m->refused_token,
-                  m->refused_forwarded, m->refused_peer, m->rate_limited);
+                  m->refused_forwarded, m->refused_peer, m->rate_limited,
+                  m->refused_connections);
 }
 
 struct json *
@@ -589,5 +599,7 @@ vpcd_imds_status(const struct vpcd_imds *m)
                                         + m->refused_forwarded
                                         + m->refused_peer));
     json_object_put(o, "rate_limited", json_integer_create(m->rate_limited));
+    json_object_put(o, "refused_connections",
+                    json_integer_create(m->refused_connections));
     return o;
 }

@@ -71,6 +71,10 @@ const struct vpc_eni *vpcd_imds_find_eni(const struct vpc_region *r,
                                          const struct pl_binding *bindings,
                                          size_t n_bindings, uint32_t peer);
 
+/* Counts a connection refused because its ENI has too many open
+ * (daemon/vpcd.c). */
+void vpcd_imds_refuse_connection(struct vpcd_imds *);
+
 /* Counters: Prometheus text for /metrics, an object for /v1/status. */
 void vpcd_imds_metrics(const struct vpcd_imds *, struct ds *);
 struct json *vpcd_imds_status(const struct vpcd_imds *);

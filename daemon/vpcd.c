@@ -369,6 +369,114 @@ metadata_cb(struct evhttp_request *req, void *d_)
 
 static struct evhttp *metadata_http;
 
+/* Connection limits of the metadata server: at most MD_MAX_CONNS open (then
+ * the listener stops accepting until one closes) and MD_MAX_CONNS_PER_ENI
+ * per ENI (a further connection of that ENI is closed at once, counted in
+ * vpcd_imds_refused_total{reason="connections"}), so that one VM cannot
+ * take vpcd's file descriptors or every other VM's share.  Each connection
+ * is counted as http_new_conn() counts the API's, and its ENI (the ofport
+ * of its peer's service address) is found once evhttp has set it up. */
+#define MD_MAX_CONNS 512
+#define MD_MAX_CONNS_PER_ENI 8
+
+static struct {
+    struct evconnlistener *listener;
+    struct event *watch;
+    struct bufferevent **new;
+    size_t n_new, allocated_new;
+    int n_conns;
+    bool accepting;
+    uint8_t per_port[PL_MD_MAX_OFPORT + 1];
+    struct vpcd_imds *imds;
+} md_conns;
+
+static void
+md_update_accept(void)
+{
+    bool accept = md_conns.n_conns < MD_MAX_CONNS;
+    if (accept != md_conns.accepting) {
+        if (accept) {
+            evconnlistener_enable(md_conns.listener);
+        } else {
+            evconnlistener_disable(md_conns.listener);
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_WARN_RL(&rl, "metadata: %d connections open (the limit): "
+                         "not accepting more until one closes",
+                         md_conns.n_conns);
+        }
+        md_conns.accepting = accept;
+    }
+}
+
+static void
+md_conn_closed(struct evhttp_connection *conn OVS_UNUSED, void *port_)
+{
+    int port = (intptr_t) port_;
+    if (port > 0 && md_conns.per_port[port]) {
+        md_conns.per_port[port]--;
+    }
+    md_conns.n_conns--;
+    md_update_accept();
+}
+
+static struct bufferevent *
+md_new_conn(struct event_base *base, void *aux OVS_UNUSED)
+{
+    struct bufferevent *bev = bufferevent_socket_new(base, -1,
+                                                     BEV_OPT_CLOSE_ON_FREE);
+    if (md_conns.n_new >= md_conns.allocated_new) {
+        md_conns.new = x2nrealloc(md_conns.new, &md_conns.allocated_new,
+                                  sizeof *md_conns.new);
+    }
+    md_conns.new[md_conns.n_new++] = bev;
+    event_active(md_conns.watch, EV_TIMEOUT, 0);
+    md_conns.n_conns++;
+    md_update_accept();
+    return bev;
+}
+
+/* The service address's ofport of the peer of socket 'fd', or 0. */
+static int
+md_peer_port(evutil_socket_t fd)
+{
+    struct sockaddr_in sin;
+    socklen_t len = sizeof sin;
+    if (fd < 0 || getpeername(fd, (struct sockaddr *) &sin, &len)
+        || sin.sin_family != AF_INET) {
+        return 0;
+    }
+    return pl_md_service_ofport(ntohl(sin.sin_addr.s_addr));
+}
+
+static void
+md_watch_new(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED,
+             void *aux OVS_UNUSED)
+{
+    for (size_t i = 0; i < md_conns.n_new; i++) {
+        struct bufferevent *bev = md_conns.new[i];
+        void *conn = NULL;
+        bufferevent_getcb(bev, NULL, NULL, NULL, &conn);
+        if (!conn) {
+            md_conns.n_conns--;
+            continue;
+        }
+        int port = md_peer_port(bufferevent_getfd(bev));
+        if (port && md_conns.per_port[port] >= MD_MAX_CONNS_PER_ENI) {
+            vpcd_imds_refuse_connection(md_conns.imds);
+            md_conns.n_conns--;
+            evhttp_connection_free(conn);
+            continue;
+        }
+        if (port) {
+            md_conns.per_port[port]++;
+        }
+        evhttp_connection_set_closecb(conn, md_conn_closed,
+                                      (void *) (intptr_t) port);
+    }
+    md_conns.n_new = 0;
+    md_update_accept();
+}
+
 static void
 metadata_start(struct vpcd *d)
 {
@@ -399,10 +507,18 @@ metadata_start(struct vpcd *d)
                                | EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH
                                | EVHTTP_REQ_OPTIONS);
     evhttp_set_gencb(metadata_http, metadata_cb, d);
-    if (evhttp_accept_socket(metadata_http, fd)) {
+    evhttp_set_bevcb(metadata_http, md_new_conn, NULL);
+    md_conns.imds = d->imds;
+    md_conns.watch = event_new(d->base, -1, 0, md_watch_new, NULL);
+    md_conns.listener = evconnlistener_new(
+        d->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC
+        | LEV_OPT_DISABLED, 0, fd);
+    if (!md_conns.listener
+        || !evhttp_bind_listener(metadata_http, md_conns.listener)) {
         ovs_fatal(0, "cannot serve HTTP on %s:%d (--metadata)",
                   d->metadata_addr, d->metadata_port);
     }
+    md_update_accept();
     VLOG_INFO("instance metadata on http://%s:%d", d->metadata_addr,
               d->metadata_port);
 }
@@ -905,6 +1021,8 @@ main(int argc, char *argv[])
     }
     if (metadata_http) {
         evhttp_free(metadata_http);
+        event_free(md_conns.watch);
+        free(md_conns.new);
     }
     event_free(d.tick);
     event_free(d.sig_hup);

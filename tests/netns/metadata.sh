@@ -117,6 +117,34 @@ vpcctl_on host-a trace "$TEST_DIR/region.json" --host host-a \
     'from eni-green-a to 169.254.169.254 tcp dport 80' > "$TEST_DIR/trace2.out" 2>&1
 expect "green's request: dropped in the metadata stage" 'DROPPED in stage metadata' < "$TEST_DIR/trace2.out"
 
+echo "Connection limit: 8 per ENI"
+# Eight connections of blue that vpcd keeps open (a request whose headers
+# never end, one line a second: never idle for its 5 s timeout).
+HOLDERS=()
+for i in $(seq 8); do
+    lab_bg blue bash -c 'exec 3<>/dev/tcp/169.254.169.254/80 || exit 1
+        printf "GET / HTTP/1.1\r\nHost: x\r\n" >&3
+        while sleep 1; do printf "X-Hold: 1\r\n" >&3 || exit; done'
+    HOLDERS+=("$LAB_LAST_PID")
+done
+for i in $(seq 100); do
+    [ "$(lab_in host-a ss -Htn state established '( sport = :80 )' | grep -c 169.254.128)" -ge 8 ] && break
+    sleep 0.1
+done
+held=$(lab_in host-a ss -Htn state established '( sport = :80 )' | grep -c 169.254.128)
+[ "$held" = 8 ] && pass "blue holds 8 connections" || fail "blue holds $held connections, not 8"
+md blue "$MD/latest/meta-data/instance-id" \
+    | expect "blue's ninth connection is closed unanswered" '^000 '
+md red -H "X-aws-ec2-metadata-token: $TR" "$MD/latest/meta-data/instance-id" \
+    | expect "red is still served" '^200 i-0123456789abcdef0$'
+for p in "${HOLDERS[@]}"; do lab_stop "$p"; done
+for i in $(seq 100); do
+    [ "$(lab_in host-a ss -Htn state established '( sport = :80 )' | grep -c 169.254.128)" = 0 ] && break
+    sleep 0.1
+done
+md blue "$MD/latest/meta-data/instance-id" \
+    | expect "blue is served again once they close" "^200 $BLUE_ID\$"
+
 echo "Counters"
 metrics=$(vpcd_nsexec host-a curl -s -m 5 "http://127.0.0.1:${VPCD_PORT[host-a]}/metrics")
 expect "tokens issued: 2" '^vpcd_imds_tokens_issued_total 2$' <<<"$metrics"
@@ -124,6 +152,8 @@ expect "refused for tokens: 3 (red twice, blue with red's)" \
     '^vpcd_imds_refused_total\{reason="token"\} 3$' <<<"$metrics"
 expect "refused for X-Forwarded-For: 1" \
     '^vpcd_imds_refused_total\{reason="forwarded"\} 1$' <<<"$metrics"
+expect "refused for too many connections: at least 1" \
+    '^vpcd_imds_refused_total\{reason="connections"\} [1-9]' <<<"$metrics"
 vpcd_status host-a .metadata.requests | expect "/v1/status counts the requests" '^[1-9][0-9]*$'
 
 if [ "$FAILS" -ne 0 ]; then
