@@ -107,3 +107,10 @@ bench-db: $(VPCCTL) $(VPCD) $(REGIOND)
 .PHONY: bench-scale
 bench-scale: $(VPCCTL) $(VPCD) $(REGIOND)
 	bash bench/bench-scale.sh
+
+# Instance metadata: requests/s and latency through the service port, vpcd's
+# CPU, the per-ENI rate limit under a flood (bench/bench-imds.sh; root).
+.PHONY: bench-imds
+bench-imds: $(VPCCTL) $(VPCD)
+	bash bench/bench-imds.sh
+bench: bench-imds

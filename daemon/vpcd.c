@@ -368,6 +368,7 @@ metadata_cb(struct evhttp_request *req, void *d_)
 }
 
 static struct evhttp *metadata_http;
+static long long int metadata_rate = VPCD_IMDS_RATE;  /* --metadata-rate. */
 
 /* Connection limits of the metadata server: at most MD_MAX_CONNS open (then
  * the listener stops accepting until one closes) and MD_MAX_CONNS_PER_ENI
@@ -498,6 +499,7 @@ metadata_start(struct vpcd *d)
                   d->metadata_addr, d->metadata_port);
     }
     d->imds = vpcd_imds_create();
+    vpcd_imds_set_rate(d->imds, metadata_rate, 2 * metadata_rate);
     metadata_http = evhttp_new(d->base);
     evhttp_set_max_headers_size(metadata_http, MD_MAX_HEADERS);
     evhttp_set_max_body_size(metadata_http, MD_MAX_BODY);
@@ -676,6 +678,9 @@ usage(void)
            "169.254.169.254:80,\n"
            "                       on the metadata service port; default "
            "none)\n"
+           "  --metadata-rate=N    metadata requests per second per ENI "
+           "(bursts of 2N;\n"
+           "                       default %d)\n"
            "  --force-host         change the switch even if it is another "
            "host's (Open_vSwitch\n"
            "                       external_ids:vpc-host), and make it "
@@ -688,7 +693,7 @@ usage(void)
            "HTTP: PUT/GET /v1/intents, POST /v1/validate, GET /v1/status, "
            "GET /metrics, GET /healthz\n"
            "ovs-appctl -t vpcd: vpcd/status, vpcd/reload, vpcd/dump-flows, "
-           "exit\n", ovs_dbdir(), VPC_OVS_TIMEOUT_MS);
+           "exit\n", ovs_dbdir(), VPC_OVS_TIMEOUT_MS, VPCD_IMDS_RATE);
     daemon_usage();
     vlog_usage();
 }
@@ -720,7 +725,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         OPT_SSL_CERT, OPT_SSL_CA, OPT_BOOTSTRAP_CA_CERT,
         OPT_VERIFY_INCREMENTAL,
         OPT_FORCE_HOST, OPT_REGION_DB_PROBE, OPT_NO_SWITCH, OPT_RECORD,
-        OPT_METADATA,
+        OPT_METADATA, OPT_METADATA_RATE,
         FLOWLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
@@ -753,6 +758,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "no-switch", no_argument, NULL, OPT_NO_SWITCH },
         { "record", required_argument, NULL, OPT_RECORD },
         { "metadata", required_argument, NULL, OPT_METADATA },
+        { "metadata-rate", required_argument, NULL, OPT_METADATA_RATE },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         FLOWLOG_LONG_OPTIONS,
@@ -832,6 +838,10 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         case OPT_NO_SWITCH: d->no_switch = true; break;
         case OPT_RECORD: d->record_file = optarg; break;
         case OPT_METADATA: metadata = optarg; break;
+        case OPT_METADATA_RATE:
+            metadata_rate = parse_number("--metadata-rate", optarg, 1,
+                                         1000000);
+            break;
         case 'h': usage(); exit(EXIT_SUCCESS);
         case 'V': vpc_print_version("vpcd"); exit(EXIT_SUCCESS);
         FLOWLOG_OPTION_HANDLERS
