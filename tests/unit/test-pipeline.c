@@ -1743,6 +1743,120 @@ test_flow_logs(void **state)
     free(text);
 }
 
+/* Instance metadata: with a service port, each served ENI's requests go
+ * there from its service address and come back; an ENI whose endpoint is
+ * disabled, or whose ofport has no service address, gets nothing; without
+ * a service port the stages only drop 169.254.169.254 and go on. */
+static const struct pl_flow *
+find_flow_with(const struct pl_flows *fs, enum pl_stage stage,
+               const char *ref, const char *match_part)
+{
+    const struct pl_flow *v[16];
+    size_t n = collect_flows(fs, stage, ref, v, ARRAY_SIZE(v));
+    for (size_t i = 0; i < n && i < ARRAY_SIZE(v); i++) {
+        if (strstr(v[i]->match, match_part)) {
+            return v[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+test_metadata_stages(void **state)
+{
+    char *text = example_text("overlapping-ips");
+    char *p = strstr(text, "\"id\": \"eni-green-a\"");
+    assert_non_null(p);
+    /* eni-green-a: endpoint disabled. */
+    char *doc = xasprintf("%.*s\"metadata_options\": {\"http_endpoint\": "
+                          "\"disabled\"}, %s", (int) (p - text), text, p);
+    struct vpc_region *r = load_at(doc, "overlapping-ips", __LINE__);
+
+    struct pl_binding b[] = {
+        { "eni-red-a", 1 }, { "eni-blue-a", 2 }, { "eni-green-a", 3 },
+    };
+    struct pl_host_config cfg = {
+        .host_id = "host-a", .bindings = b, .n_bindings = ARRAY_SIZE(b),
+        .tunnel_ofport = TUNNEL_PORT, .mapping = PL_MAP_FLOWS,
+        .metadata_ofport = 50,
+        .metadata_mac = ETH_ADDR_C(0a,00,00,00,00,50),
+    };
+    struct pl_flows fs;
+    pl_flows_init(&fs);
+    char *error = pl_compile_host(r, &cfg, &fs);
+    assert_null(error);
+
+    const struct pl_flow *f = find_flow_with(&fs, PL_CLASSIFY,
+                                             "metadata service", "in_port=50");
+    assert_non_null(f);
+    char *go = xasprintf("goto_table:%d", pl_stage_table(PL_SVC_RETURN));
+    assert_string_equal(f->actions, go);
+    free(go);
+    f = find_flow_with(&fs, PL_METADATA, "eni-blue-a metadata",
+                       "reg0=2,tcp,nw_dst=169.254.169.254,tp_dst=80");
+    assert_non_null(f);
+    assert_string_equal(f->actions,
+                        "set_field:02:76:70:ff:ff:fe->eth_src,"
+                        "set_field:0a:00:00:00:00:50->eth_dst,"
+                        "set_field:169.254.128.2->ip_src,output:50");
+    assert_non_null(find_flow_with(&fs, PL_METADATA, "eni-blue-a metadata",
+                                   "arp_tpa=169.254.169.254"));
+    f = find_flow_with(&fs, PL_SVC_RETURN, "eni-blue-a metadata",
+                       "tcp,nw_src=169.254.169.254,tp_src=80,"
+                       "nw_dst=169.254.128.2");
+    assert_non_null(f);
+    assert_string_equal(f->actions,
+                        "set_field:02:76:70:00:00:c8->eth_src,"
+                        "set_field:02:00:00:02:01:0a->eth_dst,"
+                        "set_field:10.0.1.10->ip_dst,output:2");
+    assert_non_null(find_flow_with(&fs, PL_SVC_RETURN, "eni-blue-a metadata",
+                                   "arp_tpa=169.254.128.2"));
+    assert_int_equal(count_flows(&fs, PL_METADATA, "eni-red-a metadata"), 2);
+    assert_int_equal(count_flows(&fs, PL_SVC_RETURN, "eni-red-a metadata"),
+                     2);
+    assert_int_equal(count_flows(&fs, PL_METADATA, "eni-green-a metadata"),
+                     0);
+    assert_int_equal(count_flows(&fs, PL_SVC_RETURN, "eni-green-a metadata"),
+                     0);
+    /* 2 ENIs x 2, the drop, the miss; 2 ENIs x 2, the miss. */
+    assert_int_equal(count_stage(&fs, PL_METADATA), 6);
+    assert_int_equal(count_stage(&fs, PL_SVC_RETURN), 5);
+    pl_flows_destroy(&fs);
+
+    /* An ofport above 32767 has no service address. */
+    b[1].ofport = 40000;
+    pl_flows_init(&fs);
+    error = pl_compile_host(r, &cfg, &fs);
+    assert_null(error);
+    assert_int_equal(count_flows(&fs, PL_METADATA, "eni-blue-a metadata"), 0);
+    pl_flows_destroy(&fs);
+
+    /* No service port: no metadata flows, 169.254.169.254 still dropped. */
+    cfg.metadata_ofport = 0;
+    b[1].ofport = 2;
+    pl_flows_init(&fs);
+    error = pl_compile_host(r, &cfg, &fs);
+    assert_null(error);
+    assert_int_equal(count_stage(&fs, PL_METADATA), 2);
+    assert_int_equal(count_stage(&fs, PL_SVC_RETURN), 1);
+    assert_null(find_flow_with(&fs, PL_CLASSIFY, "metadata service", ""));
+    pl_flows_destroy(&fs);
+
+    /* An ENI may not be plugged into the service port. */
+    cfg.metadata_ofport = 2;
+    pl_flows_init(&fs);
+    error = pl_compile_host(r, &cfg, &fs);
+    assert_non_null(error);
+    assert_non_null(strstr(error, "eni-blue-a: ofport 2 cannot carry an "
+                           "ENI"));
+    free(error);
+    pl_flows_destroy(&fs);
+
+    vpc_region_destroy(r);
+    free(doc);
+    free(text);
+}
+
 /* The virtual router answers ARP for its subnet and ping to its addresses,
  * by sending the packet back out of the port it came from. */
 static void
@@ -2400,6 +2514,7 @@ main(void)
         cmocka_unit_test(test_web_tier),
         cmocka_unit_test(test_flow_logs),
         cmocka_unit_test(test_vrouter),
+        cmocka_unit_test(test_metadata_stages),
         cmocka_unit_test(test_appliance_forwarding),
         cmocka_unit_test(test_overlapping_isolation),
         cmocka_unit_test(test_peering),
