@@ -6,7 +6,8 @@
 # GET with it) gets each VM its own instance id and addresses, a VM whose
 # ENI requires tokens gets 401 without one, one VM's token is refused to
 # another, a PUT with X-Forwarded-For is refused, and a VM whose ENI has
-# the metadata endpoint disabled gets no answer at all.  Every answer is a
+# the metadata endpoint disabled gets no answer at all, nor does a VM
+# that spoofs another ENI's MAC.  Every answer is a
 # real TCP connection through the stateless rewrite of metadata and
 # svc_return: a wrong checksum would leave curl without one.
 . "$(dirname "$0")/lab.sh"
@@ -106,6 +107,14 @@ md green "$MD/latest/meta-data/instance-id" \
 lab_in green curl -s -m 3 -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" \
     "$MD/latest/api/token" >/dev/null 2>&1 \
     && fail "green got a token" || pass "green gets no token either"
+
+echo "A VM spoofing another ENI's MAC gets no metadata"
+lab_in blue ip link set eth0 address 02:00:00:01:01:0a
+md blue "$MD/latest/meta-data/instance-id" \
+    | expect "blue with red's MAC: no answer (port security)" '^000 '
+lab_in blue ip link set eth0 address 02:00:00:02:01:0a
+md blue "$MD/latest/meta-data/instance-id" \
+    | expect "blue with its own MAC again: served" "^200 $BLUE_ID\$"
 
 echo "vpcctl trace labels the stages"
 vpcctl_on host-a trace "$TEST_DIR/region.json" --host host-a \
