@@ -89,4 +89,32 @@ for proto in PROTOCOLS:
                 n += 1
 print("  ok   %d rules: the JSON Schema and the translator agree, one "
       "error for a wrong protocol" % n)
+# ENI metadata fields: instance_id forms, user_data sizes, metadata_options
+# values and keys.
+ENI_BASE = dict(BASE, subnets=[{"id": "subnet-a", "vpc": "vpc-a",
+                                "cidr": "10.0.1.0/24"}])
+ENI = {"id": "eni-a", "subnet": "subnet-a", "mac": "02:00:00:00:00:01",
+       "private_ip": "10.0.1.10", "host": "host-a"}
+METADATA = [
+    {"instance_id": "i-0123abcd"}, {"instance_id": "i-0123456789abcdef0"},
+    {"instance_id": "i-0123abc"}, {"instance_id": "i-0123ABCD"},
+    {"instance_id": "i-0123456789abcdef"}, {"instance_id": "0123abcd"},
+    {"instance_id": 5}, {"user_data": ""}, {"user_data": "x" * 16384},
+    {"user_data": "x" * 16385}, {"user_data": 1},
+    {"metadata_options": {}},
+    {"metadata_options": {"http_tokens": "required"}},
+    {"metadata_options": {"http_tokens": "optional",
+                          "http_endpoint": "disabled"}},
+    {"metadata_options": {"http_tokens": "always"}},
+    {"metadata_options": {"http_endpoint": True}},
+    {"metadata_options": {"http_put_response_hop_limit": 1}},
+    {"metadata_options": "required"},
+]
+n = 0
+for extra in METADATA:
+    doc = dict(ENI_BASE, enis=[dict(ENI, **extra)])
+    if check("eni %s" % json.dumps(extra)[:60], doc):
+        n += 1
+print("  ok   %d ENI metadata fields: the JSON Schema and the translator "
+      "agree" % n)
 sys.exit(1 if fails else 0)
