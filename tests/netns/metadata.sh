@@ -101,6 +101,15 @@ TB=$(token blue 30)
 md blue -H "X-aws-ec2-metadata-token: $TB" "$MD/latest/meta-data/instance-id" \
     | expect "blue with its own token" "^200 $BLUE_ID\$"
 
+echo "blue with an on-link route to 169.254.169.254 (ARP for it)"
+lab_in blue ip route add 169.254.169.254/32 dev eth0
+md blue "$MD/latest/meta-data/local-ipv4" \
+    | expect "blue, on-link: served" '^200 10\.0\.1\.10$'
+lab_in blue ip neigh show 169.254.169.254 \
+    | expect "... after ARP for 169.254.169.254 answered with vpc-blue's router MAC" \
+        'lladdr 02:76:70:00:00:c8'
+lab_in blue ip route del 169.254.169.254/32 dev eth0
+
 echo "green: metadata endpoint disabled"
 md green "$MD/latest/meta-data/instance-id" \
     | expect "green gets no answer at all" '^000 '
