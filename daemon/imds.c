@@ -95,8 +95,8 @@ static void
 token_mac(const struct vpcd_imds *m, const uint8_t *nonce_expiry,
           const char *eni_id, uint8_t mac[TOKEN_MAC])
 {
-    uint8_t msg[TOKEN_NONCE + 8 + 64];
-    size_t id_len = strnlen(eni_id, 64);
+    size_t id_len = strlen(eni_id);
+    uint8_t *msg = xmalloc(TOKEN_NONCE + 8 + id_len);
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int out_len = 0;
 
@@ -104,6 +104,7 @@ token_mac(const struct vpcd_imds *m, const uint8_t *nonce_expiry,
     memcpy(msg + TOKEN_NONCE + 8, eni_id, id_len);
     HMAC(EVP_sha256(), m->secret, sizeof m->secret, msg,
          TOKEN_NONCE + 8 + id_len, out, &out_len);
+    free(msg);
     ovs_assert(out_len >= TOKEN_MAC);
     memcpy(mac, out, TOKEN_MAC);
 }
