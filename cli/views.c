@@ -447,6 +447,8 @@ add_derived(const struct vw_index *x, enum vw_kind_id k, const void *p,
     case VW_K_ENI: {
         const struct vpc_eni *e = p;
         json_object_put_string(d, "vpc", e->subnet->vpc->id);
+        /* Given or derived (docs/intents.md). */
+        json_object_put_string(d, "instance_id", e->instance_id);
         break;
     }
     VW_GATEWAY_CASES {

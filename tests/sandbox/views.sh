@@ -128,6 +128,9 @@ V describe "$EX/web-tier.json" vpcs vpc-web --format=json \
     | jq -r '.items[0].eni_count' | expect "vpc-web has 4 ENIs" '^4$'
 V describe "$EX/region.json" network-interfaces eni-app-b \
     | expect "eni-app-b: its VPC, derived" '^    vpc: vpc-web$'
+V describe "$EX/region.json" network-interfaces eni-app-b \
+    | expect "eni-app-b: its instance id, derived" \
+        "^    instance_id: i-$(printf %s eni-app-b | sha1sum | cut -c1-17)\$"
 V describe "$EX/web-tier.json" security-groups sg-web \
     | expect "sg-web: its members" '^    members: eni-web-a, eni-web-b$'
 V describe "$EX/edge.json" nat-gateways nat-shop --format=json \
