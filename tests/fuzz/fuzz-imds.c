@@ -7,8 +7,8 @@
  * 2) and which ENI asks (bits 3-4: the ENI on ofport 1 (tokens required),
  * 2 (optional), 3 (endpoint disabled) or a peer that is no ENI's service
  * address); its second byte is the time, in milliseconds, since the last
- * input (time only goes forward, as the monotonic clock vpcd reads).  Then, one per line:
- * the path, the X-aws-ec2-metadata-token header and the
+ * input (time only goes forward, as the monotonic clock vpcd reads).
+ * Then, one per line: the path, the X-aws-ec2-metadata-token header and the
  * X-aws-ec2-metadata-token-ttl-seconds header (a missing line: no header;
  * a token "@" stands for the token the last successful PUT returned, so
  * that the fuzzer reaches the paths behind a valid token), e.g.
