@@ -174,6 +174,17 @@ expect "refused for too many connections: at least 1" \
     '^vpcd_imds_refused_total\{reason="connections"\} [1-9]' <<<"$metrics"
 vpcd_status host-a .metadata.requests | expect "/v1/status counts the requests" '^[1-9][0-9]*$'
 
+echo "A vpcd restart: tokens end, service goes on"
+vpcd_kill host-a
+vpcd_start host-a "$(lab_ns host-a)" --metadata=169.254.169.254:80
+vpcd_expect_wait "vpcd is back, in sync from its persisted state" host-a \
+    '.in_sync and .metadata.service_port > 0'
+md red -H "X-aws-ec2-metadata-token: $TR" "$MD/latest/meta-data/instance-id" \
+    | expect "red's token of the last vpcd: 401" '^401 '
+TR2=$(token red)
+md red -H "X-aws-ec2-metadata-token: $TR2" "$MD/latest/meta-data/instance-id" \
+    | expect "red with a new token: served" '^200 i-0123456789abcdef0$'
+
 if [ "$FAILS" -ne 0 ]; then
     lab_dump host-a
     tail -20 "${OVS_DIR[host-a]}/vpcd.log"
