@@ -168,8 +168,13 @@ before=$(sorted_flows)
 vpcd_http host-a PUT /v1/intents "$TEST_DIR/bad.json" >/dev/null
 [ "$VPCD_STATUS" = 400 ] && pass "PUT of an invalid document: 400" \
     || fail "PUT of an invalid document: $VPCD_STATUS"
-jq -r '.valid, .errors[0]' <<<"$VPCD_BODY" \
+jq -r '.valid, .errors[0].message' <<<"$VPCD_BODY" \
     | expect "the error names the JSON path and the value" '^\$\.subnets\[0\]\.cidr: "10\.10\.1\.0/33"'
+jq -e '.errors[0] | .path == "$.subnets[0].cidr" and .value == "10.10.1.0/33"
+        and (.rule | test("prefix")) and (keys == ["message", "path", "rule", "value"])' \
+    <<<"$VPCD_BODY" >/dev/null \
+    && pass "... as an object: path, value (the JSON value) and rule apart, and the message" \
+    || fail "the error is not a {path, value, rule, message} object: $(jq -c '.errors[0]' <<<"$VPCD_BODY")"
 [ "$(sorted_flows)" = "$before" ] && pass "flows unchanged after the refused PUT" \
     || fail "flows changed after a refused PUT"
 vpcd_status host-a '.version, .rejected' | tr '\n' ' ' \
