@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,28 @@ bool
 vpcd_in_sync(const struct vpcd *d)
 {
     return d->in_sync && d->persisted;
+}
+
+/* A new version is in force: notes where it came from ('source', NULL to
+ * keep the previous one) and when, and the SHA-256 of its 'text' if there
+ * is one (docs/vpcd.md, "Which input wins"). */
+static void
+vpcd_set_source(struct vpcd *d, const char *source, const char *text)
+{
+    if (!source) {
+        return;
+    }
+    free(d->source);
+    d->source = xstrdup(source);
+    d->source_at = time_wall_msec();
+    d->source_sha256[0] = '\0';
+    if (text) {
+        uint8_t md[SHA256_DIGEST_LENGTH];
+        SHA256((const unsigned char *) text, strlen(text), md);
+        for (size_t i = 0; i < sizeof md; i++) {
+            snprintf(&d->source_sha256[2 * i], 3, "%02x", md[i]);
+        }
+    }
 }
 
 static bool
@@ -532,8 +555,8 @@ vpcd_add_persist_error(struct vpcd *d, const char *origin, char *error,
  * '*installed' tells whether the switch (flows and cache) holds 'st'. */
 static char *
 vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
-           uint64_t version, bool on_disk, struct sw_apply_stats *stats,
-           bool *installed)
+           const char *source, uint64_t version, bool on_disk,
+           struct sw_apply_stats *stats, bool *installed)
 {
     struct vpcd_state *old = d->desired;
     bool new_text = !old || !vpcd_state_same_document(old, st);
@@ -544,6 +567,7 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
     if (new_text) {
         d->version = MAX(d->version + 1, version);
         d->persisted = on_disk && d->version == version;
+        vpcd_set_source(d, source, st->text);
     }
     /* Persist first: after a crash, vpcd comes back to what it installed. */
     char *persist_error;
@@ -661,8 +685,8 @@ vpcd_verify_partial(struct vpcd *d, struct vpcd_state *st, const char *text,
 
 static int
 vpcd_apply_text__(struct vpcd *d, const char *text, const struct json *doc,
-                  const bool *stages, const char *origin, uint64_t version,
-                  bool on_disk, char **body)
+                  const bool *stages, const char *origin, const char *source,
+                  uint64_t version, bool on_disk, char **body)
 {
     long long int start = time_usec();
     bool rebound;
@@ -701,8 +725,8 @@ vpcd_apply_text__(struct vpcd *d, const char *text, const struct json *doc,
 
     struct sw_apply_stats stats;
     bool installed;
-    char *error = vpcd_adopt(d, st, origin, version, on_disk, &stats,
-                             &installed);
+    char *error = vpcd_adopt(d, st, origin, source, version, on_disk,
+                             &stats, &installed);
     double ms = (time_usec() - start) / 1000.0;
     struct json *obj = json_object_create();
     json_object_put(obj, "version", json_integer_create(d->version));
@@ -735,14 +759,16 @@ int
 vpcd_apply_text(struct vpcd *d, const char *text, const char *origin,
                 char **body)
 {
-    return vpcd_apply_text__(d, text, NULL, NULL, origin, 0, false, body);
+    return vpcd_apply_text__(d, text, NULL, NULL, origin, origin, 0, false,
+                             body);
 }
 
 int
 vpcd_apply_doc(struct vpcd *d, const char *text, const struct json *doc,
                const bool *stages, const char *origin, char **body)
 {
-    return vpcd_apply_text__(d, text, doc, stages, origin, 0, false, body);
+    return vpcd_apply_text__(d, text, doc, stages, origin, "region-db", 0,
+                             false, body);
 }
 
 char *
@@ -762,6 +788,7 @@ vpcd_adopt_entries(struct vpcd *d, struct json *doc, struct vpc_region *r,
     st->n_entries = n;
     d->version++;
     d->persisted = false;
+    vpcd_set_source(d, "region-db", NULL);
     char *persist_error = vpcd_save(d);
 
     char *error = NULL;
@@ -801,7 +828,7 @@ vpcd_recompile(struct vpcd *d, const char *why)
     }
     char *text = xstrdup(vpcd_state_text(d->desired)), *body;
     VLOG_INFO("recompiling: %s", why);
-    vpcd_apply_text(d, text, why, &body);
+    vpcd_apply_text__(d, text, NULL, NULL, why, NULL, 0, false, &body);
     free(body);
     free(text);
 }
@@ -887,8 +914,10 @@ vpcd_load_file(struct vpcd *d, const char *file, const char *origin)
         }
     }
     char *body;
-    int status = vpcd_apply_text__(d, text, NULL, NULL, origin, version,
-                                   on_disk, &body);
+    char *source = xasprintf("file:%s", file);
+    int status = vpcd_apply_text__(d, text, NULL, NULL, origin, source,
+                                   version, on_disk, &body);
+    free(source);
     if (status == 400) {
         VLOG_WARN("%s: invalid, nothing applied:\n%s", file, body);
     }
@@ -927,8 +956,8 @@ vpcd_try_state(struct vpcd *d, const char *file, bool on_disk,
         return EINVAL;
     }
     char *body;
-    int status = vpcd_apply_text__(d, text, NULL, NULL, origin, *version,
-                                   on_disk, &body);
+    int status = vpcd_apply_text__(d, text, NULL, NULL, origin, "state",
+                                   *version, on_disk, &body);
     free(text);
     if (status == 400) {
         /* vpcd_apply_text__() said why in last_error. */
@@ -965,8 +994,8 @@ vpcd_load_state(struct vpcd *d, const char *origin)
             d->persisted = false;
         } else {
             char *body;
-            vpcd_apply_text__(d, text, NULL, NULL, origin, version, true,
-                              &body);
+            vpcd_apply_text__(d, text, NULL, NULL, origin, "state", version,
+                              true, &body);
             free(body);
         }
         free(text);
@@ -1152,6 +1181,17 @@ vpcd_status_json(const struct vpcd *d)
     }
     json_object_put(o, "errors", errors);
     json_object_put(o, "applied_at", json_integer_create(d->applied_at));
+    struct json *src = json_object_create();
+    json_object_put(src, "origin", d->source ? json_string_create(d->source)
+                                             : json_null_create());
+    json_object_put(src, "accepted_at", d->source
+                    ? json_string_create_nocopy(xastrftime_msec(
+                          "%Y-%m-%dT%H:%M:%S.###Z", d->source_at, true))
+                    : json_null_create());
+    json_object_put(src, "sha256", d->source_sha256[0]
+                    ? json_string_create(d->source_sha256)
+                    : json_null_create());
+    json_object_put(o, "source", src);
     json_object_put(o, "flows", json_integer_create(
                         d->desired ? hmap_count(&d->desired->flows.flows)
                                    : 0));
@@ -1467,6 +1507,7 @@ vpcd_destroy(struct vpcd *d)
     free(d->loaded);
     sw_bindings_free(d->bindings, d->n_bindings);
     free(d->last_error);
+    free(d->source);
     free(d->state_file);
     free(d->run_dir);
     free(d->db);

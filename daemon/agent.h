@@ -88,6 +88,10 @@ struct vpcd {
     time_t applied_at;
     bool in_sync;                       /* Switch and cache hold it. */
     bool persisted;                     /* state_file holds it. */
+    char *source;                       /* Where it came from: "file:PATH",
+                                         * "http", "state", "region-db". */
+    long long int source_at;            /* When (wall clock, ms). */
+    char source_sha256[65];             /* Of its text; "" if none. */
 
     /* What we believe ovs-vswitchd's cache holds. */
     struct pl_mapping_entry *loaded;
