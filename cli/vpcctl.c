@@ -213,6 +213,17 @@ load_and_compile(const char *file, bool need_db, char **offline,
     if (!error) {
         error = pl_compile_host(r, &cfg, flows);
     }
+    if (!error && !numbered) {
+        /* Bindings from the switch or --bind: say what they miss. */
+        struct sw_binding_problem *p;
+        size_t n = sw_binding_problems(r, opt_host, cfg.bindings,
+                                       cfg.n_bindings, &p);
+        for (size_t i = 0; i < n; i++) {
+            fprintf(stderr, "vpcctl: warning: %s: %s\n", p[i].eni,
+                    p[i].problem);
+        }
+        sw_binding_problems_free(p, n);
+    }
     sw_bindings_free(owned, n_owned);
     free(numbered);
     if (error) {

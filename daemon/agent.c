@@ -259,6 +259,49 @@ vpcd_no_switch_bind(struct vpcd *d, const char *text, const struct json *doc)
     return changed;
 }
 
+/* Finds what is wrong with the bindings against the desired document (an
+ * ENI of this host not plugged, a port for an ENI of another host) and
+ * logs each problem once, when it appears and when it is gone. */
+static void
+vpcd_check_bindings(struct vpcd *d)
+{
+    struct sw_binding_problem *p = NULL;
+    size_t n = 0;
+    if (!d->no_switch && d->desired && d->desired->region) {
+        n = sw_binding_problems(d->desired->region, d->host, d->bindings,
+                                d->n_bindings, &p);
+    }
+    struct sw_binding_problem *old = d->problems;
+    size_t i = 0, j = 0, n_old = d->n_problems, logged = 0;
+    while (i < n_old || j < n) {
+        int cmp = (i >= n_old ? 1 : j >= n ? -1
+                   : strcmp(old[i].eni, p[j].eni)
+                     ? strcmp(old[i].eni, p[j].eni)
+                     : strcmp(old[i].problem, p[j].problem));
+        if (cmp && logged++ >= 10) {
+            i += cmp < 0;
+            j += cmp > 0;
+            continue;
+        }
+        if (cmp < 0) {
+            VLOG_INFO("%s: fixed: it was %s", old[i].eni, old[i].problem);
+            i++;
+        } else if (cmp > 0) {
+            VLOG_WARN("%s: %s", p[j].eni, p[j].problem);
+            j++;
+        } else {
+            i++, j++;
+        }
+    }
+    if (logged > 10) {
+        VLOG_WARN("... and %"PRIuSIZE" more binding changes (/v1/status "
+                  "\"warnings\" lists them all)", logged - 10);
+    }
+    sw_binding_problems_free(old, n_old);
+    d->problems = p;
+    d->n_problems = n;
+}
+
 static void
 vpcd_host_config(const struct vpcd *d, struct pl_host_config *cfg)
 {
@@ -620,6 +663,7 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
     vpcd_state_destroy(old);
 
 installed:
+    vpcd_check_bindings(d);
     d->in_sync = !error;
     *installed = !error;
     if (error) {
@@ -789,6 +833,7 @@ vpcd_adopt_entries(struct vpcd *d, struct json *doc, struct vpc_region *r,
     d->version++;
     d->persisted = false;
     vpcd_set_source(d, "region-db", NULL);
+    vpcd_check_bindings(d);
     char *persist_error = vpcd_save(d);
 
     char *error = NULL;
@@ -1198,6 +1243,14 @@ vpcd_status_json(const struct vpcd *d)
     json_object_put(o, "cache_entries", json_integer_create(
                         d->desired ? d->desired->n_entries : 0));
     json_object_put(o, "ports_bound", json_integer_create(d->n_bindings));
+    struct json *warnings = json_array_create_empty();
+    for (size_t i = 0; i < d->n_problems; i++) {
+        struct json *w = json_object_create();
+        json_object_put_string(w, "eni", d->problems[i].eni);
+        json_object_put_string(w, "problem", d->problems[i].problem);
+        json_array_add(warnings, w);
+    }
+    json_object_put(o, "warnings", warnings);
     json_object_put(o, "applies", json_integer_create(d->applies));
     json_object_put(o, "rejected", json_integer_create(d->rejected));
     json_object_put(o, "repairs", json_integer_create(d->repairs));
@@ -1278,6 +1331,9 @@ metrics_text(struct vpcd *d)
     metric(&ds, "vpcd_flows_desired", "gauge",
            "OpenFlow flows of this host.",
            d->desired ? hmap_count(&d->desired->flows.flows) : 0);
+    metric(&ds, "vpcd_binding_warnings", "gauge",
+           "ENIs of this host not plugged, or plugged but placed "
+           "elsewhere (/v1/status warnings).", d->n_problems);
     metric(&ds, "vpcd_cache_entries_desired", "gauge",
            "Mapping-cache entries of this host.",
            d->desired ? d->desired->n_entries : 0);
@@ -1506,6 +1562,7 @@ vpcd_destroy(struct vpcd *d)
     sw_flowset_destroy(d->flowset);
     free(d->loaded);
     sw_bindings_free(d->bindings, d->n_bindings);
+    sw_binding_problems_free(d->problems, d->n_problems);
     free(d->last_error);
     free(d->source);
     free(d->state_file);

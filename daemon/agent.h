@@ -99,10 +99,13 @@ struct vpcd {
     bool cache_known;
     uint64_t cache_generation;
 
-    /* Port bindings last read from OVSDB. */
+    /* Port bindings last read from OVSDB, and what is wrong with them
+     * against the desired document (/v1/status "warnings"). */
     struct pl_binding *bindings;
     size_t n_bindings;
     struct sw_ovs_ports ports;
+    struct sw_binding_problem *problems;
+    size_t n_problems;
 
     /* The watched file. */
     struct timespec file_mtime;
