@@ -58,7 +58,8 @@ static const char *const error_kinds[VPCD_N_ERRORS] = {
 bool
 vpcd_in_sync(const struct vpcd *d)
 {
-    return d->in_sync && d->persisted;
+    return (d->in_sync && d->persisted
+            && (!d->follow_hooks || d->follow_hooks->in_sync(d)));
 }
 
 /* A new version is in force: notes where it came from ('source', NULL to
@@ -1305,7 +1306,8 @@ metrics_text(struct vpcd *d)
            d->version);
     metric(&ds, "vpcd_in_sync", "gauge",
            "1 if ovs-vswitchd's flows and cache and the state file hold "
-           "the desired version.", vpcd_in_sync(d));
+           "the desired version and, with --region-db, the follower is "
+           "current: /v1/status's in_sync.", vpcd_in_sync(d));
     metric(&ds, "vpcd_persisted", "gauge",
            "1 if the state file holds the desired version.", d->persisted);
     ds_put_cstr(&ds, "# HELP vpcd_errors_total Failed writes to the switch, "

@@ -151,6 +151,7 @@ struct vpcd_follow_hooks {
                         const char *origin);
     void (*status)(const struct vpcd *, struct json *status);
     void (*metrics)(const struct vpcd *, struct ds *);
+    bool (*in_sync)(const struct vpcd *);   /* The follower's part. */
 };
 
 void vpcd_destroy(struct vpcd *);
@@ -184,7 +185,9 @@ void vpcd_load_file(struct vpcd *, const char *file, const char *origin);
 void vpcd_load_state(struct vpcd *, const char *origin);
 
 /* True if the switch's flows, its mapping cache (action mode) and the state
- * file all hold the desired version: what /v1/status calls "in_sync". */
+ * file all hold the desired version and, with --region-db, the follower is
+ * current (a session, its document compiled): what /v1/status and
+ * /metrics call "in_sync". */
 bool vpcd_in_sync(const struct vpcd *);
 
 /* True if the watched intents file changed since the last call. */
