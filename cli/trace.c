@@ -714,6 +714,55 @@ describe_ref(const struct vpc_region *r, const char *ref)
     return NULL;
 }
 
+/* The address conntrack translates field 'dir' ("src" or "dst") to in
+ * datapath actions 'a' (ct(...,nat(src=IP[-IP][:PORTS]))), malloc'd, or
+ * NULL if none. */
+static char *
+ct_nat_addr(const char *a, const char *dir)
+{
+    char *key = xasprintf("nat(%s=", dir);
+    const char *p = a ? strstr(a, key) : NULL;
+    char *addr = NULL;
+    if (p) {
+        p += strlen(key);
+        addr = xmemdup0(p, strcspn(p, "-:),"));
+    }
+    free(key);
+    return addr;
+}
+
+/* What hop 'tr' of microflow 'flow' rewrote of the addresses: by its
+ * flows (the final flow's nw_src and nw_dst against the microflow's) or by
+ * conntrack in the datapath (a ct(nat(...)) action, which ofproto/trace
+ * does not apply to the final flow: a NAT gateway's source NAT), as
+ * "nw_src A -> B[ (conntrack)], ..."; NULL if nothing. */
+static char *
+hop_translation(const char *flow, const struct pl_trace_result *tr)
+{
+    static const char *const fields[] = { "nw_src", "nw_dst" };
+    static const char *const dirs[] = { "src", "dst" };
+    const char *final = (tr->final_flow && strcmp(tr->final_flow,
+                                                  "unchanged")
+                         ? tr->final_flow : NULL);
+    struct ds t = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+        char *a = flow_field(flow, fields[i]);
+        char *b = final ? flow_field(final, fields[i]) : NULL;
+        char *nat = ct_nat_addr(tr->dp_actions, dirs[i]);
+        if (a && b && strcmp(a, b)) {
+            ds_put_format(&t, "%s%s %s -> %s", t.length ? ", " : "",
+                          fields[i], a, b);
+        } else if (a && nat && strcmp(a, nat)) {
+            ds_put_format(&t, "%s%s %s -> %s (conntrack)",
+                          t.length ? ", " : "", fields[i], a, nat);
+        }
+        free(a);
+        free(b);
+        free(nat);
+    }
+    return t.length ? ds_steal_cstr(&t) : NULL;
+}
+
 static void
 json_put_string(struct json *obj, const char *key, const char *value)
 {
@@ -747,10 +796,14 @@ run_hop(const struct tr_switch *s, const char *flow, const char *ct,
 }
 
 static void
-put_verdict_text(struct ds *text, const struct pl_trace_verdict *v)
+put_verdict_text(struct ds *text, const struct pl_trace_verdict *v,
+                 const char *translated)
 {
     if (v->note) {
         ds_put_format(text, "\n%s\n", v->note);
+    }
+    if (translated) {
+        ds_put_format(text, "\nTranslated: %s\n", translated);
     }
     if (v->kind == PL_VERDICT_LOOPBACK) {
         ds_put_cstr(text, "\n");
@@ -770,7 +823,8 @@ put_verdict_text(struct ds *text, const struct pl_trace_verdict *v)
 
 static struct json *
 hop_json(const struct tr_switch *s, const char *flow,
-         const struct pl_trace_result *tr, const struct pl_trace_verdict *v)
+         const struct pl_trace_result *tr, const struct pl_trace_verdict *v,
+         const char *translated)
 {
     struct json *hop = json_object_create();
     json_put_string(hop, "host", s->host->id);
@@ -801,6 +855,9 @@ hop_json(const struct tr_switch *s, const char *flow,
     }
     if (v->note) {
         json_put_string(res, "note", v->note);
+    }
+    if (translated) {
+        json_put_string(res, "translated", translated);
     }
     json_object_put(hop, "result", res);
     return hop;
@@ -912,14 +969,17 @@ tr_cmd_trace(int argc OVS_UNUSED, char *argv[])
         }
         struct pl_trace_verdict v;
         pl_trace_verdict(r, &s->cfg, flow, &tr, after_loopback, &v);
-        put_verdict_text(&text, &v);
-        json_array_add(hops, hop_json(s, flow, &tr, &v));
+        char *translated = (v.kind == PL_VERDICT_DROPPED ? NULL
+                            : hop_translation(flow, &tr));
+        put_verdict_text(&text, &v, translated);
+        json_array_add(hops, hop_json(s, flow, &tr, &v, translated));
         after_loopback = false;
 
         if (v.kind == PL_VERDICT_LOOPBACK) {
             free(flow);
             flow = xstrdup(v.loopback_flow);
             after_loopback = true;
+            free(translated);
             pl_trace_verdict_destroy(&v);
             pl_trace_result_destroy(&tr);
             continue;
@@ -937,6 +997,7 @@ tr_cmd_trace(int argc OVS_UNUSED, char *argv[])
                 opened[k] = true;
                 error = tr_switch_open(r, next, &sws[k]);
                 if (error) {
+                    free(translated);
                     pl_trace_verdict_destroy(&v);
                     pl_trace_result_destroy(&tr);
                     goto out;
@@ -949,6 +1010,7 @@ tr_cmd_trace(int argc OVS_UNUSED, char *argv[])
                 free(flow);
                 flow = arrival;
                 h = next;
+                free(translated);
                 pl_trace_verdict_destroy(&v);
                 pl_trace_result_destroy(&tr);
                 continue;
@@ -961,7 +1023,6 @@ tr_cmd_trace(int argc OVS_UNUSED, char *argv[])
 
         /* The final verdict. */
         const char *eni = NULL, *port_kind = NULL;
-        char *translated = NULL;
         if (v.kind == PL_VERDICT_FORWARDED) {
             eni = eni_on_port(s, tr.out_port);
             int ports[] = { s->cfg.uplink_ofport, s->cfg.dx_ofport,
@@ -972,21 +1033,6 @@ tr_cmd_trace(int argc OVS_UNUSED, char *argv[])
                 if (ports[i] > 0 && ports[i] == tr.out_port) {
                     port_kind = kinds[i];
                 }
-            }
-            if (port_kind && tr.final_flow) {
-                struct ds t = DS_EMPTY_INITIALIZER;
-                static const char *const fields[] = { "nw_src", "nw_dst" };
-                for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
-                    char *a = flow_field(flow, fields[i]);
-                    char *b = flow_field(tr.final_flow, fields[i]);
-                    if (a && b && strcmp(a, b)) {
-                        ds_put_format(&t, "%s%s %s -> %s", t.length ? ", "
-                                      : "", fields[i], a, b);
-                    }
-                    free(a);
-                    free(b);
-                }
-                translated = ds_steal_cstr(&t);
             }
         }
         final_kind = (eni ? "DELIVERED" : port_kind ? "OUT"
@@ -1002,8 +1048,7 @@ tr_cmd_trace(int argc OVS_UNUSED, char *argv[])
         }
         if (port_kind) {
             json_put_string(verdict, "edge_port", port_kind);
-            json_put_string(verdict, "translated",
-                            translated && translated[0] ? translated : NULL);
+            json_put_string(verdict, "translated", translated);
         }
         if (v.dst) {
             json_put_string(verdict, "underlay", v.dst);
@@ -1014,8 +1059,8 @@ tr_cmd_trace(int argc OVS_UNUSED, char *argv[])
             ds_put_format(&text, " to %s (port %d)", eni, tr.out_port);
         } else if (port_kind) {
             ds_put_format(&text, " the %s port (%d), %s", port_kind,
-                          tr.out_port, translated && translated[0]
-                          ? translated : "untranslated");
+                          tr.out_port, translated ? translated
+                                                  : "untranslated");
         } else if (v.dst) {
             ds_put_format(&text, " to %s, VNI %"PRIu32, v.dst, v.vni);
             if (!next) {

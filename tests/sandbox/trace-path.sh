@@ -175,6 +175,30 @@ jq_ok "edge: JSON says out the uplink, translated" "$TEST_DIR/out-live.json" \
         and .translated == "nw_src 10.30.1.10 -> 203.0.113.10"'
 same "edge out: offline JSON is identical to live JSON" \
     "$TEST_DIR/out-live.json" "$TEST_DIR/out-off.json"
+# NAT: the hop that translates says so, by its flows (the elastic IP) or
+# by conntrack in the datapath (the NAT gateway's source NAT, which
+# ofproto/trace leaves out of its final flow).
+elive e-edge edge-1 "$IN" \
+    | expect "from the uplink: the edge's hop says what it translated" \
+        '^Translated: nw_dst 203\.0\.113\.10 -> 10\.30\.1\.10$'
+jq_ok "... and its JSON hop too" "$TEST_DIR/edge-live.json" \
+    '.hops[0].result.translated == "nw_dst 203.0.113.10 -> 10.30.1.10"
+        and (.hops[1].result | has("translated") | not)'
+jq_ok "out the uplink: the edge's hop says the elastic IP" "$TEST_DIR/out-live.json" \
+    '.hops[1].result.translated == "nw_src 10.30.1.10 -> 203.0.113.10"'
+NAT='from eni-app to 8.8.8.8 tcp dport 443'
+eoffline host-b "$NAT" \
+    | expect "through the NAT gateway: translated by conntrack, on the edge's hop" \
+        '^Translated: nw_src 10\.30\.2\.10 -> 203\.0\.113\.20 \(conntrack\)$'
+eoffline host-b "$NAT" \
+    | expect "... and in the final verdict (not 'untranslated')" \
+        'Final verdict: OUT the uplink port \(2\), nw_src 10\.30\.2\.10 -> 203\.0\.113\.20 \(conntrack\) on edge-1 in stage edge_out by nat-shop'
+eoffline host-b "$NAT" --format=json > "$TEST_DIR/nat.json"
+jq_ok "NAT gateway JSON: translated in the edge's hop and the verdict" "$TEST_DIR/nat.json" \
+    '.verdict.translated == "nw_src 10.30.2.10 -> 203.0.113.20 (conntrack)"
+        and .hops[1].result.translated == .verdict.translated
+        and (.hops[0].result | has("translated") | not)'
+schema_ok "NAT gateway JSON matches the schema" "$TEST_DIR/nat.json"
 vpcctl_on e-host-a trace "$EE" --host host-a 'from uplink src 8.8.8.8 to 203.0.113.10' 2>&1 \
     | expect "from the uplink on a host: refused" 'host-a is not an edge with an uplink port'
 
