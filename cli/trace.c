@@ -18,8 +18,12 @@
 #include "dirs.h"
 #include "fatal-signal.h"
 #include "openvswitch/dynamic-string.h"
+#include "dp-packet.h"
+#include "flow.h"
 #include "openvswitch/json.h"
+#include "openvswitch/ofp-flow.h"
 #include "openvswitch/util.h"
+#include "packets.h"
 #include "pipeline/trace.h"
 #include "sset.h"
 #include "switch/switch.h"
@@ -772,18 +776,63 @@ json_put_string(struct json *obj, const char *key, const char *value)
 
 /* The trace of one hop: runs ofproto/trace of 'flow' on 's'.  Appends the
  * text to 'text' and fills 'tr'. */
+/* A Direct Connect frame ('flow' with two VLAN tags, see
+ * pl_trace_split_vlans()): the OpenFlow flow without the tags in '*plain'
+ * and the frame itself, both tags on, as hex in '*hex' (ofproto/trace's
+ * "BRIDGE FLOW PACKET" form: the packet is parsed as the datapath would,
+ * with other_config:vlan-limit=2 both tags).  Returns NULL or an error. */
+static char *
+double_tagged_packet(const char *flow, char **plain, char **hex)
+{
+    int s_tag, c_tag;
+    *plain = *hex = NULL;
+    if (!pl_trace_split_vlans(flow, plain, &s_tag, &c_tag)) {
+        return NULL;
+    }
+    struct flow f;
+    char *error = parse_ofp_exact_flow(&f, NULL, NULL, *plain, NULL);
+    if (error) {
+        free(*plain);
+        *plain = NULL;
+        return error;
+    }
+    f.vlans[0].tpid = htons(ETH_TYPE_VLAN_8021AD);
+    f.vlans[0].tci = htons(VLAN_CFI | s_tag);
+    f.vlans[1].tpid = htons(ETH_TYPE_VLAN_8021Q);
+    f.vlans[1].tci = htons(VLAN_CFI | c_tag);
+    struct dp_packet *p = dp_packet_new(0);
+    flow_compose(p, &f, NULL, 0);
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    const uint8_t *data = dp_packet_data(p);
+    for (size_t i = 0; i < dp_packet_size(p); i++) {
+        ds_put_format(&ds, "%02"PRIx8, data[i]);
+    }
+    dp_packet_delete(p);
+    *hex = ds_steal_cstr(&ds);
+    return NULL;
+}
+
 static char *
 run_hop(const struct tr_switch *s, const char *flow, const char *ct,
         struct ds *text, struct pl_trace_result *tr)
 {
+    char *plain, *hex;
+    char *error = double_tagged_packet(flow, &plain, &hex);
+    if (error) {
+        char *e = xasprintf("%s: %s", s->host->id, error);
+        free(error);
+        return e;
+    }
     char *args[] = { CONST_CAST(char *, tr_options.bridge),
-                     CONST_CAST(char *, flow),
+                     CONST_CAST(char *, plain ? plain : flow),
                      "--ct-next", CONST_CAST(char *, ct),
-                     "--ct-next", CONST_CAST(char *, ct) };
+                     "--ct-next", CONST_CAST(char *, ct), hex };
     char *output;
     memset(tr, 0, sizeof *tr);
-    char *error = sw_appctl(s->ctl, "ofproto/trace", ARRAY_SIZE(args), args,
-                            &output);
+    error = sw_appctl(s->ctl, "ofproto/trace",
+                      ARRAY_SIZE(args) - !hex, args, &output);
+    free(plain);
+    free(hex);
     if (error) {
         char *e = xasprintf("%s: ofproto/trace: %s", s->host->id, error);
         free(error);

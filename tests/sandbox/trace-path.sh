@@ -175,6 +175,41 @@ jq_ok "edge: JSON says out the uplink, translated" "$TEST_DIR/out-live.json" \
         and .translated == "nw_src 10.30.1.10 -> 203.0.113.10"'
 same "edge out: offline JSON is identical to live JSON" \
     "$TEST_DIR/out-live.json" "$TEST_DIR/out-off.json"
+# Direct Connect: a frame with the virtual interface's S-tag (802.1ad)
+# and C-tag (802.1Q) on the edge's Direct Connect port (3).
+DX='from dx dxvif-shop src 172.16.0.5 to 10.30.1.10 tcp dport 80'
+elive e-edge edge-1 "$DX" \
+    | expect "from Direct Connect: both tags popped, delivered to eni-web on host-a" \
+        'Final verdict: DELIVERED to eni-web \(port 1\) on host-a in stage deliver'
+elive e-edge edge-1 "$DX" \
+    | expect "... the switch parsed both tags of the frame" \
+        '^Flow: tcp,in_port=3,dl_vlan=100,dl_vlan_pcp=0,dl_vlan1=200,'
+elive e-edge edge-1 "$DX" \
+    | expect "... edge_in took the S-tag of dxvif-shop" \
+        '\[edge_in\] 160\. in_port=3,dl_vlan=100, .*<- dxvif-shop'
+elive e-edge edge-1 "$DX" --format=json > "$TEST_DIR/dx-live.json"
+eoffline edge-1 "$DX" --format=json > "$TEST_DIR/dx-off.json"
+jq_ok "Direct Connect JSON: from the tags to eni-web" "$TEST_DIR/dx-live.json" \
+    '(.hops[0].flow | startswith("in_port=3,dl_vlan=100,dl_vlan1=200,dl_src=02:cc:00:00:00:01,"))
+        and .hops[0].result.kind == "ENCAPSULATED" and .verdict.kind == "DELIVERED"
+        and .verdict.eni == "eni-web"'
+schema_ok "Direct Connect JSON matches the schema" "$TEST_DIR/dx-live.json"
+same "Direct Connect: offline JSON is identical to live JSON" \
+    "$TEST_DIR/dx-live.json" "$TEST_DIR/dx-off.json"
+elive e-edge edge-1 'from dx s_tag 100 c_tag 201 src 172.16.0.5 to 10.30.1.10 tcp dport 80' \
+    | expect "Direct Connect, a C-tag of no virtual interface: dropped in edge_dx_in" \
+        'Final verdict: DROPPED on edge-1 in stage edge_dx_in'
+elive e-edge edge-1 'from dx dxvif-shop src 10.1.0.5 to 10.30.1.10 tcp dport 80' \
+    | expect "Direct Connect, a source outside its on-premises prefixes: dropped" \
+        'Final verdict: DROPPED on edge-1 in stage edge_dx_in'
+elive e-edge edge-1 'from dx dxvif-nope src 172.16.0.5 to 10.30.1.10' 2>&1 \
+    | expect "Direct Connect: an unknown virtual interface is named" \
+        '"dxvif-nope": no Direct Connect virtual interface of the region has this id'
+elive e-edge edge-1 'from dx s_tag 5000 c_tag 200 src 172.16.0.5 to 10.30.1.10' 2>&1 \
+    | expect "Direct Connect: a tag out of range" 's_tag "5000": not a VLAN id'
+vpcctl_on e-host-a trace "$EE" --host host-a "$DX" 2>&1 \
+    | expect "from Direct Connect on a host: refused" 'host-a is not an edge with a Direct Connect port'
+
 # NAT: the hop that translates says so, by its flows (the elastic IP) or
 # by conntrack in the datapath (the NAT gateway's source NAT, which
 # ofproto/trace leaves out of its final flow).
