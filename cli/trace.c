@@ -860,7 +860,8 @@ put_verdict_text(struct ds *text, const struct pl_trace_verdict *v,
     }
     ds_put_format(text, "\nVerdict: %s", pl_verdict_kind_name(v->kind));
     if (v->kind == PL_VERDICT_UNKNOWN) {
-        ds_put_cstr(text, " (no datapath actions)\n");
+        ds_put_cstr(text, v->note ? " (see above)\n"
+                                  : " (no datapath actions)\n");
         return;
     }
     if (v->dst) {
@@ -871,13 +872,14 @@ put_verdict_text(struct ds *text, const struct pl_trace_verdict *v,
 }
 
 static struct json *
-hop_json(const struct tr_switch *s, const char *flow,
+hop_json(const struct tr_switch *s, const char *flow, const char *ct,
          const struct pl_trace_result *tr, const struct pl_trace_verdict *v,
          const char *translated)
 {
     struct json *hop = json_object_create();
     json_put_string(hop, "host", s->host->id);
     json_put_string(hop, "flow", flow);
+    json_put_string(hop, "ct_state", ct);
     json_object_put(hop, "flows_differ", json_integer_create(s->differ));
     json_object_put(hop, "cache_differ",
                     json_integer_create(s->cache_differ));
@@ -1011,6 +1013,9 @@ tr_cmd_trace(int argc OVS_UNUSED, char *argv[])
         ds_put_format(&text, "%s== Hop %d: %s %s ==\n", n_hops ? "\n" : "",
                       n_hops + 1, s->host->is_edge ? "edge" : "host",
                       s->host->id);
+        ds_put_format(&text, "Conntrack: %s at every pass (--ct-state: "
+                      "taken as this host's conntrack state of the "
+                      "connection, not read from it)\n", ct);
         struct pl_trace_result tr;
         error = run_hop(s, flow, ct, &text, &tr);
         if (error) {
@@ -1018,10 +1023,32 @@ tr_cmd_trace(int argc OVS_UNUSED, char *argv[])
         }
         struct pl_trace_verdict v;
         pl_trace_verdict(r, &s->cfg, flow, &tr, after_loopback, &v);
+        if (tr.un_nat && !strstr(ct, "new")
+            && v.kind == PL_VERDICT_DROPPED && !v.note) {
+            /* A reply to a translated connection: conntrack would give it
+             * its original destination back, which ofproto/trace does
+             * not simulate, so what follows in this hop is not what the
+             * datapath does.  Say so instead of a wrong drop. */
+            char *dst = flow_field(flow, "nw_dst");
+            char ul[16];
+            vpc_ip_format(s->host->underlay_ip, ul);
+            v.kind = PL_VERDICT_UNKNOWN;
+            v.note = xasprintf("conntrack reverses the connection's "
+                               "translation here (a ct action with nat "
+                               "in the datapath actions): %s becomes the "
+                               "connection's original address, which "
+                               "ofproto/trace does not simulate, so the "
+                               "trace cannot follow the packet further "
+                               "(trace the rest from the tunnel on the "
+                               "ENI's host: 'from tunnel %s vni N src IP "
+                               "to PRIVATE-IP ...')", dst ? dst : "nw_dst",
+                               ul);
+            free(dst);
+        }
         char *translated = (v.kind == PL_VERDICT_DROPPED ? NULL
                             : hop_translation(flow, &tr));
         put_verdict_text(&text, &v, translated);
-        json_array_add(hops, hop_json(s, flow, &tr, &v, translated));
+        json_array_add(hops, hop_json(s, flow, ct, &tr, &v, translated));
         after_loopback = false;
 
         if (v.kind == PL_VERDICT_LOOPBACK) {

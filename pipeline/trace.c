@@ -546,6 +546,9 @@ pl_trace_annotate(const char *out, const struct pl_flows *flows,
             free(tr->dp_actions);
             tr->dp_actions = xstrdup(body + 18);
             tr->vpc_verify |= strstr(body, "vpc_verify") != NULL;
+            tr->un_nat |= (strstr(body, ",nat)") || strstr(body, ",nat,")
+                           || strstr(body, "(nat)")
+                           || strstr(body, "(nat,"));
         }
         ds_put_format(ds, "%s\n", line);
     }

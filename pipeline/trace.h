@@ -78,6 +78,9 @@ struct pl_trace_result {
     int out_port;               /* The last "output:N" action, or -1. */
     bool vpc_verify;            /* Some pass's datapath actions have
                                  * vpc_verify. */
+    bool un_nat;                /* Some pass's have a ct(...,nat) with no
+                                 * address: conntrack reverses a
+                                 * translation (ofproto/trace does not). */
     bool tunnel_failed;         /* "native tunnel routing failed": no
                                  * underlay route or neighbor. */
 };

@@ -114,6 +114,11 @@ jq_ok "reply JSON: ct_state trk,est,rpl, delivered to eni-web-a" \
     "$TEST_DIR/reply.json" '.ct_state == "trk,est,rpl"
         and .verdict.kind == "DELIVERED" and .verdict.eni == "eni-web-a"'
 schema_ok "reply JSON matches the schema" "$TEST_DIR/reply.json"
+jq_ok "reply JSON: each hop says the conntrack state it was traced with" \
+    "$TEST_DIR/reply.json" '(.hops | length) == 2 and all(.hops[]; .ct_state == "trk,est,rpl")'
+live host-b "$REPLY" --ct-state=est,rpl \
+    | expect "reply text: the hop says its conntrack state, and where it comes from" \
+        '^Conntrack: trk,est,rpl at every pass \(--ct-state: taken as this host.s conntrack state'
 same "reply: offline JSON is identical to live JSON" "$TEST_DIR/reply.json" \
     "$TEST_DIR/reply-off.json"
 
@@ -234,6 +239,21 @@ jq_ok "NAT gateway JSON: translated in the edge's hop and the verdict" "$TEST_DI
         and .hops[1].result.translated == .verdict.translated
         and (.hops[0].result | has("translated") | not)'
 schema_ok "NAT gateway JSON matches the schema" "$TEST_DIR/nat.json"
+# The reply to it: conntrack gives back the original destination, which
+# ofproto/trace does not simulate; the trace says so instead of a drop.
+NATREPLY='from uplink src 8.8.8.8 to 203.0.113.20 tcp sport 443 dport 40000'
+eoffline edge-1 "$NATREPLY" --ct-state=est,rpl \
+    | expect "a reply to the NAT gateway: the un-NAT is said, not simulated" \
+        "^conntrack reverses the connection's translation here .*203\.0\.113\.20 becomes the connection's original address, which ofproto/trace does not simulate"
+eoffline edge-1 "$NATREPLY" --ct-state=est,rpl \
+    | expect "... and the verdict is UNKNOWN, not a drop" 'Final verdict: UNKNOWN on edge-1'
+eoffline edge-1 "$NATREPLY" --ct-state=est,rpl --format=json > "$TEST_DIR/natreply.json"
+schema_ok "... JSON matches the schema" "$TEST_DIR/natreply.json"
+jq_ok "... JSON: UNKNOWN, the note on the edge's hop" "$TEST_DIR/natreply.json" \
+    '.verdict.kind == "UNKNOWN" and (.hops[0].result.note | test("does not simulate"))'
+eoffline edge-1 "$NATREPLY" \
+    | expect "unsolicited (new) to the NAT gateway: dropped in edge_nat_in" \
+        'Final verdict: DROPPED on edge-1 in stage edge_nat_in'
 vpcctl_on e-host-a trace "$EE" --host host-a 'from uplink src 8.8.8.8 to 203.0.113.10' 2>&1 \
     | expect "from the uplink on a host: refused" 'host-a is not an edge with an uplink port'
 
