@@ -845,7 +845,7 @@ static const struct command commands[] = {
       "install host H's flows into the running switch: one atomic bundle, "
       "only what differs" },
     { "trace", "FILE --host H 'from ENI|tunnel IP vni N src IP|uplink src "
-      "IP to IP ...'", 2, 2, tr_cmd_trace,
+      "IP|dx VIF src IP|vpn src IP to IP ...'", 2, 2, tr_cmd_trace,
       "follow a packet with ofproto/trace across the region's switches "
       "(live, or --offline), labelled with stages and intents, to its "
       "final verdict" },
