@@ -63,8 +63,8 @@ vpcd_in_sync(const struct vpcd *d)
 }
 
 /* A new version is in force: notes where it came from ('source', NULL to
- * keep the previous one) and when, and the SHA-256 of its 'text' if there
- * is one (docs/vpcd.md, "Which input wins"). */
+ * keep the previous one) and when, and whether it has a 'text' as
+ * received to hash (docs/vpcd.md, "Which input wins"). */
 static void
 vpcd_set_source(struct vpcd *d, const char *source, const char *text)
 {
@@ -75,13 +75,25 @@ vpcd_set_source(struct vpcd *d, const char *source, const char *text)
     d->source = xstrdup(source);
     d->source_at = time_wall_msec();
     d->source_sha256[0] = '\0';
-    if (text) {
+    d->source_hashable = text != NULL;
+}
+
+/* The SHA-256 of the document in force as received, or NULL: computed
+ * when first asked, once per version (22 MB take tens of ms). */
+static const char *
+vpcd_source_sha256(const struct vpcd *d_)
+{
+    struct vpcd *d = CONST_CAST(struct vpcd *, d_);
+    if (d->source_hashable && d->desired && d->desired->text) {
+        const char *text = d->desired->text;
         uint8_t md[SHA256_DIGEST_LENGTH];
         SHA256((const unsigned char *) text, strlen(text), md);
         for (size_t i = 0; i < sizeof md; i++) {
             snprintf(&d->source_sha256[2 * i], 3, "%02x", md[i]);
         }
+        d->source_hashable = false;
     }
+    return d->source_sha256[0] ? d->source_sha256 : NULL;
 }
 
 static bool
@@ -1234,9 +1246,9 @@ vpcd_status_json(const struct vpcd *d)
                     ? json_string_create_nocopy(xastrftime_msec(
                           "%Y-%m-%dT%H:%M:%S.###Z", d->source_at, true))
                     : json_null_create());
-    json_object_put(src, "sha256", d->source_sha256[0]
-                    ? json_string_create(d->source_sha256)
-                    : json_null_create());
+    const char *sha256 = vpcd_source_sha256(d);
+    json_object_put(src, "sha256", sha256 ? json_string_create(sha256)
+                                          : json_null_create());
     json_object_put(o, "source", src);
     json_object_put(o, "flows", json_integer_create(
                         d->desired ? hmap_count(&d->desired->flows.flows)

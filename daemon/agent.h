@@ -92,6 +92,7 @@ struct vpcd {
                                          * "http", "state", "region-db". */
     long long int source_at;            /* When (wall clock, ms). */
     char source_sha256[65];             /* Of its text; "" if none. */
+    bool source_hashable;               /* Not computed yet. */
 
     /* What we believe ovs-vswitchd's cache holds. */
     struct pl_mapping_entry *loaded;
