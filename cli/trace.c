@@ -823,8 +823,12 @@ run_hop(const struct tr_switch *s, const char *flow, const char *ct,
         free(error);
         return e;
     }
+    /* One state per conntrack pass of the hop (a pass beyond them would
+     * get ofproto/trace's default, new): more than any hop makes. */
     char *args[] = { CONST_CAST(char *, tr_options.bridge),
                      CONST_CAST(char *, plain ? plain : flow),
+                     "--ct-next", CONST_CAST(char *, ct),
+                     "--ct-next", CONST_CAST(char *, ct),
                      "--ct-next", CONST_CAST(char *, ct),
                      "--ct-next", CONST_CAST(char *, ct), hex };
     char *output;
