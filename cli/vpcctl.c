@@ -966,6 +966,9 @@ usage(void)
            "  --ct-state=STATE     trace: what each conntrack pass finds, "
            "e.g. est,rpl for a\n"
            "                       reply (default new)\n"
+           "  --reply              trace: then trace the reply, back from "
+           "where the packet\n"
+           "                       ended, as established (est,rpl)\n"
            "  --bind=ENI=OFPORT    bind offline, instead of reading OVSDB "
            "(repeatable)\n"
            "  --tunnel-port=N      the Geneve port's ofport, offline\n"
@@ -1024,7 +1027,7 @@ main(int argc, char *argv[])
            OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR, OPT_REGION_DB,
            OPT_WAIT, OPT_VERB_ARG, OPT_SSL_KEY, OPT_SSL_CERT, OPT_SSL_CA,
             OPT_ROLE, OPT_FORMAT, OPT_FORCE_HOST, OPT_RUNDIR, OPT_OFFLINE,
-            OPT_CT_STATE, OPT_COMMANDS, OPT_OPTIONS };
+            OPT_CT_STATE, OPT_REPLY, OPT_COMMANDS, OPT_OPTIONS };
     static const struct option base_options[] = {
         { "host", required_argument, NULL, OPT_HOST },
         { "bridge", required_argument, NULL, OPT_BRIDGE },
@@ -1051,6 +1054,7 @@ main(int argc, char *argv[])
         { "rundir", required_argument, NULL, OPT_RUNDIR },
         { "offline", no_argument, NULL, OPT_OFFLINE },
         { "ct-state", required_argument, NULL, OPT_CT_STATE },
+        { "reply", no_argument, NULL, OPT_REPLY },
         { "commands", no_argument, NULL, OPT_COMMANDS },
         { "options", no_argument, NULL, OPT_OPTIONS },
         { "help", no_argument, NULL, 'h' },
@@ -1097,6 +1101,7 @@ main(int argc, char *argv[])
         case OPT_FORCE_HOST: opt_force_host = true; break;
         case OPT_OFFLINE: tr_options.offline = true; break;
         case OPT_CT_STATE: tr_options.ct_state = optarg; break;
+        case OPT_REPLY: tr_options.reply = true; break;
         case OPT_RUNDIR: {
             const char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg || !eq[1]) {

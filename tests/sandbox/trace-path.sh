@@ -122,6 +122,28 @@ live host-b "$REPLY" --ct-state=est,rpl \
 same "reply: offline JSON is identical to live JSON" "$TEST_DIR/reply.json" \
     "$TEST_DIR/reply-off.json"
 
+# --reply: the request, then its reply from where it ended, est,rpl.
+APP='from eni-web-a to 10.10.2.10 tcp dport 8080'
+live host-a "$APP" --reply \
+    | expect "--reply: the reply starts at the ENI the request reached, ports swapped" \
+        '^== Reply: from eni-app-b src 10\.10\.2\.10 to 10\.10\.1\.10 tcp sport 8080 dport 40000 \(conntrack trk,est,rpl'
+live host-a "$APP" --reply | grep -c '^Final verdict: DELIVERED' \
+    | expect "... both delivered: the request to eni-app-b, the reply to eni-web-a" '^2$'
+live host-a "$APP" --reply --format=json > "$TEST_DIR/rr.json"
+offline host-a "$APP" --reply --format=json > "$TEST_DIR/rr-off.json"
+jq_ok "--reply JSON: the reply's hops and verdict, est,rpl at every hop" "$TEST_DIR/rr.json" \
+    '.verdict.eni == "eni-app-b" and .reply.verdict.kind == "DELIVERED"
+        and .reply.verdict.eni == "eni-web-a" and .reply.ct_state == "trk,est,rpl"
+        and (.reply.hops | length) == 2 and all(.reply.hops[]; .ct_state == "trk,est,rpl")
+        and all(.hops[]; .ct_state == "trk,new")'
+schema_ok "--reply JSON matches the schema" "$TEST_DIR/rr.json"
+same "--reply: offline JSON is identical to live JSON" "$TEST_DIR/rr.json" "$TEST_DIR/rr-off.json"
+live host-a "$SSH" --reply \
+    | expect "--reply of a dropped request: no reply, says why" \
+        '^No reply traced: the request ends DROPPED'
+live host-a "$SSH" --reply --format=json > "$TEST_DIR/rr-drop.json"
+jq_ok "... JSON: reply null" "$TEST_DIR/rr-drop.json" 'has("reply") and .reply == null'
+
 # Start points: the tunnel, and a source address other than the ENI's.
 live host-b 'from tunnel 192.168.100.1 vni 1010 src 10.10.1.10 to 10.10.2.10 tcp dport 8080' \
     | expect "from the tunnel: delivered to eni-app-b" \
@@ -254,6 +276,21 @@ jq_ok "... JSON: UNKNOWN, the note on the edge's hop" "$TEST_DIR/natreply.json" 
 eoffline edge-1 "$NATREPLY" \
     | expect "unsolicited (new) to the NAT gateway: dropped in edge_nat_in" \
         'Final verdict: DROPPED on edge-1 in stage edge_nat_in'
+# With --reply the trace knows the request's translation: the note names
+# the exact trace of the rest, which reaches eni-app.
+eoffline host-b "$NAT" --reply \
+    | expect "--reply through the NAT gateway: the note gives the rest of the reply's path" \
+        "trace the rest: 'from tunnel 192\.168\.100\.254 vni 3030 src 8\.8\.8\.8 to 10\.30\.2\.10 tcp sport 443 dport 40000' --ct-state=est,rpl on the ENI's host"
+eoffline host-b 'from tunnel 192.168.100.254 vni 3030 src 8.8.8.8 to 10.30.2.10 tcp sport 443 dport 40000' --ct-state=est,rpl \
+    | expect "... which delivers it to eni-app" 'Final verdict: DELIVERED to eni-app \(port [0-9]+\) on host-b'
+elive e-host-a host-a "$OUT" --reply \
+    | expect "--reply out the internet gateway: the reply to the elastic IP is delivered to eni-web" \
+        '^== Reply: from uplink src 8\.8\.8\.8 to 203\.0\.113\.10 tcp sport 443 dport 40000'
+elive e-host-a host-a "$OUT" --reply --format=json > "$TEST_DIR/out-reply.json"
+jq_ok "... JSON: the edge translates it back, delivered to eni-web" "$TEST_DIR/out-reply.json" \
+    '.reply.verdict.kind == "DELIVERED" and .reply.verdict.eni == "eni-web"
+        and .reply.hops[0].result.translated == "nw_dst 203.0.113.10 -> 10.30.1.10"'
+schema_ok "... JSON matches the schema" "$TEST_DIR/out-reply.json"
 vpcctl_on e-host-a trace "$EE" --host host-a 'from uplink src 8.8.8.8 to 203.0.113.10' 2>&1 \
     | expect "from the uplink on a host: refused" 'host-a is not an edge with an uplink port'
 
