@@ -16,10 +16,10 @@
 #include <unistd.h>
 #include "cli/views.h"
 #include "dirs.h"
-#include "fatal-signal.h"
-#include "openvswitch/dynamic-string.h"
 #include "dp-packet.h"
+#include "fatal-signal.h"
 #include "flow.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/util.h"
@@ -774,8 +774,6 @@ json_put_string(struct json *obj, const char *key, const char *value)
                                     : json_null_create());
 }
 
-/* The trace of one hop: runs ofproto/trace of 'flow' on 's'.  Appends the
- * text to 'text' and fills 'tr'. */
 /* A Direct Connect frame ('flow' with two VLAN tags, see
  * pl_trace_split_vlans()): the OpenFlow flow without the tags in '*plain'
  * and the frame itself, both tags on, as hex in '*hex' (ofproto/trace's
@@ -812,6 +810,8 @@ double_tagged_packet(const char *flow, char **plain, char **hex)
     return NULL;
 }
 
+/* The trace of one hop: runs ofproto/trace of 'flow' on 's'.  Appends the
+ * text to 'text' and fills 'tr'. */
 static char *
 run_hop(const struct tr_switch *s, const char *flow, const char *ct,
         struct ds *text, struct pl_trace_result *tr)
