@@ -16,10 +16,14 @@
 #include <unistd.h>
 #include "cli/views.h"
 #include "dirs.h"
+#include "dp-packet.h"
 #include "fatal-signal.h"
+#include "flow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
+#include "openvswitch/ofp-flow.h"
 #include "openvswitch/util.h"
+#include "packets.h"
 #include "pipeline/trace.h"
 #include "sset.h"
 #include "switch/switch.h"
@@ -716,11 +720,96 @@ describe_ref(const struct vpc_region *r, const char *ref)
     return NULL;
 }
 
+/* The address conntrack translates field 'dir' ("src" or "dst") to in
+ * datapath actions 'a' (ct(...,nat(src=IP[-IP][:PORTS]))), malloc'd, or
+ * NULL if none. */
+static char *
+ct_nat_addr(const char *a, const char *dir)
+{
+    char *key = xasprintf("nat(%s=", dir);
+    const char *p = a ? strstr(a, key) : NULL;
+    char *addr = NULL;
+    if (p) {
+        p += strlen(key);
+        addr = xmemdup0(p, strcspn(p, "-:),"));
+    }
+    free(key);
+    return addr;
+}
+
+/* What hop 'tr' of microflow 'flow' rewrote of the addresses: by its
+ * flows (the final flow's nw_src and nw_dst against the microflow's) or by
+ * conntrack in the datapath (a ct(nat(...)) action, which ofproto/trace
+ * does not apply to the final flow: a NAT gateway's source NAT), as
+ * "nw_src A -> B[ (conntrack)], ..."; NULL if nothing. */
+static char *
+hop_translation(const char *flow, const struct pl_trace_result *tr)
+{
+    static const char *const fields[] = { "nw_src", "nw_dst" };
+    static const char *const dirs[] = { "src", "dst" };
+    const char *final = (tr->final_flow && strcmp(tr->final_flow,
+                                                  "unchanged")
+                         ? tr->final_flow : NULL);
+    struct ds t = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+        char *a = flow_field(flow, fields[i]);
+        char *b = final ? flow_field(final, fields[i]) : NULL;
+        char *nat = ct_nat_addr(tr->dp_actions, dirs[i]);
+        if (a && b && strcmp(a, b)) {
+            ds_put_format(&t, "%s%s %s -> %s", t.length ? ", " : "",
+                          fields[i], a, b);
+        } else if (a && nat && strcmp(a, nat)) {
+            ds_put_format(&t, "%s%s %s -> %s (conntrack)",
+                          t.length ? ", " : "", fields[i], a, nat);
+        }
+        free(a);
+        free(b);
+        free(nat);
+    }
+    return t.length ? ds_steal_cstr(&t) : NULL;
+}
+
 static void
 json_put_string(struct json *obj, const char *key, const char *value)
 {
     json_object_put(obj, key, value ? json_string_create(value)
                                     : json_null_create());
+}
+
+/* A Direct Connect frame ('flow' with two VLAN tags, see
+ * pl_trace_split_vlans()): the OpenFlow flow without the tags in '*plain'
+ * and the frame itself, both tags on, as hex in '*hex' (ofproto/trace's
+ * "BRIDGE FLOW PACKET" form: the packet is parsed as the datapath would,
+ * with other_config:vlan-limit=2 both tags).  Returns NULL or an error. */
+static char *
+double_tagged_packet(const char *flow, char **plain, char **hex)
+{
+    int s_tag, c_tag;
+    *plain = *hex = NULL;
+    if (!pl_trace_split_vlans(flow, plain, &s_tag, &c_tag)) {
+        return NULL;
+    }
+    struct flow f;
+    char *error = parse_ofp_exact_flow(&f, NULL, NULL, *plain, NULL);
+    if (error) {
+        free(*plain);
+        *plain = NULL;
+        return error;
+    }
+    f.vlans[0].tpid = htons(ETH_TYPE_VLAN_8021AD);
+    f.vlans[0].tci = htons(VLAN_CFI | s_tag);
+    f.vlans[1].tpid = htons(ETH_TYPE_VLAN_8021Q);
+    f.vlans[1].tci = htons(VLAN_CFI | c_tag);
+    struct dp_packet *p = dp_packet_new(0);
+    flow_compose(p, &f, NULL, 0);
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    const uint8_t *data = dp_packet_data(p);
+    for (size_t i = 0; i < dp_packet_size(p); i++) {
+        ds_put_format(&ds, "%02"PRIx8, data[i]);
+    }
+    dp_packet_delete(p);
+    *hex = ds_steal_cstr(&ds);
+    return NULL;
 }
 
 /* The trace of one hop: runs ofproto/trace of 'flow' on 's'.  Appends the
@@ -729,14 +818,27 @@ static char *
 run_hop(const struct tr_switch *s, const char *flow, const char *ct,
         struct ds *text, struct pl_trace_result *tr)
 {
+    char *plain, *hex;
+    char *error = double_tagged_packet(flow, &plain, &hex);
+    if (error) {
+        char *e = xasprintf("%s: %s", s->host->id, error);
+        free(error);
+        return e;
+    }
+    /* One state per conntrack pass of the hop (a pass beyond them would
+     * get ofproto/trace's default, new): more than any hop makes. */
     char *args[] = { CONST_CAST(char *, tr_options.bridge),
-                     CONST_CAST(char *, flow),
+                     CONST_CAST(char *, plain ? plain : flow),
                      "--ct-next", CONST_CAST(char *, ct),
-                     "--ct-next", CONST_CAST(char *, ct) };
+                     "--ct-next", CONST_CAST(char *, ct),
+                     "--ct-next", CONST_CAST(char *, ct),
+                     "--ct-next", CONST_CAST(char *, ct), hex };
     char *output;
     memset(tr, 0, sizeof *tr);
-    char *error = sw_appctl(s->ctl, "ofproto/trace", ARRAY_SIZE(args), args,
-                            &output);
+    error = sw_appctl(s->ctl, "ofproto/trace",
+                      ARRAY_SIZE(args) - !hex, args, &output);
+    free(plain);
+    free(hex);
     if (error) {
         char *e = xasprintf("%s: ofproto/trace: %s", s->host->id, error);
         free(error);
@@ -749,10 +851,14 @@ run_hop(const struct tr_switch *s, const char *flow, const char *ct,
 }
 
 static void
-put_verdict_text(struct ds *text, const struct pl_trace_verdict *v)
+put_verdict_text(struct ds *text, const struct pl_trace_verdict *v,
+                 const char *translated)
 {
     if (v->note) {
         ds_put_format(text, "\n%s\n", v->note);
+    }
+    if (translated) {
+        ds_put_format(text, "\nTranslated: %s\n", translated);
     }
     if (v->kind == PL_VERDICT_LOOPBACK) {
         ds_put_cstr(text, "\n");
@@ -760,7 +866,8 @@ put_verdict_text(struct ds *text, const struct pl_trace_verdict *v)
     }
     ds_put_format(text, "\nVerdict: %s", pl_verdict_kind_name(v->kind));
     if (v->kind == PL_VERDICT_UNKNOWN) {
-        ds_put_cstr(text, " (no datapath actions)\n");
+        ds_put_cstr(text, v->note ? " (see above)\n"
+                                  : " (no datapath actions)\n");
         return;
     }
     if (v->dst) {
@@ -771,12 +878,14 @@ put_verdict_text(struct ds *text, const struct pl_trace_verdict *v)
 }
 
 static struct json *
-hop_json(const struct tr_switch *s, const char *flow,
-         const struct pl_trace_result *tr, const struct pl_trace_verdict *v)
+hop_json(const struct tr_switch *s, const char *flow, const char *ct,
+         const struct pl_trace_result *tr, const struct pl_trace_verdict *v,
+         const char *translated)
 {
     struct json *hop = json_object_create();
     json_put_string(hop, "host", s->host->id);
     json_put_string(hop, "flow", flow);
+    json_put_string(hop, "ct_state", ct);
     json_object_put(hop, "flows_differ", json_integer_create(s->differ));
     json_object_put(hop, "cache_differ",
                     json_integer_create(s->cache_differ));
@@ -804,8 +913,338 @@ hop_json(const struct tr_switch *s, const char *flow,
     if (v->note) {
         json_put_string(res, "note", v->note);
     }
+    if (translated) {
+        json_put_string(res, "translated", translated);
+    }
     json_object_put(hop, "result", res);
     return hop;
+}
+
+/* Where a trace ended, for --reply. */
+struct tr_end {
+    const char *kind;           /* The final verdict's kind. */
+    const struct vpc_host *host;
+    char *eni;                  /* DELIVERED: to this ENI. */
+    const char *port_kind;      /* OUT: "uplink", "dx" or "vpn". */
+    char *ref;                  /* The intent of the last flow. */
+    char *src, *dst;            /* The packet's addresses as it left. */
+    char *nat_from;             /* Source NAT by conntrack: the source
+                                 * before it, else NULL. */
+    const char *proto;          /* "tcp", "udp", "icmp" or "ip". */
+    char *sport, *dport, *nw_proto;
+};
+
+static void
+tr_end_destroy(struct tr_end *e)
+{
+    free(e->eni);
+    free(e->ref);
+    free(e->src);
+    free(e->dst);
+    free(e->nat_from);
+    free(e->sport);
+    free(e->dport);
+    free(e->nw_proto);
+}
+
+/* Records in 'e' the end of a trace: on switch 's', after hop 'tr' of
+ * microflow 'flow'. */
+static void
+tr_end_record(struct tr_end *e, const struct tr_switch *s, const char *eni,
+              const char *port_kind, const char *ref, const char *flow,
+              const struct pl_trace_result *tr)
+{
+    const char *out = (tr->final_flow && strcmp(tr->final_flow, "unchanged")
+                       ? tr->final_flow : flow);
+    e->host = s->host;
+    e->eni = nullable_xstrdup(eni);
+    e->port_kind = port_kind;
+    e->ref = nullable_xstrdup(ref);
+    e->src = ct_nat_addr(tr->dp_actions, "src");
+    if (e->src) {
+        e->nat_from = flow_field(flow, "nw_src");
+    } else {
+        e->src = flow_field(out, "nw_src");
+    }
+    e->dst = flow_field(out, "nw_dst");
+    e->proto = (strstr(flow, ",tcp,") ? "tcp" : strstr(flow, ",udp,") ? "udp"
+                : strstr(flow, ",icmp,") ? "icmp" : "ip");
+    if (strcmp(e->proto, "icmp") && strcmp(e->proto, "ip")) {
+        char *name = xasprintf("%s_src", e->proto);
+        e->sport = flow_field(flow, name);
+        name[strlen(name) - 3] = '\0';
+        char *dname = xasprintf("%sdst", name);
+        e->dport = flow_field(flow, dname);
+        free(dname);
+        free(name);
+    }
+    e->nw_proto = flow_field(flow, "nw_proto");
+}
+
+/* The SPEC of the reply to a trace that ended as 'e' ('*host' is where it
+ * starts), or NULL if the request reached no ENI and no edge port. */
+static char *
+tr_reply_spec(const struct tr_end *e, const struct vpc_host **host)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    if (!e->kind || !e->src || !e->dst) {
+        return NULL;
+    } else if (e->eni) {
+        ds_put_format(&ds, "from %s src %s", e->eni, e->dst);
+    } else if (e->port_kind && !strcmp(e->port_kind, "dx") && e->ref) {
+        ds_put_format(&ds, "from dx %s src %s", e->ref, e->dst);
+    } else if (e->port_kind) {
+        ds_put_format(&ds, "from %s src %s", e->port_kind, e->dst);
+    } else {
+        return NULL;
+    }
+    ds_put_format(&ds, " to %s", e->src);
+    if (!strcmp(e->proto, "icmp")) {
+        ds_put_cstr(&ds, " icmp type 0");
+    } else if (e->sport && e->dport) {
+        ds_put_format(&ds, " %s sport %s dport %s", e->proto, e->dport,
+                      e->sport);
+    } else if (e->nw_proto) {
+        ds_put_format(&ds, " proto %s", e->nw_proto);
+    }
+    *host = e->host;
+    return ds_steal_cstr(&ds);
+}
+
+/* For the reply 'spec' to a request that conntrack source-NATed at the
+ * end 'e' (a NAT gateway): the trace of that reply after the un-NAT, as it
+ * arrives from the edge at the host of the request's source, or NULL. */
+static char *
+tr_un_nat_spec(const struct vpc_region *r, const struct tr_end *e,
+               const char *spec)
+{
+    const struct vpc_gateway *gw = NULL;
+    for (size_t i = 0; e->nat_from && e->ref && i < r->n_gateways; i++) {
+        if (!strcmp(r->gateways[i].id, e->ref)) {
+            gw = &r->gateways[i];
+        }
+    }
+    const char *to = strstr(spec, " to ");
+    const char *rest = to ? strchr(to + 4, ' ') : NULL;
+    const char *src = strstr(spec, " src ");
+    if (!gw || !to || !src) {
+        return NULL;
+    }
+    char ul[16];
+    vpc_ip_format(e->host->underlay_ip, ul);
+    return xasprintf("from tunnel %s vni %"PRIu32" src %.*s to %s%s", ul,
+                     gw->vpc->vni, (int) (to - src - 5), src + 5,
+                     e->nat_from, rest ? rest : "");
+}
+
+/* Follows microflow '*flowp' (taken: the function leaves the last hop's
+ * there, for the caller to free) from host 'h' to its final verdict,
+ * appending each hop's text to 'text' and JSON to 'hops', and the final
+ * verdict to 'verdict'.  With 'end', records where it ended (--reply).
+ * 'un_nat', if nonnull, is the trace that follows a reply from where
+ * conntrack un-NATs it (the request's translation known). Returns NULL
+ * or an error. */
+static char *
+trace_path(struct vpc_region *r, struct tr_switch **sws, bool *opened,
+           const char *file, const struct vpc_host *h, char **flowp,
+           const char *ct, struct ds *text, struct json *hops,
+           struct json *verdict, struct tr_end *end, const char *un_nat)
+{
+    bool after_loopback = false;
+    const char *final_kind = NULL;
+    char *flow = *flowp;
+    char *error = NULL;
+    for (int n_hops = 0; ; n_hops++) {
+        struct tr_switch *s = sws[switch_index(r, h)];
+        if (n_hops == TR_MAX_HOPS) {
+            final_kind = "LOOP";
+            ds_put_format(text, "\nStopped after %d hops: a loop?\n",
+                          TR_MAX_HOPS);
+            json_put_string(verdict, "host", s->host->id);
+            break;
+        }
+        if (s->differ > 0) {
+            char *w = xasprintf("%s runs other flows than %s compiles to: "
+                                "%lld differ (%"PRIuSIZE" missing, %"PRIuSIZE
+                                " changed, %"PRIuSIZE" extra); the labels "
+                                "below may be wrong", s->host->id, file,
+                                s->differ, s->st.added, s->st.modified,
+                                s->st.deleted);
+            ds_put_format(text, "Warning: %s\n", w);
+            fprintf(stderr, "vpcctl: %s\n", w);
+            free(w);
+        }
+        if (s->cache_differ > 0) {
+            char *w = xasprintf("%s's mapping cache is not the one %s "
+                                "compiles to: %lld entries differ; "
+                                "vpc_encap and vpc_verify verdicts below "
+                                "may be wrong", s->host->id, file,
+                                s->cache_differ);
+            ds_put_format(text, "Warning: %s\n", w);
+            fprintf(stderr, "vpcctl: %s\n", w);
+            free(w);
+        }
+        ds_put_format(text, "%s== Hop %d: %s %s ==\n", n_hops ? "\n" : "",
+                      n_hops + 1, s->host->is_edge ? "edge" : "host",
+                      s->host->id);
+        ds_put_format(text, "Conntrack: %s at every pass (--ct-state: "
+                      "taken as this host's conntrack state of the "
+                      "connection, not read from it)\n", ct);
+        struct pl_trace_result tr;
+        error = run_hop(s, flow, ct, text, &tr);
+        if (error) {
+            goto done;
+        }
+        struct pl_trace_verdict v;
+        pl_trace_verdict(r, &s->cfg, flow, &tr, after_loopback, &v);
+        if (tr.un_nat && !strstr(ct, "new")
+            && v.kind == PL_VERDICT_DROPPED && !v.note) {
+            /* A reply to a translated connection: conntrack would give it
+             * its original destination back, which ofproto/trace does
+             * not simulate, so what follows in this hop is not what the
+             * datapath does.  Say so instead of a wrong drop. */
+            char *dst = flow_field(flow, "nw_dst");
+            char ul[16];
+            vpc_ip_format(s->host->underlay_ip, ul);
+            char *rest = (un_nat ? xasprintf("'%s' --ct-state=est,rpl on "
+                                             "the ENI's host", un_nat)
+                          : xasprintf("'from tunnel %s vni N src IP to "
+                                      "PRIVATE-IP ...' on the ENI's host",
+                                      ul));
+            v.kind = PL_VERDICT_UNKNOWN;
+            v.note = xasprintf("conntrack reverses the connection's "
+                               "translation here (a ct action with nat "
+                               "in the datapath actions): %s becomes the "
+                               "connection's original address, which "
+                               "ofproto/trace does not simulate, so the "
+                               "trace cannot follow the packet further "
+                               "(trace the rest: %s)", dst ? dst : "nw_dst",
+                               rest);
+            free(rest);
+            free(dst);
+        }
+        char *translated = (v.kind == PL_VERDICT_DROPPED ? NULL
+                            : hop_translation(flow, &tr));
+        put_verdict_text(text, &v, translated);
+        json_array_add(hops, hop_json(s, flow, ct, &tr, &v, translated));
+        after_loopback = false;
+
+        if (v.kind == PL_VERDICT_LOOPBACK) {
+            free(flow);
+            flow = xstrdup(v.loopback_flow);
+            after_loopback = true;
+            free(translated);
+            pl_trace_verdict_destroy(&v);
+            pl_trace_result_destroy(&tr);
+            continue;
+        }
+
+        json_put_string(verdict, "host", s->host->id);
+        json_put_string(verdict, "stage", v.stage);
+        json_put_string(verdict, "intent", v.ref);
+        const struct vpc_host *next = NULL;
+        uint32_t ul;
+        if (v.kind == PL_VERDICT_ENCAPSULATED && vpc_ip_parse(v.dst, &ul)
+            && (next = pl_trace_host_by_underlay(r, ul))) {
+            size_t k = switch_index(r, next);
+            if (!opened[k]) {
+                opened[k] = true;
+                error = tr_switch_open(r, next, &sws[k]);
+                if (error) {
+                    free(translated);
+                    pl_trace_verdict_destroy(&v);
+                    pl_trace_result_destroy(&tr);
+                    goto done;
+                }
+            }
+            if (sws[k]) {
+                char *arrival = pl_trace_arrival(flow, &tr, &v,
+                                                 h->underlay_ip, ul,
+                                                 sws[k]->cfg.tunnel_ofport);
+                free(flow);
+                flow = arrival;
+                h = next;
+                free(translated);
+                pl_trace_verdict_destroy(&v);
+                pl_trace_result_destroy(&tr);
+                continue;
+            }
+            ds_put_format(text, "\n%s %s: not traced: no switch given "
+                          "(--rundir=%s=DIR), and not --offline\n",
+                          next->is_edge ? "Edge" : "Host", next->id,
+                          next->id);
+        }
+
+        /* The final verdict. */
+        const char *eni = NULL, *port_kind = NULL;
+        if (v.kind == PL_VERDICT_FORWARDED) {
+            eni = eni_on_port(s, tr.out_port);
+            int ports[] = { s->cfg.uplink_ofport, s->cfg.dx_ofport,
+                            s->cfg.vpn_ofport };
+            static const char *const kinds[] = { "uplink", "dx", "vpn" };
+            for (size_t i = 0; s->host->is_edge && i < ARRAY_SIZE(ports);
+                 i++) {
+                if (ports[i] > 0 && ports[i] == tr.out_port) {
+                    port_kind = kinds[i];
+                }
+            }
+        }
+        final_kind = (eni ? "DELIVERED" : port_kind ? "OUT"
+                      : next && !sws[switch_index(r, next)] ? "ENCAPSULATED"
+                      : v.kind == PL_VERDICT_ENCAPSULATED ? "UNREACHABLE"
+                      : pl_verdict_kind_name(v.kind));
+        if (eni) {
+            json_put_string(verdict, "eni", eni);
+        }
+        if (tr.out_port > 0 && (eni || port_kind)) {
+            json_object_put(verdict, "port",
+                            json_integer_create(tr.out_port));
+        }
+        if (port_kind) {
+            json_put_string(verdict, "edge_port", port_kind);
+            json_put_string(verdict, "translated", translated);
+        }
+        if (v.dst) {
+            json_put_string(verdict, "underlay", v.dst);
+            json_object_put(verdict, "vni", json_integer_create(v.vni));
+        }
+        ds_put_format(text, "\nFinal verdict: %s", final_kind);
+        if (eni) {
+            ds_put_format(text, " to %s (port %d)", eni, tr.out_port);
+        } else if (port_kind) {
+            ds_put_format(text, " the %s port (%d), %s", port_kind,
+                          tr.out_port, translated ? translated
+                                                  : "untranslated");
+        } else if (v.dst) {
+            ds_put_format(text, " to %s, VNI %"PRIu32, v.dst, v.vni);
+            if (!next) {
+                ds_put_cstr(text, " (no host of the region has that "
+                            "underlay address)");
+            }
+        }
+        char *rule = describe_ref(r, v.ref);
+        ds_put_format(text, " on %s in stage %s%s%s\n", s->host->id,
+                      v.stage, v.ref ? " by " : "",
+                      rule ? rule : v.ref ? v.ref : "");
+        if (rule) {
+            json_put_string(verdict, "rule", rule);
+        }
+        free(rule);
+        if (end) {
+            tr_end_record(end, s, eni, port_kind, v.ref, flow, &tr);
+        }
+        free(translated);
+        pl_trace_verdict_destroy(&v);
+        pl_trace_result_destroy(&tr);
+        break;
+    }
+    json_put_string(verdict, "kind", final_kind);
+    if (end) {
+        end->kind = final_kind;
+    }
+done:
+    *flowp = flow;
+    return error;
 }
 
 int
@@ -851,6 +1290,8 @@ tr_cmd_trace(int argc OVS_UNUSED, char *argv[])
     struct json *hops = json_array_create_empty();
     struct json *verdict = json_object_create();
     char *flow = NULL;
+    struct tr_end end = { .kind = NULL };
+    struct json *reply = NULL;
     int status = 1;
 
     if (!h) {
@@ -872,173 +1313,51 @@ tr_cmd_trace(int argc OVS_UNUSED, char *argv[])
         goto out;
     }
 
-    bool after_loopback = false;
-    const char *final_kind = NULL;
-    for (int n_hops = 0; ; n_hops++) {
-        struct tr_switch *s = sws[switch_index(r, h)];
-        if (n_hops == TR_MAX_HOPS) {
-            final_kind = "LOOP";
-            ds_put_format(&text, "\nStopped after %d hops: a loop?\n",
-                          TR_MAX_HOPS);
-            json_put_string(verdict, "host", s->host->id);
-            break;
-        }
-        if (s->differ > 0) {
-            char *w = xasprintf("%s runs other flows than %s compiles to: "
-                                "%lld differ (%"PRIuSIZE" missing, %"PRIuSIZE
-                                " changed, %"PRIuSIZE" extra); the labels "
-                                "below may be wrong", s->host->id, argv[1],
-                                s->differ, s->st.added, s->st.modified,
-                                s->st.deleted);
-            ds_put_format(&text, "Warning: %s\n", w);
-            fprintf(stderr, "vpcctl: %s\n", w);
-            free(w);
-        }
-        if (s->cache_differ > 0) {
-            char *w = xasprintf("%s's mapping cache is not the one %s "
-                                "compiles to: %lld entries differ; "
-                                "vpc_encap and vpc_verify verdicts below "
-                                "may be wrong", s->host->id, argv[1],
-                                s->cache_differ);
-            ds_put_format(&text, "Warning: %s\n", w);
-            fprintf(stderr, "vpcctl: %s\n", w);
-            free(w);
-        }
-        ds_put_format(&text, "%s== Hop %d: %s %s ==\n", n_hops ? "\n" : "",
-                      n_hops + 1, s->host->is_edge ? "edge" : "host",
-                      s->host->id);
-        struct pl_trace_result tr;
-        error = run_hop(s, flow, ct, &text, &tr);
-        if (error) {
-            goto out;
-        }
-        struct pl_trace_verdict v;
-        pl_trace_verdict(r, &s->cfg, flow, &tr, after_loopback, &v);
-        put_verdict_text(&text, &v);
-        json_array_add(hops, hop_json(s, flow, &tr, &v));
-        after_loopback = false;
-
-        if (v.kind == PL_VERDICT_LOOPBACK) {
-            free(flow);
-            flow = xstrdup(v.loopback_flow);
-            after_loopback = true;
-            pl_trace_verdict_destroy(&v);
-            pl_trace_result_destroy(&tr);
-            continue;
-        }
-
-        json_put_string(verdict, "host", s->host->id);
-        json_put_string(verdict, "stage", v.stage);
-        json_put_string(verdict, "intent", v.ref);
-        const struct vpc_host *next = NULL;
-        uint32_t ul;
-        if (v.kind == PL_VERDICT_ENCAPSULATED && vpc_ip_parse(v.dst, &ul)
-            && (next = pl_trace_host_by_underlay(r, ul))) {
-            size_t k = switch_index(r, next);
-            if (!opened[k]) {
-                opened[k] = true;
-                error = tr_switch_open(r, next, &sws[k]);
-                if (error) {
-                    pl_trace_verdict_destroy(&v);
-                    pl_trace_result_destroy(&tr);
-                    goto out;
-                }
-            }
-            if (sws[k]) {
-                char *arrival = pl_trace_arrival(flow, &tr, &v,
-                                                 h->underlay_ip, ul,
-                                                 sws[k]->cfg.tunnel_ofport);
-                free(flow);
-                flow = arrival;
-                h = next;
-                pl_trace_verdict_destroy(&v);
-                pl_trace_result_destroy(&tr);
-                continue;
-            }
-            ds_put_format(&text, "\n%s %s: not traced: no switch given "
-                          "(--rundir=%s=DIR), and not --offline\n",
-                          next->is_edge ? "Edge" : "Host", next->id,
-                          next->id);
-        }
-
-        /* The final verdict. */
-        const char *eni = NULL, *port_kind = NULL;
-        char *translated = NULL;
-        if (v.kind == PL_VERDICT_FORWARDED) {
-            eni = eni_on_port(s, tr.out_port);
-            int ports[] = { s->cfg.uplink_ofport, s->cfg.dx_ofport,
-                            s->cfg.vpn_ofport };
-            static const char *const kinds[] = { "uplink", "dx", "vpn" };
-            for (size_t i = 0; s->host->is_edge && i < ARRAY_SIZE(ports);
-                 i++) {
-                if (ports[i] > 0 && ports[i] == tr.out_port) {
-                    port_kind = kinds[i];
-                }
-            }
-            if (port_kind && tr.final_flow) {
-                struct ds t = DS_EMPTY_INITIALIZER;
-                static const char *const fields[] = { "nw_src", "nw_dst" };
-                for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
-                    char *a = flow_field(flow, fields[i]);
-                    char *b = flow_field(tr.final_flow, fields[i]);
-                    if (a && b && strcmp(a, b)) {
-                        ds_put_format(&t, "%s%s %s -> %s", t.length ? ", "
-                                      : "", fields[i], a, b);
-                    }
-                    free(a);
-                    free(b);
-                }
-                translated = ds_steal_cstr(&t);
-            }
-        }
-        final_kind = (eni ? "DELIVERED" : port_kind ? "OUT"
-                      : next && !sws[switch_index(r, next)] ? "ENCAPSULATED"
-                      : v.kind == PL_VERDICT_ENCAPSULATED ? "UNREACHABLE"
-                      : pl_verdict_kind_name(v.kind));
-        if (eni) {
-            json_put_string(verdict, "eni", eni);
-        }
-        if (tr.out_port > 0 && (eni || port_kind)) {
-            json_object_put(verdict, "port",
-                            json_integer_create(tr.out_port));
-        }
-        if (port_kind) {
-            json_put_string(verdict, "edge_port", port_kind);
-            json_put_string(verdict, "translated",
-                            translated && translated[0] ? translated : NULL);
-        }
-        if (v.dst) {
-            json_put_string(verdict, "underlay", v.dst);
-            json_object_put(verdict, "vni", json_integer_create(v.vni));
-        }
-        ds_put_format(&text, "\nFinal verdict: %s", final_kind);
-        if (eni) {
-            ds_put_format(&text, " to %s (port %d)", eni, tr.out_port);
-        } else if (port_kind) {
-            ds_put_format(&text, " the %s port (%d), %s", port_kind,
-                          tr.out_port, translated && translated[0]
-                          ? translated : "untranslated");
-        } else if (v.dst) {
-            ds_put_format(&text, " to %s, VNI %"PRIu32, v.dst, v.vni);
-            if (!next) {
-                ds_put_cstr(&text, " (no host of the region has that "
-                            "underlay address)");
-            }
-        }
-        char *rule = describe_ref(r, v.ref);
-        ds_put_format(&text, " on %s in stage %s%s%s\n", s->host->id,
-                      v.stage, v.ref ? " by " : "",
-                      rule ? rule : v.ref ? v.ref : "");
-        if (rule) {
-            json_put_string(verdict, "rule", rule);
-        }
-        free(rule);
-        free(translated);
-        pl_trace_verdict_destroy(&v);
-        pl_trace_result_destroy(&tr);
-        break;
+    error = trace_path(r, sws, opened, argv[1], h, &flow, ct, &text, hops,
+                       verdict, o->reply ? &end : NULL, NULL);
+    if (error) {
+        goto out;
     }
-    json_put_string(verdict, "kind", final_kind);
+    if (o->reply) {
+        /* The reply, from where the request ended, back to its source:
+         * each host's conntrack now holds the connection the request
+         * made (est,rpl), and the request's translations are reversed
+         * by the flows (an elastic IP) or, a NAT gateway's, by
+         * conntrack, which the trace cannot simulate (it says so). */
+        const struct vpc_host *rh;
+        char *spec = tr_reply_spec(&end, &rh);
+        if (!spec) {
+            ds_put_format(&text, "\nNo reply traced: the request ends %s, "
+                          "at no ENI and out no edge port\n", end.kind);
+            reply = json_null_create();
+        } else {
+            char *rct = NULL, *rflow = NULL;
+            ovs_assert(!pl_trace_ct_args("est,rpl", &rct));
+            struct tr_switch *rs = sws[switch_index(r, rh)];
+            rflow = pl_trace_microflow(r, &rs->cfg, spec, &error);
+            if (!error) {
+                ds_put_format(&text, "\n== Reply: %s (conntrack %s: the "
+                              "request's connection) ==\n", spec, rct);
+                struct json *rhops = json_array_create_empty();
+                struct json *rverdict = json_object_create();
+                char *un_nat = tr_un_nat_spec(r, &end, spec);
+                error = trace_path(r, sws, opened, argv[1], rh, &rflow, rct,
+                                   &text, rhops, rverdict, NULL, un_nat);
+                free(un_nat);
+                reply = json_object_create();
+                json_put_string(reply, "trace", spec);
+                json_put_string(reply, "ct_state", rct);
+                json_object_put(reply, "hops", rhops);
+                json_object_put(reply, "verdict", rverdict);
+            }
+            free(rflow);
+            free(rct);
+            free(spec);
+            if (error) {
+                goto out;
+            }
+        }
+    }
     status = 0;
 
 out:
@@ -1054,7 +1373,10 @@ out:
         json_put_string(doc, "ct_state", ct);
         json_object_put(doc, "hops", hops);
         json_object_put(doc, "verdict", verdict);
-        hops = verdict = NULL;
+        if (reply) {
+            json_object_put(doc, "reply", reply);
+        }
+        hops = verdict = reply = NULL;
         char *s = json_to_string(doc, JSSF_PRETTY | JSSF_SORT);
         puts(s);
         free(s);
@@ -1064,6 +1386,8 @@ out:
     }
     json_destroy(hops);
     json_destroy(verdict);
+    json_destroy(reply);
+    tr_end_destroy(&end);
     ds_destroy(&text);
     free(flow);
     free(ct);

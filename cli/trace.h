@@ -34,6 +34,7 @@ struct tr_options {
     const char *format;                 /* "text" (NULL) or "json". */
     bool offline;
     const char *ct_state;               /* --ct-state, or NULL. */
+    bool reply;                         /* --reply: trace the reply too. */
     struct shash rundirs;               /* --rundir: host -> dir. */
 };
 extern struct tr_options tr_options;

@@ -215,6 +215,17 @@ load_and_compile(const char *file, bool need_db, char **offline,
     if (!error) {
         error = pl_compile_host(r, &cfg, flows);
     }
+    if (!error && !numbered) {
+        /* Bindings from the switch or --bind: say what they miss. */
+        struct sw_binding_problem *p;
+        size_t n = sw_binding_problems(r, opt_host, cfg.bindings,
+                                       cfg.n_bindings, &p);
+        for (size_t i = 0; i < n; i++) {
+            fprintf(stderr, "vpcctl: warning: %s: %s\n", p[i].eni,
+                    p[i].problem);
+        }
+        sw_binding_problems_free(p, n);
+    }
     sw_bindings_free(owned, n_owned);
     free(numbered);
     if (error) {
@@ -836,7 +847,7 @@ static const struct command commands[] = {
       "install host H's flows into the running switch: one atomic bundle, "
       "only what differs" },
     { "trace", "FILE --host H 'from ENI|tunnel IP vni N src IP|uplink src "
-      "IP to IP ...'", 2, 2, tr_cmd_trace,
+      "IP|dx VIF src IP|vpn src IP to IP ...'", 2, 2, tr_cmd_trace,
       "follow a packet with ofproto/trace across the region's switches "
       "(live, or --offline), labelled with stages and intents, to its "
       "final verdict" },
@@ -957,6 +968,9 @@ usage(void)
            "  --ct-state=STATE     trace: what each conntrack pass finds, "
            "e.g. est,rpl for a\n"
            "                       reply (default new)\n"
+           "  --reply              trace: then trace the reply, back from "
+           "where the packet\n"
+           "                       ended, as established (est,rpl)\n"
            "  --bind=ENI=OFPORT    bind offline, instead of reading OVSDB "
            "(repeatable)\n"
            "  --tunnel-port=N      the Geneve port's ofport, offline\n"
@@ -1015,7 +1029,7 @@ main(int argc, char *argv[])
            OPT_UPLINK, OPT_DX, OPT_VPN, OPT_PSK_DIR, OPT_REGION_DB,
            OPT_WAIT, OPT_VERB_ARG, OPT_SSL_KEY, OPT_SSL_CERT, OPT_SSL_CA,
             OPT_ROLE, OPT_FORMAT, OPT_FORCE_HOST, OPT_RUNDIR, OPT_OFFLINE,
-            OPT_CT_STATE, OPT_COMMANDS, OPT_OPTIONS };
+            OPT_CT_STATE, OPT_REPLY, OPT_COMMANDS, OPT_OPTIONS };
     static const struct option base_options[] = {
         { "host", required_argument, NULL, OPT_HOST },
         { "bridge", required_argument, NULL, OPT_BRIDGE },
@@ -1042,6 +1056,7 @@ main(int argc, char *argv[])
         { "rundir", required_argument, NULL, OPT_RUNDIR },
         { "offline", no_argument, NULL, OPT_OFFLINE },
         { "ct-state", required_argument, NULL, OPT_CT_STATE },
+        { "reply", no_argument, NULL, OPT_REPLY },
         { "commands", no_argument, NULL, OPT_COMMANDS },
         { "options", no_argument, NULL, OPT_OPTIONS },
         { "help", no_argument, NULL, 'h' },
@@ -1088,6 +1103,7 @@ main(int argc, char *argv[])
         case OPT_FORCE_HOST: opt_force_host = true; break;
         case OPT_OFFLINE: tr_options.offline = true; break;
         case OPT_CT_STATE: tr_options.ct_state = optarg; break;
+        case OPT_REPLY: tr_options.reply = true; break;
         case OPT_RUNDIR: {
             const char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg || !eq[1]) {

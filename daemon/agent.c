@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +59,42 @@ static const char *const error_kinds[VPCD_N_ERRORS] = {
 bool
 vpcd_in_sync(const struct vpcd *d)
 {
-    return d->in_sync && d->persisted;
+    return (d->in_sync && d->persisted
+            && (!d->follow_hooks || d->follow_hooks->in_sync(d)));
+}
+
+/* A new version is in force: notes where it came from ('source', NULL to
+ * keep the previous one) and when, and whether it has a 'text' as
+ * received to hash (docs/vpcd.md, "Which input wins"). */
+static void
+vpcd_set_source(struct vpcd *d, const char *source, const char *text)
+{
+    if (!source) {
+        return;
+    }
+    free(d->source);
+    d->source = xstrdup(source);
+    d->source_at = time_wall_msec();
+    d->source_sha256[0] = '\0';
+    d->source_hashable = text != NULL;
+}
+
+/* The SHA-256 of the document in force as received, or NULL: computed
+ * when first asked, once per version (22 MB take tens of ms). */
+static const char *
+vpcd_source_sha256(const struct vpcd *d_)
+{
+    struct vpcd *d = CONST_CAST(struct vpcd *, d_);
+    if (d->source_hashable && d->desired && d->desired->text) {
+        const char *text = d->desired->text;
+        uint8_t md[SHA256_DIGEST_LENGTH];
+        SHA256((const unsigned char *) text, strlen(text), md);
+        for (size_t i = 0; i < sizeof md; i++) {
+            snprintf(&d->source_sha256[2 * i], 3, "%02x", md[i]);
+        }
+        d->source_hashable = false;
+    }
+    return d->source_sha256[0] ? d->source_sha256 : NULL;
 }
 
 static bool
@@ -237,6 +273,49 @@ vpcd_no_switch_bind(struct vpcd *d, const char *text, const struct json *doc)
     free(ids);
     json_destroy(parsed);
     return changed;
+}
+
+/* Finds what is wrong with the bindings against the desired document (an
+ * ENI of this host not plugged, a port for an ENI of another host) and
+ * logs each problem once, when it appears and when it is gone. */
+static void
+vpcd_check_bindings(struct vpcd *d)
+{
+    struct sw_binding_problem *p = NULL;
+    size_t n = 0;
+    if (!d->no_switch && d->desired && d->desired->region) {
+        n = sw_binding_problems(d->desired->region, d->host, d->bindings,
+                                d->n_bindings, &p);
+    }
+    struct sw_binding_problem *old = d->problems;
+    size_t i = 0, j = 0, n_old = d->n_problems, logged = 0;
+    while (i < n_old || j < n) {
+        int cmp = (i >= n_old ? 1 : j >= n ? -1
+                   : strcmp(old[i].eni, p[j].eni)
+                     ? strcmp(old[i].eni, p[j].eni)
+                     : strcmp(old[i].problem, p[j].problem));
+        if (cmp && logged++ >= 10) {
+            i += cmp < 0;
+            j += cmp > 0;
+            continue;
+        }
+        if (cmp < 0) {
+            VLOG_INFO("%s: fixed: it was %s", old[i].eni, old[i].problem);
+            i++;
+        } else if (cmp > 0) {
+            VLOG_WARN("%s: %s", p[j].eni, p[j].problem);
+            j++;
+        } else {
+            i++, j++;
+        }
+    }
+    if (logged > 10) {
+        VLOG_WARN("... and %"PRIuSIZE" more binding changes (/v1/status "
+                  "\"warnings\" lists them all)", logged - 10);
+    }
+    sw_binding_problems_free(old, n_old);
+    d->problems = p;
+    d->n_problems = n;
 }
 
 static void
@@ -537,8 +616,8 @@ vpcd_add_persist_error(struct vpcd *d, const char *origin, char *error,
  * '*installed' tells whether the switch (flows and cache) holds 'st'. */
 static char *
 vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
-           uint64_t version, bool on_disk, struct sw_apply_stats *stats,
-           bool *installed)
+           const char *source, uint64_t version, bool on_disk,
+           struct sw_apply_stats *stats, bool *installed)
 {
     struct vpcd_state *old = d->desired;
     bool new_text = !old || !vpcd_state_same_document(old, st);
@@ -549,6 +628,7 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
     if (new_text) {
         d->version = MAX(d->version + 1, version);
         d->persisted = on_disk && d->version == version;
+        vpcd_set_source(d, source, st->text);
     }
     /* Persist first: after a crash, vpcd comes back to what it installed. */
     char *persist_error;
@@ -601,6 +681,7 @@ vpcd_adopt(struct vpcd *d, struct vpcd_state *st, const char *origin,
     vpcd_state_destroy(old);
 
 installed:
+    vpcd_check_bindings(d);
     d->in_sync = !error;
     *installed = !error;
     if (error) {
@@ -666,8 +747,8 @@ vpcd_verify_partial(struct vpcd *d, struct vpcd_state *st, const char *text,
 
 static int
 vpcd_apply_text__(struct vpcd *d, const char *text, const struct json *doc,
-                  const bool *stages, const char *origin, uint64_t version,
-                  bool on_disk, char **body)
+                  const bool *stages, const char *origin, const char *source,
+                  uint64_t version, bool on_disk, char **body)
 {
     long long int start = time_usec();
     bool rebound;
@@ -706,8 +787,8 @@ vpcd_apply_text__(struct vpcd *d, const char *text, const struct json *doc,
 
     struct sw_apply_stats stats;
     bool installed;
-    char *error = vpcd_adopt(d, st, origin, version, on_disk, &stats,
-                             &installed);
+    char *error = vpcd_adopt(d, st, origin, source, version, on_disk,
+                             &stats, &installed);
     double ms = (time_usec() - start) / 1000.0;
     struct json *obj = json_object_create();
     json_object_put(obj, "version", json_integer_create(d->version));
@@ -740,14 +821,16 @@ int
 vpcd_apply_text(struct vpcd *d, const char *text, const char *origin,
                 char **body)
 {
-    return vpcd_apply_text__(d, text, NULL, NULL, origin, 0, false, body);
+    return vpcd_apply_text__(d, text, NULL, NULL, origin, origin, 0, false,
+                             body);
 }
 
 int
 vpcd_apply_doc(struct vpcd *d, const char *text, const struct json *doc,
                const bool *stages, const char *origin, char **body)
 {
-    return vpcd_apply_text__(d, text, doc, stages, origin, 0, false, body);
+    return vpcd_apply_text__(d, text, doc, stages, origin, "region-db", 0,
+                             false, body);
 }
 
 char *
@@ -767,6 +850,8 @@ vpcd_adopt_entries(struct vpcd *d, struct json *doc, struct vpc_region *r,
     st->n_entries = n;
     d->version++;
     d->persisted = false;
+    vpcd_set_source(d, "region-db", NULL);
+    vpcd_check_bindings(d);
     char *persist_error = vpcd_save(d);
 
     char *error = NULL;
@@ -806,7 +891,7 @@ vpcd_recompile(struct vpcd *d, const char *why)
     }
     char *text = xstrdup(vpcd_state_text(d->desired)), *body;
     VLOG_INFO("recompiling: %s", why);
-    vpcd_apply_text(d, text, why, &body);
+    vpcd_apply_text__(d, text, NULL, NULL, why, NULL, 0, false, &body);
     free(body);
     free(text);
 }
@@ -892,8 +977,10 @@ vpcd_load_file(struct vpcd *d, const char *file, const char *origin)
         }
     }
     char *body;
-    int status = vpcd_apply_text__(d, text, NULL, NULL, origin, version,
-                                   on_disk, &body);
+    char *source = xasprintf("file:%s", file);
+    int status = vpcd_apply_text__(d, text, NULL, NULL, origin, source,
+                                   version, on_disk, &body);
+    free(source);
     if (status == 400) {
         VLOG_WARN("%s: invalid, nothing applied:\n%s", file, body);
     }
@@ -932,8 +1019,8 @@ vpcd_try_state(struct vpcd *d, const char *file, bool on_disk,
         return EINVAL;
     }
     char *body;
-    int status = vpcd_apply_text__(d, text, NULL, NULL, origin, *version,
-                                   on_disk, &body);
+    int status = vpcd_apply_text__(d, text, NULL, NULL, origin, "state",
+                                   *version, on_disk, &body);
     free(text);
     if (status == 400) {
         /* vpcd_apply_text__() said why in last_error. */
@@ -970,8 +1057,8 @@ vpcd_load_state(struct vpcd *d, const char *origin)
             d->persisted = false;
         } else {
             char *body;
-            vpcd_apply_text__(d, text, NULL, NULL, origin, version, true,
-                              &body);
+            vpcd_apply_text__(d, text, NULL, NULL, origin, "state", version,
+                              true, &body);
             free(body);
         }
         free(text);
@@ -1157,12 +1244,31 @@ vpcd_status_json(const struct vpcd *d)
     }
     json_object_put(o, "errors", errors);
     json_object_put(o, "applied_at", json_integer_create(d->applied_at));
+    struct json *src = json_object_create();
+    json_object_put(src, "origin", d->source ? json_string_create(d->source)
+                                             : json_null_create());
+    json_object_put(src, "accepted_at", d->source
+                    ? json_string_create_nocopy(xastrftime_msec(
+                          "%Y-%m-%dT%H:%M:%S.###Z", d->source_at, true))
+                    : json_null_create());
+    const char *sha256 = vpcd_source_sha256(d);
+    json_object_put(src, "sha256", sha256 ? json_string_create(sha256)
+                                          : json_null_create());
+    json_object_put(o, "source", src);
     json_object_put(o, "flows", json_integer_create(
                         d->desired ? hmap_count(&d->desired->flows.flows)
                                    : 0));
     json_object_put(o, "cache_entries", json_integer_create(
                         d->desired ? d->desired->n_entries : 0));
     json_object_put(o, "ports_bound", json_integer_create(d->n_bindings));
+    struct json *warnings = json_array_create_empty();
+    for (size_t i = 0; i < d->n_problems; i++) {
+        struct json *w = json_object_create();
+        json_object_put_string(w, "eni", d->problems[i].eni);
+        json_object_put_string(w, "problem", d->problems[i].problem);
+        json_array_add(warnings, w);
+    }
+    json_object_put(o, "warnings", warnings);
     json_object_put(o, "applies", json_integer_create(d->applies));
     json_object_put(o, "rejected", json_integer_create(d->rejected));
     json_object_put(o, "repairs", json_integer_create(d->repairs));
@@ -1226,7 +1332,8 @@ metrics_text(struct vpcd *d)
            d->version);
     metric(&ds, "vpcd_in_sync", "gauge",
            "1 if ovs-vswitchd's flows and cache and the state file hold "
-           "the desired version.", vpcd_in_sync(d));
+           "the desired version and, with --region-db, the follower is "
+           "current: /v1/status's in_sync.", vpcd_in_sync(d));
     metric(&ds, "vpcd_persisted", "gauge",
            "1 if the state file holds the desired version.", d->persisted);
     ds_put_cstr(&ds, "# HELP vpcd_errors_total Failed writes to the switch, "
@@ -1252,6 +1359,9 @@ metrics_text(struct vpcd *d)
     metric(&ds, "vpcd_flows_desired", "gauge",
            "OpenFlow flows of this host.",
            d->desired ? hmap_count(&d->desired->flows.flows) : 0);
+    metric(&ds, "vpcd_binding_warnings", "gauge",
+           "ENIs of this host not plugged, or plugged but placed "
+           "elsewhere (/v1/status warnings).", d->n_problems);
     metric(&ds, "vpcd_cache_entries_desired", "gauge",
            "Mapping-cache entries of this host.",
            d->desired ? d->desired->n_entries : 0);
@@ -1484,7 +1594,9 @@ vpcd_destroy(struct vpcd *d)
     free(d->loaded);
     sw_bindings_free(d->bindings, d->n_bindings);
     vpcd_imds_destroy(d->imds);
+    sw_binding_problems_free(d->problems, d->n_problems);
     free(d->last_error);
+    free(d->source);
     free(d->state_file);
     free(d->run_dir);
     free(d->db);

@@ -88,6 +88,11 @@ struct vpcd {
     time_t applied_at;
     bool in_sync;                       /* Switch and cache hold it. */
     bool persisted;                     /* state_file holds it. */
+    char *source;                       /* Where it came from: "file:PATH",
+                                         * "http", "state", "region-db". */
+    long long int source_at;            /* When (wall clock, ms). */
+    char source_sha256[65];             /* Of its text; "" if none. */
+    bool source_hashable;               /* Not computed yet. */
 
     /* What we believe ovs-vswitchd's cache holds. */
     struct pl_mapping_entry *loaded;
@@ -95,10 +100,13 @@ struct vpcd {
     bool cache_known;
     uint64_t cache_generation;
 
-    /* Port bindings last read from OVSDB. */
+    /* Port bindings last read from OVSDB, and what is wrong with them
+     * against the desired document (/v1/status "warnings"). */
     struct pl_binding *bindings;
     size_t n_bindings;
     struct sw_ovs_ports ports;
+    struct sw_binding_problem *problems;
+    size_t n_problems;
 
     /* The watched file. */
     struct timespec file_mtime;
@@ -150,6 +158,7 @@ struct vpcd_follow_hooks {
                         const char *origin);
     void (*status)(const struct vpcd *, struct json *status);
     void (*metrics)(const struct vpcd *, struct ds *);
+    bool (*in_sync)(const struct vpcd *);   /* The follower's part. */
 };
 
 void vpcd_destroy(struct vpcd *);
@@ -183,7 +192,9 @@ void vpcd_load_file(struct vpcd *, const char *file, const char *origin);
 void vpcd_load_state(struct vpcd *, const char *origin);
 
 /* True if the switch's flows, its mapping cache (action mode) and the state
- * file all hold the desired version: what /v1/status calls "in_sync". */
+ * file all hold the desired version and, with --region-db, the follower is
+ * current (a session, its document compiled): what /v1/status and
+ * /metrics call "in_sync". */
 bool vpcd_in_sync(const struct vpcd *);
 
 /* True if the watched intents file changed since the last call. */

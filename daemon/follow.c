@@ -1511,16 +1511,23 @@ vpcd_follow_status(const struct vpcd *d, struct json *o)
     }
     json_object_put(r, "tables", tables);
     follow_conn_status(f, d->region_db, r);
-    bool behind = follow_conn_is_behind(f);
     ovs_mutex_unlock(&f->mutex);
 
     json_object_put(o, "region_db", r);
-    /* In sync means: installed, the replica's document compiled, and the
-     * replica is the servers' (a session, its reply in): a host cut off
-     * keeps forwarding with what it has, but does not know it is
-     * current. */
-    json_object_put(o, "in_sync", json_boolean_create(
-                        d->in_sync && !f->error && !behind));
+}
+
+/* In sync means: installed (vpcd_in_sync() checks that), the replica's
+ * document compiled, and the replica is the servers' (a session, its
+ * reply in): a host cut off keeps forwarding with what it has, but does
+ * not know it is current.  /v1/status and /metrics alike. */
+static bool
+vpcd_follow_in_sync(const struct vpcd *d)
+{
+    struct vpcd_follow *f = d->follow;
+    ovs_mutex_lock(&f->mutex);
+    bool ok = !f->error && !follow_conn_is_behind(f);
+    ovs_mutex_unlock(&f->mutex);
+    return ok;
 }
 
 static void
@@ -1568,16 +1575,18 @@ vpcd_follow_metrics(const struct vpcd *d, struct ds *ds)
                       f->table_changes[i]);
     }
     follow_conn_metrics(f, ds);
-    ds_put_format(ds, "# HELP vpcd_change_latency_ms Update arrival to "
-                  "bundle acknowledged.\n"
-                  "# TYPE vpcd_change_latency_ms summary\n"
-                  "vpcd_change_latency_ms{quantile=\"0.5\"} %.3f\n"
-                  "vpcd_change_latency_ms{quantile=\"0.99\"} %.3f\n"
-                  "vpcd_change_latency_ms_sum %.3f\n"
-                  "vpcd_change_latency_ms_count %"PRIu64"\n",
-                  follow_latency_quantile(f, 0.5),
-                  follow_latency_quantile(f, 0.99), f->latency_sum,
-                  f->n_latencies);
+    /* In seconds, Prometheus' base unit (kept in ms, as /v1/status's
+     * change_ms_p50 and _p99 report them). */
+    ds_put_format(ds, "# HELP vpcd_change_latency_seconds Update arrival "
+                  "to bundle acknowledged.\n"
+                  "# TYPE vpcd_change_latency_seconds summary\n"
+                  "vpcd_change_latency_seconds{quantile=\"0.5\"} %.6f\n"
+                  "vpcd_change_latency_seconds{quantile=\"0.99\"} %.6f\n"
+                  "vpcd_change_latency_seconds_sum %.6f\n"
+                  "vpcd_change_latency_seconds_count %"PRIu64"\n",
+                  follow_latency_quantile(f, 0.5) / 1000.0,
+                  follow_latency_quantile(f, 0.99) / 1000.0,
+                  f->latency_sum / 1000.0, f->n_latencies);
     ovs_mutex_unlock(&f->mutex);
 }
 
@@ -1586,4 +1595,5 @@ static const struct vpcd_follow_hooks follow_hooks = {
     .import_file = vpcd_follow_import_file,
     .status = vpcd_follow_status,
     .metrics = vpcd_follow_metrics,
+    .in_sync = vpcd_follow_in_sync,
 };

@@ -391,13 +391,9 @@ vpcd_make_private_dir(const char *dir)
 char *
 vpcd_errors_json(const struct vpc_errors *errors)
 {
-    struct json *arr = json_array_create_empty();
-    for (size_t i = 0; i < errors->n; i++) {
-        json_array_add(arr, json_string_create(errors->msgs[i]));
-    }
     struct json *obj = json_object_create();
     json_object_put(obj, "valid", json_boolean_create(false));
-    json_object_put(obj, "errors", arr);
+    json_object_put(obj, "errors", vpc_errors_to_json(errors));
     char *s = json_to_string(obj, JSSF_PRETTY);
     json_destroy(obj);
     return s;

@@ -214,13 +214,97 @@ pl_trace_microflow(const struct vpc_region *r,
         ds_put_format(&ds, "in_port=%d,dl_dst="ETH_ADDR_FMT,
                       cfg->vpn_ofport, ETH_ADDR_ARGS(bmac));
         i = 4;
+    } else if (n >= 2 && !strcmp(words[0], "from")
+               && !strcmp(words[1], "dx")) {
+        /* from dx VIF src IP to IP ... or from dx s_tag N c_tag N src IP
+         * to IP ...: a frame from the customer's router on the Direct
+         * Connect port, 802.1ad S-tag outside, 802.1Q C-tag inside (as
+         * "dl_vlan" and "dl_vlan1", OVS's names: the caller turns them
+         * into a packet, pl_trace_split_vlans()). */
+        const struct vpc_gateway *vif = NULL;
+        int tags[2] = { -1, -1 };
+        size_t k = 3;
+        if (n >= 7 && !strcmp(words[2], "s_tag")) {
+            if (strcmp(words[4], "c_tag")) {
+                *error = xasprintf("\"%s\": expected 'from dx s_tag N "
+                                   "c_tag N src IP to IP ...'", spec);
+                goto out;
+            }
+            for (size_t t = 0; t < 2; t++) {
+                tags[t] = pl_trace_parse_number(words[3 + 2 * t], 4095);
+                if (tags[t] < 1 || tags[t] > 4094) {
+                    *error = xasprintf("\"%s\": %s \"%s\": not a VLAN id: "
+                                       "a decimal number 1..4094", spec,
+                                       words[2 + 2 * t], words[3 + 2 * t]);
+                    goto out;
+                }
+            }
+            k = 6;
+        } else if (n >= 3) {
+            for (size_t g = 0; g < r->n_gateways && !vif; g++) {
+                if (r->gateways[g].kind == VPC_TGT_DX
+                    && !strcmp(r->gateways[g].id, words[2])) {
+                    vif = &r->gateways[g];
+                }
+            }
+            if (!vif) {
+                *error = xasprintf("\"%s\": \"%s\": no Direct Connect "
+                                   "virtual interface of the region has "
+                                   "this id (or give 's_tag N c_tag N')",
+                                   spec, words[2]);
+                goto out;
+            }
+            tags[0] = vif->s_tag;
+            tags[1] = vif->c_tag;
+        }
+        if (k + 3 > n || strcmp(words[k], "src")
+            || strcmp(words[k + 2], "to")) {
+            *error = xasprintf("\"%s\": expected 'from dx VIF-ID src IP "
+                               "to IP ...' or 'from dx s_tag N c_tag N src "
+                               "IP to IP ...'", spec);
+            goto out;
+        }
+        if ((*error = parse_ip(spec, "src", words[k + 1], &ip))) {
+            goto out;
+        }
+        if (!self || !self->is_edge || cfg->dx_ofport <= 0) {
+            *error = xasprintf("%s is not an edge with a Direct Connect "
+                               "port", cfg->host_id);
+            goto out;
+        }
+        if (vif && vif->edge != self) {
+            *error = xasprintf("%s is served by edge %s, not %s", vif->id,
+                               vif->edge->id, cfg->host_id);
+            goto out;
+        }
+        /* The customer router's MAC if known (else the VIF of those tags
+         * decides nothing by MAC: any), to the edge's, which answers the
+         * router's ARP on the trunk. */
+        struct eth_addr peer = ETH_ADDR_C(02,00,00,00,00,01);
+        for (size_t g = 0; !vif && g < r->n_gateways; g++) {
+            const struct vpc_gateway *gw = &r->gateways[g];
+            if (gw->kind == VPC_TGT_DX && gw->edge == self
+                && gw->s_tag == tags[0] && gw->c_tag == tags[1]) {
+                vif = gw;
+            }
+        }
+        if (vif && vif->has_peer_mac) {
+            peer = vif->peer_mac;
+        }
+        ovs_strlcpy(sip, words[k + 1], sizeof sip);
+        ds_put_format(&ds, "in_port=%d,dl_vlan=%d,dl_vlan1=%d,dl_src="
+                      ETH_ADDR_FMT",dl_dst="ETH_ADDR_FMT, cfg->dx_ofport,
+                      tags[0], tags[1], ETH_ADDR_ARGS(peer),
+                      ETH_ADDR_ARGS(self->uplink_mac));
+        i = k + 2;
     } else {
         if (n < 3 || strcmp(words[0], "from")
             || !(src = vpc_region_find_eni(r, words[1]))) {
             *error = xasprintf("\"%s\": expected 'from ENI-ID ...' with an "
                                "ENI of the region, 'from tunnel "
                                "UNDERLAY-IP vni N src IP', 'from uplink "
-                               "src IP' or 'from vpn src IP'", spec);
+                               "src IP', 'from dx VIF-ID src IP' or 'from "
+                               "vpn src IP'", spec);
             goto out;
         }
         int ofport = eni_ofport(cfg, src->id);
@@ -341,6 +425,23 @@ out:
     return ds_steal_cstr(&ds);
 }
 
+bool
+pl_trace_split_vlans(const char *flow, char **plain, int *s_tag, int *c_tag)
+{
+    const char *s = strstr(flow, ",dl_vlan=");
+    const char *c = strstr(flow, ",dl_vlan1=");
+    if (!s || !c || c < s) {
+        return false;
+    }
+    *s_tag = atoi(s + 9);
+    *c_tag = atoi(c + 10);
+    /* Both are written together, "dl_vlan=S,dl_vlan1=C," by
+     * pl_trace_microflow(): cut them out. */
+    const char *after = strchr(c + 1, ',');
+    *plain = xasprintf("%.*s%s", (int) (s - flow), flow, after ? after : "");
+    return true;
+}
+
 char *
 pl_trace_ct_args(const char *state, char **args)
 {
@@ -445,6 +546,9 @@ pl_trace_annotate(const char *out, const struct pl_flows *flows,
             free(tr->dp_actions);
             tr->dp_actions = xstrdup(body + 18);
             tr->vpc_verify |= strstr(body, "vpc_verify") != NULL;
+            tr->un_nat |= (strstr(body, ",nat)") || strstr(body, ",nat,")
+                           || strstr(body, "(nat)")
+                           || strstr(body, "(nat,"));
         }
         ds_put_format(ds, "%s\n", line);
     }

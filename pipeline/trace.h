@@ -30,12 +30,23 @@ struct ds;
  * tunnel UNDERLAY-IP vni N src IP to IP ..." (a packet as it arrives from
  * the host with that underlay address) or, on an edge, "from uplink src IP
  * to IP ..." (from the internet) or "from vpn src IP to IP ..." (from the
- * IPsec tunnel) into a microflow for ofproto/trace on
+ * IPsec tunnel) or "from dx VIF-ID src IP to IP ..." or "from dx s_tag N
+ * c_tag N src IP to IP ..." (from Direct Connect, double-tagged: see
+ * pl_trace_split_vlans()) into a microflow for ofproto/trace on
  * host 'cfg'.  Returns the microflow, or NULL with a malloc'd message
  * in '*error'. */
 char *pl_trace_microflow(const struct vpc_region *,
                          const struct pl_host_config *cfg, const char *spec,
                          char **error);
+
+/* A microflow of "from dx ..." carries the frame's two VLAN tags as
+ * "dl_vlan=S,dl_vlan1=C" (the names ofproto/trace prints them with), which
+ * no OpenFlow flow parser takes: if 'flow' has them, returns true with the
+ * flow without them in '*plain' (malloc'd) and the S-tag (802.1ad, outer)
+ * and C-tag (802.1Q, inner) in '*s_tag' and '*c_tag'; the caller traces a
+ * packet with both tags. */
+bool pl_trace_split_vlans(const char *flow, char **plain, int *s_tag,
+                          int *c_tag);
 
 /* The argument of ofproto/trace's --ct-next for conntrack state 'state'
  * ("est,rpl"; NULL: "new"), in '*args' ("trk,est,rpl").  Returns NULL, or
@@ -67,6 +78,9 @@ struct pl_trace_result {
     int out_port;               /* The last "output:N" action, or -1. */
     bool vpc_verify;            /* Some pass's datapath actions have
                                  * vpc_verify. */
+    bool un_nat;                /* Some pass's have a ct(...,nat) with no
+                                 * address: conntrack reverses a
+                                 * translation (ofproto/trace does not). */
     bool tunnel_failed;         /* "native tunnel routing failed": no
                                  * underlay route or neighbor. */
 };

@@ -116,17 +116,14 @@ reply_error(struct evhttp_request *req, int code, const char *reason,
     reply_json(req, code, reason, o);
 }
 
-/* 400 with every "PATH: VALUE: RULE" line, as vpcd's API. */
+/* 400 with every error as a {path, value, rule, message} object, as
+ * vpcd's API. */
 static void
 reply_invalid(struct evhttp_request *req, const struct vpc_errors *errs)
 {
     struct json *o = json_object_create();
     json_object_put(o, "valid", json_boolean_create(false));
-    struct json *a = json_array_create_empty();
-    for (size_t i = 0; i < errs->n; i++) {
-        json_array_add(a, json_string_create(errs->msgs[i]));
-    }
-    json_object_put(o, "errors", a);
+    json_object_put(o, "errors", vpc_errors_to_json(errs));
     reply_json(req, 400, "Bad Request", o);
 }
 

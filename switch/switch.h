@@ -74,6 +74,22 @@ char *sw_ovsdb_get_ipfix(const char *db, int64_t set_id, const char *target,
                          bool *present, int64_t *cur_cfg)
     OVS_WARN_UNUSED_RESULT;
 
+/* What is wrong with the 'n' port bindings 'b' of host 'host' against
+ * region 'r' (docs/vpcd.md, "Unplugged and misplaced ENIs"): an ENI
+ * placed on 'host' that no port plugs, a port that plugs an ENI placed on
+ * another host or one the intents do not have, an ENI plugged twice.
+ * Stores the problems, sorted by ENI, in '*problems' (the caller frees
+ * them with sw_binding_problems_free()) and returns how many. */
+struct vpc_region;
+struct sw_binding_problem {
+    char *eni;                  /* The ENI id. */
+    char *problem;              /* What is wrong, in words. */
+};
+size_t sw_binding_problems(const struct vpc_region *r, const char *host,
+                           const struct pl_binding *b, size_t n,
+                           struct sw_binding_problem **problems);
+void sw_binding_problems_free(struct sw_binding_problem *, size_t);
+
 /* Frees 'n' bindings as sw_ovsdb_read_bindings() returns them. */
 void sw_bindings_free(struct pl_binding *, size_t n);
 

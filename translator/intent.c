@@ -38,24 +38,45 @@ vpc_errors_init(struct vpc_errors *e)
     memset(e, 0, sizeof *e);
 }
 
+/* Appends one error, whose parts are taken. */
+static void
+vpc_errors_append(struct vpc_errors *e, char *path, char *value, char *rule)
+{
+    if (e->n >= e->allocated) {
+        size_t allocated = e->allocated;
+        e->msgs = x2nrealloc(e->msgs, &e->allocated, sizeof *e->msgs);
+        e->items = xrealloc(e->items, e->allocated * sizeof *e->items);
+        ovs_assert(e->allocated > allocated);
+    }
+    e->msgs[e->n] = (value ? xasprintf("%s: %s: %s", path, value, rule)
+                     : xasprintf("%s: %s", path, rule));
+    e->items[e->n++] = (struct vpc_error) {
+        .path = path, .value = value, .rule = rule,
+    };
+}
+
 void
 vpc_errors_add(struct vpc_errors *e, const char *path, const char *value,
                const char *rule_fmt, ...)
 {
-    struct ds ds = DS_EMPTY_INITIALIZER;
-    ds_put_format(&ds, "%s: ", path);
-    if (value) {
-        ds_put_format(&ds, "%s: ", value);
-    }
     va_list args;
     va_start(args, rule_fmt);
-    ds_put_format_valist(&ds, rule_fmt, args);
+    char *rule = xvasprintf(rule_fmt, args);
     va_end(args);
+    vpc_errors_append(e, xstrdup(path), nullable_xstrdup(value), rule);
+}
 
-    if (e->n >= e->allocated) {
-        e->msgs = x2nrealloc(e->msgs, &e->allocated, sizeof *e->msgs);
+void
+vpc_errors_move(struct vpc_errors *to, struct vpc_errors *from)
+{
+    for (size_t i = 0; i < from->n; i++) {
+        struct vpc_error *it = &from->items[i];
+        vpc_errors_append(to, it->path, it->value, it->rule);
+        free(from->msgs[i]);
     }
-    e->msgs[e->n++] = ds_steal_cstr(&ds);
+    free(from->msgs);
+    free(from->items);
+    vpc_errors_init(from);
 }
 
 void
@@ -63,9 +84,43 @@ vpc_errors_destroy(struct vpc_errors *e)
 {
     for (size_t i = 0; i < e->n; i++) {
         free(e->msgs[i]);
+        free(e->items[i].path);
+        free(e->items[i].value);
+        free(e->items[i].rule);
     }
     free(e->msgs);
+    free(e->items);
     vpc_errors_init(e);
+}
+
+struct json *
+vpc_errors_to_json(const struct vpc_errors *e)
+{
+    struct json *arr = json_array_create_empty();
+    for (size_t i = 0; i < e->n; i++) {
+        const struct vpc_error *it = &e->items[i];
+        struct json *value = NULL;
+        if (it->value) {
+            /* OVS's parser takes only an array or object at the top. */
+            char *text = xasprintf("[%s]", it->value);
+            struct json *a = json_from_string(text);
+            free(text);
+            if (a->type == JSON_ARRAY && json_array(a)->n == 1) {
+                value = json_clone(json_array(a)->elems[0]);
+            } else {
+                /* Not JSON text: the value as it was written. */
+                value = json_string_create(it->value);
+            }
+            json_destroy(a);
+        }
+        struct json *o = json_object_create();
+        json_object_put_string(o, "path", it->path);
+        json_object_put(o, "value", value ? value : json_null_create());
+        json_object_put_string(o, "rule", it->rule);
+        json_object_put_string(o, "message", e->msgs[i]);
+        json_array_add(arr, o);
+    }
+    return arr;
 }
 
 /* ------------------------------------------------------------- the loader */

@@ -346,9 +346,18 @@ struct vpc_region {
 };
 #undef VPC_REGION_ARRAY_
 
-/* Errors: a list of complete messages "PATH: VALUE: RULE". */
+/* Errors: a list of complete messages "PATH: VALUE: RULE" ('msgs', what
+ * people read) and the same errors in parts ('items', what programs read:
+ * vpcd's and vpc-regiond's HTTP bodies), msgs[i] and items[i] alike. */
+struct vpc_error {
+    char *path;                 /* "$.subnets[0].cidr". */
+    char *value;                /* The value as JSON text, or NULL. */
+    char *rule;                 /* "not an IPv4 prefix ...". */
+};
+
 struct vpc_errors {
     char **msgs;
+    struct vpc_error *items;
     size_t n, allocated;
 };
 
@@ -356,7 +365,14 @@ void vpc_errors_init(struct vpc_errors *);
 void vpc_errors_add(struct vpc_errors *, const char *path, const char *value,
                     const char *rule_fmt, ...)
     OVS_PRINTF_FORMAT(4, 5);
+/* Appends every error of 'from' to 'to' and leaves 'from' empty. */
+void vpc_errors_move(struct vpc_errors *to, struct vpc_errors *from);
 void vpc_errors_destroy(struct vpc_errors *);
+
+/* The errors as a JSON array of {"path", "value", "rule", "message"}
+ * objects: "value" is the offending value parsed back into JSON (null if
+ * the rule names none), "message" the whole "PATH: VALUE: RULE" line. */
+struct json *vpc_errors_to_json(const struct vpc_errors *);
 
 /* Loads and validates the region in the JSON text 'string' (or file
  * 'file_name').  On success returns a new region and leaves 'errors' empty.

@@ -1230,11 +1230,11 @@ errors_by_id(const struct vpc_errors *from, const struct json *doc,
              const char *id, struct vpc_errors *to)
 {
     for (size_t k = 0; k < from->n; k++) {
-        const char *m = from->msgs[k];
+        const struct vpc_error *it = &from->items[k];
+        const char *m = it->path;
         const char *lb = strchr(m, '[');
-        const char *colon = strchr(m, ':');
         char *out = NULL;
-        if (!strncmp(m, "$.", 2) && lb && (!colon || lb < colon)) {
+        if (!strncmp(m, "$.", 2) && lb) {
             char *key = xmemdup0(m + 2, lb - m - 2);
             char *end;
             unsigned long long i = strtoull(lb + 1, &end, 10);
@@ -1246,10 +1246,8 @@ errors_by_id(const struct vpc_errors *from, const struct json *doc,
             }
             free(key);
         }
-        if (to->n >= to->allocated) {
-            to->msgs = x2nrealloc(to->msgs, &to->allocated, sizeof *to->msgs);
-        }
-        to->msgs[to->n++] = out ? out : xstrdup(m);
+        vpc_errors_add(to, out ? out : m, it->value, "%s", it->rule);
+        free(out);
     }
 }
 
@@ -1355,13 +1353,6 @@ vpc_validator_apply(struct vpc_validator *v, const char *collection,
         vpc_errors_destroy(&errs);
         return fallback(v, c, id, old, obj, errors);
     }
-    for (size_t i = 0; i < errs.n; i++) {
-        if (errors->n >= errors->allocated) {
-            errors->msgs = x2nrealloc(errors->msgs, &errors->allocated,
-                                      sizeof *errors->msgs);
-        }
-        errors->msgs[errors->n++] = errs.msgs[i];
-    }
-    free(errs.msgs);
+    vpc_errors_move(errors, &errs);
     return verdict == ACCEPT;
 }

@@ -50,6 +50,33 @@ vpcd_kill host-b
 unset 'OVS_DIR[host-b]'
 vpcd_start host-a "" --intents="$EX"
 vpcd_expect_wait "vpcd --host=host-a on it: in sync" host-a '.in_sync'
+
+echo "Unplugged and misplaced ENIs"
+D=${OVS_DIR[host-a]}
+# warnings: /v1/status's warnings as "ENI: PROBLEM" lines.
+warnings() { vpcd_status host-a '.warnings[] | "\(.eni): \(.problem)"'; }
+warnings | expect "status warns: eni-client-a is placed on host-a but not plugged" \
+    '^eni-client-a: placed on host-a, but not plugged: no Interface has external_ids:vpc-eni-id=eni-client-a'
+[ "$(warnings | wc -l)" = 1 ] && pass "... and of nothing else" || fail "warnings: $(warnings)"
+grep -c 'eni-client-a: placed on host-a, but not plugged' "$D/vpcd.log" \
+    | expect "... the log says it once" '^1$'
+out=$(vpcctl_on host-a compile "$EX" --host host-a 2>&1 >/dev/null)
+expect "vpcctl compile --host host-a warns about it too" \
+    '^vpcctl: warning: eni-client-a: placed on host-a, but not plugged' <<<"$out"
+sandbox_vm host-a vm-web-b 7 eni-web-b
+vpcd_expect_wait "a port for host-b's eni-web-b: status warns that it is placed on host-b" host-a \
+    'any(.warnings[]; .eni == "eni-web-b" and (.problem | test("plugged at ofport 7, but placed on host-b")))'
+vpcd_http host-a GET /metrics >/dev/null
+expect "... /metrics: vpcd_binding_warnings 2" '^vpcd_binding_warnings 2$' <<<"$VPCD_BODY"
+sandbox_vm host-a vm-client 2 eni-client-a
+vsctl_on host-a del-port br-int vm-web-b
+vpcd_expect_wait "both fixed: no warnings" host-a '(.warnings | length) == 0 and .in_sync'
+grep -c 'eni-client-a: fixed' "$D/vpcd.log" | expect "... the log says eni-client-a was fixed" '^1$'
+grep -c 'eni-web-b: plugged at ofport 7, but placed on host-b' "$D/vpcd.log" \
+    | expect "... and logged eni-web-b's problem once, over several audits" '^1$'
+out=$(vpcctl_on host-a compile "$EX" --host host-a 2>&1 >/dev/null)
+expect_not "vpcctl compile: no warning either" 'warning' <<<"$out"
+vsctl_on host-a del-port br-int vm-client
 vpcd_kill host-a
 
 echo "--force-host: the machine is now host-b"

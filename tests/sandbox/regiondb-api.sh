@@ -78,7 +78,8 @@ c1=$(cfg)
 out=$(api PUT /v1/enis/eni-dup "$DB/dup.json")
 [ "$(code "$out")" = 400 ] \
     && body "$out" | jq -e '.valid == false and (.errors | length == 1)
-        and (.errors[0] | test("enis\\[eni-dup\\].private_ip: \"10.10.1.77\": duplicate IP in vpc-web"))' >/dev/null \
+        and (.errors[0].message | test("enis\\[eni-dup\\].private_ip: \"10.10.1.77\": duplicate IP in vpc-web"))
+        and .errors[0].path == "$.enis[eni-dup].private_ip" and .errors[0].value == "10.10.1.77"' >/dev/null \
     && pass "a PUT of a taken IP: 400 {valid: false, errors: [its PATH: VALUE: RULE]}" \
     || fail "a PUT of a taken IP: $out"
 [ "$(cfg)" = "$c1" ] && pass "  nothing committed (cfg $c1)" \
@@ -98,7 +99,7 @@ out=$(api GET /v1/nothing)
     || fail "an unknown collection: $out"
 
 out=$(api DELETE /v1/security_groups/sg-web)
-[ "$(code "$out")" = 400 ] && body "$out" | jq -e 'any(.errors[]; test("security_groups\\[0\\]: \"sg-web\": no security group has this id"))' >/dev/null \
+[ "$(code "$out")" = 400 ] && body "$out" | jq -e 'any(.errors[].message; test("security_groups\\[0\\]: \"sg-web\": no security group has this id"))' >/dev/null \
     && pass "DELETE of a referenced group: 400 with the referencing paths" \
     || fail "DELETE of a referenced group: $out"
 out=$(api DELETE /v1/enis/eni-api)
@@ -172,7 +173,7 @@ out=$(api GET /v1/enis/eni-bulk)
 jq '.vpcs[0].vni = 99999999' "$DB/bulk.json" > "$DB/badbulk.json"
 c2=$(cfg)
 out=$(api PUT /v1/intents "$DB/badbulk.json")
-[ "$(code "$out")" = 400 ] && body "$out" | jq -e 'any(.errors[]; test("vni"))' >/dev/null \
+[ "$(code "$out")" = 400 ] && body "$out" | jq -e 'any(.errors[].message; test("vni"))' >/dev/null \
     && [ "$(cfg)" = "$c2" ] \
     && pass "an invalid import: 400 with its errors, nothing committed" \
     || fail "an invalid import: $out"

@@ -445,6 +445,8 @@ ovsdb-client transact "$REGION_DB" '["OVS_VPC_Region",{"op":"update","table":"EN
     && cfg=$((cfg + 1))
 vpcd_expect_wait "host-a reports the error (in_sync false)" host-a \
     '(.in_sync | not) and (.region_db.error | test("does not compile"))' 10
+vpcd_http host-a GET /metrics >/dev/null
+expect "... /metrics says the same: vpcd_in_sync 0" '^vpcd_in_sync 0$' <<<"$VPCD_BODY"
 [ "$(ofctl_on host-a dump-flows br-int --no-stats | grep cookie= | sort)" = "$before" ] \
     && pass "host-a's flows are unchanged" || fail "host-a's flows changed"
 "$VPCCTL" --region-db="$REGION_DB" status > "$TEST_DIR/status.txt"; rc=$?
@@ -476,12 +478,18 @@ echo "The database restarts: the followers reconnect and resume"
 a_flows=$(ofctl_on host-a dump-flows br-int --no-stats | grep cookie= | sort)
 pid_stop "$TEST_DIR/rdb/region.pid"
 vpcd_expect_wait "host-a notices the database is gone" host-a '.region_db.connected | not' 10
+vpcd_status host-a .in_sync | expect "... not in sync" '^false$'
+vpcd_http host-a GET /metrics >/dev/null
+expect "... /metrics: vpcd_in_sync 0" '^vpcd_in_sync 0$' <<<"$VPCD_BODY"
+expect "... and vpcd_region_db_connected 0" '^vpcd_region_db_connected 0$' <<<"$VPCD_BODY"
 RDB=$TEST_DIR/rdb
 ovsdb-server "$RDB/region.db" --remote="punix:$RDB/region.sock" \
     --pidfile="$RDB/region.pid" --unixctl="$RDB/region.ctl" \
     --log-file="$RDB/region.log" -vconsole:off --detach --no-chdir \
     2>>"$RDB/stderr.log"
-vpcd_expect_wait "host-a reconnects" host-a '.region_db.connected' 10
+vpcd_expect_wait "host-a reconnects" host-a '.region_db.connected and .in_sync' 10
+vpcd_http host-a GET /metrics >/dev/null
+expect "... /metrics: vpcd_in_sync 1" '^vpcd_in_sync 1$' <<<"$VPCD_BODY"
 [ "$(ofctl_on host-a dump-flows br-int --no-stats | grep cookie= | sort)" = "$a_flows" ] \
     && pass "host-a's flows are unchanged across the database restart" \
     || fail "host-a's flows changed when the database restarted"
@@ -547,12 +555,20 @@ vpcd_appctl host-a vpcd/dump-flows | grep -c 'sample(' \
     | expect "host-a's flows sample no more" '^0$'
 
 echo "Counters"
+vpcd_status host-a '.source | .origin == "region-db" and .sha256 == null
+                    and (.accepted_at | test("^20[0-9-]+T"))' \
+    | expect "status: the document in force comes from the region database (no hash: its cfg is its identity)" '^true$'
 vpcd_http host-a GET /metrics >/dev/null
 for m in vpcd_scope_recomputes_total 'vpcd_incremental_changes_total\{kind="cfg_only"\}' \
-         vpcd_region_db_applied_cfg 'vpcd_change_latency_ms\{quantile="0.5"\}' \
+         vpcd_region_db_applied_cfg 'vpcd_change_latency_seconds\{quantile="0.5"\}' \
          'vpcd_region_db_row_changes_total\{table="ENI"\}'; do
     expect "/metrics has $m" "^$m [0-9]" <<<"$VPCD_BODY"
 done
+expect_not "... and no metric in milliseconds" '^vpcd_[a-z_]*_ms(_[a-z]+)?[{ ]' <<<"$VPCD_BODY"
+awk '/^vpcd_change_latency_seconds\{quantile="0.99"\}/ { found = 1; ok = $2 > 0 && $2 < 60 }
+     END { exit !(found && ok) }' <<<"$VPCD_BODY" \
+    && pass "... the change latency in seconds (p99 $(awk '/^vpcd_change_latency_seconds\{quantile="0.99"\}/ { print $2 }' <<<"$VPCD_BODY") s)" \
+    || fail "vpcd_change_latency_seconds p99 is not a number of seconds: $(grep change_latency <<<"$VPCD_BODY")"
 grep -q 'recomputing host-a.s scope and flows' "${OVS_DIR[host-a]}/vpcd.log" \
     && pass "the log says when a change is recomputed" || fail "no recompute in the log"
 for h in $ALL; do

@@ -114,8 +114,35 @@ jq_ok "reply JSON: ct_state trk,est,rpl, delivered to eni-web-a" \
     "$TEST_DIR/reply.json" '.ct_state == "trk,est,rpl"
         and .verdict.kind == "DELIVERED" and .verdict.eni == "eni-web-a"'
 schema_ok "reply JSON matches the schema" "$TEST_DIR/reply.json"
+jq_ok "reply JSON: each hop says the conntrack state it was traced with" \
+    "$TEST_DIR/reply.json" '(.hops | length) == 2 and all(.hops[]; .ct_state == "trk,est,rpl")'
+live host-b "$REPLY" --ct-state=est,rpl \
+    | expect "reply text: the hop says its conntrack state, and where it comes from" \
+        '^Conntrack: trk,est,rpl at every pass \(--ct-state: taken as this host.s conntrack state'
 same "reply: offline JSON is identical to live JSON" "$TEST_DIR/reply.json" \
     "$TEST_DIR/reply-off.json"
+
+# --reply: the request, then its reply from where it ended, est,rpl.
+APP='from eni-web-a to 10.10.2.10 tcp dport 8080'
+live host-a "$APP" --reply \
+    | expect "--reply: the reply starts at the ENI the request reached, ports swapped" \
+        '^== Reply: from eni-app-b src 10\.10\.2\.10 to 10\.10\.1\.10 tcp sport 8080 dport 40000 \(conntrack trk,est,rpl'
+live host-a "$APP" --reply | grep -c '^Final verdict: DELIVERED' \
+    | expect "... both delivered: the request to eni-app-b, the reply to eni-web-a" '^2$'
+live host-a "$APP" --reply --format=json > "$TEST_DIR/rr.json"
+offline host-a "$APP" --reply --format=json > "$TEST_DIR/rr-off.json"
+jq_ok "--reply JSON: the reply's hops and verdict, est,rpl at every hop" "$TEST_DIR/rr.json" \
+    '.verdict.eni == "eni-app-b" and .reply.verdict.kind == "DELIVERED"
+        and .reply.verdict.eni == "eni-web-a" and .reply.ct_state == "trk,est,rpl"
+        and (.reply.hops | length) == 2 and all(.reply.hops[]; .ct_state == "trk,est,rpl")
+        and all(.hops[]; .ct_state == "trk,new")'
+schema_ok "--reply JSON matches the schema" "$TEST_DIR/rr.json"
+same "--reply: offline JSON is identical to live JSON" "$TEST_DIR/rr.json" "$TEST_DIR/rr-off.json"
+live host-a "$SSH" --reply \
+    | expect "--reply of a dropped request: no reply, says why" \
+        '^No reply traced: the request ends DROPPED'
+live host-a "$SSH" --reply --format=json > "$TEST_DIR/rr-drop.json"
+jq_ok "... JSON: reply null" "$TEST_DIR/rr-drop.json" 'has("reply") and .reply == null'
 
 # Start points: the tunnel, and a source address other than the ENI's.
 live host-b 'from tunnel 192.168.100.1 vni 1010 src 10.10.1.10 to 10.10.2.10 tcp dport 8080' \
@@ -175,6 +202,95 @@ jq_ok "edge: JSON says out the uplink, translated" "$TEST_DIR/out-live.json" \
         and .translated == "nw_src 10.30.1.10 -> 203.0.113.10"'
 same "edge out: offline JSON is identical to live JSON" \
     "$TEST_DIR/out-live.json" "$TEST_DIR/out-off.json"
+# Direct Connect: a frame with the virtual interface's S-tag (802.1ad)
+# and C-tag (802.1Q) on the edge's Direct Connect port (3).
+DX='from dx dxvif-shop src 172.16.0.5 to 10.30.1.10 tcp dport 80'
+elive e-edge edge-1 "$DX" \
+    | expect "from Direct Connect: both tags popped, delivered to eni-web on host-a" \
+        'Final verdict: DELIVERED to eni-web \(port 1\) on host-a in stage deliver'
+elive e-edge edge-1 "$DX" \
+    | expect "... the switch parsed both tags of the frame" \
+        '^Flow: tcp,in_port=3,dl_vlan=100,dl_vlan_pcp=0,dl_vlan1=200,'
+elive e-edge edge-1 "$DX" \
+    | expect "... edge_in took the S-tag of dxvif-shop" \
+        '\[edge_in\] 160\. in_port=3,dl_vlan=100, .*<- dxvif-shop'
+elive e-edge edge-1 "$DX" --format=json > "$TEST_DIR/dx-live.json"
+eoffline edge-1 "$DX" --format=json > "$TEST_DIR/dx-off.json"
+jq_ok "Direct Connect JSON: from the tags to eni-web" "$TEST_DIR/dx-live.json" \
+    '(.hops[0].flow | startswith("in_port=3,dl_vlan=100,dl_vlan1=200,dl_src=02:cc:00:00:00:01,"))
+        and .hops[0].result.kind == "ENCAPSULATED" and .verdict.kind == "DELIVERED"
+        and .verdict.eni == "eni-web"'
+schema_ok "Direct Connect JSON matches the schema" "$TEST_DIR/dx-live.json"
+same "Direct Connect: offline JSON is identical to live JSON" \
+    "$TEST_DIR/dx-live.json" "$TEST_DIR/dx-off.json"
+elive e-edge edge-1 'from dx s_tag 100 c_tag 201 src 172.16.0.5 to 10.30.1.10 tcp dport 80' \
+    | expect "Direct Connect, a C-tag of no virtual interface: dropped in edge_dx_in" \
+        'Final verdict: DROPPED on edge-1 in stage edge_dx_in'
+elive e-edge edge-1 'from dx dxvif-shop src 10.1.0.5 to 10.30.1.10 tcp dport 80' \
+    | expect "Direct Connect, a source outside its on-premises prefixes: dropped" \
+        'Final verdict: DROPPED on edge-1 in stage edge_dx_in'
+elive e-edge edge-1 'from dx dxvif-nope src 172.16.0.5 to 10.30.1.10' 2>&1 \
+    | expect "Direct Connect: an unknown virtual interface is named" \
+        '"dxvif-nope": no Direct Connect virtual interface of the region has this id'
+elive e-edge edge-1 'from dx s_tag 5000 c_tag 200 src 172.16.0.5 to 10.30.1.10' 2>&1 \
+    | expect "Direct Connect: a tag out of range" 's_tag "5000": not a VLAN id'
+vpcctl_on e-host-a trace "$EE" --host host-a "$DX" 2>&1 \
+    | expect "from Direct Connect on a host: refused" 'host-a is not an edge with a Direct Connect port'
+
+# NAT: the hop that translates says so, by its flows (the elastic IP) or
+# by conntrack in the datapath (the NAT gateway's source NAT, which
+# ofproto/trace leaves out of its final flow).
+elive e-edge edge-1 "$IN" \
+    | expect "from the uplink: the edge's hop says what it translated" \
+        '^Translated: nw_dst 203\.0\.113\.10 -> 10\.30\.1\.10$'
+jq_ok "... and its JSON hop too" "$TEST_DIR/edge-live.json" \
+    '.hops[0].result.translated == "nw_dst 203.0.113.10 -> 10.30.1.10"
+        and (.hops[1].result | has("translated") | not)'
+jq_ok "out the uplink: the edge's hop says the elastic IP" "$TEST_DIR/out-live.json" \
+    '.hops[1].result.translated == "nw_src 10.30.1.10 -> 203.0.113.10"'
+NAT='from eni-app to 8.8.8.8 tcp dport 443'
+eoffline host-b "$NAT" \
+    | expect "through the NAT gateway: translated by conntrack, on the edge's hop" \
+        '^Translated: nw_src 10\.30\.2\.10 -> 203\.0\.113\.20 \(conntrack\)$'
+eoffline host-b "$NAT" \
+    | expect "... and in the final verdict (not 'untranslated')" \
+        'Final verdict: OUT the uplink port \(2\), nw_src 10\.30\.2\.10 -> 203\.0\.113\.20 \(conntrack\) on edge-1 in stage edge_out by nat-shop'
+eoffline host-b "$NAT" --format=json > "$TEST_DIR/nat.json"
+jq_ok "NAT gateway JSON: translated in the edge's hop and the verdict" "$TEST_DIR/nat.json" \
+    '.verdict.translated == "nw_src 10.30.2.10 -> 203.0.113.20 (conntrack)"
+        and .hops[1].result.translated == .verdict.translated
+        and (.hops[0].result | has("translated") | not)'
+schema_ok "NAT gateway JSON matches the schema" "$TEST_DIR/nat.json"
+# The reply to it: conntrack gives back the original destination, which
+# ofproto/trace does not simulate; the trace says so instead of a drop.
+NATREPLY='from uplink src 8.8.8.8 to 203.0.113.20 tcp sport 443 dport 40000'
+eoffline edge-1 "$NATREPLY" --ct-state=est,rpl \
+    | expect "a reply to the NAT gateway: the un-NAT is said, not simulated" \
+        "^conntrack reverses the connection's translation here .*203\.0\.113\.20 becomes the connection's original address, which ofproto/trace does not simulate"
+eoffline edge-1 "$NATREPLY" --ct-state=est,rpl \
+    | expect "... and the verdict is UNKNOWN, not a drop" 'Final verdict: UNKNOWN on edge-1'
+eoffline edge-1 "$NATREPLY" --ct-state=est,rpl --format=json > "$TEST_DIR/natreply.json"
+schema_ok "... JSON matches the schema" "$TEST_DIR/natreply.json"
+jq_ok "... JSON: UNKNOWN, the note on the edge's hop" "$TEST_DIR/natreply.json" \
+    '.verdict.kind == "UNKNOWN" and (.hops[0].result.note | test("does not simulate"))'
+eoffline edge-1 "$NATREPLY" \
+    | expect "unsolicited (new) to the NAT gateway: dropped in edge_nat_in" \
+        'Final verdict: DROPPED on edge-1 in stage edge_nat_in'
+# With --reply the trace knows the request's translation: the note names
+# the exact trace of the rest, which reaches eni-app.
+eoffline host-b "$NAT" --reply \
+    | expect "--reply through the NAT gateway: the note gives the rest of the reply's path" \
+        "trace the rest: 'from tunnel 192\.168\.100\.254 vni 3030 src 8\.8\.8\.8 to 10\.30\.2\.10 tcp sport 443 dport 40000' --ct-state=est,rpl on the ENI's host"
+eoffline host-b 'from tunnel 192.168.100.254 vni 3030 src 8.8.8.8 to 10.30.2.10 tcp sport 443 dport 40000' --ct-state=est,rpl \
+    | expect "... which delivers it to eni-app" 'Final verdict: DELIVERED to eni-app \(port [0-9]+\) on host-b'
+elive e-host-a host-a "$OUT" --reply \
+    | expect "--reply out the internet gateway: the reply to the elastic IP is delivered to eni-web" \
+        '^== Reply: from uplink src 8\.8\.8\.8 to 203\.0\.113\.10 tcp sport 443 dport 40000'
+elive e-host-a host-a "$OUT" --reply --format=json > "$TEST_DIR/out-reply.json"
+jq_ok "... JSON: the edge translates it back, delivered to eni-web" "$TEST_DIR/out-reply.json" \
+    '.reply.verdict.kind == "DELIVERED" and .reply.verdict.eni == "eni-web"
+        and .reply.hops[0].result.translated == "nw_dst 203.0.113.10 -> 10.30.1.10"'
+schema_ok "... JSON matches the schema" "$TEST_DIR/out-reply.json"
 vpcctl_on e-host-a trace "$EE" --host host-a 'from uplink src 8.8.8.8 to 203.0.113.10' 2>&1 \
     | expect "from the uplink on a host: refused" 'host-a is not an edge with an uplink port'
 

@@ -107,7 +107,7 @@ echo "A document with a key given twice"
     > "$TEST_DIR/dup.json"
 vpcd_http host-a PUT /v1/intents "$TEST_DIR/dup.json" >/dev/null
 [ "$VPCD_STATUS" = 400 ] && pass "PUT: 400" || fail "PUT of a document with a duplicate key: $VPCD_STATUS"
-jq -r '.errors[0]' <<<"$VPCD_BODY" | expect "... the error names the path, the key and the rule" \
+jq -r '.errors[0].message' <<<"$VPCD_BODY" | expect "... the error names the path, the key and the rule" \
     '^\$\.security_groups: "security_groups": key given more than once in this object'
 vpcd_status host-a .version | expect "... and nothing changed (version $version)" "^$version\$"
 

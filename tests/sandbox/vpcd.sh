@@ -43,6 +43,17 @@ echo "Start from the watched file"
 cp "$EX" "$F"
 vpcd_start host-a "" --intents="$F"
 vpcd_expect_wait "vpcd installs the intents file (in_sync, version 1)" host-a '.in_sync and .version == 1'
+# source_is ORIGIN FILE: /v1/status says the document in force came from
+# ORIGIN and is FILE's text (its SHA-256), accepted at a time.
+source_is() {
+    local sum
+    sum=$(sha256sum < "$2" | cut -d' ' -f1)
+    vpcd_status host-a ".source.origin == \"$1\" and .source.sha256 == \"$sum\"
+                        and (.source.accepted_at | test(\"^20[0-9-]+T[0-9:.]+Z\$\"))" \
+        | grep -qx true
+}
+source_is "file:$F" "$F" && pass "status: source file:$F, the file's SHA-256" \
+    || fail "status: source $(vpcd_status host-a | jq -c .source), not file:$F with the file's SHA-256"
 nflows=$(vpcd_status host-a .flows)
 [ "$nflows" -gt 20 ] && [ "$(of_count host-a)" = "$nflows" ] \
     && pass "br-int holds the $nflows flows that status reports" \
@@ -68,6 +79,9 @@ vpcd_status host-a '.version, .rejected, .in_sync' | tr '\n' ' ' \
     | expect "... version (1), rejected (0) and in_sync unchanged" '^1 0 true $'
 [ "$(sorted_flows)" = "$before" ] && pass "... and the flows too" \
     || fail "flows changed after a refused PUT"
+source_is "file:$F" "$EX" && pass "... and the source: still the file, same SHA-256" \
+    || fail "after a refused PUT, source $(vpcd_status host-a | jq -c .source)"
+sha_v1=$(vpcd_status host-a .source.sha256)
 sed 's/"10.10.1.0\/24"/"10.10.1.0\/33"/' "$EX" > "$TEST_DIR/bad.json"
 
 vpcd_http host-a POST /v1/validate "$EX" >/dev/null
@@ -99,6 +113,9 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 ofctl_on host-a dump-flows br-int table=$SG_IN \
     | expect "a valid change of the file: the new sg_in flow appears (after $ms ms)" 'tp_dst=8443'
 vpcd_expect_wait "... as version 2, in sync" host-a '.in_sync and .version == 2'
+source_is "file:$F" "$TEST_DIR/v2.json" && [ "$(vpcd_status host-a .source.sha256)" != "$sha_v1" ] \
+    && pass "... the source is the file again, with the new text's SHA-256 (not version 1's)" \
+    || fail "after the file changed, source $(vpcd_status host-a | jq -c .source)"
 flows_match && pass "br-int holds the flows status reports" \
     || fail "br-int holds $(of_count host-a) flows, status says $(vpcd_status host-a .flows)"
 
@@ -155,6 +172,8 @@ grep 'applied version' "$D/vpcd.log" \
 vpcd_http host-a GET /v1/intents >/dev/null
 [ "$VPCD_BODY" = "$(cat "$TEST_DIR/v2.json")" ] && pass "the persisted state is the last valid document (the file's version 2)" \
     || fail "GET /v1/intents after restart is not the last valid document"
+source_is state "$TEST_DIR/v2.json" && pass "status: source state, the same SHA-256 as the file's version 2" \
+    || fail "after a restart without --intents, source $(vpcd_status host-a | jq -c .source)"
 sleep 0.6
 dur_after=$(ofctl_on host-a dump-flows br-int | grep -o 'duration=[0-9.]*' | cut -d= -f2 | sort -n | head -1)
 awk -v a="$dur_after" -v b="$dur_before" 'BEGIN { exit !(a > b) }' \
@@ -168,8 +187,13 @@ before=$(sorted_flows)
 vpcd_http host-a PUT /v1/intents "$TEST_DIR/bad.json" >/dev/null
 [ "$VPCD_STATUS" = 400 ] && pass "PUT of an invalid document: 400" \
     || fail "PUT of an invalid document: $VPCD_STATUS"
-jq -r '.valid, .errors[0]' <<<"$VPCD_BODY" \
+jq -r '.valid, .errors[0].message' <<<"$VPCD_BODY" \
     | expect "the error names the JSON path and the value" '^\$\.subnets\[0\]\.cidr: "10\.10\.1\.0/33"'
+jq -e '.errors[0] | .path == "$.subnets[0].cidr" and .value == "10.10.1.0/33"
+        and (.rule | test("prefix")) and (keys == ["message", "path", "rule", "value"])' \
+    <<<"$VPCD_BODY" >/dev/null \
+    && pass "... as an object: path, value (the JSON value) and rule apart, and the message" \
+    || fail "the error is not a {path, value, rule, message} object: $(jq -c '.errors[0]' <<<"$VPCD_BODY")"
 [ "$(sorted_flows)" = "$before" ] && pass "flows unchanged after the refused PUT" \
     || fail "flows changed after a refused PUT"
 vpcd_status host-a '.version, .rejected' | tr '\n' ' ' \
@@ -249,6 +273,27 @@ wait_for eval 'ofctl_on host-a dump-flows br-int table=$SG_IN | grep -q "tp_dst=
 ofctl_on host-a dump-flows br-int table=$SG_IN | expect "... with its new flow" 'udp.*tp_dst=5353'
 [ "$(of_count host-a)" = "$(vpcd_status host-a .flows)" ] && pass "... and all its flows" \
     || fail "br-int holds $(of_count host-a) flows, status says $(vpcd_status host-a .flows)"
+source_is http "$TEST_DIR/v3.json" && pass "status: source http, the PUT body's SHA-256" \
+    || fail "after a PUT, source $(vpcd_status host-a | jq -c .source)"
+at=$(vpcd_status host-a .source.accepted_at)
+applies=$(vpcd_status host-a .applies)
+vpcd_kill host-a HUP
+vpcd_expect_wait "SIGHUP reloads the persisted state (the PUT's document)" host-a ".applies > $applies and .in_sync and .version == 3"
+source_is http "$TEST_DIR/v3.json" && [ "$(vpcd_status host-a .source.accepted_at)" = "$at" ] \
+    && pass "... the same document: still source http, accepted at the same time" \
+    || fail "after SIGHUP, source $(vpcd_status host-a | jq -c .source) (was accepted at $at)"
+
+echo "Which input wins: a restart with --intents after a PUT"
+vpcd_kill host-a TERM
+mv "$D/vpcd.log" "$D/vpcd.log.2"
+cp "$TEST_DIR/v2.json" "$F"
+vpcd_start host-a "" --intents="$F"
+vpcd_expect_wait "the watched file wins over the persisted PUT: version 4, in sync" host-a '.in_sync and .version == 4'
+source_is "file:$F" "$TEST_DIR/v2.json" && pass "... status: source file:$F, the file's SHA-256" \
+    || fail "after a restart with --intents, source $(vpcd_status host-a | jq -c .source)"
+ofctl_on host-a dump-flows br-int table=$SG_IN | grep -q "tp_dst=5353" \
+    && fail "the PUT's flow (udp 5353) is still there" \
+    || pass "... and the PUT's flow (udp 5353) is gone"
 
 vpcd_appctl host-a exit
 for i in $(seq 50); do kill -0 "$(vpcd_pid host-a)" 2>/dev/null || break; sleep 0.1; done

@@ -136,6 +136,9 @@ array_has_substring(const struct json *arr, const char *needle)
     assert_int_equal(arr->type, JSON_ARRAY);
     for (size_t i = 0; i < json_array(arr)->n; i++) {
         const struct json *e = json_array(arr)->elems[i];
+        if (e->type == JSON_OBJECT) {
+            e = member(e, "message");       /* An error object. */
+        }
         assert_int_equal(e->type, JSON_STRING);
         if (strstr(json_string(e), needle)) {
             return true;
@@ -563,12 +566,25 @@ test_errors_json(void **state OVS_UNUSED)
     assert_false(bool_member(j, "valid"));
     const struct json *arr = member(j, "errors");
     assert_int_equal(json_array(arr)->n, 2);
+    /* Each error is an object: its parts, and the whole line. */
     for (size_t i = 0; i < 2; i++) {
-        assert_int_equal(json_array(arr)->elems[i]->type, JSON_STRING);
-        assert_string_equal(json_string(json_array(arr)->elems[i]),
+        const struct json *e = json_array(arr)->elems[i];
+        assert_int_equal(e->type, JSON_OBJECT);
+        assert_int_equal(shash_count(json_object(e)), 4);
+        assert_string_equal(json_string(member(e, "message")),
                             errors.msgs[i]);
     }
-    assert_true(array_has_substring(arr, "$.vpcs[0].vni"));
+    const struct json *e0 = json_array(arr)->elems[0];
+    assert_string_equal(json_string(member(e0, "path")), "$.vpcs[0].vni");
+    assert_int_equal(member(e0, "value")->type, JSON_INTEGER);
+    assert_int_equal(json_integer(member(e0, "value")), 0);
+    assert_string_equal(json_string(member(e0, "rule")),
+                        "must be between 1 and 15728639");
+    const struct json *e1 = json_array(arr)->elems[1];
+    assert_string_equal(json_string(member(e1, "path")), "$.hosts");
+    assert_int_equal(member(e1, "value")->type, JSON_NULL);
+    assert_string_equal(json_string(member(e1, "rule")),
+                        "a \"quoted\" word\\");
     json_destroy(j);
     free(s);
     vpc_errors_destroy(&errors);
