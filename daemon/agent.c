@@ -1188,6 +1188,9 @@ vpcd_status_json(const struct vpcd *d)
     if (d->follow_hooks) {
         d->follow_hooks->status(d, o);
     }
+    if (d->pinctrl_status) {
+        d->pinctrl_status(d, o);
+    }
     if (d->flowlog_status) {
         d->flowlog_status(d, o);
     }
@@ -1261,6 +1264,9 @@ metrics_text(struct vpcd *d)
 
     if (d->follow_hooks) {
         d->follow_hooks->metrics(d, &ds);
+    }
+    if (d->pinctrl_metrics) {
+        d->pinctrl_metrics(d, &ds);
     }
     if (d->flowlog_metrics) {
         d->flowlog_metrics(d, &ds);

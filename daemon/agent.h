@@ -129,6 +129,10 @@ struct vpcd {
      * /metrics, or NULL. */
     void (*flowlog_status)(const struct vpcd *, struct json *status);
     void (*flowlog_metrics)(const struct vpcd *, struct ds *);
+
+    /* Host services (daemon/pinctrl.c): the same, or NULL. */
+    void (*pinctrl_status)(const struct vpcd *, struct json *status);
+    void (*pinctrl_metrics)(const struct vpcd *, struct ds *);
 };
 
 /* What the follower changes in the agent (daemon/follow.c sets them; the

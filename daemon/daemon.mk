@@ -1,11 +1,11 @@
 # daemon/: vpcd, the host agent (libevent event loop and HTTP API).
-DAEMON_SRCS := daemon/state.c daemon/agent.c
+DAEMON_SRCS := daemon/state.c daemon/agent.c daemon/dhcp.c
 VPCD := $(BUILD)/vpcd
 
 # daemon/follow.c (--region-db) and daemon/flowlog.c (flow logs) are vpcd's
 # only: the agent's unit tests and fuzzers link no region database.
 $(VPCD): $(patsubst %.c,$(BUILD)/obj/%.o,daemon/vpcd.c daemon/follow.c \
-		daemon/flowlog.c \
+		daemon/flowlog.c daemon/pinctrl.c \
 		$(DAEMON_SRCS) $(SWITCH_SRCS) $(LIB_SRCS)) $(RDB_OBJS) $(OVS_LIB)
 	$(CC) -o $@ $(filter %.o,$^) $(OVS_LIBS) -levent
 

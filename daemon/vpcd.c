@@ -45,6 +45,7 @@
 #include "daemon/agent.h"
 #include "daemon/flowlog.h"
 #include "daemon/follow.h"
+#include "daemon/pinctrl.h"
 #include "dirs.h"
 #include "fatal-signal.h"
 #include "openvswitch/json.h"
@@ -358,6 +359,7 @@ tick_cb(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED, void *d_)
     }
     vpcd_follow_tick(d);
     vpcd_flowlog_tick(d);
+    vpcd_pinctrl_tick(d);
 }
 
 static void
@@ -456,6 +458,7 @@ usage(void)
            "  --unixctl=PATH       vpcd's own control socket (default "
            "$OVS_RUNDIR/vpcd.ctl)\n"
            FLOWLOG_USAGE
+           PINCTRL_USAGE
            "  -h, --help           this help\n"
            "  -V, --version        ovs-vpc's and Open vSwitch's versions\n\n"
            "HTTP: PUT/GET /v1/intents, POST /v1/validate, GET /v1/status, "
@@ -494,6 +497,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         OPT_VERIFY_INCREMENTAL,
         OPT_FORCE_HOST, OPT_REGION_DB_PROBE, OPT_NO_SWITCH, OPT_RECORD,
         FLOWLOG_OPTION_ENUMS,
+        PINCTRL_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -527,6 +531,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         FLOWLOG_LONG_OPTIONS,
+        PINCTRL_LONG_OPTIONS,
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
@@ -604,6 +609,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         case 'h': usage(); exit(EXIT_SUCCESS);
         case 'V': vpc_print_version("vpcd"); exit(EXIT_SUCCESS);
         FLOWLOG_OPTION_HANDLERS
+        PINCTRL_OPTION_HANDLERS
         DAEMON_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS
         case '?': exit(EXIT_FAILURE);
@@ -733,6 +739,7 @@ main(int argc, char *argv[])
 
     if (!d.no_switch) {
         vpcd_flowlog_start(&d);     /* IPFIX from ovs-vswitchd. */
+        vpcd_pinctrl_start(&d);     /* DHCP and DNS packet-ins. */
     }
 
     daemonize_complete();
@@ -759,6 +766,7 @@ main(int argc, char *argv[])
     event_base_dispatch(d.base);
 
     VLOG_INFO("vpcd exiting");
+    vpcd_pinctrl_stop(&d);
     vpcd_flowlog_stop(&d);
     vpcd_follow_stop(&d);
     if (d.http) {

@@ -72,6 +72,26 @@ char *sw_ovsdb_get_ipfix(const char *db, int64_t set_id, const char *target,
                          bool *present, int64_t *cur_cfg)
     OVS_WARN_UNUSED_RESULT;
 
+/* Host services (daemon/pinctrl.c): makes the Controller of bridge
+ * 'bridge' exactly one row with target 'target' (vpcd's own punix:
+ * socket, as "unix:PATH"), packet-ins rate-limited by OVS to 'rate' per
+ * second with bursts of 'burst' (Controller controller_rate_limit and
+ * controller_burst_limit: OVS queues packet-ins per input port and serves
+ * the ports in turn), reconnecting within 'max_backoff_ms', and the
+ * bridge's fail_mode "secure", so that the flows stay as they are while
+ * the controller is away.  Does nothing if the switch already says so
+ * ('*next_cfg' 0); otherwise it also increments Open_vSwitch next_cfg,
+ * whose new value '*next_cfg' gets (see sw_ovsdb_get_cur_cfg()).  A
+ * bridge that gains its first controller loses its flows (ovs-vswitchd
+ * flushes them then): the caller sets it before installing any. */
+char *sw_ovsdb_set_controller(const char *db, const char *bridge,
+                              const char *target, int rate, int burst,
+                              int max_backoff_ms, int64_t *next_cfg)
+    OVS_WARN_UNUSED_RESULT;
+/* ovs-vswitchd's Open_vSwitch cur_cfg: the next_cfg it has applied. */
+char *sw_ovsdb_get_cur_cfg(const char *db, int64_t *cur_cfg)
+    OVS_WARN_UNUSED_RESULT;
+
 /* Frees 'n' bindings as sw_ovsdb_read_bindings() returns them. */
 void sw_bindings_free(struct pl_binding *, size_t n);
 

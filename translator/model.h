@@ -55,6 +55,20 @@ struct vpc_host {
                                          * reach (0: none). */
 };
 
+/* A DHCP options set (AWS's CreateDhcpOptions), associated with VPCs by
+ * their 'dhcp_options_id' (AssociateDhcpOptions); vpcd's DHCP server
+ * (daemon/dhcp.c) gives the VPC's ENIs what it says. */
+struct vpc_dhcp_options {
+    char *id;
+    char *domain_name;          /* NULL: the VPC's default domain. */
+    uint32_t *dns;              /* 0 stands for "AmazonProvidedDNS", the
+                                 * VPC's resolver (its base + 2). */
+    size_t n_dns;               /* 0: AmazonProvidedDNS only. */
+    uint32_t *ntp;
+    size_t n_ntp;
+    int lease_time;             /* Seconds; 0: vpcd's default. */
+};
+
 struct vpc_vpc {
     char *id;
     struct vpc_prefix *blocks;
@@ -63,6 +77,7 @@ struct vpc_vpc {
     enum vpc_precedence precedence;
     struct vpc_peering **peerings;      /* Peering connections it is in. */
     size_t n_peerings;
+    struct vpc_dhcp_options *dhcp_options;      /* NULL: the defaults. */
 };
 
 struct vpc_subnet {
@@ -304,6 +319,8 @@ enum vpc_flow_log_traffic vpc_eni_flow_log_traffic(
       parse_edge, destroy_nothing)                                          \
     X(PL, "prefix_lists", "pl-", vpc_prefix_list, prefix_lists,             \
       "prefix list", parse_prefix_list, destroy_prefix_list)                \
+    X(DOPT, "dhcp_options", "dopt-", vpc_dhcp_options, dhcp_options,        \
+      "DHCP options set", parse_dhcp_options, destroy_dhcp_options)         \
     X(VPC, "vpcs", "vpc-", vpc_vpc, vpcs, "VPC",                            \
       parse_vpc, destroy_vpc)                                               \
     X(PCX, "peering_connections", "pcx-", vpc_peering, peerings,            \
@@ -393,6 +410,9 @@ char *vpc_ip_to_string(uint32_t ip);
  * has one), and the private hostname of ENI 'e' ("ip-10-0-1-5.DOMAIN").
  * Both malloc'd. */
 char *vpc_default_domain(const struct vpc_region *, const struct vpc_vpc *);
+/* The domain DHCP gives the ENIs of 'vpc' and its private hostnames use:
+ * its DHCP options set's domain_name, else vpc_default_domain(). */
+char *vpc_domain_name(const struct vpc_region *, const struct vpc_vpc *);
 char *vpc_eni_hostname(const struct vpc_region *, const struct vpc_eni *);
 char *vpc_prefix_to_string(const struct vpc_prefix *);
 

@@ -40,9 +40,17 @@ vpc_default_domain(const struct vpc_region *r, const struct vpc_vpc *vpc)
 }
 
 char *
+vpc_domain_name(const struct vpc_region *r, const struct vpc_vpc *vpc)
+{
+    const struct vpc_dhcp_options *o = vpc->dhcp_options;
+    return (o && o->domain_name ? xstrdup(o->domain_name)
+            : vpc_default_domain(r, vpc));
+}
+
+char *
 vpc_eni_hostname(const struct vpc_region *r, const struct vpc_eni *e)
 {
-    char *domain = vpc_default_domain(r, e->subnet->vpc);
+    char *domain = vpc_domain_name(r, e->subnet->vpc);
     char *name = xasprintf("ip-%u-%u-%u-%u.%s", e->ip >> 24,
                            (e->ip >> 16) & 0xff, (e->ip >> 8) & 0xff,
                            e->ip & 0xff, domain);
