@@ -17,7 +17,8 @@
 # which ASan handles (its malloc and free are intercepted all the same).
 #
 # Seeds: tests/fuzz/corpus/<target>/ (intent: the examples, valid and
-# invalid; http: requests, see tests/fuzz/fuzz-http.c for the format).  The
+# invalid; http: requests, see tests/fuzz/fuzz-http.c for the format; dhcp:
+# client frames written by tests/dhcp-packet.py).  The
 # runs work on a copy in a temporary directory, so the repository's corpus
 # is never modified; crash artifacts go to $(BUILD)/fuzz/artifacts/.
 # Regressions: tests/fuzz/regressions/<target>-<name>, replayed by
@@ -33,13 +34,14 @@ FUZZ_CHECK_SECONDS ?= 20
 FUZZ_SECONDS       ?= 600
 FUZZ_JOBS          ?= 1
 
-FUZZ_TARGETS := intent http
+FUZZ_TARGETS := intent http dhcp
 FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZ_TARGETS))
 
 # Sources of ours each fuzzer is built from (besides its own file).
 FUZZ_SRCS_intent = $(TRANSLATOR_SRCS) $(PIPELINE_SRCS)
 FUZZ_SRCS_http   = $(TRANSLATOR_SRCS) $(PIPELINE_SRCS) $(DAEMON_SRCS) \
                    $(SWITCH_SRCS)
+FUZZ_SRCS_dhcp   = $(TRANSLATOR_SRCS) $(PIPELINE_SRCS) daemon/dhcp.c
 
 FUZZ_ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	$(FUZZ_CFLAGS) -fsanitize=$(FUZZ_SANITIZERS) \

@@ -13,6 +13,7 @@ UNIT_TESTS += $(BUILD)/tests/unit/test-vpcd
 UNIT_TESTS += $(BUILD)/tests/unit/test-validator
 UNIT_TESTS += $(BUILD)/tests/unit/test-validator-api
 UNIT_TESTS += $(BUILD)/tests/unit/test-flowlog
+UNIT_TESTS += $(BUILD)/tests/unit/test-dhcp
 
 # Our objects that every unit test links.  Recursive ('='), so that it sees
 # PIPELINE_SRCS even if pipeline.mk is included after this file.
@@ -73,6 +74,14 @@ $(BUILD)/tests/unit/test-flowlog: tests/unit/test-flowlog.c \
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/daemon/flowlog.o \
 		$(VPCD_TEST_OBJS) $(OVS_LIBS) $(OVS_CONFIGURED_LIBS) -lcmocka \
 		-levent
+
+# test-dhcp tests vpcd's DHCP server (daemon/dhcp.c, pure functions of
+# bytes and the model).  Explicit rule, as above.
+$(BUILD)/tests/unit/test-dhcp: tests/unit/test-dhcp.c \
+		$(BUILD)/obj/daemon/dhcp.o $$(VPC_OBJS) $$(OVS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/daemon/dhcp.o $(VPC_OBJS) \
+		$(OVS_LIBS) $(OVS_CONFIGURED_LIBS) -lcmocka
 
 # Keep the objects when only a unit test needed them.
 .PRECIOUS: $(BUILD)/obj/%.o
