@@ -13,6 +13,7 @@ UNIT_TESTS += $(BUILD)/tests/unit/test-vpcd
 UNIT_TESTS += $(BUILD)/tests/unit/test-validator
 UNIT_TESTS += $(BUILD)/tests/unit/test-validator-api
 UNIT_TESTS += $(BUILD)/tests/unit/test-flowlog
+UNIT_TESTS += $(BUILD)/tests/unit/test-dns
 
 # Our objects that every unit test links.  Recursive ('='), so that it sees
 # PIPELINE_SRCS even if pipeline.mk is included after this file.
@@ -73,6 +74,14 @@ $(BUILD)/tests/unit/test-flowlog: tests/unit/test-flowlog.c \
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/daemon/flowlog.o \
 		$(VPCD_TEST_OBJS) $(OVS_LIBS) $(OVS_CONFIGURED_LIBS) -lcmocka \
 		-levent
+
+# test-dns tests the VPC resolver (daemon/dns.c, which needs libevent) with
+# the translator's objects.  Explicit rule, as above.
+$(BUILD)/tests/unit/test-dns: tests/unit/test-dns.c \
+		$$(VPC_OBJS) $(BUILD)/obj/daemon/dns.o $$(OVS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/daemon/dns.o \
+		$(VPC_OBJS) $(OVS_LIBS) $(OVS_CONFIGURED_LIBS) -lcmocka -levent
 
 # Keep the objects when only a unit test needed them.
 .PRECIOUS: $(BUILD)/obj/%.o
