@@ -528,9 +528,17 @@ vpcd_dns_set_region(struct vpcd_dns *dns, const struct vpc_region *r)
             n->target_len = dns_text_to_wire(lhost, n->target);
         }
         free(lhost);
+    }
+
+    /* Then the declared names, unique within a VPC (translator/check.c),
+     * but they may be another ENI's private hostname, which wins. */
+    for (size_t i = 0; i < r->n_enis; i++) {
+        const struct vpc_eni *e = &r->enis[i];
+        const struct dns_vpc *vpc = dns_vpc_find(dns, e->subnet->vpc->id);
         for (size_t j = 0; j < e->n_dns_names; j++) {
-            n = dns_name_add(dns, vpc, dns_lower(e->dns_names[j]),
-                             VPCD_DNS_TYPE_A);
+            struct dns_name *n = dns_name_add(dns, vpc,
+                                              dns_lower(e->dns_names[j]),
+                                              VPCD_DNS_TYPE_A);
             if (n) {
                 n->ip = e->ip;
             }

@@ -723,6 +723,28 @@ test_edns_and_rebuild(void **state)
     assert_int_equal(vpcd_dns_n_names(f->dns), 0);
 }
 
+/* A declared name that is another ENI's private hostname: the hostname
+ * wins, whatever the document order. */
+static void
+test_hostname_wins(void **state OVS_UNUSED)
+{
+    struct vpc_errors errs;
+    vpc_errors_init(&errs);
+    struct vpc_region *r = load_region(",'dns_names':['" HOST_A2 "']",
+                                       &errs);
+    assert_non_null(r);
+    vpc_errors_destroy(&errs);
+
+    struct vpcd_dns *dns = vpcd_dns_create(NULL, NULL, 0);
+    struct decoded d;
+    vpcd_dns_set_region(dns, r);
+    ask(dns, vpc_region_find_eni(r, "eni-b1"), HOST_B1, VPCD_DNS_TYPE_A, &d);
+    ask(dns, vpc_region_find_eni(r, "eni-a1"), HOST_A2, VPCD_DNS_TYPE_A, &d);
+    assert_int_equal(d.a, 0x0a000114);
+    vpcd_dns_destroy(dns);
+    vpc_region_destroy(r);
+}
+
 static void
 test_build_reply(void **state OVS_UNUSED)
 {
@@ -1051,6 +1073,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_edns_and_rebuild, setup,
                                         teardown),
+        cmocka_unit_test(test_hostname_wins),
         cmocka_unit_test(test_build_reply),
         cmocka_unit_test_setup_teardown(test_forward, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forward_timeout, setup,

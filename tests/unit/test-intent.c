@@ -1743,6 +1743,18 @@ test_dns_names(void **state OVS_UNUSED)
           "'b1.x','b2.x','b3.x','b4.x','b5.x','b6.x','b7.x','b8.x'",
           "$.enis[2].dns_names", "17 names: at most 16" },
     };
+    /* Unique within a VPC; another VPC may use the same name. */
+    assert_error(DOC(.enis = ENIS "," ENI_NAMES("'db.x.example'") ","
+                     "{'id':'eni-m','subnet':'subnet-a2',"
+                     "'mac':'02:00:00:00:00:0a','private_ip':'10.0.2.20',"
+                     "'host':'host-1','dns_names':['DB.X.example']}"),
+                 "$.enis[3].dns_names[0]: \"db.x.example\"",
+                 "already a name of eni-n in vpc-a");
+    assert_loads(DOC(.enis = ENIS "," ENI_NAMES("'db.x.example'") ","
+                     "{'id':'eni-m','subnet':'subnet-b1',"
+                     "'mac':'02:00:00:00:00:0a','private_ip':'10.1.1.20',"
+                     "'host':'host-1','dns_names':['db.x.example']}"));
+
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         char enis[2048];
         snprintf(enis, sizeof enis, "%s,%s%s%s", ENIS, ENI_NAMES_HEAD,
