@@ -1479,4 +1479,5 @@ vpcd_destroy(struct vpcd *d)
     free(d->switch_target);
     free(d->vswitchd_ctl);
     free(d->unixctl_path);
+    free(d->dns_upstreams);
 }

@@ -13,6 +13,9 @@ $(VPCD): $(patsubst %.c,$(BUILD)/obj/%.o,daemon/vpcd.c daemon/follow.c \
 $(BUILD)/obj/daemon/follow.o: ALL_CFLAGS += -I$(BUILD)
 $(BUILD)/obj/daemon/follow.o: $(RDB_IDL_H)
 
+# daemon/dns.c, the VPC resolver (libevent): vpcd's, and test-dns's.
+$(VPCD): $(BUILD)/obj/daemon/dns.o
+
 all: $(VPCD)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: vpcctl, vpcd, the systemd

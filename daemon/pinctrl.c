@@ -13,6 +13,9 @@
 #include <unistd.h>
 #include "daemon/agent.h"
 #include "daemon/dhcp.h"
+#include "daemon/dns.h"
+#include "csum.h"
+#include "pipeline/pipeline.h"
 #include "latch.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
@@ -79,7 +82,7 @@ static const char *const service_names[] = { "dhcp", "dns", "other" };
     PC_DROP(NOT_ENI, "not_an_eni")  /* in_port is no local ENI's. */   \
     PC_DROP(SPOOFED, "spoofed")     /* MAC or chaddr not the ENI's. */ \
     PC_DROP(NO_REPLY, "no_reply")   /* RELEASE, DECLINE, relayed... */ \
-    PC_DROP(DNS, "dns_not_served")  /* No DNS library in this vpcd. */ \
+    PC_DROP(DNS, "dns_not_served")  /* Not answered by the resolver. */\
     PC_DROP(QUEUE, "queue_full")    /* Packet-out queue full. */       \
     PC_DROP(NOT_CONNECTED, "not_connected")
 enum pc_drop {
@@ -108,6 +111,9 @@ static struct {
     struct rconn *rconn;
     struct rconn_packet_counter *txq;
     struct hmap buckets;
+    struct vpcd_dns *dns;               /* The VPC resolver. */
+    uint64_t dns_version;               /* d->version its index has. */
+    bool dns_indexed;
 
     /* The waiter thread (as daemon/follow.c's). */
     struct ovs_mutex mutex;
@@ -282,6 +288,113 @@ handle_dhcp(struct vpcd *d, const struct vpc_eni *e, int in_port,
     ofpbuf_uninit(&reply);
 }
 
+/* What a DNS reply needs of its query, kept by the resolver while an
+ * upstream answers. */
+struct pc_dns_ctx {
+    int in_port;
+    struct eth_addr vm_mac, router_mac;
+    ovs_be32 vm_ip, resolver_ip;        /* The address the VM queried. */
+    ovs_be16 vm_port;
+    vpcd_pinctrl_send_cb *send;         /* Tests only; else NULL. */
+    void *aux;
+};
+
+/* Makes the resolver's index the desired state's, if that changed (every
+ * change of the desired document changes d->version). */
+static void
+dns_sync(const struct vpcd *d)
+{
+    if (pc.dns && d->desired
+        && (!pc.dns_indexed || pc.dns_version != d->version)) {
+        vpcd_dns_set_region(pc.dns, d->desired->region);
+        pc.dns_version = d->version;
+        pc.dns_indexed = true;
+    }
+}
+
+/* The resolver answers: the reply goes back from the address the VM
+ * queried, port 53, and the router MAC, to the port it came from. */
+static void
+dns_reply_cb(const uint8_t *reply, size_t len, const void *ctx_,
+             void *aux OVS_UNUSED)
+{
+    const struct pc_dns_ctx *ctx = ctx_;
+    if (len > PL_VM_MTU - 20 - 8) {
+        pc.drops[PC_DROP_DNS]++;        /* It would not fit unfragmented. */
+        return;
+    }
+    uint64_t stub[2048 / 8];
+    struct ofpbuf b = OFPBUF_STUB_INITIALIZER(stub);
+    ofpbuf_put(&b, ctx->vm_mac.ea, ETH_ADDR_LEN);
+    ofpbuf_put(&b, ctx->router_mac.ea, ETH_ADDR_LEN);
+    ovs_be16 ethertype = htons(0x0800);
+    ofpbuf_put(&b, &ethertype, 2);
+
+    uint8_t ip[20] = { 0x45 };
+    size_t total = 20 + 8 + len;
+    ip[2] = total >> 8;
+    ip[3] = total;
+    ip[8] = 64;
+    ip[9] = 17;
+    memcpy(ip + 12, &ctx->resolver_ip, 4);
+    memcpy(ip + 16, &ctx->vm_ip, 4);
+    ovs_be16 ip_csum = csum(ip, sizeof ip);
+    memcpy(ip + 10, &ip_csum, 2);
+    ofpbuf_put(&b, ip, sizeof ip);
+
+    uint8_t udp[8] = { 0, 53 };
+    memcpy(udp + 2, &ctx->vm_port, 2);
+    udp[4] = (8 + len) >> 8;
+    udp[5] = 8 + len;
+    uint32_t partial = csum_add32(0, ctx->resolver_ip);
+    partial = csum_add32(partial, ctx->vm_ip);
+    partial = csum_add16(partial, htons(17));
+    partial = csum_add16(partial, htons(8 + len));
+    partial = csum_continue(partial, udp, sizeof udp);
+    partial = csum_continue(partial, reply, len);
+    ovs_be16 udp_csum = csum_finish(partial);
+    if (!udp_csum) {
+        udp_csum = htons(0xffff);
+    }
+    memcpy(udp + 6, &udp_csum, 2);
+    ofpbuf_put(&b, udp, sizeof udp);
+    ofpbuf_put(&b, reply, len);
+
+    struct pc_send_ctx send = { ctx->send, ctx->aux };
+    pc_send(&send, b.data, b.size, ctx->in_port);
+    pc.answered[PC_DNS]++;
+    ofpbuf_uninit(&b);
+}
+
+static void
+handle_dns(struct vpcd *d, const struct vpc_eni *e, int in_port,
+           const uint8_t *pkt, size_t len, const struct pc_send_ctx *sctx)
+{
+    /* classify() checked Ethernet, IPv4, UDP and the header lengths. */
+    const uint8_t *ip = pkt + 14;
+    size_t ihl = (ip[0] & 0x0f) * 4;
+    size_t total = (ip[2] << 8) | ip[3];
+    const uint8_t *udp = ip + ihl;
+    size_t ulen = (udp[4] << 8) | udp[5];
+    if (!pc.dns || (ip[6] & 0x3f) || ip[7] || total < ihl + 8
+        || total > len - 14 || ulen < 8 || ulen > total - ihl) {
+        pc.drops[pc.dns ? PC_DROP_MALFORMED : PC_DROP_DNS]++;
+        return;
+    }
+    dns_sync(d);
+    struct pc_dns_ctx ctx = {
+        .in_port = in_port,
+        .router_mac = pl_router_mac(e->subnet->vpc),
+        .send = sctx->send, .aux = sctx->aux,
+    };
+    memcpy(ctx.vm_mac.ea, pkt + 6, ETH_ADDR_LEN);
+    memcpy(&ctx.vm_ip, ip + 12, 4);
+    memcpy(&ctx.resolver_ip, ip + 16, 4);
+    memcpy(&ctx.vm_port, udp, 2);
+    vpcd_dns_query(pc.dns, e, udp + 8, ulen - 8, &ctx, sizeof ctx,
+                   dns_reply_cb, NULL);
+}
+
 void
 vpcd_pinctrl_packet(struct vpcd *d, int in_port, const uint8_t *pkt,
                     size_t len, vpcd_pinctrl_send_cb *send, void *aux)
@@ -304,7 +417,7 @@ vpcd_pinctrl_packet(struct vpcd *d, int in_port, const uint8_t *pkt,
         handle_dhcp(d, e, in_port, pkt, len, &ctx);
         break;
     case PC_DNS:
-        pc.drops[PC_DROP_DNS]++;
+        handle_dns(d, e, in_port, pkt, len, &ctx);
         break;
     case PC_OTHER:
     case PC_N_SERVICES:
@@ -437,6 +550,7 @@ vpcd_pinctrl_start(struct vpcd *d)
     pc.rconn = rconn_create(5, 0, DSCP_DEFAULT, versions);
     pc.txq = rconn_packet_counter_create();
     hmap_init(&pc.buckets);
+    pc.dns = vpcd_dns_create(d->base, d->dns_upstreams, d->n_dns_upstreams);
 
     ovs_mutex_init(&pc.mutex);
     xpthread_cond_init(&pc.cond, NULL);
@@ -496,7 +610,11 @@ pc_configure(struct vpcd *d, bool wait)
 void
 vpcd_pinctrl_tick(struct vpcd *d)
 {
-    if (pc.on && ++pc.ticks % PC_CHECK_TICKS == 0) {
+    if (!pc.on) {
+        return;
+    }
+    dns_sync(d);                /* Off the queries' path, mostly. */
+    if (++pc.ticks % PC_CHECK_TICKS == 0) {
         pc_configure(d, false);
     }
 }
@@ -517,6 +635,8 @@ vpcd_pinctrl_stop(struct vpcd *d OVS_UNUSED)
     close(pc.pipe[0]);
     close(pc.pipe[1]);
     latch_destroy(&pc.latch);
+    vpcd_dns_destroy(pc.dns);
+    pc.dns = NULL;
     rconn_destroy(pc.rconn);
     rconn_packet_counter_destroy(pc.txq);
     pvconn_close(pc.pvconn);
@@ -607,4 +727,7 @@ pc_metrics(const struct vpcd *d OVS_UNUSED, struct ds *ds)
         "vpcd_services_switch_errors_total %"PRIu64"\n",
         pc.rconn && rconn_is_connected(pc.rconn), pc.connections,
         pc.sw_errors);
+    if (pc.dns) {
+        vpcd_dns_metrics(pc.dns, ds);
+    }
 }

@@ -32,6 +32,7 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <netdb.h>
@@ -44,6 +45,7 @@
 #include "daemon.h"
 #include "daemon/agent.h"
 #include "daemon/flowlog.h"
+#include "daemon/dns.h"
 #include "daemon/follow.h"
 #include "daemon/pinctrl.h"
 #include "dirs.h"
@@ -457,6 +459,11 @@ usage(void)
            "--host's\n"
            "  --unixctl=PATH       vpcd's own control socket (default "
            "$OVS_RUNDIR/vpcd.ctl)\n"
+           "  --dns-upstream=IP[:PORT]  an upstream resolver of the VPC "
+           "resolver, for names\n"
+           "                       outside the VPCs' (repeatable; port 53 "
+           "by default; none:\n"
+           "                       such names are REFUSED)\n"
            FLOWLOG_USAGE
            PINCTRL_USAGE
            "  -h, --help           this help\n"
@@ -496,6 +503,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         OPT_SSL_CERT, OPT_SSL_CA, OPT_BOOTSTRAP_CA_CERT,
         OPT_VERIFY_INCREMENTAL,
         OPT_FORCE_HOST, OPT_REGION_DB_PROBE, OPT_NO_SWITCH, OPT_RECORD,
+        OPT_DNS_UPSTREAM,
         FLOWLOG_OPTION_ENUMS,
         PINCTRL_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
@@ -528,6 +536,7 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "force-host", no_argument, NULL, OPT_FORCE_HOST },
         { "no-switch", no_argument, NULL, OPT_NO_SWITCH },
         { "record", required_argument, NULL, OPT_RECORD },
+        { "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         FLOWLOG_LONG_OPTIONS,
@@ -606,6 +615,18 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         case OPT_FORCE_HOST: force_host = true; break;
         case OPT_NO_SWITCH: d->no_switch = true; break;
         case OPT_RECORD: d->record_file = optarg; break;
+        case OPT_DNS_UPSTREAM: {
+            struct sockaddr_in sin;
+            char *error = vpcd_dns_parse_upstream(optarg, &sin);
+            if (error) {
+                ovs_fatal(0, "--dns-upstream=%s", error);
+            }
+            d->dns_upstreams = xrealloc(d->dns_upstreams,
+                                        (d->n_dns_upstreams + 1)
+                                        * sizeof *d->dns_upstreams);
+            d->dns_upstreams[d->n_dns_upstreams++] = optarg;
+            break;
+        }
         case 'h': usage(); exit(EXIT_SUCCESS);
         case 'V': vpc_print_version("vpcd"); exit(EXIT_SUCCESS);
         FLOWLOG_OPTION_HANDLERS

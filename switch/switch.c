@@ -943,6 +943,11 @@ sw_ovsdb_set_controller(const char *db, const char *bridge,
                         int max_backoff_ms, int64_t *next_cfg)
 {
     *next_cfg = 0;
+    /* It changes the switch (and may flush its flows): only --host's. */
+    char *host_error = host_check(false);
+    if (host_error) {
+        return host_error;
+    }
     struct json *ops = json_array_create_1(
         json_string_create("Open_vSwitch"));
     struct json *op = json_object_create();

@@ -41,7 +41,8 @@ char *sw_ovsdb_transact(const char *db, struct json *params,
 /* Which host the switch is.  A switch says it in Open_vSwitch
  * external_ids:vpc-host.  After sw_set_host(db, host, force), the
  * functions below that change the switch (sw_apply_flows(),
- * sw_apply_flowset(), sw_apply_delta(), sw_mapping_load()) first check it
+ * sw_apply_flowset(), sw_apply_delta(), sw_mapping_load(),
+ * sw_ovsdb_set_controller()) first check it
  * in OVSDB 'db': unset, they set it to 'host' (the first vpcctl apply or
  * vpcd run claims the switch; a dry run only checks); equal, they go on;
  * another host's, they fail with an error naming both, unless 'force',

@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# tests/dhcp-packet.py dns MAC SRC_IP DST_IP NAME [ID]: an A query for
+# NAME from SRC_IP:40000 (MAC) to DST_IP:53, to the router MAC of VNI 1010
+# (the web tier's), as hex.
 # tests/dhcp-packet.py TYPE MAC [CHADDR] [XID] [REQUESTED_IP] [SRC_IP]:
 # prints a DHCP client message (Ethernet, IPv4, UDP 68 -> 67) as hex, for
 # netdev-dummy/receive or a raw socket (tests/netns/dhcp.sh).  TYPE is a
@@ -37,7 +40,24 @@ def frame(mtype, src_mac, chaddr, xid, requested, src_ip):
     h = h[:10] + struct.pack('!H', csum(h)) + h[12:]
     return b'\xff' * 6 + mac(src_mac) + b'\x08\x00' + h + udp
 
+def dns_frame(src_mac, src_ip, dst_ip, name, qid):
+    q = struct.pack('!HHHHHH', qid, 0x0100, 1, 0, 0, 0)
+    for label in name.split('.'):
+        q += bytes([len(label)]) + label.encode()
+    q += b'\0' + struct.pack('!HH', 1, 1)
+    udp = struct.pack('!HHHH', 40000, 53, 8 + len(q), 0) + q
+    ph = ip4(src_ip) + ip4(dst_ip) + struct.pack('!BBH', 0, 17, len(udp))
+    udp = udp[:6] + struct.pack('!H', csum(ph + udp) or 0xffff) + udp[8:]
+    h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                    ip4(src_ip), ip4(dst_ip))
+    h = h[:10] + struct.pack('!H', csum(h)) + h[12:]
+    return mac('02:76:70:00:03:f2') + mac(src_mac) + b'\x08\x00' + h + udp
+
 args = sys.argv[1:]
+if args and args[0] == 'dns':
+    print(dns_frame(args[1], args[2], args[3], args[4],
+                    int(args[5], 0) if len(args) > 5 else 0x4242).hex())
+    sys.exit(0)
 send = None
 if args and args[0] == '--send':
     send = (args[1], int(args[2]))

@@ -1198,15 +1198,61 @@ parse_subnet(struct loader *ld, const struct json *j, const char *path,
     s->nacl = get_ref(ld, j, path, "network_acl", false, OBJ_NACL);
 }
 
+/* Parses e's optional "dns_names": at most VPC_ENI_MAX_DNS_NAMES FQDNs,
+ * stored in lower case without a final dot. */
+static void
+parse_dns_names(struct loader *ld, const struct json *j, const char *path,
+                struct vpc_eni *e)
+{
+    const struct json *a = get(ld, j, path, "dns_names", JSON_ARRAY, false);
+    if (!a) {
+        return;
+    }
+    const struct json_array *arr = json_array(a);
+    if (arr->n > VPC_ENI_MAX_DNS_NAMES) {
+        char *p = subpath(path, "dns_names");
+        error_at(ld, p, NULL, "%"PRIuSIZE" names: at most %d",
+                 arr->n, VPC_ENI_MAX_DNS_NAMES);
+        free(p);
+        return;
+    }
+    e->dns_names = xcalloc(arr->n + 1, sizeof *e->dns_names);
+    for (size_t i = 0; i < arr->n; i++) {
+        char *p = json_path(path, "dns_names", i);
+        const char *why = NULL;
+        char *name = NULL;
+        if (arr->elems[i]->type != JSON_STRING) {
+            why = "must be a string";
+        } else {
+            name = vpc_dns_name_normalize(json_string(arr->elems[i]), &why);
+        }
+        for (size_t k = 0; name && k < e->n_dns_names; k++) {
+            if (!strcmp(e->dns_names[k], name)) {
+                why = "duplicate name (names compare case-insensitively)";
+                free(name);
+                name = NULL;
+            }
+        }
+        if (name) {
+            e->dns_names[e->n_dns_names++] = name;
+        } else {
+            error_at(ld, p, arr->elems[i], "%s", why);
+        }
+        free(p);
+    }
+}
+
 static void
 parse_eni(struct loader *ld, const struct json *j, const char *path,
           struct vpc_eni *e)
 {
     static const char *const keys[] = {
         "id", "subnet", "mac", "private_ip", "host", "security_groups",
-        "elastic_ip", "source_dest_check", "description", NULL };
+        "elastic_ip", "source_dest_check", "description",
+        "dns_names", NULL };
     check_keys(ld, j, path, keys);
     e->subnet = get_ref(ld, j, path, "subnet", true, OBJ_SUBNET);
+    parse_dns_names(ld, j, path, e);
     e->host = get_ref(ld, j, path, "host", true, OBJ_HOST);
     get_ip(ld, j, path, "private_ip", true, &e->ip);
     e->has_elastic_ip = get_ip(ld, j, path, "elastic_ip", false,
@@ -1823,6 +1869,10 @@ static void
 destroy_eni(struct vpc_eni *e)
 {
     free(e->sgs);
+    for (size_t i = 0; i < e->n_dns_names; i++) {
+        free(e->dns_names[i]);
+    }
+    free(e->dns_names);
 }
 
 static void

@@ -101,6 +101,9 @@ struct vpc_eni {
     bool has_elastic_ip;
     uint32_t elastic_ip;
     bool source_dest_check;
+    char **dns_names;           /* FQDNs resolving to 'ip' in its VPC
+                                 * (lower case, no final dot). */
+    size_t n_dns_names;
 };
 
 /* IP protocol of a security-group or network-ACL rule; -1 means all. */
@@ -415,6 +418,16 @@ char *vpc_default_domain(const struct vpc_region *, const struct vpc_vpc *);
 char *vpc_domain_name(const struct vpc_region *, const struct vpc_vpc *);
 char *vpc_eni_hostname(const struct vpc_region *, const struct vpc_eni *);
 char *vpc_prefix_to_string(const struct vpc_prefix *);
+
+/* An ENI's "dns_names": at most this many, each at most VPC_DNS_NAME_MAX
+ * characters. */
+#define VPC_ENI_MAX_DNS_NAMES 16
+#define VPC_DNS_NAME_MAX 253
+/* Returns 's', a fully qualified DNS name (letters, digits and '-' in
+ * labels of 1 to 63 characters, at least two labels, a final dot
+ * optional, not under in-addr.arpa), malloc'd in lower case without a
+ * final dot; or NULL with '*why' the rule it breaks. */
+char *vpc_dns_name_normalize(const char *s, const char **why);
 
 /* The virtual router's address in 'subnet' (first usable, network + 1).
  * Its MAC, like every other number the data plane gives an object, is the

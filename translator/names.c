@@ -57,3 +57,67 @@ vpc_eni_hostname(const struct vpc_region *r, const struct vpc_eni *e)
     free(domain);
     return name;
 }
+
+char *
+vpc_dns_name_normalize(const char *s, const char **why)
+{
+    size_t len = strlen(s);
+    if (len && s[len - 1] == '.') {
+        len--;
+    }
+    if (!len || len > VPC_DNS_NAME_MAX) {
+        *why = "not a DNS name: 1 to 253 characters (without a final dot)";
+        return NULL;
+    }
+
+    char *name = xmemdup0(s, len);
+    size_t n_labels = 0;
+    const char *last = name;
+    for (char *p = name; ; ) {
+        size_t l = strcspn(p, ".");
+        if (!l || l > 63) {
+            *why = "not a DNS name: every label (between dots) has 1 to 63 "
+                   "characters";
+            goto error;
+        }
+        for (size_t i = 0; i < l; i++) {
+            p[i] = tolower((unsigned char) p[i]);
+            if (!islower((unsigned char) p[i]) && !isdigit((unsigned char) p[i])
+                && p[i] != '-') {
+                *why = "not a DNS name: labels have letters, digits and "
+                       "'-' only";
+                goto error;
+            }
+        }
+        if (p[0] == '-' || p[l - 1] == '-') {
+            *why = "not a DNS name: a label cannot start or end with '-'";
+            goto error;
+        }
+        n_labels++;
+        last = p;
+        if (!p[l]) {
+            break;
+        }
+        p += l + 1;
+    }
+    if (n_labels < 2) {
+        *why = "not a fully qualified name: at least two labels "
+               "(e.g. db.example.internal)";
+        goto error;
+    }
+    if (strspn(last, "0123456789") == strlen(last)) {
+        *why = "not a DNS name: the last label is all digits (an address?)";
+        goto error;
+    }
+    if (len >= 12 && !strcmp(name + len - 12, "in-addr.arpa")
+        && (len == 12 || name[len - 13] == '.')) {
+        *why = "reverse names (in-addr.arpa) are the resolver's: each "
+               "ENI's private IP has one";
+        goto error;
+    }
+    return name;
+
+error:
+    free(name);
+    return NULL;
+}

@@ -4,7 +4,7 @@
 # defaults; a dhcp_options object put and associated with the VPC (AWS
 # CreateDhcpOptions + AssociateDhcpOptions) changes the next OFFER's
 # domain and DNS servers; a change of the options set alone (no flow
-# changes) reaches the answers too; an unknown dhcp_options_id is refused
+# changes) reaches the answers too (DHCP, and the resolver's names); an unknown dhcp_options_id is refused
 # by the writer, and so is deleting a set a VPC names.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/vpcd-lib.sh"
@@ -57,12 +57,21 @@ expect "...its domain" 'Domain-Name .*"corp\.example"' < "$TEST_DIR/o2.txt"
 expect "...its NTP server" 'NTP.*10\.10\.1\.123' < "$TEST_DIR/o2.txt"
 expect "...its lease time" 'Lease-Time.*600$' < "$TEST_DIR/o2.txt"
 
+# dns NAME ID: the resolver's answer (tcpdump's text) to an A query.
+dns() {
+    appctl_on host-a netdev-dummy/receive vm-web "$(python3 "$PKT" dns $MAC 10.10.1.10 10.10.0.2 "$1" "$2")" >/dev/null
+    wait_pcap host-a vm-web.pcap "^ *10\.10\.0\.2\.53 > .* $(($2))[^0-9]" | grep -A1 "10\.10\.0\.2\.53 > .* $(($2))[^0-9]"
+}
+dns ip-10-10-1-20.corp.example 0x2001 | expect "the resolver answers the private hostname under the set's domain" 'A 10\.10\.1\.20'
+
 echo "The options set alone changes"
 rdbw get dhcp_options dopt-corp | jq '.domain_name = "other.example"' \
     | rdbw put dhcp_options - >/dev/null \
     && pass "dopt-corp's domain changes" || fail "vpcctl put dhcp_options (change)"
 applied && pass "host-a applied it" || fail "host-a did not apply it"
 offer 0x1003 | expect "the next OFFER has the new domain" 'Domain-Name .*"other\.example"'
+dns ip-10-10-1-20.other.example 0x2002 | expect "...and the resolver answers under it" 'A 10\.10\.1\.20'
+dns ip-10-10-1-20.corp.example 0x2003 | expect "...no longer under the old one (outside the VPC now: REFUSED, no upstream)" 'Refused'
 vpcd_status host-a .partial_mismatches | expect "no partial compile was wrong (--verify-incremental)" '^0$'
 
 echo "A reference to no options set"

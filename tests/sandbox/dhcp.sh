@@ -5,7 +5,9 @@
 # comes back as an OFFER of eni-web-a's address with its options, out of
 # vm-web's port only; a REQUEST for it gets an ACK, one for another address
 # a NAK; a DISCOVER whose chaddr is not the ENI's MAC gets nothing
-# (counted); a vpcd restart keeps every flow and ovs-vswitchd reconnects.
+# (counted); a DNS query to the subnet's +2 is answered by the resolver
+# from that address; a vpcd restart keeps every flow and ovs-vswitchd
+# reconnects.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/vpcd-lib.sh"
 . "$TOP/tests/sandbox/helpers.sh"
@@ -61,6 +63,14 @@ pcap_text host-a vm-web.pcap | expect_not "...and gets no answer" '0x3333'
 vpcd_http host-a GET /metrics >/dev/null
 expect "/metrics counts the DHCP replies" 'vpcd_services_dhcp_replies_total\{type="OFFER"\} 1' <<<"$VPCD_BODY"
 expect "/metrics counts the spoofed request" 'vpcd_services_dropped_total\{reason="spoofed"\} 1' <<<"$VPCD_BODY"
+
+echo "DNS (the VPC resolver, daemon/dns.c)"
+rx "$(python3 "$PKT" dns $MAC 10.10.1.10 10.10.1.2 ip-10-10-1-20.az-1.compute.internal 0x5151)"
+wait_pcap host-a vm-web.pcap '0x5151|20817' > "$TEST_DIR/dns.txt"
+expect "a query to the subnet's +2 is answered from that address" '10\.10\.1\.2\.53 > 10\.10\.1\.10\.40000' < "$TEST_DIR/dns.txt"
+expect "...with client-a's private address" 'A 10\.10\.1\.20' < "$TEST_DIR/dns.txt"
+expect_not "...and a right UDP checksum" 'bad udp cksum' < "$TEST_DIR/dns.txt"
+vpcd_status host-a .services.answered.dns | expect "status counts the DNS answer" '^1$'
 
 echo "trace"
 vpcctl_on host-a trace "$EX" --host host-a 'from eni-web-a to 10.10.0.2 udp dport 53' \

@@ -14,6 +14,7 @@ UNIT_TESTS += $(BUILD)/tests/unit/test-validator
 UNIT_TESTS += $(BUILD)/tests/unit/test-validator-api
 UNIT_TESTS += $(BUILD)/tests/unit/test-flowlog
 UNIT_TESTS += $(BUILD)/tests/unit/test-dhcp
+UNIT_TESTS += $(BUILD)/tests/unit/test-dns
 
 # Our objects that every unit test links.  Recursive ('='), so that it sees
 # PIPELINE_SRCS even if pipeline.mk is included after this file.
@@ -82,6 +83,14 @@ $(BUILD)/tests/unit/test-dhcp: tests/unit/test-dhcp.c \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/daemon/dhcp.o $(VPC_OBJS) \
 		$(OVS_LIBS) $(OVS_CONFIGURED_LIBS) -lcmocka
+
+# test-dns tests the VPC resolver (daemon/dns.c, which needs libevent) with
+# the translator's objects.  Explicit rule, as above.
+$(BUILD)/tests/unit/test-dns: tests/unit/test-dns.c \
+		$$(VPC_OBJS) $(BUILD)/obj/daemon/dns.o $$(OVS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/daemon/dns.o \
+		$(VPC_OBJS) $(OVS_LIBS) $(OVS_CONFIGURED_LIBS) -lcmocka -levent
 
 # Keep the objects when only a unit test needed them.
 .PRECIOUS: $(BUILD)/obj/%.o
