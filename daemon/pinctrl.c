@@ -50,8 +50,15 @@ VLOG_DEFINE_THIS_MODULE(vpcd_pinctrl);
 /* Options. */
 static struct {
     int rate, burst;                    /* ovs-vswitchd's, per second. */
-    int eni_rate, eni_burst;            /* vpcd's, per ENI. */
-} opts = { .rate = 1000, .burst = 250, .eni_rate = 50, .eni_burst = 100 };
+    int dhcp_rate, dhcp_burst;          /* vpcd's, per ENI and service. */
+    int dns_rate, dns_burst;
+} opts = {
+    .rate = 5000, .burst = 1000,
+    /* A DHCP client sends a few packets per lease; AWS limits what an ENI
+     * sends its resolver to 1024 packets a second. */
+    .dhcp_rate = 20, .dhcp_burst = 40,
+    .dns_rate = 1024, .dns_burst = 1024,
+};
 
 void
 vpcd_pinctrl_option(int which, const char *arg)
@@ -59,8 +66,10 @@ vpcd_pinctrl_option(int which, const char *arg)
     static const struct { const char *name; int min; int *v; } o[] = {
         { "--pinctrl-rate", 100, &opts.rate },
         { "--pinctrl-burst", 25, &opts.burst },
-        { "--pinctrl-eni-rate", 1, &opts.eni_rate },
-        { "--pinctrl-eni-burst", 1, &opts.eni_burst },
+        { "--dhcp-eni-rate", 1, &opts.dhcp_rate },
+        { "--dhcp-eni-burst", 1, &opts.dhcp_burst },
+        { "--dns-eni-rate", 1, &opts.dns_rate },
+        { "--dns-eni-burst", 1, &opts.dns_burst },
     };
     char *end;
     errno = 0;
@@ -97,11 +106,11 @@ static const char *const drop_names[] = {
 #undef PC_DROP
 };
 
-/* vpcd's token bucket of one ENI, by ofport. */
+/* vpcd's token buckets of one ENI, by ofport: DHCP's and DNS's. */
 struct pc_bucket {
     struct hmap_node node;
     int ofport;
-    struct token_bucket tb;
+    struct token_bucket tb[2];
 };
 
 static struct {
@@ -132,7 +141,7 @@ static struct {
     /* Statistics. */
     uint64_t packet_ins[PC_N_SERVICES];
     uint64_t answered[PC_N_SERVICES];
-    uint64_t drops[PC_N_DROPS];
+    uint64_t drops[PC_N_SERVICES][PC_N_DROPS];
     uint64_t dhcp_sent[DHCP_INFORM + 1];        /* By reply type. */
     uint64_t connections, sw_errors;
     unsigned int last_seqno;
@@ -147,10 +156,10 @@ static void pc_configure(struct vpcd *, bool wait);
 /* Sends 'frame' out of 'port' as a packet-out.  Main thread, mutex
  * held. */
 static void
-pc_send_locked(const void *frame, size_t len, int port)
+pc_send_locked(const void *frame, size_t len, int port, enum pc_service svc)
 {
     if (!pc.rconn || !rconn_is_connected(pc.rconn)) {
-        pc.drops[PC_DROP_NOT_CONNECTED]++;
+        pc.drops[svc][PC_DROP_NOT_CONNECTED]++;
         return;
     }
     uint64_t stub[1024 / 8];
@@ -167,7 +176,7 @@ pc_send_locked(const void *frame, size_t len, int port)
     struct ofpbuf *msg = ofputil_encode_packet_out(&po, proto);
     ofpbuf_uninit(&ofpacts);
     if (rconn_send_with_limit(pc.rconn, msg, pc.txq, PC_TXQ_MAX)) {
-        pc.drops[PC_DROP_QUEUE]++;
+        pc.drops[svc][PC_DROP_QUEUE]++;
     }
 }
 
@@ -178,15 +187,15 @@ struct pc_send_ctx {
 
 static void
 pc_send(const struct pc_send_ctx *ctx, const void *frame, size_t len,
-        int port)
+        int port, enum pc_service svc)
 {
     if (ctx->send) {
         ctx->send(frame, len, port, ctx->aux);
     } else if (pc.in_run) {
-        pc_send_locked(frame, len, port);
+        pc_send_locked(frame, len, port, svc);
     } else {
         ovs_mutex_lock(&pc.mutex);
-        pc_send_locked(frame, len, port);
+        pc_send_locked(frame, len, port, svc);
         latch_set(&pc.latch);           /* The waiter waits to send. */
         ovs_mutex_unlock(&pc.mutex);
     }
@@ -210,23 +219,24 @@ eni_on_port(const struct vpcd *d, int ofport)
 }
 
 static struct token_bucket *
-eni_bucket(int ofport)
+eni_bucket(int ofport, enum pc_service svc)
 {
     struct pc_bucket *b;
     HMAP_FOR_EACH_WITH_HASH (b, node, ofport, &pc.buckets) {
         if (b->ofport == ofport) {
-            return &b->tb;
+            return &b->tb[svc == PC_DNS];
         }
     }
     b = xmalloc(sizeof *b);
     b->ofport = ofport;
     /* OVS's token bucket counts tokens per millisecond: one packet costs
-     * 1000 tokens, so 'eni_rate' tokens a millisecond are 'eni_rate'
-     * packets a second. */
-    token_bucket_init(&b->tb, opts.eni_rate,
-                      (unsigned int) opts.eni_burst * 1000);
+     * 1000 tokens, so N tokens a millisecond are N packets a second. */
+    token_bucket_init(&b->tb[0], opts.dhcp_rate,
+                      (unsigned int) opts.dhcp_burst * 1000);
+    token_bucket_init(&b->tb[1], opts.dns_rate,
+                      (unsigned int) opts.dns_burst * 1000);
     hmap_insert(&pc.buckets, &b->node, ofport);
-    return &b->tb;
+    return &b->tb[svc == PC_DNS];
 }
 
 /* Which service frame 'pkt' is for: UDP to port 67 or 53. */
@@ -256,7 +266,7 @@ handle_dhcp(struct vpcd *d, const struct vpc_eni *e, int in_port,
     if (error) {
         VLOG_DBG_RL(&rl, "%s: malformed DHCP request: %s", e->id, error);
         free(error);
-        pc.drops[PC_DROP_MALFORMED]++;
+        pc.drops[PC_DHCP][PC_DROP_MALFORMED]++;
         return;
     }
     struct dhcp_config cfg;
@@ -268,7 +278,7 @@ handle_dhcp(struct vpcd *d, const struct vpc_eni *e, int in_port,
     case DHCP_OUT_REPLY:
         VLOG_DBG("%s: DHCP %s -> %s", e->id, dhcp_msg_type_name(req.type),
                  dhcp_msg_type_name(type));
-        pc_send(ctx, reply.data, reply.size, in_port);
+        pc_send(ctx, reply.data, reply.size, in_port, PC_DHCP);
         pc.answered[PC_DHCP]++;
         pc.dhcp_sent[type]++;
         break;
@@ -278,11 +288,11 @@ handle_dhcp(struct vpcd *d, const struct vpc_eni *e, int in_port,
                      ": no answer", e->id, dhcp_msg_type_name(req.type),
                      ETH_ADDR_ARGS(req.eth_src), ETH_ADDR_ARGS(req.chaddr),
                      ETH_ADDR_ARGS(cfg.mac));
-        pc.drops[PC_DROP_SPOOFED]++;
+        pc.drops[PC_DHCP][PC_DROP_SPOOFED]++;
         break;
     case DHCP_OUT_NONE:
     case DHCP_OUT_IGNORED:
-        pc.drops[PC_DROP_NO_REPLY]++;
+        pc.drops[PC_DHCP][PC_DROP_NO_REPLY]++;
         break;
     }
     ofpbuf_uninit(&reply);
@@ -320,7 +330,7 @@ dns_reply_cb(const uint8_t *reply, size_t len, const void *ctx_,
 {
     const struct pc_dns_ctx *ctx = ctx_;
     if (len > PL_VM_MTU - 20 - 8) {
-        pc.drops[PC_DROP_DNS]++;        /* It would not fit unfragmented. */
+        pc.drops[PC_DNS][PC_DROP_DNS]++;    /* Too big unfragmented. */
         return;
     }
     uint64_t stub[2048 / 8];
@@ -361,7 +371,7 @@ dns_reply_cb(const uint8_t *reply, size_t len, const void *ctx_,
     ofpbuf_put(&b, reply, len);
 
     struct pc_send_ctx send = { ctx->send, ctx->aux };
-    pc_send(&send, b.data, b.size, ctx->in_port);
+    pc_send(&send, b.data, b.size, ctx->in_port, PC_DNS);
     pc.answered[PC_DNS]++;
     ofpbuf_uninit(&b);
 }
@@ -378,7 +388,7 @@ handle_dns(struct vpcd *d, const struct vpc_eni *e, int in_port,
     size_t ulen = (udp[4] << 8) | udp[5];
     if (!pc.dns || (ip[6] & 0x3f) || ip[7] || total < ihl + 8
         || total > len - 14 || ulen < 8 || ulen > total - ihl) {
-        pc.drops[pc.dns ? PC_DROP_MALFORMED : PC_DROP_DNS]++;
+        pc.drops[PC_DNS][pc.dns ? PC_DROP_MALFORMED : PC_DROP_DNS]++;
         return;
     }
     dns_sync(d);
@@ -405,11 +415,12 @@ vpcd_pinctrl_packet(struct vpcd *d, int in_port, const uint8_t *pkt,
 
     const struct vpc_eni *e = eni_on_port(d, in_port);
     if (!e) {
-        pc.drops[PC_DROP_NOT_ENI]++;
+        pc.drops[svc][PC_DROP_NOT_ENI]++;
         return;
     }
-    if (!token_bucket_withdraw(eni_bucket(in_port), 1000)) {
-        pc.drops[PC_DROP_RATE]++;
+    if (svc != PC_OTHER
+        && !token_bucket_withdraw(eni_bucket(in_port, svc), 1000)) {
+        pc.drops[svc][PC_DROP_RATE]++;
         return;
     }
     switch (svc) {
@@ -422,7 +433,7 @@ vpcd_pinctrl_packet(struct vpcd *d, int in_port, const uint8_t *pkt,
     case PC_OTHER:
     case PC_N_SERVICES:
     default:
-        pc.drops[PC_DROP_MALFORMED]++;
+        pc.drops[PC_OTHER][PC_DROP_MALFORMED]++;
         break;
     }
 }
@@ -445,13 +456,14 @@ handle_msg(struct vpcd *d, const struct ofpbuf *msg)
         uint32_t buffer_id;
         if (ofputil_decode_packet_in(oh, true, NULL, NULL, &pin, &total_len,
                                      &buffer_id, NULL)) {
-            pc.drops[PC_DROP_MALFORMED]++;
+            pc.packet_ins[PC_OTHER]++;
+            pc.drops[PC_OTHER][PC_DROP_MALFORMED]++;
             return;
         }
         int in_port = ofp_to_u16(pin.flow_metadata.flow.in_port.ofp_port);
         if (pin.packet_len < total_len) {
             pc.packet_ins[PC_OTHER]++;
-            pc.drops[PC_DROP_MALFORMED]++;   /* Truncated. */
+            pc.drops[PC_OTHER][PC_DROP_MALFORMED]++;   /* Truncated. */
         } else {
             vpcd_pinctrl_packet(d, in_port, pin.packet, pin.packet_len,
                                 NULL, NULL);
@@ -569,8 +581,9 @@ vpcd_pinctrl_start(struct vpcd *d)
     d->pinctrl_status = pc_status;
     d->pinctrl_metrics = pc_metrics;
     VLOG_INFO("host services: packet-ins on %s (ovs-vswitchd: %d/s, bursts "
-              "of %d; per ENI: %d/s, bursts of %d)", pc.path, opts.rate,
-              opts.burst, opts.eni_rate, opts.eni_burst);
+              "of %d; per ENI: DHCP %d/s, bursts of %d, DNS %d/s, bursts of "
+              "%d)", pc.path, opts.rate, opts.burst, opts.dhcp_rate,
+              opts.dhcp_burst, opts.dns_rate, opts.dns_burst);
 }
 
 /* Makes the bridge's controller vpcd's socket.  With 'wait', waits (at
@@ -673,7 +686,11 @@ pc_status(const struct vpcd *d OVS_UNUSED, struct json *status)
     json_object_put(o, "answered", ans);
     struct json *dr = json_object_create();
     for (int i = 0; i < PC_N_DROPS; i++) {
-        json_object_put(dr, drop_names[i], json_integer_create(pc.drops[i]));
+        uint64_t n = 0;
+        for (int k = 0; k < PC_N_SERVICES; k++) {
+            n += pc.drops[k][i];
+        }
+        json_object_put(dr, drop_names[i], json_integer_create(n));
     }
     json_object_put(o, "dropped", dr);
     json_object_put(status, "services", o);
@@ -697,11 +714,14 @@ pc_metrics(const struct vpcd *d OVS_UNUSED, struct ds *ds)
                       "%"PRIu64"\n", service_names[i], pc.answered[i]);
     }
     ds_put_cstr(ds, "# HELP vpcd_services_dropped_total Packet-ins not "
-                "answered, by reason.\n"
+                "answered, by service and reason.\n"
                 "# TYPE vpcd_services_dropped_total counter\n");
-    for (int i = 0; i < PC_N_DROPS; i++) {
-        ds_put_format(ds, "vpcd_services_dropped_total{reason=\"%s\"} "
-                      "%"PRIu64"\n", drop_names[i], pc.drops[i]);
+    for (int k = 0; k < PC_N_SERVICES; k++) {
+        for (int i = 0; i < PC_N_DROPS; i++) {
+            ds_put_format(ds, "vpcd_services_dropped_total{service=\"%s\","
+                          "reason=\"%s\"} %"PRIu64"\n", service_names[k],
+                          drop_names[i], pc.drops[k][i]);
+        }
     }
     ds_put_cstr(ds, "# HELP vpcd_services_dhcp_replies_total DHCP replies "
                 "sent, by message type.\n"

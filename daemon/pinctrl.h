@@ -14,8 +14,8 @@
  * Flood protection is two-fold: ovs-vswitchd's own scheduler (Controller
  * controller_rate_limit and controller_burst_limit) queues packet-ins per
  * input port and serves the ports in turn, so that one ENI's flood cannot
- * starve the others in the switch, and vpcd keeps a token bucket per ENI
- * on top, so that what does get through from one ENI is bounded in vpcd's
+ * starve the others in the switch, and vpcd keeps token buckets per ENI
+ * (one for DHCP, one for DNS) on top, so that what does get through from one ENI is bounded in vpcd's
  * work.  Every drop is counted (/metrics).
  *
  * The OpenFlow connection runs on OVS's poll loop, beside libevent: a
@@ -36,35 +36,43 @@ struct vpcd;
 #define PINCTRL_OPTION_ENUMS                    \
     OPT_PINCTRL_RATE,                           \
     OPT_PINCTRL_BURST,                          \
-    OPT_PINCTRL_ENI_RATE,                       \
-    OPT_PINCTRL_ENI_BURST
+    OPT_DHCP_ENI_RATE,                          \
+    OPT_DHCP_ENI_BURST,                         \
+    OPT_DNS_ENI_RATE,                           \
+    OPT_DNS_ENI_BURST
 
 #define PINCTRL_LONG_OPTIONS                                            \
     { "pinctrl-rate", required_argument, NULL, OPT_PINCTRL_RATE },      \
     { "pinctrl-burst", required_argument, NULL, OPT_PINCTRL_BURST },    \
-    { "pinctrl-eni-rate", required_argument, NULL,                      \
-      OPT_PINCTRL_ENI_RATE },                                           \
-    { "pinctrl-eni-burst", required_argument, NULL,                     \
-      OPT_PINCTRL_ENI_BURST }
+    { "dhcp-eni-rate", required_argument, NULL, OPT_DHCP_ENI_RATE },    \
+    { "dhcp-eni-burst", required_argument, NULL, OPT_DHCP_ENI_BURST },  \
+    { "dns-eni-rate", required_argument, NULL, OPT_DNS_ENI_RATE },      \
+    { "dns-eni-burst", required_argument, NULL, OPT_DNS_ENI_BURST }
 
 #define PINCTRL_OPTION_HANDLERS                                 \
     case OPT_PINCTRL_RATE:                                      \
     case OPT_PINCTRL_BURST:                                     \
-    case OPT_PINCTRL_ENI_RATE:                                  \
-    case OPT_PINCTRL_ENI_BURST:                                 \
+    case OPT_DHCP_ENI_RATE:                                     \
+    case OPT_DHCP_ENI_BURST:                                    \
+    case OPT_DNS_ENI_RATE:                                      \
+    case OPT_DNS_ENI_BURST:                                     \
         vpcd_pinctrl_option(c - OPT_PINCTRL_RATE, optarg);      \
         break;
 
 #define PINCTRL_USAGE                                                        \
     "  --pinctrl-rate=N     ovs-vswitchd sends at most N packet-ins a second "\
     "to vpcd\n"                                                              \
-    "                       (DHCP, DNS; default 1000, at least 100), "       \
+    "                       (DHCP, DNS; default 5000, at least 100), "       \
     "queued per port\n"                                                      \
-    "  --pinctrl-burst=N    ...in bursts of up to N (default 250, at least "  \
+    "  --pinctrl-burst=N    ...in bursts of up to N (default 1000, at least " \
     "25)\n"                                                                  \
-    "  --pinctrl-eni-rate=N vpcd serves at most N packets a second per ENI "  \
-    "(default 50)\n"                                                         \
-    "  --pinctrl-eni-burst=N  ...in bursts of up to N (default 100)\n"
+    "  --dhcp-eni-rate=N    vpcd answers at most N DHCP packets a second per "\
+    "ENI\n"                                                                  \
+    "                       (default 20)\n"                                  \
+    "  --dhcp-eni-burst=N   ...in bursts of up to N (default 40)\n"          \
+    "  --dns-eni-rate=N     ...and N DNS queries a second per ENI (default "  \
+    "1024)\n"                                                                \
+    "  --dns-eni-burst=N    ...in bursts of up to N (default 1024)\n"
 
 /* Sets option number 'which' (PINCTRL_OPTION_ENUMS order) to 'arg'; exits
  * with an error naming the option if 'arg' is not valid. */

@@ -113,7 +113,7 @@ udhcpc client-a 3 && fail "client-a, with web-a's MAC, got a lease: $(lease clie
 lab_in client-a ip link set eth0 address 02:00:00:10:01:14
 
 echo "A flood of DISCOVERs from client-a"
-rate0=$(metric 'vpcd_services_dropped_total{reason="rate_limit"}')
+rate0=$(metric 'vpcd_services_dropped_total{service="dhcp",reason="rate_limit"}')
 unconfigure web-a
 lab_bg client-a python3 "$PKT" --send eth0 20000 1 02:00:00:10:01:14
 flood_pid=$LAB_LAST_PID
@@ -121,7 +121,7 @@ udhcpc web-a 10 && pass "web-a gets its lease during client-a's flood" \
     || { fail "web-a gets no lease during the flood"; cat "$TEST_DIR/web-a.udhcpc.log"; }
 lease web-a | expect "...its address" 'ip=10\.10\.1\.10 '
 for i in $(seq 100); do kill -0 "$flood_pid" 2>/dev/null || break; sleep 0.1; done
-rate1=$(metric 'vpcd_services_dropped_total{reason="rate_limit"}')
+rate1=$(metric 'vpcd_services_dropped_total{service="dhcp",reason="rate_limit"}')
 [ "$rate1" -gt "$rate0" ] && pass "vpcd dropped client-a's excess (rate_limit $rate0 -> $rate1)" \
     || fail "no rate-limit drop counted ($rate0 -> $rate1)"
 offers=$(metric 'vpcd_services_dhcp_replies_total{type="OFFER"}')

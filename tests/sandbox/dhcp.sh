@@ -29,7 +29,7 @@ vpcd_expect_wait "vpcd installs the web tier" host-a '.in_sync and .version == 1
 vpcd_expect_wait "ovs-vswitchd connects to vpcd's packet-in socket" host-a '.services.connected'
 vpcd_status host-a .repairs | expect "setting the controller first lost no flow (no repair)" '^0$'
 vsctl_on host-a get bridge br-int fail_mode | expect "br-int's fail_mode is secure" '^secure$'
-vsctl_on host-a list controller | expect "br-int's controller is vpcd's socket, rate-limited" 'controller_rate_limit: 1000'
+vsctl_on host-a list controller | expect "br-int's controller is vpcd's socket, rate-limited" 'controller_rate_limit: 5000'
 
 echo "DISCOVER -> OFFER"
 rx "$(python3 "$PKT" 1 $MAC)"
@@ -62,7 +62,7 @@ sleep 0.3
 pcap_text host-a vm-web.pcap | expect_not "...and gets no answer" '0x3333'
 vpcd_http host-a GET /metrics >/dev/null
 expect "/metrics counts the DHCP replies" 'vpcd_services_dhcp_replies_total\{type="OFFER"\} 1' <<<"$VPCD_BODY"
-expect "/metrics counts the spoofed request" 'vpcd_services_dropped_total\{reason="spoofed"\} 1' <<<"$VPCD_BODY"
+expect "/metrics counts the spoofed request" 'vpcd_services_dropped_total\{service="dhcp",reason="spoofed"\} 1' <<<"$VPCD_BODY"
 
 echo "DNS (the VPC resolver, daemon/dns.c)"
 rx "$(python3 "$PKT" dns $MAC 10.10.1.10 10.10.1.2 ip-10-10-1-20.az-1.compute.internal 0x5151)"
