@@ -107,3 +107,10 @@ bench-db: $(VPCCTL) $(VPCD) $(REGIOND)
 .PHONY: bench-scale
 bench-scale: $(VPCCTL) $(VPCD) $(REGIOND)
 	bash bench/bench-scale.sh
+
+# Host services: DHCP exchanges per second and their latency through vpcd's
+# packet-in controller, and the per-ENI limit under a flood (bench/
+# bench-dhcp.sh; root).  Other services' parts join bench-services.
+.PHONY: bench-services
+bench-services: $(VPCCTL) $(VPCD)
+	bash bench/bench-dhcp.sh
