@@ -248,7 +248,7 @@ classify(const uint8_t *pkt, size_t len)
         return PC_OTHER;
     }
     size_t ihl = (pkt[14] & 0x0f) * 4;
-    if (len < 14 + ihl + 8) {
+    if (ihl < 20 || len < 14 + ihl + 8) {
         return PC_OTHER;
     }
     const uint8_t *udp = pkt + 14 + ihl;

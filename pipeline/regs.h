@@ -6,10 +6,11 @@
  *
  *   reg   written by          read by                  holds
  *   ----  ------------------  -----------------------  --------------------
- *   reg0  classify            port_sec, vrouter,       ofport of the source
- *                             sg_out_ct, sg_out        ENI = its ct zone
- *   reg1  classify,rx_verify  vrouter, mapping,        VNI of the VPC whose
- *         route (peering)     dst_lookup               address space applies
+ *   reg0  classify            port_sec, services,      ofport of the source
+ *                             vrouter, sg_out_ct,      ENI = its ct zone
+ *                             sg_out
+ *   reg1  classify,rx_verify  services, vrouter,       VNI of the VPC whose
+ *         route (peering)     mapping, dst_lookup      address space applies
  *   reg2  route               mapping                  next-hop IPv4
  *   reg3  vrouter (scratch)   vrouter                  ARP address swap
  *   reg4  dst_lookup          nacl_in, sg_in_ct,       ofport of the dest
