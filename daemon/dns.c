@@ -987,8 +987,9 @@ vpcd_dns_destroy(struct vpcd_dns *dns)
 void
 vpcd_dns_set_limits(struct vpcd_dns *dns, int timeout_ms, size_t max_pending)
 {
-    dns->timeout_ms = timeout_ms;
-    dns->max_pending = max_pending;
+    dns->timeout_ms = MAX(timeout_ms, 1);
+    /* Half the query ids at most, so that a free one is found fast. */
+    dns->max_pending = MIN(max_pending, 32768);
 }
 
 void

@@ -140,8 +140,8 @@ struct vpcd_dns *vpcd_dns_create(struct event_base *,
 void vpcd_dns_destroy(struct vpcd_dns *);
 
 /* Sets the upstream timeout (milliseconds) and the largest number of
- * upstream queries outstanding (tests; the defaults are VPCD_DNS_TIMEOUT_MS
- * and VPCD_DNS_MAX_PENDING). */
+ * upstream queries outstanding, at most 32768 (tests; the defaults are
+ * VPCD_DNS_TIMEOUT_MS and VPCD_DNS_MAX_PENDING). */
 void vpcd_dns_set_limits(struct vpcd_dns *, int timeout_ms,
                          size_t max_pending);
 
