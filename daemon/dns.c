@@ -54,14 +54,23 @@ struct dns_vpc {
     size_t n_blocks;
 };
 
-/* A name of one VPC. */
+/* An ENI of the index.  Its private hostname and reverse name are not
+ * stored: a question's name is recognized as one (dns_lookup()), which
+ * keeps vpcd_dns_set_region() to one small record per ENI. */
+struct dns_eni {
+    struct hmap_node node;      /* In vpcd_dns's 'enis', by (VPC, IP). */
+    const struct dns_vpc *vpc;
+    uint32_t ip;
+};
+
+/* A declared name (dns_names) of one VPC, or an answer being built. */
 struct dns_name {
     struct hmap_node node;      /* In vpcd_dns's 'names', by (VPC, name). */
     const struct dns_vpc *vpc;
     char *name;                 /* Lower case, no final dot. */
     uint16_t type;              /* VPCD_DNS_TYPE_A or _PTR. */
     uint32_t ip;                /* A. */
-    uint8_t target[VPCD_DNS_MAX_NAME];  /* PTR: the hostname, wire form. */
+    const uint8_t *target;      /* PTR: the hostname, wire form. */
     size_t target_len;
 };
 
@@ -90,7 +99,9 @@ struct dns_pending {
 struct vpcd_dns {
     struct event_base *base;
     struct hmap vpcs;           /* struct dns_vpc. */
-    struct hmap names;          /* struct dns_name. */
+    struct hmap names;          /* struct dns_name, declared names. */
+    struct hmap enis;           /* struct dns_eni, in 'eni_array'. */
+    struct dns_eni *eni_array;
     struct dns_upstream *ups;
     size_t n_ups;
     size_t next_up;             /* Round robin. */
@@ -395,13 +406,15 @@ vpcd_dns_build_reply(const struct vpcd_dns_request *rq, int rcode,
                      uint16_t flags, uint16_t type, uint32_t ip,
                      const char *target, struct ofpbuf *b)
 {
+    uint8_t wire[VPCD_DNS_MAX_NAME];
     struct dns_name ans;
 
     memset(&ans, 0, sizeof ans);
     ans.type = type;
     ans.ip = ip;
     if (type == VPCD_DNS_TYPE_PTR) {
-        ans.target_len = dns_text_to_wire(target ? target : "", ans.target);
+        ans.target = wire;
+        ans.target_len = dns_text_to_wire(target ? target : "", wire);
     }
     dns_build_reply(rq, rcode, flags, type ? &ans : NULL, b);
 }
@@ -440,6 +453,51 @@ dns_name_find(const struct vpcd_dns *dns, const struct dns_vpc *vpc,
     return NULL;
 }
 
+static uint32_t
+dns_eni_hash(const struct dns_vpc *vpc, uint32_t ip)
+{
+    return hash_int(ip, hash_pointer(vpc, 0));
+}
+
+static const struct dns_eni *
+dns_eni_find(const struct vpcd_dns *dns, const struct dns_vpc *vpc,
+             uint32_t ip)
+{
+    const struct dns_eni *e;
+    HMAP_FOR_EACH_WITH_HASH (e, node, dns_eni_hash(vpc, ip), &dns->enis) {
+        if (e->vpc == vpc && e->ip == ip) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* If 'name' is the private hostname that address '*ip' has in 'vpc'
+ * (vpc_eni_hostname_in(), the one rule), stores the address in '*ip'. */
+static bool
+dns_parse_hostname(const struct dns_vpc *vpc, const char *name, uint32_t *ip)
+{
+    unsigned int o[4];
+    int n = -1;
+
+    if (strncmp(name, "ip-", 3)
+        || sscanf(name, "ip-%3u-%3u-%3u-%3u.%n", &o[0], &o[1], &o[2], &o[3],
+                  &n) != 4
+        || n < 0 || strcmp(name + n, vpc->domain)
+        || o[0] > 255 || o[1] > 255 || o[2] > 255 || o[3] > 255) {
+        return false;
+    }
+    struct vpc_eni e = { .ip = (o[0] << 24) | (o[1] << 16) | (o[2] << 8)
+                               | o[3] };
+    char *canonical = vpc_eni_hostname_in(&e, vpc->domain);
+    bool ok = !strcmp(canonical, name);
+    free(canonical);
+    if (ok) {
+        *ip = e.ip;
+    }
+    return ok;
+}
+
 static char *
 dns_lower(const char *s)
 {
@@ -454,23 +512,6 @@ dns_lower(const char *s)
     return l;
 }
 
-/* Adds 'name' (taken) to 'vpc', unless 'vpc' has it already. */
-static struct dns_name *
-dns_name_add(struct vpcd_dns *dns, const struct dns_vpc *vpc, char *name,
-             uint16_t type)
-{
-    if (dns_name_find(dns, vpc, name)) {
-        free(name);
-        return NULL;
-    }
-    struct dns_name *n = xzalloc(sizeof *n);
-    n->vpc = vpc;
-    n->name = name;
-    n->type = type;
-    hmap_insert(&dns->names, &n->node, dns_name_hash(vpc, name));
-    return n;
-}
-
 static void
 dns_index_clear(struct vpcd_dns *dns)
 {
@@ -479,6 +520,9 @@ dns_index_clear(struct vpcd_dns *dns)
         free(n->name);
         free(n);
     }
+    hmap_clear(&dns->enis);
+    free(dns->eni_array);
+    dns->eni_array = NULL;
     struct dns_vpc *vpc;
     HMAP_FOR_EACH_POP (vpc, node, &dns->vpcs) {
         free(vpc->id);
@@ -495,53 +539,55 @@ vpcd_dns_set_region(struct vpcd_dns *dns, const struct vpc_region *r)
     if (!r) {
         return;
     }
+    /* Domains in one pass: vpc_domain_name() for each VPC, and
+     * vpc_eni_hostname() for each ENI, would be quadratic. */
+    char **domains = vpc_domain_names(r);
     for (size_t i = 0; i < r->n_vpcs; i++) {
         const struct vpc_vpc *v = &r->vpcs[i];
         struct dns_vpc *vpc = xzalloc(sizeof *vpc);
-        char *domain = vpc_domain_name(r, v);
 
         vpc->id = xstrdup(v->id);
-        vpc->domain = dns_lower(domain);
-        free(domain);
+        vpc->domain = dns_lower(domains[i]);
+        free(domains[i]);
         vpc->blocks = xmemdup(v->blocks, v->n_blocks * sizeof *v->blocks);
         vpc->n_blocks = v->n_blocks;
         hmap_insert(&dns->vpcs, &vpc->node, hash_string(vpc->id, 0));
     }
+    free(domains);
+    dns->eni_array = xcalloc(r->n_enis + 1, sizeof *dns->eni_array);
+    hmap_reserve(&dns->enis, r->n_enis);
     for (size_t i = 0; i < r->n_enis; i++) {
         const struct vpc_eni *e = &r->enis[i];
         const struct dns_vpc *vpc = dns_vpc_find(dns, e->subnet->vpc->id);
-        char *hostname = vpc_eni_hostname(r, e);
-        char *lhost = dns_lower(hostname);
-        struct dns_name *n;
-
-        free(hostname);
-        n = dns_name_add(dns, vpc, xstrdup(lhost), VPCD_DNS_TYPE_A);
-        if (n) {
-            n->ip = e->ip;
+        if (!dns_eni_find(dns, vpc, e->ip)) {
+            struct dns_eni *de = &dns->eni_array[hmap_count(&dns->enis)];
+            de->vpc = vpc;
+            de->ip = e->ip;
+            hmap_insert(&dns->enis, &de->node, dns_eni_hash(vpc, e->ip));
         }
-        n = dns_name_add(dns, vpc,
-                         xasprintf("%u.%u.%u.%u.in-addr.arpa", e->ip & 0xff,
-                                   (e->ip >> 8) & 0xff, (e->ip >> 16) & 0xff,
-                                   e->ip >> 24),
-                         VPCD_DNS_TYPE_PTR);
-        if (n) {
-            n->target_len = dns_text_to_wire(lhost, n->target);
-        }
-        free(lhost);
     }
 
-    /* Then the declared names, unique within a VPC (translator/check.c),
-     * but they may be another ENI's private hostname, which wins. */
+    /* Then the declared names, unique within a VPC (translator/check.c).
+     * One that is an ENI's private hostname is left out: the hostname
+     * wins. */
     for (size_t i = 0; i < r->n_enis; i++) {
         const struct vpc_eni *e = &r->enis[i];
         const struct dns_vpc *vpc = dns_vpc_find(dns, e->subnet->vpc->id);
         for (size_t j = 0; j < e->n_dns_names; j++) {
-            struct dns_name *n = dns_name_add(dns, vpc,
-                                              dns_lower(e->dns_names[j]),
-                                              VPCD_DNS_TYPE_A);
-            if (n) {
-                n->ip = e->ip;
+            char *name = dns_lower(e->dns_names[j]);
+            uint32_t ip;
+            if ((dns_parse_hostname(vpc, name, &ip)
+                 && dns_eni_find(dns, vpc, ip))
+                || dns_name_find(dns, vpc, name)) {
+                free(name);
+                continue;
             }
+            struct dns_name *n = xzalloc(sizeof *n);
+            n->vpc = vpc;
+            n->name = name;
+            n->type = VPCD_DNS_TYPE_A;
+            n->ip = e->ip;
+            hmap_insert(&dns->names, &n->node, dns_name_hash(vpc, name));
         }
     }
 }
@@ -549,7 +595,8 @@ vpcd_dns_set_region(struct vpcd_dns *dns, const struct vpc_region *r)
 size_t
 vpcd_dns_n_names(const struct vpcd_dns *dns)
 {
-    return hmap_count(&dns->names);
+    /* Each ENI's hostname and reverse name, and the declared names. */
+    return 2 * hmap_count(&dns->enis) + hmap_count(&dns->names);
 }
 
 /* If 'name' is "D.C.B.A.in-addr.arpa" (decimal octets without leading
@@ -597,6 +644,42 @@ dns_is_own(const struct dns_vpc *vpc, const char *name)
                 return true;
             }
         }
+    }
+    return false;
+}
+
+/* Looks 'name' up among the names of 'vpc'.  If it is one, returns true
+ * with its record in '*ans' (a PTR's target in 'wire'). */
+static bool
+dns_lookup(const struct vpcd_dns *dns, const struct dns_vpc *vpc,
+           const char *name, struct dns_name *ans,
+           uint8_t wire[VPCD_DNS_MAX_NAME])
+{
+    uint32_t ip;
+
+    memset(ans, 0, sizeof *ans);
+    if (dns_parse_reverse(name, &ip)) {
+        if (!dns_eni_find(dns, vpc, ip)) {
+            return false;
+        }
+        struct vpc_eni e = { .ip = ip };
+        char *hostname = vpc_eni_hostname_in(&e, vpc->domain);
+        ans->type = VPCD_DNS_TYPE_PTR;
+        ans->target = wire;
+        ans->target_len = dns_text_to_wire(hostname, wire);
+        free(hostname);
+        return ans->target_len > 0;
+    }
+    if (dns_parse_hostname(vpc, name, &ip) && dns_eni_find(dns, vpc, ip)) {
+        ans->type = VPCD_DNS_TYPE_A;
+        ans->ip = ip;
+        return true;
+    }
+    const struct dns_name *n = dns_name_find(dns, vpc, name);
+    if (n) {
+        ans->type = VPCD_DNS_TYPE_A;
+        ans->ip = n->ip;
+        return true;
     }
     return false;
 }
@@ -834,6 +917,7 @@ vpcd_dns_create(struct event_base *base, const char *const *upstreams,
     dns->base = base;
     hmap_init(&dns->vpcs);
     hmap_init(&dns->names);
+    hmap_init(&dns->enis);
     hmap_init(&dns->pending);
     dns->timeout_ms = VPCD_DNS_TIMEOUT_MS;
     dns->max_pending = VPCD_DNS_MAX_PENDING;
@@ -895,6 +979,7 @@ vpcd_dns_destroy(struct vpcd_dns *dns)
     free(dns->ups);
     dns_index_clear(dns);
     hmap_destroy(&dns->names);
+    hmap_destroy(&dns->enis);
     hmap_destroy(&dns->vpcs);
     free(dns);
 }
@@ -902,8 +987,9 @@ vpcd_dns_destroy(struct vpcd_dns *dns)
 void
 vpcd_dns_set_limits(struct vpcd_dns *dns, int timeout_ms, size_t max_pending)
 {
-    dns->timeout_ms = timeout_ms;
-    dns->max_pending = max_pending;
+    dns->timeout_ms = MAX(timeout_ms, 1);
+    /* Half the query ids at most, so that a free one is found fast. */
+    dns->max_pending = MIN(max_pending, 32768);
 }
 
 void
@@ -927,17 +1013,18 @@ vpcd_dns_query(struct vpcd_dns *dns, const struct vpc_eni *eni,
                                  ? dns_vpc_find(dns, eni->subnet->vpc->id)
                                  : NULL);
     if (vpc && rq.qclass == VPCD_DNS_CLASS_IN) {
-        const struct dns_name *n = dns_name_find(dns, vpc, rq.name);
         uint16_t flags = VPCD_DNS_F_AA | (dns->n_ups ? VPCD_DNS_F_RA : 0);
-        if (n) {
-            bool data = rq.qtype == n->type
+        uint8_t wire[VPCD_DNS_MAX_NAME];
+        struct dns_name ans;
+        if (dns_lookup(dns, vpc, rq.name, &ans, wire)) {
+            bool data = rq.qtype == ans.type
                         || rq.qtype == VPCD_DNS_TYPE_ANY;
             struct ofpbuf b;
             uint64_t stub[1024 / 8];
 
             ofpbuf_use_stub(&b, stub, sizeof stub);
-            dns_build_reply(&rq, VPCD_DNS_NOERROR, flags, data ? n : NULL,
-                            &b);
+            dns_build_reply(&rq, VPCD_DNS_NOERROR, flags,
+                            data ? &ans : NULL, &b);
             dns->results[data ? DNS_R_ANSWER : DNS_R_NODATA]++;
             cb(b.data, b.size, ctx, aux);
             ofpbuf_uninit(&b);
@@ -999,7 +1086,7 @@ vpcd_dns_metrics(const struct vpcd_dns *dns, struct ds *out)
           "Upstream resolvers configured.", dns->n_ups },
         { "vpcd_dns_names", "gauge",
           "Names in the VPC resolver's index (A and PTR).",
-          hmap_count(&dns->names) },
+          vpcd_dns_n_names(dns) },
     };
     for (size_t i = 0; i < ARRAY_SIZE(m); i++) {
         ds_put_format(out, "# HELP %s %s\n# TYPE %s %s\n%s %"PRIu64"\n",

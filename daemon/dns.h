@@ -14,9 +14,14 @@
  *   - every other question is forwarded to an upstream resolver (host
  *     configuration, vpcd --dns-upstream), or answered REFUSED if there is
  *     none.
- * Names of one VPC are never visible from another: the index is keyed by
- * (VPC, name).  Names compare case-insensitively; the question is echoed
- * as it was asked.
+ * Names of one VPC are never visible from another: the index holds ENIs by
+ * (VPC, address) and declared names by (VPC, name), and every lookup is
+ * scoped by the asking ENI's VPC.  Names compare case-insensitively; the
+ * question is echoed as it was asked.
+ *
+ * Interface changes from the shared design (issue 14): none to the five
+ * functions; added are the pure functions below (for tests and fuzzers),
+ * vpcd_dns_set_limits() and vpcd_dns_n_names().
  *
  * Malformed queries (see vpcd_dns_parse()) get no answer at all, so that a
  * forged response or garbage is never reflected; they are counted.
@@ -140,8 +145,8 @@ struct vpcd_dns *vpcd_dns_create(struct event_base *,
 void vpcd_dns_destroy(struct vpcd_dns *);
 
 /* Sets the upstream timeout (milliseconds) and the largest number of
- * upstream queries outstanding (tests; the defaults are VPCD_DNS_TIMEOUT_MS
- * and VPCD_DNS_MAX_PENDING). */
+ * upstream queries outstanding, at most 32768 (tests; the defaults are
+ * VPCD_DNS_TIMEOUT_MS and VPCD_DNS_MAX_PENDING). */
 void vpcd_dns_set_limits(struct vpcd_dns *, int timeout_ms,
                          size_t max_pending);
 
@@ -149,7 +154,9 @@ void vpcd_dns_set_limits(struct vpcd_dns *, int timeout_ms,
  * no names).  The index copies what it needs: 'r' may be freed after. */
 void vpcd_dns_set_region(struct vpcd_dns *, const struct vpc_region *r);
 
-/* The number of names in the index (A and PTR owners). */
+/* The number of names the index answers (A and PTR owners): two per ENI,
+ * its hostname and reverse name, plus the declared names that are no
+ * ENI's hostname. */
 size_t vpcd_dns_n_names(const struct vpcd_dns *);
 
 typedef void vpcd_dns_reply_cb(const uint8_t *reply, size_t len,

@@ -417,6 +417,15 @@ char *vpc_default_domain(const struct vpc_region *, const struct vpc_vpc *);
  * its DHCP options set's domain_name, else vpc_default_domain(). */
 char *vpc_domain_name(const struct vpc_region *, const struct vpc_vpc *);
 char *vpc_eni_hostname(const struct vpc_region *, const struct vpc_eni *);
+/* The same for many: the default domain of every VPC of 'r', in r->vpcs
+ * order (an array of r->n_vpcs malloc'd strings; the caller frees each
+ * and the array), in one pass over the subnets; and the private hostname
+ * of 'e' in 'domain', its VPC's. */
+char **vpc_default_domains(const struct vpc_region *);
+/* The same as vpc_default_domains() for vpc_domain_name(): a VPC's DHCP
+ * options set's domain_name wins. */
+char **vpc_domain_names(const struct vpc_region *);
+char *vpc_eni_hostname_in(const struct vpc_eni *e, const char *domain);
 char *vpc_prefix_to_string(const struct vpc_prefix *);
 
 /* An ENI's "dns_names": at most this many, each at most VPC_DNS_NAME_MAX

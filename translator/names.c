@@ -14,29 +14,79 @@
 #include <ctype.h>
 #include <string.h>
 #include "translator/model.h"
+#include "hash.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
 #include "util.h"
+
+/* The domain that subnet 's' gives its VPC, or NULL if it names no zone
+ * (then the VPC's next subnet decides). */
+static char *
+subnet_domain(const struct vpc_subnet *s)
+{
+    const char *az = s->availability_zone;
+    size_t len = strlen(az);
+
+    if (!len) {
+        return NULL;
+    }
+    while (len && islower((unsigned char) az[len - 1])) {
+        len--;
+    }
+    if (!len || (len == 9 && !strncmp(az, "us-east-1", 9))) {
+        return xstrdup("ec2.internal");
+    }
+    return xasprintf("%.*s.compute.internal", (int) len, az);
+}
 
 char *
 vpc_default_domain(const struct vpc_region *r, const struct vpc_vpc *vpc)
 {
     for (size_t i = 0; i < r->n_subnets; i++) {
         const struct vpc_subnet *s = &r->subnets[i];
-        const char *az = s->availability_zone;
-        size_t len = strlen(az);
-
-        if (s->vpc != vpc || !len) {
-            continue;
+        char *domain = s->vpc == vpc ? subnet_domain(s) : NULL;
+        if (domain) {
+            return domain;
         }
-        while (len && islower((unsigned char) az[len - 1])) {
-            len--;
-        }
-        if (!len || (len == 9 && !strncmp(az, "us-east-1", 9))) {
-            break;
-        }
-        return xasprintf("%.*s.compute.internal", (int) len, az);
     }
     return xstrdup("ec2.internal");
+}
+
+struct vpc_index_node {
+    struct hmap_node node;
+    const struct vpc_vpc *vpc;
+    size_t index;
+};
+
+char **
+vpc_default_domains(const struct vpc_region *r)
+{
+    struct hmap index = HMAP_INITIALIZER(&index);
+    struct vpc_index_node *nodes = xcalloc(r->n_vpcs + 1, sizeof *nodes);
+    char **domains = xcalloc(r->n_vpcs + 1, sizeof *domains);
+
+    for (size_t i = 0; i < r->n_vpcs; i++) {
+        nodes[i].vpc = &r->vpcs[i];
+        nodes[i].index = i;
+        hmap_insert(&index, &nodes[i].node, hash_pointer(&r->vpcs[i], 0));
+    }
+    for (size_t i = 0; i < r->n_subnets; i++) {
+        const struct vpc_subnet *s = &r->subnets[i];
+        struct vpc_index_node *n;
+        HMAP_FOR_EACH_WITH_HASH (n, node, hash_pointer(s->vpc, 0), &index) {
+            if (n->vpc == s->vpc && !domains[n->index]) {
+                domains[n->index] = subnet_domain(s);
+            }
+        }
+    }
+    for (size_t i = 0; i < r->n_vpcs; i++) {
+        if (!domains[i]) {
+            domains[i] = xstrdup("ec2.internal");
+        }
+    }
+    hmap_destroy(&index);
+    free(nodes);
+    return domains;
 }
 
 char *
@@ -47,15 +97,34 @@ vpc_domain_name(const struct vpc_region *r, const struct vpc_vpc *vpc)
             : vpc_default_domain(r, vpc));
 }
 
+char **
+vpc_domain_names(const struct vpc_region *r)
+{
+    char **domains = vpc_default_domains(r);
+    for (size_t i = 0; i < r->n_vpcs; i++) {
+        const struct vpc_dhcp_options *o = r->vpcs[i].dhcp_options;
+        if (o && o->domain_name) {
+            free(domains[i]);
+            domains[i] = xstrdup(o->domain_name);
+        }
+    }
+    return domains;
+}
+
 char *
 vpc_eni_hostname(const struct vpc_region *r, const struct vpc_eni *e)
 {
     char *domain = vpc_domain_name(r, e->subnet->vpc);
-    char *name = xasprintf("ip-%u-%u-%u-%u.%s", e->ip >> 24,
-                           (e->ip >> 16) & 0xff, (e->ip >> 8) & 0xff,
-                           e->ip & 0xff, domain);
+    char *name = vpc_eni_hostname_in(e, domain);
     free(domain);
     return name;
+}
+
+char *
+vpc_eni_hostname_in(const struct vpc_eni *e, const char *domain)
+{
+    return xasprintf("ip-%u-%u-%u-%u.%s", e->ip >> 24, (e->ip >> 16) & 0xff,
+                     (e->ip >> 8) & 0xff, e->ip & 0xff, domain);
 }
 
 char *

@@ -574,10 +574,31 @@ test_a(void **state)
     assert_int_equal(d.rcode, VPCD_DNS_NOERROR);
     assert_int_equal(d.an, 0);
 
+    /* Only the canonical form of a hostname is one. */
+    static const char *const not_hostnames[] = {
+        "ip-010-0-1-10.eu-west-1.compute.internal",
+        "ip-+10-0-1-10.eu-west-1.compute.internal",
+        "ip- 10-0-1-10.eu-west-1.compute.internal",
+        "ip-10-0-1-10-.eu-west-1.compute.internal",
+        "ip-10-0-1-266.eu-west-1.compute.internal",
+        "ip-10-0-1.eu-west-1.compute.internal",
+        "x.ip-10-0-1-10.eu-west-1.compute.internal",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(not_hostnames); i++) {
+        ask(f->dns, f->a2, not_hostnames[i], VPCD_DNS_TYPE_A, &d);
+        if (d.rcode != VPCD_DNS_NXDOMAIN) {
+            fail_msg("%s: rcode %d", not_hostnames[i], d.rcode);
+        }
+    }
+    ask(f->dns, f->a2, "ip-10-0-1-10", VPCD_DNS_TYPE_A, &d);
+    assert_int_equal(d.rcode, VPCD_DNS_REFUSED);
+    ask(f->dns, f->a2, HOST_A1 ".example", VPCD_DNS_TYPE_A, &d);
+    assert_int_equal(d.rcode, VPCD_DNS_REFUSED);
+
     assert_metric(f->dns, "vpcd_dns_queries_total{result=\"answer\"} 4\n");
     assert_metric(f->dns, "vpcd_dns_queries_total{result=\"nodata\"} 2\n");
     assert_metric(f->dns,
-                  "vpcd_dns_queries_total{result=\"nxdomain\"} 1\n");
+                  "vpcd_dns_queries_total{result=\"nxdomain\"} 8\n");
     /* 3 ENIs: 3 hostnames, 3 reverse names, 2 declared names. */
     assert_int_equal(vpcd_dns_n_names(f->dns), 8);
     assert_metric(f->dns, "vpcd_dns_names 8\n");

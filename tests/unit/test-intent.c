@@ -1701,6 +1701,22 @@ test_names(void **state OVS_UNUSED)
     s = vpc_eni_hostname(&r, &e);
     assert_string_equal(s, "ip-10-0-1-5.eu-west-1.compute.internal");
     free(s);
+    s = vpc_eni_hostname_in(&e, "example.internal");
+    assert_string_equal(s, "ip-10-0-1-5.example.internal");
+    free(s);
+
+    /* All at once: the same as one by one. */
+    for (size_t n = 0; n <= 3; n++) {
+        r.n_subnets = n;
+        char **domains = vpc_default_domains(&r);
+        for (size_t i = 0; i < r.n_vpcs; i++) {
+            s = vpc_default_domain(&r, &vpcs[i]);
+            assert_string_equal(domains[i], s);
+            free(s);
+            free(domains[i]);
+        }
+        free(domains);
+    }
 }
 
 /* An ENI's dns_names: FQDNs, lower-cased, a final dot dropped. */
