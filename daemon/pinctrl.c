@@ -221,6 +221,12 @@ eni_on_port(const struct vpcd *d, int ofport)
 static struct token_bucket *
 eni_bucket(int ofport, enum pc_service svc)
 {
+    static bool inited;
+    if (!inited) {
+        hmap_init(&pc.buckets);         /* Also without vpcd_pinctrl_start()
+                                         * (tests). */
+        inited = true;
+    }
     struct pc_bucket *b;
     HMAP_FOR_EACH_WITH_HASH (b, node, ofport, &pc.buckets) {
         if (b->ofport == ofport) {
@@ -561,7 +567,6 @@ vpcd_pinctrl_start(struct vpcd *d)
     free(listen);
     pc.rconn = rconn_create(5, 0, DSCP_DEFAULT, versions);
     pc.txq = rconn_packet_counter_create();
-    hmap_init(&pc.buckets);
     pc.dns = vpcd_dns_create(d->base, d->dns_upstreams, d->n_dns_upstreams);
 
     ovs_mutex_init(&pc.mutex);
@@ -657,7 +662,6 @@ vpcd_pinctrl_stop(struct vpcd *d OVS_UNUSED)
     HMAP_FOR_EACH_POP (b, node, &pc.buckets) {
         free(b);
     }
-    hmap_destroy(&pc.buckets);
     free(pc.path);
     free(pc.target);
     pc.on = false;
