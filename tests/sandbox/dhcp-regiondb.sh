@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Sandbox: a VPC's DHCP options set, through the region database.  vpcd
 # --region-db on host-a of the web tier answers a DISCOVER with the
-# defaults; a dhcp_options object put and associated with the VPC (AWS
-# CreateDhcpOptions + AssociateDhcpOptions) changes the next OFFER's
+# defaults; a DHCP options set created and associated with the VPC (vpcctl
+# create-dhcp-options, associate-dhcp-options) changes the next OFFER's
 # domain and DNS servers; a change of the options set alone (no flow
-# changes) reaches the answers too (DHCP, and the resolver's names); an unknown dhcp_options_id is refused
-# by the writer, and so is deleting a set a VPC names.
+# changes) reaches the answers too (DHCP, and the resolver's names); an
+# unknown dhcp_options_id is refused by the writer, and so is deleting a
+# set a VPC names; associating "default" goes back to the defaults, and
+# the set can go.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/vpcd-lib.sh"
 . "$TOP/tests/sandbox/helpers.sh"
@@ -44,12 +46,15 @@ expect "the default: the VPC resolver" 'Domain-Name-Server.*: 10\.10\.0\.2$' < "
 expect "...and the default domain" 'Domain-Name .*"az-1\.compute\.internal"' < "$TEST_DIR/o1.txt"
 
 echo "An options set associated with the VPC"
-echo '{"id": "dopt-corp", "domain_name": "corp.example", "domain_name_servers": ["10.10.1.53", "AmazonProvidedDNS"], "ntp_servers": ["10.10.1.123"], "lease_time": 600}' \
-    | rdbw put dhcp_options - >/dev/null \
-    && pass "vpcctl put dhcp_options dopt-corp" || fail "vpcctl put dhcp_options"
-rdbw get vpcs vpc-web | jq '.dhcp_options_id = "dopt-corp"' \
-    | rdbw put vpcs - >/dev/null \
-    && pass "vpc-web associated with dopt-corp" || fail "vpcctl put vpcs vpc-web"
+rdbw create-dhcp-options --dhcp-options-id dopt-corp --domain-name corp.example \
+    --domain-name-servers 10.10.1.53,AmazonProvidedDNS --ntp-servers 10.10.1.123 \
+    --lease-time 600 >/dev/null \
+    && pass "vpcctl create-dhcp-options dopt-corp" || fail "vpcctl create-dhcp-options"
+rdbw associate-dhcp-options --dhcp-options-id dopt-corp --vpc-id vpc-web >/dev/null \
+    && pass "vpcctl associate-dhcp-options: vpc-web uses dopt-corp" || fail "vpcctl associate-dhcp-options"
+rdbw get dhcp_options dopt-corp | jq -cS . | expect "the set is what the verb said" \
+    '^\{"domain_name":"corp.example","domain_name_servers":\["10.10.1.53","AmazonProvidedDNS"\],"id":"dopt-corp","lease_time":600,"ntp_servers":\["10.10.1.123"\]\}$'
+
 applied && pass "host-a applied it" || fail "host-a did not apply it: $(vpcd_status host-a .region_db)"
 offer 0x1002 > "$TEST_DIR/o2.txt"
 expect "the OFFER has the set's DNS servers, AmazonProvidedDNS as the resolver" 'Domain-Name-Server.*: 10\.10\.1\.53,10\.10\.0\.2$' < "$TEST_DIR/o2.txt"
@@ -82,5 +87,14 @@ rdbw get vpcs vpc-web | jq '.dhcp_options_id = "dopt-none"' \
 rdbw delete dhcp_options dopt-corp > "$TEST_DIR/del.out" 2>&1 \
     && fail "dopt-corp, still associated with vpc-web, was deleted" \
     || expect "an options set a VPC names cannot be deleted" 'dhcp_options_id.*"dopt-corp".*no DHCP options set has this id' < "$TEST_DIR/del.out"
+
+echo "Back to the default set"
+rdbw associate-dhcp-options --dhcp-options-id default --vpc-id vpc-web >/dev/null \
+    && pass "vpcctl associate-dhcp-options --dhcp-options-id default" || fail "associate default"
+rdbw get vpcs vpc-web | expect_not "vpc-web names no set" 'dhcp_options_id'
+applied && pass "host-a applied it" || fail "host-a did not apply it"
+offer 0x1004 | expect "the OFFER has the default domain again" 'Domain-Name .*"az-1\.compute\.internal"'
+rdbw delete-dhcp-options --dhcp-options-id dopt-corp >/dev/null \
+    && pass "vpcctl delete-dhcp-options, now that no VPC uses it" || fail "delete-dhcp-options"
 pid_stop "$TEST_DIR/rdb/region.pid"
 finish
