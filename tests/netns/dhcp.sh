@@ -2,10 +2,12 @@
 # Netns lab, real packets and real DHCP clients: examples/web-tier.json on
 # host-a with vpcd (stage services, vpcd's packet-in controller).  A VM
 # namespace with no address runs busybox udhcpc and gets its address,
-# router, DNS server, domain and MTU, then pings the router; dhclient
-# does the same; a VM that spoofs another ENI's MAC gets no lease; a VM
-# flooding DISCOVERs (raw socket) is rate-limited, counted in /metrics,
-# while the other VM still gets its lease.
+# router, DNS server, domain and MTU, then pings the router and resolves
+# another ENI's private hostname through the DNS server DHCP gave it;
+# dhclient does the same and pings a VM by name; a VM that spoofs another
+# ENI's MAC gets no lease; a VM flooding DISCOVERs (raw socket) is
+# rate-limited, counted in /metrics, while the other VM still gets its
+# lease.
 . "$(dirname "$0")/lab.sh"
 . "$TOP/tests/vpcd-lib.sh"
 EX=$TOP/examples/web-tier.json
@@ -24,8 +26,22 @@ unconfigure() {
     lab_in "$1" ip route flush dev eth0 2>/dev/null
     lab_in "$1" ip link set eth0 mtu 1500
 }
-# udhcpc's script: records what the server said and configures eth0 (not
-# /etc/resolv.conf: the namespaces share the file system).
+# The VMs' /etc/resolv.conf: /etc/netns/NS/resolv.conf, which 'ip netns
+# exec' mounts over /etc/resolv.conf (the namespaces share the file
+# system); the directories are removed at exit.
+NETNS_ETC=()
+dhcp_cleanup() {
+    local d
+    lab_cleanup
+    for d in "${NETNS_ETC[@]}"; do rm -rf "$d"; done
+}
+trap dhcp_cleanup EXIT
+trap 'dhcp_cleanup; exit 130' INT TERM
+for vm in web-a client-a; do
+    mkdir -p "/etc/netns/$(lab_ns $vm)" && NETNS_ETC+=("/etc/netns/$(lab_ns $vm)")
+done
+# udhcpc's script: records what the server said and configures eth0 and
+# the VM's resolv.conf from it, as a distribution's script does.
 cat > "$TEST_DIR/udhcpc.script" <<'SH'
 #!/bin/sh
 case "$1" in
@@ -34,6 +50,8 @@ bound|renew)
     ip addr add "$ip/$mask" dev "$interface"
     [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
     ip route add default via "$router" dev "$interface"
+    { for s in $dns; do echo "nameserver $s"; done
+      echo "search $domain"; echo "options timeout:2 attempts:1"; } > "$RESOLV_FILE"
     ;;
 esac
 exit 0
@@ -43,7 +61,8 @@ chmod +x "$TEST_DIR/udhcpc.script"
 # $TEST_DIR/VM.lease.
 udhcpc() {
     rm -f "$TEST_DIR/$1.lease"
-    lab_in "$1" env LEASE_FILE="$TEST_DIR/$1.lease" busybox udhcpc -i eth0 \
+    lab_in "$1" env LEASE_FILE="$TEST_DIR/$1.lease" \
+        RESOLV_FILE="/etc/netns/$(lab_ns "$1")/resolv.conf" busybox udhcpc -i eth0 \
         -f -q -n -t "${2:-5}" -T 1 -A 1 -s "$TEST_DIR/udhcpc.script" \
         > "$TEST_DIR/$1.udhcpc.log" 2>&1
 }
@@ -70,6 +89,7 @@ lab_ping web-a 10.10.1.1 | expect "web-a pings its router with the leased addres
 # The first probe may wait for both sides' ARP (web-a's address is new).
 lab_in client-a ping -n -c 1 -W 1 10.10.1.10 >/dev/null 2>&1
 lab_ping client-a 10.10.1.10 | expect "client-a (static) pings web-a at its leased address" ' 0% packet loss'
+lab_in web-a getent hosts ip-10-10-1-20 | expect "web-a resolves client-a's private hostname by DHCP's DNS server and search domain" '^10\.10\.1\.20 +ip-10-10-1-20\.az-1\.compute\.internal'
 
 if command -v dhclient >/dev/null; then
     echo "dhclient"
@@ -79,6 +99,7 @@ if command -v dhclient >/dev/null; then
     cat > "$TEST_DIR/dhclient.script" <<SH
 #!/bin/sh
 LEASE_FILE=$TEST_DIR/client-a.lease
+RESOLV_FILE=/etc/netns/$(lab_ns client-a)/resolv.conf
 SH
     cat >> "$TEST_DIR/dhclient.script" <<'SH'
 case "$reason" in
@@ -87,6 +108,8 @@ BOUND|RENEW|REBOOT)
     ip addr add "$new_ip_address/$new_subnet_mask" dev "$interface"
     ip link set "$interface" mtu "$new_interface_mtu"
     ip route add default via "$new_routers" dev "$interface"
+    { for s in $new_domain_name_servers; do echo "nameserver $s"; done
+      echo "search $new_domain_name"; echo "options timeout:2 attempts:1"; } > "$RESOLV_FILE"
     ;;
 esac
 exit 0
@@ -101,6 +124,7 @@ SH
     [ -s "$TEST_DIR/dhclient.pid" ] && kill "$(cat "$TEST_DIR/dhclient.pid")" 2>/dev/null
     lab_in client-a ping -n -c 1 -W 1 10.10.1.10 >/dev/null 2>&1
     lab_ping client-a 10.10.1.10 | expect "client-a pings web-a with dhclient's lease" ' 0% packet loss'
+    lab_ping client-a ip-10-10-1-10 | expect "...and by its private hostname, through the resolver DHCP named" ' 0% packet loss'
 fi
 
 echo "A VM with another ENI's MAC"
