@@ -144,7 +144,6 @@ static struct {
     uint64_t drops[PC_N_SERVICES][PC_N_DROPS];
     uint64_t dhcp_sent[DHCP_INFORM + 1];        /* By reply type. */
     uint64_t connections, sw_errors;
-    unsigned int last_seqno;
 } pc = { .pipe = { -1, -1 } };
 
 static void pc_status(const struct vpcd *, struct json *);
@@ -474,7 +473,7 @@ handle_msg(struct vpcd *d, const struct ofpbuf *msg)
             vpcd_pinctrl_packet(d, in_port, pin.packet, pin.packet_len,
                                 NULL, NULL);
         }
-        free(pin.userdata);
+        /* 'pin' points into 'msg': nothing to free. */
     }
 }
 

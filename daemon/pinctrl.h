@@ -15,8 +15,8 @@
  * controller_rate_limit and controller_burst_limit) queues packet-ins per
  * input port and serves the ports in turn, so that one ENI's flood cannot
  * starve the others in the switch, and vpcd keeps token buckets per ENI
- * (one for DHCP, one for DNS) on top, so that what does get through from one ENI is bounded in vpcd's
- * work.  Every drop is counted (/metrics).
+ * (one for DHCP, one for DNS) on top, so that what does get through from
+ * one ENI is bounded in vpcd's work.  Every drop is counted (/metrics).
  *
  * The OpenFlow connection runs on OVS's poll loop, beside libevent: a
  * waiter thread blocks in poll_block() on it and wakes vpcd's loop through
