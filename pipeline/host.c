@@ -234,8 +234,9 @@ build_port_security(struct host_ctx *c)
 /* Table services (daemon/pinctrl.c answers what goes to the controller):
  *   ENTRY  DHCP from a local ENI's port (UDP 68 to 67; port_sec pinned its
  *          MAC and its source to 0.0.0.0 or its address): to vpcd.  DNS
- *          (UDP to port 53) to the resolver of a VPC present here (every
- *          subnet's +2, the VPC's base +2, PL_DNS_ANYCAST): to vpcd.
+ *          (UDP to port 53) to the resolver of a VPC present here (the
+ *          sender's subnet's +2, the VPC's base +2, PL_DNS_ANYCAST): to
+ *          vpcd.
  *   DEFAULT  any other DHCP request (UDP 68 to 67): dropped, never
  *          flooded or routed.
  *   MISS   everything else continues to vrouter.
@@ -273,15 +274,17 @@ build_services(struct host_ctx *c)
         free(ip);
         for (size_t i = 0; i < r->n_subnets; i++) {
             const struct vpc_subnet *s = &r->subnets[i];
-            if (s->vpc != vpc
+            if (s->vpc != vpc || !c->subnet_local[i]
                 || pl_subnet_resolver_ip(s) == pl_vpc_resolver_ip(vpc)) {
                 continue;
             }
+            /* An ENI's own subnet's +2 (AWS reserves every subnet's). */
             char *sref = xasprintf("%s dns", s->id);
             ip = vpc_ip_to_string(pl_subnet_resolver_ip(s));
             pl_flow_add(c->fs, PL_SERVICES, PL_PRIO_ENTRY, sref,
-                        xasprintf(REG_VNI"=%"PRIu32",udp,nw_dst=%s,"
-                                  "udp_dst=53", vpc->vni, ip),
+                        xasprintf(REG_SRC_SUBNET"=0x%08"PRIx32",udp,"
+                                  "nw_dst=%s,udp_dst=53", subnet_num(s),
+                                  ip),
                         xstrdup("controller"));
             free(ip);
             free(sref);

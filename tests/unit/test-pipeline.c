@@ -1846,13 +1846,17 @@ test_services(void **state)
     assert_false(t.v.controller);
 
     static const char *const resolvers[] = {
-        "10.10.1.2", "10.10.0.2", "10.10.2.2", "169.254.169.253",
+        "10.10.1.2", "10.10.0.2", "169.254.169.253",
     };
     for (size_t i = 0; i < ARRAY_SIZE(resolvers); i++) {
         send_udp(&w, "eni-client-a", 0, "10.10.1.20", 40000, resolvers[i],
                  53, &t);
         assert_true(t.v.controller);
     }
+    /* Another subnet's +2 is not this ENI's resolver. */
+    send_udp(&w, "eni-client-a", 0, "10.10.1.20", 40000, "10.10.2.2", 53,
+             &t);
+    assert_false(t.v.controller);
     /* Port 53 elsewhere is ordinary traffic. */
     send_udp(&w, "eni-client-a", 0, "10.10.1.20", 40000, "10.10.1.10", 53,
              &t);
