@@ -19,6 +19,8 @@
  *                     options:route_table on its subnets' router ports
  *   peering        -> a pair of peered router ports on 169.254.0.0/16 /30s
  *   elastic IP     -> NAT dnat_and_snat
+ *   subnet's DHCP  -> DHCP_Options per subnet (the VPC's DHCP options set
+ *                     or the defaults), every ENI port's dhcpv4_options
  *
  * Every row carries external_ids:ovs-vpc-id, the intent it comes from. */
 
@@ -694,6 +696,80 @@ export_gateway_router(const struct export_ctx *x, size_t v,
     free(gw);
 }
 
+/* The IPv4 addresses 'ips' as an OVN DHCP option list "{a, b}". */
+static char *
+dhcp_ip_list(const uint32_t *ips, size_t n)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    ds_put_char(&ds, '{');
+    for (size_t i = 0; i < n; i++) {
+        char buf[16];
+        vpc_ip_format(ips[i], buf);
+        ds_put_format(&ds, "%s%s", i ? ", " : "", buf);
+    }
+    ds_put_char(&ds, '}');
+    return ds_steal_cstr(&ds);
+}
+
+/* Inserts subnet 'sn''s DHCP_Options row, named 'u': what vpcd's DHCP
+ * server gives its ENIs (daemon/dhcp.c), in ovn-northd's option names. */
+static void
+export_dhcp(const struct vpc_region *r, const struct vpc_subnet *sn,
+            struct json *u, struct json *ops)
+{
+    const struct vpc_vpc *vpc = sn->vpc;
+    const struct vpc_dhcp_options *o = vpc->dhcp_options;
+    uint32_t dns[4], resolver = pl_vpc_resolver_ip(vpc);
+    size_t n_dns = 0;
+    if (o && o->n_dns) {
+        for (size_t i = 0; i < o->n_dns && n_dns < ARRAY_SIZE(dns); i++) {
+            dns[n_dns++] = o->dns[i] ? o->dns[i] : resolver;
+        }
+    } else {
+        dns[n_dns++] = resolver;
+    }
+    char router[16], cidr[24];
+    vpc_ip_format(vpc_subnet_router_ip(sn), router);
+    vpc_prefix_format(&sn->cidr, cidr);
+    char *mac = mac_str(pl_router_mac(vpc));
+    char *domain = vpc_domain_name(r, vpc);
+    char *quoted = xasprintf("\"%s\"", domain);
+    char *lease = xasprintf("%d", o && o->lease_time ? o->lease_time : 3600);
+    char *mtu = xasprintf("%d", PL_VM_MTU);
+    char *dns_list = dhcp_ip_list(dns, n_dns);
+    char *ntp_list = o && o->n_ntp ? dhcp_ip_list(o->ntp, o->n_ntp) : NULL;
+
+    struct json *pairs = json_array_create_empty();
+    const char *kv[][2] = {
+        { "server_id", router }, { "server_mac", mac },
+        { "lease_time", lease }, { "router", router },
+        { "dns_server", dns_list }, { "domain_name", quoted },
+        { "mtu", mtu }, { "ntp_server", ntp_list },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(kv); i++) {
+        if (kv[i][1]) {
+            json_array_add(pairs, json_array_create_2(
+                               json_string_create(kv[i][0]),
+                               json_string_create(kv[i][1])));
+        }
+    }
+    struct json *row = json_object_create();
+    json_object_put_string(row, "cidr", cidr);
+    json_object_put(row, "options",
+                    json_array_create_2(json_string_create("map"), pairs));
+    json_object_put(row, "external_ids",
+                    map_2("ovs-vpc-id", sn->id, "ovs-vpc-dhcp-options",
+                          o ? o->id : "default"));
+    insert(ops, "DHCP_Options", u, row);
+    free(mac);
+    free(domain);
+    free(quoted);
+    free(lease);
+    free(mtu);
+    free(dns_list);
+    free(ntp_list);
+}
+
 static void
 export_vpc(const struct export_ctx *x, size_t v, struct json *ops,
            struct shash *ext_ports)
@@ -709,6 +785,8 @@ export_vpc(const struct export_ctx *x, size_t v, struct json *ops,
     BUCKET_FOR_EACH (s, &x->subnets_by_vpc, v) {
         const struct vpc_subnet *sn = &r->subnets[s];
         struct json *ls_ports = json_array_create_empty();
+        struct json *dhcp = named_uuid("dhcp_%"PRIuSIZE, s);
+        export_dhcp(r, sn, json_clone(dhcp), ops);
 
         BUCKET_FOR_EACH (e, &x->enis_by_subnet, s) {
             const struct vpc_eni *eni = &r->enis[e];
@@ -728,6 +806,7 @@ export_vpc(const struct export_ctx *x, size_t v, struct json *ops,
                                 map_2("requested-chassis", eni->host->id,
                                       NULL, NULL));
             }
+            json_object_put(row, "dhcpv4_options", json_clone(dhcp));
             json_object_put(row, "external_ids", ext_ids(eni->id));
             struct json *u = named_uuid("lsp_eni_%"PRIuSIZE, e);
             json_array_add(ls_ports, json_clone(u));
@@ -788,6 +867,7 @@ export_vpc(const struct export_ctx *x, size_t v, struct json *ops,
         insert(ops, "Logical_Router_Port", u, row);
         free(lrp_name);
         free(rtr_name);
+        json_destroy(dhcp);
     }
 
     /* Peering: one router port per side, peered with the other side's. */

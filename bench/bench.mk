@@ -114,3 +114,11 @@ bench-scale: $(VPCCTL) $(VPCD) $(REGIOND)
 bench-imds: $(VPCCTL) $(VPCD)
 	bash bench/bench-imds.sh
 bench: bench-imds
+
+# Host services: DHCP exchanges per second and their latency through vpcd's
+# packet-in controller, and the per-ENI limit under a flood (bench/
+# bench-dhcp.sh; root), then the metadata service's (bench-imds).
+.PHONY: bench-services
+bench-services: $(VPCCTL) $(VPCD)
+	bash bench/bench-dhcp.sh
+	bash bench/bench-imds.sh

@@ -1299,6 +1299,9 @@ vpcd_status_json(const struct vpcd *d)
     if (d->follow_hooks) {
         d->follow_hooks->status(d, o);
     }
+    if (d->pinctrl_status) {
+        d->pinctrl_status(d, o);
+    }
     if (d->flowlog_status) {
         d->flowlog_status(d, o);
     }
@@ -1385,6 +1388,9 @@ metrics_text(struct vpcd *d)
 
     if (d->follow_hooks) {
         d->follow_hooks->metrics(d, &ds);
+    }
+    if (d->pinctrl_metrics) {
+        d->pinctrl_metrics(d, &ds);
     }
     if (d->flowlog_metrics) {
         d->flowlog_metrics(d, &ds);
@@ -1603,4 +1609,5 @@ vpcd_destroy(struct vpcd *d)
     free(d->switch_target);
     free(d->vswitchd_ctl);
     free(d->unixctl_path);
+    free(d->dns_upstreams);
 }

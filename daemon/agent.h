@@ -143,6 +143,15 @@ struct vpcd {
     struct vpcd_imds *imds;
     const char *metadata_addr;
     int metadata_port;
+    /* Host services (daemon/pinctrl.c): the same, or NULL. */
+    void (*pinctrl_status)(const struct vpcd *, struct json *status);
+    void (*pinctrl_metrics)(const struct vpcd *, struct ds *);
+
+    /* The VPC resolver's upstream resolvers (--dns-upstream, each
+     * "IP[:PORT]", already checked), for vpcd_dns_create() (daemon/dns.h);
+     * the strings are argv's. */
+    const char **dns_upstreams;
+    size_t n_dns_upstreams;
 };
 
 /* What the follower changes in the agent (daemon/follow.c sets them; the

@@ -1,17 +1,20 @@
 # daemon/: vpcd, the host agent (libevent event loop and HTTP API).
-DAEMON_SRCS := daemon/state.c daemon/agent.c daemon/imds.c
+DAEMON_SRCS := daemon/state.c daemon/agent.c daemon/imds.c daemon/dhcp.c
 VPCD := $(BUILD)/vpcd
 
 # daemon/follow.c (--region-db) and daemon/flowlog.c (flow logs) are vpcd's
 # only: the agent's unit tests and fuzzers link no region database.
 $(VPCD): $(patsubst %.c,$(BUILD)/obj/%.o,daemon/vpcd.c daemon/follow.c \
-		daemon/flowlog.c \
+		daemon/flowlog.c daemon/pinctrl.c \
 		$(DAEMON_SRCS) $(SWITCH_SRCS) $(LIB_SRCS)) $(RDB_OBJS) $(OVS_LIB)
 	$(CC) -o $@ $(filter %.o,$^) $(OVS_LIBS) -levent
 
 # The follower uses the region database's generated IDL.
 $(BUILD)/obj/daemon/follow.o: ALL_CFLAGS += -I$(BUILD)
 $(BUILD)/obj/daemon/follow.o: $(RDB_IDL_H)
+
+# daemon/dns.c, the VPC resolver (libevent): vpcd's, and test-dns's.
+$(VPCD): $(BUILD)/obj/daemon/dns.o
 
 all: $(VPCD)
 

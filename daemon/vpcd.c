@@ -32,6 +32,7 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <arpa/inet.h>
@@ -47,7 +48,9 @@
 #include "daemon/agent.h"
 #include "daemon/imds.h"
 #include "daemon/flowlog.h"
+#include "daemon/dns.h"
 #include "daemon/follow.h"
+#include "daemon/pinctrl.h"
 #include "dirs.h"
 #include "fatal-signal.h"
 #include "openvswitch/json.h"
@@ -583,6 +586,7 @@ tick_cb(evutil_socket_t fd OVS_UNUSED, short what OVS_UNUSED, void *d_)
     }
     vpcd_follow_tick(d);
     vpcd_flowlog_tick(d);
+    vpcd_pinctrl_tick(d);
 }
 
 static void
@@ -687,7 +691,13 @@ usage(void)
            "--host's\n"
            "  --unixctl=PATH       vpcd's own control socket (default "
            "$OVS_RUNDIR/vpcd.ctl)\n"
+           "  --dns-upstream=IP[:PORT]  an upstream resolver of the VPC "
+           "resolver, for names\n"
+           "                       outside the VPCs' (repeatable; port 53 "
+           "by default; none:\n"
+           "                       such names are REFUSED)\n"
            FLOWLOG_USAGE
+           PINCTRL_USAGE
            "  -h, --help           this help\n"
            "  -V, --version        ovs-vpc's and Open vSwitch's versions\n\n"
            "HTTP: PUT/GET /v1/intents, POST /v1/validate, GET /v1/status, "
@@ -726,7 +736,9 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         OPT_VERIFY_INCREMENTAL,
         OPT_FORCE_HOST, OPT_REGION_DB_PROBE, OPT_NO_SWITCH, OPT_RECORD,
         OPT_METADATA, OPT_METADATA_RATE,
+        OPT_DNS_UPSTREAM,
         FLOWLOG_OPTION_ENUMS,
+        PINCTRL_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -759,9 +771,11 @@ parse_options(int argc, char *argv[], struct vpcd *d)
         { "record", required_argument, NULL, OPT_RECORD },
         { "metadata", required_argument, NULL, OPT_METADATA },
         { "metadata-rate", required_argument, NULL, OPT_METADATA_RATE },
+        { "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         FLOWLOG_LONG_OPTIONS,
+        PINCTRL_LONG_OPTIONS,
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
         { NULL, 0, NULL, 0 },
@@ -842,9 +856,22 @@ parse_options(int argc, char *argv[], struct vpcd *d)
             metadata_rate = parse_number("--metadata-rate", optarg, 1,
                                          1000000);
             break;
+        case OPT_DNS_UPSTREAM: {
+            struct sockaddr_in sin;
+            char *error = vpcd_dns_parse_upstream(optarg, &sin);
+            if (error) {
+                ovs_fatal(0, "--dns-upstream=%s", error);
+            }
+            d->dns_upstreams = xrealloc(d->dns_upstreams,
+                                        (d->n_dns_upstreams + 1)
+                                        * sizeof *d->dns_upstreams);
+            d->dns_upstreams[d->n_dns_upstreams++] = optarg;
+            break;
+        }
         case 'h': usage(); exit(EXIT_SUCCESS);
         case 'V': vpc_print_version("vpcd"); exit(EXIT_SUCCESS);
         FLOWLOG_OPTION_HANDLERS
+        PINCTRL_OPTION_HANDLERS
         DAEMON_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS
         case '?': exit(EXIT_FAILURE);
@@ -992,6 +1019,7 @@ main(int argc, char *argv[])
 
     if (!d.no_switch) {
         vpcd_flowlog_start(&d);     /* IPFIX from ovs-vswitchd. */
+        vpcd_pinctrl_start(&d);     /* DHCP and DNS packet-ins. */
     }
 
     daemonize_complete();
@@ -1018,6 +1046,7 @@ main(int argc, char *argv[])
     event_base_dispatch(d.base);
 
     VLOG_INFO("vpcd exiting");
+    vpcd_pinctrl_stop(&d);
     vpcd_flowlog_stop(&d);
     vpcd_follow_stop(&d);
     if (d.http) {

@@ -220,9 +220,91 @@ build_port_security(struct host_ctx *c)
                                   c->locals[i].ofport, ETH_ADDR_ARGS(e->mac)),
                         xasprintf("goto_table:%d", NEXT(PORT_SEC)));
         }
+        /* A DHCP client without an address yet (DISCOVER, REQUEST in
+         * INIT-REBOOT) sends from 0.0.0.0 to the broadcast address; only
+         * stage services takes it, to vpcd. */
+        pl_flow_add(c->fs, PL_PORT_SEC, PL_PRIO_ENTRY, e->id,
+                    xasprintf(REG_SRC_PORT"=%d,udp,dl_src="ETH_ADDR_FMT
+                              ",nw_src=0.0.0.0,nw_dst=255.255.255.255,"
+                              "udp_src=68,udp_dst=67", c->locals[i].ofport,
+                              ETH_ADDR_ARGS(e->mac)),
+                    xasprintf("goto_table:%d", NEXT(PORT_SEC)));
         free(ip);
     }
     pl_flow_add_miss_drop(c->fs, PL_PORT_SEC);
+}
+
+/* ---------------------------------------------------------- host services */
+
+/* Table services (daemon/pinctrl.c answers what goes to the controller):
+ *   ENTRY  DHCP from a local ENI's port (UDP 68 to 67; port_sec pinned its
+ *          MAC and its source to 0.0.0.0 or its address): to vpcd.  DNS
+ *          (UDP to port 53) to the resolver of a VPC present here (the
+ *          sender's subnet's +2, the VPC's base +2, PL_DNS_ANYCAST): to
+ *          vpcd.
+ *   DEFAULT  any other DHCP request (UDP 68 to 67): dropped, never
+ *          flooded or routed.
+ *   MISS   everything else continues to vrouter.
+ * The controller action is the default (reason action, the whole packet);
+ * vpcd tells the service from the packet and the ENI from its in_port. */
+static void
+build_services(struct host_ctx *c)
+{
+    for (size_t i = 0; i < c->n_locals; i++) {
+        const struct vpc_eni *e = c->locals[i].eni;
+        char *ref = xasprintf("%s dhcp", e->id);
+        pl_flow_add(c->fs, PL_SERVICES, PL_PRIO_ENTRY, ref,
+                    xasprintf(REG_SRC_PORT"=%d,udp,udp_src=68,udp_dst=67",
+                              c->locals[i].ofport),
+                    xstrdup("controller"));
+        free(ref);
+    }
+    pl_flow_add(c->fs, PL_SERVICES, PL_PRIO_DEFAULT, "pipeline",
+                xstrdup("udp,udp_src=68,udp_dst=67"), xstrdup("drop"));
+
+    const struct vpc_region *r = c->r;
+    bool any = false;
+    for (size_t v = 0; v < r->n_vpcs; v++) {
+        const struct vpc_vpc *vpc = &r->vpcs[v];
+        if (!c->vpc_present[v]) {
+            continue;
+        }
+        any = true;
+        char *ref = xasprintf("%s dns", vpc->id);
+        char *ip = vpc_ip_to_string(pl_vpc_resolver_ip(vpc));
+        pl_flow_add(c->fs, PL_SERVICES, PL_PRIO_ENTRY, ref,
+                    xasprintf(REG_VNI"=%"PRIu32",udp,nw_dst=%s,udp_dst=53",
+                              vpc->vni, ip),
+                    xstrdup("controller"));
+        free(ip);
+        for (size_t i = 0; i < r->n_subnets; i++) {
+            const struct vpc_subnet *s = &r->subnets[i];
+            if (s->vpc != vpc || !c->subnet_local[i]
+                || pl_subnet_resolver_ip(s) == pl_vpc_resolver_ip(vpc)) {
+                continue;
+            }
+            /* An ENI's own subnet's +2 (AWS reserves every subnet's). */
+            char *sref = xasprintf("%s dns", s->id);
+            ip = vpc_ip_to_string(pl_subnet_resolver_ip(s));
+            pl_flow_add(c->fs, PL_SERVICES, PL_PRIO_ENTRY, sref,
+                        xasprintf(REG_SRC_SUBNET"=0x%08"PRIx32",udp,"
+                                  "nw_dst=%s,udp_dst=53", subnet_num(s),
+                                  ip),
+                        xstrdup("controller"));
+            free(ip);
+            free(sref);
+        }
+        free(ref);
+    }
+    if (any) {
+        char *ip = vpc_ip_to_string(PL_DNS_ANYCAST);
+        pl_flow_add(c->fs, PL_SERVICES, PL_PRIO_ENTRY, "dns",
+                    xasprintf("udp,nw_dst=%s,udp_dst=53", ip),
+                    xstrdup("controller"));
+        free(ip);
+    }
+    pl_flow_addf(c->fs, PL_SERVICES, PL_PRIO_MISS, "pipeline", "",
+                 "goto_table:%d", NEXT(SERVICES));
 }
 
 /* ---------------------------------------------------------- virtual router */
@@ -1274,6 +1356,7 @@ static void (*const host_builders[PL_N_STAGES])(struct host_ctx *) = {
     [PL_CLASSIFY] = build_classify,
     [PL_SVC_RETURN] = build_svc_return,
     [PL_PORT_SEC] = build_port_security,
+    [PL_SERVICES] = build_services,
     [PL_METADATA] = build_metadata,
     [PL_VROUTER] = build_vrouter,
     [PL_NACL_OUT] = build_nacl_out,

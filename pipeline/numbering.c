@@ -62,3 +62,15 @@ pl_gateway_zone(const struct vpc_region *r, const struct vpc_gateway *gw)
     ovs_assert(zone <= UINT16_MAX);
     return zone;
 }
+
+uint32_t
+pl_subnet_resolver_ip(const struct vpc_subnet *s)
+{
+    return s->cidr.addr + 2;
+}
+
+uint32_t
+pl_vpc_resolver_ip(const struct vpc_vpc *vpc)
+{
+    return vpc->n_blocks ? vpc->blocks[0].addr + 2 : 0;
+}

@@ -274,6 +274,18 @@ uint32_t pl_id_hash(const char *id);
 uint32_t pl_gateway_vni(const struct vpc_region *, const struct vpc_gateway *);
 size_t pl_gateway_zone(const struct vpc_region *, const struct vpc_gateway *);
 
+/* Host services (stage services, daemon/pinctrl.c).  The VPC resolver
+ * answers at PL_DNS_ANYCAST besides every subnet's +2 address and the
+ * VPC's base +2 (AWS's "Route 53 Resolver" addresses).  PL_VM_MTU is the
+ * MTU DHCP gives VMs: Geneve over a 1500-byte underlay costs 50 bytes
+ * (outer Ethernet 14, IPv4 20, UDP 8, Geneve 8), the lab's VMs' 1450. */
+#define PL_DNS_ANYCAST 0xa9fea9fd       /* 169.254.169.253 */
+#define PL_VM_MTU 1450
+/* The resolver address of a subnet (network + 2) and of a VPC (its first
+ * block's network + 2). */
+uint32_t pl_subnet_resolver_ip(const struct vpc_subnet *);
+uint32_t pl_vpc_resolver_ip(const struct vpc_vpc *);
+
 /* Flow logs (docs/flow-logs.md).  The verdict flows of the security-group
  * and network-ACL stages of an ENI that a flow log covers also sample the
  * packet, with OpenFlow's sample action, to the switch's IPFIX collector

@@ -6,11 +6,11 @@
  *
  *   reg   written by          read by                  holds
  *   ----  ------------------  -----------------------  --------------------
- *   reg0  classify            port_sec, metadata,      ofport of the source
- *                             vrouter, sg_out_ct,      ENI = its ct zone
- *                             sg_out
- *   reg1  classify,rx_verify  vrouter, mapping,        VNI of the VPC whose
- *         route (peering)     dst_lookup               address space applies
+ *   reg0  classify            port_sec, services,      ofport of the source
+ *                             metadata, vrouter,       ENI = its ct zone
+ *                             sg_out_ct, sg_out
+ *   reg1  classify,rx_verify  services, vrouter,       VNI of the VPC whose
+ *         route (peering)     mapping, dst_lookup      address space applies
  *   reg2  route               mapping                  next-hop IPv4
  *   reg3  vrouter, metadata,  the same stage           ARP address swap
  *         svc_return (scratch)

@@ -588,6 +588,7 @@ pl_verdict_kind_name(enum pl_verdict_kind kind)
     case PL_VERDICT_FORWARDED: return "FORWARDED";
     case PL_VERDICT_ENCAPSULATED: return "ENCAPSULATED";
     case PL_VERDICT_LOOPBACK: return "LOOPBACK";
+    case PL_VERDICT_TO_VPCD: return "TO VPCD";
     }
     OVS_NOT_REACHED();
 }
@@ -774,6 +775,17 @@ pl_trace_verdict(const struct vpc_region *r,
         v->kind = PL_VERDICT_UNKNOWN;
     } else if (drop) {
         v->kind = PL_VERDICT_DROPPED;
+    } else if (strstr(tr->dp_actions, "controller(")) {
+        /* Stage services sends it to vpcd (daemon/pinctrl.c). */
+        const char *svc = (strstr(flow, "udp_dst=67") || strstr(flow,
+                                                               "tp_dst=67")
+                           ? "dhcp"
+                           : strstr(flow, "udp_dst=53")
+                             || strstr(flow, "tp_dst=53") ? "dns"
+                           : "packet-in");
+        v->kind = PL_VERDICT_TO_VPCD;
+        v->note = xasprintf("to vpcd: %s (a packet-in, answered by vpcd's "
+                            "packet-out to the port it came from)", svc);
     } else if (vpc_encap) {
         vpc_encap_verdict(r, cfg, flow, vpc_encap, v);
     } else if (tr->tunnel_failed && tr->tun_dst) {

@@ -99,6 +99,9 @@ enum pl_verdict_kind {
     PL_VERDICT_ENCAPSULATED,    /* Geneve to another host or edge. */
     PL_VERDICT_LOOPBACK,        /* vpc_encap to a local ENI: trace
                                  * 'loopback_flow' next. */
+    PL_VERDICT_TO_VPCD,         /* A packet-in to vpcd, which answers it
+                                 * (stage services: DHCP, DNS); 'note'
+                                 * names the service. */
 };
 
 struct pl_trace_verdict {

@@ -417,7 +417,11 @@ rdb_scope_set_conditions(struct ovsdb_idl *idl, const char *host_id,
 
         if (!strcmp(tc->name, "Region") || !strcmp(tc->name, "Host")
             || !strcmp(tc->name, "Edge")
-            || !strcmp(tc->name, "Prefix_List")) {
+            || !strcmp(tc->name, "Prefix_List")
+            || !strcmp(tc->name, "DHCP_Options")) {
+            /* Small tables of objects of no VPC (a DHCP options set is
+             * named by VPCs, and a VPC's change of set must find it in
+             * the replica at once): every row. */
             ovsdb_idl_condition_add_clause_true(&cond);
         } else if (!strcmp(tc->name, "Host_Status")) {
             rdbrec_host_status_add_clause_host(&cond, OVSDB_F_EQ, host_id);

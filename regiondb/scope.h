@@ -10,9 +10,9 @@
  * few uuids each (never lists of ids): VPC by _uuid, every table with a
  * 'vpc' column (its own or a derived one) by that column, ENI also by host,
  * gateways also by edge, Peering_Connection by either side, Host_Status by
- * host; Region, Host, Edge and Prefix_List whole.  Widening the scope is a
- * fixed point across round trips: new conditions bring rows that may widen
- * it again.
+ * host; Region, Host, Edge, Prefix_List and DHCP_Options whole.
+ * Widening the scope is a fixed point across round trips: new conditions
+ * bring rows that may widen it again.
  *
  * rdb_status() reads every host's Host_Status against the cfg it needs
  * (the largest stamp of its scope: docs/regiondb.md, "Stamps") for

@@ -425,6 +425,49 @@ create_pcx(struct json *obj, const struct shash *opts)
     return error ? error : req_str(opts, "peer-vpc-id", obj, "accepter_vpc");
 }
 
+/* DHCP options sets (AWS CreateDhcpOptions, AssociateDhcpOptions). */
+
+static char *
+create_dopt(struct json *obj, const struct shash *opts)
+{
+    static const struct { const char *opt, *field; } lists[] = {
+        { "domain-name-servers", "domain_name_servers" },
+        { "ntp-servers", "ntp_servers" },
+    };
+    str_opt(opts, "domain-name", obj, "domain_name");
+    for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+        const char *s = opt(opts, lists[i].opt);
+        if (s) {
+            json_object_put(obj, lists[i].field, id_list(s));
+        }
+    }
+    long long lease;
+    bool present;
+    char *error = int_opt(opts, "lease-time", &lease, &present);
+    if (!error && present) {
+        json_object_put(obj, "lease_time", json_integer_create(lease));
+    }
+    return error;
+}
+
+/* --dhcp-options-id DOPT, or "default" (AWS's word for no set). */
+static char *
+associate_dopt(struct json *obj, const struct shash *opts)
+{
+    const char *s;
+    char *error = need(opts, "dhcp-options-id", &s);
+    if (error) {
+        return error;
+    }
+    if (!strcmp(s, "default")) {
+        json_destroy(shash_find_and_delete(json_object(obj),
+                                           "dhcp_options_id"));
+    } else {
+        json_object_put_string(obj, "dhcp_options_id", s);
+    }
+    return NULL;
+}
+
 static const struct rdb_verb_impl impls[] = {
     { "create-network-interface", "enis", "network-interface-id",
       RDB_CREATE, create_eni },
@@ -454,6 +497,12 @@ static const struct rdb_verb_impl impls[] = {
       "vpc-peering-connection-id", RDB_CREATE, create_pcx },
     { "delete-vpc-peering-connection", "peering_connections",
       "vpc-peering-connection-id", RDB_DELETE, NULL },
+    { "create-dhcp-options", "dhcp_options", "dhcp-options-id", RDB_CREATE,
+      create_dopt },
+    { "delete-dhcp-options", "dhcp_options", "dhcp-options-id", RDB_DELETE,
+      NULL },
+    { "associate-dhcp-options", "vpcs", "vpc-id", RDB_MODIFY,
+      associate_dopt },
 };
 
 #define RULE_OPTS "--protocol P [--port N | --from-port N --to-port N] " \
@@ -491,6 +540,14 @@ const struct rdb_verb rdb_verbs[] = {
       "--vpc-id VPC --peer-vpc-id VPC", "peer two VPCs" },
     { "delete-vpc-peering-connection", "--vpc-peering-connection-id PCX",
       "remove a peering connection" },
+    { "create-dhcp-options", "--dhcp-options-id DOPT [--domain-name NAME] "
+      "[--domain-name-servers IP|AmazonProvidedDNS,...] "
+      "[--ntp-servers IP,...] [--lease-time S]",
+      "add a DHCP options set" },
+    { "delete-dhcp-options", "--dhcp-options-id DOPT",
+      "delete a DHCP options set (refused while a VPC uses it)" },
+    { "associate-dhcp-options", "--dhcp-options-id DOPT|default "
+      "--vpc-id VPC", "give a VPC a DHCP options set (default: none)" },
     { NULL, NULL, NULL },
 };
 
@@ -501,7 +558,8 @@ const char *const rdb_verb_options[] = {
     "to-port", "icmp-type", "icmp-code", "cidr", "source-group",
     "route-table-id", "destination-cidr-block",
     "destination-prefix-list-id", "target", "vpc-peering-connection-id",
-    "peer-vpc-id", NULL,
+    "peer-vpc-id", "dhcp-options-id", "domain-name", "domain-name-servers",
+    "ntp-servers", "lease-time", NULL,
 };
 
 const struct rdb_verb *

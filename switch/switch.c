@@ -945,6 +945,145 @@ sw_ovsdb_set_ipfix(const char *db, const char *bridge, int64_t set_id,
     return NULL;
 }
 
+/* The integer 'key' of OVSDB row 'row' ('dflt' if it is empty or not an
+ * integer). */
+static int64_t
+row_int(const struct json *row, const char *key, int64_t dflt)
+{
+    const struct json *v = row ? shash_find_data(json_object(row), key)
+                               : NULL;
+    return v && v->type == JSON_INTEGER ? json_integer(v) : dflt;
+}
+
+char *
+sw_ovsdb_set_controller(const char *db, const char *bridge,
+                        const char *target, int rate, int burst,
+                        int max_backoff_ms, int64_t *next_cfg)
+{
+    *next_cfg = 0;
+    /* It changes the switch (and may flush its flows): only --host's. */
+    char *host_error = host_check(false);
+    if (host_error) {
+        return host_error;
+    }
+    struct json *ops = json_array_create_1(
+        json_string_create("Open_vSwitch"));
+    struct json *op = json_object_create();
+    json_object_put_string(op, "op", "select");
+    json_object_put_string(op, "table", "Bridge");
+    json_object_put(op, "where", json_array_create_1(json_array_create_3(
+        json_string_create("name"), json_string_create("=="),
+        json_string_create(bridge))));
+    json_object_put(op, "columns", json_from_string(
+                        "[\"controller\", \"fail_mode\"]"));
+    json_array_add(ops, op);
+    op = json_object_create();
+    json_object_put_string(op, "op", "select");
+    json_object_put_string(op, "table", "Controller");
+    json_object_put(op, "where", json_array_create_1(json_array_create_3(
+        json_string_create("target"), json_string_create("=="),
+        json_string_create(target))));
+    json_object_put(op, "columns", json_from_string(
+                        "[\"_uuid\", \"controller_rate_limit\","
+                        " \"controller_burst_limit\", \"max_backoff\"]"));
+    json_array_add(ops, op);
+
+    struct jsonrpc_msg *reply;
+    const struct json **results;
+    char *err = sw_ovsdb_transact(db, ops, &reply);
+    if (err || (err = ovsdb_results(db, reply, 2, &results))) {
+        jsonrpc_msg_destroy(reply);
+        return err;
+    }
+    const struct json *br = first_row(results[0]);
+    if (!br) {
+        jsonrpc_msg_destroy(reply);
+        return xasprintf("%s: no bridge %s", db, bridge);
+    }
+    const struct json *ctl = first_row(results[1]);
+    const struct json *fail = shash_find_data(json_object(br), "fail_mode");
+    const struct json *set = shash_find_data(json_object(br), "controller");
+    /* One controller: ["uuid", U] (OVSDB's form of a set of one). */
+    const struct json *uuid = ctl ? shash_find_data(json_object(ctl),
+                                                    "_uuid") : NULL;
+    bool ok = (ctl && uuid && set && json_equal(set, uuid)
+               && row_int(ctl, "controller_rate_limit", 0) == rate
+               && row_int(ctl, "controller_burst_limit", 0) == burst
+               && row_int(ctl, "max_backoff", 0) == max_backoff_ms
+               && fail && fail->type == JSON_STRING
+               && !strcmp(json_string(fail), "secure"));
+    jsonrpc_msg_destroy(reply);
+    if (ok) {
+        return NULL;
+    }
+
+    ops = json_array_create_1(json_string_create("Open_vSwitch"));
+    struct json *row = json_object_create();
+    json_object_put_string(row, "target", target);
+    json_object_put(row, "controller_rate_limit", json_integer_create(rate));
+    json_object_put(row, "controller_burst_limit",
+                    json_integer_create(burst));
+    json_object_put(row, "max_backoff", json_integer_create(max_backoff_ms));
+    json_object_put(row, "external_ids", json_from_string(
+                        "[\"map\", [[\"vpc-owner\", \"vpcd\"]]]"));
+    op = json_object_create();
+    json_object_put_string(op, "op", "insert");
+    json_object_put_string(op, "table", "Controller");
+    json_object_put(op, "row", row);
+    json_object_put_string(op, "uuid-name", "ctl");
+    json_array_add(ops, op);
+    row = json_object_create();
+    json_object_put(row, "controller", json_array_create_2(
+                        json_string_create("named-uuid"),
+                        json_string_create("ctl")));
+    json_object_put_string(row, "fail_mode", "secure");
+    op = json_object_create();
+    json_object_put_string(op, "op", "update");
+    json_object_put_string(op, "table", "Bridge");
+    json_object_put(op, "where", json_array_create_1(json_array_create_3(
+        json_string_create("name"), json_string_create("=="),
+        json_string_create(bridge))));
+    json_object_put(op, "row", row);
+    json_array_add(ops, op);
+    json_array_add(ops, json_from_string(
+        "{\"op\": \"mutate\", \"table\": \"Open_vSwitch\", \"where\": [],"
+        " \"mutations\": [[\"next_cfg\", \"+=\", 1]]}"));
+    json_array_add(ops, json_from_string(
+        "{\"op\": \"select\", \"table\": \"Open_vSwitch\", \"where\": [],"
+        " \"columns\": [\"next_cfg\"]}"));
+    err = sw_ovsdb_transact(db, ops, &reply);
+    if (!err) {
+        err = ovsdb_results(db, reply, 4, &results);
+    }
+    if (!err) {
+        *next_cfg = row_int(first_row(results[3]), "next_cfg", 0);
+    }
+    jsonrpc_msg_destroy(reply);
+    return err;
+}
+
+char *
+sw_ovsdb_get_cur_cfg(const char *db, int64_t *cur_cfg)
+{
+    *cur_cfg = 0;
+    struct json *ops = json_array_create_1(
+        json_string_create("Open_vSwitch"));
+    json_array_add(ops, json_from_string(
+        "{\"op\": \"select\", \"table\": \"Open_vSwitch\", \"where\": [],"
+        " \"columns\": [\"cur_cfg\"]}"));
+    struct jsonrpc_msg *reply;
+    const struct json **results;
+    char *err = sw_ovsdb_transact(db, ops, &reply);
+    if (!err) {
+        err = ovsdb_results(db, reply, 1, &results);
+    }
+    if (!err) {
+        *cur_cfg = row_int(first_row(results[0]), "cur_cfg", 0);
+    }
+    jsonrpc_msg_destroy(reply);
+    return err;
+}
+
 char *
 sw_ovsdb_get_ipfix(const char *db, int64_t set_id, const char *target,
                    bool *present, int64_t *cur_cfg)

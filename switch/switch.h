@@ -43,7 +43,8 @@ char *sw_ovsdb_transact(const char *db, struct json *params,
 /* Which host the switch is.  A switch says it in Open_vSwitch
  * external_ids:vpc-host.  After sw_set_host(db, host, force), the
  * functions below that change the switch (sw_apply_flows(),
- * sw_apply_flowset(), sw_apply_delta(), sw_mapping_load()) first check it
+ * sw_apply_flowset(), sw_apply_delta(), sw_mapping_load(),
+ * sw_ovsdb_set_controller()) first check it
  * in OVSDB 'db': unset, they set it to 'host' (the first vpcctl apply or
  * vpcd run claims the switch; a dry run only checks); equal, they go on;
  * another host's, they fail with an error naming both, unless 'force',
@@ -89,6 +90,25 @@ size_t sw_binding_problems(const struct vpc_region *r, const char *host,
                            const struct pl_binding *b, size_t n,
                            struct sw_binding_problem **problems);
 void sw_binding_problems_free(struct sw_binding_problem *, size_t);
+/* Host services (daemon/pinctrl.c): makes the Controller of bridge
+ * 'bridge' exactly one row with target 'target' (vpcd's own punix:
+ * socket, as "unix:PATH"), packet-ins rate-limited by OVS to 'rate' per
+ * second with bursts of 'burst' (Controller controller_rate_limit and
+ * controller_burst_limit: OVS queues packet-ins per input port and serves
+ * the ports in turn), reconnecting within 'max_backoff_ms', and the
+ * bridge's fail_mode "secure", so that the flows stay as they are while
+ * the controller is away.  Does nothing if the switch already says so
+ * ('*next_cfg' 0); otherwise it also increments Open_vSwitch next_cfg,
+ * whose new value '*next_cfg' gets (see sw_ovsdb_get_cur_cfg()).  A
+ * bridge that gains its first controller loses its flows (ovs-vswitchd
+ * flushes them then): the caller sets it before installing any. */
+char *sw_ovsdb_set_controller(const char *db, const char *bridge,
+                              const char *target, int rate, int burst,
+                              int max_backoff_ms, int64_t *next_cfg)
+    OVS_WARN_UNUSED_RESULT;
+/* ovs-vswitchd's Open_vSwitch cur_cfg: the next_cfg it has applied. */
+char *sw_ovsdb_get_cur_cfg(const char *db, int64_t *cur_cfg)
+    OVS_WARN_UNUSED_RESULT;
 
 /* Frees 'n' bindings as sw_ovsdb_read_bindings() returns them. */
 void sw_bindings_free(struct pl_binding *, size_t n);

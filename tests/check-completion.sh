@@ -34,7 +34,7 @@ comp() {
 }
 comp validate val
 comp "compile" comp
-comp "delete delete-network-interface delete-route delete-security-group delete-vpc-peering-connection" delete
+comp "delete delete-dhcp-options delete-network-interface delete-route delete-security-group delete-vpc-peering-connection" delete
 comp "--host=" compile examples/web-tier.json --ho
 comp "--dry-run" --host h apply examples/web-tier.json --dry
 comp "--region-db=" --reg

@@ -540,6 +540,39 @@ check_instance_ids(struct vpc_region *r, struct vpc_errors *errs)
     shash_destroy(&seen);
 }
 
+/* The same name in the dns_names of two ENIs of one VPC: the resolver
+ * could answer only one of them. */
+static void
+check_dns_names(struct vpc_region *r, struct vpc_errors *errs)
+{
+    struct shash names = SHASH_INITIALIZER(&names);
+
+    for (size_t i = 0; i < r->n_enis; i++) {
+        const struct vpc_eni *e = &r->enis[i];
+        for (size_t k = 0; k < e->n_dns_names; k++) {
+            char *key = xasprintf("%s %s", e->subnet->vpc->id,
+                                  e->dns_names[k]);
+            const struct vpc_eni *prev = shash_find_data(&names, key);
+            if (!prev) {
+                shash_add_nocopy(&names, key, CONST_CAST(void *, e));
+                continue;
+            }
+            char suffix[48];
+            snprintf(suffix, sizeof suffix, ".dns_names[%"PRIuSIZE"]", k);
+            struct vpc_obj_path op = { "enis", NULL, i };
+            char *path = vpc_obj_path_format(&op, suffix);
+            char *v = xasprintf("\"%s\"", e->dns_names[k]);
+            vpc_errors_add(errs, path, v, "already a name of %s in %s: a "
+                           "name resolves to one ENI of a VPC", prev->id,
+                           e->subnet->vpc->id);
+            free(path);
+            free(v);
+            free(key);
+        }
+    }
+    shash_destroy(&names);
+}
+
 static void
 check_enis(struct vpc_region *r, struct vpc_errors *errs)
 {
@@ -600,6 +633,7 @@ check_enis(struct vpc_region *r, struct vpc_errors *errs)
     dup_destroy(&eips);
     dup_destroy(&igw_vpcs);
     dup_destroy(&privates);
+    check_dns_names(r, errs);
 }
 
 bool

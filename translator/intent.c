@@ -786,13 +786,108 @@ parse_prefix_list(struct loader *ld, const struct json *j, const char *path,
     pl->cidrs = get_prefixes(ld, j, path, "cidrs", true, &pl->n_cidrs);
 }
 
+/* A list of IPv4 addresses 'key' (at most 4, as AWS); with 'amazon', the
+ * string "AmazonProvidedDNS" stands for the VPC resolver (stored as 0). */
+static uint32_t *
+get_servers(struct loader *ld, const struct json *obj, const char *path,
+            const char *key, bool amazon, size_t *n)
+{
+    *n = 0;
+    const struct json *a = get(ld, obj, path, key, JSON_ARRAY, false);
+    if (!a) {
+        return NULL;
+    }
+    const struct json_array *arr = json_array(a);
+    uint32_t *out = xcalloc(arr->n + 1, sizeof *out);
+    char *p = subpath(path, key);
+    if (arr->n > 4) {
+        error_at(ld, p, a, "at most 4 servers");
+    }
+    for (size_t i = 0; i < arr->n; i++) {
+        const struct json *e = arr->elems[i];
+        uint32_t ip;
+        if (e->type == JSON_STRING && amazon
+            && !strcmp(json_string(e), "AmazonProvidedDNS")) {
+            out[(*n)++] = 0;
+        } else if (e->type == JSON_STRING && vpc_ip_parse(json_string(e),
+                                                          &ip) && ip) {
+            out[(*n)++] = ip;
+        } else {
+            char *pi = subindex(p, i);
+            error_at(ld, pi, e, "%s", amazon
+                     ? "not an IPv4 address or \"AmazonProvidedDNS\""
+                     : "not an IPv4 address");
+            free(pi);
+        }
+    }
+    free(p);
+    return out;
+}
+
+/* A DNS domain name as DHCP option 15 carries it: labels of letters,
+ * digits and hyphens, 1 to 63 characters, not starting or ending with a
+ * hyphen, 253 characters at most; several space-separated names as AWS
+ * allows are not supported (one name). */
+static bool
+domain_name_valid(const char *s)
+{
+    size_t len = strlen(s), label = 0;
+    if (!len || len > 253) {
+        return false;
+    }
+    for (size_t i = 0; i <= len; i++) {
+        char c = s[i];
+        if (c == '.' || c == '\0') {
+            if (!label || s[i - 1] == '-') {
+                return false;
+            }
+            label = 0;
+        } else if (isalnum((unsigned char) c) || (c == '-' && label)) {
+            if (++label > 63) {
+                return false;
+            }
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+parse_dhcp_options(struct loader *ld, const struct json *j, const char *path,
+                   struct vpc_dhcp_options *o)
+{
+    static const char *const keys[] = {
+        "id", "domain_name", "domain_name_servers", "ntp_servers",
+        "lease_time", NULL };
+    check_keys(ld, j, path, keys);
+    const char *domain = get_string(ld, j, path, "domain_name", false);
+    if (domain && !domain_name_valid(domain)) {
+        char *p = subpath(path, "domain_name");
+        error_at(ld, p, shash_find_data(json_object(j), "domain_name"),
+                 "not a domain name (letters, digits and hyphens in labels "
+                 "of 1 to 63 characters, dot-separated)");
+        free(p);
+    } else if (domain) {
+        o->domain_name = xstrdup(domain);
+    }
+    o->dns = get_servers(ld, j, path, "domain_name_servers", true,
+                         &o->n_dns);
+    o->ntp = get_servers(ld, j, path, "ntp_servers", false, &o->n_ntp);
+    get_int(ld, j, path, "lease_time", false, 60, 86400 * 365,
+            &o->lease_time);
+}
+
 static void
 parse_vpc(struct loader *ld, const struct json *j, const char *path,
           struct vpc_vpc *vpc)
 {
     static const char *const keys[] = {
-        "id", "cidr_blocks", "vni", "route_precedence", NULL };
+        "id", "cidr_blocks", "vni", "route_precedence", "dhcp_options_id",
+        NULL };
     check_keys(ld, j, path, keys);
+    vpc->dhcp_options = get_ref(ld, j, path, "dhcp_options_id", false,
+                                OBJ_DOPT);
     vpc->blocks = get_prefixes(ld, j, path, "cidr_blocks", true,
                                &vpc->n_blocks);
     int vni = 0;
@@ -1243,6 +1338,50 @@ parse_eni_metadata(struct loader *ld, const struct json *j, const char *path,
     }
 }
 
+/* Parses e's optional "dns_names": at most VPC_ENI_MAX_DNS_NAMES FQDNs,
+ * stored in lower case without a final dot. */
+static void
+parse_dns_names(struct loader *ld, const struct json *j, const char *path,
+                struct vpc_eni *e)
+{
+    const struct json *a = get(ld, j, path, "dns_names", JSON_ARRAY, false);
+    if (!a) {
+        return;
+    }
+    const struct json_array *arr = json_array(a);
+    if (arr->n > VPC_ENI_MAX_DNS_NAMES) {
+        char *p = subpath(path, "dns_names");
+        error_at(ld, p, NULL, "%"PRIuSIZE" names: at most %d",
+                 arr->n, VPC_ENI_MAX_DNS_NAMES);
+        free(p);
+        return;
+    }
+    e->dns_names = xcalloc(arr->n + 1, sizeof *e->dns_names);
+    for (size_t i = 0; i < arr->n; i++) {
+        char *p = json_path(path, "dns_names", i);
+        const char *why = NULL;
+        char *name = NULL;
+        if (arr->elems[i]->type != JSON_STRING) {
+            why = "must be a string";
+        } else {
+            name = vpc_dns_name_normalize(json_string(arr->elems[i]), &why);
+        }
+        for (size_t k = 0; name && k < e->n_dns_names; k++) {
+            if (!strcmp(e->dns_names[k], name)) {
+                why = "duplicate name (names compare case-insensitively)";
+                free(name);
+                name = NULL;
+            }
+        }
+        if (name) {
+            e->dns_names[e->n_dns_names++] = name;
+        } else {
+            error_at(ld, p, arr->elems[i], "%s", why);
+        }
+        free(p);
+    }
+}
+
 static void
 parse_eni(struct loader *ld, const struct json *j, const char *path,
           struct vpc_eni *e)
@@ -1250,10 +1389,11 @@ parse_eni(struct loader *ld, const struct json *j, const char *path,
     static const char *const keys[] = {
         "id", "subnet", "mac", "private_ip", "host", "security_groups",
         "elastic_ip", "source_dest_check", "description", "instance_id",
-        "user_data", "metadata_options", NULL };
+        "user_data", "metadata_options", "dns_names", NULL };
     check_keys(ld, j, path, keys);
     parse_eni_metadata(ld, j, path, e);
     e->subnet = get_ref(ld, j, path, "subnet", true, OBJ_SUBNET);
+    parse_dns_names(ld, j, path, e);
     e->host = get_ref(ld, j, path, "host", true, OBJ_HOST);
     get_ip(ld, j, path, "private_ip", true, &e->ip);
     e->has_elastic_ip = get_ip(ld, j, path, "elastic_ip", false,
@@ -1826,6 +1966,14 @@ destroy_prefix_list(struct vpc_prefix_list *pl)
 }
 
 static void
+destroy_dhcp_options(struct vpc_dhcp_options *o)
+{
+    free(o->domain_name);
+    free(o->dns);
+    free(o->ntp);
+}
+
+static void
 destroy_vpc(struct vpc_vpc *vpc)
 {
     free(vpc->blocks);
@@ -1864,6 +2012,10 @@ destroy_eni(struct vpc_eni *e)
     free(e->sgs);
     free(e->instance_id);
     free(e->user_data);
+    for (size_t i = 0; i < e->n_dns_names; i++) {
+        free(e->dns_names[i]);
+    }
+    free(e->dns_names);
 }
 
 static void

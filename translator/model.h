@@ -55,6 +55,20 @@ struct vpc_host {
                                          * reach (0: none). */
 };
 
+/* A DHCP options set (AWS's CreateDhcpOptions), associated with VPCs by
+ * their 'dhcp_options_id' (AssociateDhcpOptions); vpcd's DHCP server
+ * (daemon/dhcp.c) gives the VPC's ENIs what it says. */
+struct vpc_dhcp_options {
+    char *id;
+    char *domain_name;          /* NULL: the VPC's default domain. */
+    uint32_t *dns;              /* 0 stands for "AmazonProvidedDNS", the
+                                 * VPC's resolver (its base + 2). */
+    size_t n_dns;               /* 0: AmazonProvidedDNS only. */
+    uint32_t *ntp;
+    size_t n_ntp;
+    int lease_time;             /* Seconds; 0: vpcd's default. */
+};
+
 struct vpc_vpc {
     char *id;
     struct vpc_prefix *blocks;
@@ -63,6 +77,7 @@ struct vpc_vpc {
     enum vpc_precedence precedence;
     struct vpc_peering **peerings;      /* Peering connections it is in. */
     size_t n_peerings;
+    struct vpc_dhcp_options *dhcp_options;      /* NULL: the defaults. */
 };
 
 struct vpc_subnet {
@@ -95,6 +110,9 @@ struct vpc_eni {
     char *user_data;
     bool http_tokens_required;  /* "required": IMDSv2 only. */
     bool http_endpoint_enabled; /* "enabled" (the default). */
+    char **dns_names;           /* FQDNs resolving to 'ip' in its VPC
+                                 * (lower case, no final dot). */
+    size_t n_dns_names;
 };
 
 /* Largest 'user_data', AWS's limit: 16 KiB. */
@@ -316,6 +334,8 @@ enum vpc_flow_log_traffic vpc_eni_flow_log_traffic(
       parse_edge, destroy_nothing)                                          \
     X(PL, "prefix_lists", "pl-", vpc_prefix_list, prefix_lists,             \
       "prefix list", parse_prefix_list, destroy_prefix_list)                \
+    X(DOPT, "dhcp_options", "dopt-", vpc_dhcp_options, dhcp_options,        \
+      "DHCP options set", parse_dhcp_options, destroy_dhcp_options)         \
     X(VPC, "vpcs", "vpc-", vpc_vpc, vpcs, "VPC",                            \
       parse_vpc, destroy_vpc)                                               \
     X(PCX, "peering_connections", "pcx-", vpc_peering, peerings,            \
@@ -421,11 +441,33 @@ char *vpc_ip_to_string(uint32_t ip);
  * has one), and the private hostname of ENI 'e' ("ip-10-0-1-5.DOMAIN").
  * Both malloc'd. */
 char *vpc_default_domain(const struct vpc_region *, const struct vpc_vpc *);
+/* The domain DHCP gives the ENIs of 'vpc' and its private hostnames use:
+ * its DHCP options set's domain_name, else vpc_default_domain(). */
+char *vpc_domain_name(const struct vpc_region *, const struct vpc_vpc *);
 char *vpc_eni_hostname(const struct vpc_region *, const struct vpc_eni *);
+/* The same for many: the default domain of every VPC of 'r', in r->vpcs
+ * order (an array of r->n_vpcs malloc'd strings; the caller frees each
+ * and the array), in one pass over the subnets; and the private hostname
+ * of 'e' in 'domain', its VPC's. */
+char **vpc_default_domains(const struct vpc_region *);
+/* The same as vpc_default_domains() for vpc_domain_name(): a VPC's DHCP
+ * options set's domain_name wins. */
+char **vpc_domain_names(const struct vpc_region *);
+char *vpc_eni_hostname_in(const struct vpc_eni *e, const char *domain);
 char *vpc_prefix_to_string(const struct vpc_prefix *);
 /* The instance id an ENI without one gets: "i-" and the first 17 hex
  * digits of the SHA-1 of its id (malloc'd). */
 char *vpc_default_instance_id(const char *eni_id);
+
+/* An ENI's "dns_names": at most this many, each at most VPC_DNS_NAME_MAX
+ * characters. */
+#define VPC_ENI_MAX_DNS_NAMES 16
+#define VPC_DNS_NAME_MAX 253
+/* Returns 's', a fully qualified DNS name (letters, digits and '-' in
+ * labels of 1 to 63 characters, at least two labels, a final dot
+ * optional, not under in-addr.arpa), malloc'd in lower case without a
+ * final dot; or NULL with '*why' the rule it breaks. */
+char *vpc_dns_name_normalize(const char *s, const char **why);
 
 /* The virtual router's address in 'subnet' (first usable, network + 1).
  * Its MAC, like every other number the data plane gives an object, is the

@@ -1341,7 +1341,16 @@ vpc_validator_apply(struct vpc_validator *v, const char *collection,
     enum verdict verdict = FALLBACK;
     struct vpc_errors errs;
     vpc_errors_init(&errs);
-    if (!steals_id
+    /* An ENI with dns_names: the names of every ENI of its VPC must
+     * differ (translator/check.c), which no index here holds. */
+    const struct json *names = (c == C_ENI && obj
+                                && obj->type == JSON_OBJECT
+                                ? shash_find_data(json_object(obj),
+                                                  "dns_names")
+                                : NULL);
+    bool has_names = (names && names->type == JSON_ARRAY
+                      && json_array(names)->n);
+    if (!steals_id && !has_names
         && (c == C_ENI || c == C_SG || c == C_RTB || c == C_PCX
             || c == C_HOST || c == C_NACL || c == C_PL || c == C_SUBNET
             || c == C_VPC || c == C_FL || c >= C_GW0

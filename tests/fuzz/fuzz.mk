@@ -17,8 +17,10 @@
 # which ASan handles (its malloc and free are intercepted all the same).
 #
 # Seeds: tests/fuzz/corpus/<target>/ (intent: the examples, valid and
-# invalid; http: requests, see tests/fuzz/fuzz-http.c for the format;
-# imds: metadata requests, tests/fuzz/fuzz-imds.c).  The
+# invalid; http: requests, see tests/fuzz/fuzz-http.c for the format; dhcp:
+# client frames written by tests/dhcp-packet.py; dns: queries dig sent,
+# see tests/fuzz/fuzz-dns.c; imds: metadata requests,
+# tests/fuzz/fuzz-imds.c).  The
 # runs work on a copy in a temporary directory, so the repository's corpus
 # is never modified; crash artifacts go to $(BUILD)/fuzz/artifacts/.
 # Regressions: tests/fuzz/regressions/<target>-<name>, replayed by
@@ -34,7 +36,7 @@ FUZZ_CHECK_SECONDS ?= 20
 FUZZ_SECONDS       ?= 600
 FUZZ_JOBS          ?= 1
 
-FUZZ_TARGETS := intent http imds
+FUZZ_TARGETS := intent http dhcp dns imds
 FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZ_TARGETS))
 
 # Sources of ours each fuzzer is built from (besides its own file).
@@ -42,6 +44,10 @@ FUZZ_SRCS_intent = $(TRANSLATOR_SRCS) $(PIPELINE_SRCS)
 FUZZ_SRCS_http   = $(TRANSLATOR_SRCS) $(PIPELINE_SRCS) $(DAEMON_SRCS) \
                    $(SWITCH_SRCS)
 FUZZ_SRCS_imds   = $(TRANSLATOR_SRCS) $(PIPELINE_SRCS) daemon/imds.c
+FUZZ_SRCS_dhcp   = $(TRANSLATOR_SRCS) $(PIPELINE_SRCS) daemon/dhcp.c
+FUZZ_SRCS_dns    = daemon/dns.c $(TRANSLATOR_SRCS)
+# Libraries a fuzzer needs besides OVS's.
+FUZZ_LIBS_dns    = -levent
 
 FUZZ_ALL_CFLAGS = -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	$(FUZZ_CFLAGS) -fsanitize=$(FUZZ_SANITIZERS) \
@@ -56,7 +62,7 @@ $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(FUZZ_SRCS_$$*) $$(OVS_LIB) \
 		$$(wildcard */*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) \
-		$(FUZZ_OVS_LIBS)
+		$(FUZZ_OVS_LIBS) $(FUZZ_LIBS_$*)
 
 .PHONY: fuzz-build check-fuzz fuzz
 fuzz-build: $(FUZZ_BINS)

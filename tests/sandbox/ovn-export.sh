@@ -80,8 +80,34 @@ for ex in "$TOP"/examples/*.json; do
     fi
     nbctl show | expect "$name: every switch is attached to its router" \
         'router-port: lrp-'
+    [ "$(count DHCP_Options)" = "$n_subnets" ] \
+        && pass "$name: $n_subnets DHCP_Options (one per subnet)" \
+        || fail "$name: $(count DHCP_Options) DHCP_Options, want $n_subnets"
+    cidr=$(jq -r --arg s "$(jq -r '.enis[0].subnet' "$ex")" \
+           '.subnets[] | select(.id == $s) | .cidr' "$ex")
+    nbctl lsp-get-dhcpv4-options "$eni" \
+        | expect "$name: $eni has its subnet's DHCP options" " \\($cidr\\)\$"
     nb_stop
 done
+
+# A VPC's DHCP options set (docs/intents.md), as DHCP_Options' options.
+echo "web-tier with a DHCP options set:"
+jq '.dhcp_options = [{"id": "dopt-corp", "domain_name": "corp.example",
+      "domain_name_servers": ["10.10.1.53", "AmazonProvidedDNS"],
+      "ntp_servers": ["10.10.1.123"], "lease_time": 600}]
+    | (.vpcs[0].dhcp_options_id = "dopt-corp")' \
+    "$TOP/examples/web-tier.json" > "$TEST_DIR/dopt.json"
+nb_start
+ovsdb-client transact "unix:$NB/nb.sock" "$("$VPCCTL" export-ovn "$TEST_DIR/dopt.json")" \
+    >/dev/null 2>&1
+u=$(nbctl --bare --columns=_uuid find DHCP_Options cidr=10.10.1.0/24)
+opts=$(nbctl dhcp-options-get-options "$u")
+expect "subnet-web's DHCP options: the set's domain" '^domain_name="corp.example"$' <<<"$opts"
+expect "...its DNS servers, AmazonProvidedDNS as the VPC resolver" '^dns_server=\{10.10.1.53, 10.10.0.2\}$' <<<"$opts"
+expect "...its NTP server and lease" '^lease_time=600$' <<<"$opts"
+expect "...the router as server and gateway, the MTU" '^server_id=10.10.1.1$' <<<"$opts"
+expect "...the MTU" '^mtu=1450$' <<<"$opts"
+nb_stop
 
 # web-tier in detail.
 EX=$TOP/examples/web-tier.json

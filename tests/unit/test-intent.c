@@ -1780,6 +1780,82 @@ test_names(void **state OVS_UNUSED)
     s = vpc_eni_hostname(&r, &e);
     assert_string_equal(s, "ip-10-0-1-5.eu-west-1.compute.internal");
     free(s);
+    s = vpc_eni_hostname_in(&e, "example.internal");
+    assert_string_equal(s, "ip-10-0-1-5.example.internal");
+    free(s);
+
+    /* All at once: the same as one by one. */
+    for (size_t n = 0; n <= 3; n++) {
+        r.n_subnets = n;
+        char **domains = vpc_default_domains(&r);
+        for (size_t i = 0; i < r.n_vpcs; i++) {
+            s = vpc_default_domain(&r, &vpcs[i]);
+            assert_string_equal(domains[i], s);
+            free(s);
+            free(domains[i]);
+        }
+        free(domains);
+    }
+}
+
+/* An ENI's dns_names: FQDNs, lower-cased, a final dot dropped. */
+#define ENI_NAMES_HEAD \
+    "{'id':'eni-n','subnet':'subnet-a1','mac':'02:00:00:00:00:09'," \
+    "'private_ip':'10.0.1.20','host':'host-1','dns_names':["
+#define ENI_NAMES(NAMES) ENI_NAMES_HEAD NAMES "]}"
+
+static void
+test_dns_names(void **state OVS_UNUSED)
+{
+    struct vpc_region *r = load_ok(DOC(.enis = ENIS "," ENI_NAMES(
+        "'DB.Corp.Example.','api-1.svc.internal'")));
+    const struct vpc_eni *e = vpc_region_find_eni(r, "eni-n");
+    assert_int_equal(e->n_dns_names, 2);
+    assert_string_equal(e->dns_names[0], "db.corp.example");
+    assert_string_equal(e->dns_names[1], "api-1.svc.internal");
+    assert_int_equal(vpc_region_find_eni(r, "eni-a1")->n_dns_names, 0);
+    vpc_region_destroy(r);
+
+    static const struct {
+        const char *names, *path, *rule;
+    } bad[] = {
+        { "7", "$.enis[2].dns_names[0]: 7", "must be a string" },
+        { "'db'", "$.enis[2].dns_names[0]: \"db\"",
+          "not a fully qualified name" },
+        { "''", "$.enis[2].dns_names[0]", "1 to 253 characters" },
+        { "'a..b'", "$.enis[2].dns_names[0]", "1 to 63 characters" },
+        { "'a.b_c'", "$.enis[2].dns_names[0]",
+          "letters, digits and '-' only" },
+        { "'-a.b'", "$.enis[2].dns_names[0]", "cannot start or end" },
+        { "'10.0.1.20'", "$.enis[2].dns_names[0]", "all digits" },
+        { "'20.1.0.10.in-addr.arpa'", "$.enis[2].dns_names[0]",
+          "in-addr.arpa" },
+        { "'a.b','A.B.'", "$.enis[2].dns_names[1]: \"A.B.\"",
+          "duplicate name" },
+        { "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+          ".b'", "$.enis[2].dns_names[0]", "1 to 63 characters" },
+        { "'a1.x','a2.x','a3.x','a4.x','a5.x','a6.x','a7.x','a8.x','a9.x',"
+          "'b1.x','b2.x','b3.x','b4.x','b5.x','b6.x','b7.x','b8.x'",
+          "$.enis[2].dns_names", "17 names: at most 16" },
+    };
+    /* Unique within a VPC; another VPC may use the same name. */
+    assert_error(DOC(.enis = ENIS "," ENI_NAMES("'db.x.example'") ","
+                     "{'id':'eni-m','subnet':'subnet-a2',"
+                     "'mac':'02:00:00:00:00:0a','private_ip':'10.0.2.20',"
+                     "'host':'host-1','dns_names':['DB.X.example']}"),
+                 "$.enis[3].dns_names[0]: \"db.x.example\"",
+                 "already a name of eni-n in vpc-a");
+    assert_loads(DOC(.enis = ENIS "," ENI_NAMES("'db.x.example'") ","
+                     "{'id':'eni-m','subnet':'subnet-b1',"
+                     "'mac':'02:00:00:00:00:0a','private_ip':'10.1.1.20',"
+                     "'host':'host-1','dns_names':['db.x.example']}"));
+
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        char enis[2048];
+        snprintf(enis, sizeof enis, "%s,%s%s%s", ENIS, ENI_NAMES_HEAD,
+                 bad[i].names, "]}");
+        assert_error(DOC(.enis = enis), bad[i].path, bad[i].rule);
+    }
 }
 
 static void
@@ -1994,6 +2070,7 @@ main(void)
         cmocka_unit_test(test_router_ip_mac),
         cmocka_unit_test(test_id_hash),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_dns_names),
         cmocka_unit_test(test_target_kind_name),
         cmocka_unit_test(test_schema_matches_kinds),
         cmocka_unit_test(test_gateway_kind_names),

@@ -384,7 +384,7 @@ test_mask_tables(void **state)
 
 enum fld {
     F_IN_PORT, F_REG0, F_DL_SRC = F_REG0 + 16, F_DL_DST, F_DL_TYPE,
-    F_NW_PROTO, F_NW_SRC, F_NW_DST, F_NW_TTL, F_TP_DST, F_ICMP_TYPE,
+    F_NW_PROTO, F_NW_SRC, F_NW_DST, F_NW_TTL, F_TP_SRC, F_TP_DST, F_ICMP_TYPE,
     F_ICMP_CODE, F_ARP_OP, F_ARP_SHA, F_ARP_THA, F_TUN_ID, F_TUN_SRC,
     F_TUN_DST, F_CT_STATE, F_CONJ_ID, N_FLDS
 };
@@ -418,6 +418,8 @@ static const struct field {
     { "arp_tpa", "NXM_OF_ARP_TPA[]", F_NW_DST, K_IP, P_ARP },
     { "nw_proto", NULL, F_NW_PROTO, K_NUM, P_IP },
     { "nw_ttl", NULL, F_NW_TTL, K_NUM, P_IP },
+    { "tcp_src", NULL, F_TP_SRC, K_NUM, P_TCP },
+    { "udp_src", NULL, F_TP_SRC, K_NUM, P_UDP },
     { "tcp_dst", NULL, F_TP_DST, K_NUM, P_TCP },
     { "udp_dst", NULL, F_TP_DST, K_NUM, P_UDP },
     { "icmp_type", NULL, F_ICMP_TYPE, K_NUM, P_ICMP },
@@ -664,6 +666,7 @@ sim_flow_matches(const struct sim_flow *sf, const uint64_t *pkt)
 
 struct verdict {
     bool output;                /* Else dropped. */
+    bool controller;            /* Sent to the controller (vpcd). */
     int port;                   /* If output. */
     int drop_table;             /* If dropped. */
     uint64_t pkt[N_FLDS];       /* The packet as it left. */
@@ -759,6 +762,7 @@ sim_run(const struct sim *sim, const struct pl_flows *fs, uint64_t *pkt,
 {
     int table = 0;
     v->output = false;
+    v->controller = false;
     for (int steps = 0; steps < 32; steps++) {
         const struct sim_flow *hit = NULL;
         pkt[F_CONJ_ID] = 0;
@@ -821,6 +825,12 @@ sim_run(const struct sim *sim, const struct pl_flows *fs, uint64_t *pkt,
                 assert_true(i == na - 1);
                 v->output = true;
                 v->port = a[0] == 'I' ? (int) pkt[F_IN_PORT] : n;
+                memcpy(v->pkt, pkt, sizeof v->pkt);
+                return;
+            } else if (!strcmp(a, "controller")) {
+                assert_true(i == na - 1);
+                v->controller = true;
+                v->drop_table = table;
                 memcpy(v->pkt, pkt, sizeof v->pkt);
                 return;
             } else if (!strcmp(a, "dec_ttl")) {
@@ -1897,6 +1907,77 @@ test_vrouter(void **state)
     world_destroy(&w);
 }
 
+/* A UDP packet from ENI 'src' (its MAC, or 'mac' if nonzero) from
+ * 'src_ip':'sport' to 'dst':'dport'. */
+static void
+send_udp(struct world *w, const char *src, uint64_t mac, const char *src_ip,
+         int sport, const char *dst, int dport, struct trip *t)
+{
+    const struct vpc_eni *e = vpc_region_find_eni(w->r, src);
+    assert_non_null(e);
+    struct host_sim *h = world_host(w, e->host);
+    uint64_t pkt[N_FLDS] = { 0 };
+    pkt[F_IN_PORT] = eni_port(h, src);
+    pkt[F_DL_SRC] = mac ? mac : mac_u64(e->mac);
+    pkt[F_DL_DST] = 0xffffffffffffULL;
+    pkt[F_DL_TYPE] = 0x800;
+    pkt[F_NW_PROTO] = PROTO_UDP;
+    pkt[F_NW_SRC] = ip_parse_or_fail(src_ip);
+    pkt[F_NW_DST] = ip_parse_or_fail(dst);
+    pkt[F_NW_TTL] = 64;
+    pkt[F_TP_SRC] = sport;
+    pkt[F_TP_DST] = dport;
+    memset(t, 0, sizeof *t);
+    travel(w, h, pkt, t);
+}
+
+/* Stage services: DHCP from an ENI (from 0.0.0.0 or its address, with its
+ * own MAC) and DNS to the VPC resolver's addresses go to vpcd, nothing
+ * else; another ENI's MAC is dropped by port security, and a DHCP request
+ * that is not the ENI's is never flooded or routed. */
+static void
+test_services(void **state)
+{
+    struct world w;
+    world_example(&w, "web-tier");
+    struct trip t;
+
+    send_udp(&w, "eni-web-a", 0, "0.0.0.0", 68, "255.255.255.255", 67, &t);
+    assert_true(t.v.controller);
+    assert_int_equal(t.v.drop_table, pl_stage_table(PL_SERVICES));
+    send_udp(&w, "eni-web-a", 0, "10.10.1.10", 68, "10.10.1.1", 67, &t);
+    assert_true(t.v.controller);
+    /* eni-client-a's MAC from eni-web-a's port: port security. */
+    send_udp(&w, "eni-web-a", 0x020000100114ULL, "0.0.0.0", 68,
+             "255.255.255.255", 67, &t);
+    assert_false(t.v.controller);
+    assert_dropped(&t, PL_PORT_SEC);
+    /* From 0.0.0.0 but not DHCP. */
+    send_udp(&w, "eni-web-a", 0, "0.0.0.0", 68, "255.255.255.255", 53, &t);
+    assert_dropped(&t, PL_PORT_SEC);
+    /* DHCP with another source port goes nowhere. */
+    send_udp(&w, "eni-web-a", 0, "10.10.1.10", 67, "10.10.1.1", 67, &t);
+    assert_false(t.v.controller);
+
+    static const char *const resolvers[] = {
+        "10.10.1.2", "10.10.0.2", "169.254.169.253",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(resolvers); i++) {
+        send_udp(&w, "eni-client-a", 0, "10.10.1.20", 40000, resolvers[i],
+                 53, &t);
+        assert_true(t.v.controller);
+    }
+    /* Another subnet's +2 is not this ENI's resolver. */
+    send_udp(&w, "eni-client-a", 0, "10.10.1.20", 40000, "10.10.2.2", 53,
+             &t);
+    assert_false(t.v.controller);
+    /* Port 53 elsewhere is ordinary traffic. */
+    send_udp(&w, "eni-client-a", 0, "10.10.1.20", 40000, "10.10.1.10", 53,
+             &t);
+    assert_false(t.v.controller);
+    world_destroy(&w);
+}
+
 /* azure-precedence.json: the appliance (source/dest check off) forwards
  * vm-b's packets with vm-b's source address, on its host and back through
  * the tunnel, where rx_verify accepts them from the appliance's host. */
@@ -2214,7 +2295,7 @@ test_stage_undeclared_goto_refused(void **state OVS_UNUSED)
     struct pl_flows fs;
     pl_flows_init(&fs);
     pl_flow_add(&fs, PL_PORT_SEC, 1, "t", xstrdup("ip"),
-                xasprintf("goto_table:%d", pl_stage_table(PL_METADATA)));
+                xasprintf("goto_table:%d", pl_stage_table(PL_SERVICES)));
     assert_null(fs.error);
     pl_flow_add(&fs, PL_PORT_SEC, 2, "t", xstrdup("ip"),
                 xasprintf("goto_table:%d", pl_stage_table(PL_ROUTE)));
@@ -2515,6 +2596,7 @@ main(void)
         cmocka_unit_test(test_flow_logs),
         cmocka_unit_test(test_vrouter),
         cmocka_unit_test(test_metadata_stages),
+        cmocka_unit_test(test_services),
         cmocka_unit_test(test_appliance_forwarding),
         cmocka_unit_test(test_overlapping_isolation),
         cmocka_unit_test(test_peering),

@@ -236,6 +236,25 @@ test_ip_taken_in_vpc(void **state)
             "eni-new", "private_ip", "duplicate IP in vpc-web");
 }
 
+/* dns_names are unique within a VPC: checked on an incremental change as
+ * in the whole document. */
+static void
+test_dns_name_taken(void **state)
+{
+    struct fixture *f = *state;
+    APPLIED(f, "enis", "eni-n1",
+            "{'id':'eni-n1','subnet':'subnet-web','private_ip':'10.10.1.50',"
+            "'mac':'02:00:00:10:01:50','host':'host-a',"
+            "'dns_names':['db.corp.example']}");
+    free(f->before);
+    f->before = json_to_string(vpc_validator_document(f->v), JSSF_SORT);
+    REFUSED(f, "enis", "eni-n2",
+            "{'id':'eni-n2','subnet':'subnet-app','private_ip':'10.10.2.50',"
+            "'mac':'02:00:00:10:02:50','host':'host-b',"
+            "'dns_names':['DB.corp.example.']}",
+            "eni-n2", "dns_names[0]", "already a name of eni-n1 in vpc-web");
+}
+
 static void
 test_mac_taken(void **state)
 {
@@ -389,6 +408,7 @@ main(void)
         T(test_insert_eni),
         T(test_ip_outside_subnet),
         T(test_ip_taken_in_vpc),
+        T(test_dns_name_taken),
         T(test_mac_taken),
         T(test_replace_moves_host),
         T(test_unknown_host),

@@ -14,6 +14,9 @@ UNIT_TESTS += $(BUILD)/tests/unit/test-validator
 UNIT_TESTS += $(BUILD)/tests/unit/test-validator-api
 UNIT_TESTS += $(BUILD)/tests/unit/test-flowlog
 UNIT_TESTS += $(BUILD)/tests/unit/test-imds
+UNIT_TESTS += $(BUILD)/tests/unit/test-dhcp
+UNIT_TESTS += $(BUILD)/tests/unit/test-pinctrl
+UNIT_TESTS += $(BUILD)/tests/unit/test-dns
 
 # Our objects that every unit test links.  Recursive ('='), so that it sees
 # PIPELINE_SRCS even if pipeline.mk is included after this file.
@@ -82,6 +85,31 @@ $(BUILD)/tests/unit/test-imds: tests/unit/test-imds.c $$(VPCD_TEST_OBJS) \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(VPCD_TEST_OBJS) $(OVS_LIBS) \
 		$(OVS_CONFIGURED_LIBS) -lcmocka
+# test-dhcp tests vpcd's DHCP server (daemon/dhcp.c, pure functions of
+# bytes and the model).  Explicit rule, as above.
+$(BUILD)/tests/unit/test-dhcp: tests/unit/test-dhcp.c \
+		$(BUILD)/obj/daemon/dhcp.o $$(VPC_OBJS) $$(OVS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/daemon/dhcp.o $(VPC_OBJS) \
+		$(OVS_LIBS) $(OVS_CONFIGURED_LIBS) -lcmocka
+
+# test-dns tests the VPC resolver (daemon/dns.c, which needs libevent) with
+# the translator's objects.  Explicit rule, as above.
+$(BUILD)/tests/unit/test-dns: tests/unit/test-dns.c \
+		$$(VPC_OBJS) $(BUILD)/obj/daemon/dns.o $$(OVS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/daemon/dns.o \
+		$(VPC_OBJS) $(OVS_LIBS) $(OVS_CONFIGURED_LIBS) -lcmocka -levent
+
+# test-pinctrl tests vpcd's packet-in controller (daemon/pinctrl.c, with the
+# resolver, daemon/dns.c; both need libevent) with the daemon's objects.
+# Explicit rule, as above.
+PINCTRL_TEST_OBJS = $(BUILD)/obj/daemon/pinctrl.o $(BUILD)/obj/daemon/dns.o
+$(BUILD)/tests/unit/test-pinctrl: tests/unit/test-pinctrl.c \
+		$$(VPCD_TEST_OBJS) $(PINCTRL_TEST_OBJS) $$(OVS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(PINCTRL_TEST_OBJS) $(VPCD_TEST_OBJS) \
+		$(OVS_LIBS) $(OVS_CONFIGURED_LIBS) -lcmocka -levent
 
 # Keep the objects when only a unit test needed them.
 .PRECIOUS: $(BUILD)/obj/%.o
