@@ -117,8 +117,11 @@ bench: bench-imds
 
 # Host services: DHCP exchanges per second and their latency through vpcd's
 # packet-in controller, and the per-ENI limit under a flood (bench/
-# bench-dhcp.sh; root), then the metadata service's (bench-imds).
+# bench-dhcp.sh; root), the same for DNS queries to the VPC resolver,
+# local and forwarded (bench/bench-dns.sh), then the metadata service's
+# (bench-imds).
 .PHONY: bench-services
 bench-services: $(VPCCTL) $(VPCD)
 	bash bench/bench-dhcp.sh
+	bash bench/bench-dns.sh
 	bash bench/bench-imds.sh
