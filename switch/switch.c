@@ -880,6 +880,27 @@ ops_bump_next_cfg(struct json *ops)
     ops_select_ovs_int(ops, "next_cfg");
 }
 
+/* Sends transaction 'ops', whose last operation is an ops_select_ovs_int()
+ * of 'column', to 'db' and stores that column in '*value' (unchanged on
+ * error).  Returns NULL or an error naming 'db'. */
+static char *
+ovsdb_transact_int(const char *db, struct json *ops, const char *column,
+                   int64_t *value)
+{
+    size_t n_ops = json_array(ops)->n - 1;
+    struct jsonrpc_msg *reply;
+    const struct json **results;
+    char *err = sw_ovsdb_transact(db, ops, &reply);
+    if (!err) {
+        err = ovsdb_results(db, reply, n_ops, &results);
+    }
+    if (!err) {
+        *value = row_int(first_row(results[n_ops - 1]), column, 0);
+    }
+    jsonrpc_msg_destroy(reply);
+    return err;
+}
+
 char *
 sw_ovsdb_set_ipfix(const char *db, const char *bridge, int64_t set_id,
                    const char *const *targets, size_t n, int cache_timeout,
@@ -959,15 +980,7 @@ sw_ovsdb_set_ipfix(const char *db, const char *bridge, int64_t set_id,
     }
     jsonrpc_msg_destroy(reply);
     ops_bump_next_cfg(ops);
-    size_t n_ops = json_array(ops)->n - 1;
-    err = sw_ovsdb_transact(db, ops, &reply);
-    if (err || (err = ovsdb_results(db, reply, n_ops, &results))) {
-        jsonrpc_msg_destroy(reply);
-        return err;
-    }
-    *next_cfg = row_int(first_row(results[n_ops - 1]), "next_cfg", 0);
-    jsonrpc_msg_destroy(reply);
-    return NULL;
+    return ovsdb_transact_int(db, ops, "next_cfg", next_cfg);
 }
 
 char *
@@ -1061,15 +1074,7 @@ sw_ovsdb_set_controller(const char *db, const char *bridge,
     json_object_put(op, "row", row);
     json_array_add(ops, op);
     ops_bump_next_cfg(ops);
-    err = sw_ovsdb_transact(db, ops, &reply);
-    if (!err) {
-        err = ovsdb_results(db, reply, 4, &results);
-    }
-    if (!err) {
-        *next_cfg = row_int(first_row(results[3]), "next_cfg", 0);
-    }
-    jsonrpc_msg_destroy(reply);
-    return err;
+    return ovsdb_transact_int(db, ops, "next_cfg", next_cfg);
 }
 
 char *
@@ -1079,17 +1084,7 @@ sw_ovsdb_get_cur_cfg(const char *db, int64_t *cur_cfg)
     struct json *ops = json_array_create_1(
         json_string_create("Open_vSwitch"));
     ops_select_ovs_int(ops, "cur_cfg");
-    struct jsonrpc_msg *reply;
-    const struct json **results;
-    char *err = sw_ovsdb_transact(db, ops, &reply);
-    if (!err) {
-        err = ovsdb_results(db, reply, 1, &results);
-    }
-    if (!err) {
-        *cur_cfg = row_int(first_row(results[0]), "cur_cfg", 0);
-    }
-    jsonrpc_msg_destroy(reply);
-    return err;
+    return ovsdb_transact_int(db, ops, "cur_cfg", cur_cfg);
 }
 
 char *
