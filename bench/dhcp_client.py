@@ -6,7 +6,9 @@
 # (answered exchanges per second), p50_ms, p99_ms (of answered ones).
 # With FLOOD=1 it only sends, as fast as it can, for N seconds, and prints
 # what it sent and what came back.
-import json, select, socket, struct, sys, time
+import json, socket, struct, sys, time
+
+import loadgen
 
 def mac(s): return bytes(int(x, 16) for x in s.split(':'))
 
@@ -50,41 +52,17 @@ def main():
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     base = int(time.time() * 1000) & 0xffff
     if flood:
-        end, sent, got, i = time.time() + n, 0, 0, 0
-        while time.time() < end:
-            for _ in range(64):
-                s.send(discover(src, (base << 16) | (i & 0xffff)))
-                i += 1
-            sent += 64
-            while select.select([s], [], [], 0)[0]:
-                if offer_xid(s.recv(2048)) is not None:
-                    got += 1
-        print(json.dumps({"flood_sent": sent, "flood_answered": got,
-                          "seconds": n}))
+        def send(i):
+            s.send(discover(src, (base << 16) | (i & 0xffff)))
+            return True
+        print(json.dumps(loadgen.flood(
+            s, n, send, lambda: offer_xid(s.recv(2048)) is not None)))
         return
-    pending, lat, lost, nxt = {}, [], 0, 0
-    t0 = time.time()
-    while nxt < n or pending:
-        while nxt < n and len(pending) < window:
-            xid = (base << 16) | nxt
-            pending[xid] = time.time()
-            s.send(discover(src, xid))
-            nxt += 1
-        now = time.time()
-        for xid, t in list(pending.items()):
-            if now - t > 1.0:
-                del pending[xid]
-                lost += 1
-        if select.select([s], [], [], 0.05)[0]:
-            xid = offer_xid(s.recv(2048))
-            if xid in pending:
-                lat.append((time.time() - pending.pop(xid)) * 1000)
-    secs = time.time() - t0
-    lat.sort()
-    q = lambda p: round(lat[min(len(lat) - 1, int(p * len(lat)))], 3) if lat else None
-    print(json.dumps({"sent": n, "answered": len(lat), "lost": lost,
-                      "window": window, "seconds": round(secs, 3),
-                      "rate": round(len(lat) / secs, 1) if secs else 0,
-                      "p50_ms": q(0.50), "p99_ms": q(0.99)}))
+    def send(i):
+        xid = (base << 16) | i
+        s.send(discover(src, xid))
+        return xid
+    print(json.dumps(loadgen.windowed(s, n, window, send,
+                                      lambda: offer_xid(s.recv(2048)))))
 
 main()

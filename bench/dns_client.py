@@ -6,7 +6,9 @@
 # reply within 1 s), seconds, rate (answers per second), p50_ms, p99_ms.
 # With FLOOD=1 it only sends, as fast as it can, for N seconds, and prints
 # what it sent and what came back.
-import json, select, socket, struct, sys, time
+import json, socket, struct, sys, time
+
+import loadgen
 
 def query(qid, name):
     q = struct.pack('!HHHHHH', qid, 0x0100, 1, 0, 0, 0)
@@ -22,53 +24,31 @@ def main():
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     s.connect((server, 53))
     s.setblocking(False)
+    def send_flood(i):
+        try:
+            s.send(query(i & 0xffff, name))
+            return True
+        except BlockingIOError:
+            return False
+    def recv_flood():
+        try:
+            s.recv(4096)
+            return True
+        except OSError:
+            return None
     if flood:
-        end, sent, got, i = time.time() + n, 0, 0, 0
-        while time.time() < end:
-            for _ in range(64):
-                try:
-                    s.send(query(i & 0xffff, name))
-                    sent += 1
-                except BlockingIOError:
-                    pass
-                i += 1
-            while select.select([s], [], [], 0)[0]:
-                try:
-                    s.recv(4096)
-                    got += 1
-                except OSError:
-                    break
-        print(json.dumps({"flood_sent": sent, "flood_answered": got,
-                          "seconds": n}))
+        print(json.dumps(loadgen.flood(s, n, send_flood, recv_flood)))
         return
-    pending, lat, lost, nxt = {}, [], 0, 0
-    t0 = time.time()
-    while nxt < n or pending:
-        while nxt < n and len(pending) < window:
-            qid = nxt & 0xffff
-            pending[qid] = time.time()
-            s.send(query(qid, name))
-            nxt += 1
-        now = time.time()
-        for qid, t in list(pending.items()):
-            if now - t > 1.0:
-                del pending[qid]
-                lost += 1
-        if select.select([s], [], [], 0.05)[0]:
-            try:
-                r = s.recv(4096)
-            except OSError:
-                continue
-            qid = struct.unpack('!H', r[:2])[0] if len(r) >= 12 else None
-            if qid in pending:
-                lat.append((time.time() - pending.pop(qid)) * 1000)
-    secs = time.time() - t0
-    lat.sort()
-    q = lambda p: (round(lat[min(len(lat) - 1, int(p * len(lat)))], 3)
-                   if lat else None)
-    print(json.dumps({"sent": n, "answered": len(lat), "lost": lost,
-                      "window": window, "seconds": round(secs, 3),
-                      "rate": round(len(lat) / secs, 1) if secs else 0,
-                      "p50_ms": q(0.50), "p99_ms": q(0.99)}))
+    def send(i):
+        qid = i & 0xffff
+        s.send(query(qid, name))
+        return qid
+    def recv():
+        try:
+            r = s.recv(4096)
+        except OSError:
+            return None
+        return struct.unpack('!H', r[:2])[0] if len(r) >= 12 else None
+    print(json.dumps(loadgen.windowed(s, n, window, send, recv)))
 
 main()

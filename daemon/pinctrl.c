@@ -699,26 +699,37 @@ pc_status(const struct vpcd *d OVS_UNUSED, struct json *status)
     json_object_put(status, "services", o);
 }
 
+/* Writes the HELP and TYPE lines of counter family 'name' to 'ds'. */
+static void
+pc_put_counter_header(struct ds *ds, const char *name, const char *help)
+{
+    ds_put_format(ds, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+}
+
+/* Writes counter family 'name', one sample per service from 'counts'. */
+static void
+pc_put_service_counter(struct ds *ds, const char *name, const char *help,
+                       const uint64_t counts[PC_N_SERVICES])
+{
+    pc_put_counter_header(ds, name, help);
+    for (int i = 0; i < PC_N_SERVICES; i++) {
+        ds_put_format(ds, "%s{service=\"%s\"} %"PRIu64"\n",
+                      name, service_names[i], counts[i]);
+    }
+}
+
 static void
 pc_metrics(const struct vpcd *d OVS_UNUSED, struct ds *ds)
 {
-    ds_put_cstr(ds, "# HELP vpcd_services_packet_ins_total Packet-ins "
-                "received from ovs-vswitchd, by service.\n"
-                "# TYPE vpcd_services_packet_ins_total counter\n");
-    for (int i = 0; i < PC_N_SERVICES; i++) {
-        ds_put_format(ds, "vpcd_services_packet_ins_total{service=\"%s\"} "
-                      "%"PRIu64"\n", service_names[i], pc.packet_ins[i]);
-    }
-    ds_put_cstr(ds, "# HELP vpcd_services_answered_total Packets answered "
-                "(a packet-out sent), by service.\n"
-                "# TYPE vpcd_services_answered_total counter\n");
-    for (int i = 0; i < PC_N_SERVICES; i++) {
-        ds_put_format(ds, "vpcd_services_answered_total{service=\"%s\"} "
-                      "%"PRIu64"\n", service_names[i], pc.answered[i]);
-    }
-    ds_put_cstr(ds, "# HELP vpcd_services_dropped_total Packet-ins not "
-                "answered, by service and reason.\n"
-                "# TYPE vpcd_services_dropped_total counter\n");
+    pc_put_service_counter(ds, "vpcd_services_packet_ins_total",
+                           "Packet-ins received from ovs-vswitchd, by "
+                           "service.", pc.packet_ins);
+    pc_put_service_counter(ds, "vpcd_services_answered_total",
+                           "Packets answered (a packet-out sent), by "
+                           "service.", pc.answered);
+    pc_put_counter_header(ds, "vpcd_services_dropped_total",
+                          "Packet-ins not answered, by service and "
+                          "reason.");
     for (int k = 0; k < PC_N_SERVICES; k++) {
         for (int i = 0; i < PC_N_DROPS; i++) {
             ds_put_format(ds, "vpcd_services_dropped_total{service=\"%s\","
@@ -726,9 +737,8 @@ pc_metrics(const struct vpcd *d OVS_UNUSED, struct ds *ds)
                           drop_names[i], pc.drops[k][i]);
         }
     }
-    ds_put_cstr(ds, "# HELP vpcd_services_dhcp_replies_total DHCP replies "
-                "sent, by message type.\n"
-                "# TYPE vpcd_services_dhcp_replies_total counter\n");
+    pc_put_counter_header(ds, "vpcd_services_dhcp_replies_total",
+                          "DHCP replies sent, by message type.");
     static const uint8_t types[] = { DHCP_OFFER, DHCP_ACK, DHCP_NAK };
     for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
         ds_put_format(ds, "vpcd_services_dhcp_replies_total{type=\"%s\"} "

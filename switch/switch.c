@@ -845,6 +845,62 @@ first_row(const struct json *result)
             ? json_array(rows)->elems[0] : NULL);
 }
 
+/* The integer 'key' of OVSDB row 'row' ('dflt' if it is empty or not an
+ * integer). */
+static int64_t
+row_int(const struct json *row, const char *key, int64_t dflt)
+{
+    const struct json *v = row ? shash_find_data(json_object(row), key)
+                               : NULL;
+    return v && v->type == JSON_INTEGER ? json_integer(v) : dflt;
+}
+
+/* Appends to transaction 'ops' a select of integer column 'column' of the
+ * (single) Open_vSwitch row; read its result with row_int(first_row(...)). */
+static void
+ops_select_ovs_int(struct json *ops, const char *column)
+{
+    struct json *op = json_object_create();
+    json_object_put_string(op, "op", "select");
+    json_object_put_string(op, "table", "Open_vSwitch");
+    json_object_put(op, "where", json_array_create_empty());
+    json_object_put(op, "columns", json_array_create_1(
+                        json_string_create(column)));
+    json_array_add(ops, op);
+}
+
+/* Appends to transaction 'ops' the two operations that ask ovs-vswitchd to
+ * apply it: next_cfg += 1, then a select of next_cfg (the last result). */
+static void
+ops_bump_next_cfg(struct json *ops)
+{
+    json_array_add(ops, json_from_string(
+        "{\"op\": \"mutate\", \"table\": \"Open_vSwitch\", \"where\": [],"
+        " \"mutations\": [[\"next_cfg\", \"+=\", 1]]}"));
+    ops_select_ovs_int(ops, "next_cfg");
+}
+
+/* Sends transaction 'ops', whose last operation is an ops_select_ovs_int()
+ * of 'column', to 'db' and stores that column in '*value' (unchanged on
+ * error).  Returns NULL or an error naming 'db'. */
+static char *
+ovsdb_transact_int(const char *db, struct json *ops, const char *column,
+                   int64_t *value)
+{
+    size_t n_ops = json_array(ops)->n - 1;
+    struct jsonrpc_msg *reply;
+    const struct json **results;
+    char *err = sw_ovsdb_transact(db, ops, &reply);
+    if (!err) {
+        err = ovsdb_results(db, reply, n_ops, &results);
+    }
+    if (!err) {
+        *value = row_int(first_row(results[n_ops - 1]), column, 0);
+    }
+    jsonrpc_msg_destroy(reply);
+    return err;
+}
+
 char *
 sw_ovsdb_set_ipfix(const char *db, const char *bridge, int64_t set_id,
                    const char *const *targets, size_t n, int cache_timeout,
@@ -923,36 +979,8 @@ sw_ovsdb_set_ipfix(const char *db, const char *bridge, int64_t set_id,
         json_array_add(ops, op);
     }
     jsonrpc_msg_destroy(reply);
-    json_array_add(ops, json_from_string(
-        "{\"op\": \"mutate\", \"table\": \"Open_vSwitch\", \"where\": [],"
-        " \"mutations\": [[\"next_cfg\", \"+=\", 1]]}"));
-    json_array_add(ops, json_from_string(
-        "{\"op\": \"select\", \"table\": \"Open_vSwitch\", \"where\": [],"
-        " \"columns\": [\"next_cfg\"]}"));
-    size_t n_ops = json_array(ops)->n - 1;
-    err = sw_ovsdb_transact(db, ops, &reply);
-    if (err || (err = ovsdb_results(db, reply, n_ops, &results))) {
-        jsonrpc_msg_destroy(reply);
-        return err;
-    }
-    const struct json *ovs = first_row(results[n_ops - 1]);
-    const struct json *cfg = ovs ? shash_find_data(json_object(ovs),
-                                                   "next_cfg") : NULL;
-    if (cfg && cfg->type == JSON_INTEGER) {
-        *next_cfg = json_integer(cfg);
-    }
-    jsonrpc_msg_destroy(reply);
-    return NULL;
-}
-
-/* The integer 'key' of OVSDB row 'row' ('dflt' if it is empty or not an
- * integer). */
-static int64_t
-row_int(const struct json *row, const char *key, int64_t dflt)
-{
-    const struct json *v = row ? shash_find_data(json_object(row), key)
-                               : NULL;
-    return v && v->type == JSON_INTEGER ? json_integer(v) : dflt;
+    ops_bump_next_cfg(ops);
+    return ovsdb_transact_int(db, ops, "next_cfg", next_cfg);
 }
 
 char *
@@ -1045,21 +1073,8 @@ sw_ovsdb_set_controller(const char *db, const char *bridge,
         json_string_create(bridge))));
     json_object_put(op, "row", row);
     json_array_add(ops, op);
-    json_array_add(ops, json_from_string(
-        "{\"op\": \"mutate\", \"table\": \"Open_vSwitch\", \"where\": [],"
-        " \"mutations\": [[\"next_cfg\", \"+=\", 1]]}"));
-    json_array_add(ops, json_from_string(
-        "{\"op\": \"select\", \"table\": \"Open_vSwitch\", \"where\": [],"
-        " \"columns\": [\"next_cfg\"]}"));
-    err = sw_ovsdb_transact(db, ops, &reply);
-    if (!err) {
-        err = ovsdb_results(db, reply, 4, &results);
-    }
-    if (!err) {
-        *next_cfg = row_int(first_row(results[3]), "next_cfg", 0);
-    }
-    jsonrpc_msg_destroy(reply);
-    return err;
+    ops_bump_next_cfg(ops);
+    return ovsdb_transact_int(db, ops, "next_cfg", next_cfg);
 }
 
 char *
@@ -1068,20 +1083,8 @@ sw_ovsdb_get_cur_cfg(const char *db, int64_t *cur_cfg)
     *cur_cfg = 0;
     struct json *ops = json_array_create_1(
         json_string_create("Open_vSwitch"));
-    json_array_add(ops, json_from_string(
-        "{\"op\": \"select\", \"table\": \"Open_vSwitch\", \"where\": [],"
-        " \"columns\": [\"cur_cfg\"]}"));
-    struct jsonrpc_msg *reply;
-    const struct json **results;
-    char *err = sw_ovsdb_transact(db, ops, &reply);
-    if (!err) {
-        err = ovsdb_results(db, reply, 1, &results);
-    }
-    if (!err) {
-        *cur_cfg = row_int(first_row(results[0]), "cur_cfg", 0);
-    }
-    jsonrpc_msg_destroy(reply);
-    return err;
+    ops_select_ovs_int(ops, "cur_cfg");
+    return ovsdb_transact_int(db, ops, "cur_cfg", cur_cfg);
 }
 
 char *
@@ -1104,9 +1107,7 @@ sw_ovsdb_get_ipfix(const char *db, int64_t set_id, const char *target,
     json_array_add(ops, json_from_string(
         "{\"op\": \"select\", \"table\": \"IPFIX\", \"where\": [],"
         " \"columns\": [\"_uuid\", \"targets\"]}"));
-    json_array_add(ops, json_from_string(
-        "{\"op\": \"select\", \"table\": \"Open_vSwitch\", \"where\": [],"
-        " \"columns\": [\"cur_cfg\"]}"));
+    ops_select_ovs_int(ops, "cur_cfg");
     struct jsonrpc_msg *reply;
     const struct json **results;
     char *err = sw_ovsdb_transact(db, ops, &reply);
@@ -1149,12 +1150,7 @@ sw_ovsdb_get_ipfix(const char *db, int64_t set_id, const char *target,
             }
         }
     }
-    const struct json *ovs = first_row(results[2]);
-    const struct json *cfg = ovs ? shash_find_data(json_object(ovs),
-                                                   "cur_cfg") : NULL;
-    if (cfg && cfg->type == JSON_INTEGER) {
-        *cur_cfg = json_integer(cfg);
-    }
+    *cur_cfg = row_int(first_row(results[2]), "cur_cfg", 0);
     jsonrpc_msg_destroy(reply);
     return NULL;
 }
