@@ -520,6 +520,22 @@ compare_doubles(const void *a_, const void *b_)
     return *a < *b ? -1 : *a > *b;
 }
 
+void
+vpcd_put_latency_summary(struct ds *ds, const char *name, const char *help,
+                         double p50_ms, double p99_ms, double sum_ms,
+                         uint64_t count)
+{
+    ds_put_format(ds, "# HELP %s %s\n"
+                  "# TYPE %s summary\n"
+                  "%s{quantile=\"0.5\"} %.6f\n"
+                  "%s{quantile=\"0.99\"} %.6f\n"
+                  "%s_sum %.6f\n"
+                  "%s_count %"PRIu64"\n",
+                  name, help, name, name, p50_ms / 1000.0,
+                  name, p99_ms / 1000.0, name, sum_ms / 1000.0,
+                  name, count);
+}
+
 double
 vpcd_quantile(const double *samples, size_t n, double q)
 {
@@ -1368,18 +1384,11 @@ metrics_text(struct vpcd *d)
     metric(&ds, "vpcd_cache_entries_desired", "gauge",
            "Mapping-cache entries of this host.",
            d->desired ? d->desired->n_entries : 0);
-    /* Prometheus' base unit of time is the second (the latencies are kept
-     * in milliseconds, as /v1/status reports them). */
-    ds_put_format(&ds, "# HELP vpcd_apply_latency_seconds Validate + "
-                  "compile + install time.\n"
-                  "# TYPE vpcd_apply_latency_seconds summary\n"
-                  "vpcd_apply_latency_seconds{quantile=\"0.5\"} %.6f\n"
-                  "vpcd_apply_latency_seconds{quantile=\"0.99\"} %.6f\n"
-                  "vpcd_apply_latency_seconds_sum %.6f\n"
-                  "vpcd_apply_latency_seconds_count %"PRIu64"\n",
-                  latency_quantile(d, 0.5) / 1000.0,
-                  latency_quantile(d, 0.99) / 1000.0,
-                  d->latency_sum / 1000.0, d->n_latencies);
+    vpcd_put_latency_summary(&ds, "vpcd_apply_latency_seconds",
+                             "Validate + compile + install time.",
+                             latency_quantile(d, 0.5),
+                             latency_quantile(d, 0.99), d->latency_sum,
+                             d->n_latencies);
     ds_put_format(&ds, "# HELP vpcd_build_info The version of ovs-vpc and "
                   "of Open vSwitch vpcd was built from.\n"
                   "# TYPE vpcd_build_info gauge\n"

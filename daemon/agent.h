@@ -175,6 +175,12 @@ void vpcd_destroy(struct vpcd *);
 /* The 'q' quantile (0..1) of the 'n' values in 'samples' (0 if none), as
  * /v1/status and /metrics report latencies. */
 double vpcd_quantile(const double *samples, size_t n, double q);
+/* Appends to 'ds' Prometheus summary 'name' (HELP 'help'): its 0.5 and
+ * 0.99 quantiles and its sum, given in milliseconds as vpcd keeps them,
+ * written in seconds (Prometheus' base unit), and its count. */
+void vpcd_put_latency_summary(struct ds *ds, const char *name,
+                              const char *help, double p50_ms,
+                              double p99_ms, double sum_ms, uint64_t count);
 
 /* Validates, compiles and installs document 'text' (from 'origin', for
  * logs).  Returns an HTTP status: 200 installed, 202 valid and kept but not

@@ -1575,18 +1575,11 @@ vpcd_follow_metrics(const struct vpcd *d, struct ds *ds)
                       f->table_changes[i]);
     }
     follow_conn_metrics(f, ds);
-    /* In seconds, Prometheus' base unit (kept in ms, as /v1/status's
-     * change_ms_p50 and _p99 report them). */
-    ds_put_format(ds, "# HELP vpcd_change_latency_seconds Update arrival "
-                  "to bundle acknowledged.\n"
-                  "# TYPE vpcd_change_latency_seconds summary\n"
-                  "vpcd_change_latency_seconds{quantile=\"0.5\"} %.6f\n"
-                  "vpcd_change_latency_seconds{quantile=\"0.99\"} %.6f\n"
-                  "vpcd_change_latency_seconds_sum %.6f\n"
-                  "vpcd_change_latency_seconds_count %"PRIu64"\n",
-                  follow_latency_quantile(f, 0.5) / 1000.0,
-                  follow_latency_quantile(f, 0.99) / 1000.0,
-                  f->latency_sum / 1000.0, f->n_latencies);
+    vpcd_put_latency_summary(ds, "vpcd_change_latency_seconds",
+                             "Update arrival to bundle acknowledged.",
+                             follow_latency_quantile(f, 0.5),
+                             follow_latency_quantile(f, 0.99),
+                             f->latency_sum, f->n_latencies);
     ovs_mutex_unlock(&f->mutex);
 }
 
